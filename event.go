@@ -1,0 +1,108 @@
+package switchboard
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+)
+
+// Canonical event names (shared/EVENTS.md). Webhook formats map them to provider names.
+const (
+	EventCallInboundStarted    = "call.inbound.started"
+	EventCallInboundRinging    = "call.inbound.ringing"
+	EventCallInboundAnswered   = "call.inbound.answered"
+	EventCallInboundEnded      = "call.inbound.ended"
+	EventCallOutboundStarted   = "call.outbound.started"
+	EventCallOutboundAnswered  = "call.outbound.answered"
+	EventCallOutboundEnded     = "call.outbound.ended"
+	EventIVROption             = "ivr.option"
+	EventRecordingAvailable    = "recording.available"
+	EventTranscriptionFinished = "transcription.finished"
+	EventVoicemailLeft         = "voicemail.left"
+	EventFlowWebhook           = "flow.webhook"
+	EventQueueEntered          = "queue.entered"
+	EventQueueMemberRinging    = "queue.member.ringing"
+	EventQueueMemberAnswered   = "queue.member.answered"
+	EventQueueMemberEnded      = "queue.member.ended"
+	EventQueueLeft             = "queue.left"
+	EventQueueNoAnswer         = "queue.no_answer"
+	EventQueueTimeout          = "queue.timeout"
+	EventQueueAbandoned        = "queue.abandoned"
+	EventQueueCallSummary      = "queue.call.summary"
+	EventRingGroupCallSummary  = "ringgroup.call.summary"
+	EventSMSReceived           = "sms.received"
+	EventSMSSent               = "sms.sent"
+	EventSMSDelivered          = "sms.delivered"
+	EventContactCreated        = "contact.created"
+	EventContactUpdated        = "contact.updated"
+	EventContactDeleted        = "contact.deleted"
+	EventCampaignStarted       = "campaign.started"
+	EventCampaignPaused        = "campaign.paused"
+	EventCampaignFinished      = "campaign.finished"
+	EventPresenceChanged       = "presence.changed"
+)
+
+// EventNames lists every canonical event name, in catalog order.
+var EventNames = []string{
+	EventCallInboundStarted, EventCallInboundRinging, EventCallInboundAnswered, EventCallInboundEnded,
+	EventCallOutboundStarted, EventCallOutboundAnswered, EventCallOutboundEnded,
+	EventIVROption, EventRecordingAvailable, EventTranscriptionFinished, EventVoicemailLeft, EventFlowWebhook,
+	EventQueueEntered, EventQueueMemberRinging, EventQueueMemberAnswered, EventQueueMemberEnded,
+	EventQueueLeft, EventQueueNoAnswer, EventQueueTimeout, EventQueueAbandoned,
+	EventQueueCallSummary, EventRingGroupCallSummary,
+	EventSMSReceived, EventSMSSent, EventSMSDelivered,
+	EventContactCreated, EventContactUpdated, EventContactDeleted,
+	EventCampaignStarted, EventCampaignPaused, EventCampaignFinished,
+	EventPresenceChanged,
+}
+
+// Event is one thing that happened. It is stored in the same transaction as the change that
+// caused it, and leaves through the webhook formats. Data holds the kind's fields under
+// canonical snake_case names; the formats rename them.
+type Event struct {
+	Seq        int64  // store-assigned, increasing; the outbox order
+	ID         string // unique, stable across retries and resends ("evt_" + 32 hex)
+	AccountID  int64
+	Name       string
+	OccurredAt time.Time
+	CallID     string // the call's uniqueid (<epoch>.<sequence>) where there is a call
+	CRMID      string // the crm_id given when the call was placed, where there is one
+	Data       map[string]any
+}
+
+// NewEvent returns an event with a fresh id, happening now.
+func NewEvent(accountID int64, name string, data map[string]any) *Event {
+	return &Event{ID: NewEventID(), AccountID: accountID, Name: name, OccurredAt: time.Now().UTC(), Data: data}
+}
+
+// NewEventID returns a random event id.
+func NewEventID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return "evt_" + hex.EncodeToString(b[:])
+}
+
+// ContactEvent builds a contact.created/updated/deleted event. updatedFields is used only
+// for contact.updated and lists the API names of the fields that changed.
+func ContactEvent(name string, c *Contact, updatedFields []string) *Event {
+	data := map[string]any{"contact_id": c.ID, "phone": c.Phone}
+	switch name {
+	case EventContactCreated:
+		data["first_name"] = c.FirstName
+		data["last_name"] = c.LastName
+		data["email"] = c.Email
+		data["company"] = c.Company
+	case EventContactUpdated:
+		if updatedFields == nil {
+			updatedFields = []string{}
+		}
+		data["updated_fields"] = updatedFields
+		data["first_name"] = c.FirstName
+		data["last_name"] = c.LastName
+		data["email"] = c.Email
+		data["company"] = c.Company
+	}
+	return NewEvent(c.AccountID, name, data)
+}

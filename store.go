@@ -1,0 +1,73 @@
+package switchboard
+
+import "context"
+
+// Store persists the domain. store.DB implements it on SQLite and PostgreSQL.
+//
+// Conventions: every method taking an accountID only ever reads or writes that account's
+// rows, so an id of another account is NOT_FOUND, never its data. A missing row is an *Error
+// with ENOTFOUND; a unique value already taken (extension, number, SIP username) is
+// ECONFLICT; a reference to a user, queue or ring group that is not in the account is
+// EBADREQUEST naming the field. Create methods set ID and CreatedAt on the value given.
+// Methods that change a contact also store its event in the same transaction.
+type Store interface {
+	CreateAccount(ctx context.Context, a *Account) error // a.ID != 0 keeps that id
+	GetAccount(ctx context.Context, id int64) (*Account, error)
+	ListAccounts(ctx context.Context) ([]*Account, error)
+	UpdateAccount(ctx context.Context, a *Account) error
+
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, accountID, id int64) (*User, error)
+	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*User, error)
+	ListUsers(ctx context.Context, accountID int64) ([]*User, error) // by extension
+	UpdateUser(ctx context.Context, u *User) error
+	DeleteUser(ctx context.Context, accountID, id int64) error // also its devices, keys and memberships
+
+	CreateDevice(ctx context.Context, d *Device) error
+	GetDevice(ctx context.Context, accountID, id int64) (*Device, error)
+	GetDeviceBySIPUsername(ctx context.Context, username string) (*Device, error) // any account: the registrar's lookup
+	ListDevices(ctx context.Context, accountID, userID int64) ([]*Device, error)  // userID 0 = all users
+	UpdateDevice(ctx context.Context, d *Device) error
+	DeleteDevice(ctx context.Context, accountID, id int64) error
+
+	CreateQueue(ctx context.Context, q *Queue) error
+	GetQueue(ctx context.Context, accountID, id int64) (*Queue, error)
+	ListQueues(ctx context.Context, accountID int64) ([]*Queue, error)
+	UpdateQueue(ctx context.Context, q *Queue) error
+	DeleteQueue(ctx context.Context, accountID, id int64) error
+	// SetQueueMember adds the member or updates its penalty and paused flag.
+	SetQueueMember(ctx context.Context, accountID int64, m QueueMember) error
+	RemoveQueueMember(ctx context.Context, accountID, queueID, userID int64) error
+	ListQueueMembers(ctx context.Context, accountID, queueID int64) ([]QueueMember, error)
+
+	CreateRingGroup(ctx context.Context, g *RingGroup) error
+	GetRingGroup(ctx context.Context, accountID, id int64) (*RingGroup, error)
+	ListRingGroups(ctx context.Context, accountID int64) ([]*RingGroup, error)
+	UpdateRingGroup(ctx context.Context, g *RingGroup) error // replaces the member list
+	DeleteRingGroup(ctx context.Context, accountID, id int64) error
+
+	CreateNumber(ctx context.Context, n *Number) error
+	GetNumber(ctx context.Context, accountID, id int64) (*Number, error)
+	GetNumberByE164(ctx context.Context, number string) (*Number, error) // any account: inbound routing
+	ListNumbers(ctx context.Context, accountID int64, f NumberFilter) ([]*Number, error)
+	UpdateNumber(ctx context.Context, n *Number) error
+	DeleteNumber(ctx context.Context, accountID, id int64) error
+
+	CreateContact(ctx context.Context, c *Contact) error                         // + contact.created
+	GetContact(ctx context.Context, accountID, id int64) (*Contact, error)       //
+	ListContacts(ctx context.Context, accountID int64) ([]*Contact, error)       //
+	UpdateContact(ctx context.Context, c *Contact, updatedFields []string) error // + contact.updated
+	DeleteContact(ctx context.Context, accountID, id int64) error                // + contact.deleted
+
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication
+	ListAPIKeys(ctx context.Context, accountID int64) ([]*APIKey, error)
+	RevokeAPIKey(ctx context.Context, accountID, id int64) error
+
+	// AppendEvents stores events that come with no other state change, in one transaction.
+	AppendEvents(ctx context.Context, events ...*Event) error
+	// ListEvents returns the account's events with Seq > afterSeq, oldest first.
+	ListEvents(ctx context.Context, accountID, afterSeq int64, limit int) ([]*Event, error)
+
+	Close() error
+}
