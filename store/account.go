@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"switchboard"
+)
+
+const accountColumns = "id, name, public_endpoints, created_at"
+
+func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error) {
+	var a switchboard.Account
+	var created int64
+	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &created); err != nil {
+		return nil, err
+	}
+	a.CreatedAt = fromMS(created)
+	return &a, nil
+}
+
+// CreateAccount stores a new account. An a.ID other than 0 is kept (the demo account is 61);
+// later accounts without an id then get ids above it.
+func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
+	if strings.TrimSpace(a.Name) == "" {
+		return badRequest("name", "is required")
+	}
+	if a.ID < 0 {
+		return badRequest("id", "must be positive")
+	}
+	created := now()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		var err error
+		if a.ID != 0 {
+			err = db.queryRow(ctx, tx, "INSERT INTO accounts (id, name, public_endpoints, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+				a.ID, a.Name, a.PublicEndpoints, toMS(created)).Scan(&id)
+		} else {
+			err = db.queryRow(ctx, tx, "INSERT INTO accounts (name, public_endpoints, created_at) VALUES (?, ?, ?) RETURNING id",
+				a.Name, a.PublicEndpoints, toMS(created)).Scan(&id)
+		}
+		if isUniqueViolation(err) {
+			return conflict("id", "is already the id of another account")
+		}
+		if err != nil {
+			return internal("CreateAccount", err)
+		}
+		if a.ID != 0 && db.dialect == DialectPostgres {
+			// An explicit id does not move the identity sequence: move it past the id, never
+			// back, so that later automatic ids do not collide with it. (SQLite's
+			// AUTOINCREMENT already continues above the largest id.)
+			_, err = tx.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('accounts', 'id'),
+				GREATEST($1::bigint, nextval(pg_get_serial_sequence('accounts', 'id'))))`, a.ID)
+			if err != nil {
+				return internal("CreateAccount", err)
+			}
+		}
+		a.ID = id
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	a.CreatedAt = created
+	return nil
+}
+
+// GetAccount returns the account with the id.
+func (db *DB) GetAccount(ctx context.Context, id int64) (*switchboard.Account, error) {
+	a, err := scanAccount(db.queryRow(ctx, db.read, "SELECT "+accountColumns+" FROM accounts WHERE id = ?", id))
+	if noRows(err) {
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", id)
+	}
+	return a, internal("GetAccount", err)
+}
+
+// ListAccounts returns every account, by id.
+func (db *DB) ListAccounts(ctx context.Context) ([]*switchboard.Account, error) {
+	rows, err := db.query(ctx, db.read, "SELECT "+accountColumns+" FROM accounts ORDER BY id")
+	if err != nil {
+		return nil, internal("ListAccounts", err)
+	}
+	defer rows.Close()
+	accounts := []*switchboard.Account{}
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, internal("ListAccounts", err)
+		}
+		accounts = append(accounts, a)
+	}
+	return accounts, internal("ListAccounts", rows.Err())
+}
+
+// UpdateAccount saves the account's name and settings; CreatedAt is set from the store.
+func (db *DB) UpdateAccount(ctx context.Context, a *switchboard.Account) error {
+	if strings.TrimSpace(a.Name) == "" {
+		return badRequest("name", "is required")
+	}
+	var created int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		return db.queryRow(ctx, tx, "UPDATE accounts SET name = ?, public_endpoints = ? WHERE id = ? RETURNING created_at",
+			a.Name, a.PublicEndpoints, a.ID).Scan(&created)
+	})
+	if noRows(err) {
+		return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", a.ID)
+	}
+	if err != nil {
+		return internal("UpdateAccount", err)
+	}
+	a.CreatedAt = fromMS(created)
+	return nil
+}

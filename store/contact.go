@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"switchboard"
+)
+
+const contactColumns = "id, account_id, phone, first_name, last_name, email, company, created_at, updated_at"
+
+func scanContact(s interface{ Scan(...any) error }) (*switchboard.Contact, error) {
+	var c switchboard.Contact
+	var created, updated int64
+	if err := s.Scan(&c.ID, &c.AccountID, &c.Phone, &c.FirstName, &c.LastName, &c.Email, &c.Company, &created, &updated); err != nil {
+		return nil, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	return &c, nil
+}
+
+// CreateContact stores a new contact and its contact.created event, together.
+func (db *DB) CreateContact(ctx context.Context, c *switchboard.Contact) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	t := now()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := db.queryRow(ctx, tx, `INSERT INTO contacts (account_id, phone, first_name, last_name, email, company, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			c.AccountID, c.Phone, c.FirstName, c.LastName, c.Email, c.Company, toMS(t), toMS(t)).Scan(&id)
+		if isForeignKeyViolation(err) {
+			return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", c.AccountID)
+		}
+		if err != nil {
+			return internal("CreateContact", err)
+		}
+		created := *c
+		created.ID, created.CreatedAt, created.UpdatedAt = id, t, t
+		if err := db.insertEvent(ctx, tx, switchboard.ContactEvent(switchboard.EventContactCreated, &created, nil)); err != nil {
+			return err
+		}
+		*c = created
+		return nil
+	})
+	return err
+}
+
+// GetContact returns the account's contact with the id.
+func (db *DB) GetContact(ctx context.Context, accountID, id int64) (*switchboard.Contact, error) {
+	c, err := scanContact(db.queryRow(ctx, db.read, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id))
+	if noRows(err) {
+		return nil, notFound("contact", id)
+	}
+	return c, internal("GetContact", err)
+}
+
+// ListContacts returns the account's contacts by id.
+func (db *DB) ListContacts(ctx context.Context, accountID int64) ([]*switchboard.Contact, error) {
+	rows, err := db.query(ctx, db.read, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? ORDER BY id", accountID)
+	if err != nil {
+		return nil, internal("ListContacts", err)
+	}
+	defer rows.Close()
+	contacts := []*switchboard.Contact{}
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, internal("ListContacts", err)
+		}
+		contacts = append(contacts, c)
+	}
+	return contacts, internal("ListContacts", rows.Err())
+}
+
+// UpdateContact saves every field of the contact and stores its contact.updated event, naming
+// updatedFields (the API names of the fields that changed), together. UpdatedAt becomes now.
+func (db *DB) UpdateContact(ctx context.Context, c *switchboard.Contact, updatedFields []string) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	t := now()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		var created int64
+		err := db.queryRow(ctx, tx, `UPDATE contacts SET phone = ?, first_name = ?, last_name = ?, email = ?, company = ?,
+			updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+			c.Phone, c.FirstName, c.LastName, c.Email, c.Company, toMS(t), c.AccountID, c.ID).Scan(&created)
+		if noRows(err) {
+			return notFound("contact", c.ID)
+		}
+		if err != nil {
+			return internal("UpdateContact", err)
+		}
+		updated := *c
+		updated.CreatedAt, updated.UpdatedAt = fromMS(created), t
+		if err := db.insertEvent(ctx, tx, switchboard.ContactEvent(switchboard.EventContactUpdated, &updated, updatedFields)); err != nil {
+			return err
+		}
+		*c = updated
+		return nil
+	})
+}
+
+// DeleteContact deletes the account's contact with the id and stores its contact.deleted
+// event, together.
+func (db *DB) DeleteContact(ctx context.Context, accountID, id int64) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		c, err := scanContact(db.queryRow(ctx, tx, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id))
+		if noRows(err) {
+			return notFound("contact", id)
+		}
+		if err != nil {
+			return internal("DeleteContact", err)
+		}
+		if _, err := db.exec(ctx, tx, "DELETE FROM contacts WHERE account_id = ? AND id = ?", accountID, id); err != nil {
+			return internal("DeleteContact", err)
+		}
+		return db.insertEvent(ctx, tx, switchboard.ContactEvent(switchboard.EventContactDeleted, c, nil))
+	})
+}

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"switchboard"
+)
+
+const deviceColumns = "id, account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, created_at"
+
+func scanDevice(s interface{ Scan(...any) error }) (*switchboard.Device, error) {
+	var d switchboard.Device
+	var created int64
+	if err := s.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &created); err != nil {
+		return nil, err
+	}
+	d.CreatedAt = fromMS(created)
+	return &d, nil
+}
+
+func sipUsernameTaken(d *switchboard.Device) error {
+	return conflict("sip_username", d.SIPUsername+" is already taken")
+}
+
+// CreateDevice stores a new device of a user of the account; SIP usernames are unique
+// across all accounts.
+func (db *DB) CreateDevice(ctx context.Context, d *switchboard.Device) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	t := now()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := db.checkRef(ctx, tx, d.AccountID, ownerUser, d.UserID, "user_id"); err != nil {
+			return err
+		}
+		err := db.queryRow(ctx, tx, `INSERT INTO devices (account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			d.AccountID, d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, toMS(t)).Scan(&d.ID)
+		if isUniqueViolation(err) {
+			return sipUsernameTaken(d)
+		}
+		return internal("CreateDevice", err)
+	})
+	if err != nil {
+		d.ID = 0
+		return err
+	}
+	d.CreatedAt = t
+	return nil
+}
+
+// GetDevice returns the account's device with the id.
+func (db *DB) GetDevice(ctx context.Context, accountID, id int64) (*switchboard.Device, error) {
+	d, err := scanDevice(db.queryRow(ctx, db.read, "SELECT "+deviceColumns+" FROM devices WHERE account_id = ? AND id = ?", accountID, id))
+	if noRows(err) {
+		return nil, notFound("device", id)
+	}
+	return d, internal("GetDevice", err)
+}
+
+// GetDeviceBySIPUsername returns the device with the SIP username, whatever its account:
+// the registrar's lookup.
+func (db *DB) GetDeviceBySIPUsername(ctx context.Context, username string) (*switchboard.Device, error) {
+	d, err := scanDevice(db.queryRow(ctx, db.read, "SELECT "+deviceColumns+" FROM devices WHERE sip_username = ?", username))
+	if noRows(err) {
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "No device with SIP username %s", username)
+	}
+	return d, internal("GetDeviceBySIPUsername", err)
+}
+
+// ListDevices returns the account's devices of the user, or of every user when userID is 0,
+// by id.
+func (db *DB) ListDevices(ctx context.Context, accountID, userID int64) ([]*switchboard.Device, error) {
+	q, args := "SELECT "+deviceColumns+" FROM devices WHERE account_id = ?", []any{accountID}
+	if userID != 0 {
+		q, args = q+" AND user_id = ?", append(args, userID)
+	}
+	rows, err := db.query(ctx, db.read, q+" ORDER BY id", args...)
+	if err != nil {
+		return nil, internal("ListDevices", err)
+	}
+	defer rows.Close()
+	devices := []*switchboard.Device{}
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, internal("ListDevices", err)
+		}
+		devices = append(devices, d)
+	}
+	return devices, internal("ListDevices", rows.Err())
+}
+
+// UpdateDevice saves the device's user, name, SIP username and password hashes.
+func (db *DB) UpdateDevice(ctx context.Context, d *switchboard.Device) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	var created int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if ok, err := db.exists(ctx, tx, d.AccountID, kindDevice, d.ID); err != nil || !ok {
+			return orNotFound(err, "device", d.ID)
+		}
+		if err := db.checkRef(ctx, tx, d.AccountID, ownerUser, d.UserID, "user_id"); err != nil {
+			return err
+		}
+		err := db.queryRow(ctx, tx, `UPDATE devices SET user_id = ?, name = ?, sip_username = ?, ha1_md5 = ?, ha1_sha256 = ?
+			WHERE account_id = ? AND id = ? RETURNING created_at`,
+			d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.AccountID, d.ID).Scan(&created)
+		if isUniqueViolation(err) {
+			return sipUsernameTaken(d)
+		}
+		return internal("UpdateDevice", err)
+	})
+	if err != nil {
+		return err
+	}
+	d.CreatedAt = fromMS(created)
+	return nil
+}
+
+// DeleteDevice deletes the account's device with the id.
+func (db *DB) DeleteDevice(ctx context.Context, accountID, id int64) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		ok, err := db.execAffected(ctx, tx, "DELETE FROM devices WHERE account_id = ? AND id = ?", accountID, id)
+		if err != nil {
+			return internal("DeleteDevice", err)
+		}
+		if !ok {
+			return notFound("device", id)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+
+	"switchboard"
+)
+
+const trunkColumns = `id, account_id, name, host, port, transport, username, password, inbound_addresses,
+	caller_id_number, allow_user_caller_id, created_at, updated_at`
+
+func scanTrunk(s interface{ Scan(...any) error }) (*switchboard.Trunk, error) {
+	var t switchboard.Trunk
+	var addrs string
+	var created, updated int64
+	err := s.Scan(&t.ID, &t.AccountID, &t.Name, &t.Host, &t.Port, &t.Transport, &t.Username, &t.SealedPassword,
+		&addrs, &t.CallerIDNumber, &t.AllowUserCallerID, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(addrs), &t.InboundAddresses); err != nil {
+		return nil, err
+	}
+	if len(t.SealedPassword) == 0 {
+		t.SealedPassword = nil
+	}
+	t.CreatedAt, t.UpdatedAt = fromMS(created), fromMS(updated)
+	return &t, nil
+}
+
+func inboundJSON(addrs []string) string {
+	if addrs == nil {
+		addrs = []string{}
+	}
+	b, _ := json.Marshal(addrs) // a []string always marshals
+	return string(b)
+}
+
+// CreateTrunk stores a new trunk of the account.
+func (db *DB) CreateTrunk(ctx context.Context, t *switchboard.Trunk) error {
+	t.ApplyDefaults()
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	ts := now()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		err := db.queryRow(ctx, tx, `INSERT INTO trunks (account_id, name, host, port, transport, username, password,
+			inbound_addresses, caller_id_number, allow_user_caller_id, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.AccountID, t.Name, t.Host, t.Port, t.Transport, t.Username, t.SealedPassword,
+			inboundJSON(t.InboundAddresses), t.CallerIDNumber, t.AllowUserCallerID, toMS(ts), toMS(ts)).Scan(&t.ID)
+		if isForeignKeyViolation(err) {
+			return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", t.AccountID)
+		}
+		return internal("CreateTrunk", err)
+	})
+	if err != nil {
+		t.ID = 0
+		return err
+	}
+	t.CreatedAt, t.UpdatedAt = ts, ts
+	return nil
+}
+
+// GetTrunk returns the account's trunk with the id.
+func (db *DB) GetTrunk(ctx context.Context, accountID, id int64) (*switchboard.Trunk, error) {
+	t, err := scanTrunk(db.queryRow(ctx, db.read, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id))
+	if noRows(err) {
+		return nil, notFound("trunk", id)
+	}
+	return t, internal("GetTrunk", err)
+}
+
+// ListTrunks returns the account's trunks by id.
+func (db *DB) ListTrunks(ctx context.Context, accountID int64) ([]*switchboard.Trunk, error) {
+	return db.listTrunks(ctx, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? ORDER BY id", accountID)
+}
+
+// ListAllTrunks returns the trunks of every account, for matching the source of a call.
+func (db *DB) ListAllTrunks(ctx context.Context) ([]*switchboard.Trunk, error) {
+	return db.listTrunks(ctx, "SELECT "+trunkColumns+" FROM trunks ORDER BY id")
+}
+
+func (db *DB) listTrunks(ctx context.Context, query string, args ...any) ([]*switchboard.Trunk, error) {
+	rows, err := db.query(ctx, db.read, query, args...)
+	if err != nil {
+		return nil, internal("ListTrunks", err)
+	}
+	defer rows.Close()
+	out := []*switchboard.Trunk{}
+	for rows.Next() {
+		t, err := scanTrunk(rows)
+		if err != nil {
+			return nil, internal("ListTrunks", err)
+		}
+		out = append(out, t)
+	}
+	return out, internal("ListTrunks", rows.Err())
+}
+
+// UpdateTrunk replaces the trunk's fields; a nil SealedPassword keeps the stored password.
+func (db *DB) UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error {
+	t.ApplyDefaults()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		old, err := scanTrunk(db.queryRow(ctx, tx, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?",
+			t.AccountID, t.ID))
+		if noRows(err) {
+			return notFound("trunk", t.ID)
+		}
+		if err != nil {
+			return internal("UpdateTrunk", err)
+		}
+		if t.SealedPassword == nil {
+			t.SealedPassword = old.SealedPassword
+		}
+		if t.Username == "" {
+			t.SealedPassword = nil // no username, no challenge to answer: keep no password
+		}
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		ts := now()
+		_, err = db.exec(ctx, tx, `UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, username = ?, password = ?,
+			inbound_addresses = ?, caller_id_number = ?, allow_user_caller_id = ?, updated_at = ?
+			WHERE account_id = ? AND id = ?`,
+			t.Name, t.Host, t.Port, t.Transport, t.Username, t.SealedPassword, inboundJSON(t.InboundAddresses),
+			t.CallerIDNumber, t.AllowUserCallerID, toMS(ts), t.AccountID, t.ID)
+		if err != nil {
+			return internal("UpdateTrunk", err)
+		}
+		t.CreatedAt, t.UpdatedAt = old.CreatedAt, ts
+		return nil
+	})
+}
+
+// DeleteTrunk removes the account's trunk.
+func (db *DB) DeleteTrunk(ctx context.Context, accountID, id int64) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		ok, err := db.execAffected(ctx, tx, "DELETE FROM trunks WHERE account_id = ? AND id = ?", accountID, id)
+		if err != nil {
+			return internal("DeleteTrunk", err)
+		}
+		if !ok {
+			return notFound("trunk", id)
+		}
+		return nil
+	})
+}

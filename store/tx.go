@@ -1,0 +1,213 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"switchboard"
+)
+
+// querier is what *sql.DB and *sql.Tx have in common, so helpers run inside a transaction
+// or on a pool alike.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// writeTx runs fn in a write transaction: committed when fn returns nil, rolled back
+// otherwise, so a failing change writes nothing. Every store method that changes data goes
+// through it.
+func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return internal("begin", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return internal("commit", err)
+	}
+	return nil
+}
+
+// exec, query and queryRow run a statement on a pool through its cached prepared form, or
+// directly inside a transaction.
+func (db *DB) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	query = db.rebind(query)
+	if st := db.poolStmt(ctx, q, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return q.ExecContext(ctx, query, args...)
+}
+
+func (db *DB) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	query = db.rebind(query)
+	if st := db.poolStmt(ctx, q, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return q.QueryContext(ctx, query, args...)
+}
+
+func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	query = db.rebind(query)
+	if st := db.poolStmt(ctx, q, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
+}
+
+func (db *DB) poolStmt(ctx context.Context, q querier, query string) *sql.Stmt {
+	if pool, ok := q.(*sql.DB); ok {
+		return db.stmts.prepared(ctx, pool, query)
+	}
+	return nil
+}
+
+// execAffected runs a statement and reports whether it changed any row.
+func (db *DB) execAffected(ctx context.Context, q querier, query string, args ...any) (bool, error) {
+	res, err := db.exec(ctx, q, query, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// now is the store's clock: UTC, to the millisecond, as times are stored.
+func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// toMS and fromMS convert between time.Time and the stored unix milliseconds. The zero time
+// is stored as 0 (or NULL where a column is optional) and comes back as the zero time.
+func toMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// nullID stores 0 ("none") as NULL, for optional references that carry a foreign key.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// Owner types in the extensions table and the tables they point to.
+const (
+	ownerUser      = "user"
+	ownerQueue     = "queue"
+	ownerRingGroup = "ringgroup"
+)
+
+// Other kinds of rows that exists looks up.
+const (
+	kindDevice  = "device"
+	kindNumber  = "number"
+	kindContact = "contact"
+	kindAPIKey  = "apikey"
+)
+
+// kindTables are the tables of the kinds of rows that belong to an account.
+var kindTables = map[string]string{ownerUser: "users", ownerQueue: "queues", ownerRingGroup: "ring_groups",
+	kindDevice: "devices", kindNumber: "numbers", kindContact: "contacts", kindAPIKey: "api_keys"}
+
+// kindWords name the kinds in messages.
+var kindWords = map[string]string{ownerUser: "user", ownerQueue: "queue", ownerRingGroup: "ring group",
+	kindDevice: "device", kindNumber: "number", kindContact: "contact", kindAPIKey: "API key"}
+
+// exists reports whether id is a row of the kind (ownerUser, kindDevice, …) in the account.
+func (db *DB) exists(ctx context.Context, q querier, accountID int64, kind string, id int64) (bool, error) {
+	var one int
+	err := db.queryRow(ctx, q, "SELECT 1 FROM "+kindTables[kind]+" WHERE account_id = ? AND id = ?",
+		accountID, id).Scan(&one)
+	if noRows(err) {
+		return false, nil
+	}
+	return err == nil, internal("exists", err)
+}
+
+// checkRef answers EBADREQUEST naming field unless id is a user, queue or ring group
+// (ownerType) of the account.
+func (db *DB) checkRef(ctx context.Context, q querier, accountID int64, ownerType string, id int64, field string) error {
+	ok, err := db.exists(ctx, q, accountID, ownerType, id)
+	if err == nil && !ok {
+		return badRef(field, kindWords[ownerType], id)
+	}
+	return err
+}
+
+// checkTarget checks that a target naming a user, queue or ring group names one of the account.
+func (db *DB) checkTarget(ctx context.Context, q querier, accountID int64, t switchboard.Target, field string) error {
+	switch t.Type {
+	case switchboard.TargetUser:
+		return db.checkRef(ctx, q, accountID, ownerUser, t.ID, field)
+	case switchboard.TargetQueue:
+		return db.checkRef(ctx, q, accountID, ownerQueue, t.ID, field)
+	case switchboard.TargetRingGroup:
+		return db.checkRef(ctx, q, accountID, ownerRingGroup, t.ID, field)
+	}
+	return nil
+}
+
+// clearTargetsTo points every number, queue overflow and ring group fallback of the account
+// that sends calls to the deleted user, queue or ring group at nothing instead, so that no
+// route leads to a row that is gone.
+func (db *DB) clearTargetsTo(ctx context.Context, tx *sql.Tx, accountID int64, t switchboard.TargetType, id int64) error {
+	stmts := []string{
+		"UPDATE numbers SET target_type = '', target_id = 0, target_number = '' WHERE account_id = ? AND target_type = ? AND target_id = ?",
+		"UPDATE queues SET overflow_type = '', overflow_id = 0, overflow_number = '' WHERE account_id = ? AND overflow_type = ? AND overflow_id = ?",
+		"UPDATE ring_groups SET fallback_type = '', fallback_id = 0, fallback_number = '' WHERE account_id = ? AND fallback_type = ? AND fallback_id = ?",
+	}
+	for _, s := range stmts {
+		if _, err := db.exec(ctx, tx, s, accountID, string(t), id); err != nil {
+			return internal("clearTargets", err)
+		}
+	}
+	return nil
+}
+
+// claimExtension gives the extension to the user, queue or ring group, releasing the one it
+// had. Extensions are unique per account across all three; the key of the extensions table
+// enforces it, and the lookup first only makes the message say who has it.
+func (db *DB) claimExtension(ctx context.Context, tx *sql.Tx, accountID int64, extension, ownerType string, ownerID int64, field string) error {
+	var holderType string
+	var holderID int64
+	err := db.queryRow(ctx, tx, "SELECT owner_type, owner_id FROM extensions WHERE account_id = ? AND extension = ?",
+		accountID, extension).Scan(&holderType, &holderID)
+	switch {
+	case err == nil && holderType == ownerType && holderID == ownerID:
+		return nil // already its own
+	case err == nil:
+		return conflict(field, fmt.Sprintf("%s is already used by %s %d", extension, kindWords[holderType], holderID))
+	case !noRows(err):
+		return internal("claimExtension", err)
+	}
+	if _, err := db.exec(ctx, tx, "DELETE FROM extensions WHERE owner_type = ? AND owner_id = ?", ownerType, ownerID); err != nil {
+		return internal("claimExtension", err)
+	}
+	_, err = db.exec(ctx, tx, "INSERT INTO extensions (account_id, extension, owner_type, owner_id) VALUES (?, ?, ?, ?)",
+		accountID, extension, ownerType, ownerID)
+	if isUniqueViolation(err) {
+		return conflict(field, extension+" is already used by another user, queue or ring group")
+	}
+	return internal("claimExtension", err)
+}
+
+// releaseExtension frees the extension of a deleted user, queue or ring group.
+func (db *DB) releaseExtension(ctx context.Context, tx *sql.Tx, ownerType string, ownerID int64) error {
+	_, err := db.exec(ctx, tx, "DELETE FROM extensions WHERE owner_type = ? AND owner_id = ?", ownerType, ownerID)
+	return internal("releaseExtension", err)
+}

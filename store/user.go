@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"switchboard"
+)
+
+const userColumns = `id, account_id, extension, first_name, last_name, email, caller_id_name, time_zone,
+	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at`
+
+func scanUser(s interface{ Scan(...any) error }) (*switchboard.User, error) {
+	var u switchboard.User
+	var created, updated int64
+	err := s.Scan(&u.ID, &u.AccountID, &u.Extension, &u.FirstName, &u.LastName, &u.Email, &u.CallerIDName,
+		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
+	return &u, nil
+}
+
+// userExtensionField is the API's name for a user's extension, named in conflicts.
+const userExtensionField = "presence_id"
+
+// CreateUser stores a new user; its extension must be free in the account.
+func (db *DB) CreateUser(ctx context.Context, u *switchboard.User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	t := now()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := db.queryRow(ctx, tx, `INSERT INTO users (account_id, extension, first_name, last_name, email, caller_id_name,
+			time_zone, voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.AccountID, u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone,
+			u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), toMS(t)).Scan(&id)
+		if isUniqueViolation(err) {
+			return conflict(userExtensionField, u.Extension+" is already used by another user")
+		}
+		if isForeignKeyViolation(err) {
+			return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", u.AccountID)
+		}
+		if err != nil {
+			return internal("CreateUser", err)
+		}
+		if err := db.claimExtension(ctx, tx, u.AccountID, u.Extension, ownerUser, id, userExtensionField); err != nil {
+			return err
+		}
+		u.ID = id
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	u.CreatedAt, u.UpdatedAt = t, t
+	return nil
+}
+
+// GetUser returns the account's user with the id.
+func (db *DB) GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error) {
+	u, err := scanUser(db.queryRow(ctx, db.read, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id))
+	if noRows(err) {
+		return nil, notFound("user", id)
+	}
+	return u, internal("GetUser", err)
+}
+
+// GetUserByExtension returns the account's user with the extension.
+func (db *DB) GetUserByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.User, error) {
+	u, err := scanUser(db.queryRow(ctx, db.read, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND extension = ?",
+		accountID, extension))
+	if noRows(err) {
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "No user with extension %s in this account", extension)
+	}
+	return u, internal("GetUserByExtension", err)
+}
+
+// ListUsers returns the account's users by extension. It is one indexed query on the read
+// pool: the availability endpoint calls it on every request.
+func (db *DB) ListUsers(ctx context.Context, accountID int64) ([]*switchboard.User, error) {
+	rows, err := db.query(ctx, db.read, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY extension", accountID)
+	if err != nil {
+		return nil, internal("ListUsers", err)
+	}
+	defer rows.Close()
+	users := []*switchboard.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, internal("ListUsers", err)
+		}
+		users = append(users, u)
+	}
+	return users, internal("ListUsers", rows.Err())
+}
+
+// UpdateUser saves every field of the user; UpdatedAt becomes now, CreatedAt is set from
+// the store.
+func (db *DB) UpdateUser(ctx context.Context, u *switchboard.User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	t := now()
+	var created int64
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		err := db.queryRow(ctx, tx, `UPDATE users SET extension = ?, first_name = ?, last_name = ?, email = ?,
+			caller_id_name = ?, time_zone = ?, voicemail_enabled = ?, forward_enabled = ?, forward_number = ?,
+			ring_time_seconds = ?, updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+			u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
+			u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), u.AccountID, u.ID).Scan(&created)
+		if noRows(err) {
+			return notFound("user", u.ID)
+		}
+		if isUniqueViolation(err) {
+			return conflict(userExtensionField, u.Extension+" is already used by another user")
+		}
+		if err != nil {
+			return internal("UpdateUser", err)
+		}
+		return db.claimExtension(ctx, tx, u.AccountID, u.Extension, ownerUser, u.ID, userExtensionField)
+	})
+	if err != nil {
+		return err
+	}
+	u.CreatedAt, u.UpdatedAt = fromMS(created), t
+	return nil
+}
+
+// DeleteUser deletes the user with its devices, API keys and queue and ring group
+// memberships; numbers it owned or was SMS-assigned keep no owner, and routes to it (number
+// targets, queue overflows, ring group fallbacks) lead nowhere. All in one transaction.
+func (db *DB) DeleteUser(ctx context.Context, accountID, id int64) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if ok, err := db.exists(ctx, tx, accountID, ownerUser, id); err != nil || !ok {
+			return orNotFound(err, "user", id)
+		}
+		// Every statement takes (account id, user id).
+		stmts := []string{
+			"DELETE FROM devices WHERE account_id = ? AND user_id = ?",
+			"DELETE FROM api_keys WHERE account_id = ? AND user_id = ?",
+			"DELETE FROM queue_members WHERE queue_id IN (SELECT id FROM queues WHERE account_id = ?) AND user_id = ?",
+			"DELETE FROM ring_group_members WHERE ring_group_id IN (SELECT id FROM ring_groups WHERE account_id = ?) AND user_id = ?",
+			"UPDATE numbers SET owner_user_id = NULL WHERE account_id = ? AND owner_user_id = ?",
+			"UPDATE numbers SET sms_assigned_user_id = NULL WHERE account_id = ? AND sms_assigned_user_id = ?",
+		}
+		for _, s := range stmts {
+			if _, err := db.exec(ctx, tx, s, accountID, id); err != nil {
+				return internal("DeleteUser", err)
+			}
+		}
+		if err := db.clearTargetsTo(ctx, tx, accountID, switchboard.TargetUser, id); err != nil {
+			return err
+		}
+		if err := db.releaseExtension(ctx, tx, ownerUser, id); err != nil {
+			return err
+		}
+		if _, err := db.exec(ctx, tx, "DELETE FROM users WHERE account_id = ? AND id = ?", accountID, id); err != nil {
+			return internal("DeleteUser", err)
+		}
+		return nil
+	})
+}
