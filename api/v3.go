@@ -1,0 +1,393 @@
+package api
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"switchboard"
+	"switchboard/phone"
+)
+
+// v3Routes registers the endpoints of the Voice360 v3 API, with the seed's paths, fields
+// and messages.
+func (s *Server) v3Routes() {
+	s.handleAPI(route{Method: "GET", Path: "/availability", Access: accessPublicOrDeveloper, Tag: "Availability",
+		Summary:     "User availability",
+		Description: "Real-time availability of every user of the account: online/offline and active calls. Without a key (when the account has public endpoints enabled) only online/offline is shown, without channels.",
+		Message:     "User availability data", Result: []availabilityJSON{}}, s.getAvailability)
+	s.handleAPI(route{Method: "GET", Path: "/queues", Access: accessPublicOrDeveloper, Tag: "Queues",
+		Summary:     "List queues",
+		Description: "Every queue of the account with its settings. Without a key (public endpoints) only pk, name, queue_name, extension and strategy.",
+		Message:     "List of queues", Result: []queueJSON{}}, s.listQueues)
+	s.handleAPI(route{Method: "GET", Path: "/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Queues",
+		Summary:     "Queue details",
+		Description: "One queue's settings and its assigned users. Without a key (public endpoints) basic information only, no members.",
+		Message:     "Queue details", Result: queueDetailJSON{}}, s.getQueue)
+	s.handleAPI(route{Method: "GET", Path: "/availability/queues", Access: accessPublicOrDeveloper, Tag: "Availability",
+		Summary: "Queue availability", Description: "Real-time agent counts and activity of every queue.",
+		Message: "Queue availability data", Result: []queueStatsJSON{}}, s.listQueueAvailability)
+	s.handleAPI(route{Method: "GET", Path: "/availability/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Availability",
+		Summary: "Availability of one queue", Description: "Real-time agent counts and activity of one queue.",
+		Message: "Queue availability data", Result: queueStatsJSON{}}, s.getQueueAvailability)
+	s.handleAPI(route{Method: "POST", Path: "/call/outbound", Access: accessDeveloper, Tag: "Calls",
+		Summary:     "Place an outbound call",
+		Description: "Rings the extension's phones, then calls the destination. Answers 503 SERVICE_UNAVAILABLE while no SIP service or trunk is configured.",
+		Message:     "Call initiated successfully", Request: outboundCallJSON{}, Result: outboundCallResultJSON{}}, s.placeCall)
+	s.handleAPI(route{Method: "POST", Path: "/sms/send", Access: accessUserOrDeveloper, Tag: "SMS",
+		Summary:     "Send an SMS",
+		Description: "Sends an SMS from an SMS-enabled number of the account (for a user key: one the user owns or is SMS-assigned to). Answers 503 SERVICE_UNAVAILABLE while no SMS gateway is configured.",
+		Message:     "SMS sent successfully", Request: smsSendJSON{}, Result: smsResultJSON{}}, s.sendSMS)
+	s.handleAPI(route{Method: "GET", Path: "/numbers", Access: accessDeveloper, Tag: "Numbers",
+		Summary: "List numbers", Description: "Every phone number (DID) of the account, regardless of assignment; filter with the query parameters.",
+		Message: "List of numbers", Result: []numberJSON{},
+		Query: []queryParam{
+			{"number", "Filter by phone number (E.164, or any form a phone number is written in)"},
+			{"owner_id", "Filter by owner user ID"},
+			{"status", "Filter by number status (active, inactive, porting, suspended)"},
+			{"sms_assigned_user_id", "Filter by SMS assigned user ID"},
+			{"ai_agent_id", "Filter by AI agent assignment"},
+		}}, s.listNumbers)
+	s.handleAPI(route{Method: "GET", Path: "/user/numbers", Access: accessUser, Tag: "User",
+		Summary: "The user's numbers", Description: "Numbers the key's user owns or is SMS-assigned to.",
+		Message: "List of phone numbers assigned to user", Result: []numberJSON{}}, s.listUserNumbers)
+	s.handleAPI(route{Method: "GET", Path: "/user/profile", Access: accessUser, Tag: "User",
+		Summary: "The user's profile", Description: "The key's user: extension, voicemail and forwarding settings.",
+		Message: "User profile details", Result: profileJSON{}}, s.getProfile)
+}
+
+func (s *Server) getAvailability(w http.ResponseWriter, r *http.Request, c *caller) error {
+	users, err := s.cache.listUsers(r.Context(), s.store, c.accountID)
+	if err != nil {
+		return err
+	}
+	if c.public() {
+		out := make([]publicAvailabilityJSON, 0, len(users))
+		for _, u := range users {
+			registered, _ := s.live.UserPresence(c.accountID, u.ID)
+			out = append(out, publicAvailabilityJSON{PK: u.ID, PresenceID: u.Extension, CallerID: u.DisplayName(),
+				FirstName: u.FirstName, LastName: u.LastName, DevicesRegistered: registered})
+		}
+		s.writeResult(w, http.StatusOK, "User availability data", out)
+		return nil
+	}
+	out := make([]availabilityJSON, 0, len(users))
+	for _, u := range users {
+		registered, channels := s.live.UserPresence(c.accountID, u.ID)
+		chans := make([]channelJSON, 0, len(channels))
+		for _, ch := range channels {
+			chans = append(chans, channelJSON{To: ch.To, From: ch.From, CallSeconds: ch.CallSeconds, Direction: ch.Direction})
+		}
+		out = append(out, availabilityJSON{PK: u.ID, PresenceID: u.Extension, CallerID: u.DisplayName(),
+			FirstName: u.FirstName, LastName: u.LastName, DevicesRegistered: registered, Channels: chans})
+	}
+	s.writeResult(w, http.StatusOK, "User availability data", out)
+	return nil
+}
+
+func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, c *caller) error {
+	queues, err := s.store.ListQueues(r.Context(), c.accountID)
+	if err != nil {
+		return err
+	}
+	if c.public() {
+		out := make([]publicQueueJSON, 0, len(queues))
+		for _, q := range queues {
+			out = append(out, publicQueueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy)})
+		}
+		s.writeResult(w, http.StatusOK, "List of queues", out)
+		return nil
+	}
+	out := make([]queueJSON, 0, len(queues))
+	for _, q := range queues {
+		out = append(out, toQueueJSON(q))
+	}
+	s.writeResult(w, http.StatusOK, "List of queues", out)
+	return nil
+}
+
+func (s *Server) getQueue(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := pathID(r, "queue_id")
+	if err != nil {
+		return err
+	}
+	q, err := s.store.GetQueue(r.Context(), c.accountID, id)
+	if err != nil {
+		return err
+	}
+	if c.public() {
+		s.writeResult(w, http.StatusOK, "Queue details",
+			publicQueueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy)})
+		return nil
+	}
+	members, err := s.queueMembers(r.Context(), c.accountID, q.ID)
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "Queue details", queueDetailJSON{queueJSON: toQueueJSON(q), AssignedUsers: members})
+	return nil
+}
+
+// queueMembers returns a queue's members with their names.
+func (s *Server) queueMembers(ctx context.Context, accountID, queueID int64) ([]memberJSON, error) {
+	members, err := s.store.ListQueueMembers(ctx, accountID, queueID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]memberJSON, 0, len(members))
+	for _, m := range members {
+		u, err := s.store.GetUser(ctx, accountID, m.UserID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, toMemberJSON(u, m))
+	}
+	return out, nil
+}
+
+func toMemberJSON(u *switchboard.User, m switchboard.QueueMember) memberJSON {
+	return memberJSON{PK: u.ID, PresenceID: u.Extension, FirstName: u.FirstName, LastName: u.LastName, Penalty: m.Penalty, Paused: m.Paused}
+}
+
+func (s *Server) queueAvailability(c *caller, q *switchboard.Queue) any {
+	st := s.live.QueueStats(c.accountID, q.ID)
+	seed := queueAvailabilityJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension,
+		IsReady: st.AgentsOnline > 0, AgentsOnline: st.AgentsOnline, AgentsAvailable: st.AgentsAvailable,
+		AgentsOnCall: st.AgentsOnCall, ActiveCalls: st.ActiveCalls}
+	if c.public() {
+		return seed
+	}
+	out := queueStatsJSON{queueAvailabilityJSON: seed,
+		CallersWaiting: st.CallersWaiting, LongestWaitSeconds: st.LongestWaitSeconds, Offered: st.Today.Offered,
+		Answered: st.Today.Answered, Abandoned: st.Today.Abandoned, ServiceLevel: 100,
+		ServiceLevelSeconds: q.ServiceLevel}
+	if n := st.Today.Answered + st.Today.AbandonedAfterSL; n > 0 {
+		out.ServiceLevel = round1(100 * float64(st.Today.AnsweredWithinSL) / float64(n))
+	}
+	if st.Today.Answered > 0 {
+		out.AverageSpeedOfAnswer = round1(float64(st.Today.TotalAnswerWait) / float64(st.Today.Answered))
+	}
+	if st.Today.Talked > 0 {
+		out.AverageHandleTime = round1(float64(st.Today.TotalTalk) / float64(st.Today.Talked))
+	}
+	return out
+}
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+func (s *Server) listQueueAvailability(w http.ResponseWriter, r *http.Request, c *caller) error {
+	queues, err := s.store.ListQueues(r.Context(), c.accountID)
+	if err != nil {
+		return err
+	}
+	out := make([]any, 0, len(queues))
+	for _, q := range queues {
+		out = append(out, s.queueAvailability(c, q))
+	}
+	s.writeResult(w, http.StatusOK, "Queue availability data", out)
+	return nil
+}
+
+func (s *Server) getQueueAvailability(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := pathID(r, "queue_id")
+	if err != nil {
+		return err
+	}
+	q, err := s.store.GetQueue(r.Context(), c.accountID, id)
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "Queue availability data", s.queueAvailability(c, q))
+	return nil
+}
+
+const maxCRMIDLength = 128
+
+func (s *Server) placeCall(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var body outboundCallJSON
+	if err := decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v := switchboard.ValidationErrors{}
+	var fromUser *switchboard.User
+	switch {
+	case body.From == "":
+		v.Add("from", "is required: the extension making the call")
+	case !switchboard.ValidExtension(body.From):
+		v.Add("from", "must be an extension of 2 to 8 digits")
+	default:
+		u, err := s.store.GetUserByExtension(ctx, c.accountID, body.From)
+		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
+			v.Add("from", "is not the extension of a user of this account")
+		} else if err != nil {
+			return err
+		}
+		fromUser = u
+	}
+	to, ok := phone.Normalize(body.To)
+	if body.To == "" {
+		v.Add("to", "is required: the number to call")
+	} else if !ok {
+		v.Add("to", "is not a valid phone number")
+	}
+	callerID := ""
+	if body.CallerID != "" {
+		n, ok := phone.Normalize(body.CallerID)
+		if !ok {
+			v.Add("caller_id", "is not a valid phone number")
+		} else {
+			numbers, err := s.store.ListNumbers(ctx, c.accountID, switchboard.NumberFilter{Number: n})
+			if err != nil {
+				return err
+			}
+			if len(numbers) == 0 {
+				v.Add("caller_id", "must be one of this account's numbers")
+			}
+			callerID = n
+		}
+	}
+	if len(body.CRMID) > maxCRMIDLength {
+		v.Add("crm_id", "must be at most 128 characters")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	call, err := s.calls.PlaceCall(ctx, switchboard.OutboundCallRequest{AccountID: c.accountID, FromUser: fromUser,
+		To: to, CallerID: callerID, Recording: body.Recording, CRMID: body.CRMID})
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "Call initiated successfully", outboundCallResultJSON{CallID: call.CallID,
+		Status: call.Status, From: body.From, To: to, Timestamp: s.timestamp()})
+	return nil
+}
+
+const maxSMSLength = 160
+
+func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request, c *caller) error {
+	var body smsSendJSON
+	if err := decodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v := switchboard.ValidationErrors{}
+	var from *switchboard.Number
+	fromE164, ok := phone.Normalize(body.From)
+	switch {
+	case body.From == "":
+		v.Add("from", "is required: one of your SMS-enabled numbers")
+	case !ok:
+		v.Add("from", "is not a valid phone number")
+	default:
+		numbers, err := s.store.ListNumbers(ctx, c.accountID, switchboard.NumberFilter{Number: fromE164})
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(numbers) == 0:
+			v.Add("from", "must be one of this account's numbers")
+		case !numbers[0].SMSEnabled:
+			v.Add("from", "does not have SMS enabled")
+		case !c.isDeveloper() && numbers[0].OwnerUserID != c.key.UserID && numbers[0].SMSAssignedUserID != c.key.UserID:
+			v.Add("from", "must be a number you own or are SMS-assigned to")
+		default:
+			from = numbers[0]
+		}
+	}
+	to, ok := phone.Normalize(body.To)
+	if body.To == "" {
+		v.Add("to", "is required: the recipient's number")
+	} else if !ok {
+		v.Add("to", "is not a valid phone number")
+	}
+	if n := utf8.RuneCountInString(body.Message); n == 0 {
+		v.Add("message", "is required")
+	} else if n > maxSMSLength {
+		v.Add("message", "must be at most 160 characters, not "+strconv.Itoa(n))
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	var sentBy int64
+	if !c.isDeveloper() {
+		sentBy = c.key.UserID
+	}
+	msg, err := s.sms.SendSMS(ctx, switchboard.SMSRequest{AccountID: c.accountID, From: from, To: to, Message: body.Message, SentBy: sentBy})
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "SMS sent successfully", smsResultJSON{MessageID: msg.MessageID, Status: msg.Status,
+		From: from.Number, To: to, Timestamp: s.timestamp()})
+	return nil
+}
+
+// numberFilterFromQuery reads the numbers endpoint's filters.
+func numberFilterFromQuery(r *http.Request) (switchboard.NumberFilter, error) {
+	q := r.URL.Query()
+	f := switchboard.NumberFilter{Status: q.Get("status"), AIAgentID: q.Get("ai_agent_id")}
+	if raw := q.Get("number"); raw != "" {
+		n, ok := phone.Normalize(raw)
+		if !ok {
+			return f, badRequest("number", "is not a valid phone number")
+		}
+		f.Number = n
+	}
+	for name, dst := range map[string]*int64{"owner_id": &f.OwnerUserID, "sms_assigned_user_id": &f.SMSAssignedUserID} {
+		if raw := q.Get(name); raw != "" {
+			id, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil || id <= 0 {
+				return f, badRequest(name, "must be a positive integer")
+			}
+			*dst = id
+		}
+	}
+	if f.Status != "" && !switchboard.NumberStatuses[f.Status] {
+		return f, badRequest("status", "must be one of active, inactive, porting, suspended")
+	}
+	return f, nil
+}
+
+func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request, c *caller) error {
+	f, err := numberFilterFromQuery(r)
+	if err != nil {
+		return err
+	}
+	numbers, err := s.store.ListNumbers(r.Context(), c.accountID, f)
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "List of numbers", numbersJSON(numbers))
+	return nil
+}
+
+func numbersJSON(numbers []*switchboard.Number) []numberJSON {
+	out := make([]numberJSON, 0, len(numbers))
+	for _, n := range numbers {
+		out = append(out, toNumberJSON(n))
+	}
+	return out
+}
+
+func (s *Server) listUserNumbers(w http.ResponseWriter, r *http.Request, c *caller) error {
+	numbers, err := s.store.ListNumbers(r.Context(), c.accountID, switchboard.NumberFilter{AssignedToUserID: c.key.UserID})
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "List of phone numbers assigned to user", numbersJSON(numbers))
+	return nil
+}
+
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request, c *caller) error {
+	u, err := s.store.GetUser(r.Context(), c.accountID, c.key.UserID)
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "User profile details", profileJSON{PK: u.ID, AsteriskUserID: u.ID,
+		PresenceID: u.Extension, CallerID: u.DisplayName(), FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		VoicemailEnabled: u.VoicemailEnabled, ForwardEnabled: u.ForwardEnabled, ForwardNumber: nullableString(u.ForwardNumber),
+		TimeZone: u.TimeZone})
+	return nil
+}
