@@ -1,0 +1,157 @@
+package sip
+
+import (
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"switchboard"
+)
+
+// CallHandler is the call engine (pbx) as the SIP core sees it. The server authenticates and
+// routes; the handler owns every dialog.
+type CallHandler interface {
+	// TrunkSource reports whether an INVITE from ip comes from a SIP trunk. Trunks are
+	// recognised by source address only and are not challenged.
+	TrunkSource(ip netip.Addr) bool
+	// Invite handles a new INVITE (no To tag). dev is the authenticated device, or nil when
+	// the INVITE comes from a trunk.
+	Invite(req *sip.Request, tx sip.ServerTransaction, dev *switchboard.Device)
+	// InDialog handles a request inside a dialog (ACK, BYE, re-INVITE, INFO, UPDATE …) and
+	// reports whether a dialog of the handler matched it; if not, the server answers 481.
+	InDialog(req *sip.Request, tx sip.ServerTransaction) bool
+}
+
+// SetCallHandler connects the call engine; call it before Run. Without one, INVITEs are
+// authenticated and then answered 480.
+func (s *Server) SetCallHandler(h CallHandler) {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	s.calls = h
+}
+
+func (s *Server) callHandler() CallHandler {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	return s.calls
+}
+
+// SetChannelSource gives the live calls of each user to UserPresence and QueueStats.
+func (s *Server) SetChannelSource(f func(accountID, userID int64) []switchboard.Channel) {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	s.channels = f
+}
+
+func (s *Server) channelsOf(accountID, userID int64) []switchboard.Channel {
+	s.addrMu.Lock()
+	f := s.channels
+	s.addrMu.Unlock()
+	if f == nil {
+		return []switchboard.Channel{}
+	}
+	if ch := f(accountID, userID); ch != nil {
+		return ch
+	}
+	return []switchboard.Channel{}
+}
+
+// Client is the SIP client the call engine sends requests with (INVITE, BYE, CANCEL),
+// sharing the server's sockets; nil until Ready.
+func (s *Server) Client() *sipgo.Client {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	return s.client
+}
+
+// ContactHeader is the Contact the server puts in the dialogs it creates: its public (or
+// listen) address, UDP preferred.
+func (s *Server) ContactHeader() sip.ContactHeader {
+	s.addrMu.Lock()
+	a := s.udpAddr
+	if a == nil {
+		a = s.tcpAddr
+	}
+	s.addrMu.Unlock()
+	host, port := "127.0.0.1", 5060
+	if a != nil {
+		if h, p, err := net.SplitHostPort(a.String()); err == nil {
+			host = h
+			port, _ = strconv.Atoi(p)
+		}
+	}
+	if s.cfg.PublicAddr != "" {
+		if h, p, err := net.SplitHostPort(s.cfg.PublicAddr); err == nil {
+			host = h
+			port, _ = strconv.Atoi(p)
+		} else {
+			host = s.cfg.PublicAddr
+		}
+	}
+	return sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "switchboard", Host: host, Port: port}}
+}
+
+// Contact is a live registration of one of a user's devices: where a call to it goes.
+type Contact struct {
+	DeviceID  int64
+	URI       string // the registered Contact URI
+	Source    string // ip:port the REGISTER came from: where requests go, so phones behind NAT are reached
+	Transport string // "UDP" or "TCP"
+}
+
+// Contacts returns the live registrations of every device of the user, in a stable order.
+func (s *Server) Contacts(accountID, userID int64) []Contact {
+	now := s.now()
+	s.regs.mu.Lock()
+	defer s.regs.mu.Unlock()
+	u := s.regs.users[userKey{accountID, userID}]
+	if u == nil {
+		return nil
+	}
+	var out []Contact
+	for devID, bs := range u.devices {
+		for _, b := range sortedBindings(bs) {
+			if now.Before(b.expires) {
+				out = append(out, Contact{DeviceID: devID, URI: b.uri, Source: b.source, Transport: b.transport})
+			}
+		}
+	}
+	sortContacts(out)
+	return out
+}
+
+func sortContacts(cs []Contact) {
+	for i := 1; i < len(cs); i++ {
+		for j := i; j > 0 && (cs[j].DeviceID < cs[j-1].DeviceID ||
+			cs[j].DeviceID == cs[j-1].DeviceID && cs[j].URI < cs[j-1].URI); j-- {
+			cs[j], cs[j-1] = cs[j-1], cs[j]
+		}
+	}
+}
+
+// Now is the server's clock (the one of Config.Now).
+func (s *Server) Now() time.Time { return s.now() }
+
+// sourceIP is the address a request came from.
+func sourceIP(req *sip.Request) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
+}
+
+// handleInDialog passes requests of existing dialogs to the call engine, else 481.
+func (s *Server) handleInDialog(req *sip.Request, tx sip.ServerTransaction) {
+	if h := s.callHandler(); h != nil && h.InDialog(req, tx) {
+		return
+	}
+	if req.IsAck() {
+		return // an ACK is never answered
+	}
+	s.respond(req, tx, 481, "Call/Transaction Does Not Exist")
+}

@@ -1,0 +1,270 @@
+package sip
+
+import (
+	"crypto/hmac"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard"
+)
+
+// Server-side digest authentication (RFC 3261 §22, RFC 7616, RFC 8760). Only qop=auth is
+// offered and accepted: it is what gives us a nonce count to refuse replays with.
+
+const (
+	algMD5    = "MD5"
+	algSHA256 = "SHA-256"
+)
+
+// A nonce is base64url(issued-at unix nanos (8) | random (8) | HMAC-SHA256 of both (16)).
+// Signing instead of storing every nonce keeps challenges free for the server: an attacker
+// asking for millions of challenges costs no memory. Only nonces that authenticated a request
+// are remembered, for their nonce count.
+const (
+	nonceRawLen = 8 + 8 + 16
+)
+
+var (
+	errNonceInvalid = errors.New("nonce is not one of ours")
+	errNonceExpired = errors.New("nonce expired")
+)
+
+// nonceIssuer makes and checks signed nonces and tracks the last nonce count used with each.
+type nonceIssuer struct {
+	key []byte
+	ttl time.Duration
+	now func() time.Time
+	// algorithms in challenge order
+	algorithms []string
+
+	mu sync.Mutex
+	// lastNC is the highest nonce count accepted per nonce, kept until the nonce expires.
+	// Only successful authentications add entries, so its size is bounded by the rate of
+	// valid REGISTERs times the TTL; maxTrackedNonces is a hard cap on top of that.
+	lastNC map[string]ncEntry
+}
+
+type ncEntry struct {
+	nc      uint64
+	expires time.Time
+}
+
+const maxTrackedNonces = 200_000
+
+func newNonceIssuer(ttl time.Duration, now func() time.Time, md5First, md5Only bool) *nonceIssuer {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	algs := []string{algSHA256, algMD5}
+	if md5First {
+		algs = []string{algMD5, algSHA256}
+	}
+	if md5Only {
+		algs = []string{algMD5}
+	}
+	return &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry)}
+}
+
+func (n *nonceIssuer) issue() string {
+	var raw [nonceRawLen]byte
+	binary.BigEndian.PutUint64(raw[:8], uint64(n.now().UnixNano()))
+	if _, err := rand.Read(raw[8:16]); err != nil {
+		panic(err)
+	}
+	copy(raw[16:], n.sign(raw[:16]))
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+func (n *nonceIssuer) sign(b []byte) []byte {
+	m := hmac.New(sha256.New, n.key)
+	m.Write(b)
+	return m.Sum(nil)[:16]
+}
+
+// check says whether nonce was issued by us and is still fresh.
+func (n *nonceIssuer) check(nonce string) error {
+	raw, err := base64.RawURLEncoding.DecodeString(nonce)
+	if err != nil || len(raw) != nonceRawLen {
+		return errNonceInvalid
+	}
+	if !hmac.Equal(raw[16:], n.sign(raw[:16])) {
+		return errNonceInvalid
+	}
+	issued := time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8])))
+	if n.now().Sub(issued) > n.ttl {
+		return errNonceExpired
+	}
+	return nil
+}
+
+// useCount records nc for nonce and reports false if it is not greater than every count
+// used with that nonce before (a replay).
+func (n *nonceIssuer) useCount(nonce string, nc uint64) bool {
+	now := n.now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if e, ok := n.lastNC[nonce]; ok && now.Before(e.expires) && nc <= e.nc {
+		return false
+	}
+	if len(n.lastNC) >= maxTrackedNonces {
+		n.pruneLocked(now)
+	}
+	if len(n.lastNC) >= maxTrackedNonces {
+		// Still full of live nonces: refuse to track more rather than grow. The client gets
+		// a fresh challenge and retries, so this degrades service without opening replays.
+		return false
+	}
+	n.lastNC[nonce] = ncEntry{nc: nc, expires: now.Add(n.ttl)}
+	return true
+}
+
+func (n *nonceIssuer) pruneLocked(now time.Time) {
+	for k, e := range n.lastNC {
+		if !now.Before(e.expires) {
+			delete(n.lastNC, k)
+		}
+	}
+}
+
+// prune drops the counts of expired nonces; the sweeper calls it.
+func (n *nonceIssuer) prune() {
+	now := n.now()
+	n.mu.Lock()
+	n.pruneLocked(now)
+	n.mu.Unlock()
+}
+
+// challenges returns the WWW-Authenticate (or Proxy-Authenticate) values for a fresh nonce:
+// SHA-256 first, as RFC 8760 asks, then MD5 for the phones that know nothing else (unless
+// Config.ChallengeMD5First turned the order round).
+func (n *nonceIssuer) challenges(stale bool) []string {
+	nonce := n.issue()
+	suffix := ""
+	if stale {
+		suffix = ", stale=true"
+	}
+	out := make([]string, 0, 2)
+	for _, alg := range n.algorithms {
+		out = append(out, `Digest realm="`+switchboard.SIPRealm+`", nonce="`+nonce+`", algorithm=`+alg+`, qop="auth"`+suffix)
+	}
+	return out
+}
+
+// credentials are the parsed parameters of an Authorization header.
+type credentials struct {
+	username, realm, nonce, uri, response, algorithm, cnonce, qop, nc string
+}
+
+// parseCredentials parses `Digest k=v, k="v", ...`. It returns false for anything that is
+// not a digest header with the fields qop=auth needs.
+func parseCredentials(value string) (credentials, bool) {
+	var c credentials
+	value = strings.TrimSpace(value)
+	if len(value) < 7 || !strings.EqualFold(value[:7], "digest ") {
+		return c, false
+	}
+	rest := value[7:]
+	for len(rest) > 0 {
+		rest = strings.TrimLeft(rest, " \t,")
+		if rest == "" {
+			break
+		}
+		eq := strings.IndexByte(rest, '=')
+		if eq <= 0 {
+			return c, false
+		}
+		key := strings.ToLower(strings.TrimSpace(rest[:eq]))
+		rest = strings.TrimLeft(rest[eq+1:], " \t")
+		var val string
+		if strings.HasPrefix(rest, `"`) {
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				return c, false
+			}
+			val = rest[1 : 1+end]
+			rest = rest[end+2:]
+		} else {
+			end := strings.IndexByte(rest, ',')
+			if end < 0 {
+				end = len(rest)
+			}
+			val = strings.TrimSpace(rest[:end])
+			rest = rest[end:]
+		}
+		switch key {
+		case "username":
+			c.username = val
+		case "realm":
+			c.realm = val
+		case "nonce":
+			c.nonce = val
+		case "uri":
+			c.uri = val
+		case "response":
+			c.response = val
+		case "algorithm":
+			c.algorithm = val
+		case "cnonce":
+			c.cnonce = val
+		case "qop":
+			c.qop = val
+		case "nc":
+			c.nc = val
+		}
+	}
+	if c.algorithm == "" {
+		c.algorithm = algMD5 // RFC 7616 §3.4: absent means MD5
+	}
+	if c.username == "" || c.nonce == "" || c.uri == "" || c.response == "" ||
+		c.qop != "auth" || c.cnonce == "" || c.nc == "" {
+		return c, false
+	}
+	return c, true
+}
+
+// nonceCount parses the 8 hex digit nc value.
+func (c credentials) nonceCount() (uint64, bool) {
+	if len(c.nc) != 8 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(c.nc, 16, 32)
+	return v, err == nil && v > 0
+}
+
+// digestResponse computes the expected response for qop=auth from the stored HA1.
+func digestResponse(alg, ha1, method string, c credentials) string {
+	h := newHash(alg)
+	ha2 := hexHash(h, method+":"+c.uri)
+	return hexHash(h, ha1+":"+c.nonce+":"+c.nc+":"+c.cnonce+":"+c.qop+":"+ha2)
+}
+
+func newHash(alg string) hash.Hash {
+	if strings.EqualFold(alg, algSHA256) {
+		return sha256.New()
+	}
+	return md5.New()
+}
+
+func hexHash(h hash.Hash, s string) string {
+	h.Reset()
+	h.Write([]byte(s))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// responseMatches compares in constant time; a length difference is not secret (the
+// algorithm fixes it).
+func responseMatches(expected, got string) bool {
+	return subtle.ConstantTimeCompare([]byte(expected), []byte(strings.ToLower(got))) == 1
+}

@@ -1,0 +1,66 @@
+package sip
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// REGISTER outcomes, the values of the outcome label.
+const (
+	outcomeRegistered   = "registered"     // 200 with at least one live contact
+	outcomeUnregistered = "unregistered"   // 200 after removing contacts, none left
+	outcomeQuery        = "query"          // 200 to a REGISTER without Contact
+	outcomeChallenged   = "challenged"     // 401 to a REGISTER without credentials
+	outcomeStale        = "stale"          // 401 stale=true: right password, expired nonce
+	outcomeReplay       = "replay"         // 401: nonce count not increasing
+	outcomeAuthFailed   = "auth_failed"    // 401: wrong password or unknown user
+	outcomeForbidden    = "forbidden"      // 403: To does not match the credentials
+	outcomeTooBrief     = "interval_brief" // 423
+	outcomeBadRequest   = "bad_request"    // 400
+	outcomeOutOfOrder   = "out_of_order"   // 500 per RFC 3261 §10.3 step 7
+	outcomeError        = "error"          // 500: the store failed
+)
+
+type metrics struct {
+	registrations prometheus.Gauge
+	registered    prometheus.Gauge
+	registers     *prometheus.CounterVec
+	authFailures  prometheus.Counter
+	bans          prometheus.Counter
+	dropped       prometheus.Counter
+}
+
+func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+	m := &metrics{
+		registrations: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_sip_registrations",
+			Help: "Live SIP contact bindings.",
+		}),
+		registered: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "switchboard_sip_registered_devices",
+			Help: "Devices with at least one live SIP registration.",
+		}),
+		registers: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_sip_register_total",
+			Help: "REGISTER requests answered, by outcome.",
+		}, []string{"outcome"}),
+		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_sip_auth_failures_total",
+			Help: "SIP requests with wrong credentials (wrong password or unknown user).",
+		}),
+		bans: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_sip_bans_total",
+			Help: "Source addresses banned for repeated authentication failures.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "switchboard_sip_banned_packets_dropped_total",
+			Help: "Packets and connections from banned addresses dropped unread.",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.registrations, m.registered, m.registers, m.authFailures, m.bans, m.dropped} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
