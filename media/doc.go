@@ -1,0 +1,18 @@
+// Package media carries the audio of calls: RTP sessions on UDP ports from a pool, symmetric
+// RTP latching, a relay that bridges two legs (forwarding or transcoding G.711 µ-law and
+// A-law), RFC 4733 telephone-events relayed and decoded into key presses, playback of
+// generated tones, and the SDP offer/answer that negotiates all of it.
+//
+// It knows nothing of SIP or HTTP: the call engine (pbx) hands it SDP bodies and addresses,
+// and gets back SDP bodies, digits and counters.
+//
+// A typical inbound leg:
+//
+//	offer, err := media.ParseSDP(inviteBody)      // ErrNoCommonCodec: answer 488
+//	leg, err := media.NewSession(media.SessionConfig{Pool: pool, LocalIP: ip})
+//	leg.SetRemote(offer)
+//	answer, err := offer.Answer(leg.LocalAddr(), media.Origin{})
+//	...
+//	relay, err := media.Bridge(leg, otherLeg)     // until hang-up or transfer
+//	defer relay.Close()
+package media
