@@ -1,0 +1,399 @@
+package pbx
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"switchboard/media"
+)
+
+// leg is one side of a call: a SIP dialog and its RTP session. The caller's leg of a phone
+// or trunk call is a UAS dialog (uas); every leg the engine dials is a UAC dialog (uac).
+type leg struct {
+	c      *call
+	media  *media.Session
+	uas    *sipgo.DialogServerSession
+	uac    *sipgo.DialogClientSession
+	userID int64 // the account's user whose phone this leg is; 0 for a trunk leg
+	// inviteTx is the caller's INVITE transaction (UAS legs): terminating it stops the
+	// retransmissions of our 200 when the ACK never comes.
+	inviteTx sipmsg.ServerTransaction
+	// lateOffer: the caller's INVITE had no SDP, so our 200 carries the offer and its ACK
+	// the answer.
+	lateOffer bool
+
+	mu       sync.Mutex
+	origin   media.Origin // our SDP origin towards this leg
+	dialogID string
+	onHold   bool // the leg's last SDP put the call on hold
+	closed   bool
+	released bool // media counted and closed
+
+	lateAnswered bool  // the ACK after a late offer was read
+	lateErr      error // why its SDP answer is unusable
+
+	reinviteAck  chan struct{} // closed when the ACK of our 200 to a re-INVITE arrives
+	reinviteCSeq uint32        // that re-INVITE's CSeq
+
+	answeredAt time.Time // when this dialled leg's 2xx arrived (wall clock), for the answer-to-bridge delay
+}
+
+// ctx is done when the leg's dialog has ended (BYE received or sent, or CANCELled).
+func (l *leg) ctx() context.Context {
+	if l.uas != nil {
+		return l.uas.Context()
+	}
+	return l.uac.Context()
+}
+
+// ended reports whether the leg's dialog is over.
+func (l *leg) ended() bool { return l.ctx().Err() != nil }
+
+// byeTimeout bounds how long hanging up a leg waits for the peer's answer.
+const byeTimeout = 5 * time.Second
+
+// hangup ends an answered leg with a BYE (unless its dialog already ended), then closes its
+// media and forgets its dialog. Safe to call more than once.
+func (l *leg) hangup() {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return
+	}
+	l.closed = true
+	l.mu.Unlock()
+	if !l.ended() {
+		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+		var err error
+		if l.uas != nil {
+			err = l.uas.Bye(ctx)
+		} else {
+			err = l.uac.Bye(ctx)
+		}
+		cancel()
+		if err != nil {
+			l.c.e.log.Debug("BYE failed", "uniqueid", l.c.id, "error", err)
+		}
+	}
+	l.close()
+}
+
+// close releases the leg's media and dialog without signalling.
+func (l *leg) close() {
+	l.mu.Lock()
+	l.closed = true
+	id := l.dialogID
+	first := !l.released
+	l.released = true
+	l.mu.Unlock()
+	if first {
+		l.c.e.countMedia(l.media.Stats(), l.uas != nil)
+	}
+	l.media.Close()
+	if l.uas != nil {
+		l.uas.Close()
+	} else if l.uac != nil {
+		l.uac.Close()
+	}
+	l.c.e.removeDialog(id)
+}
+
+func (l *leg) setDialogID(id string) {
+	l.mu.Lock()
+	l.dialogID = id
+	l.mu.Unlock()
+	l.c.e.addDialog(id, l)
+}
+
+func (l *leg) nextOrigin() media.Origin {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.origin.Version++
+	return l.origin
+}
+
+func (l *leg) held() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.onHold
+}
+
+func (l *leg) setHold(h bool) {
+	l.mu.Lock()
+	l.onHold = h
+	l.mu.Unlock()
+}
+
+// remoteTarget is where in-dialog requests to the leg go (its Contact).
+func (l *leg) remoteTarget() (sipmsg.Uri, bool) {
+	var c *sipmsg.ContactHeader
+	if l.uas != nil {
+		c = l.uas.InviteRequest.Contact()
+	} else if l.uac.InviteResponse != nil {
+		c = l.uac.InviteResponse.Contact()
+	}
+	if c == nil {
+		return sipmsg.Uri{}, false
+	}
+	return *c.Address.Clone(), true
+}
+
+// reoffer sends the leg a re-INVITE with our SDP in direction dir (hold passed through) and
+// takes its answer.
+func (l *leg) reoffer(dir media.Direction) error {
+	target, ok := l.remoteTarget()
+	if !ok {
+		return errors.New("no contact to send the re-INVITE to")
+	}
+	body, err := media.BuildOffer(l.media.LocalAddr(), l.nextOrigin(), dir)
+	if err != nil {
+		return err
+	}
+	req := sipmsg.NewRequest(sipmsg.INVITE, target)
+	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(body)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var res *sipmsg.Response
+	if l.uas != nil {
+		res, err = l.uas.Do(ctx, req)
+	} else {
+		res, err = l.uac.Do(ctx, req)
+	}
+	if err != nil {
+		return err
+	}
+	if !res.IsSuccess() {
+		return errors.New("re-INVITE answered " + res.StartLine())
+	}
+	ack := sipmsg.NewRequest(sipmsg.ACK, target)
+	if l.uas != nil {
+		err = l.uas.WriteRequest(ack)
+	} else {
+		err = l.uac.WriteRequest(ack)
+	}
+	if err != nil {
+		return err
+	}
+	remote, err := media.ParseSDP(res.Body())
+	if err != nil {
+		return err
+	}
+	return l.media.SetRemote(remote)
+}
+
+// dest is one place a call is dialled: a registered phone or a number through a trunk.
+type dest struct {
+	uri       sipmsg.Uri
+	addr      string // ip:port to send to; "" = the URI's host
+	transport string // "udp" or "tcp"
+	userID    int64  // the user whose phone it is (0 for a trunk)
+	username  string // digest credentials for the trunk's challenge
+	password  string
+	fromUser  string // the caller id shown: user part of From
+	fromName  string // and its display name
+}
+
+// dial sends an INVITE with our offer to d, returning the new leg (not yet answered).
+func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
+	ua, err := c.e.dialogUA()
+	if err != nil {
+		return nil, err
+	}
+	sess, err := c.e.newMedia()
+	if err != nil {
+		return nil, err
+	}
+	l := &leg{c: c, media: sess, userID: d.userID}
+	offer, err := media.BuildOffer(sess.LocalAddr(), l.nextOrigin(), media.SendRecv)
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	req := sipmsg.NewRequest(sipmsg.INVITE, d.uri)
+	req.SetTransport(strings.ToUpper(d.transport))
+	if d.addr != "" {
+		req.SetDestination(d.addr)
+	}
+	contact := ua.ContactHDR
+	from := &sipmsg.FromHeader{DisplayName: sanitizeDisplay(d.fromName),
+		Address: sipmsg.Uri{Scheme: "sip", User: d.fromUser, Host: contact.Address.Host}, Params: sipmsg.NewParams()}
+	from.Params.Add("tag", sipmsg.GenerateTagN(16))
+	to := &sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: d.uri.User, Host: d.uri.Host, Port: d.uri.Port},
+		Params: sipmsg.NewParams()}
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sipmsg.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	req.SetBody(offer)
+	dcs, err := ua.WriteInvite(ctx, req)
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	l.uac = dcs
+	return l, nil
+}
+
+// sanitizeDisplay keeps a display name from breaking the header it is quoted in.
+func sanitizeDisplay(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return s
+}
+
+// forkResult is how ringing a set of destinations ended.
+type forkResult struct {
+	winner *leg // the leg that answered; nil if none did
+	code   int  // the final response to pass back when none answered
+	reason string
+	busy   bool
+}
+
+// forkHooks are called as the destinations ring.
+type forkHooks struct {
+	ringing func()       // a destination rings (180, or 183 without SDP)
+	early   func(l *leg) // a destination sends early media (183 with SDP); its media is set
+}
+
+// fork rings every destination at once; the first to answer wins and the others are
+// cancelled (or, if they answered too, acknowledged and hung up). It returns when one
+// answered, all failed, or ctx ended (ring timeout or the caller gave up), in which case
+// every destination is cancelled.
+func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResult {
+	ringCtx, cancelRing := context.WithCancel(ctx)
+	type outcome struct {
+		l   *leg
+		err error
+	}
+	results := make(chan outcome, len(dests))
+	pending := 0
+	best := forkResult{code: 480, reason: "Temporarily Unavailable"}
+	for _, d := range dests {
+		l, err := c.dial(ringCtx, d)
+		if err != nil {
+			c.e.log.Warn("dialling failed", "uniqueid", c.id, "to", d.uri.String(), "error", err)
+			if errors.Is(err, media.ErrPortsExhausted) {
+				best = forkResult{code: 503, reason: "Service Unavailable"}
+			}
+			continue
+		}
+		pending++
+		c.e.wg.Add(1)
+		go func() {
+			defer c.e.wg.Done()
+			err := l.uac.WaitAnswer(ringCtx, sipgo.AnswerOptions{
+				Username: d.username, Password: d.password,
+				OnResponse: func(r *sipmsg.Response) error {
+					switch {
+					case r.StatusCode == 180 || r.StatusCode == 183 && len(r.Body()) == 0:
+						if hooks.ringing != nil {
+							hooks.ringing()
+						}
+					case r.StatusCode == 183:
+						remote, err := media.ParseSDP(r.Body())
+						if err == nil && l.media.SetRemote(remote) == nil && hooks.early != nil {
+							hooks.early(l)
+						} else if hooks.ringing != nil {
+							hooks.ringing()
+						}
+					case r.IsSuccess():
+						if l.answeredAt.IsZero() { // the first 2xx; read after WaitAnswer returns, through results
+							l.answeredAt = time.Now()
+						}
+						// Cancel the others at once, before this result is read, so that
+						// no second phone keeps ringing meanwhile.
+						defer cancelRing()
+					}
+					return nil
+				}})
+			results <- outcome{l, err}
+		}()
+	}
+	var winner *leg
+	for ; pending > 0; pending-- {
+		o := <-results
+		if o.err == nil {
+			if winner == nil && c.acceptAnswer(o.l) {
+				winner = o.l
+				cancelRing()
+				// The others are being cancelled: collect them in the background.
+				c.e.wg.Add(1)
+				go func(n int) {
+					defer c.e.wg.Done()
+					for ; n > 0; n-- {
+						o := <-results
+						c.discard(o.l, o.err)
+					}
+				}(pending - 1)
+				break
+			}
+			c.discard(o.l, nil)
+			continue
+		}
+		var dr *sipgo.ErrDialogResponse
+		if errors.As(o.err, &dr) {
+			switch code := dr.Res.StatusCode; {
+			case code == 486 || code == 600:
+				best = forkResult{code: 486, reason: "Busy Here", busy: true}
+			case !best.busy && code >= 400 && code != 401 && code != 407 && code != 487:
+				best = forkResult{code: code, reason: dr.Res.Reason}
+			}
+		}
+		o.l.close()
+	}
+	cancelRing()
+	if winner != nil {
+		return forkResult{winner: winner}
+	}
+	return best
+}
+
+// acceptAnswer completes an answered leg: ACK, its media from the 200's SDP, its dialog
+// registered. A 200 without usable SDP is hung up.
+func (c *call) acceptAnswer(l *leg) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+	defer cancel()
+	if err := l.uac.Ack(ctx); err != nil {
+		c.e.log.Warn("ACK failed", "uniqueid", c.id, "error", err)
+		l.close()
+		return false
+	}
+	l.setDialogID(l.uac.ID)
+	remote, err := media.ParseSDP(l.uac.InviteResponse.Body())
+	if err == nil {
+		err = l.media.SetRemote(remote)
+	}
+	if err != nil {
+		c.e.log.Warn("answer without usable SDP: hanging up", "uniqueid", c.id, "error", err)
+		l.hangup()
+		return false
+	}
+	return true
+}
+
+// discard ends a leg that lost the race: one that answered anyway is acknowledged and hung
+// up, the others are already cancelled.
+func (c *call) discard(l *leg, err error) {
+	if err == nil && l.uac.InviteResponse != nil && l.uac.InviteResponse.IsSuccess() {
+		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+		_ = l.uac.Ack(ctx)
+		cancel()
+		l.hangup()
+		return
+	}
+	l.close()
+}

@@ -1,0 +1,872 @@
+package pbx
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"switchboard"
+	"switchboard/events"
+)
+
+// Queues behave like Asterisk's app_queue with the queues.conf settings of the same names
+// (see docs/queues.md). A caller entering a queue is answered and hears music on hold; the
+// queue offers the call to its available members in the strategy's order, each attempt
+// ringing for `timeout` seconds and followed by a `retry` pause; a caller may be offered
+// only while its position is within the number of available members (Asterisk's
+// autofill). Waiting and ringing are timed on the engine's clock (Config.Now), re-checked
+// every Config.QueuePoll and at once when a call ends, so tests move an injected clock
+// instead of sleeping.
+
+// agentKey names a user of an account.
+type agentKey struct{ accountID, userID int64 }
+
+// queueCaller is one caller waiting in a queue.
+type queueCaller struct {
+	c         *call
+	entered   time.Time
+	stayID    string
+	tried     map[int64]bool // members offered the call this round
+	connected bool
+}
+
+// queueState is the live state of one queue: its waiting callers, in arrival order, and
+// the per-member history its strategies need.
+type queueState struct {
+	waiting      []*queueCaller // callers in the queue (waiting or talking to an agent)
+	callsTaken   map[int64]int  // fewestcalls: calls each member answered from this queue
+	lastAnswered map[int64]time.Time
+	rrLast       int64 // rrmemory: the member rung last (user id)
+}
+
+// queueManager holds the live state of every queue and of the agents, shared by callers.
+type queueManager struct {
+	mu       sync.Mutex
+	queues   map[int64]*queueState
+	ringing  map[agentKey]int       // queue offers ringing each agent now
+	lastCall map[agentKey]time.Time // when each agent's last queue call ended (wrap-up)
+
+	kickMu sync.Mutex
+	kick   chan struct{} // closed (and replaced) when waiting callers should look again
+
+	membersMu sync.Mutex
+	members   map[int64]cachedMembers
+
+	// gen counts the changes that can alter a member's status (a call starting or ending,
+	// a queue offer ringing or released, an answer, wrap-up starting, a member list
+	// invalidated); a queue's status snapshot is reused only while gen is unchanged.
+	gen       atomic.Uint64
+	snapsMu   sync.Mutex
+	snapshots map[int64]*statusSnapshot
+}
+
+// statusSnapshot is one queue's member statuses, computed once and shared by all its
+// waiting callers until something changes. Registrations and wrap-up expiry are not
+// signalled, so a snapshot also expires after one QueuePoll (the interval at which a
+// waiting caller looked before) and when a member's wrap-up ends on the engine's clock.
+type statusSnapshot struct {
+	mu         sync.Mutex // held while (re)computing, so that concurrent callers compute once
+	gen        uint64
+	taken      time.Time // wall clock
+	engineNow  time.Time // the engine's clock when taken
+	wrapUntil  time.Time // the earliest end of a member's wrap-up (engine clock); zero if none
+	membersAt  time.Time // fetched time of the member list it was computed from
+	statuses   []memberStatus
+	computedOK bool
+}
+
+type cachedMembers struct {
+	members []switchboard.QueueMember
+	fetched time.Time
+}
+
+func newQueueManager() *queueManager {
+	return &queueManager{queues: map[int64]*queueState{}, ringing: map[agentKey]int{},
+		lastCall: map[agentKey]time.Time{}, kick: make(chan struct{}), members: map[int64]cachedMembers{},
+		snapshots: map[int64]*statusSnapshot{}}
+}
+
+// waitingCount is the number of callers not yet connected to an agent.
+func (s *queueState) waitingCount() int {
+	n := 0
+	for _, w := range s.waiting {
+		if !w.connected {
+			n++
+		}
+	}
+	return n
+}
+
+func (m *queueManager) state(queueID int64) *queueState {
+	s := m.queues[queueID]
+	if s == nil {
+		s = &queueState{callsTaken: map[int64]int{}, lastAnswered: map[int64]time.Time{}}
+		m.queues[queueID] = s
+	}
+	return s
+}
+
+// wake returns a channel closed at the next kick.
+func (m *queueManager) wake() <-chan struct{} {
+	m.kickMu.Lock()
+	defer m.kickMu.Unlock()
+	return m.kick
+}
+
+// kickAll makes every waiting caller look at the queue again (an agent became free).
+func (m *queueManager) kickAll() {
+	m.changed()
+	m.kickMu.Lock()
+	close(m.kick)
+	m.kick = make(chan struct{})
+	m.kickMu.Unlock()
+}
+
+// changed marks every queue's status snapshot stale.
+func (m *queueManager) changed() { m.gen.Add(1) }
+
+// membersTTL bounds how stale a queue's member list (pause, penalty) may be.
+const membersTTL = time.Second
+
+func (e *Engine) queueMembers(ctx context.Context, accountID, queueID int64) ([]switchboard.QueueMember, error) {
+	members, _, err := e.queueMembersAt(ctx, accountID, queueID)
+	return members, err
+}
+
+// queueMembersAt is queueMembers with the time the list was read from the store.
+func (e *Engine) queueMembersAt(ctx context.Context, accountID, queueID int64) ([]switchboard.QueueMember, time.Time, error) {
+	m := e.queues
+	now := time.Now()
+	m.membersMu.Lock()
+	c, ok := m.members[queueID]
+	m.membersMu.Unlock()
+	if ok && now.Sub(c.fetched) < membersTTL {
+		return c.members, c.fetched, nil
+	}
+	members, err := e.store.ListQueueMembers(ctx, accountID, queueID)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	m.membersMu.Lock()
+	m.members[queueID] = cachedMembers{members: members, fetched: now}
+	m.membersMu.Unlock()
+	return members, now, nil
+}
+
+// InvalidateQueueMembers makes the engine read a queue's members again at once (after the
+// API paused, unpaused, added or removed one).
+func (e *Engine) InvalidateQueueMembers(queueID int64) {
+	e.queues.membersMu.Lock()
+	delete(e.queues.members, queueID)
+	e.queues.membersMu.Unlock()
+	e.queues.kickAll() // also marks the status snapshots stale
+}
+
+// sleepUntil waits until the engine's clock reaches t (true), or ctx ends (false). It looks
+// at the clock every QueuePoll and whenever the queues are kicked.
+func (e *Engine) sleepUntil(ctx context.Context, t time.Time) bool {
+	for {
+		now := e.now()
+		if !now.Before(t) {
+			return true
+		}
+		wait := min(t.Sub(now), e.cfg.QueuePoll)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return false
+		case <-e.queues.wake():
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// pause waits one poll interval or until a kick; false when ctx ended.
+func (e *Engine) pause(ctx context.Context) bool {
+	timer := time.NewTimer(e.cfg.QueuePoll)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-e.queues.wake():
+	case <-timer.C:
+	}
+	return true
+}
+
+// memberStatus is what the queue knows of one member now.
+type memberStatus struct {
+	m        switchboard.QueueMember
+	online   bool // a registered phone
+	busy     bool // on a call or ringing for a queue
+	wrapUp   bool
+	hasPhone bool
+}
+
+func (s memberStatus) available(ringInUse bool) bool {
+	return s.online && !s.m.Paused && !s.wrapUp && (ringInUse || !s.busy)
+}
+
+// memberStatuses looks at every member of q now.
+func (e *Engine) memberStatuses(q *switchboard.Queue, members []switchboard.QueueMember) []memberStatus {
+	st, _ := e.computeStatuses(q, members)
+	return st
+}
+
+// computeStatuses looks at every member of q now; wrapUntil is the earliest end of a
+// member's wrap-up (zero when none is in wrap-up).
+func (e *Engine) computeStatuses(q *switchboard.Queue, members []switchboard.QueueMember) (out []memberStatus, wrapUntil time.Time) {
+	online := make([]bool, len(members))
+	onCall := make([]bool, len(members))
+	for i, m := range members {
+		online[i] = len(e.sip.Contacts(q.AccountID, m.UserID)) > 0
+		onCall[i] = e.userBusy(q.AccountID, m.UserID)
+	}
+	now := e.now()
+	e.queues.mu.Lock()
+	defer e.queues.mu.Unlock()
+	out = make([]memberStatus, 0, len(members))
+	for i, m := range members {
+		k := agentKey{q.AccountID, m.UserID}
+		st := memberStatus{m: m, online: online[i], busy: onCall[i] || e.queues.ringing[k] > 0}
+		st.hasPhone = st.online
+		if last, ok := e.queues.lastCall[k]; ok && q.WrapUpTime > 0 {
+			if end := last.Add(time.Duration(q.WrapUpTime) * time.Second); now.Before(end) {
+				st.wrapUp = true
+				if wrapUntil.IsZero() || end.Before(wrapUntil) {
+					wrapUntil = end
+				}
+			}
+		}
+		out = append(out, st)
+	}
+	return out, wrapUntil
+}
+
+// snapshot returns the member list and statuses of q, shared between its waiting callers:
+// it is recomputed only when something changed (see statusSnapshot), by one caller while
+// the others wait for the result. fresh forces a recomputation (a caller joining).
+func (e *Engine) snapshot(q *switchboard.Queue, fresh bool) ([]memberStatus, error) {
+	m := e.queues
+	m.snapsMu.Lock()
+	s := m.snapshots[q.ID]
+	if s == nil {
+		s = &statusSnapshot{}
+		m.snapshots[q.ID] = s
+	}
+	m.snapsMu.Unlock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Read gen before looking, so that a change during the computation makes it stale.
+	gen := m.gen.Load()
+	m.membersMu.Lock()
+	cached, ok := m.members[q.ID]
+	m.membersMu.Unlock()
+	now := e.now()
+	if !fresh && s.computedOK && s.gen == gen && ok && cached.fetched.Equal(s.membersAt) &&
+		time.Since(cached.fetched) < membersTTL && time.Since(s.taken) < e.cfg.QueuePoll &&
+		!now.Before(s.engineNow) && now.Before(s.engineNow.Add(e.cfg.QueuePoll)) &&
+		(s.wrapUntil.IsZero() || now.Before(s.wrapUntil)) {
+		return s.statuses, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	members, fetched, err := e.queueMembersAt(ctx, q.AccountID, q.ID)
+	cancel()
+	statuses, wrapUntil := e.computeStatuses(q, members)
+	if err != nil {
+		s.computedOK = false
+		return statuses, err
+	}
+	s.gen, s.taken, s.engineNow, s.wrapUntil, s.membersAt = gen, time.Now(), now, wrapUntil, fetched
+	s.statuses, s.computedOK = statuses, true
+	return statuses, nil
+}
+
+// queueEmpty applies joinempty/leavewhenempty as Asterisk maps them to member states: the
+// queue is "empty" when no member is usable, a member being unusable when it is offline
+// (Asterisk's invalid/unavailable: a logged-out agent) under no, loose and strict, or
+// paused under no and strict. "yes" (join) / "no" (leave) never count the queue empty.
+func queueEmpty(setting string, join bool, st []memberStatus) bool {
+	excludePaused, excludeOffline := false, false
+	switch {
+	case setting == "strict":
+		excludePaused, excludeOffline = true, true
+	case setting == "loose":
+		excludeOffline = true
+	case setting == "no" && join, setting == "yes" && !join:
+		excludePaused, excludeOffline = true, true
+	default:
+		return false
+	}
+	for _, s := range st {
+		if excludeOffline && !s.online {
+			continue
+		}
+		if excludePaused && s.m.Paused {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// pickMembers chooses whom the caller's next attempt rings, in the strategy's order, from
+// the available members not yet tried this round; ringall takes every one of the lowest
+// penalty, the others one. Callers hold e.queues.mu.
+func pickMembers(q *switchboard.Queue, qs *queueState, qc *queueCaller, st []memberStatus) []switchboard.QueueMember {
+	var cand []switchboard.QueueMember
+	for _, s := range st {
+		if s.available(q.RingInUse == "yes") && !qc.tried[s.m.UserID] {
+			cand = append(cand, s.m)
+		}
+	}
+	if len(cand) == 0 {
+		return nil
+	}
+	if q.Strategy == switchboard.StrategyWRandom {
+		// Asterisk's wrandom: each member draws a metric in [0, (penalty+1)*1000); the
+		// lowest rings, so a higher penalty makes a member less likely to ring first.
+		best, bestMetric := cand[0], -1
+		for _, m := range cand {
+			metric := rand.IntN((m.Penalty + 1) * 1000)
+			if bestMetric < 0 || metric < bestMetric {
+				best, bestMetric = m, metric
+			}
+		}
+		return []switchboard.QueueMember{best}
+	}
+	// Penalty is the first key of every other strategy: higher penalties ring only once the
+	// lower ones were tried this round.
+	minPenalty := cand[0].Penalty
+	for _, m := range cand {
+		minPenalty = min(minPenalty, m.Penalty)
+	}
+	tier := cand[:0:0]
+	for _, m := range cand {
+		if m.Penalty == minPenalty {
+			tier = append(tier, m)
+		}
+	}
+	switch q.Strategy {
+	case switchboard.StrategyRingAll:
+		return tier
+	case switchboard.StrategyLeastRecent:
+		return []switchboard.QueueMember{slices.MinFunc(tier, func(a, b switchboard.QueueMember) int {
+			return qs.lastAnswered[a.UserID].Compare(qs.lastAnswered[b.UserID])
+		})}
+	case switchboard.StrategyFewestCalls:
+		return []switchboard.QueueMember{slices.MinFunc(tier, func(a, b switchboard.QueueMember) int {
+			return qs.callsTaken[a.UserID] - qs.callsTaken[b.UserID]
+		})}
+	case switchboard.StrategyRandom:
+		return []switchboard.QueueMember{tier[rand.IntN(len(tier))]}
+	case switchboard.StrategyRRMemory:
+		// The first member after the one rung last, in member order, wrapping around.
+		for _, m := range tier {
+			if m.UserID > qs.rrLast {
+				return []switchboard.QueueMember{m}
+			}
+		}
+		return []switchboard.QueueMember{tier[0]}
+	}
+	return []switchboard.QueueMember{tier[0]} // linear: member order, every caller from the top
+}
+
+// callerState is the caller's side of a call routed to queues and ring groups.
+type callerState struct {
+	a        *leg
+	answer   []byte
+	p        *plan
+	answered bool // the caller's INVITE was answered (a queue answers to play music)
+	mohStop  context.CancelFunc
+	mohDone  chan struct{}
+}
+
+// answerCaller answers the caller's INVITE (once) and waits for the ACK.
+func (c *call) answerCaller(st *callerState) bool {
+	if st.answered {
+		return true
+	}
+	if err := c.answerCallerAndAwaitAck(st.a, st.answer, nil); err != nil {
+		c.e.log.Warn("caller did not take the answer", "uniqueid", c.id, "error", err)
+		return false
+	}
+	st.answered = true
+	return true
+}
+
+// startMOH plays music on hold to the caller until stopMOH.
+func (c *call) startMOH(st *callerState) {
+	if st.mohStop != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(st.a.ctx())
+	st.mohStop, st.mohDone = cancel, make(chan struct{})
+	c.e.wg.Add(1)
+	go func() {
+		defer c.e.wg.Done()
+		defer close(st.mohDone)
+		_ = st.a.media.Play(ctx, newHoldMusic())
+	}()
+}
+
+func (c *call) stopMOH(st *callerState) {
+	if st.mohStop == nil {
+		return
+	}
+	st.mohStop()
+	<-st.mohDone
+	st.mohStop, st.mohDone = nil, nil
+}
+
+// maxTargetHops cuts overflow and fallback chains that a configuration made circular.
+const maxTargetHops = 8
+
+// runRouted drives a call whose first target is a queue or ring group, following overflow
+// and fallback targets until someone answers, the caller leaves, or no target is left.
+func (c *call) runRouted(a *leg, answer []byte, p *plan) {
+	defer c.e.wg.Done()
+	c.mu.Lock()
+	c.a = a
+	c.mu.Unlock()
+	if err := c.start(); err != nil {
+		c.e.log.Error("storing a call's start failed; refusing it", "error", err)
+		_ = a.uas.Respond(500, "Server Internal Error", nil)
+		a.close()
+		return
+	}
+	st := &callerState{a: a, answer: answer, p: p}
+	defer c.stopMOH(st)
+	target := p.target
+	visited := map[switchboard.Target]bool{}
+	for hops := 0; ; hops++ {
+		if target.Type == switchboard.TargetNone || target.Type == switchboard.TargetHangup {
+			c.endUnanswered(st, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
+			return
+		}
+		if visited[target] || hops >= maxTargetHops {
+			c.e.log.Warn("routing loop cut: the overflow/fallback targets lead back", "uniqueid", c.id,
+				"target_type", target.Type, "target_id", target.ID)
+			c.endUnanswered(st, switchboard.DispositionFailed, 482, "Loop Detected")
+			return
+		}
+		visited[target] = true
+		var next switchboard.Target
+		var done bool
+		switch target.Type {
+		case switchboard.TargetQueue:
+			next, done = c.runQueue(st, target.ID)
+		case switchboard.TargetRingGroup:
+			next, done = c.runRingGroup(st, target.ID)
+		case switchboard.TargetUser, switchboard.TargetExternal:
+			c.runDirect(st, target)
+			return
+		default:
+			c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
+			return
+		}
+		if done {
+			return
+		}
+		if st.a.ended() {
+			c.finish(switchboard.DispositionCancelled)
+			return
+		}
+		target = next
+	}
+}
+
+// endUnanswered ends a call nobody answered: the caller is told code (or sent a BYE when
+// the queue had answered it), and the record is closed.
+func (c *call) endUnanswered(st *callerState, d switchboard.CallDisposition, code int, reason string) {
+	c.stopMOH(st)
+	if st.a.ended() {
+		d = switchboard.DispositionCancelled
+	} else if !st.answered {
+		_ = st.a.uas.Respond(code, reason, nil)
+	}
+	c.finish(d)
+}
+
+// connect bridges the caller to the answered leg b of user u, answering the caller if no
+// queue did, and waits for either side to hang up. It reports false when the caller was
+// gone before the bridge. bridged, when not nil, runs right after the bridge is attempted
+// and before the call's answered event: work that need not keep the caller in silence.
+func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[string]any, bridged func()) bool {
+	c.stopMOH(st)
+	c.mu.Lock()
+	c.b = b
+	if u != nil {
+		c.user = u
+	}
+	c.via = via
+	c.mu.Unlock()
+	if u != nil {
+		c.addParty(party{userID: u.ID, direction: switchboard.CallInbound, from: c.from, to: c.to})
+	}
+	err := c.bridge(st.a, b)
+	if err == nil && !b.answeredAt.IsZero() {
+		c.e.answerDelay.observe(time.Since(b.answeredAt))
+	}
+	if bridged != nil {
+		bridged()
+	}
+	if err != nil {
+		c.e.log.Error("bridging failed", "uniqueid", c.id, "error", err)
+		return false
+	}
+	c.markAnswered(u)
+	if !st.answered && !c.answerCaller(st) {
+		return false
+	}
+	c.waitEnd(st.a, b)
+	return true
+}
+
+// destsOf returns the registered phones of user u as destinations showing the caller.
+func (c *call) destsOf(u *switchboard.User) []dest {
+	p := &plan{}
+	if err := c.e.planUser(context.Background(), p, u, c.from, c.callerName); err != nil {
+		return nil
+	}
+	return p.dests
+}
+
+// ringUntil rings dests until one answers, the deadline passes on the engine's clock, or
+// the caller leaves. The caller hears ringing when nobody answered its INVITE yet.
+func (c *call) ringUntil(st *callerState, dests []dest, deadline time.Time) *leg {
+	ctx, cancel := context.WithCancel(st.a.ctx())
+	defer cancel()
+	go func() {
+		stop, cancelStop := context.WithCancel(ctx)
+		defer cancelStop()
+		go func() {
+			select {
+			case <-c.hangupC:
+				cancel()
+			case <-stop.Done():
+			}
+		}()
+		if c.e.sleepUntil(ctx, deadline) {
+			cancel()
+		}
+	}()
+	var hooks forkHooks
+	if !st.answered {
+		hooks.ringing = func() { c.sendRinging(st.a, nil) }
+	}
+	return c.fork(ctx, dests, hooks).winner
+}
+
+// stayEvent is an event of the caller's stay in queue q.
+func (c *call) queueEvent(name string, q *switchboard.Queue, stayID string, u *switchboard.User, extra map[string]any) *switchboard.Event {
+	data := map[string]any{events.FieldQueueID: q.ID, events.FieldQueueName: q.QueueName, events.FieldQueueCallID: stayID}
+	for k, v := range extra {
+		data[k] = v
+	}
+	return c.event(name, u, data)
+}
+
+// runQueue puts the caller in queue queueID until an agent answers (done), or returns the
+// queue's overflow target when the caller may not join, times out or the queue empties.
+func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, bool) {
+	e := c.e
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	q, err := e.store.GetQueue(ctx, c.accountID, queueID)
+	cancel()
+	var statuses []memberStatus
+	if err == nil {
+		statuses, err = e.snapshot(q, true) // a joining caller looks afresh
+	}
+	if err != nil {
+		e.log.Error("queue unavailable", "uniqueid", c.id, "queue_id", queueID, "error", err)
+		return switchboard.Target{}, false
+	}
+	if queueEmpty(q.JoinEmpty, true, statuses) {
+		return q.Overflow, false
+	}
+	e.queues.mu.Lock()
+	qs := e.queues.state(q.ID)
+	if q.MaxLen > 0 && qs.waitingCount() >= q.MaxLen {
+		e.queues.mu.Unlock()
+		return q.Overflow, false // full: Asterisk's QUEUESTATUS=FULL
+	}
+	qc := &queueCaller{c: c, entered: e.now().UTC(), stayID: strconv.FormatUint(e.seq.Add(1), 10), tried: map[int64]bool{}}
+	qs.waiting = append(qs.waiting, qc)
+	e.queues.mu.Unlock()
+	defer func() {
+		e.queues.mu.Lock()
+		qs.waiting = slices.DeleteFunc(qs.waiting, func(x *queueCaller) bool { return x == qc })
+		e.queues.mu.Unlock()
+		e.queues.kickAll() // the callers behind move up
+	}()
+
+	g := &switchboard.GroupCall{AccountID: c.accountID, GroupType: switchboard.TargetQueue, GroupID: q.ID,
+		GroupName: q.QueueName, UniqueID: c.id, StayID: qc.stayID, From: c.from, CallerName: c.callerName, To: c.to,
+		EnteredAt: qc.entered}
+	sctx, scancel := context.WithTimeout(context.Background(), storeTimeout)
+	err = e.store.StartGroupCall(sctx, g, c.queueEvent(switchboard.EventQueueEntered, q, qc.stayID, nil, nil))
+	scancel()
+	if err != nil {
+		e.log.Error("storing a queue entry failed", "uniqueid", c.id, "error", err)
+		return q.Overflow, false
+	}
+	leave := func(status, eventName, reason string) {
+		now := e.now().UTC()
+		wait := now.Sub(qc.entered)
+		g.LeftAt, g.Status = now, status
+		evs := []*switchboard.Event{}
+		if eventName != "" {
+			evs = append(evs, c.queueEvent(eventName, q, qc.stayID, nil, map[string]any{events.FieldWaitTime: int(wait / time.Second)}))
+		}
+		evs = append(evs, c.queueEvent(switchboard.EventQueueLeft, q, qc.stayID, nil, map[string]any{
+			events.FieldReason: reason, events.FieldDuration: wait.Seconds()}), c.summary(g, q))
+		c.endStay(g, evs...)
+	}
+	if !c.answerCaller(st) {
+		leave(switchboard.GroupCallAbandoned, switchboard.EventQueueAbandoned, "abandoned")
+		c.finish(switchboard.DispositionCancelled)
+		return switchboard.Target{}, true
+	}
+	c.startMOH(st)
+	var maxWaitEnd time.Time
+	if q.MaxWait > 0 {
+		maxWaitEnd = qc.entered.Add(time.Duration(q.MaxWait) * time.Second)
+	}
+	for {
+		switch {
+		case st.a.ended() || c.hangingUp():
+			leave(switchboard.GroupCallAbandoned, switchboard.EventQueueAbandoned, "abandoned")
+			c.finish(switchboard.DispositionCancelled)
+			return switchboard.Target{}, true
+		case !maxWaitEnd.IsZero() && !e.now().Before(maxWaitEnd):
+			leave(switchboard.GroupCallTimeout, switchboard.EventQueueTimeout, "timeout")
+			return q.Overflow, false
+		}
+		statuses, err := e.snapshot(q, false)
+		if err != nil {
+			e.log.Warn("queue members unavailable", "queue_id", q.ID, "error", err)
+		}
+		if queueEmpty(q.LeaveWhenEmpty, false, statuses) {
+			leave(switchboard.GroupCallNoAnswer, switchboard.EventQueueNoAnswer, "no_answer")
+			return q.Overflow, false
+		}
+		picks := c.nextPicks(q, qs, qc, statuses)
+		if len(picks) == 0 {
+			e.pause(st.a.ctx()) // a caller who left is seen at the top of the loop
+			continue
+		}
+		deadline := e.now().Add(time.Duration(max(q.Timeout, 1)) * time.Second)
+		if !maxWaitEnd.IsZero() && maxWaitEnd.Before(deadline) {
+			deadline = maxWaitEnd
+		}
+		if done := c.offerMembers(st, q, qs, qc, g, picks, deadline); done {
+			return switchboard.Target{}, true
+		}
+		if q.Retry > 0 {
+			retryEnd := e.now().Add(time.Duration(q.Retry) * time.Second)
+			if !maxWaitEnd.IsZero() && maxWaitEnd.Before(retryEnd) {
+				retryEnd = maxWaitEnd
+			}
+			e.sleepUntil(st.a.ctx(), retryEnd)
+		}
+	}
+}
+
+// hangingUp reports whether the call was asked to end (shutdown).
+func (c *call) hangingUp() bool {
+	select {
+	case <-c.hangupC:
+		return true
+	default:
+		return false
+	}
+}
+
+// nextPicks returns the members the caller's next attempt rings, reserving them, or none
+// when it is not the caller's turn (autofill: its position must be within the number of
+// available members) or nobody is available. A caller that tried everyone starts a new
+// round.
+func (c *call) nextPicks(q *switchboard.Queue, qs *queueState, qc *queueCaller, st []memberStatus) []switchboard.QueueMember {
+	m := c.e.queues
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	available := 0
+	for _, s := range st {
+		if s.available(q.RingInUse == "yes") {
+			available++
+		}
+	}
+	if available == 0 {
+		return nil
+	}
+	position := 0
+	for _, w := range qs.waiting {
+		if w.connected {
+			continue
+		}
+		position++
+		if w == qc {
+			break
+		}
+	}
+	if position > available {
+		return nil
+	}
+	picks := pickMembers(q, qs, qc, st)
+	if len(picks) == 0 {
+		clear(qc.tried) // everyone available was tried: a new round
+		picks = pickMembers(q, qs, qc, st)
+	}
+	for _, p := range picks {
+		qc.tried[p.UserID] = true
+		m.ringing[agentKey{q.AccountID, p.UserID}]++
+		m.changed()
+		if q.Strategy == switchboard.StrategyRRMemory {
+			qs.rrLast = p.UserID
+		}
+	}
+	return picks
+}
+
+// offerMembers rings the picked members until the deadline; when one answers, the caller
+// is bridged to them until the call ends (true).
+func (c *call) offerMembers(st *callerState, q *switchboard.Queue, qs *queueState, qc *queueCaller, g *switchboard.GroupCall,
+	picks []switchboard.QueueMember, deadline time.Time) bool {
+	e := c.e
+	release := func() {
+		e.queues.mu.Lock()
+		for _, p := range picks {
+			k := agentKey{q.AccountID, p.UserID}
+			if e.queues.ringing[k]--; e.queues.ringing[k] <= 0 {
+				delete(e.queues.ringing, k)
+			}
+		}
+		e.queues.mu.Unlock()
+		e.queues.changed()
+	}
+	users := map[int64]*switchboard.User{}
+	var dests []dest
+	for _, p := range picks {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		u, err := e.store.GetUser(ctx, c.accountID, p.UserID)
+		cancel()
+		if err != nil {
+			continue
+		}
+		ds := c.destsOf(u)
+		if len(ds) == 0 {
+			continue
+		}
+		users[u.ID] = u
+		dests = append(dests, ds...)
+		c.emit(c.queueEvent(switchboard.EventQueueMemberRinging, q, qc.stayID, u, nil))
+		if c.direction == switchboard.CallInbound {
+			c.emit(c.event(switchboard.EventCallInboundRinging, u, map[string]any{
+				events.FieldQueueID: q.ID, events.FieldQueueName: q.QueueName}))
+		}
+	}
+	if len(dests) == 0 {
+		release()
+		return false
+	}
+	winner := c.ringUntil(st, dests, deadline)
+	release()
+	var agent *switchboard.User
+	if winner != nil {
+		agent = users[winner.userID]
+	}
+	for id, u := range users {
+		if agent == nil || id != agent.ID {
+			c.emit(c.queueEvent(switchboard.EventQueueMemberEnded, q, qc.stayID, u, map[string]any{events.FieldDuration: 0}))
+		}
+	}
+	if winner == nil {
+		return false
+	}
+	if st.a.ended() {
+		winner.hangup()
+		return false // the loop records the abandon
+	}
+	// Answered: the caller leaves the queue for the agent.
+	now := e.now().UTC()
+	e.queues.mu.Lock()
+	qc.connected = true
+	qs.callsTaken[agent.ID]++
+	qs.lastAnswered[agent.ID] = now
+	e.queues.mu.Unlock()
+	g.AnsweredAt, g.UserID, g.Extension, g.UserName = now, agent.ID, agent.Extension, agent.DisplayName()
+	wait := now.Sub(qc.entered)
+	// The answer is stored (and the callers behind woken) once the caller is bridged: the
+	// caller hears the agent without waiting for the store's write lock or for hundreds of
+	// waiting callers to run. Its events still come before the call's answered event.
+	storeAnswer := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err := e.store.AnswerGroupCall(ctx, g,
+			c.queueEvent(switchboard.EventQueueMemberAnswered, q, qc.stayID, agent, nil),
+			c.queueEvent(switchboard.EventQueueLeft, q, qc.stayID, nil, map[string]any{
+				events.FieldReason: "answered", events.FieldDuration: wait.Seconds()}))
+		cancel()
+		if err != nil {
+			e.log.Error("storing a queue answer failed", "uniqueid", c.id, "error", err)
+		}
+		e.queues.kickAll() // the callers behind move up
+	}
+	c.connect(st, winner, agent, map[string]any{events.FieldQueueID: q.ID, events.FieldQueueName: q.QueueName}, storeAnswer)
+	end := e.now().UTC()
+	e.queues.mu.Lock()
+	e.queues.lastCall[agentKey{q.AccountID, agent.ID}] = end
+	e.queues.mu.Unlock()
+	e.queues.changed() // wrap-up starts
+	g.LeftAt, g.Status = end, switchboard.GroupCallAnswered
+	c.endStay(g, c.queueEvent(switchboard.EventQueueMemberEnded, q, qc.stayID, agent, map[string]any{
+		events.FieldDuration: max(0, int(end.Sub(now)/time.Second))}), c.summary(g, nil))
+	c.finish(switchboard.DispositionAnswered)
+	e.queues.kickAll() // the agent is free (after wrap-up)
+	return true
+}
+
+// endStay stores the end of a stay with its events.
+func (c *call) endStay(g *switchboard.GroupCall, evs ...*switchboard.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := c.e.store.EndGroupCall(ctx, g, evs...); err != nil {
+		c.e.log.Error("storing the end of a queue or ring group stay failed", "uniqueid", c.id, "error", err)
+	}
+}
+
+// summary is the queue.call.summary or ringgroup.call.summary of a stay as it ends. The
+// wait and talk times are computed here as the store will (whole seconds).
+func (c *call) summary(g *switchboard.GroupCall, _ *switchboard.Queue) *switchboard.Event {
+	wait, talk := 0, 0
+	if g.AnsweredAt.IsZero() {
+		wait = max(0, int(g.LeftAt.Sub(g.EnteredAt)/time.Second))
+	} else {
+		wait = max(0, int(g.AnsweredAt.Sub(g.EnteredAt)/time.Second))
+		talk = max(0, int(g.LeftAt.Sub(g.AnsweredAt)/time.Second))
+	}
+	data := map[string]any{
+		events.FieldAnswered: !g.AnsweredAt.IsZero(), events.FieldWaitTime: wait,
+		events.FieldDuration:         max(0, int(g.LeftAt.Sub(g.EnteredAt)/time.Second)),
+		events.FieldAnsweredDuration: talk,
+	}
+	name := switchboard.EventQueueCallSummary
+	if g.GroupType == switchboard.TargetRingGroup {
+		name = switchboard.EventRingGroupCallSummary
+		data[events.FieldRingGroupID], data[events.FieldRingGroupName] = g.GroupID, g.GroupName
+	} else {
+		data[events.FieldQueueID], data[events.FieldQueueName] = g.GroupID, g.GroupName
+	}
+	var u *switchboard.User
+	if g.UserID != 0 {
+		u = &switchboard.User{ID: g.UserID, Extension: g.Extension, CallerIDName: g.UserName}
+	}
+	return c.event(name, u, data)
+}

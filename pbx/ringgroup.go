@@ -1,0 +1,152 @@
+package pbx
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"switchboard"
+	"switchboard/events"
+)
+
+// runRingGroup rings ring group groupID's members, all at once (simultaneous) or one after
+// the other (sequential), while the caller hears ringing. When someone answers the caller
+// is bridged to them until the call ends (done); when nobody does, the group's fallback
+// target is returned.
+func (c *call) runRingGroup(st *callerState, groupID int64) (switchboard.Target, bool) {
+	e := c.e
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	rg, err := e.store.GetRingGroup(ctx, c.accountID, groupID)
+	cancel()
+	if err != nil {
+		e.log.Error("ring group unavailable", "uniqueid", c.id, "ring_group_id", groupID, "error", err)
+		return switchboard.Target{}, false
+	}
+	g := &switchboard.GroupCall{AccountID: c.accountID, GroupType: switchboard.TargetRingGroup, GroupID: rg.ID,
+		GroupName: rg.Name, UniqueID: c.id, StayID: strconv.FormatUint(e.seq.Add(1), 10), From: c.from,
+		CallerName: c.callerName, To: c.to, EnteredAt: e.now().UTC()}
+	sctx, scancel := context.WithTimeout(context.Background(), storeTimeout)
+	err = e.store.StartGroupCall(sctx, g)
+	scancel()
+	if err != nil {
+		e.log.Error("storing a ring group call failed", "uniqueid", c.id, "error", err)
+		return rg.Fallback, false
+	}
+	via := map[string]any{events.FieldRingGroupID: rg.ID, events.FieldRingGroupName: rg.Name}
+	users := map[int64]*switchboard.User{}
+	// ring rings members for d and returns the answered leg, if any.
+	ring := func(members []switchboard.RingGroupMember, d time.Duration) *leg {
+		var dests []dest
+		for _, m := range members {
+			uctx, ucancel := context.WithTimeout(context.Background(), storeTimeout)
+			u, err := e.store.GetUser(uctx, c.accountID, m.UserID)
+			ucancel()
+			if err != nil {
+				continue
+			}
+			ds := c.destsOf(u)
+			if len(ds) == 0 {
+				continue // offline: skipped
+			}
+			users[u.ID] = u
+			dests = append(dests, ds...)
+			if c.direction == switchboard.CallInbound {
+				c.emit(c.event(switchboard.EventCallInboundRinging, u, via))
+			}
+		}
+		if len(dests) == 0 {
+			return nil
+		}
+		return c.ringUntil(st, dests, e.now().Add(d))
+	}
+	groupTime := time.Duration(rg.RingTime) * time.Second
+	var winner *leg
+	if rg.Strategy == switchboard.RingSequential {
+		for _, m := range rg.Members {
+			if st.a.ended() {
+				break
+			}
+			d := groupTime
+			if m.RingTime > 0 {
+				d = time.Duration(m.RingTime) * time.Second
+			}
+			if winner = ring([]switchboard.RingGroupMember{m}, d); winner != nil {
+				break
+			}
+		}
+	} else {
+		winner = ring(rg.Members, groupTime)
+	}
+	if winner != nil && st.a.ended() {
+		winner.hangup()
+		winner = nil
+	}
+	if winner == nil {
+		g.LeftAt, g.Status = e.now().UTC(), switchboard.GroupCallNoAnswer
+		if st.a.ended() {
+			g.Status = switchboard.GroupCallAbandoned
+		}
+		c.endStay(g, c.summary(g, nil))
+		if st.a.ended() {
+			c.finish(switchboard.DispositionCancelled)
+			return switchboard.Target{}, true
+		}
+		return rg.Fallback, false
+	}
+	agent := users[winner.userID]
+	g.AnsweredAt, g.UserID, g.Extension, g.UserName = e.now().UTC(), agent.ID, agent.Extension, agent.DisplayName()
+	actx, acancel := context.WithTimeout(context.Background(), storeTimeout)
+	if err := e.store.AnswerGroupCall(actx, g); err != nil {
+		e.log.Error("storing a ring group answer failed", "uniqueid", c.id, "error", err)
+	}
+	acancel()
+	c.connect(st, winner, agent, via, nil)
+	g.LeftAt, g.Status = e.now().UTC(), switchboard.GroupCallAnswered
+	c.endStay(g, c.summary(g, nil))
+	c.finish(switchboard.DispositionAnswered)
+	return switchboard.Target{}, true
+}
+
+// runDirect sends the call to a user or an external number (an overflow or fallback
+// target) and runs it to its end.
+func (c *call) runDirect(st *callerState, t switchboard.Target) {
+	e := c.e
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	var dests []dest
+	var u *switchboard.User
+	ringTime := externalRingTime
+	switch t.Type {
+	case switchboard.TargetUser:
+		var err error
+		if u, err = e.store.GetUser(ctx, c.accountID, t.ID); err == nil {
+			p := &plan{}
+			if e.planUser(ctx, p, u, c.from, c.callerName) == nil {
+				dests, ringTime = p.dests, p.ringTime
+			}
+			if c.direction == switchboard.CallInbound && len(dests) > 0 {
+				c.emit(c.event(switchboard.EventCallInboundRinging, u, nil))
+			}
+		}
+	case switchboard.TargetExternal:
+		if trunk, err := e.accountTrunk(ctx, c.accountID); err == nil {
+			if d, err := e.trunkDest(trunk, t.Number, c.from, c.callerName); err == nil {
+				dests = []dest{d}
+			}
+		}
+	}
+	cancel()
+	if len(dests) == 0 {
+		c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
+		return
+	}
+	winner := c.ringUntil(st, dests, e.now().Add(ringTime))
+	if winner == nil || st.a.ended() {
+		if winner != nil {
+			winner.hangup()
+		}
+		c.endUnanswered(st, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
+		return
+	}
+	c.connect(st, winner, u, nil, nil)
+	c.finish(switchboard.DispositionAnswered)
+}

@@ -1,0 +1,239 @@
+package pbx_test
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"switchboard"
+	"switchboard/pbx"
+)
+
+func TestNoCommonCodecIs488AndMalformedSDPIs400(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, _, _ := twoPhones(t, e)
+	c := alice.dial(e, "1002", "alice", "alice-pw-1", 18) // G.729 only
+	if code := c.finalCode(t); code != 488 {
+		t.Errorf("offer with only G.729 answered %d; want 488", code)
+	}
+
+	// Malformed SDP: the body is not SDP at all.
+	var recipient sip.Uri
+	if err := sip.ParseUri("sip:1002@"+e.sipAddr, &recipient); err != nil {
+		t.Fatal(err)
+	}
+	dlg, err := alice.dcc.Invite(context.Background(), recipient, []byte("this is not sdp"),
+		sip.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = dlg.WaitAnswer(context.Background(), sipgoAuth("alice", "alice-pw-1"))
+	if code := statusOf(err); code != 400 {
+		t.Errorf("malformed SDP answered %d (%v); want 400", code, err)
+	}
+	select {
+	case in := <-bob.incoming:
+		t.Errorf("bob's phone rang for a refused call: %s", in.req.StartLine())
+	default:
+	}
+	if n := e.eng.Ports().InUse(); n != 0 {
+		t.Errorf("%d RTP ports held after refused calls", n)
+	}
+}
+
+func TestRTPFromUnexpectedSourceIsNotRelayed(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, _, _ := twoPhones(t, e)
+	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+	in := bob.next()
+	in.answer(t, "127.0.0.1", 0)
+	c.answered(t)
+	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1)) // latched on alice's socket
+
+	// A stranger on another address sends to alice's leg port: bob must not hear it.
+	stranger := newRTPPeer(t, "127.0.0.5")
+	stranger.remote, stranger.codec = c.rtp.remote, 0
+	injected := ulawFrame(99)
+	for i := 0; i < 20; i++ {
+		stranger.send(t, injected)
+	}
+	c.rtp.send(t, ulawFrame(2)) // a genuine packet after them
+	for {
+		pkt := in.rtp.recv(time.Second)
+		if pkt == nil {
+			t.Fatal("bob stopped receiving audio")
+		}
+		if string(pkt.Payload) == string(injected) {
+			t.Fatal("RTP from an unexpected source was relayed")
+		}
+		if string(pkt.Payload) == string(ulawFrame(2)) {
+			break
+		}
+	}
+	_ = c.dlg.Bye(context.Background())
+}
+
+func TestHoldIsPassedThrough(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, _, _ := twoPhones(t, e)
+	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+	in := bob.next()
+	in.answer(t, "127.0.0.1", 0)
+	c.answered(t)
+	endedOrConfirmed(t, in)
+
+	held := make(chan string, 1)
+	bob.setOnInvite(func(req *sip.Request, tx sip.ServerTransaction) bool {
+		if to, _ := req.To().Params.Get("tag"); to == "" {
+			return false
+		}
+		held <- string(req.Body())
+		_ = tx.Respond(sip.NewSDPResponseFromRequest(req, in.rtp.offer(0)))
+		return true
+	})
+	hold := []byte(string(c.rtp.offer(0))[:len(c.rtp.offer(0))-len("a=sendrecv\r\n")] + "a=sendonly\r\n")
+	req := sip.NewRequest(sip.INVITE, c.dlg.InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(hold)
+	res, err := c.dlg.Do(context.Background(), req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("hold re-INVITE: %v %v", res, err)
+	}
+	select {
+	case body := <-held:
+		if !strings.Contains(body, "a=sendonly") {
+			t.Errorf("bob's re-INVITE does not put him on hold:\n%s", body)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("hold was not passed on to bob")
+	}
+	_ = c.dlg.Bye(context.Background())
+	endedWithin(t, in.dlg.Context(), "bob's leg")
+}
+
+func TestRTPInactivityEndsTheCall(t *testing.T) {
+	clk := &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	e := newEnv(t, func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour })
+	alice, bob, _, _ := twoPhones(t, e)
+	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+	in := bob.next()
+	in.answer(t, "127.0.0.1", 0)
+	c.answered(t)
+	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1))
+	expectAudio(t, in.rtp, c.rtp, ulawFrame(2), ulawFrame(2))
+
+	clk.Advance(30 * time.Second)
+	e.eng.SweepInactive()
+	if e.eng.ActiveCalls() != 1 {
+		t.Fatal("call ended after 30 s of silence; the timeout is 60 s")
+	}
+	clk.Advance(31 * time.Second)
+	e.eng.SweepInactive()
+	endedWithin(t, c.dlg.Context(), "alice's leg after RTP stopped")
+	endedWithin(t, in.dlg.Context(), "bob's leg after RTP stopped")
+	r := e.endedRecord(switchboard.CallOutbound)
+	if r.Disposition != switchboard.DispositionAnswered || r.BillableSeconds != 61 {
+		t.Errorf("record = %+v; want answered with 61 billable seconds on the injected clock", r)
+	}
+}
+
+func TestOpenRecordsClosedAtStartup(t *testing.T) {
+	e := newEnv(t)
+	start := time.Now().Add(-time.Minute).UTC()
+	open := &switchboard.CallRecord{AccountID: e.account.ID, UniqueID: "1700000000.7", Direction: switchboard.CallInbound,
+		From: "+15557654321", To: "+15550001000", StartedAt: start, AnsweredAt: start, CRMID: "crm-1"}
+	if err := e.db.StartCallRecord(context.Background(), open); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.eng.Recover(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.db.GetCallRecord(context.Background(), e.account.ID, open.UniqueID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Disposition != switchboard.DispositionFailed || r.EndedAt.IsZero() {
+		t.Errorf("record after restart = %+v; want failed and ended", r)
+	}
+	evs := e.callEvents(open.UniqueID)
+	if len(evs) != 1 || evs[0].Name != switchboard.EventCallInboundEnded || evs[0].CRMID != "crm-1" || evs[0].Data["hangup_cause"] != "failed" {
+		t.Errorf("events after restart = %v; want one inbound ended, failed, with the crm id", names(evs))
+	}
+}
+
+// Many calls, answered and cancelled and refused: afterwards every RTP port is back in the
+// pool and the goroutines return to the baseline.
+func TestNoLeakAfterLoad(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, _, _ := twoPhones(t, e)
+	runtime.GC()
+	baseline := runtime.NumGoroutine()
+
+	const calls = 20
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // bob answers half, rejects the others as busy
+		defer wg.Done()
+		for i := 0; i < calls; i++ {
+			in := bob.next()
+			if i%2 == 0 {
+				in.answer(t, "127.0.0.1", 0)
+			} else {
+				in.reject(t, 486, "Busy Here")
+			}
+		}
+	}()
+	for i := 0; i < calls; i++ {
+		c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+		if i%2 == 0 {
+			c.answered(t)
+			c.rtp.send(t, ulawFrame(i))
+			if err := c.dlg.Bye(context.Background()); err != nil {
+				t.Fatalf("BYE %d: %v", i, err)
+			}
+		} else if code := c.finalCode(t); code != 486 {
+			t.Fatalf("call %d: %d", i, code)
+		}
+	}
+	wg.Wait()
+	e.waitIdle()
+	if n := e.eng.Ports().InUse(); n != 0 {
+		t.Errorf("%d RTP ports still in use after every call ended", n)
+	}
+	// SIP transactions linger for their timers (Timer I, 5 s on UDP): wait for them, bounded.
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		runtime.GC()
+		n := runtime.NumGoroutine()
+		if n <= baseline+5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("goroutines: %d, baseline %d\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}

@@ -1,0 +1,428 @@
+package pbx
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"time"
+
+	sipmsg "github.com/emiago/sipgo/sip"
+
+	"switchboard"
+	"switchboard/media"
+	"switchboard/phone"
+)
+
+// externalRingTime bounds how long a number dialled through a trunk may ring.
+const externalRingTime = 90 * time.Second
+
+// plan is where a call goes and how it is recorded, decided before the call is accepted.
+type plan struct {
+	accountID  int64
+	direction  string
+	from       string
+	callerName string
+	to         string
+	number     string
+	user       *switchboard.User // the user of the record and events
+	crmID      string
+	recording  bool // asked for by click-to-call; kept on the record
+	dests      []dest
+	ringTime   time.Duration
+	// ringingUser gets a call.inbound.ringing event when their phones start ringing.
+	ringingUser *switchboard.User
+	// users whose phones the destinations are, for the answered event.
+	destUsers map[int64]*switchboard.User
+	parties   []party
+	// target is the queue or ring group the call goes to (runRouted), if any.
+	target switchboard.Target
+}
+
+// userOf is the user whose phone l is (nil for a trunk leg).
+func (p *plan) userOf(l *leg) *switchboard.User {
+	if u := p.destUsers[l.userID]; u != nil {
+		return u
+	}
+	return p.user
+}
+
+// refusal is an INVITE answered with a final response before any call exists.
+type refusal struct {
+	code   int
+	reason string
+}
+
+func (r *refusal) Error() string { return r.reason }
+
+func refuse(code int, reason string) error { return &refusal{code, reason} }
+
+// lookupTimeout bounds routing's store reads.
+const lookupTimeout = 5 * time.Second
+
+// Invite takes a new INVITE: from a phone (dev, authenticated) or a trunk (dev nil).
+func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *switchboard.Device) {
+	reply := func(code int, reason string) {
+		res := sipmsg.NewResponseFromRequest(req, code, reason, nil)
+		if code == 488 {
+			res.AppendHeader(sipmsg.NewHeader("Accept", "application/sdp"))
+		}
+		_ = tx.Respond(res)
+	}
+	// An INVITE without SDP (late offer) gets our offer in the 200 and brings the answer
+	// in its ACK; offer stays nil then.
+	var offer *media.Remote
+	if len(req.Body()) > 0 {
+		var err error
+		offer, err = media.ParseSDP(req.Body())
+		switch {
+		case errors.Is(err, media.ErrNoCommonCodec):
+			reply(488, "Not Acceptable Here: no common codec (PCMU or PCMA)")
+			return
+		case err != nil:
+			reply(400, "Bad Request: malformed SDP")
+			return
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	p, err := e.route(ctx, req, dev)
+	cancel()
+	var r *refusal
+	if errors.As(err, &r) {
+		reply(r.code, r.reason)
+		return
+	}
+	if err != nil {
+		e.log.Error("routing failed", "error", err)
+		reply(500, "Server Internal Error")
+		return
+	}
+	ua, err := e.dialogUA()
+	if err != nil {
+		reply(503, "Service Unavailable")
+		return
+	}
+	dtx, err := ua.ReadInvite(req, tx)
+	if err != nil {
+		reply(400, "Bad Request")
+		return
+	}
+	sess, err := e.newMedia()
+	if err != nil {
+		e.log.Warn("no RTP port for a call", "error", err)
+		_ = dtx.Respond(503, "Service Unavailable", nil)
+		return
+	}
+	c := e.newCall(p)
+	a := &leg{c: c, media: sess, uas: dtx, inviteTx: tx, userID: callerUserID(p), lateOffer: offer == nil}
+	var answer []byte
+	if offer != nil {
+		natAdjust(req, offer)
+		if err := sess.SetRemote(offer); err != nil {
+			sess.Close()
+			_ = dtx.Respond(488, "Not Acceptable Here", nil)
+			return
+		}
+		answer, err = offer.Answer(sess.LocalAddr(), a.nextOrigin())
+	} else {
+		answer, err = media.BuildOffer(sess.LocalAddr(), a.nextOrigin(), media.SendRecv)
+	}
+	if err != nil {
+		sess.Close()
+		_ = dtx.Respond(488, "Not Acceptable Here", nil)
+		return
+	}
+	_ = dtx.Respond(100, "Trying", nil)
+	a.setDialogID(dtx.ID)
+	// sipgo terminates the INVITE transaction when this handler returns, so the call runs
+	// here, in the handler's own goroutine, until it ends.
+	e.wg.Add(1)
+	if p.target.Type != switchboard.TargetNone {
+		c.runRouted(a, answer, p)
+		return
+	}
+	c.runInbound(a, answer, p)
+}
+
+func callerUserID(p *plan) int64 {
+	for _, pt := range p.parties {
+		if pt.direction == switchboard.CallOutbound {
+			return pt.userID
+		}
+	}
+	return 0
+}
+
+func sourceAddr(req *sipmsg.Request) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
+}
+
+// route decides where an INVITE goes.
+func (e *Engine) route(ctx context.Context, req *sipmsg.Request, dev *switchboard.Device) (*plan, error) {
+	dialled := strings.TrimSpace(req.Recipient.User)
+	if dialled == "" && req.To() != nil {
+		dialled = req.To().Address.User
+	}
+	if dev == nil {
+		return e.routeFromTrunk(ctx, req, dialled)
+	}
+	caller, err := e.store.GetUser(ctx, dev.AccountID, dev.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return e.routeFromUser(ctx, caller, dialled, "")
+}
+
+// routeFromUser plans a call a user dials: an extension rings that user's phones (or their
+// forward number); an E.164 number goes out through the account's trunk.
+func (e *Engine) routeFromUser(ctx context.Context, caller *switchboard.User, dialled, presentAs string) (*plan, error) {
+	p := &plan{accountID: caller.AccountID, direction: switchboard.CallOutbound, user: caller,
+		callerName: caller.DisplayName(), to: dialled, from: caller.Extension}
+	if switchboard.ValidExtension(dialled) {
+		callee, err := e.store.GetUserByExtension(ctx, caller.AccountID, dialled)
+		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
+			t, err := e.groupByExtension(ctx, caller.AccountID, dialled)
+			if err != nil {
+				return nil, err
+			}
+			if t.Type == switchboard.TargetNone {
+				return nil, refuse(404, "Not Found: no user, queue or ring group with extension "+dialled)
+			}
+			p.target = t
+			p.parties = []party{{userID: caller.ID, direction: switchboard.CallOutbound, from: caller.Extension, to: dialled}}
+			return p, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		fromUser, fromName := caller.Extension, caller.DisplayName()
+		if presentAs != "" {
+			fromUser, fromName = presentAs, presentAs
+		}
+		if err := e.planUser(ctx, p, callee, fromUser, fromName); err != nil {
+			return nil, err
+		}
+		p.parties = []party{{userID: caller.ID, direction: switchboard.CallOutbound, from: caller.Extension, to: dialled}}
+		if callee.ID != caller.ID {
+			p.parties = append(p.parties, party{userID: callee.ID, direction: switchboard.CallInbound,
+				from: caller.Extension, to: dialled})
+		}
+		return p, nil
+	}
+	number, ok := phone.Normalize(dialled)
+	if !ok {
+		return nil, refuse(404, "Not Found: dial an extension or a phone number")
+	}
+	trunk, err := e.accountTrunk(ctx, caller.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	callerID, err := e.callerID(ctx, trunk, caller)
+	if err != nil {
+		return nil, err
+	}
+	p.to, p.from, p.number = number, callerID, callerID
+	d, err := e.trunkDest(trunk, number, callerID, caller.DisplayName())
+	if err != nil {
+		return nil, err
+	}
+	p.dests = []dest{d}
+	p.ringTime = externalRingTime
+	p.parties = []party{{userID: caller.ID, direction: switchboard.CallOutbound, from: caller.Extension, to: number}}
+	return p, nil
+}
+
+// planUser adds the destinations that ring user u: their forward number through the trunk
+// when forwarding is on, else every registered phone.
+func (e *Engine) planUser(ctx context.Context, p *plan, u *switchboard.User, fromUser, fromName string) error {
+	if p.destUsers == nil {
+		p.destUsers = map[int64]*switchboard.User{}
+	}
+	if u.ForwardEnabled && u.ForwardNumber != "" {
+		trunk, err := e.accountTrunk(ctx, u.AccountID)
+		if err != nil {
+			return err
+		}
+		callerID := fromUser
+		if !switchboard.ValidE164(callerID) {
+			// An internal caller has no public number: present the trunk's.
+			if callerID, err = e.callerID(ctx, trunk, nil); err != nil {
+				return err
+			}
+		}
+		d, err := e.trunkDest(trunk, u.ForwardNumber, callerID, fromName)
+		if err != nil {
+			return err
+		}
+		p.dests = append(p.dests, d)
+		p.ringTime = externalRingTime
+		return nil
+	}
+	contacts := e.sip.Contacts(u.AccountID, u.ID)
+	for _, c := range contacts {
+		var uri sipmsg.Uri
+		if err := sipmsg.ParseUri(c.URI, &uri); err != nil {
+			continue
+		}
+		transport := strings.ToLower(c.Transport)
+		if transport == "" {
+			transport = "udp"
+		}
+		p.dests = append(p.dests, dest{uri: uri, addr: c.Source, transport: transport, userID: u.ID,
+			fromUser: fromUser, fromName: fromName})
+	}
+	if len(p.dests) == 0 {
+		return refuse(480, "Temporarily Unavailable: "+u.Extension+" has no registered phone")
+	}
+	p.destUsers[u.ID] = u
+	p.ringTime = e.cfg.DefaultRingTime
+	if u.RingTimeSeconds > 0 {
+		p.ringTime = time.Duration(u.RingTimeSeconds) * time.Second
+	}
+	return nil
+}
+
+// routeFromTrunk plans a call from a carrier to one of an account's numbers. The number
+// decides the account; the source address must be one of that account's trunks.
+func (e *Engine) routeFromTrunk(ctx context.Context, req *sipmsg.Request, dialled string) (*plan, error) {
+	number, ok := phone.Normalize(dialled)
+	if !ok {
+		return nil, refuse(404, "Not Found")
+	}
+	num, err := e.store.GetNumberByE164(ctx, number)
+	if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
+		return nil, refuse(404, "Not Found")
+	}
+	if err != nil {
+		return nil, err
+	}
+	src, _ := sourceAddr(req)
+	var trunk *switchboard.Trunk
+	for _, t := range e.trunksFrom(src) {
+		if t.AccountID == num.AccountID {
+			trunk = t
+			break
+		}
+	}
+	if trunk == nil {
+		// Another account's carrier: it may not reach this account's numbers.
+		return nil, refuse(403, "Forbidden")
+	}
+	p := &plan{accountID: num.AccountID, direction: switchboard.CallInbound, to: number, number: number}
+	if f := req.From(); f != nil {
+		p.from = f.Address.User
+		if n, ok := phone.Normalize(p.from); ok {
+			p.from = n
+		}
+		if strings.EqualFold(p.from, "anonymous") {
+			p.from = ""
+		}
+		p.callerName = sanitizeDisplay(f.DisplayName)
+	}
+	switch num.Target.Type {
+	case switchboard.TargetUser:
+		u, err := e.store.GetUser(ctx, num.AccountID, num.Target.ID)
+		if err != nil {
+			return nil, err
+		}
+		p.user, p.ringingUser = u, u
+		if err := e.planUser(ctx, p, u, p.from, p.callerName); err != nil {
+			return nil, err
+		}
+		p.parties = []party{{userID: u.ID, direction: switchboard.CallInbound, from: p.from, to: number}}
+	case switchboard.TargetExternal:
+		d, err := e.trunkDest(trunk, num.Target.Number, p.from, p.callerName)
+		if err != nil {
+			return nil, err
+		}
+		p.dests = []dest{d}
+		p.ringTime = externalRingTime
+	case switchboard.TargetQueue, switchboard.TargetRingGroup:
+		p.target = num.Target
+	case switchboard.TargetHangup:
+		return nil, refuse(603, "Decline")
+	default:
+		return nil, refuse(480, "Temporarily Unavailable: the number has no target")
+	}
+	return p, nil
+}
+
+// groupByExtension finds the account's queue or ring group with the extension.
+func (e *Engine) groupByExtension(ctx context.Context, accountID int64, ext string) (switchboard.Target, error) {
+	queues, err := e.store.ListQueues(ctx, accountID)
+	if err != nil {
+		return switchboard.Target{}, err
+	}
+	for _, q := range queues {
+		if q.Extension == ext {
+			return switchboard.Target{Type: switchboard.TargetQueue, ID: q.ID}, nil
+		}
+	}
+	groups, err := e.store.ListRingGroups(ctx, accountID)
+	if err != nil {
+		return switchboard.Target{}, err
+	}
+	for _, g := range groups {
+		if g.Extension == ext {
+			return switchboard.Target{Type: switchboard.TargetRingGroup, ID: g.ID}, nil
+		}
+	}
+	return switchboard.Target{}, nil
+}
+
+// accountTrunk is the trunk an account's calls go out through: its first.
+func (e *Engine) accountTrunk(ctx context.Context, accountID int64) (*switchboard.Trunk, error) {
+	ts, err := e.store.ListTrunks(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, refuse(480, "Temporarily Unavailable: no SIP trunk is configured")
+	}
+	return ts[0], nil
+}
+
+// callerID is the number presented on an outbound call: the user's own number when the
+// trunk allows it and the user owns one, else the trunk's default caller id.
+func (e *Engine) callerID(ctx context.Context, t *switchboard.Trunk, u *switchboard.User) (string, error) {
+	if u != nil && t.AllowUserCallerID {
+		nums, err := e.store.ListNumbers(ctx, u.AccountID, switchboard.NumberFilter{OwnerUserID: u.ID})
+		if err != nil {
+			return "", err
+		}
+		for _, n := range nums {
+			if n.Status == "active" || n.Status == "" {
+				return n.Number, nil
+			}
+		}
+	}
+	if t.CallerIDNumber != "" {
+		return t.CallerIDNumber, nil
+	}
+	return "anonymous", nil
+}
+
+// trunkDest is a number dialled through the trunk, with its credentials opened.
+func (e *Engine) trunkDest(t *switchboard.Trunk, number, fromUser, fromName string) (dest, error) {
+	d := dest{uri: sipmsg.Uri{Scheme: "sip", User: number, Host: t.Host, Port: t.Port},
+		transport: t.Transport, fromUser: fromUser, fromName: fromName, username: t.Username}
+	if ip, err := netip.ParseAddr(t.Host); err == nil {
+		d.addr = hostPort(ip.String(), t.Port)
+	}
+	if t.Username != "" {
+		if e.cfg.Sealer == nil {
+			return dest{}, refuse(503, "Service Unavailable: the trunk's password cannot be opened")
+		}
+		pw, err := e.cfg.Sealer.Open(t.SealedPassword)
+		if err != nil {
+			e.log.Error("opening a trunk password failed", "trunk_id", t.ID, "error", err)
+			return dest{}, refuse(503, "Service Unavailable: the trunk's password cannot be opened")
+		}
+		d.password = pw
+	}
+	return d, nil
+}
