@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"flag"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server goroutine to write while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs `switchboard serve args...` in-process and returns the base URL it printed
+// or logged, and a stop function that shuts it down and returns serve's error.
+func startServe(t *testing.T, args ...string) (baseURL string, stdout *syncBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	args = append([]string{"--sip", "off"}, args...) // tests must not fight over port 5060
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, args, stdout, stderr) }()
+	urlRE := regexp.MustCompile(`switchboard serving.*url=(\S+)`)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
+			baseURL = m[1]
+			break
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if baseURL == "" {
+		cancel()
+		t.Fatalf("serve did not start:\n%s", stderr.String())
+	}
+	var once sync.Once
+	var stopErr error
+	stop = func() error {
+		once.Do(func() { cancel(); stopErr = <-done })
+		return stopErr
+	}
+	t.Cleanup(func() { stop() })
+	return baseURL, stdout, stop
+}
+
+func getJSON(t *testing.T, client *http.Client, url, key string, into any) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if into != nil {
+		if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func TestServeDemoSeedsOnceAndKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	base, stdout, stop := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0")
+
+	info, err := os.Stat(filepath.Join(dir, "demo.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("demo.json mode = %v, want 0600 (it holds keys)", info.Mode().Perm())
+	}
+	first, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
+	var demo demoFile
+	if err := json.Unmarshal(first, &demo); err != nil {
+		t.Fatal(err)
+	}
+	if demo.AccountID != 61 || !strings.HasPrefix(demo.DeveloperKey, "v360_dev_") {
+		t.Fatalf("demo.json: account %d, developer key %q", demo.AccountID, demo.DeveloperKey)
+	}
+	var exts []string
+	for _, u := range demo.Users {
+		exts = append(exts, u.Extension)
+		if u.UserKey == "" || u.SIPUsername == "" || len(u.SIPPassword) < 12 {
+			t.Errorf("user %s lacks credentials: %+v", u.Extension, u)
+		}
+	}
+	if strings.Join(exts, ",") != "1001,1002,1003" || demo.Users[0].Name != "John Smith" {
+		t.Errorf("demo users = %v (%q)", exts, demo.Users[0].Name)
+	}
+	if len(demo.Queues) != 2 || demo.Queues[0].Extension != "8001" || demo.Queues[1].Strategy != "fewestcalls" {
+		t.Errorf("demo queues = %+v", demo.Queues)
+	}
+	var numbers []string
+	for _, n := range demo.Numbers {
+		numbers = append(numbers, n.Number)
+	}
+	if strings.Join(numbers, ",") != "+15551234567,+15559876543,+15551112222" {
+		t.Errorf("demo numbers = %v", numbers)
+	}
+	if !strings.Contains(stdout.String(), demo.DeveloperKey) || !strings.Contains(stdout.String(), "curl -H 'X-API-Key: ") {
+		t.Errorf("summary lacks the key or a curl line:\n%s", stdout.String())
+	}
+
+	var avail struct {
+		Result []struct {
+			PresenceID string `json:"presence_id"`
+			CallerID   string `json:"callerID"`
+		}
+		Error bool
+	}
+	if code := getJSON(t, http.DefaultClient, base+"/v3/voice/61/availability", demo.DeveloperKey, &avail); code != 200 || avail.Error || len(avail.Result) != 3 {
+		t.Fatalf("availability: %d %+v", code, avail)
+	}
+	var profile struct {
+		Result struct {
+			FirstName string `json:"first_name"`
+			Email     string
+		}
+	}
+	if code := getJSON(t, http.DefaultClient, base+"/v3/voice/61/user/profile", demo.Users[0].UserKey, &profile); code != 200 || profile.Result.Email != "john.smith@company.com" {
+		t.Fatalf("user profile with 1001's key: %d %+v", code, profile)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+
+	// Second start on the same data: nothing reseeded, demo.json untouched, keys still valid.
+	base, _, stop = startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0")
+	again, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if !bytes.Equal(first, again) {
+		t.Error("demo.json was rewritten on restart")
+	}
+	avail.Result = nil
+	if code := getJSON(t, http.DefaultClient, base+"/v3/voice/61/availability", demo.DeveloperKey, &avail); code != 200 || len(avail.Result) != 3 {
+		t.Fatalf("after restart: %d, %d users", code, len(avail.Result))
+	}
+	stop()
+}
+
+func TestServeTLSRedirectsPlainHTTP(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writeSelfSignedCert(t, dir)
+	redirectAddr := freeAddr(t)
+	base, _, _ := startServe(t, "--data", dir, "--http", "127.0.0.1:0",
+		"--tls-cert", cert, "--tls-key", key, "--http-redirect", redirectAddr)
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("base URL %q is not https", base)
+	}
+	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	if code := getJSON(t, tlsClient, base+"/healthz", "", nil); code != 200 {
+		t.Fatalf("https healthz: %d", code)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var resp *http.Response
+	var err error
+	for i := 0; i < 100; i++ { // the redirect listener starts concurrently with the main one
+		if resp, err = noFollow.Post("http://"+redirectAddr+"/v3/voice/61/call/outbound?x=1", "application/json", strings.NewReader("{}")); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, tlsPort, _ := net.SplitHostPort(strings.TrimPrefix(base, "https://"))
+	want := "https://127.0.0.1:" + tlsPort + "/v3/voice/61/call/outbound?x=1"
+	if resp.StatusCode != http.StatusPermanentRedirect || resp.Header.Get("Location") != want {
+		t.Errorf("plain HTTP answered %d Location %q; want 308 %q", resp.StatusCode, resp.Header.Get("Location"), want)
+	}
+}
+
+func TestServeRefusesHalfTLSConfig(t *testing.T) {
+	err := serve(context.Background(), []string{"--data", t.TempDir(), "--tls-cert", "x.pem"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--tls-key") {
+		t.Fatalf("got %v, want an error naming --tls-key", err)
+	}
+}
+
+func TestAdminCreatesListsAndRevokesKeys(t *testing.T) {
+	dir := t.TempDir()
+	admin := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append(append([]string{"admin"}, args...), "--data", dir), &out, io.Discard)
+		return out.String(), err
+	}
+	out, err := admin("account", "create", "--name", "Acme Ltd")
+	if err != nil || !strings.Contains(out, `"Acme Ltd" created`) {
+		t.Fatalf("account create: %v %q", err, out)
+	}
+	id := regexp.MustCompile(`account (\d+)`).FindStringSubmatch(out)[1]
+	out, err = admin("key", "create", "--account", id, "--kind", "developer", "--name", "crm", "--allow-ip", "10.0.0.0/8")
+	if err != nil {
+		t.Fatalf("key create: %v", err)
+	}
+	key := regexp.MustCompile(`(v360_dev_\w+)`).FindString(out)
+	if key == "" {
+		t.Fatalf("key create printed no key: %q", out)
+	}
+	out, err = admin("key", "list", "--account", id)
+	if err != nil || strings.Contains(out, key) || !strings.Contains(out, key[:12]) || !strings.Contains(out, "10.0.0.0/8") {
+		t.Fatalf("key list must show the prefix and allowlist, never the key: %v\n%s", err, out)
+	}
+	keyID := regexp.MustCompile(`(?m)^(\d+)\s+developer`).FindStringSubmatch(out)[1]
+	if _, err := admin("key", "revoke", "--account", id, "--id", keyID); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = admin("key", "list", "--account", id)
+	if !strings.Contains(out, "revoked") {
+		t.Errorf("revoked key not shown as revoked:\n%s", out)
+	}
+	if _, err := admin("key", "create", "--account", id, "--kind", "user", "--user", "9999"); err == nil {
+		t.Error("user key for a missing extension was created")
+	}
+	if _, err := admin("key", "create", "--account", id, "--allow-ip", "not-an-ip"); err == nil {
+		t.Error("bad --allow-ip accepted")
+	}
+}
+
+func TestHelpAndEnvTwins(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"serve", "migrate", "admin", "--demo"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
+	}
+	var errOut bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "--help"}, io.Discard, &errOut); err != flag.ErrHelp {
+		t.Fatalf("serve --help: %v", err)
+	}
+	if !strings.Contains(errOut.String(), "$SWITCHBOARD_HTTP") || !strings.Contains(errOut.String(), "$SWITCHBOARD_WEBHOOK_ALLOW_CIDR") {
+		t.Errorf("serve --help does not name the env twins:\n%s", errOut.String())
+	}
+
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	httpAddr := fs.String("http", "default", "")
+	var cidrs stringList
+	fs.Var(&cidrs, "webhook-allow-cidr", "")
+	t.Setenv("SWITCHBOARD_HTTP", "from-env")
+	t.Setenv("SWITCHBOARD_WEBHOOK_ALLOW_CIDR", "127.0.0.0/8,10.0.0.0/8")
+	if err := parseFlags(fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if *httpAddr != "from-env" || len(cidrs) != 2 {
+		t.Errorf("env twins not applied: http=%q cidrs=%v", *httpAddr, cidrs)
+	}
+	fs = flag.NewFlagSet("x", flag.ContinueOnError)
+	httpAddr = fs.String("http", "default", "")
+	if err := parseFlags(fs, []string{"--http", "from-flag"}); err != nil || *httpAddr != "from-flag" {
+		t.Errorf("the command line must win over the environment: %q %v", *httpAddr, err)
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	var out bytes.Buffer
+	dir := t.TempDir()
+	if err := run(context.Background(), []string{"migrate", "--data", dir}, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "switchboard.db")); err != nil {
+		t.Errorf("no database file after migrate: %v", err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func writeSelfSignedCert(t *testing.T, dir string) (certFile, keyFile string) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(priv)
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	return certFile, keyFile
+}

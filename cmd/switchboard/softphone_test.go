@@ -1,0 +1,198 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"switchboard/internal/testpeer"
+)
+
+// TestTwoSoftphonesCallThroughServe is the README's promise end to end: `serve --demo`,
+// two baresip softphones register with the demo credentials, one dials the other's extension,
+// the other answers, and both see audio; the API shows both online and on the call.
+func TestTwoSoftphonesCallThroughServe(t *testing.T) {
+	bin := testpeer.Require(t, "baresip", "baresip-core")
+	dir := t.TempDir()
+	sipAddr := freeUDPAddr(t)
+	base, _, _ := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
+		"--sip", sipAddr, "--sip-digest", "md5", "--rtp-ports", "32000-32099")
+	var demo demoFile
+	b, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if err := json.Unmarshal(b, &demo); err != nil {
+		t.Fatal(err)
+	}
+	alice := startBaresip(t, bin, sipAddr, demo.Users[0], 32100)
+	bob := startBaresip(t, bin, sipAddr, demo.Users[1], 32200)
+
+	type availability struct {
+		Result []struct {
+			PresenceID        string `json:"presence_id"`
+			DevicesRegistered bool   `json:"devices_registered"`
+			Channels          []struct {
+				From, To, Direction string
+			}
+		}
+	}
+	state := func() map[string]string {
+		var a availability
+		getJSON(t, http.DefaultClient, base+"/v3/voice/61/availability", demo.DeveloperKey, &a)
+		out := map[string]string{}
+		for _, u := range a.Result {
+			s := "offline"
+			if u.DevicesRegistered {
+				s = "online"
+			}
+			for _, c := range u.Channels {
+				s += " " + c.Direction + " " + c.From + "->" + c.To
+			}
+			out[u.PresenceID] = s
+		}
+		return out
+	}
+	waitUntil(t, 20*time.Second, "both phones registered", func() bool {
+		s := state()
+		return s["1001"] == "online" && s["1002"] == "online"
+	})
+
+	alice.command(t, "dial", "sip:1002@"+sipAddr)
+	waitUntil(t, 20*time.Second, "the call up with audio both ways", func() bool {
+		s := state()
+		return s["1001"] == "online outbound 1001->1002" && s["1002"] == "online inbound 1001->1002" &&
+			alice.receivingAudio() && bob.receivingAudio()
+	})
+	alice.command(t, "hangup", "")
+	waitUntil(t, 20*time.Second, "the call gone", func() bool {
+		s := state()
+		return s["1001"] == "online" && s["1002"] == "online"
+	})
+}
+
+type baresip struct {
+	dir     string
+	ctrl    string
+	out     *syncBuffer
+	process *exec.Cmd
+}
+
+func startBaresip(t *testing.T, bin, sipAddr string, u demoUser, rtpBase int) *baresip {
+	t.Helper()
+	dir := t.TempDir()
+	listen := freeUDPAddr(t)
+	ctrl := freeAddr(t)
+	config := strings.Join([]string{
+		"poll_method epoll",
+		"sip_listen " + listen,
+		"audio_source ausine,440",
+		"ausrc_srate 48000", "ausrc_channels 2", "auplay_srate 48000",
+		"audio_player aufile," + filepath.Join(dir, "heard.wav"),
+		"audio_alert aufile," + filepath.Join(dir, "alert.wav"),
+		fmt.Sprintf("rtp_ports %d-%d", rtpBase, rtpBase+99),
+		"rtp_stats yes",
+		"module_path /usr/lib/baresip/modules",
+		"module g711.so", "module ausine.so", "module aufile.so", "module account.so",
+		"module menu.so", "module ctrl_tcp.so",
+		"ctrl_tcp_listen " + ctrl,
+		"",
+	}, "\n")
+	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;answermode=auto;regint=600;audio_codecs=PCMU\n", u.SIPUsername, sipAddr, u.SIPPassword)
+	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &baresip{dir: dir, ctrl: ctrl, out: &syncBuffer{}}
+	p.process = exec.Command(bin, "-f", dir, "-n", "127.0.0.1")
+	p.process.Stdout, p.process.Stderr = p.out, p.out
+	if err := p.process.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.process.Process.Kill()
+		p.process.Wait()
+		if t.Failed() {
+			t.Logf("baresip %s output:\n%s", u.Extension, lastLines(p.out.String(), 40))
+		}
+	})
+	return p
+}
+
+// command sends one command to baresip's ctrl_tcp module (netstring-framed JSON).
+func (p *baresip) command(t *testing.T, cmd, params string) {
+	t.Helper()
+	var conn net.Conn
+	var err error
+	for i := 0; i < 100; i++ {
+		if conn, err = net.Dial("tcp", p.ctrl); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("baresip control port: %v", err)
+	}
+	defer conn.Close()
+	msg, _ := json.Marshal(map[string]string{"command": cmd, "params": params, "token": "test"})
+	if _, err := conn.Write([]byte(strconv.Itoa(len(msg)) + ":" + string(msg) + ",")); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	conn.Read(buf) // the answer (or an event) shows the command was taken
+}
+
+// receivingAudio reports whether baresip's status line shows incoming audio bit rate.
+func (p *baresip) receivingAudio() bool {
+	out := p.out.String()
+	i := strings.LastIndex(out, "audio=")
+	if i < 0 {
+		return false
+	}
+	rx, _, _ := strings.Cut(out[i+len("audio="):], "/")
+	n, err := strconv.Atoi(rx)
+	return err == nil && n > 0
+}
+
+func waitUntil(t *testing.T, limit time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freeUDPAddr(t *testing.T) string {
+	t.Helper()
+	// A port free for UDP, and the next one too for baresip's TCP/TLS neighbours.
+	for {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := c.LocalAddr().String()
+		c.Close()
+		if l, err := net.Listen("tcp", addr); err == nil {
+			l.Close()
+			return addr
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
