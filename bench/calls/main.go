@@ -1,0 +1,321 @@
+// Command calls benchmarks the call engine with SIPp as both carriers: SIPp's uac calls a
+// number of the account from the trunk's address; the number forwards to an external
+// number, which the PBX dials out through the trunk to SIPp's uas. Every call therefore
+// crosses the B2BUA with two SIP dialogs and two anchored RTP legs.
+//
+//	go run ./bench/calls -mode setup -calls 6000 -rate 300   # call set-ups per second
+//	go run ./bench/calls -mode rtp -calls 500 -hold 20s       # concurrent calls with RTP
+//
+// In rtp mode SIPp's uac plays a generated PCMU stream (50 packets/s) into each call and
+// the uas echoes it back (-rtp_echo), so each anchored leg carries 50 pps each way; loss is
+// read from the engine's RTP counters. The result is printed as a Markdown block for
+// docs/benchmarks.md (bench/calls/run.sh puts it between the calls markers).
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"switchboard"
+	"switchboard/pbx"
+	"switchboard/sip"
+	"switchboard/store"
+)
+
+func main() {
+	mode := flag.String("mode", "setup", "setup (call set-ups per second) or rtp (concurrent calls with RTP)")
+	calls := flag.Int("calls", 3000, "calls to place")
+	rate := flag.Int("rate", 300, "offered call rate per second")
+	hold := flag.Duration("hold", 0, "how long each call stays up (default: setup 0 s, rtp 20 s)")
+	flag.Parse()
+	if *hold == 0 && *mode == "rtp" {
+		*hold = 20 * time.Second
+	}
+	if err := run(*mode, *calls, *rate, *hold); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(mode string, calls, rate int, hold time.Duration) error {
+	if _, err := exec.LookPath("sipp"); err != nil {
+		return fmt.Errorf("sipp is required: apt-get install -y sip-tester")
+	}
+	dir, err := os.MkdirTemp("", "bench-calls")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := store.Open(ctx, filepath.Join(dir, "bench.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := sip.NewServer(sip.Config{Store: db, UDPAddr: "127.0.0.1:0", Logger: quiet, Registry: prometheus.NewRegistry()})
+	if err != nil {
+		return err
+	}
+	eng, err := pbx.New(pbx.Config{Store: db, SIP: srv, Logger: quiet})
+	if err != nil {
+		return err
+	}
+	eng.Attach()
+	go func() { _ = srv.Run(ctx) }()
+	<-srv.Ready()
+	go func() { _ = eng.Run(ctx) }()
+
+	uasPort := freePort("127.0.0.3")
+	acct := &switchboard.Account{Name: "Bench"}
+	if err := db.CreateAccount(ctx, acct); err != nil {
+		return err
+	}
+	tr := &switchboard.Trunk{AccountID: acct.ID, Name: "SIPp", Host: "127.0.0.3", Port: uasPort,
+		InboundAddresses: []string{"127.0.0.2"}, CallerIDNumber: "+15550009999"}
+	if err := db.CreateTrunk(ctx, tr); err != nil {
+		return err
+	}
+	if err := db.CreateNumber(ctx, &switchboard.Number{AccountID: acct.ID, Number: "+15550001000", Status: "active",
+		Target: switchboard.Target{Type: switchboard.TargetExternal, Number: "+15550002000"}}); err != nil {
+		return err
+	}
+
+	uasArgs := []string{"-sn", "uas", "-i", "127.0.0.3", "-p", strconv.Itoa(uasPort), "-nostdin"}
+	uacArgs := []string{"-i", "127.0.0.2", "-p", strconv.Itoa(freePort("127.0.0.2")), "-s", "+15550001000",
+		"-m", strconv.Itoa(calls), "-r", strconv.Itoa(rate), "-d", strconv.Itoa(int(hold / time.Millisecond)),
+		"-nostdin", "-timeout", "600s", "-timeout_error", "-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1"}
+	if mode == "rtp" {
+		pcap := filepath.Join(dir, "pcmu.pcap")
+		if err := writePCMUPcap(pcap, hold+5*time.Second); err != nil {
+			return err
+		}
+		scenario := filepath.Join(dir, "uac_rtp.xml")
+		if err := os.WriteFile(scenario, []byte(strings.ReplaceAll(uacRTPScenario, "PCAP", pcap)), 0o644); err != nil {
+			return err
+		}
+		uasArgs = append(uasArgs, "-rtp_echo", "-mp", strconv.Itoa(freePort("127.0.0.3")))
+		uacArgs = append([]string{"-sf", scenario, "-mp", strconv.Itoa(freePort("127.0.0.2"))}, uacArgs...)
+		uacArgs = append(uacArgs, "-l", strconv.Itoa(calls))
+	} else {
+		uacArgs = append([]string{"-sn", "uac"}, uacArgs...)
+		uacArgs = append(uacArgs, "-l", "1000")
+	}
+	uas := exec.CommandContext(ctx, "sipp", uasArgs...)
+	uas.Stdout, uas.Stderr = io.Discard, io.Discard
+	if err := uas.Start(); err != nil {
+		return fmt.Errorf("sipp uas: %w", err)
+	}
+	defer func() { _ = uas.Process.Kill(); _ = uas.Wait() }()
+	time.Sleep(300 * time.Millisecond) // let the uas bind its port before the first call
+
+	var before syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	peak := 0
+	stopPeak := make(chan struct{})
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopPeak:
+				return
+			case <-t.C:
+				peak = max(peak, eng.ActiveCalls())
+			}
+		}
+	}()
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, "sipp", append(uacArgs, "127.0.0.1:"+port(srv.UDPAddr()))...).CombinedOutput()
+	elapsed := time.Since(start)
+	close(stopPeak)
+	var after syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	sippFailed := err != nil
+	for eng.ActiveCalls() > 0 && time.Since(start) < elapsed+30*time.Second {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	ended := eng.CallsEnded()
+	ok, failed := ended[switchboard.DispositionAnswered], 0
+	for d, n := range ended {
+		if d != switchboard.DispositionAnswered {
+			failed += n
+		}
+	}
+	m := eng.MediaTotals()
+	fmt.Printf("### Calls through the B2BUA (%s)\n\n", mode)
+	fmt.Printf("Measured %s on this machine (%d cores), SIPp 3.6 as both carriers on loopback, SQLite.\n\n",
+		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU())
+	fmt.Printf("| offered | answered | not answered | wall time | set-ups/s | peak concurrent | PBX CPU | SIPp reported failures |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d calls at %d/s, hold %v | %d | %d | %.1f s | %.0f | %d | %.1f s (%.0f%% of one core) | %v |\n\n",
+		calls, rate, hold, ok, failed, elapsed.Seconds(), float64(ok)/elapsed.Seconds(), peak, cpu.Seconds(),
+		100*cpu.Seconds()/elapsed.Seconds(), sippFailed)
+	if mode == "rtp" {
+		// Audio from SIPp's uac comes in on the caller legs and is relayed out of the callee
+		// legs; SIPp's uas echoes it back in on the callee legs, relayed out of the caller legs.
+		pct := func(got, sent uint64) float64 {
+			if sent == 0 {
+				return 0
+			}
+			return 100 * (1 - float64(got)/float64(sent))
+		}
+		fmt.Printf("RTP over %d legs (50 packets/s each way per leg): caller legs in %d / out %d, callee legs in %d / out %d; "+
+			"%d dropped (unexpected source), %d malformed.\n\n", m.Legs, m.CallerIn, m.CallerOut, m.CalleeIn, m.CalleeOut, m.Dropped, m.Malformed)
+		fmt.Printf("Loss: relay caller->callee %.3f%%, echo round trip through SIPp %.3f%%, relay callee->caller %.3f%%.\n\n",
+			pct(m.CalleeOut, m.CallerIn), pct(m.CalleeIn, m.CalleeOut), pct(m.CallerOut, m.CalleeIn))
+	}
+	if sippFailed {
+		fmt.Fprintf(os.Stderr, "SIPp output:\n%s\n", out)
+	}
+	return nil
+}
+
+func port(a net.Addr) string {
+	_, p, _ := net.SplitHostPort(a.String())
+	return p
+}
+
+func freePort(ip string) int {
+	c, err := net.ListenPacket("udp", ip+":0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// writePCMUPcap writes a pcap of one RTP stream, PCMU, 20 ms packets (50/s) for d, which
+// SIPp's play_pcap_audio replays into each call.
+func writePCMUPcap(path string, d time.Duration) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 65535)
+	binary.LittleEndian.PutUint32(hdr[20:], 1) // Ethernet
+	if _, err := f.Write(hdr); err != nil {
+		return err
+	}
+	packets := int(d / (20 * time.Millisecond))
+	payload := make([]byte, 160)
+	for i := range payload {
+		payload[i] = 0xff - byte(i%16)
+	}
+	for i := 0; i < packets; i++ {
+		rtp := make([]byte, 12+len(payload))
+		rtp[0], rtp[1] = 0x80, 0
+		binary.BigEndian.PutUint16(rtp[2:], uint16(i))
+		binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
+		binary.BigEndian.PutUint32(rtp[8:], 0x5eed)
+		copy(rtp[12:], payload)
+		udp := make([]byte, 8+len(rtp))
+		binary.BigEndian.PutUint16(udp[0:], 6000)
+		binary.BigEndian.PutUint16(udp[2:], 6002)
+		binary.BigEndian.PutUint16(udp[4:], uint16(len(udp)))
+		copy(udp[8:], rtp)
+		ip := make([]byte, 20+len(udp))
+		ip[0], ip[8], ip[9] = 0x45, 64, 17
+		binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
+		copy(ip[12:], []byte{127, 0, 0, 1})
+		copy(ip[16:], []byte{127, 0, 0, 1})
+		copy(ip[20:], udp)
+		frame := append(make([]byte, 12), 0x08, 0x00)
+		frame = append(frame, ip...)
+		rec := make([]byte, 16)
+		ts := time.Duration(i) * 20 * time.Millisecond
+		binary.LittleEndian.PutUint32(rec[0:], uint32(ts/time.Second))
+		binary.LittleEndian.PutUint32(rec[4:], uint32((ts%time.Second)/time.Microsecond))
+		binary.LittleEndian.PutUint32(rec[8:], uint32(len(frame)))
+		binary.LittleEndian.PutUint32(rec[12:], uint32(len(frame)))
+		if _, err := f.Write(append(rec, frame...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uacRTPScenario is SIPp's uac with PCMU audio played from PCAP while the call is up.
+const uacRTPScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="uac with RTP">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
+  <pause/>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+</scenario>
+`
