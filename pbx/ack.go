@@ -43,7 +43,7 @@ func (c *call) answerCallerAndAwaitAck(a *leg, sdp []byte, interrupt <-chan stru
 		}
 	}()
 	acked := make(chan error, 1)
-	go func() { acked <- a.uas.RespondSDP(sdp) }()
+	go func() { acked <- a.respondFinal(sipmsg.NewSDPResponseFromRequest(a.uas.InviteRequest, sdp)) }()
 	timer := time.NewTimer(c.e.cfg.AckTimeout)
 	defer timer.Stop()
 	select {

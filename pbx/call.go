@@ -343,7 +343,7 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 	c.mu.Unlock()
 	if err := c.start(); err != nil {
 		c.e.log.Error("storing a call's start failed; refusing it", "error", err)
-		_ = a.uas.Respond(500, "Server Internal Error", nil)
+		a.reject(500, "Server Internal Error")
 		a.close()
 		return
 	}
@@ -377,7 +377,7 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 			d = switchboard.DispositionBusy
 		}
 		if !a.ended() {
-			_ = a.uas.Respond(code, reason, nil)
+			a.reject(code, reason)
 		}
 		c.finish(d)
 		return
@@ -396,7 +396,7 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 	}
 	if err := c.bridge(a, b); err != nil {
 		c.e.log.Error("bridging failed", "uniqueid", c.id, "error", err)
-		_ = a.uas.Respond(500, "Server Internal Error", nil)
+		a.reject(500, "Server Internal Error")
 		c.finish(switchboard.DispositionFailed)
 		return
 	}
@@ -439,10 +439,10 @@ func (c *call) sendRinging(a *leg, sdp []byte) {
 	if sdp != nil {
 		res := sipmsg.NewSDPResponseFromRequest(a.uas.InviteRequest, sdp)
 		res.StatusCode, res.Reason = 183, "Session Progress"
-		_ = a.uas.WriteResponse(res)
+		a.respondProvisional(res)
 		return
 	}
-	_ = a.uas.Respond(180, "Ringing", nil)
+	a.respondProvisional(sipmsg.NewResponseFromRequest(a.uas.InviteRequest, 180, "Ringing", nil))
 }
 
 // setEarly makes l the leg whose early media the caller hears, if none is yet.

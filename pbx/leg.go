@@ -28,6 +28,12 @@ type leg struct {
 	// the answer.
 	lateOffer bool
 
+	// respondMu serializes our responses to the caller's INVITE: sipgo's server dialog is
+	// not safe for concurrent writes, and a callee's 180 can arrive while another callee's
+	// answer is being passed on.
+	respondMu sync.Mutex
+	finalSent bool // a final response went out; later provisional ones are dropped
+
 	mu       sync.Mutex
 	origin   media.Origin // our SDP origin towards this leg
 	dialogID string
@@ -50,6 +56,38 @@ func (l *leg) ctx() context.Context {
 		return l.uas.Context()
 	}
 	return l.uac.Context()
+}
+
+// errFinalSent: the caller's INVITE already has its final response.
+var errFinalSent = errors.New("pbx: the caller's INVITE already has a final response")
+
+// respondProvisional sends a 1xx to the caller unless its final response already went out.
+func (l *leg) respondProvisional(res *sipmsg.Response) {
+	l.respondMu.Lock()
+	defer l.respondMu.Unlock()
+	if l.finalSent {
+		return
+	}
+	_ = l.uas.WriteResponse(res)
+}
+
+// respondFinal sends the caller's final response, once. For a 2xx it returns when the ACK
+// arrived (sipgo retransmits until then), so it runs outside respondMu: finalSent alone
+// keeps every later response out.
+func (l *leg) respondFinal(res *sipmsg.Response) error {
+	l.respondMu.Lock()
+	if l.finalSent {
+		l.respondMu.Unlock()
+		return errFinalSent
+	}
+	l.finalSent = true
+	l.respondMu.Unlock()
+	return l.uas.WriteResponse(res)
+}
+
+// reject ends the caller's INVITE with a failure response.
+func (l *leg) reject(code int, reason string) {
+	_ = l.respondFinal(sipmsg.NewResponseFromRequest(l.uas.InviteRequest, code, reason, nil))
 }
 
 // ended reports whether the leg's dialog is over.

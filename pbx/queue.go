@@ -438,7 +438,7 @@ func (c *call) runRouted(a *leg, answer []byte, p *plan) {
 	c.mu.Unlock()
 	if err := c.start(); err != nil {
 		c.e.log.Error("storing a call's start failed; refusing it", "error", err)
-		_ = a.uas.Respond(500, "Server Internal Error", nil)
+		a.reject(500, "Server Internal Error")
 		a.close()
 		return
 	}
@@ -490,7 +490,7 @@ func (c *call) endUnanswered(st *callerState, d switchboard.CallDisposition, cod
 	if st.a.ended() {
 		d = switchboard.DispositionCancelled
 	} else if !st.answered {
-		_ = st.a.uas.Respond(code, reason, nil)
+		st.a.reject(code, reason)
 	}
 	c.finish(d)
 }
