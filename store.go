@@ -11,6 +11,8 @@ import "context"
 // EBADREQUEST naming the field. Create methods set ID and CreatedAt on the value given.
 // Methods that change a contact also store its event in the same transaction.
 type Store interface {
+	RegistrationStore
+
 	CreateAccount(ctx context.Context, a *Account) error // a.ID != 0 keeps that id
 	GetAccount(ctx context.Context, id int64) (*Account, error)
 	ListAccounts(ctx context.Context) ([]*Account, error)

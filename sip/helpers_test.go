@@ -53,6 +53,7 @@ type testEnv struct {
 	account *switchboard.Account
 	udp     string
 	tcp     string
+	stop    func() // stops the server, as a shutdown does; the test's cleanup calls it too
 }
 
 func startServer(t *testing.T, mutate ...func(*Config)) *testEnv {
@@ -89,17 +90,18 @@ func startServerOn(t *testing.T, db *store.DB, mutate ...func(*Config)) *testEnv
 		cancel()
 		t.Fatalf("Run: %v", err)
 	}
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("Run returned %v", err)
 		}
 	})
+	t.Cleanup(stop)
 	acct := &switchboard.Account{Name: "Acme"}
 	if err := db.CreateAccount(context.Background(), acct); err != nil {
 		t.Fatalf("create account: %v", err)
 	}
-	env := &testEnv{srv: srv, db: db, clock: clk, reg: reg, account: acct}
+	env := &testEnv{srv: srv, db: db, clock: clk, reg: reg, account: acct, stop: stop}
 	if a := srv.UDPAddr(); a != nil {
 		env.udp = a.String()
 	}

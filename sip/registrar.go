@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,9 +39,10 @@ type userReg struct {
 	devices   map[int64]map[string]*binding // device id -> contact URI -> binding
 }
 
-func (u *userReg) liveDevices(now time.Time) int {
+// liveDevices counts the devices with at least one unexpired binding.
+func liveDevices(devices map[int64]map[string]*binding, now time.Time) int {
 	n := 0
-	for _, bs := range u.devices {
+	for _, bs := range devices {
 		for _, b := range bs {
 			if now.Before(b.expires) {
 				n++
@@ -51,10 +53,65 @@ func (u *userReg) liveDevices(now time.Time) int {
 	return n
 }
 
-// registrations is the registrar's in-memory location service.
+// registrations is the registrar's location service: in memory for routing, written
+// through to the store so that a restart keeps it.
 type registrations struct {
-	mu    sync.Mutex
+	mu    sync.Mutex // guards users and every userReg in it
 	users map[userKey]*userReg
+	// stripes serialize the changes of one user (compute, store, apply) without holding
+	// up other users' REGISTERs while their store write is under way.
+	stripes [64]sync.Mutex
+	loaded  bool // the stored registrations were read (Run reads them once)
+}
+
+func (r *registrations) userLock(k userKey) *sync.Mutex {
+	return &r.stripes[uint64(k.accountID*31+k.userID)%uint64(len(r.stripes))]
+}
+
+// storedRegistrations lists the bindings of devices as the store keeps them.
+func storedRegistrations(key userKey, devices map[int64]map[string]*binding) []switchboard.Registration {
+	out := []switchboard.Registration{}
+	for deviceID, bs := range devices {
+		for _, b := range bs {
+			out = append(out, switchboard.Registration{AccountID: key.accountID, UserID: key.userID, DeviceID: deviceID,
+				Contact: b.uri, Expires: b.expires, CallID: b.callID, CSeq: b.cseq, Source: b.source, Transport: b.transport})
+		}
+	}
+	return out
+}
+
+// loadRegistrations reads the stored bindings into memory. A user with stored bindings was
+// last announced online (bindings and presence events are stored together); one whose
+// bindings all expired while the server was down is announced offline by the first sweep.
+func (s *Server) loadRegistrations(ctx context.Context) error {
+	s.regs.mu.Lock()
+	defer s.regs.mu.Unlock()
+	if s.regs.loaded {
+		return nil
+	}
+	regs, err := s.cfg.Store.ListRegistrations(ctx)
+	if err != nil {
+		return fmt.Errorf("sip: reading stored registrations: %w", err)
+	}
+	for _, r := range regs {
+		key := userKey{r.AccountID, r.UserID}
+		u := s.regs.users[key]
+		if u == nil {
+			u = &userReg{online: true, devices: make(map[int64]map[string]*binding)}
+			s.regs.users[key] = u
+		}
+		if u.devices[r.DeviceID] == nil {
+			u.devices[r.DeviceID] = make(map[string]*binding)
+		}
+		u.devices[r.DeviceID][r.Contact] = &binding{uri: r.Contact, expires: r.Expires, callID: r.CallID,
+			cseq: r.CSeq, source: r.Source, transport: r.Transport}
+	}
+	s.regs.loaded = true
+	s.updateGaugesLocked(s.now())
+	if len(regs) > 0 {
+		s.log.Info("registrations restored from the store", "contacts", len(regs), "users", len(s.regs.users))
+	}
+	return nil
 }
 
 // contactRequest is one Contact of a REGISTER with its effective expiry in seconds.
@@ -164,26 +221,31 @@ func parseSeconds(s string) (int, bool) {
 	return int(v), true
 }
 
-// applyRegister changes the device's bindings and, if the user comes online or goes
-// offline, stores the presence.changed event. The event is stored before the change is
-// made visible: if the store refuses it, the registration is left as it was.
+// applyRegister changes the device's bindings. The user's bindings are stored, with
+// presence.changed when the user comes online or goes offline, before the change is made
+// visible: if the store refuses them, the registration is left as it was.
 // It returns the device's live bindings after the change.
 func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]binding, *registerError) {
 	now := s.now()
 	dev := r.device
 	key := userKey{dev.AccountID, dev.UserID}
+	lock := s.regs.userLock(key)
+	lock.Lock()
+	defer lock.Unlock()
 
+	// Work on copies so nothing changes until the store has taken the new state.
 	s.regs.mu.Lock()
-	defer s.regs.mu.Unlock()
-
 	u := s.regs.users[key]
-	var current map[string]*binding
+	devices := make(map[int64]map[string]*binding)
+	wasOnline, extension := false, ""
 	if u != nil {
-		current = u.devices[dev.ID]
+		maps.Copy(devices, u.devices)
+		wasOnline, extension = u.online, u.extension
 	}
-	// Work on a copy so nothing changes until the event, if any, is stored.
-	next := make(map[string]*binding, len(current)+len(r.contacts))
-	for k, b := range current {
+	s.regs.mu.Unlock()
+
+	next := make(map[string]*binding, len(devices[dev.ID])+len(r.contacts))
+	for k, b := range devices[dev.ID] {
 		if now.Before(b.expires) {
 			next[k] = b
 		}
@@ -206,99 +268,157 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 	if len(next) > maxContactsPerDevice {
 		return nil, &registerError{code: 403, reason: "Too Many Contacts", outcome: outcomeForbidden}
 	}
-
-	if u == nil {
-		if len(next) == 0 {
-			return []binding{}, nil // an un-REGISTER of nothing: nothing to store
-		}
-		u = &userReg{devices: make(map[int64]map[string]*binding)}
+	if u == nil && len(next) == 0 {
+		return []binding{}, nil // an un-REGISTER of nothing: nothing to store
 	}
-	before := u.devices[dev.ID]
-	u.devices[dev.ID] = next
-	live := u.liveDevices(now)
-	if online := live > 0; online != u.online {
-		if err := s.announce(ctx, key, u, online, live); err != nil {
-			if before == nil {
-				delete(u.devices, dev.ID)
-			} else {
-				u.devices[dev.ID] = before
-			}
-			s.log.Error("storing presence.changed failed; registration not changed", "error", err,
+	if len(next) == 0 {
+		delete(devices, dev.ID)
+	} else {
+		devices[dev.ID] = next
+	}
+	live := liveDevices(devices, now)
+	online := live > 0
+	var presence *switchboard.Event
+	if online != wasOnline {
+		var err error
+		if presence, extension, err = s.presenceEvent(ctx, key, extension, online, live); err != nil {
+			s.log.Error("looking up the user for presence failed; registration not changed", "error", err,
 				"account_id", key.accountID, "user_id", key.userID)
 			return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
 		}
 	}
-	if len(next) == 0 {
-		delete(u.devices, dev.ID)
+	if err := s.storeUser(ctx, key, devices, presence); err != nil {
+		s.log.Error("storing the registration failed; registration not changed", "error", err,
+			"account_id", key.accountID, "user_id", key.userID)
+		return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
 	}
-	if len(u.devices) == 0 && !u.online {
-		delete(s.regs.users, key)
-	} else {
-		s.regs.users[key] = u
-	}
+
+	s.regs.mu.Lock()
+	s.setUserLocked(key, devices, online, extension)
 	s.updateGaugesLocked(now)
+	s.regs.mu.Unlock()
 	return sortedBindings(next), nil
 }
 
-// announce stores presence.changed for the user and records the announced state. The
-// caller holds regs.mu, so events of one user are stored in the order they happen.
-func (s *Server) announce(ctx context.Context, key userKey, u *userReg, online bool, devices int) error {
-	if u.extension == "" {
+// storeUser writes the user's bindings, and the presence event if any, in one transaction.
+func (s *Server) storeUser(ctx context.Context, key userKey, devices map[int64]map[string]*binding, presence *switchboard.Event) error {
+	var events []*switchboard.Event
+	if presence != nil {
+		events = append(events, presence)
+	}
+	return s.cfg.Store.ReplaceUserRegistrations(ctx, key.accountID, key.userID, storedRegistrations(key, devices), events...)
+}
+
+// setUserLocked makes the stored state of a user the one in memory. The caller holds
+// regs.mu.
+func (s *Server) setUserLocked(key userKey, devices map[int64]map[string]*binding, online bool, extension string) {
+	if len(devices) == 0 && !online {
+		delete(s.regs.users, key)
+		return
+	}
+	s.regs.users[key] = &userReg{extension: extension, online: online, devices: devices}
+}
+
+// presenceEvent builds the user's presence.changed event; it returns the user's extension,
+// looked up once and then remembered.
+func (s *Server) presenceEvent(ctx context.Context, key userKey, extension string, online bool, devices int) (*switchboard.Event, string, error) {
+	if extension == "" {
 		usr, err := s.cfg.Store.GetUser(ctx, key.accountID, key.userID)
 		if err != nil {
-			return fmt.Errorf("look up user for presence: %w", err)
+			return nil, "", fmt.Errorf("look up user for presence: %w", err)
 		}
-		u.extension = usr.Extension
+		extension = usr.Extension
 	}
 	ev := switchboard.NewEvent(key.accountID, switchboard.EventPresenceChanged, map[string]any{
 		"user_id":   key.userID,
-		"extension": u.extension,
+		"extension": extension,
 		"online":    online,
 		"devices":   devices,
 	})
 	ev.OccurredAt = s.now().UTC()
-	if err := s.cfg.Store.AppendEvents(ctx, ev); err != nil {
-		return err
-	}
-	u.online = online
-	return nil
+	return ev, extension, nil
 }
 
-// sweep removes expired bindings and announces users who went offline. The sweeper runs it
-// every second; tests call it after moving the clock.
+// sweep removes expired bindings, in the store and in memory, and announces users who went
+// offline. The sweeper runs it every second; tests call it after moving the clock.
 func (s *Server) sweep(ctx context.Context) {
 	now := s.now()
 	s.nonces.prune()
 	s.bans.prune()
 
 	s.regs.mu.Lock()
-	defer s.regs.mu.Unlock()
+	var stale []userKey
 	for key, u := range s.regs.users {
-		live := u.liveDevices(now)
-		if u.online && live == 0 {
-			if err := s.announce(ctx, key, u, false, 0); err != nil {
-				// Keep the expired bindings (they no longer count as live) and try again on
-				// the next sweep, so the offline event is not lost.
-				s.log.Error("storing presence.changed failed; will retry", "error", err,
-					"account_id", key.accountID, "user_id", key.userID)
-				continue
-			}
-		}
-		for id, bs := range u.devices {
-			for k, b := range bs {
-				if !now.Before(b.expires) {
-					delete(bs, k)
-				}
-			}
-			if len(bs) == 0 {
-				delete(u.devices, id)
-			}
-		}
-		if len(u.devices) == 0 && !u.online {
-			delete(s.regs.users, key)
+		if u.online && liveDevices(u.devices, now) == 0 || hasExpired(u.devices, now) {
+			stale = append(stale, key)
 		}
 	}
+	s.regs.mu.Unlock()
+	for _, key := range stale {
+		s.sweepUser(ctx, key, now)
+	}
+	s.regs.mu.Lock()
 	s.updateGaugesLocked(now)
+	s.regs.mu.Unlock()
+}
+
+// sweepUser drops the user's expired bindings. If storing that fails, memory keeps them
+// (they no longer count as live) and the next sweep tries again, so an offline event is
+// not lost.
+func (s *Server) sweepUser(ctx context.Context, key userKey, now time.Time) {
+	lock := s.regs.userLock(key)
+	lock.Lock()
+	defer lock.Unlock()
+	s.regs.mu.Lock()
+	u := s.regs.users[key]
+	if u == nil {
+		s.regs.mu.Unlock()
+		return
+	}
+	wasOnline, extension := u.online, u.extension
+	devices := make(map[int64]map[string]*binding)
+	for id, bs := range u.devices {
+		kept := make(map[string]*binding)
+		for k, b := range bs {
+			if now.Before(b.expires) {
+				kept[k] = b
+			}
+		}
+		if len(kept) > 0 {
+			devices[id] = kept
+		}
+	}
+	s.regs.mu.Unlock()
+
+	online := len(devices) > 0
+	var presence *switchboard.Event
+	if wasOnline && !online {
+		var err error
+		if presence, extension, err = s.presenceEvent(ctx, key, extension, false, 0); err != nil {
+			s.log.Error("looking up the user for presence failed; will retry", "error", err,
+				"account_id", key.accountID, "user_id", key.userID)
+			return
+		}
+	}
+	if err := s.storeUser(ctx, key, devices, presence); err != nil {
+		s.log.Error("storing expired registrations failed; will retry", "error", err,
+			"account_id", key.accountID, "user_id", key.userID)
+		return
+	}
+	s.regs.mu.Lock()
+	s.setUserLocked(key, devices, wasOnline && online, extension)
+	s.regs.mu.Unlock()
+}
+
+func hasExpired(devices map[int64]map[string]*binding, now time.Time) bool {
+	for _, bs := range devices {
+		for _, b := range bs {
+			if !now.Before(b.expires) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (s *Server) updateGaugesLocked(now time.Time) {
@@ -358,7 +478,7 @@ func (s *Server) userOnline(accountID, userID int64, now time.Time) bool {
 	s.regs.mu.Lock()
 	defer s.regs.mu.Unlock()
 	u := s.regs.users[userKey{accountID, userID}]
-	return u != nil && u.liveDevices(now) > 0
+	return u != nil && liveDevices(u.devices, now) > 0
 }
 
 // queueMembersTTL is how long queue members are cached for QueueStats: the API may ask for

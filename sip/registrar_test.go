@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"switchboard"
+	"switchboard/store/storetest"
 )
 
 func TestRegisterWithMD5AndSHA256(t *testing.T) {
@@ -369,5 +372,59 @@ func TestQueueStatsCountsRegisteredMembers(t *testing.T) {
 	// Another account asking for the same queue id sees nothing of this one.
 	if got := e.srv.QueueStats(e.account.ID+1, q.ID); got != (switchboard.QueueLiveStats{}) {
 		t.Errorf("other account's stats = %+v, want zeros", got)
+	}
+}
+
+// TestRegistrationsSurviveRestart: a server started on the store of one that stopped knows
+// the phones registered with it (they re-register only when their expiry runs out), without
+// announcing them again, and announces offline a user whose registration ran out.
+func TestRegistrationsSurviveRestart(t *testing.T) {
+	db := storetest.NewSQLite(t)
+	first := startServerOn(t, db)
+	alice, bob := first.user(t, "1001"), first.user(t, "1002")
+	aliceDesk := first.device(t, alice, "alice1001", "pw-alice-1")
+	first.device(t, bob, "bob1002", "pw-bob-1")
+	ap := dialPhone(t, "udp", first.udp, "", "alice1001", "pw-alice-1")
+	if res := ap.register("MD5", ap.contactHeader(3600)...); res.StatusCode != 200 {
+		t.Fatalf("alice register: %d", res.StatusCode)
+	}
+	bp := dialPhone(t, "tcp", first.tcp, "", "bob1002", "pw-bob-1")
+	if res := bp.register("MD5", bp.contactHeader(120)...); res.StatusCode != 200 {
+		t.Fatalf("bob register: %d", res.StatusCode)
+	}
+	before := first.srv.deviceBindings(aliceDesk)
+	first.stop()
+
+	second := startServerOn(t, db)
+	presence := func(u *switchboard.User) bool { on, _ := second.srv.UserPresence(u.AccountID, u.ID); return on }
+	if !presence(alice) || !presence(bob) {
+		t.Fatalf("after the restart alice online %v, bob online %v; want both still registered", presence(alice), presence(bob))
+	}
+	if diff := cmp.Diff(before, second.srv.deviceBindings(aliceDesk), cmp.AllowUnexported(binding{})); diff != "" {
+		t.Errorf("alice's binding after the restart (-before +after):\n%s", diff)
+	}
+	if got := second.counter(t, second.srv.metrics.registered); got != 2 {
+		t.Errorf("registered devices gauge after the restart = %v, want 2", got)
+	}
+	if evs := first.presenceEvents(t); len(evs) != 2 { // the users are of the first server's account
+		t.Fatalf("presence events = %v, want the two online events of before the restart only", eventData(evs))
+	}
+
+	// Bob's 120 s run out; the sweep announces him offline and the store forgets him.
+	second.clock.Advance(121 * time.Second)
+	second.srv.sweep(context.Background())
+	if presence(bob) || !presence(alice) {
+		t.Fatalf("after bob's expiry: alice online %v, bob online %v", presence(alice), presence(bob))
+	}
+	evs := first.presenceEvents(t)
+	if len(evs) != 3 || evs[2].Data["online"] != false || evs[2].Data["extension"] != "1002" {
+		t.Fatalf("presence events = %v, want bob's offline event last", eventData(evs))
+	}
+	stored, err := db.ListRegistrations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 || stored[0].DeviceID != aliceDesk.ID {
+		t.Fatalf("stored registrations after the sweep = %+v, want alice's only", stored)
 	}
 }

@@ -161,10 +161,15 @@ func (s *Server) TCPAddr() net.Addr {
 	return s.tcpAddr
 }
 
-// Run listens until ctx ends, then closes the listeners and every transaction and
-// connection, and returns once its goroutines are gone. Registrations survive in memory, so
-// Run may be called again on the same Server (not concurrently).
+// Run reads the stored registrations (once per Server), listens until ctx ends, then
+// closes the listeners and every transaction and connection, and returns once its
+// goroutines are gone. Registrations survive in memory and in the store, so Run may be
+// called again on the same Server (not concurrently), and a new Server on the same store
+// knows the phones registered with the old one.
 func (s *Server) Run(ctx context.Context) error {
+	if err := s.loadRegistrations(ctx); err != nil {
+		return err
+	}
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Users/DeleteRemovesWhatIsTheirs", testDeleteUser},
 		{"Devices/RoundTrip", testDevices},
 		{"Devices/ConflictsAndReferences", testDeviceConflicts},
+		{"Devices/Registrations", testRegistrations},
 		{"Queues/RoundTrip", testQueues},
 		{"Queues/ExtensionsSharedWithUsersAndRingGroups", testSharedExtensions},
 		{"Queues/ReferencesAndIsolation", testQueueReferences},

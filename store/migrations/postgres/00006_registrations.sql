@@ -1,0 +1,18 @@
+-- +goose Up
+-- The registrar's bindings, so a restart does not forget where the phones are.
+CREATE TABLE registrations (
+    account_id BIGINT NOT NULL REFERENCES accounts (id),
+    user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    device_id  BIGINT NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    contact    TEXT    NOT NULL,
+    expires_at BIGINT  NOT NULL,
+    call_id    TEXT    NOT NULL,
+    cseq       BIGINT  NOT NULL,
+    source     TEXT    NOT NULL,
+    transport  TEXT    NOT NULL,
+    PRIMARY KEY (device_id, contact)
+);
+CREATE INDEX registrations_account_user ON registrations (account_id, user_id);
+
+-- +goose Down
+DROP TABLE registrations;
