@@ -29,21 +29,40 @@ for u in demo["users"]:
 PY
 users=$(($(wc -l <"$tmp/users.csv") - 1))
 
-# -l caps registrations in flight so a slow server shows as a lower rate, not as timeouts.
-sipp 127.0.0.1:25160 -sf sip/testdata/register_digest.xml -inf "$tmp/users.csv" -t u1 \
-  -i 127.0.0.1 -p 25170 -m "$CALLS" -r "$RATE" -l 200 -timeout 120s -timeout_error -nostdin \
-  -trace_stat -stf "$tmp/stat.csv" -fd 1 >"$tmp/sipp.out" 2>&1 || {
-  cat "$tmp/sipp.out"; echo "SIPp reported failed registrations: the run is not valid" >&2; exit 1; }
-cat "$tmp/sipp.out" >&2
+# register PORT NAME: SIPp registers $CALLS times against the registrar at PORT and sets
+# ok, failed, secs and rps. -l caps registrations in flight so a slow server shows as a lower
+# rate, not as timeouts.
+register() {
+  sipp "127.0.0.1:$1" -sf sip/testdata/register_digest.xml -inf "$tmp/users.csv" -t u1 \
+    -i 127.0.0.1 -p 25170 -m "$CALLS" -r "$RATE" -l 200 -timeout 120s -timeout_error -nostdin \
+    -trace_stat -stf "$tmp/stat-$2.csv" -fd 1 >"$tmp/sipp-$2.out" 2>&1 || {
+    cat "$tmp/sipp-$2.out"; echo "SIPp reported failed registrations against $2: the run is not valid" >&2; exit 1; }
+  # SIPp's final statistics screen: cumulative counters in the third column; the run's
+  # length is Current Time - Start Time (epoch seconds are the last field of those lines).
+  ok=$(awk -F'|' '/Successful call/ {gsub(/ /,"",$3); v=$3} END {print v}' "$tmp/sipp-$2.out")
+  failed=$(awk -F'|' '/Failed call/ {gsub(/ /,"",$3); v=$3} END {print v}' "$tmp/sipp-$2.out")
+  local start end
+  start=$(awk '/Start Time/ {v=$NF} END {print v}' "$tmp/sipp-$2.out")
+  end=$(awk '/Current Time/ {v=$NF} END {print v}' "$tmp/sipp-$2.out")
+  secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')
+  rps=$(awk -v n="$ok" -v s="$secs" 'BEGIN{printf "%.0f", n/s}')
+}
 
-# SIPp's final statistics screen: cumulative counters in the third column; the run's length
-# is Current Time - Start Time (epoch seconds are the last field of those lines).
-ok=$(awk -F'|' '/Successful call/ {gsub(/ /,"",$3); v=$3} END {print v}' "$tmp/sipp.out")
-failed=$(awk -F'|' '/Failed call/ {gsub(/ /,"",$3); v=$3} END {print v}' "$tmp/sipp.out")
-start=$(awk '/Start Time/ {v=$NF} END {print v}' "$tmp/sipp.out")
-end=$(awk '/Current Time/ {v=$NF} END {print v}' "$tmp/sipp.out")
-secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')
-rps=$(awk -v n="$ok" -v s="$secs" 'BEGIN{printf "%.0f", n/s}')
+register 25160 switchboard
+sb_ok=$ok sb_failed=$failed sb_secs=$secs sb_rps=$rps
+kill %1 2>/dev/null || true
+
+# Baseline, same run: a SIPp UAS that answers the same exchange doing nothing else.
+sipp -sf bench/sip/register_uas.xml -i 127.0.0.1 -p 25161 -t u1 -nostdin >"$tmp/uas.out" 2>&1 &
+sleep 0.5
+register 25161 baseline
+base_ok=$ok base_failed=$failed base_secs=$secs base_rps=$rps
+kill %2 2>/dev/null || true
+ratio=$(awk -v a="$sb_rps" -v b="$base_rps" 'BEGIN{printf "%.2f", a/b}')
+capped=""
+if awk -v b="$base_rps" -v r="$RATE" 'BEGIN{exit !(b >= 0.97*r)}'; then
+  capped=" The baseline ran at the offered rate, so it could go faster and the ratio is an upper bound."
+fi
 
 section=$(cat <<MD
 <!-- sip-register:start -->
@@ -52,13 +71,19 @@ section=$(cat <<MD
 Measured $(date -u +%Y-%m-%d) on this machine ($(nproc) cores), \`switchboard serve --demo\` on
 SQLite, SIPp $(sipp -v 2>&1 | awk '/SIPp v/ {sub(/-.*/, "", $2); print $2}') on the same machine over UDP loopback, the 3 demo users (1001–1003)
 in turn from SIPp's injection file. One registration = REGISTER, 401 with a fresh nonce,
-REGISTER with the MD5 digest (checked against the stored HA1, nonce count recorded), 200 OK
-listing the contacts. Offered rate $RATE/s, at most 200 in flight.
+REGISTER with the MD5 digest (checked against the stored HA1, nonce count recorded, the
+user's bindings written to the database), 200 OK listing the contacts. Offered rate
+$RATE/s, at most 200 in flight. The baseline is a SIPp UAS answering the same exchange
+with a fixed challenge and a 200, checking and storing nothing (bench/sip/register_uas.xml),
+in the same run.
 Command: \`bench/sip/register.sh $CALLS $RATE\`
 
-| registrations | failed | seconds | **registrations/s** |
-|---|---|---|---|
-| $ok | $failed | $secs | **$rps** |
+| registrar | registrations | failed | seconds | **registrations/s** |
+|---|---|---|---|---|
+| switchboard | $sb_ok | $sb_failed | $sb_secs | **$sb_rps** |
+| baseline (SIPp UAS) | $base_ok | $base_failed | $base_secs | $base_rps |
+
+Ratio switchboard / baseline: **$ratio**.$capped
 
 Target: at least 1,000 REGISTER with digest per second on this 2-core box.
 <!-- sip-register:end -->
@@ -75,4 +100,4 @@ pat = re.compile(r"<!-- sip-register:start -->.*?<!-- sip-register:end -->", re.
 text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
 open(path, "w").write(text)
 PY
-echo "$ok registrations in $secs s: $rps registrations/s ($failed failed)"
+echo "switchboard: $sb_ok registrations in $sb_secs s: $sb_rps/s ($sb_failed failed); baseline: $base_rps/s; ratio $ratio"
