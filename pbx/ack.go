@@ -82,12 +82,19 @@ func (l *leg) readAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	l.mu.Lock()
-	ch := l.reinviteAck
-	if ch != nil && l.reinviteCSeq == cseq {
-		l.reinviteAck = nil
-		close(ch)
+	ch, offered := l.reinviteAck, l.reinviteOffered
+	matches := ch != nil && l.reinviteCSeq == cseq
+	if matches {
+		l.reinviteAck, l.reinviteOffered = nil, false
 	}
 	l.mu.Unlock()
+	if !matches {
+		return // a retransmitted ACK, or one for nothing we sent
+	}
+	if offered {
+		l.c.takeReinviteAnswer(l, req)
+	}
+	close(ch)
 }
 
 // awaitingLateAnswer reports whether the leg's caller sent no offer and its ACK (with the
@@ -141,12 +148,13 @@ func natAdjust(req *sipmsg.Request, remote *media.Remote) {
 	}
 }
 
-// expectReinviteAck notes that a 200 to the re-INVITE with cseq is going out and returns
-// the channel closed when its ACK arrives.
-func (l *leg) expectReinviteAck(cseq uint32) <-chan struct{} {
+// expectReinviteAck notes that a 200 to the re-INVITE with cseq is going out (carrying our
+// offer when offered, so the ACK brings the answer) and returns the channel closed when its
+// ACK arrives.
+func (l *leg) expectReinviteAck(cseq uint32, offered bool) <-chan struct{} {
 	ch := make(chan struct{})
 	l.mu.Lock()
-	l.reinviteAck, l.reinviteCSeq = ch, cseq
+	l.reinviteAck, l.reinviteCSeq, l.reinviteOffered = ch, cseq, offered
 	l.mu.Unlock()
 	return ch
 }

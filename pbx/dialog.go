@@ -38,31 +38,44 @@ func (e *Engine) InDialog(req *sipmsg.Request, tx sipmsg.ServerTransaction) bool
 }
 
 // reinvite answers a re-INVITE of leg l (a hold, a resume, a new address) and passes its
-// direction on to the other leg, so that putting a call on hold is seen on both sides.
+// direction on to the other leg, so that putting a call on hold is seen on both sides. A
+// re-INVITE without SDP asks us for an offer (RFC 3261 section 14.2, as some phones and
+// carriers send to refresh a session): our 200 carries it and the ACK the answer.
 func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	reply := func(code int, reason string) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, code, reason, nil))
 	}
-	offer, err := media.ParseSDP(req.Body())
-	if err != nil {
-		// No body (a session refresh without SDP) or SDP we cannot use: keep the session.
-		reply(488, "Not Acceptable Here")
-		return
+	offerless := len(req.Body()) == 0
+	var body []byte
+	if offerless {
+		dir := media.SendRecv
+		if other := c.other(l); other != nil && other.held() {
+			dir = media.SendOnly // the other party holds the call: keep l on hold
+		}
+		var err error
+		if body, err = media.BuildOffer(l.media.LocalAddr(), l.nextOrigin(), dir); err != nil {
+			reply(500, "Server Internal Error")
+			return
+		}
+	} else {
+		offer, err := media.ParseSDP(req.Body())
+		if err != nil {
+			reply(488, "Not Acceptable Here") // SDP we cannot use: the session stays as it was
+			return
+		}
+		if err := l.media.SetRemote(offer); err != nil {
+			reply(488, "Not Acceptable Here")
+			return
+		}
+		if body, err = offer.Answer(l.media.LocalAddr(), l.nextOrigin()); err != nil {
+			reply(500, "Server Internal Error")
+			return
+		}
+		defer c.takeHold(l, offer.OnHold(), offer.Direction)
 	}
-	if err := l.media.SetRemote(offer); err != nil {
-		reply(488, "Not Acceptable Here")
-		return
-	}
-	wasHeld := l.held()
-	l.setHold(offer.OnHold())
-	answer, err := offer.Answer(l.media.LocalAddr(), l.nextOrigin())
-	if err != nil {
-		reply(500, "Server Internal Error")
-		return
-	}
-	res := sipmsg.NewSDPResponseFromRequest(req, answer)
+	res := sipmsg.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(&sipmsg.ContactHeader{Address: c.e.sip.ContactHeader().Address})
-	acked := l.expectReinviteAck(req.CSeq().SeqNo)
+	acked := l.expectReinviteAck(req.CSeq().SeqNo, offerless)
 	if err := tx.Respond(res); err != nil {
 		return
 	}
@@ -72,14 +85,37 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 		defer c.e.wg.Done()
 		c.resendUntilAck(l, tx, res, acked)
 	}()
+}
+
+// takeReinviteAnswer reads the SDP answer in the ACK of our 200 to an offerless re-INVITE.
+// Without a usable one the session keeps its media as it was: the call goes on.
+func (c *call) takeReinviteAnswer(l *leg, ack *sipmsg.Request) {
+	answer, err := media.ParseSDP(ack.Body())
+	if err == nil {
+		natAdjust(ack, answer)
+		err = l.media.SetRemote(answer)
+	}
+	if err != nil {
+		c.e.log.Warn("the ACK to our offer in a re-INVITE has no usable answer; media unchanged",
+			"uniqueid", c.id, "error", err)
+		return
+	}
+	c.takeHold(l, answer.OnHold(), answer.Direction)
+}
+
+// takeHold records whether leg l's SDP puts the call on hold and, when that changed,
+// passes it on to the other leg.
+func (c *call) takeHold(l *leg, onHold bool, d media.Direction) {
+	wasHeld := l.held()
+	l.setHold(onHold)
 	other := c.other(l)
-	if other == nil || wasHeld == offer.OnHold() {
+	if other == nil || wasHeld == onHold {
 		return // only a change of hold is passed on
 	}
 	dir := media.SendRecv
-	if offer.OnHold() {
+	if onHold {
 		dir = media.SendOnly
-		if offer.Direction == media.Inactive {
+		if d == media.Inactive {
 			dir = media.Inactive
 		}
 	}

@@ -46,6 +46,9 @@ type leg struct {
 
 	reinviteAck  chan struct{} // closed when the ACK of our 200 to a re-INVITE arrives
 	reinviteCSeq uint32        // that re-INVITE's CSeq
+	// reinviteOffered: that re-INVITE had no SDP, our 200 carried an offer and its ACK
+	// carries the answer.
+	reinviteOffered bool
 
 	answeredAt time.Time // when this dialled leg's 2xx arrived (wall clock), for the answer-to-bridge delay
 }

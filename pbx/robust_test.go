@@ -237,3 +237,56 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// A re-INVITE without SDP asks the PBX for an offer (RFC 3261 14.2): the 200 carries one,
+// the ACK carries the answer, and media follows the answer — here the phone moved its RTP
+// to a new port. An ACK without an answer leaves the media as it was.
+func TestReinviteWithoutSDPGetsOurOfferAndTakesTheAnswerFromTheACK(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, _, _ := twoPhones(t, e)
+	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+	in := bob.next()
+	in.answer(t, "127.0.0.1", 0)
+	c.answered(t)
+	endedOrConfirmed(t, in)
+	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1))
+
+	offerless := func(ackBody []byte) *sip.Response {
+		t.Helper()
+		req := sip.NewRequest(sip.INVITE, c.dlg.InviteResponse.Contact().Address)
+		res, err := c.dlg.Do(context.Background(), req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("re-INVITE without SDP: %v %v", res, err)
+		}
+		ack := sip.NewRequest(sip.ACK, c.dlg.InviteResponse.Contact().Address)
+		if ackBody != nil {
+			ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+			ack.SetBody(ackBody)
+		}
+		if err := c.dlg.WriteRequest(ack); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+
+	moved := newRTPPeer(t, "127.0.0.1")
+	res := offerless(moved.offer(0))
+	offer := string(res.Body())
+	for _, want := range []string{"m=audio", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000", "a=sendrecv"} {
+		if !strings.Contains(offer, want) {
+			t.Fatalf("the 200 to a re-INVITE without SDP is no offer with %q:\n%s", want, offer)
+		}
+	}
+	moved.setRemote(t, res.Body())
+	expectAudio(t, in.rtp, moved, ulawFrame(2), ulawFrame(2)) // bob's audio reaches alice's new port
+	expectAudio(t, moved, in.rtp, ulawFrame(3), ulawFrame(3))
+
+	// No answer in the ACK: the call goes on with the media it had.
+	offerless(nil)
+	expectAudio(t, in.rtp, moved, ulawFrame(4), ulawFrame(4))
+	if e.eng.ActiveCalls() != 1 {
+		t.Fatal("the call ended")
+	}
+	_ = c.dlg.Bye(context.Background())
+	endedWithin(t, in.dlg.Context(), "bob's leg")
+}
