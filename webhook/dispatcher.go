@@ -85,7 +85,7 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 }
 
 // redactedHeaders are request headers whose values are secrets; the attempt log shows
-// "[redacted]" instead.
+// RedactedHeaderValue instead, as it does for every custom header.
 var redactedHeaders = map[string]bool{
 	"X-Pbx-Token": true, "Authorization": true, "Proxy-Authorization": true, "Cookie": true,
 }
@@ -151,10 +151,14 @@ func (s *Service) attempt(ctx context.Context, w *switchboard.Webhook, ev *switc
 		return fail(fmt.Errorf("%w: %v", errUnrenderable, err))
 	}
 	log.RequestMethod, log.RequestURL = req.Method, req.URL
+	// The custom headers' values are secrets too (they are sealed at rest): the log, which
+	// is stored in clear and shown by the API, names them without their values.
+	custom := byCanonicalName(target.Headers)
 	log.RequestHeaders = make(map[string][]string, len(req.Header))
 	for k, v := range req.Header {
-		if redactedHeaders[http.CanonicalHeaderKey(k)] {
-			v = []string{"[redacted]"}
+		k := http.CanonicalHeaderKey(k)
+		if _, isCustom := custom[k]; redactedHeaders[k] || isCustom && !ownHeaders[k] {
+			v = []string{RedactedHeaderValue}
 		}
 		log.RequestHeaders[k] = v
 	}
@@ -210,7 +214,8 @@ func describeSendError(err error) error {
 	return err
 }
 
-// target opens the subscription's secrets and builds what Render needs. The previous
+// target opens the subscription's secrets and custom header values and builds what Render
+// needs. The previous
 // secret of a rotation with overlap is sent too until its time is up.
 func (s *Service) target(w *switchboard.Webhook, now time.Time) (Target, error) {
 	secret, err := s.sealer.Open(w.SealedSecret)
@@ -225,7 +230,11 @@ func (s *Service) target(w *switchboard.Webhook, now time.Time) (Target, error) 
 		}
 		secrets = append(secrets, prev)
 	}
-	return Target{Format: w.Format, URL: w.URL, Method: w.Method, Headers: w.Headers, Secrets: secrets}, nil
+	headers, err := s.sealer.openHeaders(w.Headers)
+	if err != nil {
+		return Target{}, err
+	}
+	return Target{Format: w.Format, URL: w.URL, Method: w.Method, Headers: headers, Secrets: secrets}, nil
 }
 
 // RunOnce claims every due delivery it can (up to Workers), sends them concurrently, records

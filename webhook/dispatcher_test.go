@@ -101,7 +101,12 @@ type fixture struct {
 
 func newFixture(t *testing.T, tweak ...func(*webhook.Config)) *fixture {
 	t.Helper()
-	db := storetest.NewSQLite(t)
+	return newFixtureOn(t, storetest.NewSQLite(t), tweak...)
+}
+
+// newFixtureOn is newFixture on a store the test opened itself.
+func newFixtureOn(t *testing.T, db *store.DB, tweak ...func(*webhook.Config)) *fixture {
+	t.Helper()
 	acc := &switchboard.Account{Name: "Acme"}
 	if err := db.CreateAccount(context.Background(), acc); err != nil {
 		t.Fatal(err)

@@ -277,19 +277,29 @@ func (s *Service) apply(w *switchboard.Webhook, c switchboard.WebhookChange, cre
 			names = append(names, name)
 		}
 		slices.Sort(names)
+		stored := byCanonicalName(w.Headers)
 		clean := make(map[string]string, len(c.Headers))
 		for _, name := range names {
 			value := c.Headers[name]
 			lower := strings.ToLower(name)
+			canonical := http.CanonicalHeaderKey(name)
 			switch {
 			case !validHeaderName(name):
 				v.Add("headers", fmt.Sprintf("%q is not a valid header name", name))
 			case reservedHeaders[lower] || strings.HasPrefix(lower, "webhook-"):
 				v.Add("headers", fmt.Sprintf("%q is reserved: the server sets it", name))
+			case value == RedactedHeaderValue:
+				// The placeholder the API showed, sent back: keep what is stored.
+				kept, ok := stored[canonical]
+				if !ok {
+					v.Add("headers", fmt.Sprintf("%q has no stored value to keep: %q stands for a value already set; send the value itself", name, RedactedHeaderValue))
+				}
+				clean[canonical] = kept
+				continue
 			case !validHeaderValue(value) || len(value) > maxHeaderValue:
 				v.Add("headers", fmt.Sprintf("the value of %q must be at most %d characters without control characters", name, maxHeaderValue))
 			}
-			clean[http.CanonicalHeaderKey(name)] = value
+			clean[canonical] = s.sealer.sealHeader(value)
 		}
 		w.Headers = clean
 	}
@@ -368,17 +378,31 @@ func (s *Service) CreateWebhook(ctx context.Context, accountID int64, c switchbo
 	if err := s.cfg.Store.CreateWebhook(ctx, w); err != nil {
 		return nil, "", err
 	}
-	return w, secret, nil
+	return redacted(w), secret, nil
 }
+
+// The subscriptions the service hands out (to the API) show header names with their values
+// redacted (RedactedHeaderValue): values are write-only, like the secret.
 
 // GetWebhook returns one subscription of the account.
 func (s *Service) GetWebhook(ctx context.Context, accountID, id int64) (*switchboard.Webhook, error) {
-	return s.cfg.Store.GetWebhook(ctx, accountID, id)
+	w, err := s.cfg.Store.GetWebhook(ctx, accountID, id)
+	if err != nil {
+		return nil, err
+	}
+	return redacted(w), nil
 }
 
 // ListWebhooks returns the account's subscriptions.
 func (s *Service) ListWebhooks(ctx context.Context, accountID int64) ([]*switchboard.Webhook, error) {
-	return s.cfg.Store.ListWebhooks(ctx, accountID)
+	list, err := s.cfg.Store.ListWebhooks(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range list {
+		list[i] = redacted(w)
+	}
+	return list, nil
 }
 
 // UpdateWebhook applies a PATCH. Turning a subscription active again clears why the server
@@ -395,10 +419,11 @@ func (s *Service) UpdateWebhook(ctx context.Context, accountID, id int64, c swit
 		w.SealedSecret = s.sealer.Seal(*c.Secret)
 		w.SealedPreviousSecret, w.PreviousSecretUntil = nil, time.Time{}
 	}
+	s.sealer.sealStoredHeaders(w.Headers) // a row from before sealing is sealed now
 	if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
 		return nil, err
 	}
-	return s.cfg.Store.GetWebhook(ctx, accountID, id)
+	return s.GetWebhook(ctx, accountID, id)
 }
 
 // DeleteWebhook removes a subscription, its deliveries and their logs.
@@ -424,10 +449,11 @@ func (s *Service) RotateSecret(ctx context.Context, accountID, id int64, overlap
 		w.SealedPreviousSecret, w.PreviousSecretUntil = nil, time.Time{}
 	}
 	w.SealedSecret = s.sealer.Seal(secret)
+	s.sealer.sealStoredHeaders(w.Headers) // a row from before sealing is sealed now
 	if err := s.cfg.Store.UpdateWebhook(ctx, w); err != nil {
 		return nil, "", err
 	}
-	return w, secret, nil
+	return redacted(w), secret, nil
 }
 
 // SendTest sends the catalog's example of one event, dated now, to this subscription only,
