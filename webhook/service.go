@@ -283,11 +283,14 @@ func (s *Service) apply(w *switchboard.Webhook, c switchboard.WebhookChange, cre
 			value := c.Headers[name]
 			lower := strings.ToLower(name)
 			canonical := http.CanonicalHeaderKey(name)
+			_, twice := clean[canonical]
 			switch {
 			case !validHeaderName(name):
 				v.Add("headers", fmt.Sprintf("%q is not a valid header name", name))
 			case reservedHeaders[lower] || strings.HasPrefix(lower, "webhook-"):
 				v.Add("headers", fmt.Sprintf("%q is reserved: the server sets it", name))
+			case twice:
+				v.Add("headers", fmt.Sprintf("%q is given twice (header names ignore case)", canonical))
 			case value == RedactedHeaderValue:
 				// The placeholder the API showed, sent back: keep what is stored.
 				kept, ok := stored[canonical]

@@ -43,6 +43,8 @@ func TestCreateRefusesBadInputWithDetails(t *testing.T) {
 			Headers: map[string]string{"Bad Header": "x"}}, "headers"},
 		{"header value with a newline", switchboard.WebhookChange{URL: ptr("https://example.com/h"), Events: []string{"*"},
 			Headers: map[string]string{"X-Ok": "a\r\nX-Injected: 1"}}, "headers"},
+		{"header given twice", switchboard.WebhookChange{URL: ptr("https://example.com/h"), Events: []string{"*"},
+			Headers: map[string]string{"X-Api-Key": "a", "x-api-key": "b"}}, "headers"},
 		{"token for a format that signs", switchboard.WebhookChange{URL: ptr("https://example.com/h"), Events: []string{"*"},
 			Secret: ptr("my-own-secret")}, "secret"},
 		{"short voipline token", switchboard.WebhookChange{URL: ptr("https://example.com/h"), Format: ptr("voipline"),
