@@ -32,7 +32,7 @@ type WebhookService interface {
 // --- JSON shapes ---
 
 // webhookJSON is a subscription as the API shows it. The secret appears only in the answers
-// to create and rotate.
+// to create and rotate; header values only in the answer to the request that set them.
 type webhookJSON struct {
 	ID                       int64             `json:"id"`
 	Name                     string            `json:"name"`
@@ -41,7 +41,7 @@ type webhookJSON struct {
 	Format                   string            `json:"format"`
 	Method                   string            `json:"method"`
 	Retries                  *int              `json:"retries"` // null: the format's own rule
-	Headers                  map[string]string `json:"headers"`
+	Headers                  map[string]string `json:"headers" doc:"Custom headers sent with every delivery. Values are stored sealed and shown as \"[redacted]\", except in the answer to the create or PATCH that set them"`
 	Active                   bool              `json:"active"`
 	DisabledReason           *string           `json:"disabled_reason"`
 	DisabledAt               *string           `json:"disabled_at"`
@@ -81,9 +81,21 @@ type webhookRequestJSON struct {
 	Format  *string           `json:"format,omitempty"`
 	Method  *string           `json:"method,omitempty"`
 	Retries *int              `json:"retries,omitempty"`
-	Headers map[string]string `json:"headers,omitempty"`
+	Headers map[string]string `json:"headers,omitempty" doc:"Custom headers sent with every delivery; given, they replace all the stored ones ({} clears them). The value \"[redacted]\" keeps that header's stored value"`
 	Active  *bool             `json:"active,omitempty"`
 	Secret  *string           `json:"secret,omitempty"`
+}
+
+// showSentHeaders puts the header values the request itself sent into the answer, in place
+// of the placeholder the service returns: the caller already has them, and sees what was
+// stored. Values kept with the placeholder stay redacted, and nothing else is ever shown.
+func showSentHeaders(out webhookJSON, sent map[string]string) webhookJSON {
+	for name, value := range sent {
+		if _, ok := out.Headers[http.CanonicalHeaderKey(name)]; ok {
+			out.Headers[http.CanonicalHeaderKey(name)] = value
+		}
+	}
+	return out
 }
 
 func (b webhookRequestJSON) change() switchboard.WebhookChange {
@@ -202,16 +214,19 @@ func (s *Server) webhookRoutes() {
 		Summary: "Create a webhook subscription",
 		Description: "Subscribes a URL to events (canonical names, the format's provider names, or \"*\"). format is voice360 (default), " +
 			"voxpria, voiceovercloud, voipline or standard; method POST (default) or GET; retries 0-10 (absent: the format's rule); " +
-			"headers are sent with every delivery. The answer holds the signing secret: it is shown only now. " +
+			"headers are sent with every delivery; their values are stored sealed and shown only in this answer (afterwards as \"[redacted]\"). " +
+			"The answer holds the signing secret: it is shown only now. " +
 			"For the voipline format you may choose the secret (the X-Pbx-Token).",
 		Message: "Webhook created", Request: webhookRequestJSON{}, Result: webhookJSON{}}, s.createWebhook)
 	s.handleAPI(route{Method: "GET", Path: "/webhooks", Access: accessDeveloper, Tag: tag,
 		Summary: "List webhook subscriptions", Message: "List of webhooks", Result: []webhookJSON{}}, s.listWebhooks)
 	s.handleAPI(route{Method: "GET", Path: "/webhooks/{webhook_id}", Access: accessDeveloper, Tag: tag,
-		Summary: "Get a webhook subscription", Description: "active is false with disabled_reason and disabled_at when the server turned it off (410 Gone, or too many failures in a row).",
+		Summary: "Get a webhook subscription", Description: "active is false with disabled_reason and disabled_at when the server turned it off (410 Gone, or too many failures in a row). " +
+			"Header values are shown as \"[redacted]\".",
 		Message: "Webhook details", Result: webhookJSON{}}, s.getWebhook)
 	s.handleAPI(route{Method: "PATCH", Path: "/webhooks/{webhook_id}", Access: accessDeveloper, Tag: tag,
-		Summary: "Update a webhook subscription", Description: "Changes the fields given. Setting active to true re-enables a subscription the server disabled.",
+		Summary: "Update a webhook subscription", Description: "Changes the fields given. Setting active to true re-enables a subscription the server disabled. " +
+			"headers, when given, replace all the stored headers; a header sent with the value \"[redacted]\" keeps its stored value.",
 		Message: "Webhook updated", Request: webhookRequestJSON{}, Result: webhookJSON{}}, s.updateWebhook)
 	s.handleAPI(route{Method: "DELETE", Path: "/webhooks/{webhook_id}", Access: accessDeveloper, Tag: tag,
 		Summary: "Delete a webhook subscription", Description: "Also deletes its pending deliveries and delivery logs.",
@@ -235,7 +250,7 @@ func (s *Server) webhookRoutes() {
 		Summary: "List failed deliveries", Description: "Deliveries that used up their retries or were refused with 410 Gone (status=failed).",
 		Message: "List of failed deliveries", Result: deliveryPageJSON{}, Query: append([]queryParam{deliveryQuery[0], deliveryQuery[1]}, deliveryQuery[3:]...)}, s.listFailures)
 	s.handleAPI(route{Method: "GET", Path: "/webhook_deliveries/{delivery_id}", Access: accessDeveloper, Tag: tag,
-		Summary: "Get a delivery and its attempts", Description: "Each attempt's request (headers and body; secret tokens redacted), response status, the first 4 KiB of the response body, latency and error.",
+		Summary: "Get a delivery and its attempts", Description: "Each attempt's request (headers and body; secret tokens and custom header values redacted), response status, the first 4 KiB of the response body, latency and error.",
 		Message: "Delivery details", Result: deliveryDetailJSON{}}, s.getDelivery)
 	s.handleAPI(route{Method: "POST", Path: "/webhook_deliveries/{delivery_id}/resend", Access: accessDeveloper, Tag: tag,
 		Summary: "Resend a delivery", Description: "Sends it again now with a fresh retry budget and the same webhook-id.",
@@ -275,7 +290,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return err
 	}
-	s.writeResult(w, http.StatusCreated, "Webhook created; save the secret: it is shown only now", toWebhookJSON(hook, secret))
+	s.writeResult(w, http.StatusCreated, "Webhook created; save the secret: it is shown only now", showSentHeaders(toWebhookJSON(hook, secret), body.Headers))
 	return nil
 }
 
@@ -330,7 +345,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, c *caller
 	if err != nil {
 		return err
 	}
-	s.writeResult(w, http.StatusOK, "Webhook updated", toWebhookJSON(hook, ""))
+	s.writeResult(w, http.StatusOK, "Webhook updated", showSentHeaders(toWebhookJSON(hook, ""), body.Headers))
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/store"
 	"switchboard/store/storetest"
 	"switchboard/webhook"
 )
@@ -24,6 +25,7 @@ var _ api.WebhookService = (*webhook.Service)(nil)
 // webhookEnv is a server with the real webhook service on a SQLite store, and a receiver.
 type webhookEnv struct {
 	*env
+	db       *store.DB // the same store, for reading rows as they are stored
 	svc      *webhook.Service
 	mu       sync.Mutex
 	received []*http.Request
@@ -41,7 +43,7 @@ func newWebhookEnv(t *testing.T) *webhookEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	we := &webhookEnv{svc: svc}
+	we := &webhookEnv{db: db, svc: svc}
 	we.env = newEnv(t, db, func(c *api.Config) { c.Webhooks = svc })
 	we.recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -181,6 +183,103 @@ func TestWebhookSubscriptionLifecycle(t *testing.T) {
 	expectOK(t, r, http.StatusOK, "Webhook deleted")
 	expectError(t, e.request("GET", base+"/webhooks/"+id, key, nil), http.StatusNotFound, switchboard.ENOTFOUND)
 	expectError(t, e.request("GET", base+"/webhook_deliveries/"+did, key, nil), http.StatusNotFound, switchboard.ENOTFOUND)
+}
+
+func TestWebhookHeaderValuesAreWriteOnly(t *testing.T) {
+	e := newWebhookEnv(t)
+	base := e.a.base(e.srv)
+	key := e.a.devKey
+	const credential = "Bearer rcv-5e1f0a-credential"
+
+	r := e.request("POST", base+"/webhooks", key, map[string]any{
+		"url": e.recv.URL, "events": []string{"*"}, "format": "standard",
+		"headers": map[string]string{"authorization": credential, "X-Team": "sales"}})
+	expectOK(t, r, http.StatusCreated, "Webhook created; save the secret: it is shown only now")
+	// The answer to the request that set them shows the values it sent.
+	if h := r.result()["headers"].(map[string]any); h["Authorization"] != credential || h["X-Team"] != "sales" || len(h) != 2 {
+		t.Errorf("create answer headers: %v", h)
+	}
+	id := idOf(t, r.result())
+	wid, _ := strconv.ParseInt(id, 10, 64)
+
+	// Stored sealed.
+	raw, err := e.db.GetWebhook(context.Background(), e.a.account.ID, wid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := raw.Headers["Authorization"]; v == "" || strings.Contains(v, credential) || strings.Contains(v, "rcv-5e1f0a") {
+		t.Errorf("stored Authorization = %q, want it sealed", v)
+	}
+
+	// Afterwards: names, and the placeholder for every value; never the value or its sealed form.
+	redacted := map[string]any{"Authorization": "[redacted]", "X-Team": "[redacted]"}
+	r = e.request("GET", base+"/webhooks/"+id, key, nil)
+	expectOK(t, r, http.StatusOK, "Webhook details")
+	if h := r.result()["headers"].(map[string]any); !sameMap(h, redacted) {
+		t.Errorf("GET headers: %v, want %v", h, redacted)
+	}
+	r2 := e.request("GET", base+"/webhooks", key, nil)
+	expectOK(t, r2, http.StatusOK, "List of webhooks")
+	for _, raw := range []string{r.raw, r2.raw} {
+		if strings.Contains(raw, "rcv-5e1f0a") || strings.Contains(raw, "sales") || strings.Contains(raw, "sealed:") {
+			t.Errorf("an answer shows a header value: %s", raw)
+		}
+	}
+
+	// The receiver gets the values in clear; the delivery log shows them redacted.
+	must(t, e.store.CreateContact(context.Background(), &switchboard.Contact{AccountID: e.a.account.ID, Phone: "+14155550102", FirstName: "Kay"}))
+	e.deliver()
+	reqs := e.requests()
+	if len(reqs) != 1 || reqs[0].Header.Get("Authorization") != credential || reqs[0].Header.Get("X-Team") != "sales" {
+		t.Fatalf("receiver got %d requests, headers %v", len(reqs), reqs[0].Header)
+	}
+	r = e.request("GET", base+"/webhooks/"+id+"/deliveries", key, nil)
+	did := idOf(t, r.result()["deliveries"].([]any)[0].(map[string]any))
+	r = e.request("GET", base+"/webhook_deliveries/"+did, key, nil)
+	expectOK(t, r, http.StatusOK, "Delivery details")
+	if strings.Contains(r.raw, "rcv-5e1f0a") || strings.Contains(r.raw, "sales") {
+		t.Errorf("the delivery log shows a header value: %s", r.raw)
+	}
+
+	// The GET answer's headers sent back in a PATCH, with one value changed: the placeholder
+	// keeps the stored credential, and the answer shows only the value this PATCH sent.
+	r = e.request("PATCH", base+"/webhooks/"+id, key, map[string]any{
+		"headers": map[string]string{"Authorization": "[redacted]", "X-Team": "support"}})
+	expectOK(t, r, http.StatusOK, "Webhook updated")
+	if h := r.result()["headers"].(map[string]any); !sameMap(h, map[string]any{"Authorization": "[redacted]", "X-Team": "support"}) {
+		t.Errorf("PATCH answer headers: %v", h)
+	}
+	r = e.request("POST", base+"/webhooks/"+id+"/test", key, map[string]any{"event": "contact.created"})
+	expectOK(t, r, http.StatusOK, "Test delivered")
+	if reqs := e.requests(); len(reqs) != 2 || reqs[1].Header.Get("Authorization") != credential || reqs[1].Header.Get("X-Team") != "support" {
+		t.Errorf("after PATCH the receiver got Authorization %q, X-Team %q", reqs[len(reqs)-1].Header.Get("Authorization"), reqs[len(reqs)-1].Header.Get("X-Team"))
+	}
+	if strings.Contains(r.raw, "rcv-5e1f0a") {
+		t.Errorf("the test answer shows the credential: %s", r.raw)
+	}
+
+	// The placeholder where nothing is stored is the user's mistake: 400, nothing changed.
+	r = e.request("PATCH", base+"/webhooks/"+id, key, map[string]any{"headers": map[string]string{"X-Api-Key": "[redacted]"}})
+	expectError(t, r, http.StatusBadRequest, switchboard.EBADREQUEST)
+	if !strings.Contains(detail(r, "headers"), "X-Api-Key") {
+		t.Errorf("details: %s", r.raw)
+	}
+	r = e.request("GET", base+"/webhooks/"+id, key, nil)
+	if h := r.result()["headers"].(map[string]any); !sameMap(h, redacted) {
+		t.Errorf("a refused PATCH changed the headers: %v", h)
+	}
+}
+
+func sameMap(a, b map[string]any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 func TestWebhookBadInputIs400WithDetails(t *testing.T) {
