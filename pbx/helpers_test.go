@@ -220,6 +220,14 @@ type ua struct {
 	hookMu   sync.Mutex
 	// onInvite, when set, answers INVITEs itself (the carrier's digest challenge).
 	onInvite func(req *sip.Request, tx sip.ServerTransaction) bool
+	// onAck, when set, sees every ACK the UA receives.
+	onAck func(req *sip.Request)
+}
+
+func (u *ua) setOnAck(f func(req *sip.Request)) {
+	u.hookMu.Lock()
+	u.onAck = f
+	u.hookMu.Unlock()
 }
 
 func (u *ua) setOnInvite(f func(req *sip.Request, tx sip.ServerTransaction) bool) {
@@ -303,7 +311,15 @@ func newUA(t *testing.T, ip, user string) *ua {
 		case <-time.After(3 * waitFor):
 		}
 	})
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = u.dsc.ReadAck(req, tx) })
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
+		u.hookMu.Lock()
+		hook := u.onAck
+		u.hookMu.Unlock()
+		if hook != nil {
+			hook(req)
+		}
+		_ = u.dsc.ReadAck(req, tx)
+	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		if err := u.dsc.ReadBye(req, tx); err == nil {
 			return

@@ -201,16 +201,21 @@ func (l *leg) reoffer(dir media.Direction) error {
 	req.SetBody(body)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var res *sipmsg.Response
+	var tx sipmsg.ClientTransaction
 	if l.uas != nil {
-		res, err = l.uas.Do(ctx, req)
+		tx, err = l.uas.TransactionRequest(ctx, req)
 	} else {
-		res, err = l.uac.Do(ctx, req)
+		tx, err = l.uac.TransactionRequest(ctx, req)
 	}
 	if err != nil {
 		return err
 	}
-	if !res.IsSuccess() {
+	res, err := finalResponse(ctx, tx)
+	if err != nil || !res.IsSuccess() {
+		tx.Terminate() // a failure's ACK is the transaction's own
+		if err != nil {
+			return err
+		}
 		return errors.New("re-INVITE answered " + res.StartLine())
 	}
 	ack := sipmsg.NewRequest(sipmsg.ACK, target)
@@ -220,13 +225,42 @@ func (l *leg) reoffer(dir media.Direction) error {
 		err = l.uac.WriteRequest(ack)
 	}
 	if err != nil {
+		tx.Terminate()
 		return err
 	}
+	// A lost ACK makes the peer resend its 200 (and, after 32 s without one, hang up). The
+	// transaction stays in its Accepted state until Timer M (64*T1) and passes the resent
+	// 200s here: each gets the same ACK again (RFC 3261 13.2.2.4, RFC 6026).
+	template, client := ack.Clone(), l.c.e.sip.Client()
+	tx.OnRetransmission(func(r *sipmsg.Response) {
+		if r.IsSuccess() && client != nil {
+			_ = client.WriteRequest(template.Clone())
+		}
+	})
 	remote, err := media.ParseSDP(res.Body())
 	if err != nil {
 		return err
 	}
 	return l.media.SetRemote(remote)
+}
+
+// finalResponse waits for the transaction's final response.
+func finalResponse(ctx context.Context, tx sipmsg.ClientTransaction) (*sipmsg.Response, error) {
+	for {
+		select {
+		case res := <-tx.Responses():
+			if !res.IsProvisional() {
+				return res, nil
+			}
+		case <-tx.Done():
+			if err := tx.Err(); err != nil {
+				return nil, err
+			}
+			return nil, errors.New("the transaction ended without a final response")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // dest is one place a call is dialled: a registered phone or a number through a trunk.

@@ -290,3 +290,71 @@ func TestReinviteWithoutSDPGetsOurOfferAndTakesTheAnswerFromTheACK(t *testing.T)
 	_ = c.dlg.Bye(context.Background())
 	endedWithin(t, in.dlg.Context(), "bob's leg")
 }
+
+// When the PBX's ACK to its own re-INVITE (hold passed on) is lost, the phone resends its
+// 200; each resent 200 must get the ACK again, or the phone hangs up after 32 s.
+func TestOurReinviteIsAckedAgainWhenThe200IsResent(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, _, _ := twoPhones(t, e)
+	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+	in := bob.next()
+	in.answer(t, "127.0.0.1", 0)
+	c.answered(t)
+	endedOrConfirmed(t, in)
+
+	var mu sync.Mutex
+	var reinviteCSeq uint32
+	acks := 0
+	bob.setOnAck(func(req *sip.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if reinviteCSeq != 0 && req.CSeq().SeqNo == reinviteCSeq {
+			acks++
+		}
+	})
+	const resends = 3
+	answered := make(chan struct{})
+	bob.setOnInvite(func(req *sip.Request, tx sip.ServerTransaction) bool {
+		if to, _ := req.To().Params.Get("tag"); to == "" {
+			return false
+		}
+		mu.Lock()
+		reinviteCSeq = req.CSeq().SeqNo
+		mu.Unlock()
+		res := sip.NewSDPResponseFromRequest(req, in.rtp.offer(0))
+		_ = tx.Respond(res)
+		close(answered)
+		for range resends { // as if every ACK were lost
+			time.Sleep(150 * time.Millisecond)
+			_ = tx.Respond(res)
+		}
+		return true
+	})
+	hold := []byte(strings.TrimSuffix(string(c.rtp.offer(0)), "a=sendrecv\r\n") + "a=sendonly\r\n")
+	req := sip.NewRequest(sip.INVITE, c.dlg.InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(hold)
+	if res, err := c.dlg.Do(context.Background(), req); err != nil || res.StatusCode != 200 {
+		t.Fatalf("hold re-INVITE: %v %v", res, err)
+	}
+	select {
+	case <-answered:
+	case <-time.After(waitFor):
+		t.Fatal("hold was not passed on to bob")
+	}
+	deadline := time.Now().Add(waitFor)
+	for {
+		mu.Lock()
+		n := acks
+		mu.Unlock()
+		if n >= 1+resends {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob got %d ACKs for the re-INVITE's 200 sent %d times", n, 1+resends)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = c.dlg.Bye(context.Background())
+	endedWithin(t, in.dlg.Context(), "bob's leg")
+}
