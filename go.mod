@@ -8,8 +8,11 @@ require (
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/pressly/goose/v3 v3.29.0
 	github.com/prometheus/client_golang v1.25.0
+	github.com/redis/go-redis/v9 v9.23.0
 	modernc.org/sqlite v1.61.1
 )
+
+require go.uber.org/atomic v1.12.0 // indirect
 
 require (
 	github.com/kylelemons/godebug v1.1.0 // indirect

@@ -60,9 +60,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, acc access
 
 	var decision rateDecision
 	if key != nil {
-		decision = s.keyLimiter.allow("key:"+strconv.FormatInt(key.ID, 10), s.now())
+		decision = s.keyLimiter.check(ctx, "key:"+strconv.FormatInt(key.ID, 10), s.now())
 	} else {
-		decision = s.ipLimiter.allow("ip:"+s.clientIP(r), s.now())
+		decision = s.ipLimiter.check(ctx, "ip:"+s.clientIP(r), s.now())
 	}
 	h := w.Header()
 	h.Set("X-RateLimit-Limit", strconv.Itoa(decision.limit))

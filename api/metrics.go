@@ -11,8 +11,9 @@ import (
 // httpMetrics counts requests by route pattern (never by raw path, which would let clients
 // create series at will), method and status, and times them.
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	sharedLimitKO prometheus.Counter
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -27,8 +28,13 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"}),
 	}
+	m.sharedLimitKO = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "switchboard_rate_limit_shared_errors_total",
+		Help: "Requests whose rate limit was counted in process because the shared counter (Redis) failed.",
+	})
 	m.requests = registerOrReuse(reg, m.requests)
 	m.duration = registerOrReuse(reg, m.duration)
+	m.sharedLimitKO = registerOrReuse(reg, m.sharedLimitKO)
 	return m
 }
 

@@ -1,9 +1,17 @@
 package api
 
 import (
+	"context"
 	"sync"
 	"time"
 )
+
+// RequestCounter counts requests in fixed windows shared by several nodes
+// (redislimit.Limiter). Count returns the requests of client counted so far in the window
+// of length window that holds now, this one included, and when that window ends.
+type RequestCounter interface {
+	Count(ctx context.Context, client string, window time.Duration, now time.Time) (count int, windowEnd time.Time, err error)
+}
 
 // rateLimiter is a fixed-window limiter: each client may make limit requests in a window
 // that opens with its first request and lasts window; the next window opens with the first
@@ -17,6 +25,10 @@ type rateLimiter struct {
 	limit      int
 	window     time.Duration
 	maxEntries int
+	// shared, when set, counts across nodes; when it fails the limiter counts in process,
+	// so a Redis outage loosens the limit to one per node instead of failing requests.
+	shared       RequestCounter
+	sharedFailed func(error)
 
 	mu        sync.Mutex
 	clients   map[string]*rateWindow
@@ -71,4 +83,38 @@ func (l *rateLimiter) allow(client string, now time.Time) rateDecision {
 	}
 	w.count++
 	return rateDecision{allowed: true, limit: l.limit, remaining: l.limit - w.count}
+}
+
+// check counts one request of client at now, across nodes when a shared counter is set.
+func (l *rateLimiter) check(ctx context.Context, client string, now time.Time) rateDecision {
+	if l.shared == nil {
+		return l.allow(client, now)
+	}
+	n, end, err := l.shared.Count(ctx, client, l.window, now)
+	if err != nil {
+		if l.sharedFailed != nil {
+			l.sharedFailed(err)
+		}
+		return l.allow(client, now)
+	}
+	if n > l.limit {
+		return rateDecision{limit: l.limit, remaining: 0, retryAfter: end.Sub(now)}
+	}
+	return rateDecision{allowed: true, limit: l.limit, remaining: l.limit - n}
+}
+
+// sharedLimitFailed counts each failure of the shared counter and logs at most one a
+// minute, so an outage of Redis is visible without flooding the log.
+func (s *Server) sharedLimitFailed() func(error) {
+	var mu sync.Mutex
+	var lastLog time.Time
+	return func(err error) {
+		s.metrics.sharedLimitKO.Inc()
+		mu.Lock()
+		defer mu.Unlock()
+		if now := time.Now(); now.Sub(lastLog) >= time.Minute {
+			lastLog = now
+			s.logger.Warn("shared rate limit counter failed; counting in this process until it answers", "error", err)
+		}
+	}
 }

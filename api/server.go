@@ -41,6 +41,9 @@ type Config struct {
 	// and for operators who sell higher limits.
 	KeyRequestsPerMinute int
 	IPRequestsPerMinute  int
+	// SharedRateLimits, when set, counts the rate limits across every node that shares it
+	// (Redis); nil = each process counts its own.
+	SharedRateLimits RequestCounter
 	// CacheTTL is how long API keys and user lists are served from memory; writes through
 	// this server drop an account's entries at once, changes by other processes show within
 	// the TTL. 0 = no cache (every request reads the store).
@@ -121,6 +124,12 @@ func New(cfg Config) *Server {
 	}
 	s.keyLimiter = newRateLimiter(keyLimit, time.Minute, maxLimiterEntries)
 	s.ipLimiter = newRateLimiter(ipLimit, time.Minute, maxLimiterEntries)
+	if cfg.SharedRateLimits != nil {
+		failed := s.sharedLimitFailed()
+		for _, l := range []*rateLimiter{s.keyLimiter, s.ipLimiter} {
+			l.shared, l.sharedFailed = cfg.SharedRateLimits, failed
+		}
+	}
 	s.cache = newReadCache(cfg.CacheTTL, s.now)
 	s.registerRoutes()
 	return s

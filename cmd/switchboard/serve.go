@@ -17,6 +17,7 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/redislimit"
 )
 
 type serveConfig struct {
@@ -34,6 +35,7 @@ type serveConfig struct {
 	keyRateLimit int
 	cacheTTL     time.Duration
 	ipRateLimit  int
+	redisURL     string
 	webhooks     webhookFlags
 	sip          sipFlags
 	pbx          pbxFlags
@@ -52,6 +54,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "take the client IP from X-Forwarded-For (only behind a proxy you run)")
 	fs.IntVar(&c.keyRateLimit, "rate-limit-per-key", 1000, "API requests per minute per API key")
 	fs.IntVar(&c.ipRateLimit, "rate-limit-per-ip", 100, "API requests per minute per client IP without a key")
+	fs.StringVar(&c.redisURL, "redis", "", "redis://host:port/db URL: nodes behind one load balancer share the API rate limits through it; empty = each process counts its own")
 	fs.DurationVar(&c.cacheTTL, "api-cache-ttl", time.Second, "how long API keys and user lists are served from memory; changes made by other processes (admin, other nodes) show within it; 0 disables")
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", 10*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
 	addWebhookFlags(fs, &c.webhooks)
@@ -120,6 +123,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		live = engine // queue stats need the engine's callers, wrap-ups and today's counts
 	}
 
+	var shared api.RequestCounter
+	if c.redisURL != "" {
+		limiter, err := redislimit.Open(ctx, c.redisURL, "switchboard:ratelimit:")
+		if err != nil {
+			return fmt.Errorf("--redis: %w (start Redis, or leave --redis out to count rate limits per process)", err)
+		}
+		defer limiter.Close()
+		shared = limiter
+	}
+
 	handler := api.New(api.Config{
 		Store:                db,
 		Live:                 live,
@@ -130,6 +143,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		TrustProxyHeaders:    c.trustProxy,
 		KeyRequestsPerMinute: c.keyRateLimit,
 		IPRequestsPerMinute:  c.ipRateLimit,
+		SharedRateLimits:     shared,
 		CacheTTL:             c.cacheTTL,
 		Webhooks:             webhooks,
 	})
