@@ -26,7 +26,7 @@ func (s *Server) provisioningRoutes() {
 		{"POST", "/users", "Users", "Create a user", "User created", http.StatusCreated, userCreateJSON{}, userJSON{}, s.createUser},
 		{"GET", "/users/{user_id}", "Users", "Get a user", "User details", 0, nil, userJSON{}, getByID(s, "user_id", "User details", switchboard.Store.GetUser, toUserJSON)},
 		{"PATCH", "/users/{user_id}", "Users", "Change a user (only the fields given)", "User updated", 0, userPatchJSON{}, userJSON{}, s.patchUser},
-		{"DELETE", "/users/{user_id}", "Users", "Delete a user, with its devices, keys and memberships", "User deleted", 0, nil, deletedJSON{}, deleteByID(s, "user_id", "User deleted", switchboard.Store.DeleteUser)},
+		{"DELETE", "/users/{user_id}", "Users", "Delete a user, with its devices, keys and memberships", "User deleted", 0, nil, deletedJSON{}, deleteByID(s, "user_id", "User deleted", s.deleteUser)},
 
 		{"GET", "/users/{user_id}/devices", "Devices", "List a user's devices", "List of devices", 0, nil, []deviceJSON{}, s.listDevices},
 		{"POST", "/users/{user_id}/devices", "Devices", "Create a device (its SIP password is shown once, in this response)", "Device created", http.StatusCreated, deviceCreateJSON{}, deviceSecretJSON{}, s.createDevice},
@@ -178,6 +178,25 @@ func deleteByID(s *Server, param, message string, del func(switchboard.Store, co
 }
 
 // --- users ---
+
+// deleteUser deletes the user (with its devices, keys and queue memberships) and tells the
+// call engine to read the account's queue members again, so queue calls stop offering the
+// user at once rather than when the engine's member cache expires.
+func (s *Server) deleteUser(st switchboard.Store, ctx context.Context, accountID, id int64) error {
+	if err := st.DeleteUser(ctx, accountID, id); err != nil {
+		return err
+	}
+	queues, err := st.ListQueues(ctx, accountID)
+	if err != nil {
+		// The user is gone; the engine's cache still expires within about a second.
+		s.logger.Warn("listing queues after deleting a user failed", "account_id", accountID, "error", err)
+		return nil
+	}
+	for _, q := range queues {
+		s.queueMembersChanged(q.ID)
+	}
+	return nil
+}
 
 // defaultRingTime is how long a new user's phones ring.
 const defaultRingTime = 30

@@ -2,10 +2,14 @@ package api_test
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"switchboard"
+	"switchboard/api"
 )
 
 func TestUserCRUD(t *testing.T) {
@@ -356,4 +360,43 @@ func TestSettings(t *testing.T) {
 	}
 	expectOK(t, e.request("GET", base+"/availability", "", nil), 200, "User availability data")
 	expectError(t, e.request("PATCH", base+"/settings", e.a.devKey, map[string]any{"public_endpoints": "yes"}), 400, "BAD_REQUEST")
+}
+
+// recordingEngine is the part of the call engine the API tells about member changes: it
+// records the queues whose members it was told to read again.
+type recordingEngine struct {
+	switchboard.Offline
+	mu      sync.Mutex
+	queueID []int64
+}
+
+func (r *recordingEngine) InvalidateQueueMembers(queueID int64) {
+	r.mu.Lock()
+	r.queueID = append(r.queueID, queueID)
+	r.mu.Unlock()
+}
+
+func (r *recordingEngine) told() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int64(nil), r.queueID...)
+}
+
+// Deleting a user who is a queue member makes the engine re-read that queue's members, as
+// pausing one does, so no queue call offers the deleted user afterwards.
+func TestDeletingAQueueMemberTellsTheEngine(t *testing.T) {
+	eng := &recordingEngine{}
+	e := newSQLiteEnv(t, func(c *api.Config) { c.Calls = eng })
+	r := e.request("DELETE", e.a.base(e.srv)+"/users/"+strconv.FormatInt(e.a.john.ID, 10), e.a.devKey, nil)
+	expectOK(t, r, 200, "User deleted")
+	if got := eng.told(); !slices.Contains(got, e.a.sales.ID) {
+		t.Fatalf("engine told about queues %v, want the sales queue %d the user was a member of", got, e.a.sales.ID)
+	}
+	members, err := e.store.ListQueueMembers(context.Background(), e.a.account.ID, e.a.sales.ID)
+	must(t, err)
+	for _, m := range members {
+		if m.UserID == e.a.john.ID {
+			t.Fatal("the deleted user is still a member of the queue")
+		}
+	}
 }
