@@ -218,12 +218,7 @@ func resending() bool {
 // "lost" (not sent), a retransmission arrives, and the ACK then stops them.
 func TestReinvite200IsRetransmittedUntilACK(t *testing.T) {
 	e := newEnv(t)
-	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
-	endedOrConfirmed(t, in)
+	bob, c, in := establishedCall(t, e)
 
 	held := make(chan struct{}, 1)
 	bob.setOnInvite(func(req *sip.Request, tx sip.ServerTransaction) bool {

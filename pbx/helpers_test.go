@@ -744,3 +744,16 @@ func (b *lockedBuffer) Bytes() []byte {
 	defer b.mu.Unlock()
 	return append([]byte(nil), b.buf...)
 }
+
+// establishedCall has alice (1001) call bob (1002) in PCMU, bob answer, and waits until
+// the call is up both ways. It returns bob's phone, alice's call and bob's leg.
+func establishedCall(t *testing.T, e *env) (bob *ua, c *call, in *inbound) {
+	t.Helper()
+	alice, bob, _, _ := twoPhones(t, e)
+	c = alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+	in = bob.next()
+	in.answer(t, "127.0.0.1", 0)
+	c.answered(t)
+	endedOrConfirmed(t, in)
+	return bob, c, in
+}

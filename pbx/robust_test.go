@@ -80,12 +80,7 @@ func TestRTPFromUnexpectedSourceIsNotRelayed(t *testing.T) {
 
 func TestHoldIsPassedThrough(t *testing.T) {
 	e := newEnv(t)
-	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
-	endedOrConfirmed(t, in)
+	bob, c, in := establishedCall(t, e)
 
 	held := make(chan string, 1)
 	bob.setOnInvite(func(req *sip.Request, tx sip.ServerTransaction) bool {
@@ -243,12 +238,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // to a new port. An ACK without an answer leaves the media as it was.
 func TestReinviteWithoutSDPGetsOurOfferAndTakesTheAnswerFromTheACK(t *testing.T) {
 	e := newEnv(t)
-	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
-	endedOrConfirmed(t, in)
+	_, c, in := establishedCall(t, e)
 	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1))
 
 	offerless := func(ackBody []byte) *sip.Response {
@@ -295,12 +285,7 @@ func TestReinviteWithoutSDPGetsOurOfferAndTakesTheAnswerFromTheACK(t *testing.T)
 // 200; each resent 200 must get the ACK again, or the phone hangs up after 32 s.
 func TestOurReinviteIsAckedAgainWhenThe200IsResent(t *testing.T) {
 	e := newEnv(t)
-	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
-	endedOrConfirmed(t, in)
+	bob, c, in := establishedCall(t, e)
 
 	var mu sync.Mutex
 	var reinviteCSeq uint32
