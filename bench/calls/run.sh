@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks of the call engine with SIPp (not timed tests): call set-ups per second through
 # the B2BUA with media anchored, and concurrent anchored calls with RTP at 50 packets/s each
-# way. Writes the results into docs/benchmarks.md between the calls markers.
+# way. The set-up run has a baseline in the same run: the same SIPp uac calling the SIPp uas
+# directly (no B2BUA) at the same rate and count; the ratio of set-ups/s is reported.
+# Writes the results into docs/benchmarks.md between the calls markers.
 # Needs SIPp (apt-get install sip-tester) and the loopback addresses 127.0.0.2 and 127.0.0.3
 # (any Linux loopback answers the whole 127.0.0.0/8).
 #   usage: bench/calls/run.sh [set-up calls, default 6000] [rate/s, default 300] [concurrent RTP calls, default 500]

@@ -1,7 +1,9 @@
 // Command media benchmarks the RTP relay: N concurrent anchored calls, each two media
 // sessions bridged by the media package, with a load generator sending G.711 at 50
 // packets a second each way and counting what comes back. It reports packet loss and the
-// relay's CPU use (process CPU seconds per wall second; 1.0 is one core).
+// relay's CPU use (process CPU seconds per wall second; 1.0 is one core). At each call count
+// it then runs a bare UDP relay (bareRelay) under the same generator and load, as the
+// baseline, and reports the CPU ratio between the two.
 //
 // The load generator runs as a child process (this binary with -role load) so that the
 // relay's CPU is measured apart from it; both share the machine.
@@ -12,6 +14,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -56,14 +59,18 @@ func main() {
 			fmt.Fprintf(os.Stderr, "bad -calls entry %q\n", f)
 			os.Exit(2)
 		}
-		r, err := runRelay(n, *duration)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%d calls: %v\n", n, err)
-			os.Exit(1)
+		// The baseline runs right after the relay under test, at the same call count with
+		// the same generator, so both see much the same machine.
+		for _, kind := range []string{relaySwitchboard, relayBare} {
+			r, err := runRelay(kind, n, *duration)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "%s, %d calls: %v\n", kind, n, err)
+				os.Exit(1)
+			}
+			fmt.Printf("relay=%q calls=%d sent=%d received=%d loss=%.4f%% relay_cpu=%.3f load_cpu=%.3f pps_relayed=%.0f\n",
+				r.Relay, r.Calls, r.Sent, r.Received, r.lossPercent(), r.RelayCPU, r.LoadCPU, r.RelayedPPS)
+			results = append(results, r)
 		}
-		fmt.Printf("calls=%d sent=%d received=%d loss=%.4f%% relay_cpu=%.3f load_cpu=%.3f pps_relayed=%.0f\n",
-			r.Calls, r.Sent, r.Received, r.lossPercent(), r.RelayCPU, r.LoadCPU, r.RelayedPPS)
-		results = append(results, r)
 	}
 	if *write != "" {
 		if err := writeMarkdown(*write, results, *duration); err != nil {
@@ -77,6 +84,7 @@ func main() {
 var loadAverage = "unknown"
 
 type result struct {
+	Relay      string // relaySwitchboard or relayBare
 	Calls      int
 	Sent       uint64
 	Received   uint64
@@ -105,9 +113,19 @@ func cpuSeconds() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-// runRelay runs one benchmark of n calls: it starts the generator, learns its phones'
-// addresses, makes and bridges 2n sessions aimed at them, and lets it send.
-func runRelay(n int, d time.Duration) (result, error) {
+// relayUnderTest is one of the two relays measured: 2n legs (leg 2i and 2i+1 make call i),
+// each aimed at its phone.
+type relayUnderTest interface {
+	Ports() []netip.AddrPort // where each leg receives, in leg order
+	Relayed() uint64         // packets sent out of all legs so far
+	Close()
+}
+
+// runRelay runs one benchmark of n calls through the relay named kind: it starts the
+// generator, learns its phones' addresses, sets up the relay's 2n legs aimed at them, and
+// lets it send. Only this relay runs in this process meanwhile (the previous one is closed),
+// so the process's CPU is this relay's.
+func runRelay(kind string, n int, d time.Duration) (result, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return result{}, err
@@ -126,6 +144,7 @@ func runRelay(n int, d time.Duration) (result, error) {
 		return result{}, err
 	}
 	defer cmd.Wait()
+	defer stdin.Close() // an early return ends the generator (it is waiting on stdin)
 	lines := bufio.NewScanner(stdout)
 	lines.Buffer(make([]byte, 1<<20), 1<<20)
 
@@ -137,56 +156,189 @@ func runRelay(n int, d time.Duration) (result, error) {
 		return result{}, err
 	}
 
-	pool, err := media.NewPortPool(0, 0)
+	var rel relayUnderTest
+	switch kind {
+	case relaySwitchboard:
+		rel, err = newSwitchboardRelay(phones)
+	case relayBare:
+		rel, err = newBareRelay(phones)
+	default:
+		err = fmt.Errorf("unknown relay %q", kind)
+	}
 	if err != nil {
 		return result{}, err
 	}
-	ip := netip.MustParseAddr("127.0.0.1")
-	sessions := make([]*media.Session, 2*n)
-	ports := make([]netip.AddrPort, 2*n)
-	for i := range sessions {
-		s, err := media.NewSession(media.SessionConfig{Pool: pool, LocalIP: ip})
-		if err != nil {
-			return result{}, err
+	closed := false
+	defer func() {
+		if !closed {
+			rel.Close()
 		}
-		defer s.Close()
-		codec := media.Codec{Encoding: media.PCMU, PayloadType: 0}
-		if err := s.SetRemote(&media.Remote{Addr: phones[i], Codec: codec, TelephoneEvent: 101}); err != nil {
-			return result{}, err
-		}
-		sessions[i], ports[i] = s, s.LocalAddr()
-	}
-	for i := 0; i < 2*n; i += 2 {
-		r, err := media.Bridge(sessions[i], sessions[i+1])
-		if err != nil {
-			return result{}, err
-		}
-		defer r.Close()
-	}
+	}()
 	runtime.GC() // start the measurement with set-up garbage collected
 
 	cpu0 := cpuSeconds()
-	if err := json.NewEncoder(stdin).Encode(ports); err != nil {
+	if err := json.NewEncoder(stdin).Encode(rel.Ports()); err != nil {
 		return result{}, err
 	}
 	if !lines.Scan() {
 		return result{}, fmt.Errorf("generator ended without a report: %v", lines.Err())
 	}
 	cpu1 := cpuSeconds()
+	rel.Close() // before Relayed: the bare relay's goroutines add their counts as they end
+	closed = true
 	var rep loadReport
 	if err := json.Unmarshal(lines.Bytes(), &rep); err != nil {
 		return result{}, err
 	}
-	var relayed uint64
-	for _, s := range sessions {
-		relayed += s.Stats().PacketsOut
-	}
 	return result{
-		Calls: n, Sent: rep.Sent, Received: rep.Received,
+		Relay: kind, Calls: n, Sent: rep.Sent, Received: rep.Received,
 		RelayCPU:   (cpu1 - cpu0) / rep.WallSeconds, // the drain after sending costs ~nothing
 		LoadCPU:    rep.CPUSeconds / rep.WallSeconds,
-		RelayedPPS: float64(relayed) / rep.WallSeconds,
+		RelayedPPS: float64(rel.Relayed()) / rep.WallSeconds,
 	}, nil
+}
+
+const (
+	relaySwitchboard = "switchboard"
+	relayBare        = "bare UDP relay"
+)
+
+// switchboardRelay is the relay under test: a media.Session per leg, told its phone's
+// address as SDP would, and media.Bridge per call.
+type switchboardRelay struct {
+	sessions []*media.Session
+	bridges  []*media.Relay
+}
+
+func newSwitchboardRelay(phones []netip.AddrPort) (_ *switchboardRelay, err error) {
+	pool, err := media.NewPortPool(0, 0)
+	if err != nil {
+		return nil, err
+	}
+	r := &switchboardRelay{}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	ip := netip.MustParseAddr("127.0.0.1")
+	for _, phone := range phones {
+		s, err := media.NewSession(media.SessionConfig{Pool: pool, LocalIP: ip})
+		if err != nil {
+			return nil, err
+		}
+		r.sessions = append(r.sessions, s)
+		codec := media.Codec{Encoding: media.PCMU, PayloadType: 0}
+		if err := s.SetRemote(&media.Remote{Addr: phone, Codec: codec, TelephoneEvent: 101}); err != nil {
+			return nil, err
+		}
+	}
+	for i := 0; i+1 < len(r.sessions); i += 2 {
+		b, err := media.Bridge(r.sessions[i], r.sessions[i+1])
+		if err != nil {
+			return nil, err
+		}
+		r.bridges = append(r.bridges, b)
+	}
+	return r, nil
+}
+
+func (r *switchboardRelay) Ports() []netip.AddrPort {
+	ports := make([]netip.AddrPort, len(r.sessions))
+	for i, s := range r.sessions {
+		ports[i] = s.LocalAddr()
+	}
+	return ports
+}
+
+func (r *switchboardRelay) Relayed() uint64 {
+	var n uint64
+	for _, s := range r.sessions {
+		n += s.Stats().PacketsOut
+	}
+	return n
+}
+
+func (r *switchboardRelay) Close() {
+	for _, b := range r.bridges {
+		b.Close()
+	}
+	for _, s := range r.sessions {
+		s.Close()
+	}
+}
+
+// bareRelay is the baseline: per call two UDP sockets and one goroutine per direction that
+// reads a datagram from one leg's socket and writes it, unparsed, out of the other leg's
+// socket to that leg's peer. A leg's peer starts as its phone's address (what SDP would say,
+// as the switchboard relay is told) and is latched to the source of what the leg receives.
+// No RTP parsing, no codec or source checks, no counters beyond one per goroutine: what the
+// kernel and Go's net package cost on their own.
+type bareRelay struct {
+	conns   []*net.UDPConn
+	peers   []atomic.Pointer[netip.AddrPort]
+	relayed atomic.Uint64
+	wg      sync.WaitGroup
+}
+
+func newBareRelay(phones []netip.AddrPort) (*bareRelay, error) {
+	r := &bareRelay{conns: make([]*net.UDPConn, len(phones)), peers: make([]atomic.Pointer[netip.AddrPort], len(phones))}
+	for i, phone := range phones {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		r.conns[i] = c
+		r.peers[i].Store(&phone)
+	}
+	for i := 0; i+1 < len(phones); i += 2 {
+		r.wg.Go(func() { r.forward(i, i+1) })
+		r.wg.Go(func() { r.forward(i+1, i) })
+	}
+	return r, nil
+}
+
+// forward relays what leg from receives to leg to's peer until from's socket is closed.
+func (r *bareRelay) forward(from, to int) {
+	buf := make([]byte, 2048)
+	var n uint64
+	defer func() { r.relayed.Add(n) }()
+	for {
+		m, src, err := r.conns[from].ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if p := r.peers[from].Load(); *p != src {
+			r.peers[from].Store(&src)
+		}
+		if _, err := r.conns[to].WriteToUDPAddrPort(buf[:m], *r.peers[to].Load()); err == nil {
+			n++
+		}
+	}
+}
+
+func (r *bareRelay) Ports() []netip.AddrPort {
+	ports := make([]netip.AddrPort, len(r.conns))
+	for i, c := range r.conns {
+		ports[i] = c.LocalAddr().(*net.UDPAddr).AddrPort()
+	}
+	return ports
+}
+
+// Relayed is complete once Close has returned (each goroutine adds its count as it ends).
+func (r *bareRelay) Relayed() uint64 { return r.relayed.Load() }
+
+func (r *bareRelay) Close() {
+	for _, c := range r.conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+	r.wg.Wait()
 }
 
 // runLoad is the generator: legs phones, each sending 20 ms PCMU packets to its session
@@ -290,7 +442,9 @@ func writeMarkdown(path string, results []result, d time.Duration) error {
 	fmt.Fprintf(&b, "Run %s on a %d-core machine (%s/%s):\n\n", time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	var calls []string
 	for _, r := range results {
-		calls = append(calls, strconv.Itoa(r.Calls))
+		if r.Relay == relaySwitchboard {
+			calls = append(calls, strconv.Itoa(r.Calls))
+		}
 	}
 	fmt.Fprintf(&b, "    go run ./bench/media -calls %s -duration %s -write docs/benchmarks.md\n\n", strings.Join(calls, ","), d)
 	b.WriteString("Each call is two `media.Session`s bridged by `media.Bridge`, PCMU on both legs; each leg's\n")
@@ -299,14 +453,32 @@ func writeMarkdown(path string, results []result, d time.Duration) error {
 	b.WriteString("process on the same 2 cores and loopback interface, so it competes with the relay for CPU;\n")
 	b.WriteString("CPU is process CPU seconds per wall second (1.00 = one core busy). Other engineers' builds\n")
 	fmt.Fprintf(&b, "and tests may have been running too: the load average was %s at the start.\n\n", loadAverage)
+	b.WriteString("Baseline, in the same run: right after each switchboard run, a bare UDP relay takes the same\n")
+	b.WriteString("generator and load at the same call count. Per call it has two sockets and one goroutine per\n")
+	b.WriteString("direction that reads a datagram and writes it, unparsed, to the other leg's peer (the phone's\n")
+	b.WriteString("address, latched to the source of what that leg receives); nothing else (`bareRelay` in\n")
+	b.WriteString("bench/media). It is what the kernel and Go's UDP sockets cost on their own.\n\n")
 	b.WriteString("Loss is 1 - received/sent. \"Due\" is what 50 packets/s per leg comes to; where \"sent\" is\n")
 	b.WriteString("lower the generator fell behind its schedule (it is CPU-bound too), so the relay was offered less.\n\n")
-	b.WriteString("| calls | packets due | packets sent | packets received | loss | relay CPU | generator CPU | relayed packets/s |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| calls | relay | packets due | packets sent | packets received | loss | relay CPU | generator CPU | relayed packets/s |\n")
+	b.WriteString("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range results {
 		due := uint64(r.Calls) * 2 * 50 * uint64(d/time.Second)
-		fmt.Fprintf(&b, "| %d | %d | %d | %d | %.3f %% | %.2f | %.2f | %.0f |\n",
-			r.Calls, due, r.Sent, r.Received, r.lossPercent(), r.RelayCPU, r.LoadCPU, r.RelayedPPS)
+		fmt.Fprintf(&b, "| %d | %s | %d | %d | %d | %.3f %% | %.2f | %.2f | %.0f |\n",
+			r.Calls, r.Relay, due, r.Sent, r.Received, r.lossPercent(), r.RelayCPU, r.LoadCPU, r.RelayedPPS)
+	}
+	b.WriteString("\nThe CPU ratio compares the two relays at the load each was actually offered (\"packets sent\"\n")
+	b.WriteString("above); where the generator fell behind in one run and not the other, that differs.\n")
+	b.WriteString("\n| calls | loss switchboard | loss bare relay | CPU switchboard | CPU bare relay | **CPU ratio switchboard / bare** |\n")
+	b.WriteString("|---:|---:|---:|---:|---:|---:|\n")
+	for i := 0; i+1 < len(results); i += 2 {
+		sb, bare := results[i], results[i+1]
+		ratio := "n/a"
+		if bare.RelayCPU > 0 {
+			ratio = fmt.Sprintf("%.2f", sb.RelayCPU/bare.RelayCPU)
+		}
+		fmt.Fprintf(&b, "| %d | %.3f %% | %.3f %% | %.2f | %.2f | **%s** |\n",
+			sb.Calls, sb.lossPercent(), bare.lossPercent(), sb.RelayCPU, bare.RelayCPU, ratio)
 	}
 	b.WriteString("\nTarget: at least 500 concurrent anchored calls with under 0.1 % packet loss on this 2-core box.\n")
 	b.WriteString("\n" + endMarker + "\n")

@@ -9,12 +9,18 @@
 //     the dispatcher runs; the delay from the event's commit to its receipt is measured
 //     (p50, p99).
 //
+// The throughput run has a baseline in the same run: the same events' bodies POSTed to the
+// same receiver with a plain net/http client at the dispatcher's concurrency (no store, no
+// outbox, no signing); the ratio of the two is reported.
+//
 // It writes the figures into docs/benchmarks.md between the webhook-delivery markers.
 //
 //	go run ./bench/webhooks [-n 20000] [-rate 1000] [-seconds 10] [-write docs/benchmarks.md]
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"flag"
@@ -36,6 +42,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/events"
 	"switchboard/store"
 	"switchboard/webhook"
 )
@@ -59,20 +66,27 @@ func main() {
 	}
 
 	// The box is shared and the figure moves from run to run: the median of several runs is
-	// reported, with the slowest and fastest.
-	var runs []time.Duration
+	// reported, with the slowest and fastest. Each switchboard run is followed by a baseline
+	// run with the same events, receiver and concurrency, so that both see much the same box.
+	conc := concurrency(*workers, *perEndpoint)
+	var runs, baseRuns []run
 	for range *repeat {
 		tp, err := throughput(*n, *workers, *perEndpoint)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("throughput: %d deliveries in %.3f s = %.0f deliveries/s\n", *n, tp.Seconds(), float64(*n)/tp.Seconds())
+		fmt.Printf("throughput: %d deliveries in %.3f s = %.0f deliveries/s over %d connections\n", *n, tp.elapsed.Seconds(), float64(*n)/tp.elapsed.Seconds(), tp.conns)
 		runs = append(runs, tp)
+		bl, err := baseline(*n, conc)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("baseline:   %d POSTs in %.3f s = %.0f requests/s over %d connections\n", *n, bl.elapsed.Seconds(), float64(*n)/bl.elapsed.Seconds(), bl.conns)
+		baseRuns = append(baseRuns, bl)
 	}
-	slices.Sort(runs)
-	tp := runs[len(runs)/2]
-	fmt.Printf("throughput median of %d runs: %.0f deliveries/s (slowest %.0f, fastest %.0f)\n", len(runs),
-		float64(*n)/tp.Seconds(), float64(*n)/runs[len(runs)-1].Seconds(), float64(*n)/runs[0].Seconds())
+	tp, bl := summarize(*n, runs), summarize(*n, baseRuns)
+	fmt.Printf("throughput median of %d runs: %.0f deliveries/s (slowest %.0f, fastest %.0f); baseline %.0f/s (%.0f to %.0f); ratio %.2f\n",
+		len(runs), tp.median, tp.slowest, tp.fastest, bl.median, bl.slowest, bl.fastest, tp.median/bl.median)
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 		f, _ := os.Create(*cpuProfile + ".lat")
@@ -89,10 +103,29 @@ func main() {
 	}
 	if *write != "" {
 		cmd := "go run ./bench/webhooks " + strings.Join(os.Args[1:], " ")
-		if err := writeSection(*write, strings.TrimSpace(cmd), *n, runs, *rate, *seconds, lat); err != nil {
+		if err := writeSection(*write, strings.TrimSpace(cmd), *n, conc, tp, bl, *rate, *seconds, lat); err != nil {
 			log.Fatal(err)
 		}
 	}
+}
+
+// summary is a set of runs of n deliveries in deliveries (or requests) per second.
+type summary struct {
+	runs                     int
+	medianSeconds            float64
+	median, slowest, fastest float64
+	conns                    int64 // the most connections a run used
+}
+
+func summarize(n int, runs []run) summary {
+	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.elapsed, b.elapsed) })
+	rate := func(r run) float64 { return float64(n) / r.elapsed.Seconds() }
+	s := summary{runs: len(runs), medianSeconds: runs[len(runs)/2].elapsed.Seconds(),
+		median: rate(runs[len(runs)/2]), slowest: rate(runs[len(runs)-1]), fastest: rate(runs[0])}
+	for _, r := range runs {
+		s.conns = max(s.conns, r.conns)
+	}
+	return s
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -104,6 +137,7 @@ type receiver struct {
 	count atomic.Int64
 	all   chan struct{}
 	want  int64
+	conns atomic.Int64 // connections opened to it: with keep-alive, the client's concurrency
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -119,6 +153,23 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.mu.Unlock()
 	rc.count.Add(1)
+}
+
+// serveReceiver starts a receiver on loopback that expects want distinct deliveries and
+// returns its URL.
+func serveReceiver(want int) (*receiver, string, func(), error) {
+	rc := &receiver{first: map[string]time.Time{}, all: make(chan struct{}), want: int64(want)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	srv := &http.Server{Handler: rc, ConnState: func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			rc.conns.Add(1)
+		}
+	}}
+	go srv.Serve(ln)
+	return rc, "http://" + ln.Addr().String() + "/hook", func() { srv.Close() }, nil
 }
 
 // setup opens a fresh SQLite store with one account and one subscription to a local receiver.
@@ -139,13 +190,10 @@ func setup(want int, workers, perEndpoint int) (*store.DB, *webhook.Service, *re
 	if err := db.CreateAccount(ctx, acc); err != nil {
 		return nil, nil, nil, nil, err
 	}
-	rc := &receiver{first: map[string]time.Time{}, all: make(chan struct{}), want: int64(want)}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	rc, url, stopReceiver, err := serveReceiver(want)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	srv := &http.Server{Handler: rc}
-	go srv.Serve(ln)
 	key := make([]byte, 32)
 	rand.Read(key)
 	svc, err := webhook.NewService(webhook.Config{Store: &timed{DB: db}, Key: key, Workers: workers, PerEndpoint: perEndpoint,
@@ -154,13 +202,12 @@ func setup(want int, workers, perEndpoint int) (*store.DB, *webhook.Service, *re
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	url := "http://" + ln.Addr().String() + "/hook"
 	if _, _, err := svc.CreateWebhook(ctx, acc.ID, switchboard.WebhookChange{URL: &url, Events: []string{"contact.created"},
 		Format: ptr("standard")}); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	cleanup := func() {
-		srv.Close()
+		stopReceiver()
 		db.Close()
 		os.RemoveAll(dir)
 	}
@@ -174,10 +221,17 @@ func contactEvent(i int) *switchboard.Event {
 		Phone: fmt.Sprintf("+1555%07d", i), FirstName: "Bench", LastName: fmt.Sprint(i)}, nil)
 }
 
-func throughput(n, workers, perEndpoint int) (time.Duration, error) {
+// run is one throughput run: how long n deliveries took, and how many connections the
+// receiver was sent them on.
+type run struct {
+	elapsed time.Duration
+	conns   int64
+}
+
+func throughput(n, workers, perEndpoint int) (run, error) {
 	db, svc, rc, cleanup, err := setup(n, workers, perEndpoint)
 	if err != nil {
-		return 0, err
+		return run{}, err
 	}
 	for _, c := range []*atomic.Int64{&claimNS, &recordNS, &claims, &records, &claimed} {
 		c.Store(0)
@@ -191,7 +245,7 @@ func throughput(n, workers, perEndpoint int) (time.Duration, error) {
 			evs = append(evs, contactEvent(j))
 		}
 		if err := db.AppendEvents(ctx, evs...); err != nil {
-			return 0, err
+			return run{}, err
 		}
 	}
 	runCtx, stop := context.WithCancel(ctx)
@@ -202,12 +256,95 @@ func throughput(n, workers, perEndpoint int) (time.Duration, error) {
 	case <-rc.all:
 	case <-time.After(5 * time.Minute):
 		stop()
-		return 0, fmt.Errorf("throughput: only %d of %d delivered in 5 minutes", len(rc.first), n)
+		return run{}, fmt.Errorf("throughput: only %d of %d delivered in 5 minutes", len(rc.first), n)
 	}
 	elapsed := time.Since(start)
 	stop()
 	fmt.Printf("  claims %d (%.1f ms total, %d claimed), records %d (%.1f ms total)\n", claims.Load(), float64(claimNS.Load())/1e6, claimed.Load(), records.Load(), float64(recordNS.Load())/1e6)
-	return elapsed, <-done
+	return run{elapsed, rc.conns.Load()}, <-done
+}
+
+// concurrency is how many deliveries the dispatcher keeps in flight to the one subscription:
+// its per-endpoint bound, within its workers. The defaults are webhook.NewService's.
+func concurrency(workers, perEndpoint int) int {
+	if workers <= 0 {
+		workers = 32
+	}
+	if perEndpoint <= 0 {
+		perEndpoint = max(1, workers/2)
+	}
+	return min(workers, perEndpoint)
+}
+
+// baseline is the throughput run without switchboard: the same n events rendered to the same
+// standard-format bodies beforehand, then POSTed to the same kind of receiver by a plain
+// net/http client with conc requests in flight. No store, no outbox, no signing: what
+// net/http and loopback cost on their own. Each request carries only Content-Type and a
+// webhook-id, which the receiver counts by.
+func baseline(n, conc int) (run, error) {
+	rc, url, stop, err := serveReceiver(n)
+	if err != nil {
+		return run{}, err
+	}
+	defer stop()
+	target := webhook.Target{Format: events.FormatStandard, URL: url, Secrets: []string{"unused"}}
+	bodies := make([][]byte, n)
+	contentType := ""
+	for i := range bodies {
+		ev := contactEvent(i)
+		req, err := webhook.Render(target, ev, events.WireNames(target.Format, ev)[0], fmt.Sprintf("msg_%d", i), time.Now())
+		if err != nil {
+			return run{}, err
+		}
+		bodies[i], contentType = req.Body, req.Header.Get("Content-Type")
+	}
+	// The default transport keeps only 2 idle connections per host; keep as many as are in
+	// flight, as the dispatcher's client does, so that neither side pays for new connections.
+	// MaxConnsPerHost stops it dialling an extra one when a request starts before the last
+	// response's connection is back in the pool.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = conc, conc
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+
+	var next atomic.Int64
+	var failed atomic.Int64
+	var posters sync.WaitGroup
+	start := time.Now()
+	for range conc {
+		posters.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(bodies[i]))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				req.Header.Set("Content-Type", contentType)
+				req.Header.Set(webhook.HeaderID, fmt.Sprintf("msg_%d", i))
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	posters.Wait()
+	elapsed := time.Since(start)
+	if f := failed.Load(); f > 0 {
+		return run{}, fmt.Errorf("baseline: %d of %d requests failed", f, n)
+	}
+	select {
+	case <-rc.all:
+	default:
+		return run{}, fmt.Errorf("baseline: every request was answered 200 but the receiver counted only %d of %d ids", rc.count.Load(), n)
+	}
+	return run{elapsed, rc.conns.Load()}, nil
 }
 
 type latencyResult struct {
@@ -276,8 +413,7 @@ const (
 )
 
 // writeSection replaces (or appends) this benchmark's section of the markdown file.
-func writeSection(path, cmd string, n int, runs []time.Duration, rate, seconds int, lat latencyResult) error {
-	tp := runs[len(runs)/2]
+func writeSection(path, cmd string, n, conc int, tp, bl summary, rate, seconds int, lat latencyResult) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
@@ -289,19 +425,32 @@ Measured %s on this machine (%d cores, %s), SQLite with the default durability (
 synchronous=NORMAL), the real store and dispatcher (default workers and per-endpoint
 bound), one standard-format subscription, and a receiver on loopback in the same process
 answering 200 at once. Every delivery is claimed, signed, sent, and its outcome and attempt
-log are written before it counts.
+log are written before it counts. The load average was %s at the start.
 Command: `+"`%s`"+`
+
+Baseline, in the same run: after each switchboard throughput run, the same %d events are
+rendered to the same standard-format bodies beforehand and POSTed to the same receiver by a
+plain net/http client (keep-alive, as many connections as requests in flight) with the
+dispatcher's concurrency to one subscription, %d requests in flight: no store, no outbox, no
+signing. The receiver was sent the deliveries over at most %d connections by switchboard and
+%d by the baseline.
 
 | run | result |
 |---|---|
 | throughput: %d events stored, then drained (median of %d runs) | %.3f s, **%.0f deliveries/s** (runs from %.0f to %.0f) |
+| baseline: %d POSTs, %d in flight (median of %d runs) | %.3f s, %.0f deliveries/s (runs from %.0f to %.0f) |
+| **ratio switchboard / baseline** | **%.2f** |
 | latency: %d events/s for %d s, one event per transaction | p50 **%.1f ms**, p99 **%.1f ms**, max %.1f ms |
 
 Targets on this 2-core box: at least 5,000 deliveries/s; p99 under 100 ms at 1,000 events/s.
 The figures move with whatever else runs on the shared cores: while other benchmarks ran,
 single throughput runs came out as low as about 3,000 deliveries/s.
-%s`, markStart, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), cmd,
-		n, len(runs), tp.Seconds(), float64(n)/tp.Seconds(), float64(n)/runs[len(runs)-1].Seconds(), float64(n)/runs[0].Seconds(), rate, seconds, ms(lat.p50), ms(lat.p99), ms(lat.max), markEnd)
+%s`, markStart, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), startLoad, cmd,
+		n, conc, tp.conns, bl.conns,
+		n, tp.runs, tp.medianSeconds, tp.median, tp.slowest, tp.fastest,
+		n, conc, bl.runs, bl.medianSeconds, bl.median, bl.slowest, bl.fastest,
+		tp.median/bl.median,
+		rate, seconds, ms(lat.p50), ms(lat.p99), ms(lat.max), markEnd)
 	text := string(old)
 	if i, j := strings.Index(text, markStart), strings.Index(text, markEnd); i >= 0 && j > i {
 		text = text[:i] + section + text[j+len(markEnd):]
@@ -312,6 +461,18 @@ single throughput runs came out as low as about 3,000 deliveries/s.
 		text = strings.TrimRight(text, "\n") + "\n\n" + section + "\n"
 	}
 	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// startLoad is the load average when the benchmark started: the box is shared.
+var startLoad = loadAverage()
+
+// loadAverage is the machine's 1/5/15-minute load average, or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "unknown"
 }
 
 // timed wraps the store to show how many claim and record transactions a run took and
