@@ -47,6 +47,7 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 	}
 	offerless := len(req.Body()) == 0
 	var body []byte
+	var offer *media.Remote // the phone's offer, when it made one
 	if offerless {
 		dir := media.SendRecv
 		if other := c.other(l); other != nil && other.held() {
@@ -58,8 +59,8 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 			return
 		}
 	} else {
-		offer, err := media.ParseSDP(req.Body())
-		if err != nil {
+		var err error
+		if offer, err = media.ParseSDP(req.Body()); err != nil {
 			reply(488, "Not Acceptable Here") // SDP we cannot use: the session stays as it was
 			return
 		}
@@ -71,13 +72,15 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 			reply(500, "Server Internal Error")
 			return
 		}
-		defer c.takeHold(l, offer.OnHold(), offer.Direction)
 	}
 	res := sipmsg.NewSDPResponseFromRequest(req, body)
 	res.AppendHeader(&sipmsg.ContactHeader{Address: c.e.sip.ContactHeader().Address})
 	acked := l.expectReinviteAck(req.CSeq().SeqNo, offerless)
 	if err := tx.Respond(res); err != nil {
 		return
+	}
+	if offer != nil {
+		c.takeHold(l, offer.OnHold(), offer.Direction)
 	}
 	// The 200 is resent until its ACK arrives; sipgo's transaction does not (RFC 6026).
 	c.e.wg.Add(1)
