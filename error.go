@@ -89,3 +89,10 @@ func (v ValidationErrors) Err() error {
 	}
 	return &Error{Code: EBADREQUEST, Message: "Some fields are invalid; see details", Details: map[string]string(v)}
 }
+
+// FieldError is the error of one bad field: code (usually EBADREQUEST or ECONFLICT), the
+// field's API name and the problem, read as "The <field> <problem>". Every layer builds
+// single-field errors with it rather than by hand.
+func FieldError(code, field, problem string) *Error {
+	return &Error{Code: code, Message: "The " + field + " " + problem, Details: map[string]string{field: problem}}
+}

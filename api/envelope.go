@@ -85,8 +85,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 const maxBodyBytes = 1 << 20
 
 func badRequest(field, problem string) error {
-	return &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "The " + field + " " + problem,
-		Details: map[string]string{field: problem}}
+	return switchboard.FieldError(switchboard.EBADREQUEST, field, problem)
 }
 
 // decodeJSON reads the request body as one JSON object into dst. The body must be declared

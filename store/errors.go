@@ -28,21 +28,20 @@ func orNotFound(err error, what string, id int64) error {
 
 // conflict is the error of a unique value already taken; field is the API field name.
 func conflict(field, problem string) error {
-	return &switchboard.Error{Code: switchboard.ECONFLICT, Message: "The " + field + " " + problem,
-		Details: map[string]string{field: problem}}
+	return switchboard.FieldError(switchboard.ECONFLICT, field, problem)
 }
 
 // badRef is the error of a reference to a user, queue or ring group not in the account.
 func badRef(field, what string, id int64) error {
 	problem := fmt.Sprintf("no %s with id %d in this account", what, id)
-	return &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "The " + field + " refers to " + problem,
-		Details: map[string]string{field: problem}}
+	err := switchboard.FieldError(switchboard.EBADREQUEST, field, problem)
+	err.Message = "The " + field + " refers to " + problem
+	return err
 }
 
 // badRequest is the error of a value the store cannot take, naming the field.
 func badRequest(field, problem string) error {
-	return &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "The " + field + " " + problem,
-		Details: map[string]string{field: problem}}
+	return switchboard.FieldError(switchboard.EBADREQUEST, field, problem)
 }
 
 // internal wraps a database failure: it is logged, never shown to a client.
