@@ -54,6 +54,6 @@ type fakeT struct {
 	failed   bool
 }
 
-func (f *fakeT) Cleanup(fn func())                { f.cleanups = append(f.cleanups, fn) }
+func (f *fakeT) Cleanup(fn func())                 { f.cleanups = append(f.cleanups, fn) }
 func (f *fakeT) Errorf(format string, args ...any) { f.failed = true }
 func (f *fakeT) Helper()                           {}
