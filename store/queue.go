@@ -102,30 +102,43 @@ func (db *DB) UpdateQueue(ctx context.Context, q *switchboard.Queue) error {
 	if err := q.Validate(); err != nil {
 		return err
 	}
-	var created int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		if ok, err := db.exists(ctx, tx, q.AccountID, ownerQueue, q.ID); err != nil || !ok {
 			return orNotFound(err, "queue", q.ID)
 		}
-		if err := db.checkTarget(ctx, tx, q.AccountID, q.Overflow, "overflow"); err != nil {
-			return err
-		}
-		err := db.queryRow(ctx, tx, `UPDATE queues SET queue_name = ?, extension = ?, strategy = ?, music_on_hold = ?,
+		return db.saveQueue(ctx, tx, q)
+	})
+}
+
+// UpdateQueueFunc changes the account's queue with change in one write transaction (see
+// updateFunc) and returns it as saved.
+func (db *DB) UpdateQueueFunc(ctx context.Context, accountID, id int64, change func(*switchboard.Queue) error) (*switchboard.Queue, error) {
+	load := func(tx *sql.Tx) (*switchboard.Queue, error) {
+		return lockedRow(ctx, db, tx, "queue", id, scanQueue, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? AND id = ?", accountID, id)
+	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, q *switchboard.Queue) error { return db.saveQueue(ctx, tx, q) })
+}
+
+// saveQueue writes every setting of the valid queue in tx.
+func (db *DB) saveQueue(ctx context.Context, tx *sql.Tx, q *switchboard.Queue) error {
+	if err := db.checkTarget(ctx, tx, q.AccountID, q.Overflow, "overflow"); err != nil {
+		return err
+	}
+	var created int64
+	err := db.queryRow(ctx, tx, `UPDATE queues SET queue_name = ?, extension = ?, strategy = ?, music_on_hold = ?,
 			timeout = ?, retry = ?, wrapup_time = ?, max_len = ?, join_empty = ?, leave_when_empty = ?, ring_in_use = ?,
 			max_wait = ?, service_level = ?, overflow_type = ?, overflow_id = ?, overflow_number = ?
 			WHERE account_id = ? AND id = ? RETURNING created_at`,
-			q.QueueName, q.Extension, string(q.Strategy), q.MusicOnHold, q.Timeout, q.Retry, q.WrapUpTime, q.MaxLen,
-			q.JoinEmpty, q.LeaveWhenEmpty, q.RingInUse, q.MaxWait, q.ServiceLevel,
-			string(q.Overflow.Type), q.Overflow.ID, q.Overflow.Number, q.AccountID, q.ID).Scan(&created)
-		if isUniqueViolation(err) {
-			return queueExtensionTaken(q)
-		}
-		if err != nil {
-			return internal("UpdateQueue", err)
-		}
-		return db.claimExtension(ctx, tx, q.AccountID, q.Extension, ownerQueue, q.ID, "extension")
-	})
+		q.QueueName, q.Extension, string(q.Strategy), q.MusicOnHold, q.Timeout, q.Retry, q.WrapUpTime, q.MaxLen,
+		q.JoinEmpty, q.LeaveWhenEmpty, q.RingInUse, q.MaxWait, q.ServiceLevel,
+		string(q.Overflow.Type), q.Overflow.ID, q.Overflow.Number, q.AccountID, q.ID).Scan(&created)
+	if isUniqueViolation(err) {
+		return queueExtensionTaken(q)
+	}
 	if err != nil {
+		return internal("UpdateQueue", err)
+	}
+	if err := db.claimExtension(ctx, tx, q.AccountID, q.Extension, ownerQueue, q.ID, "extension"); err != nil {
 		return err
 	}
 	q.CreatedAt = fromMS(created)

@@ -104,35 +104,49 @@ func (db *DB) listTrunks(ctx context.Context, query string, args ...any) ([]*swi
 func (db *DB) UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error {
 	t.ApplyDefaults()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanTrunk(db.queryRow(ctx, tx, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?",
-			t.AccountID, t.ID))
-		if noRows(err) {
-			return notFound("trunk", t.ID)
-		}
+		old, err := db.lockedTrunk(ctx, tx, t.AccountID, t.ID)
 		if err != nil {
-			return internal("UpdateTrunk", err)
+			return err
 		}
 		if t.SealedPassword == nil {
 			t.SealedPassword = old.SealedPassword
 		}
-		if t.Username == "" {
-			t.SealedPassword = nil // no username, no challenge to answer: keep no password
-		}
+		t.CreatedAt = old.CreatedAt
 		if err := t.Validate(); err != nil {
 			return err
 		}
-		ts := now()
-		_, err = db.exec(ctx, tx, `UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, username = ?, password = ?,
-			inbound_addresses = ?, caller_id_number = ?, allow_user_caller_id = ?, updated_at = ?
-			WHERE account_id = ? AND id = ?`,
-			t.Name, t.Host, t.Port, t.Transport, t.Username, t.SealedPassword, inboundJSON(t.InboundAddresses),
-			t.CallerIDNumber, t.AllowUserCallerID, toMS(ts), t.AccountID, t.ID)
-		if err != nil {
-			return internal("UpdateTrunk", err)
-		}
-		t.CreatedAt, t.UpdatedAt = old.CreatedAt, ts
-		return nil
+		return db.saveTrunk(ctx, tx, t)
 	})
+}
+
+// UpdateTrunkFunc changes the account's trunk with change in one write transaction (see
+// updateFunc) and returns it as saved. The trunk change sees carries its stored sealed
+// password.
+func (db *DB) UpdateTrunkFunc(ctx context.Context, accountID, id int64, change func(*switchboard.Trunk) error) (*switchboard.Trunk, error) {
+	load := func(tx *sql.Tx) (*switchboard.Trunk, error) { return db.lockedTrunk(ctx, tx, accountID, id) }
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, t *switchboard.Trunk) error { return db.saveTrunk(ctx, tx, t) })
+}
+
+func (db *DB) lockedTrunk(ctx context.Context, tx *sql.Tx, accountID, id int64) (*switchboard.Trunk, error) {
+	return lockedRow(ctx, db, tx, "trunk", id, scanTrunk, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id)
+}
+
+// saveTrunk writes every field of the valid trunk in tx.
+func (db *DB) saveTrunk(ctx context.Context, tx *sql.Tx, t *switchboard.Trunk) error {
+	if t.Username == "" {
+		t.SealedPassword = nil // no username, no challenge to answer: keep no password
+	}
+	ts := now()
+	_, err := db.exec(ctx, tx, `UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, username = ?, password = ?,
+		inbound_addresses = ?, caller_id_number = ?, allow_user_caller_id = ?, updated_at = ?
+		WHERE account_id = ? AND id = ?`,
+		t.Name, t.Host, t.Port, t.Transport, t.Username, t.SealedPassword, inboundJSON(t.InboundAddresses),
+		t.CallerIDNumber, t.AllowUserCallerID, toMS(ts), t.AccountID, t.ID)
+	if err != nil {
+		return internal("UpdateTrunk", err)
+	}
+	t.UpdatedAt = ts
+	return nil
 }
 
 // DeleteTrunk removes the account's trunk.

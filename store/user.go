@@ -104,26 +104,37 @@ func (db *DB) UpdateUser(ctx context.Context, u *switchboard.User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return db.saveUser(ctx, tx, u) })
+}
+
+// UpdateUserFunc changes the account's user with change in one write transaction (see
+// updateFunc) and returns it as saved.
+func (db *DB) UpdateUserFunc(ctx context.Context, accountID, id int64, change func(*switchboard.User) error) (*switchboard.User, error) {
+	load := func(tx *sql.Tx) (*switchboard.User, error) {
+		return lockedRow(ctx, db, tx, "user", id, scanUser, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id)
+	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, u *switchboard.User) error { return db.saveUser(ctx, tx, u) })
+}
+
+// saveUser writes every field of the valid user in tx.
+func (db *DB) saveUser(ctx context.Context, tx *sql.Tx, u *switchboard.User) error {
 	t := now()
 	var created int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		err := db.queryRow(ctx, tx, `UPDATE users SET extension = ?, first_name = ?, last_name = ?, email = ?,
+	err := db.queryRow(ctx, tx, `UPDATE users SET extension = ?, first_name = ?, last_name = ?, email = ?,
 			caller_id_name = ?, time_zone = ?, voicemail_enabled = ?, forward_enabled = ?, forward_number = ?,
 			ring_time_seconds = ?, updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
-			u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
-			u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), u.AccountID, u.ID).Scan(&created)
-		if noRows(err) {
-			return notFound("user", u.ID)
-		}
-		if isUniqueViolation(err) {
-			return conflict(userExtensionField, u.Extension+" is already used by another user")
-		}
-		if err != nil {
-			return internal("UpdateUser", err)
-		}
-		return db.claimExtension(ctx, tx, u.AccountID, u.Extension, ownerUser, u.ID, userExtensionField)
-	})
+		u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
+		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), u.AccountID, u.ID).Scan(&created)
+	if noRows(err) {
+		return notFound("user", u.ID)
+	}
+	if isUniqueViolation(err) {
+		return conflict(userExtensionField, u.Extension+" is already used by another user")
+	}
 	if err != nil {
+		return internal("UpdateUser", err)
+	}
+	if err := db.claimExtension(ctx, tx, u.AccountID, u.Extension, ownerUser, u.ID, userExtensionField); err != nil {
 		return err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMS(created), t
