@@ -26,7 +26,13 @@ type Config struct {
 	Calls    switchboard.CallPlacer
 	SMS      switchboard.SMSSender
 	Webhooks WebhookService
-	Logger   *slog.Logger
+	// Provision changes accounts (users, devices, queues …: provision.Service); nil = the
+	// provisioning routes answer 503.
+	Provision ProvisioningService
+	// Trunks provisions SIP trunks (provision.Service with the trunk password sealer and the
+	// call engine); nil = the trunk routes answer 503.
+	Trunks switchboard.TrunkService
+	Logger *slog.Logger
 	// Now is the clock of the rate limits and of the envelopes' timestamps; default time.Now.
 	Now func() time.Time
 	// Registry receives the HTTP metrics and is served at /metrics; nil = a new registry.
@@ -57,6 +63,8 @@ type Server struct {
 	calls      switchboard.CallPlacer
 	sms        switchboard.SMSSender
 	webhooks   WebhookService
+	provision  ProvisioningService
+	trunks     switchboard.TrunkService
 	logger     *slog.Logger
 	now        func() time.Time
 	registry   *prometheus.Registry
@@ -86,6 +94,8 @@ func New(cfg Config) *Server {
 		calls:      cfg.Calls,
 		sms:        cfg.SMS,
 		webhooks:   cfg.Webhooks,
+		provision:  cfg.Provision,
+		trunks:     cfg.Trunks,
 		logger:     cfg.Logger,
 		now:        cfg.Now,
 		registry:   cfg.Registry,
