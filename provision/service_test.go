@@ -155,7 +155,10 @@ func TestValidationNamesEveryBadField(t *testing.T) {
 			},
 			map[string]string{"presence_id": "must be an extension of 2 to 8 digits", "forward_number": "is not a valid phone number"}},
 		{"contact: the phone is required",
-			func() error { _, err := f.svc.CreateContact(f.ctx, f.a, switchboard.ContactChange{FirstName: ptr("Ada")}); return err },
+			func() error {
+				_, err := f.svc.CreateContact(f.ctx, f.a, switchboard.ContactChange{FirstName: ptr("Ada")})
+				return err
+			},
 			map[string]string{"phone": "is required"}},
 		{"number: the number is required",
 			func() error { _, err := f.svc.CreateNumber(f.ctx, f.a, switchboard.NumberChange{}); return err },
