@@ -13,24 +13,21 @@ func (s *Service) CreateContact(ctx context.Context, accountID int64, c switchbo
 	if c.Phone == nil || *c.Phone == "" {
 		v.Add("phone", "is required")
 	}
-	if err := applyContact(v, ct, c); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateContact(ctx, ct); err != nil {
-		return nil, err
-	}
-	return ct, nil
+	applyContact(v, ct, c)
+	return created(ctx, v, ct, s.store.CreateContact)
 }
 
 // UpdateContact changes what c gives; its contact.updated event names the fields whose
 // values changed.
 func (s *Service) UpdateContact(ctx context.Context, accountID, id int64, c switchboard.ContactChange) (*switchboard.Contact, error) {
 	return s.store.UpdateContactFunc(ctx, accountID, id, func(ct *switchboard.Contact) error {
-		return applyContact(switchboard.ValidationErrors{}, ct, c)
+		v := switchboard.ValidationErrors{}
+		applyContact(v, ct, c)
+		return validate(v, ct)
 	})
 }
 
-func applyContact(v switchboard.ValidationErrors, ct *switchboard.Contact, c switchboard.ContactChange) error {
+func applyContact(v switchboard.ValidationErrors, ct *switchboard.Contact, c switchboard.ContactChange) {
 	if c.Phone != nil {
 		ct.Phone = normalizePhone(v, "phone", *c.Phone)
 	}
@@ -38,7 +35,6 @@ func applyContact(v switchboard.ValidationErrors, ct *switchboard.Contact, c swi
 	set(&ct.LastName, c.LastName)
 	set(&ct.Email, c.Email)
 	set(&ct.Company, c.Company)
-	return validate(v, ct)
 }
 
 // DeleteContact deletes the contact (and stores its contact.deleted event).

@@ -18,19 +18,20 @@ func (s *Service) CreateNumber(ctx context.Context, accountID int64, c switchboa
 	if n.Status == "" {
 		n.Status = "active"
 	}
-	if err := s.checkNumber(ctx, v, n); err != nil {
+	if err := s.checkNumberUsers(ctx, v, n); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateNumber(ctx, n); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return created(ctx, v, n, s.store.CreateNumber)
 }
 
 // UpdateNumber changes what c gives; the number itself stays.
 func (s *Service) UpdateNumber(ctx context.Context, accountID, id int64, c switchboard.NumberChange) (*switchboard.Number, error) {
 	return s.store.UpdateNumberFunc(ctx, accountID, id, func(n *switchboard.Number) error {
-		return s.checkNumber(ctx, applyNumber(n, c), n)
+		v := applyNumber(n, c)
+		if err := s.checkNumberUsers(ctx, v, n); err != nil {
+			return err
+		}
+		return validate(v, n)
 	})
 }
 
@@ -49,16 +50,13 @@ func applyNumber(n *switchboard.Number, c switchboard.NumberChange) switchboard.
 	return v
 }
 
-// checkNumber validates the number, with its owner and SMS-assigned user checked to be of
-// the account under the API's field names.
-func (s *Service) checkNumber(ctx context.Context, v switchboard.ValidationErrors, n *switchboard.Number) error {
+// checkNumberUsers records a problem, under the API's field names, for an owner or
+// SMS-assigned user who is not a user of the number's account.
+func (s *Service) checkNumberUsers(ctx context.Context, v switchboard.ValidationErrors, n *switchboard.Number) error {
 	if err := s.checkUserRef(ctx, v, n.AccountID, "owner_id", n.OwnerUserID); err != nil {
 		return err
 	}
-	if err := s.checkUserRef(ctx, v, n.AccountID, "sms_assigned_user_id", n.SMSAssignedUserID); err != nil {
-		return err
-	}
-	return validate(v, n)
+	return s.checkUserRef(ctx, v, n.AccountID, "sms_assigned_user_id", n.SMSAssignedUserID)
 }
 
 // DeleteNumber deletes the account's number.

@@ -21,13 +21,7 @@ func (s *Service) CreateQueue(ctx context.Context, accountID int64, c switchboar
 	q := &switchboard.Queue{AccountID: accountID, Timeout: DefaultQueueTimeout, Retry: DefaultQueueRetry}
 	v := applyQueue(q, c)
 	q.ApplyDefaults()
-	if err := validate(v, q); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateQueue(ctx, q); err != nil {
-		return nil, err
-	}
-	return q, nil
+	return created(ctx, v, q, s.store.CreateQueue)
 }
 
 // UpdateQueue changes the settings c gives; an overflow that leads back to the queue is

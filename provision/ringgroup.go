@@ -17,13 +17,7 @@ func (s *Service) CreateRingGroup(ctx context.Context, accountID int64, c switch
 	if g.Strategy == "" {
 		g.Strategy = switchboard.RingSimultaneous
 	}
-	if err := validate(v, g); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateRingGroup(ctx, g); err != nil {
-		return nil, err
-	}
-	return g, nil
+	return created(ctx, v, g, s.store.CreateRingGroup)
 }
 
 // UpdateRingGroup changes what c gives (Members replaces the list); a fallback that leads

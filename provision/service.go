@@ -82,6 +82,20 @@ func set[T any](field *T, given *T) {
 	}
 }
 
+// created ends every Create: x is stored with create once it is valid (see validate). The
+// store's Create methods validate too, but only the domain's rules.
+func created[T interface{ Validate() error }](ctx context.Context, v switchboard.ValidationErrors, x T, create func(context.Context, T) error) (T, error) {
+	err := validate(v, x)
+	if err == nil {
+		err = create(ctx, x)
+	}
+	if err != nil {
+		var none T
+		return none, err
+	}
+	return x, nil
+}
+
 // validate merges the problems the apply step found with the domain's Validate, so that a
 // client hears of every bad field at once; where both name a field, the apply step's
 // (more specific) problem is kept.

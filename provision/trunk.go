@@ -16,30 +16,18 @@ func (s *Service) CreateTrunk(ctx context.Context, accountID int64, c switchboar
 	if err := s.applyTrunk(t, c); err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateTrunk(ctx, t); err != nil {
-		return nil, err
-	}
-	s.trunksChanged()
-	return t, nil
+	return s.trunkChanged(t, s.store.CreateTrunk(ctx, t))
 }
 
 // UpdateTrunk changes what c gives; no (or an empty) password keeps the stored one.
 func (s *Service) UpdateTrunk(ctx context.Context, accountID, id int64, c switchboard.TrunkChange) (*switchboard.Trunk, error) {
-	t, err := s.store.UpdateTrunkFunc(ctx, accountID, id, func(t *switchboard.Trunk) error { return s.applyTrunk(t, c) })
-	if err != nil {
-		return nil, err
-	}
-	s.trunksChanged()
-	return t, nil
+	return s.trunkChanged(s.store.UpdateTrunkFunc(ctx, accountID, id, func(t *switchboard.Trunk) error { return s.applyTrunk(t, c) }))
 }
 
 // DeleteTrunk removes the account's trunk.
 func (s *Service) DeleteTrunk(ctx context.Context, accountID, id int64) error {
-	if err := s.store.DeleteTrunk(ctx, accountID, id); err != nil {
-		return err
-	}
-	s.trunksChanged()
-	return nil
+	_, err := s.trunkChanged(nil, s.store.DeleteTrunk(ctx, accountID, id))
+	return err
 }
 
 // GetTrunk returns the account's trunk.
@@ -52,10 +40,15 @@ func (s *Service) ListTrunks(ctx context.Context, accountID int64) ([]*switchboa
 	return s.store.ListTrunks(ctx, accountID)
 }
 
-func (s *Service) trunksChanged() {
+// trunkChanged tells the engine, if there is one, that a write of t succeeded (err nil).
+func (s *Service) trunkChanged(t *switchboard.Trunk, err error) (*switchboard.Trunk, error) {
+	if err != nil {
+		return nil, err
+	}
 	if s.engine != nil {
 		s.engine.InvalidateTrunks()
 	}
+	return t, nil
 }
 
 // applyTrunk applies c to t, validates it and seals a new password. The password is sealed

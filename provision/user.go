@@ -13,21 +13,15 @@ const DefaultRingTime = 30
 // says otherwise.
 func (s *Service) CreateUser(ctx context.Context, accountID int64, c switchboard.UserChange) (*switchboard.User, error) {
 	u := &switchboard.User{AccountID: accountID, VoicemailEnabled: true, RingTimeSeconds: DefaultRingTime}
-	if err := applyUser(u, c); err != nil {
-		return nil, err
-	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return created(ctx, applyUser(u, c), u, s.store.CreateUser)
 }
 
 // UpdateUser changes the fields c gives.
 func (s *Service) UpdateUser(ctx context.Context, accountID, id int64, c switchboard.UserChange) (*switchboard.User, error) {
-	return s.store.UpdateUserFunc(ctx, accountID, id, func(u *switchboard.User) error { return applyUser(u, c) })
+	return s.store.UpdateUserFunc(ctx, accountID, id, func(u *switchboard.User) error { return validate(applyUser(u, c), u) })
 }
 
-func applyUser(u *switchboard.User, c switchboard.UserChange) error {
+func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.ValidationErrors {
 	v := switchboard.ValidationErrors{}
 	set(&u.Extension, c.Extension)
 	set(&u.CallerIDName, c.CallerIDName)
@@ -41,7 +35,7 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) error {
 		u.ForwardNumber = normalizePhone(v, "forward_number", *c.ForwardNumber)
 	}
 	set(&u.RingTimeSeconds, c.RingTimeSeconds)
-	return validate(v, u)
+	return v
 }
 
 // DeleteUser deletes the user (with its devices, keys and memberships) and tells the call
