@@ -57,7 +57,7 @@ type NumberFilter struct {
 }
 
 // NumberChange is a create or a PATCH of a number as the API received it: a nil field is
-// "not given" (left as it is on PATCH, defaulted on create). Number and Target.Number are as
+// "not given" (left as it is on PATCH, defaulted on create). Number and Target's number are as
 // typed; they are stored E.164. A number's Number is set only on create.
 type NumberChange struct {
 	Number            *string
@@ -68,7 +68,7 @@ type NumberChange struct {
 	SMSAssignedUserID *int64 // 0 = none
 	Status            *string
 	AIAgentID         *string
-	Target            *Target
+	Target            *TargetChange
 }
 
 // NumberService provisions phone numbers. provision.Service implements it.

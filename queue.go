@@ -118,7 +118,7 @@ func (q *Queue) ApplyDefaults() {
 }
 
 // QueueChange is a create or a PATCH of a queue as the API received it: a nil field is "not
-// given" (left as it is on PATCH, defaulted on create). Overflow.Number is as typed; it is
+// given" (left as it is on PATCH, defaulted on create). Overflow's number is as typed; it is
 // stored E.164.
 type QueueChange struct {
 	QueueName      *string
@@ -134,7 +134,7 @@ type QueueChange struct {
 	RingInUse      *string
 	MaxWait        *int
 	ServiceLevel   *int
-	Overflow       *Target
+	Overflow       *TargetChange
 }
 
 // QueueMemberChange is a PATCH of a queue member: a nil field is left as it is.

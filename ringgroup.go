@@ -66,14 +66,14 @@ func (g *RingGroup) Validate() error {
 
 // RingGroupChange is a create or a PATCH of a ring group as the API received it: a nil field
 // is "not given" (left as it is on PATCH, defaulted on create). Members replaces the list.
-// Fallback.Number is as typed; it is stored E.164.
+// Fallback's number is as typed; it is stored E.164.
 type RingGroupChange struct {
 	Name      *string
 	Extension *string
 	Strategy  *RingGroupStrategy
 	RingTime  *int
 	Members   *[]RingGroupMember
-	Fallback  *Target
+	Fallback  *TargetChange
 }
 
 // RingGroupService provisions ring groups. provision.Service implements it.

@@ -39,3 +39,11 @@ func (t Target) Validate() string {
 	}
 	return "type must be one of user, queue, ringgroup, external, hangup"
 }
+
+// TargetChange is a target as a request gives it: Number is as typed, nil when not given;
+// it is stored E.164.
+type TargetChange struct {
+	Type   TargetType
+	ID     int64
+	Number *string
+}

@@ -169,17 +169,14 @@ func toTargetJSON(t switchboard.Target) targetJSON {
 	return targetJSON{Type: string(t.Type), ID: nullableID(t.ID), Number: nullableString(t.Number)}
 }
 
-// target is the target a request gives, nil when it gives none; its number is as typed.
-func (t *targetJSON) target() *switchboard.Target {
+// target is the target a request gives, nil when it gives none.
+func (t *targetJSON) target() *switchboard.TargetChange {
 	if t == nil {
 		return nil
 	}
-	out := &switchboard.Target{Type: switchboard.TargetType(t.Type)}
+	out := &switchboard.TargetChange{Type: switchboard.TargetType(t.Type), Number: t.Number}
 	if t.ID != nil {
 		out.ID = *t.ID
-	}
-	if t.Number != nil {
-		out.Number = *t.Number
 	}
 	return out
 }

@@ -126,10 +126,11 @@ func normalizePhone(v switchboard.ValidationErrors, field, raw string) string {
 	return n
 }
 
-// normalizeTarget returns the target with its external number in E.164.
-func normalizeTarget(v switchboard.ValidationErrors, field string, t switchboard.Target) switchboard.Target {
-	if t.Number != "" {
-		n, ok := phone.Normalize(t.Number)
+// normalizeTarget returns the target with its number, if given, in E.164.
+func normalizeTarget(v switchboard.ValidationErrors, field string, c switchboard.TargetChange) switchboard.Target {
+	t := switchboard.Target{Type: c.Type, ID: c.ID}
+	if c.Number != nil {
+		n, ok := phone.Normalize(*c.Number)
 		if !ok {
 			v.Add(field, "number is not a valid phone number")
 			return t

@@ -234,11 +234,11 @@ func TestRoutingLoopsAreRefused(t *testing.T) {
 	q, err := f.svc.CreateQueue(f.ctx, f.a, switchboard.QueueChange{QueueName: ptr("Q"), Extension: ptr("200")})
 	must(t, err)
 	g, err := f.svc.CreateRingGroup(f.ctx, f.a, switchboard.RingGroupChange{Name: ptr("G"), Extension: ptr("300"),
-		Fallback: &switchboard.Target{Type: switchboard.TargetQueue, ID: q.ID}})
+		Fallback: &switchboard.TargetChange{Type: switchboard.TargetQueue, ID: q.ID}})
 	must(t, err)
 
 	_, err = f.svc.UpdateQueue(f.ctx, f.a, q.ID, switchboard.QueueChange{QueueName: ptr("Renamed"),
-		Overflow: &switchboard.Target{Type: switchboard.TargetRingGroup, ID: g.ID}})
+		Overflow: &switchboard.TargetChange{Type: switchboard.TargetRingGroup, ID: g.ID}})
 	want := map[string]string{"overflow": "leads back to this queue through ringgroup " + strconv.FormatInt(g.ID, 10) +
 		" -> queue " + strconv.FormatInt(q.ID, 10) + ": calls would loop"}
 	if d := cmp.Diff(want, details(t, err)); d != "" {
@@ -250,9 +250,9 @@ func TestRoutingLoopsAreRefused(t *testing.T) {
 		t.Errorf("a refused change was written: %+v", stored)
 	}
 
-	_, err = f.svc.UpdateQueue(f.ctx, f.a, q.ID, switchboard.QueueChange{Overflow: &switchboard.Target{Type: switchboard.TargetUser, ID: f.ann.ID}})
+	_, err = f.svc.UpdateQueue(f.ctx, f.a, q.ID, switchboard.QueueChange{Overflow: &switchboard.TargetChange{Type: switchboard.TargetUser, ID: f.ann.ID}})
 	must(t, err)
-	_, err = f.svc.UpdateRingGroup(f.ctx, f.a, g.ID, switchboard.RingGroupChange{Fallback: &switchboard.Target{Type: switchboard.TargetQueue, ID: q.ID}})
+	_, err = f.svc.UpdateRingGroup(f.ctx, f.a, g.ID, switchboard.RingGroupChange{Fallback: &switchboard.TargetChange{Type: switchboard.TargetQueue, ID: q.ID}})
 	must(t, err)
 }
 
