@@ -191,6 +191,13 @@ func TestValidationNamesEveryBadField(t *testing.T) {
 				return err
 			},
 			map[string]string{"kind": "must be user or developer", "allowed_ips": "each entry must be an IP address or CIDR, e.g. 203.0.113.7 or 203.0.113.0/24"}},
+		{"queue: a target's number, when given, must be a phone number",
+			func() error {
+				_, err := f.svc.CreateQueue(f.ctx, f.a, switchboard.QueueChange{QueueName: ptr("Q"), Extension: ptr("202"),
+					Overflow: &switchboard.TargetChange{Type: switchboard.TargetHangup, Number: ptr("")}})
+				return err
+			},
+			map[string]string{"overflow": "number is not a valid phone number"}},
 		{"trunk: a username needs a password",
 			func() error {
 				_, err := f.svc.CreateTrunk(f.ctx, f.a, switchboard.TrunkChange{Name: ptr("T"), Host: ptr("192.0.2.1"), Username: ptr("u")})
