@@ -76,20 +76,7 @@ func (db *DB) GetAccount(ctx context.Context, id int64) (*switchboard.Account, e
 
 // ListAccounts returns every account, by id.
 func (db *DB) ListAccounts(ctx context.Context) ([]*switchboard.Account, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+accountColumns+" FROM accounts ORDER BY id")
-	if err != nil {
-		return nil, internal("ListAccounts", err)
-	}
-	defer rows.Close()
-	accounts := []*switchboard.Account{}
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, internal("ListAccounts", err)
-		}
-		accounts = append(accounts, a)
-	}
-	return accounts, internal("ListAccounts", rows.Err())
+	return listRows(ctx, db, "ListAccounts", scanAccount, "SELECT "+accountColumns+" FROM accounts ORDER BY id")
 }
 
 // UpdateAccount saves the account's name and settings; CreatedAt is set from the store.

@@ -49,29 +49,12 @@ func (db *DB) CreateContact(ctx context.Context, c *switchboard.Contact) error {
 
 // GetContact returns the account's contact with the id.
 func (db *DB) GetContact(ctx context.Context, accountID, id int64) (*switchboard.Contact, error) {
-	c, err := scanContact(db.queryRow(ctx, db.read, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("contact", id)
-	}
-	return c, internal("GetContact", err)
+	return oneRow(ctx, db, db.read, "contact", id, scanContact, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // ListContacts returns the account's contacts by id.
 func (db *DB) ListContacts(ctx context.Context, accountID int64) ([]*switchboard.Contact, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? ORDER BY id", accountID)
-	if err != nil {
-		return nil, internal("ListContacts", err)
-	}
-	defer rows.Close()
-	contacts := []*switchboard.Contact{}
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, internal("ListContacts", err)
-		}
-		contacts = append(contacts, c)
-	}
-	return contacts, internal("ListContacts", rows.Err())
+	return listRows(ctx, db, "ListContacts", scanContact, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? ORDER BY id", accountID)
 }
 
 // UpdateContact saves every field of the contact and stores its contact.updated event, naming

@@ -52,11 +52,7 @@ func (db *DB) CreateDevice(ctx context.Context, d *switchboard.Device) error {
 
 // GetDevice returns the account's device with the id.
 func (db *DB) GetDevice(ctx context.Context, accountID, id int64) (*switchboard.Device, error) {
-	d, err := scanDevice(db.queryRow(ctx, db.read, "SELECT "+deviceColumns+" FROM devices WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("device", id)
-	}
-	return d, internal("GetDevice", err)
+	return oneRow(ctx, db, db.read, "device", id, scanDevice, "SELECT "+deviceColumns+" FROM devices WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // GetDeviceBySIPUsername returns the device with the SIP username, whatever its account:
@@ -76,20 +72,7 @@ func (db *DB) ListDevices(ctx context.Context, accountID, userID int64) ([]*swit
 	if userID != 0 {
 		q, args = q+" AND user_id = ?", append(args, userID)
 	}
-	rows, err := db.query(ctx, db.read, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, internal("ListDevices", err)
-	}
-	defer rows.Close()
-	devices := []*switchboard.Device{}
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, internal("ListDevices", err)
-		}
-		devices = append(devices, d)
-	}
-	return devices, internal("ListDevices", rows.Err())
+	return listRows(ctx, db, "ListDevices", scanDevice, q+" ORDER BY id", args...)
 }
 
 // UpdateDevice saves the device's user, name, SIP username and password hashes.

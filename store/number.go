@@ -77,11 +77,7 @@ func (db *DB) CreateNumber(ctx context.Context, n *switchboard.Number) error {
 
 // GetNumber returns the account's number with the id.
 func (db *DB) GetNumber(ctx context.Context, accountID, id int64) (*switchboard.Number, error) {
-	n, err := scanNumber(db.queryRow(ctx, db.read, "SELECT "+numberColumns+" FROM numbers WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("number", id)
-	}
-	return n, internal("GetNumber", err)
+	return oneRow(ctx, db, db.read, "number", id, scanNumber, "SELECT "+numberColumns+" FROM numbers WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // GetNumberByE164 returns the number, whatever its account: inbound routing's lookup.
@@ -114,20 +110,7 @@ func (db *DB) ListNumbers(ctx context.Context, accountID int64, f switchboard.Nu
 	if f.AssignedToUserID != 0 {
 		q, args = q+" AND (owner_user_id = ? OR sms_assigned_user_id = ?)", append(args, f.AssignedToUserID, f.AssignedToUserID)
 	}
-	rows, err := db.query(ctx, db.read, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, internal("ListNumbers", err)
-	}
-	defer rows.Close()
-	numbers := []*switchboard.Number{}
-	for rows.Next() {
-		n, err := scanNumber(rows)
-		if err != nil {
-			return nil, internal("ListNumbers", err)
-		}
-		numbers = append(numbers, n)
-	}
-	return numbers, internal("ListNumbers", rows.Err())
+	return listRows(ctx, db, "ListNumbers", scanNumber, q+" ORDER BY id", args...)
 }
 
 // UpdateNumber saves every field of the number; CreatedAt is set from the store.

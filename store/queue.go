@@ -72,29 +72,12 @@ func (db *DB) CreateQueue(ctx context.Context, q *switchboard.Queue) error {
 
 // GetQueue returns the account's queue with the id.
 func (db *DB) GetQueue(ctx context.Context, accountID, id int64) (*switchboard.Queue, error) {
-	q, err := scanQueue(db.queryRow(ctx, db.read, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("queue", id)
-	}
-	return q, internal("GetQueue", err)
+	return oneRow(ctx, db, db.read, "queue", id, scanQueue, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // ListQueues returns the account's queues by id.
 func (db *DB) ListQueues(ctx context.Context, accountID int64) ([]*switchboard.Queue, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? ORDER BY id", accountID)
-	if err != nil {
-		return nil, internal("ListQueues", err)
-	}
-	defer rows.Close()
-	queues := []*switchboard.Queue{}
-	for rows.Next() {
-		q, err := scanQueue(rows)
-		if err != nil {
-			return nil, internal("ListQueues", err)
-		}
-		queues = append(queues, q)
-	}
-	return queues, internal("ListQueues", rows.Err())
+	return listRows(ctx, db, "ListQueues", scanQueue, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? ORDER BY id", accountID)
 }
 
 // UpdateQueue saves every setting of the queue; CreatedAt is set from the store.

@@ -66,11 +66,7 @@ func (db *DB) CreateTrunk(ctx context.Context, t *switchboard.Trunk) error {
 
 // GetTrunk returns the account's trunk with the id.
 func (db *DB) GetTrunk(ctx context.Context, accountID, id int64) (*switchboard.Trunk, error) {
-	t, err := scanTrunk(db.queryRow(ctx, db.read, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("trunk", id)
-	}
-	return t, internal("GetTrunk", err)
+	return oneRow(ctx, db, db.read, "trunk", id, scanTrunk, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // ListTrunks returns the account's trunks by id.
@@ -84,20 +80,7 @@ func (db *DB) ListAllTrunks(ctx context.Context) ([]*switchboard.Trunk, error) {
 }
 
 func (db *DB) listTrunks(ctx context.Context, query string, args ...any) ([]*switchboard.Trunk, error) {
-	rows, err := db.query(ctx, db.read, query, args...)
-	if err != nil {
-		return nil, internal("ListTrunks", err)
-	}
-	defer rows.Close()
-	out := []*switchboard.Trunk{}
-	for rows.Next() {
-		t, err := scanTrunk(rows)
-		if err != nil {
-			return nil, internal("ListTrunks", err)
-		}
-		out = append(out, t)
-	}
-	return out, internal("ListTrunks", rows.Err())
+	return listRows(ctx, db, "ListTrunks", scanTrunk, query, args...)
 }
 
 // UpdateTrunk replaces the trunk's fields; a nil SealedPassword keeps the stored password.

@@ -62,11 +62,7 @@ func (db *DB) CreateUser(ctx context.Context, u *switchboard.User) error {
 
 // GetUser returns the account's user with the id.
 func (db *DB) GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error) {
-	u, err := scanUser(db.queryRow(ctx, db.read, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("user", id)
-	}
-	return u, internal("GetUser", err)
+	return oneRow(ctx, db, db.read, "user", id, scanUser, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // GetUserByExtension returns the account's user with the extension.
@@ -82,20 +78,7 @@ func (db *DB) GetUserByExtension(ctx context.Context, accountID int64, extension
 // ListUsers returns the account's users by extension. It is one indexed query on the read
 // pool: the availability endpoint calls it on every request.
 func (db *DB) ListUsers(ctx context.Context, accountID int64) ([]*switchboard.User, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY extension", accountID)
-	if err != nil {
-		return nil, internal("ListUsers", err)
-	}
-	defer rows.Close()
-	users := []*switchboard.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, internal("ListUsers", err)
-		}
-		users = append(users, u)
-	}
-	return users, internal("ListUsers", rows.Err())
+	return listRows(ctx, db, "ListUsers", scanUser, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY extension", accountID)
 }
 
 // UpdateUser saves every field of the user; UpdatedAt becomes now, CreatedAt is set from

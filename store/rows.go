@@ -46,10 +46,35 @@ func lockedRow[T any](ctx context.Context, db *DB, tx *sql.Tx, kind string, id i
 	if db.dialect == DialectPostgres {
 		query += " FOR UPDATE"
 	}
-	x, err := scan(db.queryRow(ctx, tx, query, args...))
+	return oneRow(ctx, db, tx, kind, id, scan, query, args...)
+}
+
+// oneRow reads the row of the kind with the id through q; none is NOT_FOUND naming them.
+func oneRow[T any](ctx context.Context, db *DB, q querier, kind string, id int64,
+	scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) (T, error) {
+	x, err := scan(db.queryRow(ctx, q, query, args...))
 	if noRows(err) {
 		var zero T
 		return zero, notFound(kind, id)
 	}
 	return x, internal("read "+kind, err)
+}
+
+// listRows reads every row a query on the read pool returns; none is an empty list, not nil.
+func listRows[T any](ctx context.Context, db *DB, op string, scan func(interface{ Scan(...any) error }) (T, error),
+	query string, args ...any) ([]T, error) {
+	rows, err := db.query(ctx, db.read, query, args...)
+	if err != nil {
+		return nil, internal(op, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		x, err := scan(rows)
+		if err != nil {
+			return nil, internal(op, err)
+		}
+		out = append(out, x)
+	}
+	return out, internal(op, rows.Err())
 }
