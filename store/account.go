@@ -81,10 +81,9 @@ func (db *DB) ListAccounts(ctx context.Context) ([]*switchboard.Account, error) 
 
 // UpdateAccount saves the account's name and settings; CreatedAt is set from the store.
 func (db *DB) UpdateAccount(ctx context.Context, a *switchboard.Account) error {
-	if err := a.Validate(); err != nil {
-		return err
-	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error { return db.saveAccount(ctx, tx, a) })
+	return replace(a, func(change func(*switchboard.Account) error) (*switchboard.Account, error) {
+		return db.UpdateAccountFunc(ctx, a.ID, change)
+	})
 }
 
 // UpdateAccountFunc changes the account with change in one write transaction (see

@@ -77,14 +77,8 @@ func (db *DB) ListDevices(ctx context.Context, accountID, userID int64) ([]*swit
 
 // UpdateDevice saves the device's user, name, SIP username and password hashes.
 func (db *DB) UpdateDevice(ctx context.Context, d *switchboard.Device) error {
-	if err := d.Validate(); err != nil {
-		return err
-	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := db.exists(ctx, tx, d.AccountID, kindDevice, d.ID); err != nil || !ok {
-			return orNotFound(err, "device", d.ID)
-		}
-		return db.saveDevice(ctx, tx, d)
+	return replace(d, func(change func(*switchboard.Device) error) (*switchboard.Device, error) {
+		return db.UpdateDeviceFunc(ctx, d.AccountID, d.ID, change)
 	})
 }
 

@@ -115,14 +115,8 @@ func (db *DB) ListNumbers(ctx context.Context, accountID int64, f switchboard.Nu
 
 // UpdateNumber saves every field of the number; CreatedAt is set from the store.
 func (db *DB) UpdateNumber(ctx context.Context, n *switchboard.Number) error {
-	if err := n.Validate(); err != nil {
-		return err
-	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := db.exists(ctx, tx, n.AccountID, kindNumber, n.ID); err != nil || !ok {
-			return orNotFound(err, "number", n.ID)
-		}
-		return db.saveNumber(ctx, tx, n)
+	return replace(n, func(change func(*switchboard.Number) error) (*switchboard.Number, error) {
+		return db.UpdateNumberFunc(ctx, n.AccountID, n.ID, change)
 	})
 }
 

@@ -82,14 +82,8 @@ func (db *DB) ListQueues(ctx context.Context, accountID int64) ([]*switchboard.Q
 
 // UpdateQueue saves every setting of the queue; CreatedAt is set from the store.
 func (db *DB) UpdateQueue(ctx context.Context, q *switchboard.Queue) error {
-	if err := q.Validate(); err != nil {
-		return err
-	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := db.exists(ctx, tx, q.AccountID, ownerQueue, q.ID); err != nil || !ok {
-			return orNotFound(err, "queue", q.ID)
-		}
-		return db.saveQueue(ctx, tx, q)
+	return replace(q, func(change func(*switchboard.Queue) error) (*switchboard.Queue, error) {
+		return db.UpdateQueueFunc(ctx, q.AccountID, q.ID, change)
 	})
 }
 

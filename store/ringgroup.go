@@ -167,14 +167,8 @@ func (db *DB) ListRingGroups(ctx context.Context, accountID int64) ([]*switchboa
 
 // UpdateRingGroup saves the ring group's settings and replaces its member list.
 func (db *DB) UpdateRingGroup(ctx context.Context, g *switchboard.RingGroup) error {
-	if err := g.Validate(); err != nil {
-		return err
-	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := db.exists(ctx, tx, g.AccountID, ownerRingGroup, g.ID); err != nil || !ok {
-			return orNotFound(err, "ring group", g.ID)
-		}
-		return db.saveRingGroup(ctx, tx, g)
+	return replace(g, func(change func(*switchboard.RingGroup) error) (*switchboard.RingGroup, error) {
+		return db.UpdateRingGroupFunc(ctx, g.AccountID, g.ID, change)
 	})
 }
 

@@ -37,6 +37,26 @@ func updateFunc[T interface{ Validate() error }](ctx context.Context, db *DB, lo
 	return out, nil
 }
 
+// replace saves every field of x through update, the row's read-modify-write (an
+// Update…Func), and sets x to the row as saved: the plain Update methods are this.
+func replace[T any, P interface {
+	*T
+	Validate() error
+}](x P, update func(change func(P) error) (P, error)) error {
+	if err := x.Validate(); err != nil {
+		return err
+	}
+	saved, err := update(func(row P) error {
+		*row = *x
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	*x = *saved
+	return nil
+}
+
 // lockedRow reads one row for a read-modify-write inside tx. On PostgreSQL FOR UPDATE makes
 // a second writer of the row wait until this transaction ends; SQLite write transactions
 // run one at a time already (one writer connection, BEGIN IMMEDIATE). A missing row is

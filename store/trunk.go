@@ -86,32 +86,29 @@ func (db *DB) listTrunks(ctx context.Context, query string, args ...any) ([]*swi
 // UpdateTrunk replaces the trunk's fields; a nil SealedPassword keeps the stored password.
 func (db *DB) UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error {
 	t.ApplyDefaults()
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		old, err := db.lockedTrunk(ctx, tx, t.AccountID, t.ID)
-		if err != nil {
-			return err
+	saved, err := db.UpdateTrunkFunc(ctx, t.AccountID, t.ID, func(row *switchboard.Trunk) error {
+		stored := row.SealedPassword
+		*row = *t
+		if row.SealedPassword == nil {
+			row.SealedPassword = stored
 		}
-		if t.SealedPassword == nil {
-			t.SealedPassword = old.SealedPassword
-		}
-		t.CreatedAt = old.CreatedAt
-		if err := t.Validate(); err != nil {
-			return err
-		}
-		return db.saveTrunk(ctx, tx, t)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	*t = *saved
+	return nil
 }
 
 // UpdateTrunkFunc changes the account's trunk with change in one write transaction (see
 // updateFunc) and returns it as saved. The trunk change sees carries its stored sealed
 // password.
 func (db *DB) UpdateTrunkFunc(ctx context.Context, accountID, id int64, change func(*switchboard.Trunk) error) (*switchboard.Trunk, error) {
-	load := func(tx *sql.Tx) (*switchboard.Trunk, error) { return db.lockedTrunk(ctx, tx, accountID, id) }
+	load := func(tx *sql.Tx) (*switchboard.Trunk, error) {
+		return lockedRow(ctx, db, tx, "trunk", id, scanTrunk, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id)
+	}
 	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, t *switchboard.Trunk) error { return db.saveTrunk(ctx, tx, t) })
-}
-
-func (db *DB) lockedTrunk(ctx context.Context, tx *sql.Tx, accountID, id int64) (*switchboard.Trunk, error) {
-	return lockedRow(ctx, db, tx, "trunk", id, scanTrunk, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // saveTrunk writes every field of the valid trunk in tx.

@@ -84,10 +84,9 @@ func (db *DB) ListUsers(ctx context.Context, accountID int64) ([]*switchboard.Us
 // UpdateUser saves every field of the user; UpdatedAt becomes now, CreatedAt is set from
 // the store.
 func (db *DB) UpdateUser(ctx context.Context, u *switchboard.User) error {
-	if err := u.Validate(); err != nil {
-		return err
-	}
-	return db.writeTx(ctx, func(tx *sql.Tx) error { return db.saveUser(ctx, tx, u) })
+	return replace(u, func(change func(*switchboard.User) error) (*switchboard.User, error) {
+		return db.UpdateUserFunc(ctx, u.AccountID, u.ID, change)
+	})
 }
 
 // UpdateUserFunc changes the account's user with change in one write transaction (see
