@@ -1,11 +1,11 @@
 package api
 
-import (
-	"time"
-)
+import "time"
 
 // The JSON shapes of the API. Field names follow the v3 API (pk, presence_id, callerID …);
-// `doc` tags become the field descriptions of the OpenAPI document.
+// `doc` tags become the field descriptions of the OpenAPI document. The shapes of a
+// provisioning resource live in its file (users.go, queues.go …); here are the v3 views
+// (availability, profile, queue details and statistics), calls and SMS, and the helpers.
 
 func formatTime(t time.Time) string {
 	if t.IsZero() {
@@ -36,7 +36,7 @@ func nullableTime(t time.Time) *string {
 	return &s
 }
 
-// --- users ---
+// --- user views ---
 
 type availabilityJSON struct {
 	PK                int64         `json:"pk" doc:"User ID"`
@@ -79,7 +79,7 @@ type profileJSON struct {
 	TimeZone         string  `json:"time_zone" doc:"IANA time zone"`
 }
 
-// --- queues ---
+// --- queue views ---
 
 // queueDetailJSON is a queue with its members (GET queues/{queue_id}).
 type queueDetailJSON struct {
