@@ -9,26 +9,25 @@ import (
 func (s *Server) apiKeyRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "GET", path: "/api_keys", summary: "List API keys (prefixes only, never the keys)", message: "List of API keys",
-			result: []apiKeyJSON{}, h: listAll(s, &s.store, "List of API keys", switchboard.Store.ListAPIKeys, toAPIKeyJSON)},
+			result: []apiKeyJSON{}, serve: listAll(&s.store, switchboard.Store.ListAPIKeys, toAPIKeyJSON)},
 		{method: "POST", path: "/api_keys", summary: "Create an API key (the key is shown once, in result.key)", message: "API key created",
-			status: http.StatusCreated, request: apiKeyCreateJSON{}, result: apiKeyCreatedJSON{}, h: s.createAPIKey},
+			status: http.StatusCreated, request: apiKeyCreateJSON{}, result: apiKeyCreatedJSON{}, serve: s.createAPIKey},
 		{method: "DELETE", path: "/api_keys/{key_id}", summary: "Revoke an API key (it stops working at once)", message: "API key revoked",
-			result: deletedJSON{}, h: deleteByID(s, &s.provision, "key_id", "API key revoked", ProvisioningService.RevokeAPIKey)},
+			result: deletedJSON{}, serve: deleteByID(&s.provision, "key_id", ProvisioningService.RevokeAPIKey)},
 	}
 }
 
-func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	var body apiKeyCreateJSON
 	if err := decodeJSON(w, r, &body); err != nil {
-		return err
+		return nil, err
 	}
 	k, plaintext, err := s.provision.CreateAPIKey(r.Context(), c.accountID, switchboard.APIKeyChange{
 		Kind: switchboard.APIKeyKind(body.Kind), UserID: body.UserID, Name: body.Name, AllowedIPs: body.AllowedIPs})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.writeResult(w, http.StatusCreated, "API key created", apiKeyCreatedJSON{apiKeyJSON: toAPIKeyJSON(k), Key: plaintext})
-	return nil
+	return apiKeyCreatedJSON{apiKeyJSON: toAPIKeyJSON(k), Key: plaintext}, nil
 }
 
 type apiKeyJSON struct {

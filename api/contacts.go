@@ -9,17 +9,17 @@ import (
 func (s *Server) contactRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "GET", path: "/contacts", summary: "List contacts", message: "List of contacts", result: []contactJSON{},
-			h: listAll(s, &s.store, "List of contacts", switchboard.Store.ListContacts, toContactJSON)},
+			serve: listAll(&s.store, switchboard.Store.ListContacts, toContactJSON)},
 		{method: "POST", path: "/contacts", summary: "Create a contact (sends contact.created)", message: "Contact created",
 			status: http.StatusCreated, request: contactCreateJSON{}, result: contactJSON{},
-			h: createHandler[contactPatchJSON](s, &s.provision, "Contact created", ProvisioningService.CreateContact, toContactJSON)},
+			serve: createHandler[contactPatchJSON](&s.provision, ProvisioningService.CreateContact, toContactJSON)},
 		{method: "GET", path: "/contacts/{contact_id}", summary: "Get a contact", message: "Contact details", result: contactJSON{},
-			h: getByID(s, &s.store, "contact_id", "Contact details", switchboard.Store.GetContact, toContactJSON)},
+			serve: getByID(&s.store, "contact_id", switchboard.Store.GetContact, toContactJSON)},
 		{method: "PATCH", path: "/contacts/{contact_id}", summary: "Change a contact (only the fields given; sends contact.updated)",
 			message: "Contact updated", request: contactPatchJSON{}, result: contactJSON{},
-			h: updateHandler[contactPatchJSON](s, &s.provision, "contact_id", "Contact updated", ProvisioningService.UpdateContact, toContactJSON)},
+			serve: updateHandler[contactPatchJSON](&s.provision, "contact_id", ProvisioningService.UpdateContact, toContactJSON)},
 		{method: "DELETE", path: "/contacts/{contact_id}", summary: "Delete a contact (sends contact.deleted)", message: "Contact deleted",
-			result: deletedJSON{}, h: deleteByID(s, &s.provision, "contact_id", "Contact deleted", ProvisioningService.DeleteContact)},
+			result: deletedJSON{}, serve: deleteByID(&s.provision, "contact_id", ProvisioningService.DeleteContact)},
 	}
 }
 

@@ -10,63 +10,61 @@ import (
 func (s *Server) deviceRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "GET", path: "/users/{user_id}/devices", summary: "List a user's devices", message: "List of devices",
-			result: []deviceJSON{}, h: s.listDevices},
+			result: []deviceJSON{}, serve: s.listDevices},
 		{method: "POST", path: "/users/{user_id}/devices", summary: "Create a device (its SIP password is shown once, in this response)",
-			message: "Device created", status: http.StatusCreated, request: deviceCreateJSON{}, result: deviceSecretJSON{}, h: s.createDevice},
+			message: "Device created", status: http.StatusCreated, request: deviceCreateJSON{}, result: deviceSecretJSON{}, serve: s.createDevice},
 		{method: "GET", path: "/devices/{device_id}", summary: "Get a device (never its password)", message: "Device details",
-			result: deviceJSON{}, h: getByID(s, &s.store, "device_id", "Device details", switchboard.Store.GetDevice, toDeviceJSON)},
+			result: deviceJSON{}, serve: getByID(&s.store, "device_id", switchboard.Store.GetDevice, toDeviceJSON)},
 		{method: "PATCH", path: "/devices/{device_id}", summary: "Change a device (only the fields given)", message: "Device updated",
 			request: devicePatchJSON{}, result: deviceJSON{},
-			h: updateHandler[devicePatchJSON](s, &s.provision, "device_id", "Device updated", ProvisioningService.UpdateDevice, toDeviceJSON)},
+			serve: updateHandler[devicePatchJSON](&s.provision, "device_id", ProvisioningService.UpdateDevice, toDeviceJSON)},
 		{method: "DELETE", path: "/devices/{device_id}", summary: "Delete a device", message: "Device deleted", result: deletedJSON{},
-			h: deleteByID(s, &s.provision, "device_id", "Device deleted", ProvisioningService.DeleteDevice)},
+			serve: deleteByID(&s.provision, "device_id", ProvisioningService.DeleteDevice)},
 		{method: "POST", path: "/devices/{device_id}/password", summary: "Reset a device's SIP password (the new one is shown once, in this response)",
-			message: "Device password reset", result: deviceSecretJSON{}, h: s.resetDevicePassword},
+			message: "Device password reset", result: deviceSecretJSON{}, serve: s.resetDevicePassword},
 	}
 }
 
-func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	userID, err := pathID(r, "user_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The user must be of the account: an empty list would not tell a wrong id apart.
 	if _, err := s.store.GetUser(r.Context(), c.accountID, userID); err != nil {
-		return err
+		return nil, err
 	}
-	return listAll(s, &s.store, "List of devices", func(st switchboard.Store, ctx context.Context, accountID int64) ([]*switchboard.Device, error) {
+	return listAll(&s.store, func(st switchboard.Store, ctx context.Context, accountID int64) ([]*switchboard.Device, error) {
 		return st.ListDevices(ctx, accountID, userID)
 	}, toDeviceJSON)(w, r, c)
 }
 
-func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	userID, err := pathID(r, "user_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var body devicePatchJSON
 	if err := decodeJSON(w, r, &body); err != nil {
-		return err
+		return nil, err
 	}
-	d, password, err := s.provision.CreateDevice(r.Context(), c.accountID, userID, body.change())
-	if err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusCreated, "Device created", deviceSecretJSON{deviceJSON: toDeviceJSON(d), SIPPassword: password})
-	return nil
+	return withPassword(s.provision.CreateDevice(r.Context(), c.accountID, userID, body.change()))
 }
 
-func (s *Server) resetDevicePassword(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) resetDevicePassword(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	id, err := pathID(r, "device_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	d, password, err := s.provision.ResetDevicePassword(r.Context(), c.accountID, id)
+	return withPassword(s.provision.ResetDevicePassword(r.Context(), c.accountID, id))
+}
+
+// withPassword renders a device whose password was just set: the one time it is shown.
+func withPassword(d *switchboard.Device, password string, err error) (any, error) {
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.writeResult(w, http.StatusOK, "Device password reset", deviceSecretJSON{deviceJSON: toDeviceJSON(d), SIPPassword: password})
-	return nil
+	return deviceSecretJSON{deviceJSON: toDeviceJSON(d), SIPPassword: password}, nil
 }
 
 type deviceJSON struct {

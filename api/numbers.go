@@ -10,14 +10,14 @@ func (s *Server) numberRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "POST", path: "/numbers", summary: "Add a number", message: "Number created", status: http.StatusCreated,
 			request: numberCreateJSON{}, result: numberJSON{},
-			h: createHandler[numberCreateJSON](s, &s.provision, "Number created", ProvisioningService.CreateNumber, toNumberJSON)},
+			serve: createHandler[numberCreateJSON](&s.provision, ProvisioningService.CreateNumber, toNumberJSON)},
 		{method: "GET", path: "/numbers/{number_id}", summary: "Get a number", message: "Number details", result: numberJSON{},
-			h: getByID(s, &s.store, "number_id", "Number details", switchboard.Store.GetNumber, toNumberJSON)},
+			serve: getByID(&s.store, "number_id", switchboard.Store.GetNumber, toNumberJSON)},
 		{method: "PATCH", path: "/numbers/{number_id}", summary: "Change a number (only the fields given)", message: "Number updated",
 			request: numberPatchJSON{}, result: numberJSON{},
-			h: updateHandler[numberPatchJSON](s, &s.provision, "number_id", "Number updated", ProvisioningService.UpdateNumber, toNumberJSON)},
+			serve: updateHandler[numberPatchJSON](&s.provision, "number_id", ProvisioningService.UpdateNumber, toNumberJSON)},
 		{method: "DELETE", path: "/numbers/{number_id}", summary: "Delete a number", message: "Number deleted", result: deletedJSON{},
-			h: deleteByID(s, &s.provision, "number_id", "Number deleted", ProvisioningService.DeleteNumber)},
+			serve: deleteByID(&s.provision, "number_id", ProvisioningService.DeleteNumber)},
 	}
 }
 

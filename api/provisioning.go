@@ -39,19 +39,35 @@ func (s *Server) provisioningRoutes() {
 
 // resourceRoute is one provisioning route: its documentation (see route) and its handler.
 type resourceRoute struct {
-	method, path, summary, message string
-	status                         int
-	request, result                any
-	h                              apiHandler
-	description                    string
+	method, path, summary, description string
+	message                            string // the success envelope's message
+	status                             int    // the success status; 0 = 200
+	request, result                    any
+	serve                              resultHandler
 }
 
+// resultHandler serves a provisioning request: it decodes, calls the service and returns
+// what the success envelope carries.
+type resultHandler func(w http.ResponseWriter, r *http.Request, c *caller) (any, error)
+
 // resourceRoutes registers a resource's routes for developer keys under the OpenAPI tag.
-// Without the service they need (available false) every one answers 503 with the message:
-// this is the one place a missing optional service is answered.
+// The answer is written here, with the status and message the route documents. Without the
+// service the routes need (available false) every one answers 503 with the message: this
+// is the one place a missing optional service is answered.
 func (s *Server) resourceRoutes(tag string, available bool, unavailable string, routes []resourceRoute) {
 	for _, d := range routes {
-		h := d.h
+		status := d.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		h := func(w http.ResponseWriter, r *http.Request, c *caller) error {
+			result, err := d.serve(w, r, c)
+			if err != nil {
+				return err
+			}
+			s.writeResult(w, status, d.message, result)
+			return nil
+		}
 		if !available {
 			h = func(http.ResponseWriter, *http.Request, *caller) error {
 				return switchboard.Errorf(switchboard.EUNAVAILABLE, "%s", unavailable)
@@ -65,96 +81,86 @@ func (s *Server) resourceRoutes(tag string, available bool, unavailable string, 
 // changeRequest is a request body that converts into the root's Change type C.
 type changeRequest[C any] interface{ change() C }
 
-// The generic handlers below are the shape of every provisioning route: decode, call the
-// service, encode. svc points at the Server's field of the service, read when a request
+// The generic handlers below are the shape of most provisioning routes: decode, call the
+// service, render. svc points at the Server's field of the service, read when a request
 // comes (the field may be nil while routes are registered, and then they answer 503).
 
 // listAll is GET on a collection: every row of the account, rendered.
-func listAll[S, T, J any](s *Server, svc *S, message string, list func(S, context.Context, int64) ([]T, error), render func(T) J) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
+func listAll[S, T, J any](svc *S, list func(S, context.Context, int64) ([]T, error), render func(T) J) resultHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 		rows, err := list(*svc, r.Context(), c.accountID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		out := make([]J, 0, len(rows))
 		for _, x := range rows {
 			out = append(out, render(x))
 		}
-		s.writeResult(w, http.StatusOK, message, out)
-		return nil
+		return out, nil
 	}
+}
+
+// rendered is what a handler returns for the row x it got, or for the error.
+func rendered[T, J any](x T, err error, render func(T) J) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	return render(x), nil
 }
 
 // getByID is GET …/{param}: the account's row with that id, rendered. An id of another
 // account is NOT_FOUND, as the store answers it.
-func getByID[S, T, J any](s *Server, svc *S, param, message string, get func(S, context.Context, int64, int64) (T, error), render func(T) J) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
+func getByID[S, T, J any](svc *S, param string, get func(S, context.Context, int64, int64) (T, error), render func(T) J) resultHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 		id, err := pathID(r, param)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		x, err := get(*svc, r.Context(), c.accountID, id)
-		if err != nil {
-			return err
-		}
-		s.writeResult(w, http.StatusOK, message, render(x))
-		return nil
+		return rendered(x, err, render)
 	}
 }
 
 // createHandler is POST on a collection: the body B becomes the change C the service creates from.
-func createHandler[B changeRequest[C], S, C, T, J any](s *Server, svc *S, message string, call func(S, context.Context, int64, C) (T, error), render func(T) J) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
+func createHandler[B changeRequest[C], S, C, T, J any](svc *S, call func(S, context.Context, int64, C) (T, error), render func(T) J) resultHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 		var body B
 		if err := decodeJSON(w, r, &body); err != nil {
-			return err
+			return nil, err
 		}
 		x, err := call(*svc, r.Context(), c.accountID, body.change())
-		if err != nil {
-			return err
-		}
-		s.writeResult(w, http.StatusCreated, message, render(x))
-		return nil
+		return rendered(x, err, render)
 	}
 }
 
 // updateHandler is PATCH (or PUT) on …/{param}: the body B becomes the change C the service applies.
-func updateHandler[B changeRequest[C], S, C, T, J any](s *Server, svc *S, param, message string, call func(S, context.Context, int64, int64, C) (T, error), render func(T) J) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
+func updateHandler[B changeRequest[C], S, C, T, J any](svc *S, param string, call func(S, context.Context, int64, int64, C) (T, error), render func(T) J) resultHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 		id, err := pathID(r, param)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var body B
 		if err := decodeJSON(w, r, &body); err != nil {
-			return err
+			return nil, err
 		}
 		x, err := call(*svc, r.Context(), c.accountID, id, body.change())
-		if err != nil {
-			return err
-		}
-		s.writeResult(w, http.StatusOK, message, render(x))
-		return nil
+		return rendered(x, err, render)
 	}
 }
 
 // deleteByID is DELETE …/{param}.
-func deleteByID[S any](s *Server, svc *S, param, message string, del func(S, context.Context, int64, int64) error) apiHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
+func deleteByID[S any](svc *S, param string, del func(S, context.Context, int64, int64) error) resultHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 		id, err := pathID(r, param)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := del(*svc, r.Context(), c.accountID, id); err != nil {
-			return err
+			return nil, err
 		}
-		s.writeDeleted(w, message, id)
-		return nil
+		return deletedJSON{PK: id, Deleted: true}, nil
 	}
-}
-
-func (s *Server) writeDeleted(w http.ResponseWriter, message string, id int64) {
-	s.writeResult(w, http.StatusOK, message, deletedJSON{PK: id, Deleted: true})
 }
 
 // --- targets, shared by queues, ring groups and numbers ---

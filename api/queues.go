@@ -11,79 +11,73 @@ func (s *Server) queueRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "POST", path: "/queues", summary: "Create a queue", message: "Queue created", status: http.StatusCreated,
 			request: queueCreateJSON{}, result: queueJSON{},
-			h: createHandler[queuePatchJSON](s, &s.provision, "Queue created", ProvisioningService.CreateQueue, toQueueJSON)},
+			serve: createHandler[queuePatchJSON](&s.provision, ProvisioningService.CreateQueue, toQueueJSON)},
 		{method: "PATCH", path: "/queues/{queue_id}", summary: "Change a queue (only the fields given)", message: "Queue updated",
 			request: queuePatchJSON{}, result: queueJSON{},
-			h: updateHandler[queuePatchJSON](s, &s.provision, "queue_id", "Queue updated", ProvisioningService.UpdateQueue, toQueueJSON)},
+			serve: updateHandler[queuePatchJSON](&s.provision, "queue_id", ProvisioningService.UpdateQueue, toQueueJSON)},
 		{method: "DELETE", path: "/queues/{queue_id}", summary: "Delete a queue", message: "Queue deleted", result: deletedJSON{},
-			h: deleteByID(s, &s.provision, "queue_id", "Queue deleted", ProvisioningService.DeleteQueue)},
+			serve: deleteByID(&s.provision, "queue_id", ProvisioningService.DeleteQueue)},
 		{method: "GET", path: "/queues/{queue_id}/members", summary: "List a queue's members", message: "List of queue members",
-			result: []memberJSON{}, h: s.listMembers},
+			result: []memberJSON{}, serve: s.listMembers},
 		{method: "POST", path: "/queues/{queue_id}/members", summary: "Add a member to a queue (or update it)", message: "Queue member added",
-			status: http.StatusCreated, request: memberCreateJSON{}, result: memberJSON{}, h: s.addMember},
+			status: http.StatusCreated, request: memberCreateJSON{}, result: memberJSON{}, serve: s.addMember},
 		{method: "PATCH", path: "/queues/{queue_id}/members/{user_id}", summary: "Change a member: penalty, pause or unpause",
-			message: "Queue member updated", request: memberPatchJSON{}, result: memberJSON{}, h: s.patchMember},
+			message: "Queue member updated", request: memberPatchJSON{}, result: memberJSON{}, serve: s.patchMember},
 		{method: "DELETE", path: "/queues/{queue_id}/members/{user_id}", summary: "Remove a member from a queue",
-			message: "Queue member removed", result: deletedJSON{}, h: s.removeMember},
+			message: "Queue member removed", result: deletedJSON{}, serve: s.removeMember},
 	}
 }
 
-func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	id, err := pathID(r, "queue_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	members, err := s.queueMembers(r.Context(), c.accountID, id)
-	if err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusOK, "List of queue members", members)
-	return nil
+	return s.queueMembers(r.Context(), c.accountID, id)
 }
 
-func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	queueID, err := pathID(r, "queue_id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var body memberCreateJSON
 	if err := decodeJSON(w, r, &body); err != nil {
-		return err
+		return nil, err
 	}
 	m := switchboard.QueueMember{QueueID: queueID, UserID: body.UserID, Penalty: body.Penalty, Paused: body.Paused}
 	if err := s.provision.AddQueueMember(r.Context(), c.accountID, m); err != nil {
-		return err
+		return nil, err
 	}
-	return s.writeMember(w, r, c, m, http.StatusCreated, "Queue member added")
+	return s.member(r, c, m)
 }
 
-func (s *Server) patchMember(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) patchMember(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	queueID, userID, err := memberPath(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var body memberPatchJSON
 	if err := decodeJSON(w, r, &body); err != nil {
-		return err
+		return nil, err
 	}
 	m, err := s.provision.UpdateQueueMember(r.Context(), c.accountID, queueID, userID,
 		switchboard.QueueMemberChange{Penalty: body.Penalty, Paused: body.Paused})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.writeMember(w, r, c, m, http.StatusOK, "Queue member updated")
+	return s.member(r, c, m)
 }
 
-func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	queueID, userID, err := memberPath(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.provision.RemoveQueueMember(r.Context(), c.accountID, queueID, userID); err != nil {
-		return err
+		return nil, err
 	}
-	s.writeDeleted(w, "Queue member removed", userID)
-	return nil
+	return deletedJSON{PK: userID, Deleted: true}, nil
 }
 
 // memberPath reads …/queues/{queue_id}/members/{user_id}.
@@ -94,14 +88,13 @@ func memberPath(r *http.Request) (queueID, userID int64, err error) {
 	return queueID, userID, err
 }
 
-// writeMember answers with the member and its user's names.
-func (s *Server) writeMember(w http.ResponseWriter, r *http.Request, c *caller, m switchboard.QueueMember, status int, message string) error {
+// member renders the member with its user's names.
+func (s *Server) member(r *http.Request, c *caller, m switchboard.QueueMember) (any, error) {
 	u, err := s.store.GetUser(r.Context(), c.accountID, m.UserID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.writeResult(w, status, message, toMemberJSON(u, m))
-	return nil
+	return toMemberJSON(u, m), nil
 }
 
 type queueJSON struct {

@@ -9,17 +9,17 @@ import (
 func (s *Server) ringGroupRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "GET", path: "/ring_groups", summary: "List ring groups", message: "List of ring groups", result: []ringGroupJSON{},
-			h: listAll(s, &s.store, "List of ring groups", switchboard.Store.ListRingGroups, toRingGroupJSON)},
+			serve: listAll(&s.store, switchboard.Store.ListRingGroups, toRingGroupJSON)},
 		{method: "POST", path: "/ring_groups", summary: "Create a ring group", message: "Ring group created", status: http.StatusCreated,
 			request: ringGroupCreateJSON{}, result: ringGroupJSON{},
-			h: createHandler[ringGroupPatchJSON](s, &s.provision, "Ring group created", ProvisioningService.CreateRingGroup, toRingGroupJSON)},
+			serve: createHandler[ringGroupPatchJSON](&s.provision, ProvisioningService.CreateRingGroup, toRingGroupJSON)},
 		{method: "GET", path: "/ring_groups/{ring_group_id}", summary: "Get a ring group", message: "Ring group details", result: ringGroupJSON{},
-			h: getByID(s, &s.store, "ring_group_id", "Ring group details", switchboard.Store.GetRingGroup, toRingGroupJSON)},
+			serve: getByID(&s.store, "ring_group_id", switchboard.Store.GetRingGroup, toRingGroupJSON)},
 		{method: "PATCH", path: "/ring_groups/{ring_group_id}", summary: "Change a ring group (only the fields given; members replaces the list)",
 			message: "Ring group updated", request: ringGroupPatchJSON{}, result: ringGroupJSON{},
-			h: updateHandler[ringGroupPatchJSON](s, &s.provision, "ring_group_id", "Ring group updated", ProvisioningService.UpdateRingGroup, toRingGroupJSON)},
+			serve: updateHandler[ringGroupPatchJSON](&s.provision, "ring_group_id", ProvisioningService.UpdateRingGroup, toRingGroupJSON)},
 		{method: "DELETE", path: "/ring_groups/{ring_group_id}", summary: "Delete a ring group", message: "Ring group deleted", result: deletedJSON{},
-			h: deleteByID(s, &s.provision, "ring_group_id", "Ring group deleted", ProvisioningService.DeleteRingGroup)},
+			serve: deleteByID(&s.provision, "ring_group_id", ProvisioningService.DeleteRingGroup)},
 	}
 }
 

@@ -9,32 +9,25 @@ import (
 func (s *Server) settingsRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "GET", path: "/settings", summary: "Account settings", message: "Account settings", result: settingsJSON{},
-			h: s.getSettings},
+			serve: s.getSettings},
 		{method: "PATCH", path: "/settings", summary: "Change account settings", message: "Account settings updated",
-			request: settingsPatchJSON{}, result: settingsJSON{}, h: s.patchSettings},
+			request: settingsPatchJSON{}, result: settingsJSON{}, serve: s.patchSettings},
 	}
 }
 
-func (s *Server) getSettings(w http.ResponseWriter, r *http.Request, c *caller) error {
+func (s *Server) getSettings(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	a, err := s.store.GetAccount(r.Context(), c.accountID)
-	if err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusOK, "Account settings", toSettingsJSON(a))
-	return nil
+	return rendered(a, err, toSettingsJSON)
 }
 
-func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request, c *caller) error {
+// patchSettings changes the caller's own account.
+func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	var body settingsPatchJSON
 	if err := decodeJSON(w, r, &body); err != nil {
-		return err
+		return nil, err
 	}
 	a, err := s.provision.UpdateAccount(r.Context(), c.accountID, body.change())
-	if err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusOK, "Account settings updated", toSettingsJSON(a))
-	return nil
+	return rendered(a, err, toSettingsJSON)
 }
 
 type settingsJSON struct {

@@ -14,18 +14,18 @@ func (s *Server) trunkRoutes() {
 				"Calls from the carrier are recognised by source address only (inbound_addresses, or host when it is an IP). " +
 				"The password is stored encrypted and never shown.",
 			message: "Trunk created", request: trunkRequestJSON{}, result: trunkJSON{},
-			h: createHandler[trunkRequestJSON](s, &s.trunks, "Trunk created", switchboard.TrunkService.CreateTrunk, toTrunkJSON)},
+			serve: createHandler[trunkRequestJSON](&s.trunks, switchboard.TrunkService.CreateTrunk, toTrunkJSON)},
 		{method: "GET", path: "/trunks", summary: "List SIP trunks", description: "Outbound calls use the first.",
 			message: "List of trunks", result: []trunkJSON{},
-			h: listAll(s, &s.trunks, "List of trunks", switchboard.TrunkService.ListTrunks, toTrunkJSON)},
+			serve: listAll(&s.trunks, switchboard.TrunkService.ListTrunks, toTrunkJSON)},
 		{method: "GET", path: "/trunks/{trunk_id}", summary: "Get a SIP trunk", message: "Trunk details", result: trunkJSON{},
-			h: getByID(s, &s.trunks, "trunk_id", "Trunk details", switchboard.TrunkService.GetTrunk, toTrunkJSON)},
+			serve: getByID(&s.trunks, "trunk_id", switchboard.TrunkService.GetTrunk, toTrunkJSON)},
 		{method: "PUT", path: "/trunks/{trunk_id}", summary: "Replace a SIP trunk",
 			description: "Replaces every field; an absent password keeps the stored one.",
 			message:     "Trunk updated", request: trunkRequestJSON{}, result: trunkJSON{},
-			h: updateHandler[trunkRequestJSON](s, &s.trunks, "trunk_id", "Trunk updated", switchboard.TrunkService.UpdateTrunk, toTrunkJSON)},
+			serve: updateHandler[trunkRequestJSON](&s.trunks, "trunk_id", switchboard.TrunkService.UpdateTrunk, toTrunkJSON)},
 		{method: "DELETE", path: "/trunks/{trunk_id}", summary: "Delete a SIP trunk", message: "Trunk deleted", result: deletedJSON{},
-			h: deleteByID(s, &s.trunks, "trunk_id", "Trunk deleted", switchboard.TrunkService.DeleteTrunk)},
+			serve: deleteByID(&s.trunks, "trunk_id", switchboard.TrunkService.DeleteTrunk)},
 	})
 }
 

@@ -9,18 +9,18 @@ import (
 func (s *Server) userRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "GET", path: "/users", summary: "List users", message: "List of users", result: []userJSON{},
-			h: listAll(s, &s.store, "List of users", switchboard.Store.ListUsers, toUserJSON)},
+			serve: listAll(&s.store, switchboard.Store.ListUsers, toUserJSON)},
 		{method: "POST", path: "/users", summary: "Create a user", message: "User created", status: http.StatusCreated,
 			request: userCreateJSON{}, result: userJSON{},
-			h: createHandler[userPatchJSON](s, &s.provision, "User created", ProvisioningService.CreateUser, toUserJSON)},
+			serve: createHandler[userPatchJSON](&s.provision, ProvisioningService.CreateUser, toUserJSON)},
 		{method: "GET", path: "/users/{user_id}", summary: "Get a user", message: "User details", result: userJSON{},
-			h: getByID(s, &s.store, "user_id", "User details", switchboard.Store.GetUser, toUserJSON)},
+			serve: getByID(&s.store, "user_id", switchboard.Store.GetUser, toUserJSON)},
 		{method: "PATCH", path: "/users/{user_id}", summary: "Change a user (only the fields given)", message: "User updated",
 			request: userPatchJSON{}, result: userJSON{},
-			h: updateHandler[userPatchJSON](s, &s.provision, "user_id", "User updated", ProvisioningService.UpdateUser, toUserJSON)},
+			serve: updateHandler[userPatchJSON](&s.provision, "user_id", ProvisioningService.UpdateUser, toUserJSON)},
 		{method: "DELETE", path: "/users/{user_id}", summary: "Delete a user, with its devices, keys and memberships",
 			message: "User deleted", result: deletedJSON{},
-			h: deleteByID(s, &s.provision, "user_id", "User deleted", ProvisioningService.DeleteUser)},
+			serve: deleteByID(&s.provision, "user_id", ProvisioningService.DeleteUser)},
 	}
 }
 
