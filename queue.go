@@ -56,6 +56,17 @@ type QueueMember struct {
 	Paused  bool
 }
 
+// MaxPenalty bounds a queue member's penalty.
+const MaxPenalty = 1000
+
+// Validate checks the member's fields.
+func (m *QueueMember) Validate() error {
+	if m.Penalty < 0 || m.Penalty > MaxPenalty {
+		return FieldError(EBADREQUEST, "penalty", "must be between 0 and 1000")
+	}
+	return nil
+}
+
 var yesNoEmpty = map[string]bool{"yes": true, "no": true, "strict": true, "loose": true}
 
 // Validate checks the queue's fields.

@@ -51,6 +51,7 @@ type Store interface {
 	SetQueueMember(ctx context.Context, accountID int64, m QueueMember) error
 	RemoveQueueMember(ctx context.Context, accountID, queueID, userID int64) error
 	ListQueueMembers(ctx context.Context, accountID, queueID int64) ([]QueueMember, error)
+	UpdateQueueMemberFunc(ctx context.Context, accountID, queueID, userID int64, change func(*QueueMember) error) (*QueueMember, error)
 
 	CreateRingGroup(ctx context.Context, g *RingGroup) error
 	GetRingGroup(ctx context.Context, accountID, id int64) (*RingGroup, error)

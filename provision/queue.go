@@ -13,9 +13,6 @@ const (
 	DefaultQueueRetry   = 5
 )
 
-// MaxPenalty bounds a queue member's penalty.
-const MaxPenalty = 1000
-
 // CreateQueue stores a new queue with the defaults for what c does not give.
 func (s *Service) CreateQueue(ctx context.Context, accountID int64, c switchboard.QueueChange) (*switchboard.Queue, error) {
 	q := &switchboard.Queue{AccountID: accountID, Timeout: DefaultQueueTimeout, Retry: DefaultQueueRetry}
@@ -58,11 +55,7 @@ func applyQueue(q *switchboard.Queue, c switchboard.QueueChange) switchboard.Val
 
 // DeleteQueue deletes the queue with its members.
 func (s *Service) DeleteQueue(ctx context.Context, accountID, id int64) error {
-	if err := s.store.DeleteQueue(ctx, accountID, id); err != nil {
-		return err
-	}
-	s.queueMembersChanged(id)
-	return nil
+	return s.membersChanged(id, s.store.DeleteQueue(ctx, accountID, id))
 }
 
 // AddQueueMember adds the user to the queue, or updates its penalty and pause when it is a
@@ -75,65 +68,35 @@ func (s *Service) AddQueueMember(ctx context.Context, accountID int64, m switchb
 	if m.UserID <= 0 {
 		v.Add("user_id", "is required: the user to add")
 	}
-	checkPenalty(v, m.Penalty)
-	if err := v.Err(); err != nil {
+	if err := validate(v, &m); err != nil {
 		return err
 	}
-	return s.saveMember(ctx, accountID, m)
+	return s.membersChanged(m.QueueID, s.store.SetQueueMember(ctx, accountID, m))
 }
 
 // UpdateQueueMember changes a member's penalty or pause.
 func (s *Service) UpdateQueueMember(ctx context.Context, accountID, queueID, userID int64, c switchboard.QueueMemberChange) (switchboard.QueueMember, error) {
-	m, err := s.findMember(ctx, accountID, queueID, userID)
-	if err != nil {
-		return m, err
+	m, err := s.store.UpdateQueueMemberFunc(ctx, accountID, queueID, userID, func(m *switchboard.QueueMember) error {
+		set(&m.Penalty, c.Penalty)
+		set(&m.Paused, c.Paused)
+		return nil
+	})
+	if err := s.membersChanged(queueID, err); err != nil {
+		return switchboard.QueueMember{}, err
 	}
-	set(&m.Penalty, c.Penalty)
-	set(&m.Paused, c.Paused)
-	v := switchboard.ValidationErrors{}
-	checkPenalty(v, m.Penalty)
-	if err := v.Err(); err != nil {
-		return m, err
-	}
-	return m, s.saveMember(ctx, accountID, m)
+	return *m, nil
 }
 
 // RemoveQueueMember takes the user out of the queue.
 func (s *Service) RemoveQueueMember(ctx context.Context, accountID, queueID, userID int64) error {
-	if _, err := s.findMember(ctx, accountID, queueID, userID); err != nil {
-		return err
-	}
-	if err := s.store.RemoveQueueMember(ctx, accountID, queueID, userID); err != nil {
-		return err
-	}
-	s.queueMembersChanged(queueID)
-	return nil
+	return s.membersChanged(queueID, s.store.RemoveQueueMember(ctx, accountID, queueID, userID))
 }
 
-func checkPenalty(v switchboard.ValidationErrors, penalty int) {
-	if penalty < 0 || penalty > MaxPenalty {
-		v.Add("penalty", "must be between 0 and 1000")
+// membersChanged tells the engine that the queue's members changed, when the change
+// succeeded (err nil), and passes err on.
+func (s *Service) membersChanged(queueID int64, err error) error {
+	if err == nil {
+		s.queueMembersChanged(queueID)
 	}
-}
-
-func (s *Service) saveMember(ctx context.Context, accountID int64, m switchboard.QueueMember) error {
-	if err := s.store.SetQueueMember(ctx, accountID, m); err != nil {
-		return err
-	}
-	s.queueMembersChanged(m.QueueID)
-	return nil
-}
-
-// findMember returns the member userID of the queue, or NOT_FOUND.
-func (s *Service) findMember(ctx context.Context, accountID, queueID, userID int64) (switchboard.QueueMember, error) {
-	members, err := s.store.ListQueueMembers(ctx, accountID, queueID)
-	if err != nil {
-		return switchboard.QueueMember{}, err
-	}
-	for _, m := range members {
-		if m.UserID == userID {
-			return m, nil
-		}
-	}
-	return switchboard.QueueMember{}, switchboard.Errorf(switchboard.ENOTFOUND, "User %d is not a member of queue %d", userID, queueID)
+	return err
 }

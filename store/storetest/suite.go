@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"UpdateFunc/RoundTrip", testUpdateFuncRoundTrip},
 		{"UpdateFunc/ContactEventNamesChangedFields", testUpdateFuncContactEvent},
 		{"UpdateFunc/ConcurrentChangesBothSurvive", testConcurrentChangesBothSurvive},
+		{"UpdateFunc/QueueMember", testUpdateQueueMemberFunc},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

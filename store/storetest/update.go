@@ -114,3 +114,34 @@ func testConcurrentChangesBothSurvive(t *testing.T, f *fixture) {
 		t.Errorf("after two concurrent changes: first name %q, last name %q; want First and Second", got.FirstName, got.LastName)
 	}
 }
+
+// testUpdateQueueMemberFunc checks the member's read-modify-write: only a member of a queue
+// of the account is found, and an invalid penalty writes nothing.
+func testUpdateQueueMemberFunc(t *testing.T, f *fixture) {
+	q := f.queue(t, f.a.ID, "200")
+	mustOK(t, f.db.SetQueueMember(f.ctx, f.a.ID, switchboard.QueueMember{QueueID: q.ID, UserID: f.ua.ID, Penalty: 2}))
+	got, err := f.db.UpdateQueueMemberFunc(f.ctx, f.a.ID, q.ID, f.ua.ID, func(m *switchboard.QueueMember) error {
+		m.Paused = true
+		return nil
+	})
+	mustOK(t, err)
+	want := switchboard.QueueMember{QueueID: q.ID, UserID: f.ua.ID, Penalty: 2, Paused: true}
+	if d := diff(&want, got); d != "" {
+		t.Errorf("returned member (-want +got):\n%s", d)
+	}
+	_, err = f.db.UpdateQueueMemberFunc(f.ctx, f.a.ID, q.ID, f.ua.ID, func(m *switchboard.QueueMember) error {
+		m.Penalty, m.Paused = 1001, false
+		return nil
+	})
+	wantField(t, err, switchboard.EBADREQUEST, "penalty")
+	members, err := f.db.ListQueueMembers(f.ctx, f.a.ID, q.ID)
+	mustOK(t, err)
+	if d := diff([]switchboard.QueueMember{want}, members); d != "" {
+		t.Errorf("stored members after a refused change (-want +got):\n%s", d)
+	}
+	unchanged := func(*switchboard.QueueMember) error { return nil }
+	_, err = f.db.UpdateQueueMemberFunc(f.ctx, f.a.ID, q.ID, f.ub.ID, unchanged)
+	wantCode(t, err, switchboard.ENOTFOUND) // not a member
+	_, err = f.db.UpdateQueueMemberFunc(f.ctx, f.b.ID, q.ID, f.ua.ID, unchanged)
+	wantCode(t, err, switchboard.ENOTFOUND) // another account's queue
+}
