@@ -1,10 +1,3 @@
-// Package provision is the provisioning service layer: it creates and changes an account's
-// users, devices, queues, ring groups, numbers, contacts, API keys, settings and trunks.
-// The rules live here — defaults, validation, reference and routing-loop checks, password
-// sealing, telling the call engine — so that every door (the REST API, the portal) applies
-// them alike. A change arrives as the root's Change type (pointer fields: only what is
-// given); an update is get → apply → validate → save (with its events) in one write
-// transaction of the store (switchboard.Store's Update…Func).
 package provision
 
 import (
