@@ -26,13 +26,7 @@ type Config struct {
 	Calls    switchboard.CallPlacer
 	SMS      switchboard.SMSSender
 	Webhooks WebhookService
-	// Provision changes accounts (users, devices, queues …: provision.Service); nil = the
-	// provisioning routes answer 503.
-	Provision ProvisioningService
-	// Trunks provisions SIP trunks (provision.Service with the trunk password sealer and the
-	// call engine); nil = the trunk routes answer 503.
-	Trunks switchboard.TrunkService
-	Logger *slog.Logger
+	Logger   *slog.Logger
 	// Now is the clock of the rate limits and of the envelopes' timestamps; default time.Now.
 	Now func() time.Time
 	// Registry receives the HTTP metrics and is served at /metrics; nil = a new registry.
@@ -54,6 +48,13 @@ type Config struct {
 	// this server drop an account's entries at once, changes by other processes show within
 	// the TTL. 0 = no cache (every request reads the store).
 	CacheTTL time.Duration
+
+	// Provision changes accounts (users, devices, queues …: provision.Service); nil = the
+	// provisioning routes answer 503.
+	Provision ProvisioningService
+	// Trunks provisions SIP trunks (provision.Service with the trunk password sealer and the
+	// call engine); nil = the trunk routes answer 503.
+	Trunks switchboard.TrunkService
 }
 
 // Server is the HTTP handler of the whole API.
