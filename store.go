@@ -10,19 +10,27 @@ import "context"
 // ECONFLICT; a reference to a user, queue or ring group that is not in the account is
 // EBADREQUEST naming the field. Create methods set ID and CreatedAt on the value given.
 // Methods that change a contact also store its event in the same transaction.
+//
+// The Update…Func methods are read-modify-writes in one write transaction: they read the
+// row (locked against other writers), let change alter it, validate it and save it, so
+// that two concurrent changes of one row both survive; an error of change writes nothing.
+// change must not call the store. They return the row as saved.
 type Store interface {
 	RegistrationStore
+	TrunkStore
 
 	CreateAccount(ctx context.Context, a *Account) error // a.ID != 0 keeps that id
 	GetAccount(ctx context.Context, id int64) (*Account, error)
 	ListAccounts(ctx context.Context) ([]*Account, error)
 	UpdateAccount(ctx context.Context, a *Account) error
+	UpdateAccountFunc(ctx context.Context, id int64, change func(*Account) error) (*Account, error)
 
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, accountID, id int64) (*User, error)
 	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*User, error)
 	ListUsers(ctx context.Context, accountID int64) ([]*User, error) // by extension
 	UpdateUser(ctx context.Context, u *User) error
+	UpdateUserFunc(ctx context.Context, accountID, id int64, change func(*User) error) (*User, error)
 	DeleteUser(ctx context.Context, accountID, id int64) error // also its devices, keys and memberships
 
 	CreateDevice(ctx context.Context, d *Device) error
@@ -30,22 +38,26 @@ type Store interface {
 	GetDeviceBySIPUsername(ctx context.Context, username string) (*Device, error) // any account: the registrar's lookup
 	ListDevices(ctx context.Context, accountID, userID int64) ([]*Device, error)  // userID 0 = all users
 	UpdateDevice(ctx context.Context, d *Device) error
+	UpdateDeviceFunc(ctx context.Context, accountID, id int64, change func(*Device) error) (*Device, error)
 	DeleteDevice(ctx context.Context, accountID, id int64) error
 
 	CreateQueue(ctx context.Context, q *Queue) error
 	GetQueue(ctx context.Context, accountID, id int64) (*Queue, error)
 	ListQueues(ctx context.Context, accountID int64) ([]*Queue, error)
 	UpdateQueue(ctx context.Context, q *Queue) error
+	UpdateQueueFunc(ctx context.Context, accountID, id int64, change func(*Queue) error) (*Queue, error)
 	DeleteQueue(ctx context.Context, accountID, id int64) error
 	// SetQueueMember adds the member or updates its penalty and paused flag.
 	SetQueueMember(ctx context.Context, accountID int64, m QueueMember) error
 	RemoveQueueMember(ctx context.Context, accountID, queueID, userID int64) error
 	ListQueueMembers(ctx context.Context, accountID, queueID int64) ([]QueueMember, error)
+	UpdateQueueMemberFunc(ctx context.Context, accountID, queueID, userID int64, change func(*QueueMember) error) (*QueueMember, error)
 
 	CreateRingGroup(ctx context.Context, g *RingGroup) error
 	GetRingGroup(ctx context.Context, accountID, id int64) (*RingGroup, error)
 	ListRingGroups(ctx context.Context, accountID int64) ([]*RingGroup, error)
 	UpdateRingGroup(ctx context.Context, g *RingGroup) error // replaces the member list
+	UpdateRingGroupFunc(ctx context.Context, accountID, id int64, change func(*RingGroup) error) (*RingGroup, error)
 	DeleteRingGroup(ctx context.Context, accountID, id int64) error
 
 	CreateNumber(ctx context.Context, n *Number) error
@@ -53,13 +65,16 @@ type Store interface {
 	GetNumberByE164(ctx context.Context, number string) (*Number, error) // any account: inbound routing
 	ListNumbers(ctx context.Context, accountID int64, f NumberFilter) ([]*Number, error)
 	UpdateNumber(ctx context.Context, n *Number) error
+	UpdateNumberFunc(ctx context.Context, accountID, id int64, change func(*Number) error) (*Number, error)
 	DeleteNumber(ctx context.Context, accountID, id int64) error
 
 	CreateContact(ctx context.Context, c *Contact) error                         // + contact.created
 	GetContact(ctx context.Context, accountID, id int64) (*Contact, error)       //
 	ListContacts(ctx context.Context, accountID int64) ([]*Contact, error)       //
 	UpdateContact(ctx context.Context, c *Contact, updatedFields []string) error // + contact.updated
-	DeleteContact(ctx context.Context, accountID, id int64) error                // + contact.deleted
+	// UpdateContactFunc stores contact.updated naming the fields whose values changed.
+	UpdateContactFunc(ctx context.Context, accountID, id int64, change func(*Contact) error) (*Contact, error)
+	DeleteContact(ctx context.Context, accountID, id int64) error // + contact.deleted
 
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication

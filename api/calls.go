@@ -346,37 +346,3 @@ func isNumber(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
 	return err == nil
 }
-
-// checkRoutingLoop refuses an overflow (queue) or fallback (ring group) target from which
-// the chain of overflow and fallback targets leads back to self: such a call would go round
-// for ever. (The call engine also cuts loops at run time, for chains changed concurrently.)
-func (s *Server) checkRoutingLoop(ctx context.Context, accountID int64, self, next switchboard.Target, field string) error {
-	seen := map[switchboard.Target]bool{}
-	path := []string{}
-	for hop := next; hop.Type == switchboard.TargetQueue || hop.Type == switchboard.TargetRingGroup; {
-		key := switchboard.Target{Type: hop.Type, ID: hop.ID}
-		path = append(path, string(hop.Type)+" "+strconv.FormatInt(hop.ID, 10))
-		if key == self {
-			return &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "Some fields are invalid; see details",
-				Details: map[string]string{field: "leads back to this " + string(self.Type) + " through " + strings.Join(path, " -> ") + ": calls would loop"}}
-		}
-		if seen[key] {
-			return nil // a loop elsewhere, not through self: the engine cuts it
-		}
-		seen[key] = true
-		if hop.Type == switchboard.TargetQueue {
-			q, err := s.store.GetQueue(ctx, accountID, hop.ID)
-			if err != nil {
-				return nil // a missing target is the store's check
-			}
-			hop = q.Overflow
-		} else {
-			g, err := s.store.GetRingGroup(ctx, accountID, hop.ID)
-			if err != nil {
-				return nil
-			}
-			hop = g.Fallback
-		}
-	}
-	return nil
-}

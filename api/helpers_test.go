@@ -15,6 +15,7 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/provision"
 	"switchboard/store/storetest"
 )
 
@@ -144,7 +145,7 @@ func newEnv(t *testing.T, st switchboard.Store, mutate ...func(*api.Config)) *en
 		live: &fakeLive{registered: map[int64]bool{}, channels: map[int64][]switchboard.Channel{}, queues: map[int64]switchboard.QueueLiveStats{}}}
 	e.a = seedTenant(t, st, 61, "+1555", "")
 	e.b = seedTenant(t, st, 62, "+1666", "Bx")
-	cfg := api.Config{Store: st, Live: e.live, Now: e.clock.Now}
+	cfg := api.Config{Store: st, Live: e.live, Now: e.clock.Now, Provision: provision.New(provision.Config{Store: st})}
 	for _, m := range mutate {
 		m(&cfg)
 	}

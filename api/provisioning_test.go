@@ -10,6 +10,7 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/provision"
 )
 
 func TestUserCRUD(t *testing.T) {
@@ -376,6 +377,8 @@ func (r *recordingEngine) InvalidateQueueMembers(queueID int64) {
 	r.mu.Unlock()
 }
 
+func (r *recordingEngine) InvalidateTrunks() {}
+
 func (r *recordingEngine) told() []int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -386,7 +389,10 @@ func (r *recordingEngine) told() []int64 {
 // pausing one does, so no queue call offers the deleted user afterwards.
 func TestDeletingAQueueMemberTellsTheEngine(t *testing.T) {
 	eng := &recordingEngine{}
-	e := newSQLiteEnv(t, func(c *api.Config) { c.Calls = eng })
+	e := newSQLiteEnv(t, func(c *api.Config) {
+		c.Calls = eng
+		c.Provision = provision.New(provision.Config{Store: c.Store, Engine: eng})
+	})
 	r := e.request("DELETE", e.a.base(e.srv)+"/users/"+strconv.FormatInt(e.a.john.ID, 10), e.a.devKey, nil)
 	expectOK(t, r, 200, "User deleted")
 	if got := eng.told(); !slices.Contains(got, e.a.sales.ID) {

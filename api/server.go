@@ -48,6 +48,13 @@ type Config struct {
 	// this server drop an account's entries at once, changes by other processes show within
 	// the TTL. 0 = no cache (every request reads the store).
 	CacheTTL time.Duration
+
+	// Provision changes accounts (users, devices, queues …: provision.Service); nil = the
+	// provisioning routes answer 503.
+	Provision ProvisioningService
+	// Trunks provisions SIP trunks (provision.Service with the trunk password sealer and the
+	// call engine); nil = the trunk routes answer 503.
+	Trunks switchboard.TrunkService
 }
 
 // Server is the HTTP handler of the whole API.
@@ -57,6 +64,8 @@ type Server struct {
 	calls      switchboard.CallPlacer
 	sms        switchboard.SMSSender
 	webhooks   WebhookService
+	provision  ProvisioningService
+	trunks     switchboard.TrunkService
 	logger     *slog.Logger
 	now        func() time.Time
 	registry   *prometheus.Registry
@@ -86,6 +95,8 @@ func New(cfg Config) *Server {
 		calls:      cfg.Calls,
 		sms:        cfg.SMS,
 		webhooks:   cfg.Webhooks,
+		provision:  cfg.Provision,
+		trunks:     cfg.Trunks,
 		logger:     cfg.Logger,
 		now:        cfg.Now,
 		registry:   cfg.Registry,

@@ -1,21 +1,32 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"switchboard"
 )
 
-// TrunkService provisions SIP trunks. The call engine (pbx.Engine) implements it: it seals
-// the password with the server key and starts recognising the trunk's addresses at once.
-// The API finds it on Config.Calls; without one, trunk routes answer 503.
-type TrunkService interface {
-	CreateTrunk(ctx context.Context, t *switchboard.Trunk, password string) error
-	UpdateTrunk(ctx context.Context, t *switchboard.Trunk, password *string) error
-	DeleteTrunk(ctx context.Context, accountID, id int64) error
-	GetTrunk(ctx context.Context, accountID, id int64) (*switchboard.Trunk, error)
-	ListTrunks(ctx context.Context, accountID int64) ([]*switchboard.Trunk, error)
+func (s *Server) trunkRoutes() {
+	const unavailable = "SIP trunks are not available: no call engine is configured on this server"
+	s.resourceRoutes("Trunks", s.trunks != nil, unavailable, []resourceRoute{
+		{method: "POST", path: "/trunks", status: http.StatusCreated, summary: "Create a SIP trunk",
+			description: "The carrier that takes the account's calls to the phone network and brings calls to its numbers. " +
+				"Calls from the carrier are recognised by source address only (inbound_addresses, or host when it is an IP). " +
+				"The password is stored encrypted and never shown.",
+			message: "Trunk created", request: trunkRequestJSON{}, result: trunkJSON{},
+			serve: createHandler[trunkRequestJSON](&s.trunks, switchboard.TrunkService.CreateTrunk, toTrunkJSON)},
+		{method: "GET", path: "/trunks", summary: "List SIP trunks", description: "Outbound calls use the first.",
+			message: "List of trunks", result: []trunkJSON{},
+			serve: listAll(&s.trunks, switchboard.TrunkService.ListTrunks, toTrunkJSON)},
+		{method: "GET", path: "/trunks/{trunk_id}", summary: "Get a SIP trunk", message: "Trunk details", result: trunkJSON{},
+			serve: getByID(&s.trunks, "trunk_id", switchboard.TrunkService.GetTrunk, toTrunkJSON)},
+		{method: "PUT", path: "/trunks/{trunk_id}", summary: "Replace a SIP trunk",
+			description: "Replaces every field; an absent password keeps the stored one.",
+			message:     "Trunk updated", request: trunkRequestJSON{}, result: trunkJSON{},
+			serve: updateHandler[trunkRequestJSON](&s.trunks, "trunk_id", switchboard.TrunkService.UpdateTrunk, toTrunkJSON)},
+		{method: "DELETE", path: "/trunks/{trunk_id}", summary: "Delete a SIP trunk", message: "Trunk deleted", result: deletedJSON{},
+			serve: deleteByID(&s.trunks, "trunk_id", switchboard.TrunkService.DeleteTrunk)},
+	})
 }
 
 type trunkJSON struct {
@@ -56,154 +67,10 @@ type trunkRequestJSON struct {
 	AllowUserCallerID bool     `json:"allow_user_caller_id" doc:"Present the calling user's own number when they own one"`
 }
 
-func (b *trunkRequestJSON) trunk(v switchboard.ValidationErrors, accountID int64) *switchboard.Trunk {
-	t := &switchboard.Trunk{AccountID: accountID, Name: b.Name, Host: b.Host, Port: b.Port, Transport: b.Transport,
-		Username: b.Username, InboundAddresses: b.InboundAddresses, AllowUserCallerID: b.AllowUserCallerID}
-	if b.CallerIDNumber != "" {
-		t.CallerIDNumber = normalizePhone(v, "caller_id_number", b.CallerIDNumber)
-	}
-	t.ApplyDefaults()
-	return t
-}
-
-func (s *Server) trunkRoutes() {
-	const tag = "Trunks"
-	s.handleAPI(route{Method: "POST", Path: "/trunks", Access: accessDeveloper, Tag: tag, Status: http.StatusCreated,
-		Summary: "Create a SIP trunk",
-		Description: "The carrier that takes the account's calls to the phone network and brings calls to its numbers. " +
-			"Calls from the carrier are recognised by source address only (inbound_addresses, or host when it is an IP). " +
-			"The password is stored encrypted and never shown.",
-		Message: "Trunk created", Request: trunkRequestJSON{}, Result: trunkJSON{}}, s.createTrunk)
-	s.handleAPI(route{Method: "GET", Path: "/trunks", Access: accessDeveloper, Tag: tag,
-		Summary: "List SIP trunks", Description: "Outbound calls use the first.", Message: "List of trunks", Result: []trunkJSON{}}, s.listTrunks)
-	s.handleAPI(route{Method: "GET", Path: "/trunks/{trunk_id}", Access: accessDeveloper, Tag: tag,
-		Summary: "Get a SIP trunk", Message: "Trunk details", Result: trunkJSON{}}, s.getTrunk)
-	s.handleAPI(route{Method: "PUT", Path: "/trunks/{trunk_id}", Access: accessDeveloper, Tag: tag,
-		Summary: "Replace a SIP trunk", Description: "Replaces every field; an absent password keeps the stored one.",
-		Message: "Trunk updated", Request: trunkRequestJSON{}, Result: trunkJSON{}}, s.replaceTrunk)
-	s.handleAPI(route{Method: "DELETE", Path: "/trunks/{trunk_id}", Access: accessDeveloper, Tag: tag,
-		Summary: "Delete a SIP trunk", Message: "Trunk deleted", Result: deletedJSON{}}, s.deleteTrunk)
-}
-
-func (s *Server) trunkService() (TrunkService, error) {
-	if ts, ok := s.calls.(TrunkService); ok {
-		return ts, nil
-	}
-	return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "SIP trunks are not available: no call engine is configured on this server")
-}
-
-func (s *Server) createTrunk(w http.ResponseWriter, r *http.Request, c *caller) error {
-	ts, err := s.trunkService()
-	if err != nil {
-		return err
-	}
-	var body trunkRequestJSON
-	if err := decodeJSON(w, r, &body); err != nil {
-		return err
-	}
-	v := switchboard.ValidationErrors{}
-	t := body.trunk(v, c.accountID)
-	password := ""
-	if body.Password != nil {
-		password = *body.Password
-	}
-	if t.Username != "" && password == "" {
-		v.Add("password", "is required with a username")
-	}
-	if password != "" {
-		t.SealedPassword = []byte{0} // stands in for the sealed value while validating
-	}
-	if err := validate(v, t); err != nil {
-		return err
-	}
-	t.SealedPassword = nil
-	if err := ts.CreateTrunk(r.Context(), t, password); err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusCreated, "Trunk created", toTrunkJSON(t))
-	return nil
-}
-
-func (s *Server) listTrunks(w http.ResponseWriter, r *http.Request, c *caller) error {
-	ts, err := s.trunkService()
-	if err != nil {
-		return err
-	}
-	list, err := ts.ListTrunks(r.Context(), c.accountID)
-	if err != nil {
-		return err
-	}
-	out := make([]trunkJSON, 0, len(list))
-	for _, t := range list {
-		out = append(out, toTrunkJSON(t))
-	}
-	s.writeResult(w, http.StatusOK, "List of trunks", out)
-	return nil
-}
-
-func (s *Server) getTrunk(w http.ResponseWriter, r *http.Request, c *caller) error {
-	ts, err := s.trunkService()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "trunk_id")
-	if err != nil {
-		return err
-	}
-	t, err := ts.GetTrunk(r.Context(), c.accountID, id)
-	if err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusOK, "Trunk details", toTrunkJSON(t))
-	return nil
-}
-
-func (s *Server) replaceTrunk(w http.ResponseWriter, r *http.Request, c *caller) error {
-	ts, err := s.trunkService()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "trunk_id")
-	if err != nil {
-		return err
-	}
-	var body trunkRequestJSON
-	if err := decodeJSON(w, r, &body); err != nil {
-		return err
-	}
-	old, err := ts.GetTrunk(r.Context(), c.accountID, id)
-	if err != nil {
-		return err
-	}
-	v := switchboard.ValidationErrors{}
-	t := body.trunk(v, c.accountID)
-	t.ID = id
-	t.SealedPassword = old.SealedPassword
-	if body.Password != nil && *body.Password != "" {
-		t.SealedPassword = []byte{0}
-	}
-	if err := validate(v, t); err != nil {
-		return err
-	}
-	if err := ts.UpdateTrunk(r.Context(), t, body.Password); err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusOK, "Trunk updated", toTrunkJSON(t))
-	return nil
-}
-
-func (s *Server) deleteTrunk(w http.ResponseWriter, r *http.Request, c *caller) error {
-	ts, err := s.trunkService()
-	if err != nil {
-		return err
-	}
-	id, err := pathID(r, "trunk_id")
-	if err != nil {
-		return err
-	}
-	if err := ts.DeleteTrunk(r.Context(), c.accountID, id); err != nil {
-		return err
-	}
-	s.writeDeleted(w, "Trunk deleted", id)
-	return nil
+// change gives every field but the password: creating and replacing a trunk both set them
+// all (absent ones to their defaults).
+func (b trunkRequestJSON) change() switchboard.TrunkChange {
+	return switchboard.TrunkChange{Name: &b.Name, Host: &b.Host, Port: &b.Port, Transport: &b.Transport,
+		Username: &b.Username, Password: b.Password, InboundAddresses: &b.InboundAddresses,
+		CallerIDNumber: &b.CallerIDNumber, AllowUserCallerID: &b.AllowUserCallerID}
 }

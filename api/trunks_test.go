@@ -14,6 +14,7 @@ import (
 	"switchboard"
 	"switchboard/api"
 	"switchboard/pbx"
+	"switchboard/provision"
 	"switchboard/sip"
 	"switchboard/store"
 	"switchboard/store/storetest"
@@ -32,7 +33,10 @@ func trunkEnv(t *testing.T) (*env, *store.DB, *webhook.Sealer) {
 	must(t, err)
 	eng, err := pbx.New(pbx.Config{Store: db, SIP: srv, Sealer: sealer})
 	must(t, err)
-	e := newEnv(t, db, func(c *api.Config) { c.Calls = eng })
+	e := newEnv(t, db, func(c *api.Config) {
+		c.Calls = eng
+		c.Trunks = provision.New(provision.Config{Store: db, Sealer: sealer, Engine: eng})
+	})
 	return e, db, sealer
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/provision"
 )
 
 // Pausing, unpausing and removing a member through the API reaches the engine at once: the
@@ -19,7 +20,7 @@ import (
 func TestQueueMemberChangesThroughTheAPIReachTheEngineAtOnce(t *testing.T) {
 	q := newQueueEnv(t, 2)
 	qu := q.queue(func(qu *switchboard.Queue) { qu.Strategy = switchboard.StrategyLinear })
-	apiSrv := httptest.NewServer(api.New(api.Config{Store: q.db, Calls: q.eng, Live: q.eng}))
+	apiSrv := httptest.NewServer(api.New(api.Config{Store: q.db, Calls: q.eng, Live: q.eng, Provision: provision.New(provision.Config{Store: q.db, Engine: q.eng})}))
 	t.Cleanup(apiSrv.Close)
 	key, k := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	k.AccountID, k.Name = q.account.ID, "backend"

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 
 	"switchboard"
 )
@@ -23,8 +22,8 @@ func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error
 // CreateAccount stores a new account. An a.ID other than 0 is kept (the demo account is 61);
 // later accounts without an id then get ids above it.
 func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
-	if strings.TrimSpace(a.Name) == "" {
-		return badRequest("name", "is required")
+	if err := a.Validate(); err != nil {
+		return err
 	}
 	if a.ID < 0 {
 		return badRequest("id", "must be positive")
@@ -77,34 +76,40 @@ func (db *DB) GetAccount(ctx context.Context, id int64) (*switchboard.Account, e
 
 // ListAccounts returns every account, by id.
 func (db *DB) ListAccounts(ctx context.Context) ([]*switchboard.Account, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+accountColumns+" FROM accounts ORDER BY id")
-	if err != nil {
-		return nil, internal("ListAccounts", err)
-	}
-	defer rows.Close()
-	accounts := []*switchboard.Account{}
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, internal("ListAccounts", err)
-		}
-		accounts = append(accounts, a)
-	}
-	return accounts, internal("ListAccounts", rows.Err())
+	return listRows(ctx, db, "ListAccounts", scanAccount, "SELECT "+accountColumns+" FROM accounts ORDER BY id")
 }
 
 // UpdateAccount saves the account's name and settings; CreatedAt is set from the store.
 func (db *DB) UpdateAccount(ctx context.Context, a *switchboard.Account) error {
-	if strings.TrimSpace(a.Name) == "" {
-		return badRequest("name", "is required")
-	}
-	var created int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		return db.queryRow(ctx, tx, "UPDATE accounts SET name = ?, public_endpoints = ? WHERE id = ? RETURNING created_at",
-			a.Name, a.PublicEndpoints, a.ID).Scan(&created)
+	return replace(a, func(change func(*switchboard.Account) error) (*switchboard.Account, error) {
+		return db.UpdateAccountFunc(ctx, a.ID, change)
 	})
+}
+
+// UpdateAccountFunc changes the account with change in one write transaction (see
+// updateFunc) and returns it as saved.
+func (db *DB) UpdateAccountFunc(ctx context.Context, id int64, change func(*switchboard.Account) error) (*switchboard.Account, error) {
+	load := func(tx *sql.Tx) (*switchboard.Account, error) {
+		a, err := lockedRow(ctx, db, tx, "account", id, scanAccount, "SELECT "+accountColumns+" FROM accounts WHERE id = ?", id)
+		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
+			return nil, noAccount(id)
+		}
+		return a, err
+	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, a *switchboard.Account) error { return db.saveAccount(ctx, tx, a) })
+}
+
+func noAccount(id int64) error {
+	return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", id)
+}
+
+// saveAccount writes the valid account's name and settings in tx.
+func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Account) error {
+	var created int64
+	err := db.queryRow(ctx, tx, "UPDATE accounts SET name = ?, public_endpoints = ? WHERE id = ? RETURNING created_at",
+		a.Name, a.PublicEndpoints, a.ID).Scan(&created)
 	if noRows(err) {
-		return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", a.ID)
+		return noAccount(a.ID)
 	}
 	if err != nil {
 		return internal("UpdateAccount", err)

@@ -92,20 +92,7 @@ func (db *DB) GetAPIKeyByHash(ctx context.Context, hash string) (*switchboard.AP
 
 // ListAPIKeys returns the account's keys by id, revoked keys included.
 func (db *DB) ListAPIKeys(ctx context.Context, accountID int64) ([]*switchboard.APIKey, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+apiKeyColumns+" FROM api_keys WHERE account_id = ? ORDER BY id", accountID)
-	if err != nil {
-		return nil, internal("ListAPIKeys", err)
-	}
-	defer rows.Close()
-	keys := []*switchboard.APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, internal("ListAPIKeys", err)
-		}
-		keys = append(keys, k)
-	}
-	return keys, internal("ListAPIKeys", rows.Err())
+	return listRows(ctx, db, "ListAPIKeys", scanAPIKey, "SELECT "+apiKeyColumns+" FROM api_keys WHERE account_id = ? ORDER BY id", accountID)
 }
 
 // RevokeAPIKey revokes the account's key with the id; revoking a revoked key keeps its

@@ -191,20 +191,7 @@ func (db *DB) ListCallRecords(ctx context.Context, accountID int64, f switchboar
 	}
 	q += " ORDER BY started_at DESC, id DESC LIMIT ?"
 	args = append(args, limit)
-	rows, err := db.query(ctx, db.read, q, args...)
-	if err != nil {
-		return nil, internal("ListCallRecords", err)
-	}
-	defer rows.Close()
-	out := []*switchboard.CallRecord{}
-	for rows.Next() {
-		r, err := scanCallRecord(rows)
-		if err != nil {
-			return nil, internal("ListCallRecords", err)
-		}
-		out = append(out, r)
-	}
-	return out, internal("ListCallRecords", rows.Err())
+	return listRows(ctx, db, "ListCallRecords", scanCallRecord, q, args...)
 }
 
 var _ switchboard.CallStore = (*DB)(nil)

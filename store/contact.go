@@ -49,29 +49,12 @@ func (db *DB) CreateContact(ctx context.Context, c *switchboard.Contact) error {
 
 // GetContact returns the account's contact with the id.
 func (db *DB) GetContact(ctx context.Context, accountID, id int64) (*switchboard.Contact, error) {
-	c, err := scanContact(db.queryRow(ctx, db.read, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("contact", id)
-	}
-	return c, internal("GetContact", err)
+	return oneRow(ctx, db, db.read, "contact", id, scanContact, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // ListContacts returns the account's contacts by id.
 func (db *DB) ListContacts(ctx context.Context, accountID int64) ([]*switchboard.Contact, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? ORDER BY id", accountID)
-	if err != nil {
-		return nil, internal("ListContacts", err)
-	}
-	defer rows.Close()
-	contacts := []*switchboard.Contact{}
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, internal("ListContacts", err)
-		}
-		contacts = append(contacts, c)
-	}
-	return contacts, internal("ListContacts", rows.Err())
+	return listRows(ctx, db, "ListContacts", scanContact, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? ORDER BY id", accountID)
 }
 
 // UpdateContact saves every field of the contact and stores its contact.updated event, naming
@@ -80,26 +63,67 @@ func (db *DB) UpdateContact(ctx context.Context, c *switchboard.Contact, updated
 	if err := c.Validate(); err != nil {
 		return err
 	}
+	return db.writeTx(ctx, func(tx *sql.Tx) error { return db.saveContact(ctx, tx, c, updatedFields) })
+}
+
+// UpdateContactFunc changes the account's contact with change and stores its
+// contact.updated event, naming the fields whose values changed, in one write transaction
+// (see updateFunc). It returns the contact as saved.
+func (db *DB) UpdateContactFunc(ctx context.Context, accountID, id int64, change func(*switchboard.Contact) error) (*switchboard.Contact, error) {
+	var before switchboard.Contact
+	load := func(tx *sql.Tx) (*switchboard.Contact, error) {
+		c, err := lockedRow(ctx, db, tx, "contact", id, scanContact, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? AND id = ?", accountID, id)
+		if err == nil {
+			before = *c
+		}
+		return c, err
+	}
+	save := func(tx *sql.Tx, c *switchboard.Contact) error {
+		return db.saveContact(ctx, tx, c, contactChangedFields(&before, c))
+	}
+	return updateFunc(ctx, db, load, change, save)
+}
+
+// contactChangedFields names, as the API does, the fields whose values differ.
+func contactChangedFields(before, after *switchboard.Contact) []string {
+	var changed []string
+	for _, f := range []struct {
+		name          string
+		before, after string
+	}{
+		{"phone", before.Phone, after.Phone},
+		{"first_name", before.FirstName, after.FirstName},
+		{"last_name", before.LastName, after.LastName},
+		{"email", before.Email, after.Email},
+		{"company", before.Company, after.Company},
+	} {
+		if f.before != f.after {
+			changed = append(changed, f.name)
+		}
+	}
+	return changed
+}
+
+// saveContact writes every field of the valid contact and its contact.updated event in tx.
+func (db *DB) saveContact(ctx context.Context, tx *sql.Tx, c *switchboard.Contact, updatedFields []string) error {
 	t := now()
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		var created int64
-		err := db.queryRow(ctx, tx, `UPDATE contacts SET phone = ?, first_name = ?, last_name = ?, email = ?, company = ?,
-			updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
-			c.Phone, c.FirstName, c.LastName, c.Email, c.Company, toMS(t), c.AccountID, c.ID).Scan(&created)
-		if noRows(err) {
-			return notFound("contact", c.ID)
-		}
-		if err != nil {
-			return internal("UpdateContact", err)
-		}
-		updated := *c
-		updated.CreatedAt, updated.UpdatedAt = fromMS(created), t
-		if err := db.insertEvent(ctx, tx, switchboard.ContactEvent(switchboard.EventContactUpdated, &updated, updatedFields)); err != nil {
-			return err
-		}
-		*c = updated
-		return nil
-	})
+	var created int64
+	err := db.queryRow(ctx, tx, `UPDATE contacts SET phone = ?, first_name = ?, last_name = ?, email = ?, company = ?,
+		updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+		c.Phone, c.FirstName, c.LastName, c.Email, c.Company, toMS(t), c.AccountID, c.ID).Scan(&created)
+	if noRows(err) {
+		return notFound("contact", c.ID)
+	}
+	if err != nil {
+		return internal("UpdateContact", err)
+	}
+	updated := *c
+	updated.CreatedAt, updated.UpdatedAt = fromMS(created), t
+	if err := db.insertEvent(ctx, tx, switchboard.ContactEvent(switchboard.EventContactUpdated, &updated, updatedFields)); err != nil {
+		return err
+	}
+	*c = updated
+	return nil
 }
 
 // DeleteContact deletes the account's contact with the id and stores its contact.deleted

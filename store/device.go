@@ -52,11 +52,7 @@ func (db *DB) CreateDevice(ctx context.Context, d *switchboard.Device) error {
 
 // GetDevice returns the account's device with the id.
 func (db *DB) GetDevice(ctx context.Context, accountID, id int64) (*switchboard.Device, error) {
-	d, err := scanDevice(db.queryRow(ctx, db.read, "SELECT "+deviceColumns+" FROM devices WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("device", id)
-	}
-	return d, internal("GetDevice", err)
+	return oneRow(ctx, db, db.read, "device", id, scanDevice, "SELECT "+deviceColumns+" FROM devices WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // GetDeviceBySIPUsername returns the device with the SIP username, whatever its account:
@@ -76,45 +72,39 @@ func (db *DB) ListDevices(ctx context.Context, accountID, userID int64) ([]*swit
 	if userID != 0 {
 		q, args = q+" AND user_id = ?", append(args, userID)
 	}
-	rows, err := db.query(ctx, db.read, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, internal("ListDevices", err)
-	}
-	defer rows.Close()
-	devices := []*switchboard.Device{}
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, internal("ListDevices", err)
-		}
-		devices = append(devices, d)
-	}
-	return devices, internal("ListDevices", rows.Err())
+	return listRows(ctx, db, "ListDevices", scanDevice, q+" ORDER BY id", args...)
 }
 
 // UpdateDevice saves the device's user, name, SIP username and password hashes.
 func (db *DB) UpdateDevice(ctx context.Context, d *switchboard.Device) error {
-	if err := d.Validate(); err != nil {
+	return replace(d, func(change func(*switchboard.Device) error) (*switchboard.Device, error) {
+		return db.UpdateDeviceFunc(ctx, d.AccountID, d.ID, change)
+	})
+}
+
+// UpdateDeviceFunc changes the account's device with change in one write transaction (see
+// updateFunc) and returns it as saved.
+func (db *DB) UpdateDeviceFunc(ctx context.Context, accountID, id int64, change func(*switchboard.Device) error) (*switchboard.Device, error) {
+	load := func(tx *sql.Tx) (*switchboard.Device, error) {
+		return lockedRow(ctx, db, tx, "device", id, scanDevice, "SELECT "+deviceColumns+" FROM devices WHERE account_id = ? AND id = ?", accountID, id)
+	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, d *switchboard.Device) error { return db.saveDevice(ctx, tx, d) })
+}
+
+// saveDevice writes the valid device's user, name, SIP username and hashes in tx.
+func (db *DB) saveDevice(ctx context.Context, tx *sql.Tx, d *switchboard.Device) error {
+	if err := db.checkRef(ctx, tx, d.AccountID, ownerUser, d.UserID, "user_id"); err != nil {
 		return err
 	}
 	var created int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := db.exists(ctx, tx, d.AccountID, kindDevice, d.ID); err != nil || !ok {
-			return orNotFound(err, "device", d.ID)
-		}
-		if err := db.checkRef(ctx, tx, d.AccountID, ownerUser, d.UserID, "user_id"); err != nil {
-			return err
-		}
-		err := db.queryRow(ctx, tx, `UPDATE devices SET user_id = ?, name = ?, sip_username = ?, ha1_md5 = ?, ha1_sha256 = ?
-			WHERE account_id = ? AND id = ? RETURNING created_at`,
-			d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.AccountID, d.ID).Scan(&created)
-		if isUniqueViolation(err) {
-			return sipUsernameTaken(d)
-		}
-		return internal("UpdateDevice", err)
-	})
+	err := db.queryRow(ctx, tx, `UPDATE devices SET user_id = ?, name = ?, sip_username = ?, ha1_md5 = ?, ha1_sha256 = ?
+		WHERE account_id = ? AND id = ? RETURNING created_at`,
+		d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.AccountID, d.ID).Scan(&created)
+	if isUniqueViolation(err) {
+		return sipUsernameTaken(d)
+	}
 	if err != nil {
-		return err
+		return internal("UpdateDevice", err)
 	}
 	d.CreatedAt = fromMS(created)
 	return nil

@@ -155,17 +155,6 @@ func (db *DB) CloseOpenGroupCalls(ctx context.Context, at time.Time) (int, error
 	return int(n), err
 }
 
-// pageSpec is a CallQuery turned into SQL pieces for one table.
-type pageSpec struct {
-	where   []string
-	args    []any
-	key     string // the sort column
-	desc    bool
-	limit   int
-	offset  int
-	idField string // the column IDs filter on
-}
-
 // decodeCursor reads an opaque cursor: the sort key and id of the last row of a page.
 func decodeCursor(c string) (key, id int64, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(c)

@@ -77,11 +77,7 @@ func (db *DB) CreateNumber(ctx context.Context, n *switchboard.Number) error {
 
 // GetNumber returns the account's number with the id.
 func (db *DB) GetNumber(ctx context.Context, accountID, id int64) (*switchboard.Number, error) {
-	n, err := scanNumber(db.queryRow(ctx, db.read, "SELECT "+numberColumns+" FROM numbers WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("number", id)
-	}
-	return n, internal("GetNumber", err)
+	return oneRow(ctx, db, db.read, "number", id, scanNumber, "SELECT "+numberColumns+" FROM numbers WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // GetNumberByE164 returns the number, whatever its account: inbound routing's lookup.
@@ -114,47 +110,41 @@ func (db *DB) ListNumbers(ctx context.Context, accountID int64, f switchboard.Nu
 	if f.AssignedToUserID != 0 {
 		q, args = q+" AND (owner_user_id = ? OR sms_assigned_user_id = ?)", append(args, f.AssignedToUserID, f.AssignedToUserID)
 	}
-	rows, err := db.query(ctx, db.read, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, internal("ListNumbers", err)
-	}
-	defer rows.Close()
-	numbers := []*switchboard.Number{}
-	for rows.Next() {
-		n, err := scanNumber(rows)
-		if err != nil {
-			return nil, internal("ListNumbers", err)
-		}
-		numbers = append(numbers, n)
-	}
-	return numbers, internal("ListNumbers", rows.Err())
+	return listRows(ctx, db, "ListNumbers", scanNumber, q+" ORDER BY id", args...)
 }
 
 // UpdateNumber saves every field of the number; CreatedAt is set from the store.
 func (db *DB) UpdateNumber(ctx context.Context, n *switchboard.Number) error {
-	if err := n.Validate(); err != nil {
+	return replace(n, func(change func(*switchboard.Number) error) (*switchboard.Number, error) {
+		return db.UpdateNumberFunc(ctx, n.AccountID, n.ID, change)
+	})
+}
+
+// UpdateNumberFunc changes the account's number with change in one write transaction (see
+// updateFunc) and returns it as saved.
+func (db *DB) UpdateNumberFunc(ctx context.Context, accountID, id int64, change func(*switchboard.Number) error) (*switchboard.Number, error) {
+	load := func(tx *sql.Tx) (*switchboard.Number, error) {
+		return lockedRow(ctx, db, tx, "number", id, scanNumber, "SELECT "+numberColumns+" FROM numbers WHERE account_id = ? AND id = ?", accountID, id)
+	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, n *switchboard.Number) error { return db.saveNumber(ctx, tx, n) })
+}
+
+// saveNumber writes every field of the valid number in tx.
+func (db *DB) saveNumber(ctx context.Context, tx *sql.Tx, n *switchboard.Number) error {
+	if err := db.checkNumberRefs(ctx, tx, n); err != nil {
 		return err
 	}
 	var created int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := db.exists(ctx, tx, n.AccountID, kindNumber, n.ID); err != nil || !ok {
-			return orNotFound(err, "number", n.ID)
-		}
-		if err := db.checkNumberRefs(ctx, tx, n); err != nil {
-			return err
-		}
-		err := db.queryRow(ctx, tx, `UPDATE numbers SET number = ?, friendly_name = ?, sms_enabled = ?, mms_enabled = ?,
-			owner_user_id = ?, sms_assigned_user_id = ?, status = ?, ai_agent_id = ?, target_type = ?, target_id = ?,
-			target_number = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
-			n.Number, n.FriendlyName, n.SMSEnabled, n.MMSEnabled, nullID(n.OwnerUserID), nullID(n.SMSAssignedUserID),
-			n.Status, n.AIAgentID, string(n.Target.Type), n.Target.ID, n.Target.Number, n.AccountID, n.ID).Scan(&created)
-		if isUniqueViolation(err) {
-			return numberTaken(n)
-		}
-		return internal("UpdateNumber", err)
-	})
+	err := db.queryRow(ctx, tx, `UPDATE numbers SET number = ?, friendly_name = ?, sms_enabled = ?, mms_enabled = ?,
+		owner_user_id = ?, sms_assigned_user_id = ?, status = ?, ai_agent_id = ?, target_type = ?, target_id = ?,
+		target_number = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+		n.Number, n.FriendlyName, n.SMSEnabled, n.MMSEnabled, nullID(n.OwnerUserID), nullID(n.SMSAssignedUserID),
+		n.Status, n.AIAgentID, string(n.Target.Type), n.Target.ID, n.Target.Number, n.AccountID, n.ID).Scan(&created)
+	if isUniqueViolation(err) {
+		return numberTaken(n)
+	}
 	if err != nil {
-		return err
+		return internal("UpdateNumber", err)
 	}
 	n.CreatedAt = fromMS(created)
 	return nil

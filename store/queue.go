@@ -72,60 +72,50 @@ func (db *DB) CreateQueue(ctx context.Context, q *switchboard.Queue) error {
 
 // GetQueue returns the account's queue with the id.
 func (db *DB) GetQueue(ctx context.Context, accountID, id int64) (*switchboard.Queue, error) {
-	q, err := scanQueue(db.queryRow(ctx, db.read, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("queue", id)
-	}
-	return q, internal("GetQueue", err)
+	return oneRow(ctx, db, db.read, "queue", id, scanQueue, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // ListQueues returns the account's queues by id.
 func (db *DB) ListQueues(ctx context.Context, accountID int64) ([]*switchboard.Queue, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? ORDER BY id", accountID)
-	if err != nil {
-		return nil, internal("ListQueues", err)
-	}
-	defer rows.Close()
-	queues := []*switchboard.Queue{}
-	for rows.Next() {
-		q, err := scanQueue(rows)
-		if err != nil {
-			return nil, internal("ListQueues", err)
-		}
-		queues = append(queues, q)
-	}
-	return queues, internal("ListQueues", rows.Err())
+	return listRows(ctx, db, "ListQueues", scanQueue, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? ORDER BY id", accountID)
 }
 
 // UpdateQueue saves every setting of the queue; CreatedAt is set from the store.
 func (db *DB) UpdateQueue(ctx context.Context, q *switchboard.Queue) error {
-	if err := q.Validate(); err != nil {
+	return replace(q, func(change func(*switchboard.Queue) error) (*switchboard.Queue, error) {
+		return db.UpdateQueueFunc(ctx, q.AccountID, q.ID, change)
+	})
+}
+
+// UpdateQueueFunc changes the account's queue with change in one write transaction (see
+// updateFunc) and returns it as saved.
+func (db *DB) UpdateQueueFunc(ctx context.Context, accountID, id int64, change func(*switchboard.Queue) error) (*switchboard.Queue, error) {
+	load := func(tx *sql.Tx) (*switchboard.Queue, error) {
+		return lockedRow(ctx, db, tx, "queue", id, scanQueue, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? AND id = ?", accountID, id)
+	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, q *switchboard.Queue) error { return db.saveQueue(ctx, tx, q) })
+}
+
+// saveQueue writes every setting of the valid queue in tx.
+func (db *DB) saveQueue(ctx context.Context, tx *sql.Tx, q *switchboard.Queue) error {
+	if err := db.checkTarget(ctx, tx, q.AccountID, q.Overflow, "overflow"); err != nil {
 		return err
 	}
 	var created int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := db.exists(ctx, tx, q.AccountID, ownerQueue, q.ID); err != nil || !ok {
-			return orNotFound(err, "queue", q.ID)
-		}
-		if err := db.checkTarget(ctx, tx, q.AccountID, q.Overflow, "overflow"); err != nil {
-			return err
-		}
-		err := db.queryRow(ctx, tx, `UPDATE queues SET queue_name = ?, extension = ?, strategy = ?, music_on_hold = ?,
+	err := db.queryRow(ctx, tx, `UPDATE queues SET queue_name = ?, extension = ?, strategy = ?, music_on_hold = ?,
 			timeout = ?, retry = ?, wrapup_time = ?, max_len = ?, join_empty = ?, leave_when_empty = ?, ring_in_use = ?,
 			max_wait = ?, service_level = ?, overflow_type = ?, overflow_id = ?, overflow_number = ?
 			WHERE account_id = ? AND id = ? RETURNING created_at`,
-			q.QueueName, q.Extension, string(q.Strategy), q.MusicOnHold, q.Timeout, q.Retry, q.WrapUpTime, q.MaxLen,
-			q.JoinEmpty, q.LeaveWhenEmpty, q.RingInUse, q.MaxWait, q.ServiceLevel,
-			string(q.Overflow.Type), q.Overflow.ID, q.Overflow.Number, q.AccountID, q.ID).Scan(&created)
-		if isUniqueViolation(err) {
-			return queueExtensionTaken(q)
-		}
-		if err != nil {
-			return internal("UpdateQueue", err)
-		}
-		return db.claimExtension(ctx, tx, q.AccountID, q.Extension, ownerQueue, q.ID, "extension")
-	})
+		q.QueueName, q.Extension, string(q.Strategy), q.MusicOnHold, q.Timeout, q.Retry, q.WrapUpTime, q.MaxLen,
+		q.JoinEmpty, q.LeaveWhenEmpty, q.RingInUse, q.MaxWait, q.ServiceLevel,
+		string(q.Overflow.Type), q.Overflow.ID, q.Overflow.Number, q.AccountID, q.ID).Scan(&created)
+	if isUniqueViolation(err) {
+		return queueExtensionTaken(q)
+	}
 	if err != nil {
+		return internal("UpdateQueue", err)
+	}
+	if err := db.claimExtension(ctx, tx, q.AccountID, q.Extension, ownerQueue, q.ID, "extension"); err != nil {
 		return err
 	}
 	q.CreatedAt = fromMS(created)
@@ -156,8 +146,8 @@ func (db *DB) DeleteQueue(ctx context.Context, accountID, id int64) error {
 
 // SetQueueMember adds the user to the queue, or updates its penalty and paused flag.
 func (db *DB) SetQueueMember(ctx context.Context, accountID int64, m switchboard.QueueMember) error {
-	if m.Penalty < 0 || m.Penalty > 1000 {
-		return badRequest("penalty", "must be between 0 and 1000")
+	if err := m.Validate(); err != nil {
+		return err
 	}
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		if ok, err := db.exists(ctx, tx, accountID, ownerQueue, m.QueueID); err != nil || !ok {
@@ -184,10 +174,44 @@ func (db *DB) RemoveQueueMember(ctx context.Context, accountID, queueID, userID 
 			return internal("RemoveQueueMember", err)
 		}
 		if !ok {
-			return switchboard.Errorf(switchboard.ENOTFOUND, "User %d is not a member of queue %d", userID, queueID)
+			return notMember(queueID, userID)
 		}
 		return nil
 	})
+}
+
+func notMember(queueID, userID int64) error {
+	return switchboard.Errorf(switchboard.ENOTFOUND, "User %d is not a member of queue %d", userID, queueID)
+}
+
+func scanQueueMember(s interface{ Scan(...any) error }) (*switchboard.QueueMember, error) {
+	var m switchboard.QueueMember
+	if err := s.Scan(&m.QueueID, &m.UserID, &m.Penalty, &m.Paused); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// UpdateQueueMemberFunc changes a member's penalty or pause with change in one write
+// transaction (see updateFunc) and returns it as saved.
+func (db *DB) UpdateQueueMemberFunc(ctx context.Context, accountID, queueID, userID int64, change func(*switchboard.QueueMember) error) (*switchboard.QueueMember, error) {
+	load := func(tx *sql.Tx) (*switchboard.QueueMember, error) {
+		if ok, err := db.exists(ctx, tx, accountID, ownerQueue, queueID); err != nil || !ok {
+			return nil, orNotFound(err, "queue", queueID)
+		}
+		m, err := lockedRow(ctx, db, tx, "queue member", userID, scanQueueMember,
+			"SELECT queue_id, user_id, penalty, paused FROM queue_members WHERE queue_id = ? AND user_id = ?", queueID, userID)
+		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
+			return nil, notMember(queueID, userID)
+		}
+		return m, err
+	}
+	save := func(tx *sql.Tx, m *switchboard.QueueMember) error {
+		_, err := db.exec(ctx, tx, "UPDATE queue_members SET penalty = ?, paused = ? WHERE queue_id = ? AND user_id = ?",
+			m.Penalty, m.Paused, queueID, userID)
+		return internal("UpdateQueueMember", err)
+	}
+	return updateFunc(ctx, db, load, change, save)
 }
 
 // ListQueueMembers returns the queue's members by user id.
@@ -195,19 +219,15 @@ func (db *DB) ListQueueMembers(ctx context.Context, accountID, queueID int64) ([
 	if ok, err := db.exists(ctx, db.read, accountID, ownerQueue, queueID); err != nil || !ok {
 		return nil, orNotFound(err, "queue", queueID)
 	}
-	rows, err := db.query(ctx, db.read, `SELECT m.queue_id, m.user_id, m.penalty, m.paused FROM queue_members m
-		JOIN queues q ON q.id = m.queue_id WHERE q.account_id = ? AND m.queue_id = ? ORDER BY m.user_id`, accountID, queueID)
+	members, err := listRows(ctx, db, "ListQueueMembers", scanQueueMember, `SELECT m.queue_id, m.user_id, m.penalty, m.paused
+		FROM queue_members m JOIN queues q ON q.id = m.queue_id WHERE q.account_id = ? AND m.queue_id = ? ORDER BY m.user_id`,
+		accountID, queueID)
 	if err != nil {
-		return nil, internal("ListQueueMembers", err)
+		return nil, err
 	}
-	defer rows.Close()
-	members := []switchboard.QueueMember{}
-	for rows.Next() {
-		var m switchboard.QueueMember
-		if err := rows.Scan(&m.QueueID, &m.UserID, &m.Penalty, &m.Paused); err != nil {
-			return nil, internal("ListQueueMembers", err)
-		}
-		members = append(members, m)
+	out := make([]switchboard.QueueMember, 0, len(members))
+	for _, m := range members {
+		out = append(out, *m)
 	}
-	return members, internal("ListQueueMembers", rows.Err())
+	return out, nil
 }

@@ -106,7 +106,7 @@ func (db *DB) GetRingGroup(ctx context.Context, accountID, id int64) (*switchboa
 	if err != nil {
 		return nil, internal("GetRingGroup", err)
 	}
-	if err := db.loadRingGroupMembers(ctx, accountID, map[int64]*switchboard.RingGroup{g.ID: g}, "AND m.ring_group_id = ?", id); err != nil {
+	if err := db.loadRingGroupMembers(ctx, db.read, accountID, map[int64]*switchboard.RingGroup{g.ID: g}, "AND m.ring_group_id = ?", id); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -114,8 +114,8 @@ func (db *DB) GetRingGroup(ctx context.Context, accountID, id int64) (*switchboa
 
 // loadRingGroupMembers fills the members of the groups, by group id, with one query; where
 // narrows it further.
-func (db *DB) loadRingGroupMembers(ctx context.Context, accountID int64, groups map[int64]*switchboard.RingGroup, where string, args ...any) error {
-	rows, err := db.query(ctx, db.read, `SELECT m.ring_group_id, m.user_id, m.ring_time FROM ring_group_members m
+func (db *DB) loadRingGroupMembers(ctx context.Context, q querier, accountID int64, groups map[int64]*switchboard.RingGroup, where string, args ...any) error {
+	rows, err := db.query(ctx, q, `SELECT m.ring_group_id, m.user_id, m.ring_time FROM ring_group_members m
 		JOIN ring_groups g ON g.id = m.ring_group_id WHERE g.account_id = ? `+where+` ORDER BY m.ring_group_id, m.position`,
 		append([]any{accountID}, args...)...)
 	if err != nil {
@@ -159,7 +159,7 @@ func (db *DB) ListRingGroups(ctx context.Context, accountID int64) ([]*switchboa
 	if len(groups) == 0 {
 		return groups, nil
 	}
-	if err := db.loadRingGroupMembers(ctx, accountID, byID, ""); err != nil {
+	if err := db.loadRingGroupMembers(ctx, db.read, accountID, byID, ""); err != nil {
 		return nil, err
 	}
 	return groups, nil
@@ -167,33 +167,45 @@ func (db *DB) ListRingGroups(ctx context.Context, accountID int64) ([]*switchboa
 
 // UpdateRingGroup saves the ring group's settings and replaces its member list.
 func (db *DB) UpdateRingGroup(ctx context.Context, g *switchboard.RingGroup) error {
-	if err := g.Validate(); err != nil {
+	return replace(g, func(change func(*switchboard.RingGroup) error) (*switchboard.RingGroup, error) {
+		return db.UpdateRingGroupFunc(ctx, g.AccountID, g.ID, change)
+	})
+}
+
+// UpdateRingGroupFunc changes the account's ring group (with its members) with change in one
+// write transaction (see updateFunc) and returns it as saved.
+func (db *DB) UpdateRingGroupFunc(ctx context.Context, accountID, id int64, change func(*switchboard.RingGroup) error) (*switchboard.RingGroup, error) {
+	load := func(tx *sql.Tx) (*switchboard.RingGroup, error) {
+		g, err := lockedRow(ctx, db, tx, "ring group", id, scanRingGroup,
+			"SELECT "+ringGroupColumns+" FROM ring_groups WHERE account_id = ? AND id = ?", accountID, id)
+		if err != nil {
+			return nil, err
+		}
+		return g, db.loadRingGroupMembers(ctx, tx, accountID, map[int64]*switchboard.RingGroup{g.ID: g}, "AND m.ring_group_id = ?", id)
+	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, g *switchboard.RingGroup) error { return db.saveRingGroup(ctx, tx, g) })
+}
+
+// saveRingGroup writes the valid ring group's settings and member list in tx.
+func (db *DB) saveRingGroup(ctx context.Context, tx *sql.Tx, g *switchboard.RingGroup) error {
+	if err := db.checkRingGroupRefs(ctx, tx, g); err != nil {
 		return err
 	}
 	var created int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		if ok, err := db.exists(ctx, tx, g.AccountID, ownerRingGroup, g.ID); err != nil || !ok {
-			return orNotFound(err, "ring group", g.ID)
-		}
-		if err := db.checkRingGroupRefs(ctx, tx, g); err != nil {
-			return err
-		}
-		err := db.queryRow(ctx, tx, `UPDATE ring_groups SET name = ?, extension = ?, strategy = ?, ring_time = ?,
+	err := db.queryRow(ctx, tx, `UPDATE ring_groups SET name = ?, extension = ?, strategy = ?, ring_time = ?,
 			fallback_type = ?, fallback_id = ?, fallback_number = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
-			g.Name, g.Extension, string(g.Strategy), g.RingTime, string(g.Fallback.Type), g.Fallback.ID, g.Fallback.Number,
-			g.AccountID, g.ID).Scan(&created)
-		if isUniqueViolation(err) {
-			return ringGroupExtensionTaken(g)
-		}
-		if err != nil {
-			return internal("UpdateRingGroup", err)
-		}
-		if err := db.claimExtension(ctx, tx, g.AccountID, g.Extension, ownerRingGroup, g.ID, "extension"); err != nil {
-			return err
-		}
-		return db.writeRingGroupMembers(ctx, tx, g)
-	})
+		g.Name, g.Extension, string(g.Strategy), g.RingTime, string(g.Fallback.Type), g.Fallback.ID, g.Fallback.Number,
+		g.AccountID, g.ID).Scan(&created)
+	if isUniqueViolation(err) {
+		return ringGroupExtensionTaken(g)
+	}
 	if err != nil {
+		return internal("UpdateRingGroup", err)
+	}
+	if err := db.claimExtension(ctx, tx, g.AccountID, g.Extension, ownerRingGroup, g.ID, "extension"); err != nil {
+		return err
+	}
+	if err := db.writeRingGroupMembers(ctx, tx, g); err != nil {
 		return err
 	}
 	g.CreatedAt = fromMS(created)

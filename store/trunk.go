@@ -66,11 +66,7 @@ func (db *DB) CreateTrunk(ctx context.Context, t *switchboard.Trunk) error {
 
 // GetTrunk returns the account's trunk with the id.
 func (db *DB) GetTrunk(ctx context.Context, accountID, id int64) (*switchboard.Trunk, error) {
-	t, err := scanTrunk(db.queryRow(ctx, db.read, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("trunk", id)
-	}
-	return t, internal("GetTrunk", err)
+	return oneRow(ctx, db, db.read, "trunk", id, scanTrunk, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // ListTrunks returns the account's trunks by id.
@@ -84,55 +80,53 @@ func (db *DB) ListAllTrunks(ctx context.Context) ([]*switchboard.Trunk, error) {
 }
 
 func (db *DB) listTrunks(ctx context.Context, query string, args ...any) ([]*switchboard.Trunk, error) {
-	rows, err := db.query(ctx, db.read, query, args...)
-	if err != nil {
-		return nil, internal("ListTrunks", err)
-	}
-	defer rows.Close()
-	out := []*switchboard.Trunk{}
-	for rows.Next() {
-		t, err := scanTrunk(rows)
-		if err != nil {
-			return nil, internal("ListTrunks", err)
-		}
-		out = append(out, t)
-	}
-	return out, internal("ListTrunks", rows.Err())
+	return listRows(ctx, db, "ListTrunks", scanTrunk, query, args...)
 }
 
 // UpdateTrunk replaces the trunk's fields; a nil SealedPassword keeps the stored password.
 func (db *DB) UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error {
 	t.ApplyDefaults()
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		old, err := scanTrunk(db.queryRow(ctx, tx, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?",
-			t.AccountID, t.ID))
-		if noRows(err) {
-			return notFound("trunk", t.ID)
+	saved, err := db.UpdateTrunkFunc(ctx, t.AccountID, t.ID, func(row *switchboard.Trunk) error {
+		stored := row.SealedPassword
+		*row = *t
+		if row.SealedPassword == nil {
+			row.SealedPassword = stored
 		}
-		if err != nil {
-			return internal("UpdateTrunk", err)
-		}
-		if t.SealedPassword == nil {
-			t.SealedPassword = old.SealedPassword
-		}
-		if t.Username == "" {
-			t.SealedPassword = nil // no username, no challenge to answer: keep no password
-		}
-		if err := t.Validate(); err != nil {
-			return err
-		}
-		ts := now()
-		_, err = db.exec(ctx, tx, `UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, username = ?, password = ?,
-			inbound_addresses = ?, caller_id_number = ?, allow_user_caller_id = ?, updated_at = ?
-			WHERE account_id = ? AND id = ?`,
-			t.Name, t.Host, t.Port, t.Transport, t.Username, t.SealedPassword, inboundJSON(t.InboundAddresses),
-			t.CallerIDNumber, t.AllowUserCallerID, toMS(ts), t.AccountID, t.ID)
-		if err != nil {
-			return internal("UpdateTrunk", err)
-		}
-		t.CreatedAt, t.UpdatedAt = old.CreatedAt, ts
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	*t = *saved
+	return nil
+}
+
+// UpdateTrunkFunc changes the account's trunk with change in one write transaction (see
+// updateFunc) and returns it as saved. The trunk change sees carries its stored sealed
+// password.
+func (db *DB) UpdateTrunkFunc(ctx context.Context, accountID, id int64, change func(*switchboard.Trunk) error) (*switchboard.Trunk, error) {
+	load := func(tx *sql.Tx) (*switchboard.Trunk, error) {
+		return lockedRow(ctx, db, tx, "trunk", id, scanTrunk, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? AND id = ?", accountID, id)
+	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, t *switchboard.Trunk) error { return db.saveTrunk(ctx, tx, t) })
+}
+
+// saveTrunk writes every field of the valid trunk in tx.
+func (db *DB) saveTrunk(ctx context.Context, tx *sql.Tx, t *switchboard.Trunk) error {
+	if t.Username == "" {
+		t.SealedPassword = nil // no username, no challenge to answer: keep no password
+	}
+	ts := now()
+	_, err := db.exec(ctx, tx, `UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, username = ?, password = ?,
+		inbound_addresses = ?, caller_id_number = ?, allow_user_caller_id = ?, updated_at = ?
+		WHERE account_id = ? AND id = ?`,
+		t.Name, t.Host, t.Port, t.Transport, t.Username, t.SealedPassword, inboundJSON(t.InboundAddresses),
+		t.CallerIDNumber, t.AllowUserCallerID, toMS(ts), t.AccountID, t.ID)
+	if err != nil {
+		return internal("UpdateTrunk", err)
+	}
+	t.UpdatedAt = ts
+	return nil
 }
 
 // DeleteTrunk removes the account's trunk.

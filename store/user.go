@@ -62,11 +62,7 @@ func (db *DB) CreateUser(ctx context.Context, u *switchboard.User) error {
 
 // GetUser returns the account's user with the id.
 func (db *DB) GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error) {
-	u, err := scanUser(db.queryRow(ctx, db.read, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id))
-	if noRows(err) {
-		return nil, notFound("user", id)
-	}
-	return u, internal("GetUser", err)
+	return oneRow(ctx, db, db.read, "user", id, scanUser, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id)
 }
 
 // GetUserByExtension returns the account's user with the extension.
@@ -82,48 +78,45 @@ func (db *DB) GetUserByExtension(ctx context.Context, accountID int64, extension
 // ListUsers returns the account's users by extension. It is one indexed query on the read
 // pool: the availability endpoint calls it on every request.
 func (db *DB) ListUsers(ctx context.Context, accountID int64) ([]*switchboard.User, error) {
-	rows, err := db.query(ctx, db.read, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY extension", accountID)
-	if err != nil {
-		return nil, internal("ListUsers", err)
-	}
-	defer rows.Close()
-	users := []*switchboard.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, internal("ListUsers", err)
-		}
-		users = append(users, u)
-	}
-	return users, internal("ListUsers", rows.Err())
+	return listRows(ctx, db, "ListUsers", scanUser, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY extension", accountID)
 }
 
 // UpdateUser saves every field of the user; UpdatedAt becomes now, CreatedAt is set from
 // the store.
 func (db *DB) UpdateUser(ctx context.Context, u *switchboard.User) error {
-	if err := u.Validate(); err != nil {
-		return err
+	return replace(u, func(change func(*switchboard.User) error) (*switchboard.User, error) {
+		return db.UpdateUserFunc(ctx, u.AccountID, u.ID, change)
+	})
+}
+
+// UpdateUserFunc changes the account's user with change in one write transaction (see
+// updateFunc) and returns it as saved.
+func (db *DB) UpdateUserFunc(ctx context.Context, accountID, id int64, change func(*switchboard.User) error) (*switchboard.User, error) {
+	load := func(tx *sql.Tx) (*switchboard.User, error) {
+		return lockedRow(ctx, db, tx, "user", id, scanUser, "SELECT "+userColumns+" FROM users WHERE account_id = ? AND id = ?", accountID, id)
 	}
+	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, u *switchboard.User) error { return db.saveUser(ctx, tx, u) })
+}
+
+// saveUser writes every field of the valid user in tx.
+func (db *DB) saveUser(ctx context.Context, tx *sql.Tx, u *switchboard.User) error {
 	t := now()
 	var created int64
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		err := db.queryRow(ctx, tx, `UPDATE users SET extension = ?, first_name = ?, last_name = ?, email = ?,
+	err := db.queryRow(ctx, tx, `UPDATE users SET extension = ?, first_name = ?, last_name = ?, email = ?,
 			caller_id_name = ?, time_zone = ?, voicemail_enabled = ?, forward_enabled = ?, forward_number = ?,
 			ring_time_seconds = ?, updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
-			u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
-			u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), u.AccountID, u.ID).Scan(&created)
-		if noRows(err) {
-			return notFound("user", u.ID)
-		}
-		if isUniqueViolation(err) {
-			return conflict(userExtensionField, u.Extension+" is already used by another user")
-		}
-		if err != nil {
-			return internal("UpdateUser", err)
-		}
-		return db.claimExtension(ctx, tx, u.AccountID, u.Extension, ownerUser, u.ID, userExtensionField)
-	})
+		u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
+		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), u.AccountID, u.ID).Scan(&created)
+	if noRows(err) {
+		return notFound("user", u.ID)
+	}
+	if isUniqueViolation(err) {
+		return conflict(userExtensionField, u.Extension+" is already used by another user")
+	}
 	if err != nil {
+		return internal("UpdateUser", err)
+	}
+	if err := db.claimExtension(ctx, tx, u.AccountID, u.Extension, ownerUser, u.ID, userExtensionField); err != nil {
 		return err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMS(created), t

@@ -17,7 +17,9 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/provision"
 	"switchboard/redislimit"
+	"switchboard/webhook"
 )
 
 type serveConfig struct {
@@ -123,6 +125,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		live = engine // queue stats need the engine's callers, wrap-ups and today's counts
 	}
 
+	// Provisioning goes through one service. The call engine caches queue members and trunks,
+	// so it is told of their changes; trunks are provisioned only where an engine uses them.
+	provisioning := provision.New(provision.Config{Store: db, Logger: logger})
+	var trunks switchboard.TrunkService
+	if engine != nil {
+		sealer, err := webhook.NewSealer(secretKey)
+		if err != nil {
+			return err
+		}
+		provisioning = provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine, Logger: logger})
+		trunks = provisioning
+	}
+
 	var shared api.RequestCounter
 	if c.redisURL != "" {
 		limiter, err := redislimit.Open(ctx, c.redisURL, "switchboard:ratelimit:")
@@ -146,6 +161,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SharedRateLimits:     shared,
 		CacheTTL:             c.cacheTTL,
 		Webhooks:             webhooks,
+		Provision:            provisioning,
+		Trunks:               trunks,
 	})
 
 	ln, err := net.Listen("tcp", c.httpAddr)

@@ -41,9 +41,10 @@ func testGroupCallLifecycle(t *testing.T, f *fixture) {
 	entered := switchboard.NewEvent(f.a.ID, switchboard.EventQueueEntered, map[string]any{"queue_id": 7})
 	mustOK(t, f.db.StartGroupCall(f.ctx, g, entered))
 	g.AnsweredAt, g.UserID, g.Extension, g.UserName = day.Add(12*time.Second), f.ua.ID, "100", "Ann"
-	mustOK(t, f.db.AnswerGroupCall(f.ctx, g))
-	// A second answer of the same stay is refused: one agent takes a caller.
-	wantCode(t, f.db.AnswerGroupCall(f.ctx, g), switchboard.ECONFLICT)
+	answered := switchboard.NewEvent(f.a.ID, switchboard.EventQueueMemberAnswered, map[string]any{"queue_id": 7})
+	mustOK(t, f.db.AnswerGroupCall(f.ctx, g, answered))
+	// A second answer of the same stay is refused, and stores no event: one agent takes a caller.
+	wantCode(t, f.db.AnswerGroupCall(f.ctx, g, switchboard.NewEvent(f.a.ID, switchboard.EventQueueMemberAnswered, nil)), switchboard.ECONFLICT)
 	g.LeftAt, g.Status = day.Add(72*time.Second), switchboard.GroupCallAnswered
 	left := switchboard.NewEvent(f.a.ID, switchboard.EventQueueLeft, nil)
 	mustOK(t, f.db.EndGroupCall(f.ctx, g, left))
@@ -60,15 +61,19 @@ func testGroupCallLifecycle(t *testing.T, f *fixture) {
 	}
 	evs, err := f.db.ListEvents(f.ctx, f.a.ID, 0, 10)
 	mustOK(t, err)
-	if len(evs) != 2 || evs[0].Name != switchboard.EventQueueEntered || evs[1].Name != switchboard.EventQueueLeft {
-		t.Errorf("events = %d; want entered then left", len(evs))
+	var names []string
+	for _, e := range evs {
+		names = append(names, e.Name)
+	}
+	if d := cmp.Diff([]string{switchboard.EventQueueEntered, switchboard.EventQueueMemberAnswered, switchboard.EventQueueLeft}, names); d != "" {
+		t.Errorf("events (-want +got):\n%s", d)
 	}
 	// A bad status writes nothing, not even the event.
 	bad := stay(f, f.a.ID, "s2", 7, day)
 	mustOK(t, f.db.StartGroupCall(f.ctx, bad))
 	bad.LeftAt, bad.Status = day.Add(time.Second), "lost"
 	wantCode(t, f.db.EndGroupCall(f.ctx, bad, switchboard.NewEvent(f.a.ID, switchboard.EventQueueLeft, nil)), switchboard.EBADREQUEST)
-	if evs, _ := f.db.ListEvents(f.ctx, f.a.ID, 0, 10); len(evs) != 2 {
+	if evs, _ := f.db.ListEvents(f.ctx, f.a.ID, 0, 10); len(evs) != 3 {
 		t.Errorf("a refused end stored an event")
 	}
 	n, err := f.db.CloseOpenGroupCalls(f.ctx, day.Add(time.Hour))

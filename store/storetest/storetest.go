@@ -37,10 +37,14 @@ func NewSQLite(t testing.TB) *store.DB {
 
 // NewPostgres returns a migrated store in a new schema of the database named by
 // SWITCHBOARD_TEST_POSTGRES_URL; the schema is dropped when the test ends. The test is
-// skipped when the variable is unset.
+// skipped when the variable is unset, except under CI (CI set, as CI services set it),
+// where a missing database must fail the run rather than pass it with half the suite unrun.
 func NewPostgres(t testing.TB) *store.DB {
 	t.Helper()
 	base := os.Getenv(PostgresURLEnv)
+	if base == "" && os.Getenv("CI") != "" {
+		t.Fatalf("PostgreSQL tests cannot run under CI without %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", PostgresURLEnv)
+	}
 	if base == "" {
 		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", PostgresURLEnv)
 	}
@@ -90,7 +94,8 @@ func NewPostgres(t testing.TB) *store.DB {
 //		t.Run(name, func(t *testing.T) { db := open(t); … })
 //	}
 //
-// The PostgreSQL one skips its test when SWITCHBOARD_TEST_POSTGRES_URL is unset.
+// The PostgreSQL one skips its test when SWITCHBOARD_TEST_POSTGRES_URL is unset (and fails
+// it under CI).
 func Dialects(t testing.TB) map[string]func(*testing.T) *store.DB {
 	t.Helper()
 	return map[string]func(*testing.T) *store.DB{

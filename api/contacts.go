@@ -1,0 +1,63 @@
+package api
+
+import (
+	"net/http"
+
+	"switchboard"
+)
+
+func (s *Server) contactRoutes() []resourceRoute {
+	return []resourceRoute{
+		{method: "GET", path: "/contacts", summary: "List contacts", message: "List of contacts", result: []contactJSON{},
+			serve: listAll(&s.store, switchboard.Store.ListContacts, toContactJSON)},
+		{method: "POST", path: "/contacts", summary: "Create a contact (sends contact.created)", message: "Contact created",
+			status: http.StatusCreated, request: contactCreateJSON{}, result: contactJSON{},
+			serve: createHandler[contactPatchJSON](&s.provision, ProvisioningService.CreateContact, toContactJSON)},
+		{method: "GET", path: "/contacts/{contact_id}", summary: "Get a contact", message: "Contact details", result: contactJSON{},
+			serve: getByID(&s.store, "contact_id", switchboard.Store.GetContact, toContactJSON)},
+		{method: "PATCH", path: "/contacts/{contact_id}", summary: "Change a contact (only the fields given; sends contact.updated)",
+			message: "Contact updated", request: contactPatchJSON{}, result: contactJSON{},
+			serve: updateHandler[contactPatchJSON](&s.provision, "contact_id", ProvisioningService.UpdateContact, toContactJSON)},
+		{method: "DELETE", path: "/contacts/{contact_id}", summary: "Delete a contact (sends contact.deleted)", message: "Contact deleted",
+			result: deletedJSON{}, serve: deleteByID(&s.provision, "contact_id", ProvisioningService.DeleteContact)},
+	}
+}
+
+type contactJSON struct {
+	PK        int64  `json:"pk" doc:"Contact ID"`
+	Phone     string `json:"phone" doc:"E.164 phone number"`
+	FirstName string `json:"first_name" doc:"First name"`
+	LastName  string `json:"last_name" doc:"Last name"`
+	Email     string `json:"email" doc:"Email address"`
+	Company   string `json:"company" doc:"Company"`
+	CreatedAt string `json:"created_at" doc:"RFC 3339 time of creation"`
+	UpdatedAt string `json:"updated_at" doc:"RFC 3339 time of the last change"`
+}
+
+func toContactJSON(c *switchboard.Contact) contactJSON {
+	return contactJSON{PK: c.ID, Phone: c.Phone, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,
+		Company: c.Company, CreatedAt: formatTime(c.CreatedAt), UpdatedAt: formatTime(c.UpdatedAt)}
+}
+
+// contactPatchJSON is the body of POST and PATCH contacts: a field left out is "not given".
+// contactCreateJSON documents POST's body (its required field) in the OpenAPI document;
+// both have the same fields.
+type contactCreateJSON struct {
+	Phone     string `json:"phone" doc:"Phone number, any form; stored E.164" required:"true"`
+	FirstName string `json:"first_name" doc:"First name"`
+	LastName  string `json:"last_name" doc:"Last name"`
+	Email     string `json:"email" doc:"Email address"`
+	Company   string `json:"company" doc:"Company"`
+}
+
+type contactPatchJSON struct {
+	Phone     *string `json:"phone" doc:"Phone number, any form"`
+	FirstName *string `json:"first_name" doc:"First name"`
+	LastName  *string `json:"last_name" doc:"Last name"`
+	Email     *string `json:"email" doc:"Email address"`
+	Company   *string `json:"company" doc:"Company"`
+}
+
+func (b contactPatchJSON) change() switchboard.ContactChange {
+	return switchboard.ContactChange{Phone: b.Phone, FirstName: b.FirstName, LastName: b.LastName, Email: b.Email, Company: b.Company}
+}

@@ -1,0 +1,184 @@
+package api
+
+import (
+	"net/http"
+
+	"switchboard"
+)
+
+// Queues are listed and read through the v3 routes (v3.go); these change them.
+func (s *Server) queueRoutes() []resourceRoute {
+	return []resourceRoute{
+		{method: "POST", path: "/queues", summary: "Create a queue", message: "Queue created", status: http.StatusCreated,
+			request: queueCreateJSON{}, result: queueJSON{},
+			serve: createHandler[queuePatchJSON](&s.provision, ProvisioningService.CreateQueue, toQueueJSON)},
+		{method: "PATCH", path: "/queues/{queue_id}", summary: "Change a queue (only the fields given)", message: "Queue updated",
+			request: queuePatchJSON{}, result: queueJSON{},
+			serve: updateHandler[queuePatchJSON](&s.provision, "queue_id", ProvisioningService.UpdateQueue, toQueueJSON)},
+		{method: "DELETE", path: "/queues/{queue_id}", summary: "Delete a queue", message: "Queue deleted", result: deletedJSON{},
+			serve: deleteByID(&s.provision, "queue_id", ProvisioningService.DeleteQueue)},
+		{method: "GET", path: "/queues/{queue_id}/members", summary: "List a queue's members", message: "List of queue members",
+			result: []memberJSON{}, serve: s.listMembers},
+		{method: "POST", path: "/queues/{queue_id}/members", summary: "Add a member to a queue (or update it)", message: "Queue member added",
+			status: http.StatusCreated, request: memberCreateJSON{}, result: memberJSON{}, serve: s.addMember},
+		{method: "PATCH", path: "/queues/{queue_id}/members/{user_id}", summary: "Change a member: penalty, pause or unpause",
+			message: "Queue member updated", request: memberPatchJSON{}, result: memberJSON{}, serve: s.patchMember},
+		{method: "DELETE", path: "/queues/{queue_id}/members/{user_id}", summary: "Remove a member from a queue",
+			message: "Queue member removed", result: deletedJSON{}, serve: s.removeMember},
+	}
+}
+
+func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
+	id, err := pathID(r, "queue_id")
+	if err != nil {
+		return nil, err
+	}
+	return s.queueMembers(r.Context(), c.accountID, id)
+}
+
+func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
+	queueID, err := pathID(r, "queue_id")
+	if err != nil {
+		return nil, err
+	}
+	var body memberCreateJSON
+	if err := decodeJSON(w, r, &body); err != nil {
+		return nil, err
+	}
+	m := switchboard.QueueMember{QueueID: queueID, UserID: body.UserID, Penalty: body.Penalty, Paused: body.Paused}
+	if err := s.provision.AddQueueMember(r.Context(), c.accountID, m); err != nil {
+		return nil, err
+	}
+	return s.member(r, c, m)
+}
+
+func (s *Server) patchMember(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
+	queueID, userID, err := memberPath(r)
+	if err != nil {
+		return nil, err
+	}
+	var body memberPatchJSON
+	if err := decodeJSON(w, r, &body); err != nil {
+		return nil, err
+	}
+	m, err := s.provision.UpdateQueueMember(r.Context(), c.accountID, queueID, userID,
+		switchboard.QueueMemberChange{Penalty: body.Penalty, Paused: body.Paused})
+	if err != nil {
+		return nil, err
+	}
+	return s.member(r, c, m)
+}
+
+func (s *Server) removeMember(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
+	queueID, userID, err := memberPath(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.provision.RemoveQueueMember(r.Context(), c.accountID, queueID, userID); err != nil {
+		return nil, err
+	}
+	return deletedJSON{PK: userID, Deleted: true}, nil
+}
+
+// memberPath reads …/queues/{queue_id}/members/{user_id}.
+func memberPath(r *http.Request) (queueID, userID int64, err error) {
+	if queueID, err = pathID(r, "queue_id"); err == nil {
+		userID, err = pathID(r, "user_id")
+	}
+	return queueID, userID, err
+}
+
+// member renders the member with its user's names.
+func (s *Server) member(r *http.Request, c *caller, m switchboard.QueueMember) (any, error) {
+	u, err := s.store.GetUser(r.Context(), c.accountID, m.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return toMemberJSON(u, m), nil
+}
+
+type queueJSON struct {
+	PK             int64      `json:"pk" doc:"Queue ID"`
+	Name           string     `json:"name" doc:"Queue identifier: the ID as a string (e.g. \"100134\")"`
+	QueueName      string     `json:"queue_name" doc:"User-friendly queue name"`
+	Extension      string     `json:"extension" doc:"Queue extension number"`
+	Strategy       string     `json:"strategy" doc:"Ring strategy: ringall, leastrecent, fewestcalls, random, rrmemory, linear, wrandom"`
+	MusicOnHold    string     `json:"musiconhold" doc:"Music on hold class"`
+	Timeout        int        `json:"timeout" doc:"Ring timeout in seconds"`
+	Retry          int        `json:"retry" doc:"Retry interval in seconds"`
+	WrapUpTime     int        `json:"wrapuptime" doc:"Wrap-up time in seconds"`
+	MaxLen         int        `json:"maxlen" doc:"Maximum queue length (0 = unlimited)"`
+	JoinEmpty      string     `json:"joinempty" doc:"Allow joining empty queue: yes, no, strict, loose"`
+	LeaveWhenEmpty string     `json:"leavewhenempty" doc:"Leave when queue becomes empty: yes, no, strict, loose"`
+	RingInUse      string     `json:"ringinuse" doc:"Ring members already on calls: yes, no"`
+	MaxWait        int        `json:"max_wait" doc:"Seconds a caller may wait before the overflow; 0 = no limit"`
+	ServiceLevel   int        `json:"service_level" doc:"Seconds within which an answer counts for the service level"`
+	Overflow       targetJSON `json:"overflow" doc:"Where callers go when the queue is full or they wait too long"`
+}
+
+func toQueueJSON(q *switchboard.Queue) queueJSON {
+	return queueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy),
+		MusicOnHold: q.MusicOnHold, Timeout: q.Timeout, Retry: q.Retry, WrapUpTime: q.WrapUpTime, MaxLen: q.MaxLen,
+		JoinEmpty: q.JoinEmpty, LeaveWhenEmpty: q.LeaveWhenEmpty, RingInUse: q.RingInUse, MaxWait: q.MaxWait,
+		ServiceLevel: q.ServiceLevel, Overflow: toTargetJSON(q.Overflow)}
+}
+
+// queuePatchJSON is the body of POST and PATCH queues: a field left out is "not given".
+// queueCreateJSON documents POST's body (required fields and defaults) in the OpenAPI
+// document; both have the same fields.
+type queueCreateJSON struct {
+	QueueName      string      `json:"queue_name" doc:"Friendly name" required:"true"`
+	Extension      string      `json:"extension" doc:"Extension, 2 to 8 digits" required:"true"`
+	Strategy       string      `json:"strategy" doc:"Ring strategy; default ringall"`
+	MusicOnHold    string      `json:"musiconhold" doc:"Music on hold class; default default"`
+	Timeout        *int        `json:"timeout" doc:"Ring timeout in seconds; default 15"`
+	Retry          *int        `json:"retry" doc:"Retry interval in seconds; default 5"`
+	WrapUpTime     int         `json:"wrapuptime" doc:"Wrap-up time in seconds"`
+	MaxLen         int         `json:"maxlen" doc:"Maximum queue length (0 = unlimited)"`
+	JoinEmpty      string      `json:"joinempty" doc:"yes, no, strict, loose; default yes"`
+	LeaveWhenEmpty string      `json:"leavewhenempty" doc:"yes, no, strict, loose; default no"`
+	RingInUse      string      `json:"ringinuse" doc:"yes or no; default no"`
+	MaxWait        int         `json:"max_wait" doc:"Seconds before overflow; 0 = no limit"`
+	ServiceLevel   int         `json:"service_level" doc:"Service level seconds; default 20"`
+	Overflow       *targetJSON `json:"overflow" doc:"Overflow target; default hang up"`
+}
+
+type queuePatchJSON struct {
+	QueueName      *string     `json:"queue_name" doc:"Friendly name"`
+	Extension      *string     `json:"extension" doc:"Extension, 2 to 8 digits"`
+	Strategy       *string     `json:"strategy" doc:"Ring strategy"`
+	MusicOnHold    *string     `json:"musiconhold" doc:"Music on hold class"`
+	Timeout        *int        `json:"timeout" doc:"Ring timeout in seconds"`
+	Retry          *int        `json:"retry" doc:"Retry interval in seconds"`
+	WrapUpTime     *int        `json:"wrapuptime" doc:"Wrap-up time in seconds"`
+	MaxLen         *int        `json:"maxlen" doc:"Maximum queue length"`
+	JoinEmpty      *string     `json:"joinempty" doc:"yes, no, strict, loose"`
+	LeaveWhenEmpty *string     `json:"leavewhenempty" doc:"yes, no, strict, loose"`
+	RingInUse      *string     `json:"ringinuse" doc:"yes or no"`
+	MaxWait        *int        `json:"max_wait" doc:"Seconds before overflow"`
+	ServiceLevel   *int        `json:"service_level" doc:"Service level seconds"`
+	Overflow       *targetJSON `json:"overflow" doc:"Overflow target"`
+}
+
+type memberCreateJSON struct {
+	UserID  int64 `json:"user_id" doc:"The user to add" required:"true"`
+	Penalty int   `json:"penalty" doc:"0 to 1000; default 0"`
+	Paused  bool  `json:"paused" doc:"Start paused"`
+}
+
+type memberPatchJSON struct {
+	Penalty *int  `json:"penalty" doc:"0 to 1000"`
+	Paused  *bool `json:"paused" doc:"Pause (true) or unpause (false) the member"`
+}
+
+func (b queuePatchJSON) change() switchboard.QueueChange {
+	c := switchboard.QueueChange{QueueName: b.QueueName, Extension: b.Extension, MusicOnHold: b.MusicOnHold,
+		Timeout: b.Timeout, Retry: b.Retry, WrapUpTime: b.WrapUpTime, MaxLen: b.MaxLen, JoinEmpty: b.JoinEmpty,
+		LeaveWhenEmpty: b.LeaveWhenEmpty, RingInUse: b.RingInUse, MaxWait: b.MaxWait, ServiceLevel: b.ServiceLevel,
+		Overflow: b.Overflow.target()}
+	if b.Strategy != nil {
+		strategy := switchboard.QueueStrategy(*b.Strategy)
+		c.Strategy = &strategy
+	}
+	return c
+}

@@ -1,0 +1,83 @@
+package api
+
+import (
+	"net/http"
+
+	"switchboard"
+)
+
+func (s *Server) userRoutes() []resourceRoute {
+	return []resourceRoute{
+		{method: "GET", path: "/users", summary: "List users", message: "List of users", result: []userJSON{},
+			serve: listAll(&s.store, switchboard.Store.ListUsers, toUserJSON)},
+		{method: "POST", path: "/users", summary: "Create a user", message: "User created", status: http.StatusCreated,
+			request: userCreateJSON{}, result: userJSON{},
+			serve: createHandler[userPatchJSON](&s.provision, ProvisioningService.CreateUser, toUserJSON)},
+		{method: "GET", path: "/users/{user_id}", summary: "Get a user", message: "User details", result: userJSON{},
+			serve: getByID(&s.store, "user_id", switchboard.Store.GetUser, toUserJSON)},
+		{method: "PATCH", path: "/users/{user_id}", summary: "Change a user (only the fields given)", message: "User updated",
+			request: userPatchJSON{}, result: userJSON{},
+			serve: updateHandler[userPatchJSON](&s.provision, "user_id", ProvisioningService.UpdateUser, toUserJSON)},
+		{method: "DELETE", path: "/users/{user_id}", summary: "Delete a user, with its devices, keys and memberships",
+			message: "User deleted", result: deletedJSON{},
+			serve: deleteByID(&s.provision, "user_id", ProvisioningService.DeleteUser)},
+	}
+}
+
+type userJSON struct {
+	PK               int64   `json:"pk" doc:"User ID"`
+	PresenceID       string  `json:"presence_id" doc:"Extension number"`
+	CallerID         string  `json:"callerID" doc:"Display name for calls (defaults to first and last name)"`
+	FirstName        string  `json:"first_name" doc:"First name"`
+	LastName         string  `json:"last_name" doc:"Last name"`
+	Email            string  `json:"email" doc:"Email address"`
+	TimeZone         string  `json:"time_zone" doc:"IANA time zone, e.g. America/New_York"`
+	VoicemailEnabled bool    `json:"voicemail_enabled" doc:"Whether voicemail is enabled"`
+	ForwardEnabled   bool    `json:"forward_enabled" doc:"Whether call forwarding is enabled"`
+	ForwardNumber    *string `json:"forward_number" doc:"E.164 number calls are forwarded to; null when none"`
+	RingTime         int     `json:"ring_time" doc:"Seconds the user's phones ring before no-answer"`
+	CreatedAt        string  `json:"created_at" doc:"RFC 3339 time of creation"`
+	UpdatedAt        string  `json:"updated_at" doc:"RFC 3339 time of the last change"`
+}
+
+func toUserJSON(u *switchboard.User) userJSON {
+	return userJSON{PK: u.ID, PresenceID: u.Extension, CallerID: u.DisplayName(), FirstName: u.FirstName,
+		LastName: u.LastName, Email: u.Email, TimeZone: u.TimeZone, VoicemailEnabled: u.VoicemailEnabled,
+		ForwardEnabled: u.ForwardEnabled, ForwardNumber: nullableString(u.ForwardNumber), RingTime: u.RingTimeSeconds,
+		CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt)}
+}
+
+// userPatchJSON is the body of POST and PATCH users: a field left out is "not given".
+// userCreateJSON documents POST's body (its required field and defaults) in the OpenAPI
+// document; both have the same fields.
+type userCreateJSON struct {
+	PresenceID       string `json:"presence_id" doc:"Extension, 2 to 8 digits" required:"true"`
+	CallerID         string `json:"callerID" doc:"Display name for calls; default first and last name"`
+	FirstName        string `json:"first_name" doc:"First name"`
+	LastName         string `json:"last_name" doc:"Last name"`
+	Email            string `json:"email" doc:"Email address"`
+	TimeZone         string `json:"time_zone" doc:"IANA time zone"`
+	VoicemailEnabled *bool  `json:"voicemail_enabled" doc:"Default true"`
+	ForwardEnabled   bool   `json:"forward_enabled" doc:"Forward calls to forward_number"`
+	ForwardNumber    string `json:"forward_number" doc:"Forwarding number, any form a phone number is written in; stored E.164"`
+	RingTime         *int   `json:"ring_time" doc:"Seconds the phones ring, 0 to 600; default 30"`
+}
+
+type userPatchJSON struct {
+	PresenceID       *string `json:"presence_id" doc:"Extension, 2 to 8 digits"`
+	CallerID         *string `json:"callerID" doc:"Display name for calls"`
+	FirstName        *string `json:"first_name" doc:"First name"`
+	LastName         *string `json:"last_name" doc:"Last name"`
+	Email            *string `json:"email" doc:"Email address"`
+	TimeZone         *string `json:"time_zone" doc:"IANA time zone"`
+	VoicemailEnabled *bool   `json:"voicemail_enabled" doc:"Whether voicemail is enabled"`
+	ForwardEnabled   *bool   `json:"forward_enabled" doc:"Whether call forwarding is enabled"`
+	ForwardNumber    *string `json:"forward_number" doc:"Forwarding number; \"\" clears it"`
+	RingTime         *int    `json:"ring_time" doc:"Seconds the phones ring, 0 to 600"`
+}
+
+func (b userPatchJSON) change() switchboard.UserChange {
+	return switchboard.UserChange{Extension: b.PresenceID, CallerIDName: b.CallerID, FirstName: b.FirstName,
+		LastName: b.LastName, Email: b.Email, TimeZone: b.TimeZone, VoicemailEnabled: b.VoicemailEnabled,
+		ForwardEnabled: b.ForwardEnabled, ForwardNumber: b.ForwardNumber, RingTimeSeconds: b.RingTime}
+}

@@ -1,0 +1,62 @@
+package switchboard
+
+import (
+	"context"
+	"regexp"
+	"time"
+)
+
+// SIPRealm is the digest realm of every device credential. Device passwords are stored only
+// as HA1 hashes, which bind the realm, so it must never change.
+const SIPRealm = "switchboard"
+
+// Device is one SIP credential of a user (a desk phone, a softphone). A user may have several.
+type Device struct {
+	ID          int64
+	AccountID   int64
+	UserID      int64
+	Name        string
+	SIPUsername string // globally unique
+	// The password is kept only as the digest HA1 values (RFC 7616) for MD5 and SHA-256:
+	// enough to check a REGISTER, useless to log in elsewhere with another realm.
+	HA1MD5    string
+	HA1SHA256 string
+	CreatedAt time.Time
+}
+
+var sipUserRE = regexp.MustCompile(`^[A-Za-z0-9._-]{3,64}$`)
+
+// Validate checks the device's fields.
+func (d *Device) Validate() error {
+	v := ValidationErrors{}
+	if d.UserID == 0 {
+		v.Add("user_id", "is required")
+	}
+	if !sipUserRE.MatchString(d.SIPUsername) {
+		v.Add("sip_username", "must be 3 to 64 letters, digits, dots, dashes or underscores")
+	}
+	if d.HA1MD5 == "" || d.HA1SHA256 == "" {
+		v.Add("sip_password", "is required")
+	}
+	if len(d.Name) > 100 {
+		v.Add("name", "must be at most 100 characters")
+	}
+	return v.Err()
+}
+
+// DeviceChange is a create or a PATCH of a device as the API received it: a nil field is
+// "not given" (left as it is on PATCH, generated on create where a device needs one).
+type DeviceChange struct {
+	Name        *string
+	SIPUsername *string
+	SIPPassword *string // the plaintext; only its digest hashes are stored
+}
+
+// DeviceService provisions SIP devices. The methods that set a password return it: it is
+// shown once and stored only as digest hashes. provision.Service implements it.
+type DeviceService interface {
+	CreateDevice(ctx context.Context, accountID, userID int64, c DeviceChange) (d *Device, password string, err error)
+	UpdateDevice(ctx context.Context, accountID, id int64, c DeviceChange) (*Device, error)
+	ResetDevicePassword(ctx context.Context, accountID, id int64) (d *Device, password string, err error)
+	DeleteDevice(ctx context.Context, accountID, id int64) error
+}
