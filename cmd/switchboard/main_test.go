@@ -26,6 +26,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"switchboard/internal/tstest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write while the test reads.
@@ -367,4 +369,34 @@ func writeSelfSignedCert(t *testing.T, dir string) (certFile, keyFile string) {
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 	return certFile, keyFile
+}
+
+// TestRunStopsEveryPartBeforeItReturns: once Run has returned, SIP and HTTP listen no more,
+// and when Close has closed the database no goroutine of the server is left.
+func TestRunStopsEveryPartBeforeItReturns(t *testing.T) {
+	tstest.CheckGoroutines(t)
+	m, _, stop := startServe(t, "--data", t.TempDir(), "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0",
+		"--rtp-ports", "32300-32399")
+	client := &http.Client{}
+	defer client.CloseIdleConnections()
+	if code := getJSON(t, client, m.HTTPURL()+"/healthz", "", nil); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	httpAddr := strings.TrimPrefix(m.HTTPURL(), "http://")
+	udp, tcp := m.SIPUDPAddr().String(), m.SIPTCPAddr().String()
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if c, err := net.ListenPacket("udp", udp); err != nil {
+		t.Errorf("SIP still holds UDP %s after Run returned: %v", udp, err)
+	} else {
+		c.Close()
+	}
+	for _, addr := range []string{tcp, httpAddr} {
+		if l, err := net.Listen("tcp", addr); err != nil {
+			t.Errorf("TCP %s still held after Run returned: %v", addr, err)
+		} else {
+			l.Close()
+		}
+	}
 }
