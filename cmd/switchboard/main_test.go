@@ -308,11 +308,7 @@ func TestMigrateCommand(t *testing.T) {
 		migrateAndCheck(t, []string{"--data", dir}, "sqlite", filepath.Join(dir, "switchboard.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("SWITCHBOARD_TEST_POSTGRES_URL")
-		if base == "" {
-			t.Skip("set SWITCHBOARD_TEST_POSTGRES_URL to run on PostgreSQL")
-		}
-		url := freshSchema(t, base)
+		url := freshSchema(t)
 		migrateAndCheck(t, []string{"--data", t.TempDir(), "--db", url}, "pgx", url)
 	})
 }
