@@ -396,3 +396,18 @@ func TestRunStopsEveryPartBeforeItReturns(t *testing.T) {
 		}
 	}
 }
+
+// TestServeStopsWhenSIPCannotListen: a part that fails stops the whole server, which says
+// what to do about it.
+func TestServeStopsWhenSIPCannotListen(t *testing.T) {
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	err = serve(context.Background(), []string{"--data", t.TempDir(), "--http", "127.0.0.1:0",
+		"--sip", busy.LocalAddr().String()}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "SIP on "+busy.LocalAddr().String()) || !strings.Contains(err.Error(), "--sip off") {
+		t.Fatalf("serve with SIP's address taken: %v, want an error naming the address and --sip off", err)
+	}
+}
