@@ -98,11 +98,8 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
-	client := NewHTTPClient(cfg.Policy, cfg.Timeout)
-	if t, ok := client.Transport.(*http.Transport); ok {
-		// Every worker may talk to the same receiver: keep that many connections warm.
-		t.MaxIdleConnsPerHost = cfg.Workers
-	}
+	// Every worker may talk to the same receiver: keep that many connections warm.
+	client := newHTTPClient(cfg.Policy, cfg.Timeout, cfg.Workers)
 	s := &Service{cfg: cfg, sealer: sealer, client: client, metrics: newMetrics(cfg.Registry)}
 	return s, nil
 }
