@@ -19,6 +19,11 @@ import (
 // idle connections per receiver since the dispatcher sends thousands of requests a second.
 // timeout bounds each request, from dial to the end of the answer's body.
 func NewHTTPClient(p URLPolicy, timeout time.Duration) *http.Client {
+	return newHTTPClient(p, timeout, 32)
+}
+
+// newHTTPClient is NewHTTPClient keeping idlePerHost idle connections per receiver.
+func newHTTPClient(p URLPolicy, timeout time.Duration, idlePerHost int) *http.Client {
 	dialer := &net.Dialer{
 		Timeout:   min(timeout, 10*time.Second),
 		KeepAlive: 30 * time.Second,
@@ -35,7 +40,7 @@ func NewHTTPClient(p URLPolicy, timeout time.Duration) *http.Client {
 		ResponseHeaderTimeout:  timeout,
 		ExpectContinueTimeout:  time.Second,
 		MaxIdleConns:           1024,
-		MaxIdleConnsPerHost:    32,
+		MaxIdleConnsPerHost:    idlePerHost,
 		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
 	}

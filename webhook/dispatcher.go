@@ -363,7 +363,7 @@ func (s *Service) dispatch(ctx context.Context) error {
 		poll.Reset(s.cfg.PollInterval)
 		select {
 		case <-freed:
-		case <-s.wake:
+		case <-s.cfg.DeliveriesCreated: // nil when not configured: never ready
 		case <-poll.C:
 		case <-ctx.Done():
 			return nil

@@ -16,29 +16,11 @@ import (
 
 	"switchboard"
 	"switchboard/events"
+	"switchboard/internal/tstest"
 	"switchboard/store"
 	"switchboard/store/storetest"
 	"switchboard/webhook"
 )
-
-// clock is the injected time: retries, Retry-After and leases are decided on it, so no
-// test sleeps to see what happens next.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // received is one request a receiver got.
 type received struct {
@@ -92,9 +74,11 @@ func status(code int) func(int, *http.Request, http.ResponseWriter) {
 }
 
 type fixture struct {
-	db        *store.DB
-	svc       *webhook.Service
-	clock     *clock
+	db  *store.DB
+	svc *webhook.Service
+	// clock is the injected time: retries, Retry-After and leases are decided on it, so no
+	// test sleeps to see what happens next.
+	clock     *tstest.Clock
 	accountID int64
 	registry  *prometheus.Registry
 }
@@ -117,7 +101,7 @@ func newFixtureOn(t *testing.T, db *store.DB, tweak ...func(*webhook.Config)) *f
 	// of it so that every delivery the test makes is due at once, and then moves only when
 	// the test says so.
 	start := time.Now().UTC().Truncate(time.Millisecond).Add(time.Minute)
-	f := &fixture{db: db, clock: &clock{t: start}, accountID: acc.ID,
+	f := &fixture{db: db, clock: tstest.NewClock(start), accountID: acc.ID,
 		registry: prometheus.NewRegistry()}
 	cfg := webhook.Config{
 		Store:     db,
@@ -128,6 +112,9 @@ func newFixtureOn(t *testing.T, db *store.DB, tweak ...func(*webhook.Config)) *f
 		Timeout:   5 * time.Second,
 		RetryBase: 5 * time.Second,
 		Rand:      func() float64 { return 0.5 }, // jitter factor exactly 1
+		// Wired as cmd wires them for a store of its own.
+		SingleNode:        db.Dialect() == store.DialectSQLite,
+		DeliveriesCreated: db.DeliveriesCreated(),
 	}
 	for _, fn := range tweak {
 		fn(&cfg)

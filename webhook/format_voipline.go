@@ -56,7 +56,8 @@ func renderVoipline(t Target, ev *switchboard.Event, wireName string) (*rendered
 			{"dest_number", dialledNumber(d)}, {"call_start_at", isoTime(callStart(ev))},
 			{"component_name", events.String(d, events.FieldComponentName)}}
 	} else {
-		direction := events.String(d, events.FieldDirection)
+		// The wire name alone says the direction, whatever the event's data holds.
+		var direction string
 		switch wireName {
 		case "user_inbound_call", "user_inbound_call_answered", "user_inbound_call_completed",
 			"inbound_call_recording", "voicemail", "queue_call_summary", "ring_group_call_summary":

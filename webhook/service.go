@@ -38,9 +38,16 @@ type Config struct {
 	Rand         func() float64 // jitter source in [0, 1); default math/rand
 	// SingleNode says no other process claims deliveries from this database (SQLite): Run
 	// then releases every lease at start instead of waiting for a crashed run's leases to
-	// expire. Default: true when Store reports the sqlite dialect.
-	SingleNode *bool
+	// expire. The caller knows the database; false is always safe, only slower after a crash.
+	SingleNode bool
+	// DeliveriesCreated signals that events created deliveries (the store's channel of that
+	// name), so that an idle node need not wait for its next poll; nil = poll only.
+	DeliveriesCreated <-chan struct{}
 }
+
+// DefaultFormat is the format of a subscription created without one. The REST API is
+// Voice360's, and integrations written for it expect its payloads.
+const DefaultFormat = "voice360"
 
 // Service manages subscriptions for the API and delivers the outbox.
 type Service struct {
@@ -48,7 +55,6 @@ type Service struct {
 	sealer  *Sealer
 	client  *http.Client
 	metrics *metrics
-	wake    <-chan struct{}
 }
 
 // NewService checks cfg and fills its defaults.
@@ -92,28 +98,16 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
-	if cfg.SingleNode == nil {
-		d, ok := cfg.Store.(interface{ Dialect() string })
-		single := ok && d.Dialect() == "sqlite"
-		cfg.SingleNode = &single
-	}
-	client := NewHTTPClient(cfg.Policy, cfg.Timeout)
-	if t, ok := client.Transport.(*http.Transport); ok {
-		// Every worker may talk to the same receiver: keep that many connections warm.
-		t.MaxIdleConnsPerHost = cfg.Workers
-	}
+	// Every worker may talk to the same receiver: keep that many connections warm.
+	client := newHTTPClient(cfg.Policy, cfg.Timeout, cfg.Workers)
 	s := &Service{cfg: cfg, sealer: sealer, client: client, metrics: newMetrics(cfg.Registry)}
-	// The store signals new deliveries, so an idle node need not wait for its next poll.
-	if n, ok := cfg.Store.(interface{ DeliveriesCreated() <-chan struct{} }); ok {
-		s.wake = n.DeliveriesCreated()
-	}
 	return s, nil
 }
 
 // Run delivers until ctx ends: the dispatcher, the pending-delivery gauges and the pruning
 // of old logs. It returns nil when ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	if *s.cfg.SingleNode {
+	if s.cfg.SingleNode {
 		if err := s.cfg.Store.ReleaseDeliveryLeases(ctx); err != nil {
 			return fmt.Errorf("webhook: releasing the previous run's claims: %w", err)
 		}
@@ -320,6 +314,14 @@ func (s *Service) apply(w *switchboard.Webhook, c switchboard.WebhookChange, cre
 	return v.Err()
 }
 
+// invalid is the error of one bad field. It keeps the message of apply's ValidationErrors,
+// so that a client reads one wording from this service whatever the number of bad fields.
+func invalid(field, problem string) error {
+	err := switchboard.FieldError(switchboard.EBADREQUEST, field, problem)
+	err.Message = "Some fields are invalid; see details"
+	return err
+}
+
 func validToken(s string) bool {
 	for _, c := range []byte(s) {
 		if c <= 0x20 || c >= 0x7f {
@@ -365,7 +367,7 @@ func (s *Service) checkEvents(w *switchboard.Webhook, v switchboard.ValidationEr
 // CreateWebhook validates and stores a new subscription. It returns the subscription and
 // its secret, which is shown only now.
 func (s *Service) CreateWebhook(ctx context.Context, accountID int64, c switchboard.WebhookChange) (*switchboard.Webhook, string, error) {
-	w := &switchboard.Webhook{AccountID: accountID, Format: "standard", Method: http.MethodPost,
+	w := &switchboard.Webhook{AccountID: accountID, Format: DefaultFormat, Method: http.MethodPost,
 		Retries: switchboard.RetriesFormatDefault, Headers: map[string]string{}, Active: true}
 	if c.Format == nil {
 		c.Format = &w.Format
@@ -438,8 +440,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, accountID, id int64) error 
 // old secret stays valid that long: deliveries then carry both signatures.
 func (s *Service) RotateSecret(ctx context.Context, accountID, id int64, overlap time.Duration) (*switchboard.Webhook, string, error) {
 	if overlap < 0 || overlap > maxOverlap {
-		return nil, "", &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "Some fields are invalid; see details",
-			Details: map[string]string{"overlap_seconds": fmt.Sprintf("must be between 0 and %d", int(maxOverlap.Seconds()))}}
+		return nil, "", invalid("overlap_seconds", fmt.Sprintf("must be between 0 and %d", int(maxOverlap.Seconds())))
 	}
 	w, err := s.cfg.Store.GetWebhook(ctx, accountID, id)
 	if err != nil {
@@ -467,10 +468,7 @@ func (s *Service) SendTest(ctx context.Context, accountID, id int64, event strin
 	if err != nil {
 		return nil, err
 	}
-	bad := func(problem string) error {
-		return &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "Some fields are invalid; see details",
-			Details: map[string]string{"event": problem}}
-	}
+	bad := func(problem string) error { return invalid("event", problem) }
 	if event == "" || event == "*" {
 		return nil, bad("is required: one event name")
 	}
@@ -509,8 +507,7 @@ func (s *Service) SendTest(ctx context.Context, accountID, id int64, event strin
 func (s *Service) ListDeliveries(ctx context.Context, f switchboard.DeliveryFilter) ([]*switchboard.Delivery, int64, error) {
 	if f.EventName != "" {
 		if _, err := events.ResolveEventFilter([]string{f.EventName}); err != nil || f.EventName == "*" {
-			return nil, 0, &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "Some fields are invalid; see details",
-				Details: map[string]string{"event": "is not a known event name"}}
+			return nil, 0, invalid("event", "is not a known event name")
 		}
 	}
 	return s.cfg.Store.ListDeliveries(ctx, f)

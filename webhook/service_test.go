@@ -64,6 +64,20 @@ func TestCreateRefusesBadInputWithDetails(t *testing.T) {
 	}
 }
 
+// TestFormatDefaultsToVoice360 pins the one default of the format: the service's. The REST
+// API is Voice360's, and its integrations expect Voice360's payloads.
+func TestFormatDefaultsToVoice360(t *testing.T) {
+	f := newFixture(t)
+	w, _, err := f.svc.CreateWebhook(context.Background(), f.accountID, switchboard.WebhookChange{
+		URL: ptr("http://127.0.0.1:9/hook"), Events: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Format != "voice360" || webhook.DefaultFormat != "voice360" {
+		t.Errorf("format %q (DefaultFormat %q), want voice360", w.Format, webhook.DefaultFormat)
+	}
+}
+
 func asError(err error, target **switchboard.Error) bool {
 	e, ok := err.(*switchboard.Error)
 	if ok {

@@ -5,9 +5,10 @@
 #   usage: bench/api/availability.sh [duration, default 10s] [connections, default 32]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 DURATION=${1:-10s}
 CONNS=${2:-32}
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+need wrk wrk
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
@@ -38,7 +39,6 @@ read -r bare_rps bare_p99 < <(run http://127.0.0.1:18081/)
 ratio=$(awk -v a="$sb_rps" -v b="$bare_rps" 'BEGIN{printf "%.2f", a/b}')
 
 section=$(cat <<MD
-<!-- availability:start -->
 ## REST API: GET /v3/voice/61/availability
 
 Measured $(date -u +%Y-%m-%d) on this machine ($(nproc) cores), SQLite, demo data (3 users),
@@ -52,18 +52,8 @@ same machine. Command: \`bench/api/availability.sh $DURATION $CONNS\`
 | **ratio switchboard / bare** | **$ratio** | |
 
 Target: at least 0.5 of the bare handler's requests/s.
-<!-- availability:end -->
 MD
 )
-mkdir -p docs
-[ -f docs/benchmarks.md ] || printf '# Benchmarks\n\nFigures are written by the scripts under bench/, with the command that produced them.\n' > docs/benchmarks.md
-python3 - "$section" <<'PY'
-import re, sys
-section = sys.argv[1]
-path = "docs/benchmarks.md"
-text = open(path).read()
-pat = re.compile(r"<!-- availability:start -->.*?<!-- availability:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+printf '%s\n' "$section" >"$tmp/section.md"
+write_section availability "" "$tmp/section.md"
 echo "switchboard $sb_rps req/s (p99 $sb_p99 ms), bare $bare_rps req/s (p99 $bare_p99 ms), ratio $ratio"

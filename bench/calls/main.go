@@ -18,10 +18,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
-	"io"
 	"log"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,15 +26,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"switchboard"
-	"switchboard/pbx"
-	"switchboard/sip"
-	"switchboard/store"
+	"switchboard/bench/internal/benchpbx"
 )
 
 func main() {
@@ -55,39 +47,16 @@ func main() {
 }
 
 func run(mode string, calls, rate int, hold time.Duration) error {
-	if _, err := exec.LookPath("sipp"); err != nil {
-		return fmt.Errorf("sipp is required: apt-get install -y sip-tester")
-	}
-	dir, err := os.MkdirTemp("", "bench-calls")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	db, err := store.Open(ctx, filepath.Join(dir, "bench.db"))
+	p, err := benchpbx.Start(ctx, "bench-calls", false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := sip.NewServer(sip.Config{Store: db, UDPAddr: "127.0.0.1:0", Logger: quiet, Registry: prometheus.NewRegistry()})
-	if err != nil {
-		return err
-	}
-	eng, err := pbx.New(pbx.Config{Store: db, SIP: srv, Logger: quiet})
-	if err != nil {
-		return err
-	}
-	eng.Attach()
-	go func() { _ = srv.Run(ctx) }()
-	<-srv.Ready()
-	go func() { _ = eng.Run(ctx) }()
+	defer p.Close()
+	db, eng, dir := p.DB, p.Engine, p.Dir
 
-	uasPort := freePort("127.0.0.3")
+	uasPort := benchpbx.FreePort("127.0.0.3")
 	acct := &switchboard.Account{Name: "Bench"}
 	if err := db.CreateAccount(ctx, acct); err != nil {
 		return err
@@ -102,8 +71,8 @@ func run(mode string, calls, rate int, hold time.Duration) error {
 		return err
 	}
 
-	uasArgs := []string{"-sn", "uas", "-i", "127.0.0.3", "-p", strconv.Itoa(uasPort), "-nostdin"}
-	uacArgs := []string{"-i", "127.0.0.2", "-p", strconv.Itoa(freePort("127.0.0.2")), "-s", "+15550001000",
+	uasArgs := []string{"-i", "127.0.0.3", "-p", strconv.Itoa(uasPort), "-nostdin"}
+	uacArgs := []string{"-i", "127.0.0.2", "-p", strconv.Itoa(benchpbx.FreePort("127.0.0.2")), "-s", "+15550001000",
 		"-m", strconv.Itoa(calls), "-r", strconv.Itoa(rate), "-d", strconv.Itoa(int(hold / time.Millisecond)),
 		"-nostdin", "-timeout", "600s", "-timeout_error", "-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1"}
 	if mode == "rtp" {
@@ -115,48 +84,31 @@ func run(mode string, calls, rate int, hold time.Duration) error {
 		if err := os.WriteFile(scenario, []byte(strings.ReplaceAll(uacRTPScenario, "PCAP", pcap)), 0o644); err != nil {
 			return err
 		}
-		uasArgs = append(uasArgs, "-rtp_echo", "-mp", strconv.Itoa(freePort("127.0.0.3")))
-		uacArgs = append([]string{"-sf", scenario, "-mp", strconv.Itoa(freePort("127.0.0.2"))}, uacArgs...)
+		uasArgs = append(uasArgs, "-rtp_echo", "-mp", strconv.Itoa(benchpbx.FreePort("127.0.0.3")))
+		uacArgs = append([]string{"-sf", scenario, "-mp", strconv.Itoa(benchpbx.FreePort("127.0.0.2"))}, uacArgs...)
 		uacArgs = append(uacArgs, "-l", strconv.Itoa(calls))
 	} else {
 		uacArgs = append([]string{"-sn", "uac"}, uacArgs...)
 		uacArgs = append(uacArgs, "-l", "1000")
 	}
-	uas := exec.CommandContext(ctx, "sipp", uasArgs...)
-	uas.Stdout, uas.Stderr = io.Discard, io.Discard
-	if err := uas.Start(); err != nil {
-		return fmt.Errorf("sipp uas: %w", err)
+	stopUAS, err := benchpbx.StartUAS(ctx, uasArgs...)
+	if err != nil {
+		return err
 	}
-	defer func() { _ = uas.Process.Kill(); _ = uas.Wait() }()
-	time.Sleep(300 * time.Millisecond) // let the uas bind its port before the first call
+	defer stopUAS()
 
-	var before syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	cpuBefore := benchpbx.CPUTime()
 	peak := 0
-	stopPeak := make(chan struct{})
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopPeak:
-				return
-			case <-t.C:
-				peak = max(peak, eng.ActiveCalls())
-			}
-		}
-	}()
+	stopPeak := benchpbx.Every(100*time.Millisecond, func() { peak = max(peak, eng.ActiveCalls()) })
 	start := time.Now()
-	out, err := exec.CommandContext(ctx, "sipp", append(uacArgs, "127.0.0.1:"+port(srv.UDPAddr()))...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, "sipp", append(uacArgs, p.SIPAddr)...).CombinedOutput()
 	elapsed := time.Since(start)
-	close(stopPeak)
+	stopPeak()
 	sippFailed := err != nil
-	var after syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
+	cpu := benchpbx.CPUTime() - cpuBefore
 	for eng.ActiveCalls() > 0 && time.Since(start) < elapsed+30*time.Second {
 		time.Sleep(50 * time.Millisecond)
 	}
-	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
 	ended := eng.CallsEnded()
 	ok, failed := ended[switchboard.DispositionAnswered], 0
 	for d, n := range ended {
@@ -185,7 +137,7 @@ func run(mode string, calls, rate int, hold time.Duration) error {
 		// this rate with no PBX in between.
 		baseArgs := slices.Clone(uacArgs)
 		baseArgs[slices.Index(baseArgs, "-s")+1] = "+15550002000"
-		baseArgs[slices.Index(baseArgs, "-p")+1] = strconv.Itoa(freePort("127.0.0.2"))
+		baseArgs[slices.Index(baseArgs, "-p")+1] = strconv.Itoa(benchpbx.FreePort("127.0.0.2"))
 		baseArgs[slices.Index(baseArgs, "-stf")+1] = filepath.Join(dir, "stat-baseline.csv")
 		start := time.Now()
 		out, err := exec.CommandContext(ctx, "sipp", append(baseArgs, "127.0.0.3:"+strconv.Itoa(uasPort))...).CombinedOutput()
@@ -258,22 +210,6 @@ func sippCount(out []byte, name string) int {
 	return n
 }
 
-func port(a net.Addr) string {
-	_, p, _ := net.SplitHostPort(a.String())
-	return p
-}
-
-func freePort(ip string) int {
-	c, err := net.ListenPacket("udp", ip+":0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-// writePCMUPcap writes a pcap of one RTP stream, PCMU, 20 ms packets (50/s) for d, which
-// SIPp's play_pcap_audio replays into each call.
 func writePCMUPcap(path string, d time.Duration) error {
 	f, err := os.Create(path)
 	if err != nil {

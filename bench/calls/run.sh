@@ -9,10 +9,11 @@
 #   usage: bench/calls/run.sh [set-up calls, default 6000] [rate/s, default 300] [concurrent RTP calls, default 500]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 CALLS=${1:-6000}
 RATE=${2:-300}
 CONCURRENT=${3:-500}
-command -v sipp >/dev/null || { apt-get update -qq && apt-get install -y -qq sip-tester >/dev/null; }
+need sipp sip-tester
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/calls" ./bench/calls
@@ -24,15 +25,4 @@ go build -o "$tmp/calls" ./bench/calls
   "$tmp/calls" -mode rtp -calls "$CONCURRENT" -rate 50 -hold 20s
 } >"$tmp/result.md"
 cat "$tmp/result.md"
-python3 - "$tmp/result.md" <<'PY'
-import re, sys
-result = open(sys.argv[1]).read().strip()
-path = "docs/benchmarks.md"
-doc = open(path).read()
-block = "<!-- calls:start -->\n" + result + "\n<!-- calls:end -->"
-if "<!-- calls:start -->" in doc:
-    doc = re.sub(r"<!-- calls:start -->.*?<!-- calls:end -->", lambda m: block, doc, flags=re.S)
-else:
-    doc = doc.rstrip() + "\n\n## Calls through the B2BUA\n\n" + block + "\n"
-open(path, "w").write(doc)
-PY
+write_section calls "Calls through the B2BUA" "$tmp/result.md"

@@ -400,9 +400,9 @@ func runLoad(legs int, d time.Duration) error {
 			var n uint64
 			for tick := uint32(0); time.Now().Before(stop); tick++ {
 				for i := g; i < legs; i += groups {
-					hdr := rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(tick),
-						Timestamp: tick * media.FrameSamples, SSRC: uint32(i + 1)}
-					m, err := rtp.MarshalPacketTo(buf, &hdr, payload)
+					packet := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 0, SequenceNumber: uint16(tick),
+						Timestamp: tick * media.FrameSamples, SSRC: uint32(i + 1)}, Payload: payload}
+					m, err := packet.MarshalTo(buf)
 					if err != nil {
 						panic(err)
 					}

@@ -20,10 +20,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,15 +28,11 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"switchboard"
+	"switchboard/bench/internal/benchpbx"
 	"switchboard/internal/testpeer"
-	"switchboard/pbx"
-	"switchboard/sip"
 	"switchboard/store"
 )
 
@@ -66,39 +59,14 @@ func main() {
 }
 
 func run(agents, rate, calls int, hold time.Duration) error {
-	if _, err := exec.LookPath("sipp"); err != nil {
-		return fmt.Errorf("sipp is required: apt-get install -y sip-tester")
-	}
-	dir, err := os.MkdirTemp("", "bench-queues")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	db, err := store.Open(ctx, filepath.Join(dir, "bench.db"))
+	p, err := benchpbx.Start(ctx, "bench-queues", true)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv, err := sip.NewServer(sip.Config{Store: db, UDPAddr: "127.0.0.1:0", Logger: quiet,
-		Registry: prometheus.NewRegistry(), ChallengeMD5First: true})
-	if err != nil {
-		return err
-	}
-	eng, err := pbx.New(pbx.Config{Store: db, SIP: srv, Logger: quiet})
-	if err != nil {
-		return err
-	}
-	eng.Attach()
-	go func() { _ = srv.Run(ctx) }()
-	<-srv.Ready()
-	go func() { _ = eng.Run(ctx) }()
-	sipAddr := "127.0.0.1:" + port(srv.UDPAddr())
+	defer p.Close()
+	db, srv, eng, dir, sipAddr := p.DB, p.SIP, p.Engine, p.Dir, p.SIPAddr
 
 	// The account: a trunk whose calls come from 127.0.0.2, a number to the queue, and the
 	// agents as the queue's members.
@@ -151,7 +119,7 @@ func run(agents, rate, calls int, hold time.Duration) error {
 
 	// The agents register from the port their uas then answers on: the registrar sends
 	// INVITEs to the address a REGISTER came from.
-	agentPort := strconv.Itoa(freePort("127.0.0.3"))
+	agentPort := strconv.Itoa(benchpbx.FreePort("127.0.0.3"))
 	if out, err := exec.CommandContext(ctx, "sipp", "-sf", regPath, "-inf", infPath, "-i", "127.0.0.3", "-p", agentPort,
 		"-m", strconv.Itoa(agents), "-r", "50", "-nostdin", "-timeout", "30s", "-timeout_error", sipAddr).CombinedOutput(); err != nil {
 		return fmt.Errorf("SIPp agents did not register: %v\n%s", err, out)
@@ -165,33 +133,20 @@ func run(agents, rate, calls int, hold time.Duration) error {
 	if online != agents {
 		return fmt.Errorf("%d of %d agents online after registering", online, agents)
 	}
-	uas := exec.CommandContext(ctx, "sipp", "-sn", "uas", "-i", "127.0.0.3", "-p", agentPort, "-nostdin")
-	uas.Stdout, uas.Stderr = io.Discard, io.Discard
-	if err := uas.Start(); err != nil {
-		return fmt.Errorf("sipp uas: %w", err)
+	stopUAS, err := benchpbx.StartUAS(ctx, "-i", "127.0.0.3", "-p", agentPort, "-nostdin")
+	if err != nil {
+		return err
 	}
-	defer func() { _ = uas.Process.Kill(); _ = uas.Wait() }()
-	time.Sleep(300 * time.Millisecond) // let the uas bind the agents' port before the first call
+	defer stopUAS()
 
-	var before syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
+	cpuBefore := benchpbx.CPUTime()
 	peakCalls, peakWaiting := 0, 0
-	stopPeak := make(chan struct{})
-	go func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopPeak:
-				return
-			case <-t.C:
-				peakCalls = max(peakCalls, eng.ActiveCalls())
-				peakWaiting = max(peakWaiting, eng.QueueStats(acct.ID, q.ID).CallersWaiting)
-			}
-		}
-	}()
+	stopPeak := benchpbx.Every(100*time.Millisecond, func() {
+		peakCalls = max(peakCalls, eng.ActiveCalls())
+		peakWaiting = max(peakWaiting, eng.QueueStats(acct.ID, q.ID).CallersWaiting)
+	})
 	concurrent := rate*int(hold/time.Second) + rate*5 // every caller of a hold period, and slack
-	uacArgs := []string{"-sn", "uac", "-i", "127.0.0.2", "-p", strconv.Itoa(freePort("127.0.0.2")), "-s", "+15550001000",
+	uacArgs := []string{"-sn", "uac", "-i", "127.0.0.2", "-p", strconv.Itoa(benchpbx.FreePort("127.0.0.2")), "-s", "+15550001000",
 		"-m", strconv.Itoa(calls), "-r", strconv.Itoa(rate), "-l", strconv.Itoa(concurrent),
 		"-d", strconv.Itoa(int(hold / time.Millisecond)), "-nostdin", "-timeout", "900s", "-timeout_error", sipAddr}
 	start := time.Now()
@@ -201,10 +156,8 @@ func run(agents, rate, calls int, hold time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
-	close(stopPeak)
-	var after syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &after)
-	cpu := time.Duration(after.Utime.Nano() + after.Stime.Nano() - before.Utime.Nano() - before.Stime.Nano())
+	stopPeak()
+	cpu := benchpbx.CPUTime() - cpuBefore
 
 	nEvents, err := countEvents(ctx, db, acct.ID)
 	if err != nil {
@@ -230,7 +183,7 @@ func run(agents, rate, calls int, hold time.Duration) error {
 	}
 	fmt.Printf("Target: p99 under 20 ms — this run %s it.\n\n", verdict)
 	if sippFailed {
-		fmt.Fprintf(os.Stderr, "SIPp output:\n%s\n", lastLines(out, 60))
+		fmt.Fprintf(os.Stderr, "SIPp output:\n%s\n", benchpbx.LastLines(out, 60))
 	}
 	return nil
 }
@@ -250,23 +203,4 @@ func countEvents(ctx context.Context, db *store.DB, accountID int64) (int, error
 		n += len(evs)
 		after = evs[len(evs)-1].Seq
 	}
-}
-
-func port(a net.Addr) string {
-	_, p, _ := net.SplitHostPort(a.String())
-	return p
-}
-
-func freePort(ip string) int {
-	c, err := net.ListenPacket("udp", ip+":0")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-func lastLines(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

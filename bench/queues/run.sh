@@ -7,11 +7,12 @@
 #   usage: bench/queues/run.sh [agents, default 50] [callers/s, default 20] [callers, default 1200] [hold, default 30s]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 AGENTS=${1:-50}
 RATE=${2:-20}
 CALLS=${3:-1200}
 HOLD=${4:-30s}
-command -v sipp >/dev/null || { apt-get update -qq && apt-get install -y -qq sip-tester >/dev/null; }
+need sipp sip-tester
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/queues" ./bench/queues
@@ -25,15 +26,4 @@ go build -o "$tmp/queues" ./bench/queues
   "$tmp/queues" -agents "$AGENTS" -rate "$RATE" -calls 600 -hold 5s
 } >"$tmp/result.md"
 cat "$tmp/result.md"
-python3 - "$tmp/result.md" <<'PY'
-import re, sys
-result = open(sys.argv[1]).read().strip()
-path = "docs/benchmarks.md"
-doc = open(path).read()
-block = "<!-- queues:start -->\n" + result + "\n<!-- queues:end -->"
-if "<!-- queues:start -->" in doc:
-    doc = re.sub(r"<!-- queues:start -->.*?<!-- queues:end -->", lambda m: block, doc, flags=re.S)
-else:
-    doc = doc.rstrip() + "\n\n## Call queues\n\n" + block + "\n"
-open(path, "w").write(doc)
-PY
+write_section queues "Call queues" "$tmp/result.md"

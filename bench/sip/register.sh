@@ -7,9 +7,10 @@
 #   usage: bench/sip/register.sh [registrations, default 30000] [offered rate/s, default 5000]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/lib.sh
 CALLS=${1:-30000}
 RATE=${2:-5000}
-command -v sipp >/dev/null || { apt-get update -qq && apt-get install -y -qq sip-tester >/dev/null; }
+need sipp sip-tester
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
@@ -65,7 +66,6 @@ if awk -v b="$base_rps" -v r="$RATE" 'BEGIN{exit !(b >= 0.97*r)}'; then
 fi
 
 section=$(cat <<MD
-<!-- sip-register:start -->
 ## SIP REGISTER
 
 Measured $(date -u +%Y-%m-%d) on this machine ($(nproc) cores), \`switchboard serve --demo\` on
@@ -86,18 +86,8 @@ Command: \`bench/sip/register.sh $CALLS $RATE\`
 Ratio switchboard / baseline: **$ratio**.$capped
 
 Target: at least 1,000 REGISTER with digest per second on this 2-core box.
-<!-- sip-register:end -->
 MD
 )
-mkdir -p docs
-[ -f docs/benchmarks.md ] || printf '# Benchmarks\n\nFigures are written by the scripts under bench/, with the command that produced them.\n' > docs/benchmarks.md
-python3 - "$section" <<'PY'
-import re, sys
-section = sys.argv[1]
-path = "docs/benchmarks.md"
-text = open(path).read()
-pat = re.compile(r"<!-- sip-register:start -->.*?<!-- sip-register:end -->", re.S)
-text = pat.sub(lambda m: section, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w").write(text)
-PY
+printf '%s\n' "$section" >"$tmp/section.md"
+write_section sip-register "" "$tmp/section.md"
 echo "switchboard: $sb_ok registrations in $sb_secs s: $sb_rps/s ($sb_failed failed); baseline: $base_rps/s; ratio $ratio"

@@ -197,6 +197,7 @@ func setup(want int, workers, perEndpoint int) (*store.DB, *webhook.Service, *re
 	key := make([]byte, 32)
 	rand.Read(key)
 	svc, err := webhook.NewService(webhook.Config{Store: &timed{DB: db}, Key: key, Workers: workers, PerEndpoint: perEndpoint,
+		SingleNode: db.Dialect() == store.DialectSQLite, DeliveriesCreated: db.DeliveriesCreated(),
 		Policy: webhook.URLPolicy{AllowHTTP: true, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {

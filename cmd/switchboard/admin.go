@@ -35,9 +35,7 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, adminUsage)
 		return errUsage
 	}
-	fs := flag.NewFlagSet("admin "+args[0]+" "+args[1], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, adminUsage, "\nFlags:\n"); fs.PrintDefaults() }
+	fs := newFlagSet("admin "+args[0]+" "+args[1], stderr, adminUsage+"\nFlags:\n")
 	sf := addStorageFlags(fs)
 	var (
 		name      = fs.String("name", "", "name of the account or key")

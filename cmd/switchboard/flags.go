@@ -3,9 +3,22 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 )
+
+// newFlagSet is the flag set of one command: errors and the usage go to stderr, the usage
+// being text followed by the flags' defaults.
+func newFlagSet(name string, stderr io.Writer, text string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, text)
+		fs.PrintDefaults()
+	}
+	return fs
+}
 
 // envName is the environment twin of a flag: --webhook-allow-cidr -> SWITCHBOARD_WEBHOOK_ALLOW_CIDR.
 func envName(flagName string) string {

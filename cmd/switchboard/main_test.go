@@ -9,8 +9,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"io"
 	"math/big"
@@ -19,10 +21,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"switchboard/internal/tstest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write while the test reads.
@@ -43,41 +48,46 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startServe runs `switchboard serve args...` in-process and returns the base URL it printed
-// or logged, and a stop function that shuts it down and returns serve's error.
-func startServe(t *testing.T, args ...string) (baseURL string, stdout *syncBuffer, stop func() error) {
+// startServe runs `switchboard serve args...` in process, as a Main, until the test ends.
+// It returns once the server is ready, with what it printed and a stop function that stops
+// Run, closes the database and returns their errors.
+func startServe(t *testing.T, args ...string) (m *Main, stdout *syncBuffer, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	args = append([]string{"--sip", "off"}, args...) // tests must not fight over port 5060
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, args, stdout, stderr) }()
-	urlRE := regexp.MustCompile(`switchboard serving.*url=(\S+)`)
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := urlRE.FindStringSubmatch(stderr.String()); m != nil {
-			baseURL = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			cancel()
-			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
+	c, err := parseServeFlags(args, stderr)
+	if err != nil {
+		t.Fatalf("serve %v: %v", args, err)
 	}
-	if baseURL == "" {
+	ctx, cancel := context.WithCancel(context.Background())
+	m, err = newMain(ctx, c, stdout, stderr)
+	if err != nil {
 		cancel()
-		t.Fatalf("serve did not start:\n%s", stderr.String())
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	select {
+	case <-m.Ready():
+	case err := <-done:
+		cancel()
+		m.Close()
+		t.Fatalf("serve stopped before it was ready: %v\n%s", err, stderr.String())
 	}
 	var once sync.Once
 	var stopErr error
 	stop = func() error {
-		once.Do(func() { cancel(); stopErr = <-done })
+		once.Do(func() {
+			cancel()
+			stopErr = errors.Join(<-done, m.Close())
+			if t.Failed() {
+				t.Logf("serve's log:\n%s", lastLines(stderr.String(), 40))
+			}
+		})
 		return stopErr
 	}
 	t.Cleanup(func() { stop() })
-	return baseURL, stdout, stop
+	return m, stdout, stop
 }
 
 func getJSON(t *testing.T, client *http.Client, url, key string, into any) int {
@@ -101,7 +111,8 @@ func getJSON(t *testing.T, client *http.Client, url, key string, into any) int {
 
 func TestServeDemoSeedsOnceAndKeepsData(t *testing.T) {
 	dir := t.TempDir()
-	base, stdout, stop := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0")
+	m, stdout, stop := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0")
+	base := m.HTTPURL()
 
 	info, err := os.Stat(filepath.Join(dir, "demo.json"))
 	if err != nil {
@@ -166,7 +177,8 @@ func TestServeDemoSeedsOnceAndKeepsData(t *testing.T) {
 	}
 
 	// Second start on the same data: nothing reseeded, demo.json untouched, keys still valid.
-	base, _, stop = startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0")
+	m, _, stop = startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0")
+	base = m.HTTPURL()
 	again, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
 	if !bytes.Equal(first, again) {
 		t.Error("demo.json was rewritten on restart")
@@ -181,9 +193,9 @@ func TestServeDemoSeedsOnceAndKeepsData(t *testing.T) {
 func TestServeTLSRedirectsPlainHTTP(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := writeSelfSignedCert(t, dir)
-	redirectAddr := freeAddr(t)
-	base, _, _ := startServe(t, "--data", dir, "--http", "127.0.0.1:0",
-		"--tls-cert", cert, "--tls-key", key, "--http-redirect", redirectAddr)
+	m, _, _ := startServe(t, "--data", dir, "--http", "127.0.0.1:0",
+		"--tls-cert", cert, "--tls-key", key, "--http-redirect", "127.0.0.1:0")
+	base, redirectAddr := m.HTTPURL(), m.RedirectAddr().String()
 	if !strings.HasPrefix(base, "https://") {
 		t.Fatalf("base URL %q is not https", base)
 	}
@@ -192,14 +204,7 @@ func TestServeTLSRedirectsPlainHTTP(t *testing.T) {
 		t.Fatalf("https healthz: %d", code)
 	}
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	var resp *http.Response
-	var err error
-	for i := 0; i < 100; i++ { // the redirect listener starts concurrently with the main one
-		if resp, err = noFollow.Post("http://"+redirectAddr+"/v3/voice/61/call/outbound?x=1", "application/json", strings.NewReader("{}")); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	resp, err := noFollow.Post("http://"+redirectAddr+"/v3/voice/61/call/outbound?x=1", "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,24 +300,53 @@ func TestHelpAndEnvTwins(t *testing.T) {
 	}
 }
 
+// TestMigrateCommand checks that migrate leaves every migration applied: goose's version
+// table holds the newest migration's number, and the newest migration's table is there.
 func TestMigrateCommand(t *testing.T) {
-	var out bytes.Buffer
-	dir := t.TempDir()
-	if err := run(context.Background(), []string{"migrate", "--data", dir}, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "switchboard.db")); err != nil {
-		t.Errorf("no database file after migrate: %v", err)
-	}
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		migrateAndCheck(t, []string{"--data", dir}, "sqlite", filepath.Join(dir, "switchboard.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := freshSchema(t)
+		migrateAndCheck(t, []string{"--data", t.TempDir(), "--db", url}, "pgx", url)
+	})
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func migrateAndCheck(t *testing.T, args []string, driver, dsn string) {
+	var out bytes.Buffer
+	if err := run(context.Background(), append([]string{"migrate"}, args...), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "is up to date") {
+		t.Errorf("migrate printed %q", out.String())
+	}
+	dialect := map[string]string{"sqlite": "sqlite", "pgx": "postgres"}[driver]
+	files, err := filepath.Glob(filepath.Join("..", "..", "store", "migrations", dialect, "*.sql"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations found for %s: %v", dialect, err)
+	}
+	newest := filepath.Base(files[len(files)-1])
+	wantVersion, _ := strconv.Atoi(newest[:strings.IndexByte(newest, '_')])
+
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	defer db.Close()
+	var version int
+	if err := db.QueryRow("SELECT MAX(version_id) FROM goose_db_version").Scan(&version); err != nil {
+		t.Fatalf("goose's version table: %v", err)
+	}
+	if version != wantVersion {
+		t.Errorf("schema version %d, want %d (%s)", version, wantVersion, newest)
+	}
+	for _, table := range []string{"accounts", "webhooks", "registrations"} {
+		var n int
+		if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+			t.Errorf("table %s: %v", table, err)
+		}
+	}
 }
 
 func writeSelfSignedCert(t *testing.T, dir string) (certFile, keyFile string) {
@@ -331,4 +365,49 @@ func writeSelfSignedCert(t *testing.T, dir string) (certFile, keyFile string) {
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 	return certFile, keyFile
+}
+
+// TestRunStopsEveryPartBeforeItReturns: once Run has returned, SIP and HTTP listen no more,
+// and when Close has closed the database no goroutine of the server is left.
+func TestRunStopsEveryPartBeforeItReturns(t *testing.T) {
+	tstest.CheckGoroutines(t)
+	m, _, stop := startServe(t, "--data", t.TempDir(), "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0",
+		"--rtp-ports", "32300-32399")
+	client := &http.Client{}
+	defer client.CloseIdleConnections()
+	if code := getJSON(t, client, m.HTTPURL()+"/healthz", "", nil); code != 200 {
+		t.Fatalf("healthz: %d", code)
+	}
+	httpAddr := strings.TrimPrefix(m.HTTPURL(), "http://")
+	udp, tcp := m.SIPUDPAddr().String(), m.SIPTCPAddr().String()
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	if c, err := net.ListenPacket("udp", udp); err != nil {
+		t.Errorf("SIP still holds UDP %s after Run returned: %v", udp, err)
+	} else {
+		c.Close()
+	}
+	for _, addr := range []string{tcp, httpAddr} {
+		if l, err := net.Listen("tcp", addr); err != nil {
+			t.Errorf("TCP %s still held after Run returned: %v", addr, err)
+		} else {
+			l.Close()
+		}
+	}
+}
+
+// TestServeStopsWhenSIPCannotListen: a part that fails stops the whole server, which says
+// what to do about it.
+func TestServeStopsWhenSIPCannotListen(t *testing.T) {
+	busy, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	err = serve(context.Background(), []string{"--data", t.TempDir(), "--http", "127.0.0.1:0",
+		"--sip", busy.LocalAddr().String()}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "SIP on "+busy.LocalAddr().String()) || !strings.Contains(err.Error(), "--sip off") {
+		t.Fatalf("serve with SIP's address taken: %v, want an error naming the address and --sip off", err)
+	}
 }

@@ -11,15 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"switchboard"
-	"switchboard/api"
-	"switchboard/provision"
-	"switchboard/redislimit"
-	"switchboard/webhook"
 )
 
 type serveConfig struct {
@@ -65,174 +56,35 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	return c
 }
 
+// serve runs `switchboard serve` until ctx ends.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	c := serveFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: switchboard serve [flags]\n\nRuns the REST API, the webhook workers, the SIP registrar and the call engine until\nSIGINT or SIGTERM.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	if err := parseFlags(fs, args); err != nil {
+	c, err := parseServeFlags(args, stderr)
+	if err != nil {
 		return err
+	}
+	m, err := newMain(ctx, c, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	return m.Run(ctx)
+}
+
+// parseServeFlags reads serve's command line and environment, and refuses flags that
+// contradict each other.
+func parseServeFlags(args []string, stderr io.Writer) (*serveConfig, error) {
+	fs := newFlagSet("serve", stderr, "Usage: switchboard serve [flags]\n\nRuns the REST API, the webhook workers, the SIP registrar and the call engine until\nSIGINT or SIGTERM.\n\nFlags:\n")
+	c := serveFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
-		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+		return nil, errors.New("--tls-cert and --tls-key go together: give both or neither")
 	}
 	if c.httpRedirect != "" && c.tlsCert == "" {
-		return errors.New("--http-redirect needs --tls-cert and --tls-key: it redirects to the HTTPS listener")
+		return nil, errors.New("--http-redirect needs --tls-cert and --tls-key: it redirects to the HTTPS listener")
 	}
-	logger, err := newLogger(stderr, c.logLevel, c.logFormat)
-	if err != nil {
-		return err
-	}
-
-	db, err := openStore(ctx, c.storage)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	logger.Info("database ready", "db", c.storage.describe(), "dialect", db.Dialect())
-
-	registry := prometheus.NewRegistry()
-	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	// One server key seals every secret at rest: webhook signing secrets, trunk passwords.
-	secretKey, err := loadSecretKey(c.secretKey, c.storage.dataDir)
-	if err != nil {
-		return err
-	}
-	webhooks, err := newWebhookService(c, db, secretKey, logger, registry)
-	if err != nil {
-		return err
-	}
-
-	sipServer, err := newSIPServer(c, db, logger, registry)
-	if err != nil {
-		return err
-	}
-	var live switchboard.LiveState = switchboard.Offline{}
-	if sipServer != nil {
-		live = sipServer
-	}
-	engine, err := newCallEngine(c, db, secretKey, sipServer, logger)
-	if err != nil {
-		return err
-	}
-	var calls switchboard.CallPlacer = switchboard.Offline{}
-	if engine != nil {
-		calls = engine
-		live = engine // queue stats need the engine's callers, wrap-ups and today's counts
-	}
-
-	// Provisioning goes through one service. The call engine caches queue members and trunks,
-	// so it is told of their changes; trunks are provisioned only where an engine uses them.
-	provisioning := provision.New(provision.Config{Store: db, Logger: logger})
-	var trunks switchboard.TrunkService
-	if engine != nil {
-		sealer, err := webhook.NewSealer(secretKey)
-		if err != nil {
-			return err
-		}
-		provisioning = provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine, Logger: logger})
-		trunks = provisioning
-	}
-
-	var shared api.RequestCounter
-	if c.redisURL != "" {
-		limiter, err := redislimit.Open(ctx, c.redisURL, "switchboard:ratelimit:")
-		if err != nil {
-			return fmt.Errorf("--redis: %w (start Redis, or leave --redis out to count rate limits per process)", err)
-		}
-		defer limiter.Close()
-		shared = limiter
-	}
-
-	handler := api.New(api.Config{
-		Store:                db,
-		Live:                 live,
-		Calls:                calls,
-		Logger:               logger,
-		Registry:             registry,
-		Ready:                db.Ping,
-		TrustProxyHeaders:    c.trustProxy,
-		KeyRequestsPerMinute: c.keyRateLimit,
-		IPRequestsPerMinute:  c.ipRateLimit,
-		SharedRateLimits:     shared,
-		CacheTTL:             c.cacheTTL,
-		Webhooks:             webhooks,
-		Provision:            provisioning,
-		Trunks:               trunks,
-	})
-
-	ln, err := net.Listen("tcp", c.httpAddr)
-	if err != nil {
-		return fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
-	}
-	scheme := "http"
-	if c.tlsCert != "" {
-		scheme = "https"
-	}
-	baseURL := scheme + "://" + ln.Addr().String()
-
-	if c.demo {
-		demo, err := seedDemo(ctx, db, c.storage.dataDir)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("demo: %w", err)
-		}
-		printDemoSummary(stdout, demo, c.storage.dataDir, baseURL)
-	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 3)
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	go func() {
-		var err error
-		if c.tlsCert != "" {
-			err = srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
-		} else {
-			err = srv.Serve(ln)
-		}
-		errc <- err
-	}()
-	var redirect *http.Server
-	if c.httpRedirect != "" {
-		redirect = &http.Server{Addr: c.httpRedirect, Handler: redirectToHTTPS(ln.Addr().String()), ReadHeaderTimeout: 10 * time.Second}
-		go func() { errc <- redirect.ListenAndServe() }()
-	}
-	go func() { errc <- webhooks.Run(ctx) }()
-	if engine != nil {
-		go func() { errc <- engine.Run(ctx) }()
-	}
-	if sipServer != nil {
-		go func() {
-			if err := sipServer.Run(ctx); err != nil {
-				errc <- fmt.Errorf("SIP on %s: %w (choose another address with --sip ADDR, or --sip off)", c.sip.addr, err)
-			}
-		}()
-	}
-	logger.Info("switchboard serving", "url", baseURL, "docs", baseURL+"/docs")
-
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err := <-errc:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, context.Canceled) {
-			logger.Error("server stopped", "err", err)
-			cancel()
-			return err
-		}
-	}
-	cancel()
-	shutdownCtx, done := context.WithTimeout(context.Background(), c.shutdownWait)
-	defer done()
-	if redirect != nil {
-		redirect.Shutdown(shutdownCtx)
-	}
-	return srv.Shutdown(shutdownCtx)
+	return c, nil
 }
 
 // redirectToHTTPS answers every plain-HTTP request with a permanent redirect to the same

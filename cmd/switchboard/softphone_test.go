@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"switchboard/internal/testpeer"
+	"switchboard/internal/tstest"
 )
 
 // TestTwoSoftphonesCallThroughServe is the README's promise end to end: `serve --demo`,
@@ -22,9 +23,9 @@ import (
 func TestTwoSoftphonesCallThroughServe(t *testing.T) {
 	bin := testpeer.Require(t, "baresip", "baresip-core")
 	dir := t.TempDir()
-	sipAddr := freeUDPAddr(t)
-	base, _, _ := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
-		"--sip", sipAddr, "--sip-digest", "md5", "--rtp-ports", "32000-32099")
+	m, _, _ := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
+		"--sip", "127.0.0.1:0", "--sip-digest", "md5", "--rtp-ports", "32000-32099")
+	base, sipAddr := m.HTTPURL(), m.SIPUDPAddr().String()
 	var demo demoFile
 	b, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
 	if err := json.Unmarshal(b, &demo); err != nil {
@@ -58,19 +59,19 @@ func TestTwoSoftphonesCallThroughServe(t *testing.T) {
 		}
 		return out
 	}
-	waitUntil(t, 20*time.Second, "both phones registered", func() bool {
+	tstest.WaitForWithin(t, 20*time.Second, "both phones registered", func() bool {
 		s := state()
 		return s["1001"] == "online" && s["1002"] == "online"
 	})
 
 	alice.command(t, "dial", "sip:1002@"+sipAddr)
-	waitUntil(t, 20*time.Second, "the call up with audio both ways", func() bool {
+	tstest.WaitForWithin(t, 20*time.Second, "the call up with audio both ways", func() bool {
 		s := state()
 		return s["1001"] == "online outbound 1001->1002" && s["1002"] == "online inbound 1001->1002" &&
 			alice.receivingAudio() && bob.receivingAudio()
 	})
 	alice.command(t, "hangup", "")
-	waitUntil(t, 20*time.Second, "the call gone", func() bool {
+	tstest.WaitForWithin(t, 20*time.Second, "the call gone", func() bool {
 		s := state()
 		return s["1001"] == "online" && s["1002"] == "online"
 	})
@@ -86,8 +87,9 @@ type baresip struct {
 func startBaresip(t *testing.T, bin, sipAddr string, u demoUser, rtpBase int) *baresip {
 	t.Helper()
 	dir := t.TempDir()
-	listen := freeUDPAddr(t)
-	ctrl := freeAddr(t)
+	// baresip listens for SIP on listen (UDP, TCP) and on the next port (TLS).
+	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePortPair(t, "127.0.0.1")))
+	ctrl := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePort(t, "127.0.0.1")))
 	config := strings.Join([]string{
 		"poll_method epoll",
 		"sip_listen " + listen,
@@ -159,34 +161,6 @@ func (p *baresip) receivingAudio() bool {
 	rx, _, _ := strings.Cut(out[i+len("audio="):], "/")
 	n, err := strconv.Atoi(rx)
 	return err == nil && n > 0
-}
-
-func waitUntil(t *testing.T, limit time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func freeUDPAddr(t *testing.T) string {
-	t.Helper()
-	// A port free for UDP, and the next one too for baresip's TCP/TLS neighbours.
-	for {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := c.LocalAddr().String()
-		c.Close()
-		if l, err := net.Listen("tcp", addr); err == nil {
-			l.Close()
-			return addr
-		}
-	}
 }
 
 func lastLines(s string, n int) string {

@@ -63,13 +63,8 @@ func openStore(ctx context.Context, f *storageFlags) (*store.DB, error) {
 }
 
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("migrate", stderr, "Usage: switchboard migrate [--data DIR] [--db URL]\n\nApplies the database migrations and exits. serve applies them too.\n\nFlags:\n")
 	sf := addStorageFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: switchboard migrate [--data DIR] [--db URL]\n\nApplies the database migrations and exits. serve applies them too.\n\nFlags:")
-		fs.PrintDefaults()
-	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +26,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL run makes its own schema
+
+	"switchboard/internal/tstest"
 )
 
 // TestWebhookDeliverySurvivesACrash runs the real binary: it creates contacts (each one a
@@ -42,18 +46,21 @@ func TestWebhookDeliverySurvivesACrash(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	t.Run("sqlite", func(t *testing.T) { crashTest(t, bin, "") })
-	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("SWITCHBOARD_TEST_POSTGRES_URL")
-		if base == "" {
-			t.Skip("set SWITCHBOARD_TEST_POSTGRES_URL to run on PostgreSQL")
-		}
-		crashTest(t, bin, freshSchema(t, base))
-	})
+	t.Run("postgres", func(t *testing.T) { crashTest(t, bin, freshSchema(t)) })
 }
 
-// freshSchema makes an empty schema for one run and returns the URL that uses it.
-func freshSchema(t *testing.T, base string) string {
+// freshSchema makes an empty schema for one run in the database named by
+// SWITCHBOARD_TEST_POSTGRES_URL and returns the URL that uses it. Without the variable the
+// test is skipped, except under CI, where .ci/run sets it.
+func freshSchema(t *testing.T) string {
 	t.Helper()
+	base := os.Getenv("SWITCHBOARD_TEST_POSTGRES_URL")
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("SWITCHBOARD_TEST_POSTGRES_URL is unset; .ci/run should have set it")
+		}
+		t.Skip("set SWITCHBOARD_TEST_POSTGRES_URL to run on PostgreSQL")
+	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)
@@ -148,11 +155,11 @@ func (s *server) logs() string {
 	return s.log.String()
 }
 
-var servingRE = regexp.MustCompile(`msg="switchboard serving" url=(\S+)`)
-
+// startServer starts the binary on a port of its own and returns once the API answers.
 func startServer(t *testing.T, bin, dataDir, dbURL string) *server {
 	t.Helper()
-	args := []string{"serve", "--demo", "--data", dataDir, "--http", "127.0.0.1:0", "--webhook-timeout", "2s", "--sip", "off"}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePort(t, "127.0.0.1")))
+	args := []string{"serve", "--demo", "--data", dataDir, "--http", addr, "--webhook-timeout", "2s", "--sip", "off"}
 	if dbURL != "" {
 		args = append(args, "--db", dbURL)
 	}
@@ -165,28 +172,31 @@ func startServer(t *testing.T, bin, dataDir, dbURL string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd}
+	s := &server{cmd: cmd, baseURL: "http://" + addr}
 	t.Cleanup(func() { s.kill() })
-	found := make(chan string, 1)
+	exited := make(chan struct{})
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			s.mu.Lock()
 			s.log.WriteString(sc.Text() + "\n")
 			s.mu.Unlock()
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
 		}
 	}()
-	select {
-	case s.baseURL = <-found:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not start:\n%s", s.logs())
-	}
+	tstest.WaitForWithin(t, 30*time.Second, "the server's /healthz", func() bool {
+		select {
+		case <-exited:
+			t.Fatalf("the server exited:\n%s", s.logs())
+		default:
+		}
+		resp, err := http.Get(s.baseURL + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 	return s
 }
 

@@ -56,5 +56,8 @@ func newWebhookService(c *serveConfig, db *store.DB, key []byte, logger *slog.Lo
 		Workers:      c.webhooks.workers,
 		DisableAfter: c.webhooks.disableAfter,
 		Retention:    c.webhooks.retention,
+		// One SQLite file has one server: a crashed run's claims can be released at once.
+		SingleNode:        db.Dialect() == store.DialectSQLite,
+		DeliveriesCreated: db.DeliveriesCreated(),
 	})
 }

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"switchboard"
+	"switchboard/api"
+	"switchboard/provision"
+	"switchboard/pbx"
+	"switchboard/redislimit"
+	"switchboard/sip"
+	"switchboard/store"
+	"switchboard/webhook"
+)
+
+// Main is one `switchboard serve`: newMain opens the database, builds every part and
+// listens for HTTP; Run serves until its context ends and stops the parts in order; Close
+// then closes the database. Tests start it in process and read its addresses from it.
+type Main struct {
+	cfg    *serveConfig
+	logger *slog.Logger
+
+	db       *store.DB
+	limiter  *redislimit.Limiter // nil without --redis
+	webhooks *webhook.Service
+	sip      *sip.Server // nil with --sip off
+	engine   *pbx.Engine // nil with --sip off
+
+	http       *http.Server
+	httpLn     net.Listener
+	baseURL    string
+	redirect   *http.Server // nil without --http-redirect
+	redirectLn net.Listener
+
+	ready chan struct{}
+}
+
+// newMain builds the server from its flags. It applies the migrations, seeds the demo with
+// --demo and listens on the HTTP addresses, so that their ports are known before Run.
+func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *Main, err error) {
+	logger, err := newLogger(stderr, c.logLevel, c.logFormat)
+	if err != nil {
+		return nil, err
+	}
+	m := &Main{cfg: c, logger: logger, ready: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+
+	if m.db, err = openStore(ctx, c.storage); err != nil {
+		return nil, err
+	}
+	logger.Info("database ready", "db", c.storage.describe(), "dialect", m.db.Dialect())
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// One server key seals every secret at rest: webhook signing secrets, trunk passwords.
+	secretKey, err := loadSecretKey(c.secretKey, c.storage.dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if m.webhooks, err = newWebhookService(c, m.db, secretKey, logger, registry); err != nil {
+		return nil, err
+	}
+	if m.sip, err = newSIPServer(c, m.db, logger, registry); err != nil {
+		return nil, err
+	}
+	if m.engine, err = newCallEngine(c, m.db, secretKey, m.sip, logger); err != nil {
+		return nil, err
+	}
+	var live switchboard.LiveState = switchboard.Offline{}
+	var calls switchboard.CallPlacer = switchboard.Offline{}
+	switch {
+	case m.engine != nil:
+		calls = m.engine
+		live = m.engine // queue stats need the engine's callers, wrap-ups and today's counts
+	case m.sip != nil:
+		live = m.sip
+	}
+
+	// Provisioning goes through one service. The call engine caches queue members and trunks,
+	// so it is told of their changes; trunks are provisioned only where an engine uses them.
+	provisioning := provision.New(provision.Config{Store: m.db, Logger: logger})
+	var trunks switchboard.TrunkService
+	if m.engine != nil {
+		sealer, err := webhook.NewSealer(secretKey)
+		if err != nil {
+			return nil, err
+		}
+		provisioning = provision.New(provision.Config{Store: m.db, Sealer: sealer, Engine: m.engine, Logger: logger})
+		trunks = provisioning
+	}
+
+	var shared api.RequestCounter
+	if c.redisURL != "" {
+		if m.limiter, err = redislimit.Open(ctx, c.redisURL, "switchboard:ratelimit:"); err != nil {
+			return nil, fmt.Errorf("--redis: %w (start Redis, or leave --redis out to count rate limits per process)", err)
+		}
+		shared = m.limiter
+	}
+
+	handler := api.New(api.Config{
+		Store:                m.db,
+		Live:                 live,
+		Calls:                calls,
+		Logger:               logger,
+		Registry:             registry,
+		Ready:                m.db.Ping,
+		TrustProxyHeaders:    c.trustProxy,
+		KeyRequestsPerMinute: c.keyRateLimit,
+		IPRequestsPerMinute:  c.ipRateLimit,
+		SharedRateLimits:     shared,
+		CacheTTL:             c.cacheTTL,
+		Webhooks:             m.webhooks,
+		Provision:            provisioning,
+		Trunks:               trunks,
+	})
+	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
+		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
+	}
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
+	m.baseURL = scheme + "://" + m.httpLn.Addr().String()
+	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	if c.httpRedirect != "" {
+		if m.redirectLn, err = net.Listen("tcp", c.httpRedirect); err != nil {
+			return nil, fmt.Errorf("cannot listen on --http-redirect %s: %w", c.httpRedirect, err)
+		}
+		m.redirect = &http.Server{Handler: redirectToHTTPS(m.httpLn.Addr().String()), ReadHeaderTimeout: 10 * time.Second}
+	}
+
+	if c.demo {
+		demo, err := seedDemo(ctx, m.db, c.storage.dataDir)
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		printDemoSummary(stdout, demo, c.storage.dataDir, m.baseURL)
+	}
+	return m, nil
+}
+
+// HTTPURL is the API's base URL, e.g. http://127.0.0.1:8080.
+func (m *Main) HTTPURL() string { return m.baseURL }
+
+// RedirectAddr is the plain-HTTP address that redirects to HTTPS, or nil.
+func (m *Main) RedirectAddr() net.Addr {
+	if m.redirectLn == nil {
+		return nil
+	}
+	return m.redirectLn.Addr()
+}
+
+// Ready is closed once Run serves on every address, SIP included.
+func (m *Main) Ready() <-chan struct{} { return m.ready }
+
+// SIPUDPAddr is the address SIP listens on for UDP once Ready, or nil with --sip off.
+func (m *Main) SIPUDPAddr() net.Addr {
+	if m.sip == nil {
+		return nil
+	}
+	return m.sip.UDPAddr()
+}
+
+// SIPTCPAddr is the address SIP listens on for TCP once Ready, or nil with --sip off.
+func (m *Main) SIPTCPAddr() net.Addr {
+	if m.sip == nil {
+		return nil
+	}
+	return m.sip.TCPAddr()
+}
+
+// Run serves until ctx ends or a part stops on its own. It then stops the parts one at a
+// time and waits for each: SIP first, so that no new call or in-dialog request reaches the
+// engine; then the call engine, which hangs up its calls; then the webhook workers; then
+// HTTP, which answers API requests until then. Every goroutine has returned when Run does,
+// so Close may close the database. Run returns the failure of the part that stopped on its
+// own, or else the HTTP shutdown's error.
+func (m *Main) Run(ctx context.Context) error {
+	c := m.cfg
+	ended := make(chan error, 5) // each task sends once, when it returns
+	httpTask := goTask(ended, func() error {
+		if c.tlsCert != "" {
+			return m.http.ServeTLS(m.httpLn, c.tlsCert, c.tlsKey)
+		}
+		return m.http.Serve(m.httpLn)
+	})
+	var redirectTask *task
+	if m.redirect != nil {
+		redirectTask = goTask(ended, func() error { return m.redirect.Serve(m.redirectLn) })
+	}
+	webhookTask := ctxTask(ctx, ended, m.webhooks.Run)
+	var engineTask, sipTask *task
+	if m.engine != nil {
+		engineTask = ctxTask(ctx, ended, m.engine.Run)
+	}
+	sipReady := closedChannel() // nothing to wait for with SIP off
+	if m.sip != nil {
+		sipReady = m.sip.Ready()
+		sipTask = ctxTask(ctx, ended, func(ctx context.Context) error {
+			if err := m.sip.Run(ctx); err != nil {
+				return fmt.Errorf("SIP on %s: %w (choose another address with --sip ADDR, or --sip off)", c.sip.addr, err)
+			}
+			return nil
+		})
+	}
+
+	failure := func() error {
+		select {
+		case <-sipReady:
+		case err := <-ended:
+			return err
+		case <-ctx.Done():
+			return nil
+		}
+		close(m.ready)
+		m.logger.Info("switchboard serving", "url", m.baseURL, "docs", m.baseURL+"/docs")
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-ended:
+			return err
+		}
+	}()
+	if failure != nil {
+		m.logger.Error("server stopped", "err", failure)
+	} else {
+		m.logger.Info("shutting down")
+	}
+
+	sipTask.halt()
+	engineTask.halt()
+	webhookTask.halt()
+	shutdownCtx, done := context.WithTimeout(context.Background(), c.shutdownWait)
+	defer done()
+	if redirectTask != nil {
+		redirectTask.haltWith(func() { m.redirect.Shutdown(shutdownCtx) })
+	}
+	var shutdownErr error
+	httpTask.haltWith(func() { shutdownErr = m.http.Shutdown(shutdownCtx) })
+	if failure != nil {
+		return failure
+	}
+	return shutdownErr
+}
+
+// Close closes what newMain opened and Run does not: the HTTP listeners when Run never
+// served them, the Redis client and, last, the database. Call it after Run has returned, or
+// instead of Run.
+func (m *Main) Close() error {
+	for _, ln := range []net.Listener{m.httpLn, m.redirectLn} {
+		if ln != nil {
+			ln.Close() // already closed when Run served it
+		}
+	}
+	if m.limiter != nil {
+		m.limiter.Close()
+	}
+	if m.db == nil {
+		return nil
+	}
+	return m.db.Close()
+}
+
+// task is one part of the server running in its own goroutine, stopped on its own so that
+// Run can stop the parts in order and wait for each.
+type task struct {
+	cancel context.CancelFunc // stops a part that runs until its context ends; nil for HTTP
+	done   chan struct{}      // closed when the goroutine has returned
+}
+
+// goTask runs run in a goroutine and sends its error to ended when it returns; the errors
+// of a server that was asked to stop count as nil.
+func goTask(ended chan<- error, run func() error) *task {
+	t := &task{done: make(chan struct{})}
+	go func() {
+		defer close(t.done)
+		err := run()
+		if errors.Is(err, http.ErrServerClosed) || errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		ended <- err
+	}()
+	return t
+}
+
+// ctxTask runs run with a context of its own (keeping ctx's values), ended by halt.
+func ctxTask(ctx context.Context, ended chan<- error, run func(context.Context) error) *task {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	t := goTask(ended, func() error { return run(ctx) })
+	t.cancel = cancel
+	return t
+}
+
+// halt cancels t's context and waits for its goroutine. A nil task is a part that is off.
+func (t *task) halt() {
+	if t != nil {
+		t.haltWith(t.cancel)
+	}
+}
+
+// haltWith asks t to stop with stop and waits for its goroutine.
+func (t *task) haltWith(stop func()) {
+	stop()
+	<-t.done
+}
+
+func closedChannel() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}
