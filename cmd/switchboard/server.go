@@ -15,8 +15,8 @@ import (
 
 	"switchboard"
 	"switchboard/api"
-	"switchboard/provision"
 	"switchboard/pbx"
+	"switchboard/provision"
 	"switchboard/redislimit"
 	"switchboard/sip"
 	"switchboard/store"
