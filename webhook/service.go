@@ -365,7 +365,9 @@ func (s *Service) checkEvents(w *switchboard.Webhook, v switchboard.ValidationEr
 // CreateWebhook validates and stores a new subscription. It returns the subscription and
 // its secret, which is shown only now.
 func (s *Service) CreateWebhook(ctx context.Context, accountID int64, c switchboard.WebhookChange) (*switchboard.Webhook, string, error) {
-	w := &switchboard.Webhook{AccountID: accountID, Format: "standard", Method: http.MethodPost,
+	// voice360 is the documented default (docs/webhooks.md): the v3 API is Voice360's, and its
+	// integrations expect its payloads.
+	w := &switchboard.Webhook{AccountID: accountID, Format: "voice360", Method: http.MethodPost,
 		Retries: switchboard.RetriesFormatDefault, Headers: map[string]string{}, Active: true}
 	if c.Format == nil {
 		c.Format = &w.Format
