@@ -25,20 +25,28 @@ var callQueryParams = []queryParam{
 	{"cursor", "next_cursor of the previous page, for deep paging (instead of offset)"},
 }
 
+// CallRecordReader pages the call records the routes show: store.DB implements it.
+type CallRecordReader interface {
+	// PageCallRecords pages the account's call records (user calls).
+	PageCallRecords(ctx context.Context, accountID int64, q switchboard.CallQuery) (*switchboard.CallRecordPage, error)
+	// ListGroupCalls pages the account's stays in queues or ring groups.
+	ListGroupCalls(ctx context.Context, accountID int64, groupType switchboard.TargetType, q switchboard.CallQuery) (*switchboard.GroupCallPage, error)
+}
+
 func (s *Server) callRoutes() {
 	withIDs := func(name, desc string) []queryParam {
 		return append([]queryParam{{name, desc}}, callQueryParams...)
 	}
-	s.handleAPI(route{Method: "GET", Path: "/calls/users", Access: accessDeveloper, Tag: "Call records",
+	s.handleAPI(route{Method: "GET", Path: "/calls/users", Needs: needsCallRecords, Access: accessDeveloper, Tag: "Call records",
 		Summary: "Get user calls", Description: "Call records of the account's users. Accept: text/csv exports the rows as CSV.",
 		Message: "User calls", Result: userCallsPageJSON{}, Query: withIDs("users", "Comma-separated user ids (default: all)")}, s.listUserCalls)
-	s.handleAPI(route{Method: "GET", Path: "/user/calls", Access: accessUser, Tag: "User",
+	s.handleAPI(route{Method: "GET", Path: "/user/calls", Needs: needsCallRecords, Access: accessUser, Tag: "User",
 		Summary: "Get my calls", Description: "The key's user's own call records. Accept: text/csv exports the rows as CSV.",
 		Message: "User calls", Result: userCallsPageJSON{}, Query: callQueryParams}, s.listMyCalls)
-	s.handleAPI(route{Method: "GET", Path: "/calls/queues", Access: accessDeveloper, Tag: "Call records",
+	s.handleAPI(route{Method: "GET", Path: "/calls/queues", Needs: needsCallRecords, Access: accessDeveloper, Tag: "Call records",
 		Summary: "Get queue calls", Description: "Callers' stays in the account's queues. Accept: text/csv exports the rows as CSV.",
 		Message: "Queue calls", Result: groupCallsPageJSON{}, Query: withIDs("queues", "Comma-separated queue ids (default: all)")}, s.listQueueCalls)
-	s.handleAPI(route{Method: "GET", Path: "/calls/ring_groups", Access: accessDeveloper, Tag: "Call records",
+	s.handleAPI(route{Method: "GET", Path: "/calls/ring_groups", Needs: needsCallRecords, Access: accessDeveloper, Tag: "Call records",
 		Summary: "Get ring group calls", Description: "Calls offered through the account's ring groups. Accept: text/csv exports the rows as CSV.",
 		Message: "Ring group calls", Result: groupCallsPageJSON{}, Query: withIDs("ring_groups", "Comma-separated ring group ids (default: all)")}, s.listRingGroupCalls)
 }
@@ -150,21 +158,14 @@ func parseCallQuery(r *http.Request, idsParam string) (switchboard.CallQuery, er
 	return q, v.Err()
 }
 
-func (s *Server) groupCalls() (switchboard.GroupCallStore, error) {
-	g, ok := s.store.(switchboard.GroupCallStore)
-	if !ok {
-		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "Call records are not available on this store")
-	}
-	return g, nil
-}
-
 // checkIDs refuses ids that are not of the account: the filter never reaches another
 // account's rows anyway, but a client should hear of a wrong id rather than get nothing.
 func checkIDs(field string, ids []int64, known map[int64]bool) error {
 	for _, id := range ids {
 		if !known[id] {
-			return &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "Some fields are invalid; see details",
-				Details: map[string]string{field: strconv.FormatInt(id, 10) + " is not one of this account's " + field}}
+			err := switchboard.FieldError(switchboard.EBADREQUEST, field, strconv.FormatInt(id, 10)+" is not one of this account's "+field)
+			err.Message = "Some fields are invalid; see details" // as the query's other checks say it
+			return err
 		}
 	}
 	return nil
@@ -188,10 +189,6 @@ func (s *Server) listMyCalls(w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountID int64, q switchboard.CallQuery, check bool) error {
-	gs, err := s.groupCalls()
-	if err != nil {
-		return err
-	}
 	users, err := s.store.ListUsers(r.Context(), accountID)
 	if err != nil {
 		return err
@@ -206,7 +203,7 @@ func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountI
 			return err
 		}
 	}
-	page, err := gs.PageCallRecords(r.Context(), accountID, q)
+	page, err := s.callRecords.PageCallRecords(r.Context(), accountID, q)
 	if err != nil {
 		return err
 	}
@@ -273,10 +270,6 @@ func (s *Server) writeGroupCalls(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	gs, err := s.groupCalls()
-	if err != nil {
-		return err
-	}
 	known, err := s.groupIDs(r.Context(), c.accountID, t)
 	if err != nil {
 		return err
@@ -284,7 +277,7 @@ func (s *Server) writeGroupCalls(w http.ResponseWriter, r *http.Request, c *call
 	if err := checkIDs(param, q.IDs, known); err != nil {
 		return err
 	}
-	page, err := gs.ListGroupCalls(r.Context(), c.accountID, t, q)
+	page, err := s.callRecords.ListGroupCalls(r.Context(), c.accountID, t, q)
 	if err != nil {
 		return err
 	}

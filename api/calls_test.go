@@ -176,10 +176,10 @@ func TestOverflowLoopRefused(t *testing.T) {
 // The availability endpoint shows the engine's live and daily figures.
 func TestQueueAvailabilityExtendedFields(t *testing.T) {
 	e := newSQLiteEnv(t)
-	e.live.queues[e.a.sales.ID] = switchboard.QueueLiveStats{AgentsOnline: 2, AgentsAvailable: 1, AgentsOnCall: 1, ActiveCalls: 3,
+	e.live.setQueue(e.a.account.ID, e.a.sales.ID, switchboard.QueueLiveStats{AgentsOnline: 2, AgentsAvailable: 1, AgentsOnCall: 1, ActiveCalls: 3,
 		CallersWaiting: 2, LongestWaitSeconds: 42, ServiceLevel: 20,
 		Today: switchboard.QueueDayStats{Offered: 10, Answered: 6, Abandoned: 3, AnsweredWithinSL: 5, AbandonedAfterSL: 2,
-			TotalAnswerWait: 60, TotalTalk: 900, Talked: 5}}
+			TotalAnswerWait: 60, TotalTalk: 900, Talked: 5}})
 	r := e.request("GET", e.a.base(e.srv)+fmt.Sprintf("/availability/queues/%d", e.a.sales.ID), e.a.devKey, nil)
 	expectOK(t, r, 200, "Queue availability data")
 	got := r.result()

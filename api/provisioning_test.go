@@ -386,7 +386,7 @@ func (r *recordingEngine) told() []int64 {
 // pausing one does, so no queue call offers the deleted user afterwards.
 func TestDeletingAQueueMemberTellsTheEngine(t *testing.T) {
 	eng := &recordingEngine{}
-	e := newSQLiteEnv(t, func(c *api.Config) { c.Calls = eng })
+	e := newSQLiteEnv(t, func(c *api.Config) { c.QueueMembers = eng })
 	r := e.request("DELETE", e.a.base(e.srv)+"/users/"+strconv.FormatInt(e.a.john.ID, 10), e.a.devKey, nil)
 	expectOK(t, r, 200, "User deleted")
 	if got := eng.told(); !slices.Contains(got, e.a.sales.ID) {

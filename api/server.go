@@ -18,15 +18,25 @@ import (
 	"switchboard"
 )
 
-// Config is what a Server needs. Nil telephony interfaces mean switchboard.Offline{}: nobody
-// is registered, and placing calls or sending SMS answers 503.
+// Config names every service a Server uses. The optional ones may be left nil: the routes
+// that need one then answer 503 SERVICE_UNAVAILABLE (see unavailable).
 type Config struct {
-	Store    switchboard.Store
-	Live     switchboard.LiveState
-	Calls    switchboard.CallPlacer
-	SMS      switchboard.SMSSender
+	Store switchboard.Store
+	// Live answers presence and queue figures; nil = switchboard.Offline{}: nobody is
+	// registered, nothing is live.
+	Live switchboard.LiveState
+	// Calls places POST /call/outbound; optional.
+	Calls switchboard.CallPlacer
+	// SMS sends POST /sms/send; optional.
+	SMS switchboard.SMSSender
+	// Webhooks serves the subscription and delivery-log routes, VoxPria's too; optional.
 	Webhooks WebhookService
-	Logger   *slog.Logger
+	// CallRecords pages the call records of /calls/* and /user/calls; optional.
+	CallRecords CallRecordReader
+	// QueueMembers is told when a queue's members change through the API; nil when no call
+	// engine runs in this process (nothing to tell).
+	QueueMembers QueueMemberInvalidator
+	Logger       *slog.Logger
 	// Now is the clock of the rate limits and of the envelopes' timestamps; default time.Now.
 	Now func() time.Time
 	// Registry receives the HTTP metrics and is served at /metrics; nil = a new registry.
@@ -52,16 +62,18 @@ type Config struct {
 
 // Server is the HTTP handler of the whole API.
 type Server struct {
-	store      switchboard.Store
-	live       switchboard.LiveState
-	calls      switchboard.CallPlacer
-	sms        switchboard.SMSSender
-	webhooks   WebhookService
-	logger     *slog.Logger
-	now        func() time.Time
-	registry   *prometheus.Registry
-	ready      func(ctx context.Context) error
-	trustProxy bool
+	store       switchboard.Store
+	live        switchboard.LiveState
+	calls       switchboard.CallPlacer
+	sms         switchboard.SMSSender
+	webhooks    WebhookService
+	callRecords CallRecordReader
+	memberCache QueueMemberInvalidator // the call engine's, told of member changes
+	logger      *slog.Logger
+	now         func() time.Time
+	registry    *prometheus.Registry
+	ready       func(ctx context.Context) error
+	trustProxy  bool
 
 	mux     *http.ServeMux
 	routes  []*route // every pattern registered, with its documentation (the OpenAPI source)
@@ -81,26 +93,22 @@ const (
 // New returns the API server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:      cfg.Store,
-		live:       cfg.Live,
-		calls:      cfg.Calls,
-		sms:        cfg.SMS,
-		webhooks:   cfg.Webhooks,
-		logger:     cfg.Logger,
-		now:        cfg.Now,
-		registry:   cfg.Registry,
-		ready:      cfg.Ready,
-		trustProxy: cfg.TrustProxyHeaders,
-		mux:        http.NewServeMux(),
+		store:       cfg.Store,
+		live:        cfg.Live,
+		calls:       cfg.Calls,
+		sms:         cfg.SMS,
+		webhooks:    cfg.Webhooks,
+		callRecords: cfg.CallRecords,
+		memberCache: cfg.QueueMembers,
+		logger:      cfg.Logger,
+		now:         cfg.Now,
+		registry:    cfg.Registry,
+		ready:       cfg.Ready,
+		trustProxy:  cfg.TrustProxyHeaders,
+		mux:         http.NewServeMux(),
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
-	}
-	if s.calls == nil {
-		s.calls = switchboard.Offline{}
-	}
-	if s.sms == nil {
-		s.sms = switchboard.Offline{}
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -255,6 +255,11 @@ func (s *Server) placeCall(w http.ResponseWriter, r *http.Request, c *caller) er
 	if err := v.Err(); err != nil {
 		return err
 	}
+	// Checked after the request, not by the route: a client hears of a bad request even
+	// while the server has no SIP service, as the seed's API answers.
+	if err := s.unavailable(needsCalls); err != nil {
+		return err
+	}
 	call, err := s.calls.PlaceCall(ctx, switchboard.OutboundCallRequest{AccountID: c.accountID, FromUser: fromUser,
 		To: to, CallerID: callerID, Recording: body.Recording, CRMID: body.CRMID})
 	if err != nil {
@@ -309,6 +314,9 @@ func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request, c *caller) erro
 		v.Add("message", "must be at most 160 characters, not "+strconv.Itoa(n))
 	}
 	if err := v.Err(); err != nil {
+		return err
+	}
+	if err := s.unavailable(needsSMS); err != nil { // after the request, as for calls
 		return err
 	}
 	var sentBy int64

@@ -19,7 +19,7 @@ import (
 func TestQueueMemberChangesThroughTheAPIReachTheEngineAtOnce(t *testing.T) {
 	q := newQueueEnv(t, 2)
 	qu := q.queue(func(qu *switchboard.Queue) { qu.Strategy = switchboard.StrategyLinear })
-	apiSrv := httptest.NewServer(api.New(api.Config{Store: q.db, Calls: q.eng, Live: q.eng}))
+	apiSrv := httptest.NewServer(api.New(api.Config{Store: q.db, Calls: q.eng, Live: q.eng, QueueMembers: q.eng}))
 	t.Cleanup(apiSrv.Close)
 	key, k := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	k.AccountID, k.Name = q.account.ID, "backend"

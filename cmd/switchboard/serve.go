@@ -118,9 +118,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var calls switchboard.CallPlacer = switchboard.Offline{}
+	var queueMembers api.QueueMemberInvalidator
 	if engine != nil {
 		calls = engine
 		live = engine // queue stats need the engine's callers, wrap-ups and today's counts
+		queueMembers = engine
 	}
 
 	var shared api.RequestCounter
@@ -137,6 +139,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Store:                db,
 		Live:                 live,
 		Calls:                calls,
+		CallRecords:          db,
+		QueueMembers:         queueMembers,
 		Logger:               logger,
 		Registry:             registry,
 		Ready:                db.Ping,
