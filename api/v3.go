@@ -227,26 +227,15 @@ func (s *Server) placeCall(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 		fromUser = u
 	}
-	to, ok := phone.Normalize(body.To)
-	if body.To == "" {
-		v.Add("to", "is required: the number to call")
-	} else if !ok {
-		v.Add("to", "is not a valid phone number")
-	}
+	to := requiredNumber(v, "to", body.To, "the number to call")
 	callerID := ""
 	if body.CallerID != "" {
-		n, ok := phone.Normalize(body.CallerID)
-		if !ok {
-			v.Add("caller_id", "is not a valid phone number")
-		} else {
-			numbers, err := s.store.ListNumbers(ctx, c.accountID, switchboard.NumberFilter{Number: n})
-			if err != nil {
-				return err
-			}
-			if len(numbers) == 0 {
-				v.Add("caller_id", "must be one of this account's numbers")
-			}
-			callerID = n
+		n, err := s.accountNumber(ctx, v, c.accountID, "caller_id", body.CallerID)
+		if err != nil {
+			return err
+		}
+		if n != nil {
+			callerID = n.Number
 		}
 	}
 	if len(body.CRMID) > maxCRMIDLength {
@@ -280,34 +269,24 @@ func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request, c *caller) erro
 	ctx := r.Context()
 	v := switchboard.ValidationErrors{}
 	var from *switchboard.Number
-	fromE164, ok := phone.Normalize(body.From)
-	switch {
-	case body.From == "":
+	if body.From == "" {
 		v.Add("from", "is required: one of your SMS-enabled numbers")
-	case !ok:
-		v.Add("from", "is not a valid phone number")
-	default:
-		numbers, err := s.store.ListNumbers(ctx, c.accountID, switchboard.NumberFilter{Number: fromE164})
+	} else {
+		n, err := s.accountNumber(ctx, v, c.accountID, "from", body.From)
 		if err != nil {
 			return err
 		}
 		switch {
-		case len(numbers) == 0:
-			v.Add("from", "must be one of this account's numbers")
-		case !numbers[0].SMSEnabled:
+		case n == nil:
+		case !n.SMSEnabled:
 			v.Add("from", "does not have SMS enabled")
-		case !c.isDeveloper() && numbers[0].OwnerUserID != c.key.UserID && numbers[0].SMSAssignedUserID != c.key.UserID:
+		case !c.isDeveloper() && n.OwnerUserID != c.key.UserID && n.SMSAssignedUserID != c.key.UserID:
 			v.Add("from", "must be a number you own or are SMS-assigned to")
 		default:
-			from = numbers[0]
+			from = n
 		}
 	}
-	to, ok := phone.Normalize(body.To)
-	if body.To == "" {
-		v.Add("to", "is required: the recipient's number")
-	} else if !ok {
-		v.Add("to", "is not a valid phone number")
-	}
+	to := requiredNumber(v, "to", body.To, "the recipient's number")
 	if n := utf8.RuneCountInString(body.Message); n == 0 {
 		v.Add("message", "is required")
 	} else if n > maxSMSLength {
@@ -330,6 +309,37 @@ func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request, c *caller) erro
 	s.writeResult(w, http.StatusOK, "SMS sent successfully", smsResultJSON{MessageID: msg.MessageID, Status: msg.Status,
 		From: from.Number, To: to, Timestamp: s.timestamp()})
 	return nil
+}
+
+// requiredNumber reads the phone number raw of field, written in any form, as E.164; what
+// is missing or wrong goes to v (missing says what the number is for).
+func requiredNumber(v switchboard.ValidationErrors, field, raw, missing string) string {
+	n, ok := phone.Normalize(raw)
+	if raw == "" {
+		v.Add(field, "is required: "+missing)
+	} else if !ok {
+		v.Add(field, "is not a valid phone number")
+	}
+	return n
+}
+
+// accountNumber returns the account's number that raw writes in any form, or nil with the
+// problem added to v when raw is not a phone number or not one of the account's.
+func (s *Server) accountNumber(ctx context.Context, v switchboard.ValidationErrors, accountID int64, field, raw string) (*switchboard.Number, error) {
+	n, ok := phone.Normalize(raw)
+	if !ok {
+		v.Add(field, "is not a valid phone number")
+		return nil, nil
+	}
+	numbers, err := s.store.ListNumbers(ctx, accountID, switchboard.NumberFilter{Number: n})
+	if err != nil {
+		return nil, err
+	}
+	if len(numbers) == 0 {
+		v.Add(field, "must be one of this account's numbers")
+		return nil, nil
+	}
+	return numbers[0], nil
 }
 
 // numberFilterFromQuery reads the numbers endpoint's filters.
