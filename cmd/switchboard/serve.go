@@ -117,7 +117,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var calls switchboard.CallPlacer = switchboard.Offline{}
+	var calls switchboard.CallPlacer // none without an engine: the API answers 503
 	var queueMembers api.QueueMemberInvalidator
 	if engine != nil {
 		calls = engine
