@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"switchboard"
+	"switchboard/api"
 	"switchboard/store"
 	"switchboard/store/storetest"
 )
@@ -142,6 +144,20 @@ func TestCallRecordsAPI(t *testing.T) {
 	}
 	// A user key may not read the account's calls.
 	expectError(t, e.request("GET", base+"/calls/users", e.a.userKey, nil), 403, switchboard.EAUTHINVALID)
+}
+
+// Without call records (a store that keeps none), their routes answer 503 saying so.
+func TestCallRecordRoutesWithoutCallRecords(t *testing.T) {
+	e := newSQLiteEnv(t, func(c *api.Config) { c.CallRecords = nil })
+	base := e.a.base(e.srv)
+	for _, path := range []string{"/calls/users", "/calls/queues", "/calls/ring_groups"} {
+		r := e.request("GET", base+path, e.a.devKey, nil)
+		expectError(t, r, http.StatusServiceUnavailable, switchboard.EUNAVAILABLE)
+		if !strings.Contains(r.body["message"].(string), "Call records are not available") {
+			t.Errorf("%s: message %q does not say what is missing", path, r.body["message"])
+		}
+	}
+	expectError(t, e.request("GET", base+"/user/calls", e.a.userKey, nil), http.StatusServiceUnavailable, switchboard.EUNAVAILABLE)
 }
 
 // An overflow chain leading back to the queue is refused with details, and nothing changes.
