@@ -24,13 +24,13 @@ func (s *Server) v3Routes() {
 	s.handleAPI(route{Method: "GET", Path: "/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Queues",
 		Summary:     "Queue details",
 		Description: "One queue's settings and its assigned users. Without a key (public endpoints) basic information only, no members.",
-		Message:     "Queue details", Result: queueDetailJSON{}}, s.getQueue)
+		Message:     "Queue details", Result: queueDetailJSON{}}, s.byQueue(s.getQueue))
 	s.handleAPI(route{Method: "GET", Path: "/availability/queues", Access: accessPublicOrDeveloper, Tag: "Availability",
 		Summary: "Queue availability", Description: "Real-time agent counts and activity of every queue.",
 		Message: "Queue availability data", Result: []queueStatsJSON{}}, s.listQueueAvailability)
 	s.handleAPI(route{Method: "GET", Path: "/availability/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Availability",
 		Summary: "Availability of one queue", Description: "Real-time agent counts and activity of one queue.",
-		Message: "Queue availability data", Result: queueStatsJSON{}}, s.getQueueAvailability)
+		Message: "Queue availability data", Result: queueStatsJSON{}}, s.byQueue(s.getQueueAvailability))
 	s.handleAPI(route{Method: "POST", Path: "/call/outbound", Access: accessDeveloper, Tag: "Calls",
 		Summary:     "Place an outbound call",
 		Description: "Rings the extension's phones, then calls the destination. Answers 503 SERVICE_UNAVAILABLE while no SIP service or trunk is configured.",
@@ -94,7 +94,7 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, c *caller) e
 	if c.public() {
 		out := make([]publicQueueJSON, 0, len(queues))
 		for _, q := range queues {
-			out = append(out, publicQueueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy)})
+			out = append(out, toPublicQueueJSON(q))
 		}
 		s.writeResult(w, http.StatusOK, "List of queues", out)
 		return nil
@@ -107,18 +107,26 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, c *caller) e
 	return nil
 }
 
-func (s *Server) getQueue(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := pathID(r, "queue_id")
-	if err != nil {
-		return err
-	}
-	q, err := s.store.GetQueue(r.Context(), c.accountID, id)
-	if err != nil {
-		return err
-	}
+// byQueue adapts the handler of one queue: it reads {queue_id} and finds the account's
+// queue first.
+func (s *Server) byQueue(h func(w http.ResponseWriter, r *http.Request, c *caller, q *switchboard.Queue) error) apiHandler {
+	return byID("queue_id", func(w http.ResponseWriter, r *http.Request, c *caller, id int64) error {
+		q, err := s.store.GetQueue(r.Context(), c.accountID, id)
+		if err != nil {
+			return err
+		}
+		return h(w, r, c, q)
+	})
+}
+
+// toPublicQueueJSON is the queue as callers without a key see it.
+func toPublicQueueJSON(q *switchboard.Queue) publicQueueJSON {
+	return publicQueueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy)}
+}
+
+func (s *Server) getQueue(w http.ResponseWriter, r *http.Request, c *caller, q *switchboard.Queue) error {
 	if c.public() {
-		s.writeResult(w, http.StatusOK, "Queue details",
-			publicQueueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy)})
+		s.writeResult(w, http.StatusOK, "Queue details", toPublicQueueJSON(q))
 		return nil
 	}
 	members, err := s.queueMembers(r.Context(), c.accountID, q.ID)
@@ -189,15 +197,7 @@ func (s *Server) listQueueAvailability(w http.ResponseWriter, r *http.Request, c
 	return nil
 }
 
-func (s *Server) getQueueAvailability(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := pathID(r, "queue_id")
-	if err != nil {
-		return err
-	}
-	q, err := s.store.GetQueue(r.Context(), c.accountID, id)
-	if err != nil {
-		return err
-	}
+func (s *Server) getQueueAvailability(w http.ResponseWriter, r *http.Request, c *caller, q *switchboard.Queue) error {
 	s.writeResult(w, http.StatusOK, "Queue availability data", s.queueAvailability(c, q))
 	return nil
 }
