@@ -12,7 +12,7 @@ type QueueMemberInvalidator interface {
 // queueMembersChanged tells the call engine, if this process runs one, that queueID's
 // members changed.
 func (s *Server) queueMembersChanged(queueID int64) {
-	if s.memberCache != nil {
-		s.memberCache.InvalidateQueueMembers(queueID)
+	if s.queueCache != nil {
+		s.queueCache.InvalidateQueueMembers(queueID)
 	}
 }

@@ -18,25 +18,23 @@ import (
 	"switchboard"
 )
 
-// Config names every service a Server uses. The optional ones may be left nil: the routes
-// that need one then answer 503 SERVICE_UNAVAILABLE (see unavailable).
+// Config names every service a Server uses. Live nil means switchboard.Offline{}: nobody is
+// registered, nothing is live. The other services are optional: while one is nil, the
+// routes that need it answer 503 SERVICE_UNAVAILABLE saying so (see unavailable) — Calls
+// POST /call/outbound, SMS POST /sms/send, Webhooks the webhook and delivery-log routes,
+// VoxPria's too.
 type Config struct {
-	Store switchboard.Store
-	// Live answers presence and queue figures; nil = switchboard.Offline{}: nobody is
-	// registered, nothing is live.
-	Live switchboard.LiveState
-	// Calls places POST /call/outbound; optional.
-	Calls switchboard.CallPlacer
-	// SMS sends POST /sms/send; optional.
-	SMS switchboard.SMSSender
-	// Webhooks serves the subscription and delivery-log routes, VoxPria's too; optional.
+	Store    switchboard.Store
+	Live     switchboard.LiveState
+	Calls    switchboard.CallPlacer
+	SMS      switchboard.SMSSender
 	Webhooks WebhookService
+	Logger   *slog.Logger
 	// CallRecords pages the call records of /calls/* and /user/calls; optional.
 	CallRecords CallRecordReader
 	// QueueMembers is told when a queue's members change through the API; nil when no call
 	// engine runs in this process (nothing to tell).
 	QueueMembers QueueMemberInvalidator
-	Logger       *slog.Logger
 	// Now is the clock of the rate limits and of the envelopes' timestamps; default time.Now.
 	Now func() time.Time
 	// Registry receives the HTTP metrics and is served at /metrics; nil = a new registry.
@@ -62,18 +60,19 @@ type Config struct {
 
 // Server is the HTTP handler of the whole API.
 type Server struct {
-	store       switchboard.Store
-	live        switchboard.LiveState
-	calls       switchboard.CallPlacer
-	sms         switchboard.SMSSender
-	webhooks    WebhookService
+	store      switchboard.Store
+	live       switchboard.LiveState
+	calls      switchboard.CallPlacer
+	sms        switchboard.SMSSender
+	webhooks   WebhookService
+	logger     *slog.Logger
+	now        func() time.Time
+	registry   *prometheus.Registry
+	ready      func(ctx context.Context) error
+	trustProxy bool
+
 	callRecords CallRecordReader
-	memberCache QueueMemberInvalidator // the call engine's, told of member changes
-	logger      *slog.Logger
-	now         func() time.Time
-	registry    *prometheus.Registry
-	ready       func(ctx context.Context) error
-	trustProxy  bool
+	queueCache  QueueMemberInvalidator // the call engine's cache of queue members
 
 	mux     *http.ServeMux
 	routes  []*route // every pattern registered, with its documentation (the OpenAPI source)
@@ -93,19 +92,20 @@ const (
 // New returns the API server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:       cfg.Store,
-		live:        cfg.Live,
-		calls:       cfg.Calls,
-		sms:         cfg.SMS,
-		webhooks:    cfg.Webhooks,
+		store:      cfg.Store,
+		live:       cfg.Live,
+		calls:      cfg.Calls,
+		sms:        cfg.SMS,
+		webhooks:   cfg.Webhooks,
+		logger:     cfg.Logger,
+		now:        cfg.Now,
+		registry:   cfg.Registry,
+		ready:      cfg.Ready,
+		trustProxy: cfg.TrustProxyHeaders,
+		mux:        http.NewServeMux(),
+
 		callRecords: cfg.CallRecords,
-		memberCache: cfg.QueueMembers,
-		logger:      cfg.Logger,
-		now:         cfg.Now,
-		registry:    cfg.Registry,
-		ready:       cfg.Ready,
-		trustProxy:  cfg.TrustProxyHeaders,
-		mux:         http.NewServeMux(),
+		queueCache:  cfg.QueueMembers,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
