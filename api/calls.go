@@ -66,10 +66,23 @@ type userCallJSON struct {
 }
 
 type userCallsPageJSON struct {
-	Calls      []userCallJSON `json:"calls"`
-	Offset     int            `json:"offset"`
-	Limit      int            `json:"limit"`
-	NextCursor string         `json:"next_cursor" doc:"Pass as cursor for the next page; empty on the last page"`
+	Calls []userCallJSON `json:"calls"`
+	callPagingJSON
+}
+
+// callPagingJSON is where a page of calls stands, after its calls.
+type callPagingJSON struct {
+	Offset     int    `json:"offset"`
+	Limit      int    `json:"limit"`
+	NextCursor string `json:"next_cursor" doc:"Pass as cursor for the next page; empty on the last page"`
+}
+
+func callPaging(q switchboard.CallQuery, nextCursor string) callPagingJSON {
+	limit := q.Limit
+	if limit == 0 {
+		limit = switchboard.DefaultCallPageLimit
+	}
+	return callPagingJSON{Offset: q.Offset, Limit: limit, NextCursor: nextCursor}
 }
 
 type groupCallJSON struct {
@@ -89,10 +102,8 @@ type groupCallJSON struct {
 }
 
 type groupCallsPageJSON struct {
-	Calls      []groupCallJSON `json:"calls"`
-	Offset     int             `json:"offset"`
-	Limit      int             `json:"limit"`
-	NextCursor string          `json:"next_cursor" doc:"Pass as cursor for the next page; empty on the last page"`
+	Calls []groupCallJSON `json:"calls"`
+	callPagingJSON
 }
 
 // parseCallQuery reads the query string; idsParam names the id list (users, queues …).
@@ -207,7 +218,7 @@ func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountI
 	if err != nil {
 		return err
 	}
-	out := userCallsPageJSON{Calls: []userCallJSON{}, Offset: q.Offset, Limit: limitOf(q), NextCursor: page.NextCursor}
+	out := userCallsPageJSON{Calls: []userCallJSON{}, callPagingJSON: callPaging(q, page.NextCursor)}
 	for _, rec := range page.Records {
 		j := userCallJSON{CallID: rec.UniqueID, Type: rec.Direction, CallerID: rec.From, CallerName: rec.CallerName,
 			DestinationNumber: rec.To, UserID: rec.UserID, UserExtension: rec.Extension,
@@ -232,13 +243,6 @@ func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountI
 	}
 	s.writeResult(w, http.StatusOK, "User calls", out)
 	return nil
-}
-
-func limitOf(q switchboard.CallQuery) int {
-	if q.Limit == 0 {
-		return switchboard.DefaultCallPageLimit
-	}
-	return q.Limit
 }
 
 func (s *Server) listQueueCalls(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -281,7 +285,7 @@ func (s *Server) writeGroupCalls(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	out := groupCallsPageJSON{Calls: []groupCallJSON{}, Offset: q.Offset, Limit: limitOf(q), NextCursor: page.NextCursor}
+	out := groupCallsPageJSON{Calls: []groupCallJSON{}, callPagingJSON: callPaging(q, page.NextCursor)}
 	for _, g := range page.Calls {
 		status := g.Status
 		if status == "" {

@@ -124,7 +124,7 @@ func (accountSMS) SendSMS(_ context.Context, req switchboard.SMSRequest) (*switc
 }
 
 var (
-	pathParamRE   = regexp.MustCompile(`\{([a-z_]+)\}`)
+	pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
 	// randomValueRE matches keys, secrets and signatures: random text that may hold "Bx".
 	randomValueRE = regexp.MustCompile(`"(key|prefix|secret)":"[^"]*"|[A-Za-z0-9+/=_-]{20,}`)
 )
