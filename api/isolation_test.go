@@ -69,6 +69,11 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	})
 	ie.aIDs = ie.seedServices(ie.a, "192.0.2.10")
 	ie.bIDs = ie.seedServices(ie.b, "192.0.2.20")
+	// Live state for both: B's calls show B's numbers, so a leak of them is seen.
+	for _, tn := range []*tenant{ie.a, ie.b} {
+		ie.live.setUser(tn.account.ID, tn.john.ID, switchboard.Channel{To: tn.mainLine.Number, From: "1001", CallSeconds: 5, Direction: "outbound"})
+		ie.live.setQueue(tn.account.ID, tn.sales.ID, switchboard.QueueLiveStats{AgentsOnline: 1, ActiveCalls: 1})
+	}
 	return ie
 }
 
