@@ -19,74 +19,58 @@ type readCache struct {
 	now func() time.Time
 
 	mu    sync.Mutex
-	keys  map[string]cachedKey // by key hash
-	users map[int64]cachedUsers
+	keys  map[string]cached[*switchboard.APIKey] // by key hash
+	users map[int64]cached[[]*switchboard.User]  // by account
 }
 
-type cachedKey struct {
-	key     *switchboard.APIKey
+// cached is a value read from the store, served until it expires.
+type cached[V any] struct {
+	value   V
 	expires time.Time
 }
 
-type cachedUsers struct {
-	users   []*switchboard.User
-	expires time.Time
-}
-
-// maxCachedKeys bounds the key map; past it the map is simply cleared (a refill costs one
-// lookup per key).
-const maxCachedKeys = 100_000
+// maxCachedEntries bounds each map; past it the map is simply cleared (a refill costs one
+// read per entry).
+const maxCachedEntries = 100_000
 
 func newReadCache(ttl time.Duration, now func() time.Time) *readCache {
-	return &readCache{ttl: ttl, now: now, keys: map[string]cachedKey{}, users: map[int64]cachedUsers{}}
+	return &readCache{ttl: ttl, now: now, keys: map[string]cached[*switchboard.APIKey]{}, users: map[int64]cached[[]*switchboard.User]{}}
+}
+
+// readThrough returns m[k] while it is fresh, else what read returns, kept for the TTL.
+func readThrough[K comparable, V any](c *readCache, m map[K]cached[V], k K, read func() (V, error)) (V, error) {
+	if c.ttl <= 0 {
+		return read()
+	}
+	now := c.now()
+	c.mu.Lock()
+	e, ok := m[k]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.value, nil
+	}
+	v, err := read()
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if len(m) >= maxCachedEntries {
+		clear(m)
+	}
+	m[k] = cached[V]{value: v, expires: now.Add(c.ttl)}
+	c.mu.Unlock()
+	return v, nil
 }
 
 // apiKey returns the stored key with the hash, from the cache when fresh.
 func (c *readCache) apiKey(ctx context.Context, st switchboard.Store, hash string) (*switchboard.APIKey, error) {
-	if c.ttl <= 0 {
-		return st.GetAPIKeyByHash(ctx, hash)
-	}
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.keys[hash]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.key, nil
-	}
-	k, err := st.GetAPIKeyByHash(ctx, hash)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if len(c.keys) >= maxCachedKeys {
-		clear(c.keys)
-	}
-	c.keys[hash] = cachedKey{key: k, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
-	return k, nil
+	return readThrough(c, c.keys, hash, func() (*switchboard.APIKey, error) { return st.GetAPIKeyByHash(ctx, hash) })
 }
 
 // listUsers returns the account's users, from the cache when fresh. Callers must not
 // modify what it returns.
 func (c *readCache) listUsers(ctx context.Context, st switchboard.Store, accountID int64) ([]*switchboard.User, error) {
-	if c.ttl <= 0 {
-		return st.ListUsers(ctx, accountID)
-	}
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.users[accountID]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.users, nil
-	}
-	users, err := st.ListUsers(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	c.users[accountID] = cachedUsers{users: users, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
-	return users, nil
+	return readThrough(c, c.users, accountID, func() ([]*switchboard.User, error) { return st.ListUsers(ctx, accountID) })
 }
 
 // dropAccount forgets everything cached for the account.
@@ -98,7 +82,7 @@ func (c *readCache) dropAccount(accountID int64) {
 	defer c.mu.Unlock()
 	delete(c.users, accountID)
 	for h, e := range c.keys {
-		if e.key.AccountID == accountID {
+		if e.value.AccountID == accountID {
 			delete(c.keys, h)
 		}
 	}

@@ -25,20 +25,28 @@ var callQueryParams = []queryParam{
 	{"cursor", "next_cursor of the previous page, for deep paging (instead of offset)"},
 }
 
+// CallRecordReader pages the call records the routes show: store.DB implements it.
+type CallRecordReader interface {
+	// PageCallRecords pages the account's call records (user calls).
+	PageCallRecords(ctx context.Context, accountID int64, q switchboard.CallQuery) (*switchboard.CallRecordPage, error)
+	// ListGroupCalls pages the account's stays in queues or ring groups.
+	ListGroupCalls(ctx context.Context, accountID int64, groupType switchboard.TargetType, q switchboard.CallQuery) (*switchboard.GroupCallPage, error)
+}
+
 func (s *Server) callRoutes() {
 	withIDs := func(name, desc string) []queryParam {
 		return append([]queryParam{{name, desc}}, callQueryParams...)
 	}
-	s.handleAPI(route{Method: "GET", Path: "/calls/users", Access: accessDeveloper, Tag: "Call records",
+	s.handleAPI(route{Method: "GET", Path: "/calls/users", Needs: needsCallRecords, Access: accessDeveloper, Tag: "Call records",
 		Summary: "Get user calls", Description: "Call records of the account's users. Accept: text/csv exports the rows as CSV.",
 		Message: "User calls", Result: userCallsPageJSON{}, Query: withIDs("users", "Comma-separated user ids (default: all)")}, s.listUserCalls)
-	s.handleAPI(route{Method: "GET", Path: "/user/calls", Access: accessUser, Tag: "User",
+	s.handleAPI(route{Method: "GET", Path: "/user/calls", Needs: needsCallRecords, Access: accessUser, Tag: "User",
 		Summary: "Get my calls", Description: "The key's user's own call records. Accept: text/csv exports the rows as CSV.",
 		Message: "User calls", Result: userCallsPageJSON{}, Query: callQueryParams}, s.listMyCalls)
-	s.handleAPI(route{Method: "GET", Path: "/calls/queues", Access: accessDeveloper, Tag: "Call records",
+	s.handleAPI(route{Method: "GET", Path: "/calls/queues", Needs: needsCallRecords, Access: accessDeveloper, Tag: "Call records",
 		Summary: "Get queue calls", Description: "Callers' stays in the account's queues. Accept: text/csv exports the rows as CSV.",
 		Message: "Queue calls", Result: groupCallsPageJSON{}, Query: withIDs("queues", "Comma-separated queue ids (default: all)")}, s.listQueueCalls)
-	s.handleAPI(route{Method: "GET", Path: "/calls/ring_groups", Access: accessDeveloper, Tag: "Call records",
+	s.handleAPI(route{Method: "GET", Path: "/calls/ring_groups", Needs: needsCallRecords, Access: accessDeveloper, Tag: "Call records",
 		Summary: "Get ring group calls", Description: "Calls offered through the account's ring groups. Accept: text/csv exports the rows as CSV.",
 		Message: "Ring group calls", Result: groupCallsPageJSON{}, Query: withIDs("ring_groups", "Comma-separated ring group ids (default: all)")}, s.listRingGroupCalls)
 }
@@ -58,10 +66,23 @@ type userCallJSON struct {
 }
 
 type userCallsPageJSON struct {
-	Calls      []userCallJSON `json:"calls"`
-	Offset     int            `json:"offset"`
-	Limit      int            `json:"limit"`
-	NextCursor string         `json:"next_cursor" doc:"Pass as cursor for the next page; empty on the last page"`
+	Calls []userCallJSON `json:"calls"`
+	callPagingJSON
+}
+
+// callPagingJSON is where a page of calls stands, after its calls.
+type callPagingJSON struct {
+	Offset     int    `json:"offset"`
+	Limit      int    `json:"limit"`
+	NextCursor string `json:"next_cursor" doc:"Pass as cursor for the next page; empty on the last page"`
+}
+
+func callPaging(q switchboard.CallQuery, nextCursor string) callPagingJSON {
+	limit := q.Limit
+	if limit == 0 {
+		limit = switchboard.DefaultCallPageLimit
+	}
+	return callPagingJSON{Offset: q.Offset, Limit: limit, NextCursor: nextCursor}
 }
 
 type groupCallJSON struct {
@@ -81,10 +102,8 @@ type groupCallJSON struct {
 }
 
 type groupCallsPageJSON struct {
-	Calls      []groupCallJSON `json:"calls"`
-	Offset     int             `json:"offset"`
-	Limit      int             `json:"limit"`
-	NextCursor string          `json:"next_cursor" doc:"Pass as cursor for the next page; empty on the last page"`
+	Calls []groupCallJSON `json:"calls"`
+	callPagingJSON
 }
 
 // parseCallQuery reads the query string; idsParam names the id list (users, queues …).
@@ -150,21 +169,14 @@ func parseCallQuery(r *http.Request, idsParam string) (switchboard.CallQuery, er
 	return q, v.Err()
 }
 
-func (s *Server) groupCalls() (switchboard.GroupCallStore, error) {
-	g, ok := s.store.(switchboard.GroupCallStore)
-	if !ok {
-		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "Call records are not available on this store")
-	}
-	return g, nil
-}
-
 // checkIDs refuses ids that are not of the account: the filter never reaches another
 // account's rows anyway, but a client should hear of a wrong id rather than get nothing.
 func checkIDs(field string, ids []int64, known map[int64]bool) error {
 	for _, id := range ids {
 		if !known[id] {
-			return &switchboard.Error{Code: switchboard.EBADREQUEST, Message: "Some fields are invalid; see details",
-				Details: map[string]string{field: strconv.FormatInt(id, 10) + " is not one of this account's " + field}}
+			err := switchboard.FieldError(switchboard.EBADREQUEST, field, strconv.FormatInt(id, 10)+" is not one of this account's "+field)
+			err.Message = "Some fields are invalid; see details" // as the query's other checks say it
+			return err
 		}
 	}
 	return nil
@@ -188,10 +200,6 @@ func (s *Server) listMyCalls(w http.ResponseWriter, r *http.Request, c *caller) 
 }
 
 func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountID int64, q switchboard.CallQuery, check bool) error {
-	gs, err := s.groupCalls()
-	if err != nil {
-		return err
-	}
 	users, err := s.store.ListUsers(r.Context(), accountID)
 	if err != nil {
 		return err
@@ -206,11 +214,11 @@ func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountI
 			return err
 		}
 	}
-	page, err := gs.PageCallRecords(r.Context(), accountID, q)
+	page, err := s.callRecords.PageCallRecords(r.Context(), accountID, q)
 	if err != nil {
 		return err
 	}
-	out := userCallsPageJSON{Calls: []userCallJSON{}, Offset: q.Offset, Limit: limitOf(q), NextCursor: page.NextCursor}
+	out := userCallsPageJSON{Calls: []userCallJSON{}, callPagingJSON: callPaging(q, page.NextCursor)}
 	for _, rec := range page.Records {
 		j := userCallJSON{CallID: rec.UniqueID, Type: rec.Direction, CallerID: rec.From, CallerName: rec.CallerName,
 			DestinationNumber: rec.To, UserID: rec.UserID, UserExtension: rec.Extension,
@@ -235,13 +243,6 @@ func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountI
 	}
 	s.writeResult(w, http.StatusOK, "User calls", out)
 	return nil
-}
-
-func limitOf(q switchboard.CallQuery) int {
-	if q.Limit == 0 {
-		return switchboard.DefaultCallPageLimit
-	}
-	return q.Limit
 }
 
 func (s *Server) listQueueCalls(w http.ResponseWriter, r *http.Request, c *caller) error {
@@ -273,10 +274,6 @@ func (s *Server) writeGroupCalls(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	gs, err := s.groupCalls()
-	if err != nil {
-		return err
-	}
 	known, err := s.groupIDs(r.Context(), c.accountID, t)
 	if err != nil {
 		return err
@@ -284,11 +281,11 @@ func (s *Server) writeGroupCalls(w http.ResponseWriter, r *http.Request, c *call
 	if err := checkIDs(param, q.IDs, known); err != nil {
 		return err
 	}
-	page, err := gs.ListGroupCalls(r.Context(), c.accountID, t, q)
+	page, err := s.callRecords.ListGroupCalls(r.Context(), c.accountID, t, q)
 	if err != nil {
 		return err
 	}
-	out := groupCallsPageJSON{Calls: []groupCallJSON{}, Offset: q.Offset, Limit: limitOf(q), NextCursor: page.NextCursor}
+	out := groupCallsPageJSON{Calls: []groupCallJSON{}, callPagingJSON: callPaging(q, page.NextCursor)}
 	for _, g := range page.Calls {
 		status := g.Status
 		if status == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"switchboard"
+	"switchboard/api"
 	"switchboard/store"
 	"switchboard/store/storetest"
 )
@@ -144,6 +146,20 @@ func TestCallRecordsAPI(t *testing.T) {
 	expectError(t, e.request("GET", base+"/calls/users", e.a.userKey, nil), 403, switchboard.EAUTHINVALID)
 }
 
+// Without call records (a store that keeps none), their routes answer 503 saying so.
+func TestCallRecordRoutesWithoutCallRecords(t *testing.T) {
+	e := newSQLiteEnv(t, func(c *api.Config) { c.CallRecords = nil })
+	base := e.a.base(e.srv)
+	for _, path := range []string{"/calls/users", "/calls/queues", "/calls/ring_groups"} {
+		r := e.request("GET", base+path, e.a.devKey, nil)
+		expectError(t, r, http.StatusServiceUnavailable, switchboard.EUNAVAILABLE)
+		if !strings.Contains(r.body["message"].(string), "Call records are not available") {
+			t.Errorf("%s: message %q does not say what is missing", path, r.body["message"])
+		}
+	}
+	expectError(t, e.request("GET", base+"/user/calls", e.a.userKey, nil), http.StatusServiceUnavailable, switchboard.EUNAVAILABLE)
+}
+
 // An overflow chain leading back to the queue is refused with details, and nothing changes.
 func TestOverflowLoopRefused(t *testing.T) {
 	e := newSQLiteEnv(t)
@@ -176,10 +192,10 @@ func TestOverflowLoopRefused(t *testing.T) {
 // The availability endpoint shows the engine's live and daily figures.
 func TestQueueAvailabilityExtendedFields(t *testing.T) {
 	e := newSQLiteEnv(t)
-	e.live.queues[e.a.sales.ID] = switchboard.QueueLiveStats{AgentsOnline: 2, AgentsAvailable: 1, AgentsOnCall: 1, ActiveCalls: 3,
+	e.live.setQueue(e.a.account.ID, e.a.sales.ID, switchboard.QueueLiveStats{AgentsOnline: 2, AgentsAvailable: 1, AgentsOnCall: 1, ActiveCalls: 3,
 		CallersWaiting: 2, LongestWaitSeconds: 42, ServiceLevel: 20,
 		Today: switchboard.QueueDayStats{Offered: 10, Answered: 6, Abandoned: 3, AnsweredWithinSL: 5, AbandonedAfterSL: 2,
-			TotalAnswerWait: 60, TotalTalk: 900, Talked: 5}}
+			TotalAnswerWait: 60, TotalTalk: 900, Talked: 5}})
 	r := e.request("GET", e.a.base(e.srv)+fmt.Sprintf("/availability/queues/%d", e.a.sales.ID), e.a.devKey, nil)
 	expectOK(t, r, 200, "Queue availability data")
 	got := r.result()

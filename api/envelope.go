@@ -39,46 +39,43 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v) // the client hanging up is the only failure left, and there is no one to tell
 }
 
-// statusOfCode is the one mapping from domain error codes to HTTP statuses.
-func statusOfCode(code string) int {
-	switch code {
-	case switchboard.EBADREQUEST:
-		return http.StatusBadRequest
-	case switchboard.EAUTHREQUIRED:
-		return http.StatusUnauthorized
-	case switchboard.EAUTHINVALID:
-		return http.StatusForbidden
-	case switchboard.ENOTFOUND:
-		return http.StatusNotFound
-	case switchboard.ECONFLICT:
-		return http.StatusConflict
-	case switchboard.EMETHOD:
-		return http.StatusMethodNotAllowed
-	case switchboard.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case switchboard.ERATELIMITED:
-		return http.StatusTooManyRequests
-	case switchboard.EUNAVAILABLE:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+// statusOfCode is the one mapping from domain error codes to HTTP statuses; any other code
+// is a 500.
+var statusOfCode = map[string]int{
+	switchboard.EBADREQUEST:   http.StatusBadRequest,
+	switchboard.EAUTHREQUIRED: http.StatusUnauthorized,
+	switchboard.EAUTHINVALID:  http.StatusForbidden,
+	switchboard.ENOTFOUND:     http.StatusNotFound,
+	switchboard.ECONFLICT:     http.StatusConflict,
+	switchboard.EMETHOD:       http.StatusMethodNotAllowed,
+	switchboard.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	switchboard.ERATELIMITED:  http.StatusTooManyRequests,
+	switchboard.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
-// writeError writes the error envelope for err. Internal errors are logged with their cause
-// and answered with a generic message; the cause never reaches the client.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// answerOf is what the client is told of err, in whichever envelope: the status, and the
+// code, message and details. Internal errors are logged with their cause and answered with
+// a generic message; the cause never reaches the client.
+func (s *Server) answerOf(r *http.Request, err error) (int, switchboard.Error) {
 	code := switchboard.ErrorCode(err)
-	status := statusOfCode(code)
-	if status == http.StatusInternalServerError {
-		code = switchboard.EINTERNAL
+	status, known := statusOfCode[code]
+	if !known {
+		status, code = http.StatusInternalServerError, switchboard.EINTERNAL
 		s.logger.Error("internal error", "request_id", requestIDOf(r), "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	env := envelope{Error: true, Message: switchboard.ErrorMessage(err), ErrorCode: code, Timestamp: s.timestamp()}
+	answer := switchboard.Error{Code: code, Message: switchboard.ErrorMessage(err)}
 	var e *switchboard.Error
-	if errors.As(err, &e) && code != switchboard.EINTERNAL && len(e.Details) > 0 {
-		env.Details = e.Details
+	if errors.As(err, &e) && code != switchboard.EINTERNAL {
+		answer.Details = e.Details
 	}
-	writeJSON(w, status, env)
+	return status, answer
+}
+
+// writeError writes the error envelope for err.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, answer := s.answerOf(r, err)
+	writeJSON(w, status, envelope{Error: true, Message: answer.Message, ErrorCode: answer.Code, Details: answer.Details,
+		Timestamp: s.timestamp()})
 }
 
 // maxBodyBytes bounds request bodies; larger ones get 413 PAYLOAD_TOO_LARGE.

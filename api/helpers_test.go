@@ -15,45 +15,52 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/internal/tstest"
 	"switchboard/provision"
+	"switchboard/store"
 	"switchboard/store/storetest"
 )
 
-// fakeClock is the injected clock of the rate limits.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// fakeLive is an in-test LiveState: the real one is the SIP core's.
+// fakeLive is an in-test LiveState (the real one is the SIP core's): presence per (account,
+// user) and queue figures per (account, queue), so that asking with the wrong account finds
+// nothing, as the real one would.
 type fakeLive struct {
-	registered map[int64]bool
-	channels   map[int64][]switchboard.Channel
-	queues     map[int64]switchboard.QueueLiveStats
+	mu         sync.Mutex
+	registered map[liveKey]bool
+	channels   map[liveKey][]switchboard.Channel
+	queues     map[liveKey]switchboard.QueueLiveStats
+}
+
+type liveKey struct{ accountID, id int64 }
+
+func newFakeLive() *fakeLive {
+	return &fakeLive{registered: map[liveKey]bool{}, channels: map[liveKey][]switchboard.Channel{}, queues: map[liveKey]switchboard.QueueLiveStats{}}
+}
+
+// setUser makes the user online with the calls given.
+func (f *fakeLive) setUser(accountID, userID int64, channels ...switchboard.Channel) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.registered[liveKey{accountID, userID}] = true
+	f.channels[liveKey{accountID, userID}] = channels
+}
+
+func (f *fakeLive) setQueue(accountID, queueID int64, stats switchboard.QueueLiveStats) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queues[liveKey{accountID, queueID}] = stats
 }
 
 func (f *fakeLive) UserPresence(accountID, userID int64) (bool, []switchboard.Channel) {
-	return f.registered[userID], f.channels[userID]
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.registered[liveKey{accountID, userID}], f.channels[liveKey{accountID, userID}]
 }
 
 func (f *fakeLive) QueueStats(accountID, queueID int64) switchboard.QueueLiveStats {
-	return f.queues[queueID]
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queues[liveKey{accountID, queueID}]
 }
 
 // tenant is one seeded account: its ids and keys.
@@ -134,18 +141,22 @@ type env struct {
 	t     *testing.T
 	store switchboard.Store
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *tstest.Clock
 	live  *fakeLive
 	a, b  *tenant
 }
 
-func newEnv(t *testing.T, st switchboard.Store, mutate ...func(*api.Config)) *env {
+// envEpoch is where the tests' clock starts.
+var envEpoch = time.Date(2024, 1, 15, 10, 30, 0, 0, time.UTC)
+
+// newEnv serves the API on db with two tenants, the store's call records and a fake live
+// state; mutate adds the other services a test needs.
+func newEnv(t *testing.T, db *store.DB, mutate ...func(*api.Config)) *env {
 	t.Helper()
-	e := &env{t: t, store: st, clock: newFakeClock(),
-		live: &fakeLive{registered: map[int64]bool{}, channels: map[int64][]switchboard.Channel{}, queues: map[int64]switchboard.QueueLiveStats{}}}
-	e.a = seedTenant(t, st, 61, "+1555", "")
-	e.b = seedTenant(t, st, 62, "+1666", "Bx")
-	cfg := api.Config{Store: st, Live: e.live, Now: e.clock.Now, Provision: provision.New(provision.Config{Store: st})}
+	e := &env{t: t, store: db, clock: tstest.NewClock(envEpoch), live: newFakeLive()}
+	e.a = seedTenant(t, db, 61, "+1555", "")
+	e.b = seedTenant(t, db, 62, "+1666", "Bx")
+	cfg := api.Config{Store: db, Live: e.live, CallRecords: db, Now: e.clock.Now, Provision: provision.New(provision.Config{Store: db})}
 	for _, m := range mutate {
 		m(&cfg)
 	}

@@ -2,132 +2,305 @@ package api_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"switchboard"
+	"switchboard/api"
+	"switchboard/pbx"
+	"switchboard/provision"
+	"switchboard/sip"
+	"switchboard/store"
 	"switchboard/store/storetest"
+	"switchboard/webhook"
 )
 
 func TestTenantIsolationSQLite(t *testing.T) {
-	testTenantIsolation(t, newEnv(t, storetest.NewSQLite(t)))
+	testTenantIsolation(t, newIsolationEnv(t, storetest.NewSQLite(t)))
 }
 
 func TestTenantIsolationPostgres(t *testing.T) {
-	testTenantIsolation(t, newEnv(t, storetest.NewPostgres(t)))
+	testTenantIsolation(t, newIsolationEnv(t, storetest.NewPostgres(t)))
 }
 
-var pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
+// isolationEnv is a server with every service it can have: the real webhook service, the
+// call engine for trunks with fakes for placing calls and sending SMS that answer per
+// account, and the store's call records. Each tenant has a webhook, a delivery and a trunk,
+// so that every route has something of each account to find, or to refuse.
+type isolationEnv struct {
+	*env
+	db       *store.DB
+	webhooks *webhook.Service
+	recv     *httptest.Server
+	// ids of each tenant's things, by path parameter name
+	aIDs, bIDs map[string]int64
+}
 
-// testTenantIsolation walks every account operation of the OpenAPI document, every method,
-// with account A's developer and user keys against account B: B's path, and A's path with
-// B's ids (and bodies naming B's users and numbers). No answer may carry B's data (every B
-// name carries the tag "Bx", every B number starts +1666), and B's state must not change.
-func testTenantIsolation(t *testing.T, e *env) {
-	before := snapshot(t, e.store, e.b.account.ID)
+func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
+	t.Helper()
+	key := make([]byte, 32)
+	rand.Read(key)
+	svc, err := webhook.NewService(webhook.Config{Store: db, Key: key,
+		Policy: webhook.URLPolicy{AllowHTTP: true, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
+	must(t, err)
+	sipSrv, err := sip.NewServer(sip.Config{Store: db, UDPAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry()})
+	must(t, err)
+	sealer, err := webhook.NewSealer(key)
+	must(t, err)
+	engine, err := pbx.New(pbx.Config{Store: db, SIP: sipSrv, Sealer: sealer})
+	must(t, err)
+	ie := &isolationEnv{db: db, webhooks: svc}
+	ie.recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	t.Cleanup(ie.recv.Close)
+	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine})
+	ie.env = newEnv(t, db, func(c *api.Config) {
+		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
+		c.Provision, c.Trunks = provisioning, provisioning
+	})
+	ie.aIDs = ie.seedServices(ie.a, "192.0.2.10")
+	ie.bIDs = ie.seedServices(ie.b, "192.0.2.20")
+	// Live state for both: B's calls show B's numbers, so a leak of them is seen.
+	for _, tn := range []*tenant{ie.a, ie.b} {
+		ie.live.setUser(tn.account.ID, tn.john.ID, switchboard.Channel{To: tn.mainLine.Number, From: "1001", CallSeconds: 5, Direction: "outbound"})
+		ie.live.setQueue(tn.account.ID, tn.sales.ID, switchboard.QueueLiveStats{AgentsOnline: 1, ActiveCalls: 1})
+	}
+	return ie
+}
 
+// seedServices gives the tenant a webhook with one delivery and a trunk, and returns the
+// ids of all its things by path parameter name.
+func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]int64 {
+	t, ctx := ie.t, context.Background()
+	t.Helper()
+	tag := strings.TrimPrefix(tn.john.FirstName, "John")
+	hook, _, err := ie.webhooks.CreateWebhook(ctx, tn.account.ID, switchboard.WebhookChange{
+		Name: ptr("Hook" + tag), URL: ptr(ie.recv.URL + "/hook"), Events: []string{"*"}})
+	must(t, err)
+	must(t, ie.db.CreateContact(ctx, &switchboard.Contact{AccountID: tn.account.ID, Phone: "+14155550199", FirstName: "Event" + tag}))
+	_, err = ie.webhooks.RunOnce(ctx)
+	must(t, err)
+	deliveries, _, err := ie.webhooks.ListDeliveries(ctx, switchboard.DeliveryFilter{AccountID: tn.account.ID})
+	must(t, err)
+	if len(deliveries) == 0 {
+		t.Fatalf("account %d: no delivery to walk with", tn.account.ID)
+	}
+	r := ie.request("POST", tn.base(ie.srv)+"/trunks", tn.devKey, map[string]any{"name": "Carrier" + tag, "host": trunkHost})
+	expectOK(t, r, http.StatusCreated, "Trunk created")
+	// A developer key of its own, for the owner's walk to revoke without locking itself out.
+	_, spare := switchboard.NewAPIKey(switchboard.KeyDeveloper)
+	spare.AccountID, spare.Name = tn.account.ID, "spare"+tag
+	must(t, ie.db.CreateAPIKey(ctx, spare))
+	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
+		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
+		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "trunk_id": int64(r.result()["pk"].(float64))}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// accountCalls places calls as the engine would for trunks, but without SIP: it answers with
+// a call id of the request's account, and refuses a caller who is not of that account.
+type accountCalls struct{ *pbx.Engine }
+
+func (accountCalls) PlaceCall(_ context.Context, req switchboard.OutboundCallRequest) (*switchboard.OutboundCall, error) {
+	if req.FromUser == nil || req.FromUser.AccountID != req.AccountID {
+		return nil, fmt.Errorf("placing a call for account %d from user %+v of another account", req.AccountID, req.FromUser)
+	}
+	return &switchboard.OutboundCall{CallID: fmt.Sprintf("call-of-%d", req.AccountID), Status: "initiating"}, nil
+}
+
+// accountSMS sends nothing; it refuses a sender number that is not of the request's account.
+type accountSMS struct{}
+
+func (accountSMS) SendSMS(_ context.Context, req switchboard.SMSRequest) (*switchboard.SMSMessage, error) {
+	if req.From == nil || req.From.AccountID != req.AccountID {
+		return nil, fmt.Errorf("sending an SMS for account %d from number %+v of another account", req.AccountID, req.From)
+	}
+	return &switchboard.SMSMessage{MessageID: fmt.Sprintf("sms-of-%d", req.AccountID), Status: "queued"}, nil
+}
+
+var (
+	pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
+	// randomValueRE matches keys, secrets and signatures: random text that may hold "Bx".
+	randomValueRE = regexp.MustCompile(`"(key|prefix|secret)":"[^"]*"|[A-Za-z0-9+/=_-]{20,}`)
+)
+
+// walkBodies are request bodies valid in shape, aimed at tn: changing tn's things, or
+// making the caller's things point at tn's.
+func (ie *isolationEnv) walkBodies(tn *tenant) map[string]any {
+	return map[string]any{
+		"PATCH /users/{user_id}":                        map[string]any{"first_name": "Hacked"},
+		"POST /users":                                   map[string]any{"presence_id": "1009", "first_name": "Hacked"},
+		"POST /users/{user_id}/devices":                 map[string]any{"name": "Hacked"},
+		"PATCH /devices/{device_id}":                    map[string]any{"name": "Hacked"},
+		"POST /queues":                                  map[string]any{"queue_name": "Hacked", "extension": "8009", "overflow": map[string]any{"type": "user", "id": tn.john.ID}},
+		"PATCH /queues/{queue_id}":                      map[string]any{"queue_name": "Hacked"},
+		"POST /queues/{queue_id}/members":               map[string]any{"user_id": tn.jane.ID},
+		"PATCH /queues/{queue_id}/members/{user_id}":    map[string]any{"paused": true},
+		"POST /ring_groups":                             map[string]any{"name": "Hacked", "extension": "8109", "members": []any{map[string]any{"user_id": tn.john.ID}}},
+		"PATCH /ring_groups/{ring_group_id}":            map[string]any{"name": "Hacked"},
+		"POST /numbers":                                 map[string]any{"number": "+17775550000", "owner_id": tn.john.ID},
+		"PATCH /numbers/{number_id}":                    map[string]any{"friendly_name": "Hacked"},
+		"POST /contacts":                                map[string]any{"phone": "+14155550000", "first_name": "Hacked"},
+		"PATCH /contacts/{contact_id}":                  map[string]any{"first_name": "Hacked"},
+		"POST /api_keys":                                map[string]any{"kind": "user", "user_id": tn.john.ID},
+		"PATCH /settings":                               map[string]any{"public_endpoints": true},
+		"POST /call/outbound":                           map[string]any{"from": "1001", "to": "+15551234567", "caller_id": tn.mainLine.Number},
+		"POST /sms/send":                                map[string]any{"from": tn.mainLine.Number, "to": "+15551234567", "message": "hi"},
+		"POST /webhooks":                                map[string]any{"name": "Hacked", "url": ie.recv.URL + "/hacked", "events": []any{"*"}},
+		"PATCH /webhooks/{webhook_id}":                  map[string]any{"name": "Hacked"},
+		"POST /webhook_deliveries/resend":               map[string]any{"ids": []any{ie.bIDs["delivery_id"], ie.aIDs["delivery_id"]}},
+		"POST /webhooks/{webhook_id}/test":              map[string]any{"event": "contact.created"},
+		"POST /webhooks/{webhook_id}/rotate":            map[string]any{},
+		"PUT /trunks/{trunk_id}":                        map[string]any{"name": "Hacked", "host": "192.0.2.30"},
+		"POST /trunks":                                  map[string]any{"name": "Hacked", "host": "192.0.2.40"},
+		"POST /devices/{device_id}/password":            nil,
+		"POST /webhook_deliveries/{delivery_id}/resend": nil,
+	}
+}
+
+// walkOp is one operation of the OpenAPI document.
+type walkOp struct {
+	method, path string // path relative to the account
+	developer    bool   // a developer key may call it (else only a user key)
+}
+
+// walkOps lists the account operations of the server's OpenAPI document: reads first, then
+// writes, deletes last, so that the owner's walk reads its things before deleting them.
+func walkOps(t *testing.T, e *env) []walkOp {
+	t.Helper()
 	spec := e.request("GET", e.srv.URL+"/v3/openapi.json", "", nil)
 	paths, _ := spec.body["paths"].(map[string]any)
 	if len(paths) == 0 {
 		t.Fatalf("no paths in the OpenAPI document: %.200s", spec.raw)
 	}
-	bIDs := map[string]int64{"user_id": e.b.john.ID, "queue_id": e.b.sales.ID, "device_id": e.b.device.ID,
-		"number_id": e.b.mainLine.ID, "ring_group_id": e.b.group.ID, "contact_id": e.b.contact.ID, "key_id": e.b.devKeyID}
-	// Bodies valid in shape, aimed at B: changing B's things, or making A's things point at B's.
-	bodies := map[string]any{
-		"PATCH /users/{user_id}":                        map[string]any{"first_name": "Hacked"},
-		"POST /users":                                   map[string]any{"presence_id": "1009", "first_name": "Hacked"},
-		"POST /users/{user_id}/devices":                 map[string]any{"name": "Hacked"},
-		"PATCH /devices/{device_id}":                    map[string]any{"name": "Hacked"},
-		"POST /queues":                                  map[string]any{"queue_name": "Hacked", "extension": "8009", "overflow": map[string]any{"type": "user", "id": e.b.john.ID}},
-		"PATCH /queues/{queue_id}":                      map[string]any{"queue_name": "Hacked"},
-		"POST /queues/{queue_id}/members":               map[string]any{"user_id": e.b.jane.ID},
-		"PATCH /queues/{queue_id}/members/{user_id}":    map[string]any{"paused": true},
-		"POST /ring_groups":                             map[string]any{"name": "Hacked", "extension": "8109", "members": []any{map[string]any{"user_id": e.b.john.ID}}},
-		"PATCH /ring_groups/{ring_group_id}":            map[string]any{"name": "Hacked"},
-		"POST /numbers":                                 map[string]any{"number": "+17775550000", "owner_id": e.b.john.ID},
-		"PATCH /numbers/{number_id}":                    map[string]any{"friendly_name": "Hacked"},
-		"POST /contacts":                                map[string]any{"phone": "+14155550000", "first_name": "Hacked"},
-		"PATCH /contacts/{contact_id}":                  map[string]any{"first_name": "Hacked"},
-		"POST /api_keys":                                map[string]any{"kind": "user", "user_id": e.b.john.ID},
-		"PATCH /settings":                               map[string]any{"public_endpoints": true},
-		"POST /call/outbound":                           map[string]any{"from": "1001", "to": "+15551234567", "caller_id": e.b.mainLine.Number},
-		"POST /sms/send":                                map[string]any{"from": e.b.mainLine.Number, "to": "+15551234567", "message": "hi"},
-		"POST /webhooks":                                map[string]any{"name": "Hacked", "url": "https://example.com/hook", "events": []any{"*"}},
-		"PATCH /webhooks/{webhook_id}":                  map[string]any{"name": "Hacked"},
-		"POST /webhook_deliveries/resend":               map[string]any{"ids": []any{1, 2, 3}},
-		"POST /webhooks/{webhook_id}/test":              map[string]any{"event": "contact.created"},
-		"POST /webhooks/{webhook_id}/rotate":            map[string]any{},
-		"POST /devices/{device_id}/password":            nil,
-		"POST /webhook_deliveries/{delivery_id}/resend": nil,
-	}
-	keys := map[string]string{"developer key": e.a.devKey, "user key": e.a.userKey}
-	walked := 0
-	var ops []string
+	var ops []walkOp
 	for path, item := range paths {
-		if !strings.HasPrefix(path, "/v3/voice/{account_id}") {
+		rel, ok := strings.CutPrefix(path, "/v3/voice/{account_id}")
+		if !ok {
 			continue
 		}
-		for method := range item.(map[string]any) {
-			ops = append(ops, strings.ToUpper(method)+" "+path)
+		for method, op := range item.(map[string]any) {
+			kinds, _ := op.(map[string]any)["x-key-types"].([]any)
+			ops = append(ops, walkOp{method: strings.ToUpper(method), path: rel, developer: kinds[0] == "developer" || len(kinds) > 1 && kinds[1] == "developer"})
 		}
 	}
-	sort.Strings(ops)
+	rank := func(method string) int {
+		switch method {
+		case "GET":
+			return 0
+		case "DELETE":
+			return 2
+		}
+		return 1
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		if ri, rj := rank(ops[i].method), rank(ops[j].method); ri != rj {
+			return ri < rj
+		}
+		return ops[i].method+ops[i].path < ops[j].method+ops[j].path
+	})
+	return ops
+}
+
+// send makes the request of op on account's path with ids, as key.
+func (ie *isolationEnv) send(op walkOp, accountID int64, ids map[string]int64, body any, key string) response {
+	url := ie.srv.URL + "/v3/voice/" + itoa(accountID) + pathParamRE.ReplaceAllStringFunc(op.path, func(p string) string {
+		return itoa(ids[p[1:len(p)-1]])
+	})
+	if body == nil && (op.method == "POST" || op.method == "PATCH" || op.method == "PUT") {
+		body = "{}"
+	}
+	return ie.request(op.method, url, key, body)
+}
+
+// testTenantIsolation walks every account operation of the OpenAPI document, every method,
+// with account A's developer and user keys against account B: B's path, and A's path with
+// B's ids (and bodies naming B's users and numbers). Every such request is refused (403 on
+// B's path, 403 or 404 with B's ids), no answer carries B's data (every B name carries the
+// tag "Bx", every B number starts +1666), and B's state does not change. Then A walks its
+// own account with the right key: every read answers 200 and nothing answers 5xx, so no
+// route passed the walk by being unavailable.
+func testTenantIsolation(t *testing.T, e *isolationEnv) {
+	before := snapshot(t, e.db, e.b.account.ID)
+	ops := walkOps(t, e.env)
+	keys := map[string]string{"developer key": e.a.devKey, "user key": e.a.userKey}
+	leaked := func(r response) bool {
+		raw := randomValueRE.ReplaceAllString(r.raw, "")
+		return strings.Contains(raw, "Bx") || strings.Contains(raw, "+1666") || strings.Contains(raw, "desk62")
+	}
+	walked := 0
+	bodies := e.walkBodies(e.b)
 	for _, op := range ops {
-		method, path, _ := strings.Cut(op, " ")
-		rel := strings.TrimPrefix(path, "/v3/voice/{account_id}")
-		body := bodies[method+" "+rel]
-		hasIDs := len(pathParamRE.FindAllString(rel, -1)) > 0
+		hasIDs := pathParamRE.MatchString(op.path)
 		for keyName, key := range keys {
-			for _, target := range []string{"B's account", "A's account with B's ids"} {
-				account := e.b.account.ID
-				if target != "B's account" {
-					account = e.a.account.ID
-				}
-				url := e.srv.URL + pathParamRE.ReplaceAllStringFunc(path, func(p string) string {
-					name := p[1 : len(p)-1]
-					if name == "account_id" {
-						return itoa(account)
-					}
-					if id, ok := bIDs[name]; ok {
-						return itoa(id)
-					}
-					return "999999" // webhooks and deliveries: B has none, and none of A has this id
-				})
-				var r response
-				if body == nil && (method == "POST" || method == "PATCH") {
-					r = e.request(method, url, key, "{}")
-				} else {
-					r = e.request(method, url, key, body)
-				}
-				walked++
-				where := fmt.Sprintf("%s with A's %s on %s", op, keyName, target)
-				if target == "B's account" && r.status != 403 {
-					t.Errorf("%s: status %d, want 403: %.300s", where, r.status, r.raw)
-				}
-				if target != "B's account" && hasIDs && r.status < 400 {
-					t.Errorf("%s: status %d, want a refusal: %.300s", where, r.status, r.raw)
-				}
-				if strings.Contains(r.raw, "Bx") || strings.Contains(r.raw, "+1666") || strings.Contains(r.raw, "desk62") {
-					t.Errorf("%s: B's data in the answer: %.300s", where, r.raw)
-				}
+			where := fmt.Sprintf("%s %s with A's %s", op.method, op.path, keyName)
+			r := e.send(op, e.b.account.ID, e.bIDs, bodies[op.method+" "+op.path], key)
+			if r.status != http.StatusForbidden {
+				t.Errorf("%s on B's account: status %d, want 403: %.300s", where, r.status, r.raw)
 			}
+			if leaked(r) {
+				t.Errorf("%s on B's account: B's data in the answer: %.300s", where, r.raw)
+			}
+			r = e.send(op, e.a.account.ID, e.bIDs, bodies[op.method+" "+op.path], key)
+			if hasIDs && r.status != http.StatusForbidden && r.status != http.StatusNotFound {
+				t.Errorf("%s on A's account with B's ids: status %d, want 403 or 404: %.300s", where, r.status, r.raw)
+			}
+			if r.status >= 500 {
+				t.Errorf("%s on A's account with B's ids: status %d: %.300s", where, r.status, r.raw)
+			}
+			if leaked(r) {
+				t.Errorf("%s on A's account with B's ids: B's data in the answer: %.300s", where, r.raw)
+			}
+			walked += 2
 		}
 	}
 	if walked < 200 {
 		t.Errorf("walked only %d requests", walked)
 	}
-	if after := snapshot(t, e.store, e.b.account.ID); after != before {
+	if after := snapshot(t, e.db, e.b.account.ID); after != before {
 		t.Errorf("account B changed:\nbefore %s\nafter  %s", before, after)
+	}
+
+	// The owner's walk.
+	bodies = e.walkBodies(e.a)
+	for _, op := range ops {
+		key := e.a.userKey
+		if op.developer {
+			key = e.a.devKey
+		}
+		r := e.send(op, e.a.account.ID, e.aIDs, bodies[op.method+" "+op.path], key)
+		where := fmt.Sprintf("%s %s on A's own account", op.method, op.path)
+		if r.status >= 500 {
+			t.Errorf("%s: status %d: %.300s", where, r.status, r.raw)
+		}
+		if op.method == "GET" && r.status != http.StatusOK {
+			t.Errorf("%s: status %d, want 200: %.300s", where, r.status, r.raw)
+		}
+		// Writes come before the deletes: the owner's things are all there to be found.
+		if op.method != "DELETE" && (r.status == http.StatusNotFound || r.status == http.StatusForbidden) {
+			t.Errorf("%s: status %d: the owner's own thing was not found or refused: %.300s", where, r.status, r.raw)
+		}
+		if leaked(r) {
+			t.Errorf("%s: B's data in the answer: %.300s", where, r.raw)
+		}
 	}
 }
 
 // snapshot serialises everything of an account, to compare before and after.
-func snapshot(t *testing.T, st switchboard.Store, accountID int64) string {
+func snapshot(t *testing.T, db *store.DB, accountID int64) string {
 	t.Helper()
 	ctx := context.Background()
 	var parts []any
@@ -135,19 +308,23 @@ func snapshot(t *testing.T, st switchboard.Store, accountID int64) string {
 		must(t, err)
 		parts = append(parts, v)
 	}
-	add(st.GetAccount(ctx, accountID))
-	add(st.ListUsers(ctx, accountID))
-	add(st.ListDevices(ctx, accountID, 0))
-	queues, err := st.ListQueues(ctx, accountID)
+	add(db.GetAccount(ctx, accountID))
+	add(db.ListUsers(ctx, accountID))
+	add(db.ListDevices(ctx, accountID, 0))
+	queues, err := db.ListQueues(ctx, accountID)
 	add(queues, err)
 	for _, q := range queues {
-		add(st.ListQueueMembers(ctx, accountID, q.ID))
+		add(db.ListQueueMembers(ctx, accountID, q.ID))
 	}
-	add(st.ListRingGroups(ctx, accountID))
-	add(st.ListNumbers(ctx, accountID, switchboard.NumberFilter{}))
-	add(st.ListContacts(ctx, accountID))
-	add(st.ListAPIKeys(ctx, accountID))
-	events, err := st.ListEvents(ctx, accountID, 0, 1000)
+	add(db.ListRingGroups(ctx, accountID))
+	add(db.ListNumbers(ctx, accountID, switchboard.NumberFilter{}))
+	add(db.ListContacts(ctx, accountID))
+	add(db.ListAPIKeys(ctx, accountID))
+	add(db.ListWebhooks(ctx, accountID))
+	deliveries, _, err := db.ListDeliveries(ctx, switchboard.DeliveryFilter{AccountID: accountID})
+	add(deliveries, err)
+	add(db.ListTrunks(ctx, accountID))
+	events, err := db.ListEvents(ctx, accountID, 0, 1000)
 	add(len(events), err)
 	b, err := json.Marshal(parts)
 	must(t, err)

@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"strings"
+
+	"switchboard"
 )
 
 // v3Prefix is the base of every account route (the seed's base URL + /{account_id}).
@@ -15,6 +17,9 @@ type route struct {
 	Method string
 	Path   string // relative to v3Prefix for account routes, absolute for operational ones
 	Access access
+	// Needs is the optional service the route cannot answer without; while Config leaves it
+	// out, the route layer answers 503 SERVICE_UNAVAILABLE before the handler runs.
+	Needs optionalService
 	// Operational routes (health, metrics, docs) take no key and no rate limit.
 	Operational bool
 
@@ -53,11 +58,14 @@ func (rt *route) fullPath() string {
 type apiHandler func(w http.ResponseWriter, r *http.Request, c *caller) error
 
 // handleAPI registers an account route: the caller is authenticated and rate-limited for
-// rt.Access before h runs. Webhook routes register through this too.
+// rt.Access, and the service the route needs is there, before h runs.
 func (s *Server) handleAPI(rt route, h apiHandler) {
 	s.routes = append(s.routes, &rt)
 	s.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) {
 		c, err := s.authenticate(w, r, rt.Access)
+		if err == nil {
+			err = s.unavailable(rt.Needs)
+		}
 		if err == nil {
 			err = h(w, r, c)
 			if r.Method != http.MethodGet {
@@ -70,9 +78,48 @@ func (s *Server) handleAPI(rt route, h apiHandler) {
 	})
 }
 
+// byID adapts the handler of one resource to apiHandler: it reads the numeric path
+// parameter name ({webhook_id} …) first, answering 400 when it is not a positive integer.
+func byID(name string, h func(w http.ResponseWriter, r *http.Request, c *caller, id int64) error) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) error {
+		id, err := pathID(r, name)
+		if err != nil {
+			return err
+		}
+		return h(w, r, c, id)
+	}
+}
+
 // operational registers a route outside the account API. pattern is "METHOD /path".
 func (s *Server) operational(pattern, summary string, h http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.routes = append(s.routes, &route{Method: method, Path: path, Operational: true, Tag: "Operations", Summary: summary})
 	s.mux.HandleFunc(pattern, h)
+}
+
+// optionalService names a service that Config may leave out.
+type optionalService int
+
+const (
+	needsNothing optionalService = iota
+	needsWebhooks
+	needsCallRecords
+	needsCalls
+	needsSMS
+)
+
+// unavailable is the one place a missing service becomes an answer: 503 SERVICE_UNAVAILABLE
+// saying what is not configured, or nil when the service is there.
+func (s *Server) unavailable(need optionalService) error {
+	switch {
+	case need == needsWebhooks && s.webhooks == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Webhook delivery is not configured on this server")
+	case need == needsCallRecords && s.callRecords == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Call records are not available on this store")
+	case need == needsCalls && s.calls == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Placing calls is not available: no SIP trunk or SIP service is configured on this server")
+	case need == needsSMS && s.sms == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Sending SMS is not available: no SMS gateway is configured on this server")
+	}
+	return nil
 }

@@ -18,8 +18,11 @@ import (
 	"switchboard"
 )
 
-// Config is what a Server needs. Nil telephony interfaces mean switchboard.Offline{}: nobody
-// is registered, and placing calls or sending SMS answers 503.
+// Config names every service a Server uses. Live nil means switchboard.Offline{}: nobody is
+// registered, nothing is live. The other services are optional: while one is nil, the
+// routes that need it answer 503 SERVICE_UNAVAILABLE saying so (see unavailable) — Calls
+// POST /call/outbound, SMS POST /sms/send, Webhooks the webhook and delivery-log routes,
+// VoxPria's too.
 type Config struct {
 	Store    switchboard.Store
 	Live     switchboard.LiveState
@@ -27,6 +30,8 @@ type Config struct {
 	SMS      switchboard.SMSSender
 	Webhooks WebhookService
 	Logger   *slog.Logger
+	// CallRecords pages the call records of /calls/* and /user/calls; optional.
+	CallRecords CallRecordReader
 	// Now is the clock of the rate limits and of the envelopes' timestamps; default time.Now.
 	Now func() time.Time
 	// Registry receives the HTTP metrics and is served at /metrics; nil = a new registry.
@@ -72,6 +77,8 @@ type Server struct {
 	ready      func(ctx context.Context) error
 	trustProxy bool
 
+	callRecords CallRecordReader
+
 	mux     *http.ServeMux
 	routes  []*route // every pattern registered, with its documentation (the OpenAPI source)
 	metrics *httpMetrics
@@ -103,15 +110,11 @@ func New(cfg Config) *Server {
 		ready:      cfg.Ready,
 		trustProxy: cfg.TrustProxyHeaders,
 		mux:        http.NewServeMux(),
+
+		callRecords: cfg.CallRecords,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
-	}
-	if s.calls == nil {
-		s.calls = switchboard.Offline{}
-	}
-	if s.sms == nil {
-		s.sms = switchboard.Offline{}
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"switchboard"
 	"switchboard/phone"
@@ -25,13 +24,13 @@ func (s *Server) v3Routes() {
 	s.handleAPI(route{Method: "GET", Path: "/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Queues",
 		Summary:     "Queue details",
 		Description: "One queue's settings and its assigned users. Without a key (public endpoints) basic information only, no members.",
-		Message:     "Queue details", Result: queueDetailJSON{}}, s.getQueue)
+		Message:     "Queue details", Result: queueDetailJSON{}}, s.byQueue(s.getQueue))
 	s.handleAPI(route{Method: "GET", Path: "/availability/queues", Access: accessPublicOrDeveloper, Tag: "Availability",
 		Summary: "Queue availability", Description: "Real-time agent counts and activity of every queue.",
 		Message: "Queue availability data", Result: []queueStatsJSON{}}, s.listQueueAvailability)
 	s.handleAPI(route{Method: "GET", Path: "/availability/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Availability",
 		Summary: "Availability of one queue", Description: "Real-time agent counts and activity of one queue.",
-		Message: "Queue availability data", Result: queueStatsJSON{}}, s.getQueueAvailability)
+		Message: "Queue availability data", Result: queueStatsJSON{}}, s.byQueue(s.getQueueAvailability))
 	s.handleAPI(route{Method: "POST", Path: "/call/outbound", Access: accessDeveloper, Tag: "Calls",
 		Summary:     "Place an outbound call",
 		Description: "Rings the extension's phones, then calls the destination. Answers 503 SERVICE_UNAVAILABLE while no SIP service or trunk is configured.",
@@ -95,7 +94,7 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, c *caller) e
 	if c.public() {
 		out := make([]publicQueueJSON, 0, len(queues))
 		for _, q := range queues {
-			out = append(out, publicQueueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy)})
+			out = append(out, toPublicQueueJSON(q))
 		}
 		s.writeResult(w, http.StatusOK, "List of queues", out)
 		return nil
@@ -108,18 +107,26 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, c *caller) e
 	return nil
 }
 
-func (s *Server) getQueue(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := pathID(r, "queue_id")
-	if err != nil {
-		return err
-	}
-	q, err := s.store.GetQueue(r.Context(), c.accountID, id)
-	if err != nil {
-		return err
-	}
+// byQueue adapts the handler of one queue: it reads {queue_id} and finds the account's
+// queue first.
+func (s *Server) byQueue(h func(w http.ResponseWriter, r *http.Request, c *caller, q *switchboard.Queue) error) apiHandler {
+	return byID("queue_id", func(w http.ResponseWriter, r *http.Request, c *caller, id int64) error {
+		q, err := s.store.GetQueue(r.Context(), c.accountID, id)
+		if err != nil {
+			return err
+		}
+		return h(w, r, c, q)
+	})
+}
+
+// toPublicQueueJSON is the queue as callers without a key see it.
+func toPublicQueueJSON(q *switchboard.Queue) publicQueueJSON {
+	return publicQueueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy)}
+}
+
+func (s *Server) getQueue(w http.ResponseWriter, r *http.Request, c *caller, q *switchboard.Queue) error {
 	if c.public() {
-		s.writeResult(w, http.StatusOK, "Queue details",
-			publicQueueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy)})
+		s.writeResult(w, http.StatusOK, "Queue details", toPublicQueueJSON(q))
 		return nil
 	}
 	members, err := s.queueMembers(r.Context(), c.accountID, q.ID)
@@ -190,137 +197,8 @@ func (s *Server) listQueueAvailability(w http.ResponseWriter, r *http.Request, c
 	return nil
 }
 
-func (s *Server) getQueueAvailability(w http.ResponseWriter, r *http.Request, c *caller) error {
-	id, err := pathID(r, "queue_id")
-	if err != nil {
-		return err
-	}
-	q, err := s.store.GetQueue(r.Context(), c.accountID, id)
-	if err != nil {
-		return err
-	}
+func (s *Server) getQueueAvailability(w http.ResponseWriter, r *http.Request, c *caller, q *switchboard.Queue) error {
 	s.writeResult(w, http.StatusOK, "Queue availability data", s.queueAvailability(c, q))
-	return nil
-}
-
-const maxCRMIDLength = 128
-
-func (s *Server) placeCall(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var body outboundCallJSON
-	if err := decodeJSON(w, r, &body); err != nil {
-		return err
-	}
-	ctx := r.Context()
-	v := switchboard.ValidationErrors{}
-	var fromUser *switchboard.User
-	switch {
-	case body.From == "":
-		v.Add("from", "is required: the extension making the call")
-	case !switchboard.ValidExtension(body.From):
-		v.Add("from", "must be an extension of 2 to 8 digits")
-	default:
-		u, err := s.store.GetUserByExtension(ctx, c.accountID, body.From)
-		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
-			v.Add("from", "is not the extension of a user of this account")
-		} else if err != nil {
-			return err
-		}
-		fromUser = u
-	}
-	to, ok := phone.Normalize(body.To)
-	if body.To == "" {
-		v.Add("to", "is required: the number to call")
-	} else if !ok {
-		v.Add("to", "is not a valid phone number")
-	}
-	callerID := ""
-	if body.CallerID != "" {
-		n, ok := phone.Normalize(body.CallerID)
-		if !ok {
-			v.Add("caller_id", "is not a valid phone number")
-		} else {
-			numbers, err := s.store.ListNumbers(ctx, c.accountID, switchboard.NumberFilter{Number: n})
-			if err != nil {
-				return err
-			}
-			if len(numbers) == 0 {
-				v.Add("caller_id", "must be one of this account's numbers")
-			}
-			callerID = n
-		}
-	}
-	if len(body.CRMID) > maxCRMIDLength {
-		v.Add("crm_id", "must be at most 128 characters")
-	}
-	if err := v.Err(); err != nil {
-		return err
-	}
-	call, err := s.calls.PlaceCall(ctx, switchboard.OutboundCallRequest{AccountID: c.accountID, FromUser: fromUser,
-		To: to, CallerID: callerID, Recording: body.Recording, CRMID: body.CRMID})
-	if err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusOK, "Call initiated successfully", outboundCallResultJSON{CallID: call.CallID,
-		Status: call.Status, From: body.From, To: to, Timestamp: s.timestamp()})
-	return nil
-}
-
-const maxSMSLength = 160
-
-func (s *Server) sendSMS(w http.ResponseWriter, r *http.Request, c *caller) error {
-	var body smsSendJSON
-	if err := decodeJSON(w, r, &body); err != nil {
-		return err
-	}
-	ctx := r.Context()
-	v := switchboard.ValidationErrors{}
-	var from *switchboard.Number
-	fromE164, ok := phone.Normalize(body.From)
-	switch {
-	case body.From == "":
-		v.Add("from", "is required: one of your SMS-enabled numbers")
-	case !ok:
-		v.Add("from", "is not a valid phone number")
-	default:
-		numbers, err := s.store.ListNumbers(ctx, c.accountID, switchboard.NumberFilter{Number: fromE164})
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(numbers) == 0:
-			v.Add("from", "must be one of this account's numbers")
-		case !numbers[0].SMSEnabled:
-			v.Add("from", "does not have SMS enabled")
-		case !c.isDeveloper() && numbers[0].OwnerUserID != c.key.UserID && numbers[0].SMSAssignedUserID != c.key.UserID:
-			v.Add("from", "must be a number you own or are SMS-assigned to")
-		default:
-			from = numbers[0]
-		}
-	}
-	to, ok := phone.Normalize(body.To)
-	if body.To == "" {
-		v.Add("to", "is required: the recipient's number")
-	} else if !ok {
-		v.Add("to", "is not a valid phone number")
-	}
-	if n := utf8.RuneCountInString(body.Message); n == 0 {
-		v.Add("message", "is required")
-	} else if n > maxSMSLength {
-		v.Add("message", "must be at most 160 characters, not "+strconv.Itoa(n))
-	}
-	if err := v.Err(); err != nil {
-		return err
-	}
-	var sentBy int64
-	if !c.isDeveloper() {
-		sentBy = c.key.UserID
-	}
-	msg, err := s.sms.SendSMS(ctx, switchboard.SMSRequest{AccountID: c.accountID, From: from, To: to, Message: body.Message, SentBy: sentBy})
-	if err != nil {
-		return err
-	}
-	s.writeResult(w, http.StatusOK, "SMS sent successfully", smsResultJSON{MessageID: msg.MessageID, Status: msg.Status,
-		From: from.Number, To: to, Timestamp: s.timestamp()})
 	return nil
 }
 

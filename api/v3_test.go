@@ -39,8 +39,7 @@ var numberFields = map[string]string{"pk": "integer", "number": "string", "frien
 
 func TestAvailabilityPassesLiveStateThrough(t *testing.T) {
 	e := newSQLiteEnv(t)
-	e.live.registered[e.a.john.ID] = true
-	e.live.channels[e.a.john.ID] = []switchboard.Channel{{To: "5551234", From: "1001", CallSeconds: 45, Direction: "outbound"}}
+	e.live.setUser(e.a.account.ID, e.a.john.ID, switchboard.Channel{To: "5551234", From: "1001", CallSeconds: 45, Direction: "outbound"})
 
 	r := e.request("GET", e.a.base(e.srv)+"/availability", e.a.devKey, nil)
 	expectOK(t, r, 200, "User availability data")
@@ -111,7 +110,7 @@ func TestQueues(t *testing.T) {
 
 func TestQueueAvailability(t *testing.T) {
 	e := newSQLiteEnv(t)
-	e.live.queues[e.a.sales.ID] = switchboard.QueueLiveStats{AgentsOnline: 3, AgentsAvailable: 2, AgentsOnCall: 1, ActiveCalls: 5}
+	e.live.setQueue(e.a.account.ID, e.a.sales.ID, switchboard.QueueLiveStats{AgentsOnline: 3, AgentsAvailable: 2, AgentsOnCall: 1, ActiveCalls: 5})
 	r := e.request("GET", e.a.base(e.srv)+"/availability/queues", e.a.devKey, nil)
 	expectOK(t, r, 200, "Queue availability data")
 	q := r.results()[0].(map[string]any)
@@ -121,7 +120,7 @@ func TestQueueAvailability(t *testing.T) {
 		t.Errorf("queue availability = %v", q)
 	}
 
-	e.live.queues[e.a.sales.ID] = switchboard.QueueLiveStats{}
+	e.live.setQueue(e.a.account.ID, e.a.sales.ID, switchboard.QueueLiveStats{})
 	r = e.request("GET", e.a.base(e.srv)+"/availability/queues/"+strconv.FormatInt(e.a.sales.ID, 10), e.a.devKey, nil)
 	expectOK(t, r, 200, "Queue availability data")
 	expectFields(t, "one queue availability", r.result(), queueStatsFields)
@@ -293,9 +292,8 @@ func TestPublicEndpoints(t *testing.T) {
 
 	e.a.account.PublicEndpoints = true
 	must(t, e.store.UpdateAccount(context.Background(), e.a.account))
-	e.live.registered[e.a.john.ID] = true
-	e.live.channels[e.a.john.ID] = []switchboard.Channel{{To: "5551234", From: "1001", CallSeconds: 45, Direction: "outbound"}}
-	e.live.queues[e.a.sales.ID] = switchboard.QueueLiveStats{AgentsOnline: 1, AgentsAvailable: 1}
+	e.live.setUser(e.a.account.ID, e.a.john.ID, switchboard.Channel{To: "5551234", From: "1001", CallSeconds: 45, Direction: "outbound"})
+	e.live.setQueue(e.a.account.ID, e.a.sales.ID, switchboard.QueueLiveStats{AgentsOnline: 1, AgentsAvailable: 1})
 
 	r := e.request("GET", base+"/availability", "", nil)
 	expectOK(t, r, 200, "User availability data")

@@ -421,5 +421,30 @@ func TestVoxpriaWebhookAPI(t *testing.T) {
 
 func TestWebhookRoutesWithoutTheService(t *testing.T) {
 	e := newSQLiteEnv(t) // no webhook service configured
-	expectError(t, e.request("GET", e.a.base(e.srv)+"/webhooks", e.a.devKey, nil), http.StatusServiceUnavailable, switchboard.EUNAVAILABLE)
+	base := e.a.base(e.srv)
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
+		{"GET", "/webhooks", nil},
+		{"POST", "/webhooks", map[string]any{"url": "http://127.0.0.1/hook", "events": []string{"*"}}},
+		{"GET", "/webhooks/1", nil},
+		{"POST", "/webhooks/1/test", map[string]any{"event": "contact.created"}},
+		{"GET", "/webhook_deliveries", nil},
+		{"GET", "/webhook_deliveries/1", nil},
+		{"POST", "/webhook_deliveries/resend", map[string]any{"ids": []int{1}}},
+	} {
+		r := e.request(tc.method, base+tc.path, e.a.devKey, tc.body)
+		expectError(t, r, http.StatusServiceUnavailable, switchboard.EUNAVAILABLE)
+		if !strings.Contains(r.body["message"].(string), "Webhook delivery is not configured") {
+			t.Errorf("%s %s: message %q does not say what is missing", tc.method, tc.path, r.body["message"])
+		}
+	}
+	// The key is checked first: no 503 for a caller who may not use the route anyway.
+	expectError(t, e.request("GET", base+"/webhooks", e.a.userKey, nil), http.StatusForbidden, switchboard.EAUTHINVALID)
+	// VoxPria's routes say it in VoxPria's envelope.
+	r := e.request("GET", e.srv.URL+"/api/v1/webhooks", "", nil, "Authorization", "Bearer "+e.a.devKey)
+	if r.status != http.StatusServiceUnavailable || r.body["success"] != false {
+		t.Errorf("VoxPria list without the service: %d %s", r.status, r.raw)
+	}
 }
