@@ -25,16 +25,14 @@ type ProvisioningService interface {
 // users, devices, queues, ring groups, numbers, contacts, keys, settings and trunks. Each
 // resource's routes are in its own file.
 func (s *Server) provisioningRoutes() {
-	const noProvisioning = "Provisioning is not available: no provisioning service is configured on this server"
-	available := s.provision != nil
-	s.resourceRoutes("Users", available, noProvisioning, s.userRoutes())
-	s.resourceRoutes("Devices", available, noProvisioning, s.deviceRoutes())
-	s.resourceRoutes("Queues", available, noProvisioning, s.queueRoutes())
-	s.resourceRoutes("Ring groups", available, noProvisioning, s.ringGroupRoutes())
-	s.resourceRoutes("Numbers", available, noProvisioning, s.numberRoutes())
-	s.resourceRoutes("Contacts", available, noProvisioning, s.contactRoutes())
-	s.resourceRoutes("API keys", available, noProvisioning, s.apiKeyRoutes())
-	s.resourceRoutes("Settings", available, noProvisioning, s.settingsRoutes())
+	s.resourceRoutes("Users", needsProvisioning, s.userRoutes())
+	s.resourceRoutes("Devices", needsProvisioning, s.deviceRoutes())
+	s.resourceRoutes("Queues", needsProvisioning, s.queueRoutes())
+	s.resourceRoutes("Ring groups", needsProvisioning, s.ringGroupRoutes())
+	s.resourceRoutes("Numbers", needsProvisioning, s.numberRoutes())
+	s.resourceRoutes("Contacts", needsProvisioning, s.contactRoutes())
+	s.resourceRoutes("API keys", needsProvisioning, s.apiKeyRoutes())
+	s.resourceRoutes("Settings", needsProvisioning, s.settingsRoutes())
 }
 
 // resourceRoute is one provisioning route: its documentation (see route) and its handler.
@@ -51,10 +49,9 @@ type resourceRoute struct {
 type resultHandler func(w http.ResponseWriter, r *http.Request, c *caller) (any, error)
 
 // resourceRoutes registers a resource's routes for developer keys under the OpenAPI tag.
-// The answer is written here, with the status and message the route documents. Without the
-// service the routes need (available false) every one answers 503 with the message: this
-// is the one place a missing optional service is answered.
-func (s *Server) resourceRoutes(tag string, available bool, unavailable string, routes []resourceRoute) {
+// The answer is written here, with the status and message the route documents. Every route
+// needs the service named (handleAPI answers 503 while it is missing).
+func (s *Server) resourceRoutes(tag string, needs optionalService, routes []resourceRoute) {
 	for _, d := range routes {
 		status := d.status
 		if status == 0 {
@@ -68,12 +65,7 @@ func (s *Server) resourceRoutes(tag string, available bool, unavailable string, 
 			s.writeResult(w, status, d.message, result)
 			return nil
 		}
-		if !available {
-			h = func(http.ResponseWriter, *http.Request, *caller) error {
-				return switchboard.Errorf(switchboard.EUNAVAILABLE, "%s", unavailable)
-			}
-		}
-		s.handleAPI(route{Method: d.method, Path: d.path, Access: accessDeveloper, Tag: tag, Summary: d.summary,
+		s.handleAPI(route{Method: d.method, Path: d.path, Access: accessDeveloper, Needs: needs, Tag: tag, Summary: d.summary,
 			Description: d.description, Message: d.message, Status: d.status, Request: d.request, Result: d.result}, h)
 	}
 }

@@ -106,6 +106,8 @@ const (
 	needsCallRecords
 	needsCalls
 	needsSMS
+	needsProvisioning
+	needsTrunks
 )
 
 // unavailable is the one place a missing service becomes an answer: 503 SERVICE_UNAVAILABLE
@@ -120,6 +122,10 @@ func (s *Server) unavailable(need optionalService) error {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Placing calls is not available: no SIP trunk or SIP service is configured on this server")
 	case need == needsSMS && s.sms == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Sending SMS is not available: no SMS gateway is configured on this server")
+	case need == needsProvisioning && s.provision == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Provisioning is not available: no provisioning service is configured on this server")
+	case need == needsTrunks && s.trunks == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "SIP trunks are not available: no call engine is configured on this server")
 	}
 	return nil
 }

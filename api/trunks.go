@@ -7,8 +7,7 @@ import (
 )
 
 func (s *Server) trunkRoutes() {
-	const unavailable = "SIP trunks are not available: no call engine is configured on this server"
-	s.resourceRoutes("Trunks", s.trunks != nil, unavailable, []resourceRoute{
+	s.resourceRoutes("Trunks", needsTrunks, []resourceRoute{
 		{method: "POST", path: "/trunks", status: http.StatusCreated, summary: "Create a SIP trunk",
 			description: "The carrier that takes the account's calls to the phone network and brings calls to its numbers. " +
 				"Calls from the carrier are recognised by source address only (inbound_addresses, or host when it is an IP). " +
