@@ -49,10 +49,13 @@ func (e *Engine) PlaceCall(ctx context.Context, req switchboard.OutboundCallRequ
 	far.user = u
 	c := e.newCall(far)
 	c.ringTime = own.ringTime
+	if !e.track() {
+		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "The call cannot be placed: the server is shutting down")
+	}
 	if err := c.start(); err != nil {
+		e.wg.Done()
 		return nil, err
 	}
-	e.wg.Add(1)
 	go c.runClickToCall(own, far)
 	return &switchboard.OutboundCall{CallID: c.id, Status: "initiating"}, nil
 }

@@ -95,13 +95,19 @@ type Engine struct {
 	recovered     chan struct{}
 	recoveredOnce sync.Once
 
-	mu    sync.Mutex
-	calls map[string]*call // by uniqueid
+	mu sync.Mutex
+	// stopping is set once Run's context has ended: from then on the engine starts no call
+	// and no in-dialog work (track refuses it), so no wg.Add can race Run's wg.Wait.
+	stopping bool
+	calls    map[string]*call // by uniqueid
 	// busy counts, per user, the live calls (in calls) the user is a party to, so queues
 	// see who is on a call without walking every call.
 	busy    map[agentKey]int
 	dialogs map[string]*leg // by SIP dialog id, for in-dialog requests
-	wg      sync.WaitGroup  // call goroutines
+	// wg counts the call goroutines and the work they spawn. An Add that may find the count
+	// at zero (a new call, work started by an in-dialog request) goes through track; a call's
+	// own goroutine adds directly, its count keeping wg above zero.
+	wg sync.WaitGroup
 
 	mediaMu     sync.Mutex
 	mediaTotals MediaTotals
@@ -198,6 +204,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			e.mu.Lock()
+			e.stopping = true
+			e.mu.Unlock()
 			e.HangupAll("shutdown")
 			e.wg.Wait()
 			return nil
@@ -216,6 +225,38 @@ func (e *Engine) SweepInactive() {
 			c.hangup(causeInactive)
 		}
 	}
+}
+
+// track counts one more goroutine that Run waits for, unless the engine is stopping
+// (false: the work must not start).
+func (e *Engine) track() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopping {
+		return false
+	}
+	e.wg.Add(1)
+	return true
+}
+
+// goTracked runs f in a goroutine that Run waits for; it reports false, and f does not run,
+// once the engine is stopping.
+func (e *Engine) goTracked(f func()) bool {
+	if !e.track() {
+		return false
+	}
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// isStopping reports whether Run's context has ended.
+func (e *Engine) isStopping() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopping
 }
 
 // HangupAll ends every call (BYE to answered legs, CANCEL or a final response to ringing ones).
@@ -325,7 +366,11 @@ func (e *Engine) addCall(c *call) {
 		e.busy[agentKey{c.accountID, p.userID}]++
 	}
 	c.mu.Unlock()
+	stopping := e.stopping
 	e.mu.Unlock()
+	if stopping {
+		c.hangup("shutdown") // started just before Run stopped, after its HangupAll
+	}
 	e.queues.changed() // a party may have been a free agent
 }
 

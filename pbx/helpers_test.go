@@ -51,6 +51,8 @@ type env struct {
 	sealer  *webhook.Sealer
 	account *switchboard.Account
 	sipAddr string
+	// stopEngine ends the engine's Run and waits for it to return; the SIP server runs on.
+	stopEngine func()
 }
 
 func newEnv(t *testing.T, mutate ...func(*pbx.Config)) *env {
@@ -97,18 +99,23 @@ func newEnvSIP(t *testing.T, db *store.DB, sipMutate func(*sbsip.Config), mutate
 		cancel()
 		t.Fatalf("SIP server: %v", err)
 	}
+	// The engine stops on its own context, before the SIP server, as cmd/switchboard stops them.
+	engCtx, stopEngine := context.WithCancel(ctx)
 	engDone := make(chan error, 1)
-	go func() { engDone <- eng.Run(ctx) }()
+	go func() { engDone <- eng.Run(engCtx) }()
+	var engStopped sync.Once
+	stop := func() { engStopped.Do(func() { stopEngine(); <-engDone }) }
 	t.Cleanup(func() {
+		stop()
 		cancel()
-		<-engDone
 		<-sipDone
 	})
 	acct := &switchboard.Account{Name: "Acme"}
 	if err := db.CreateAccount(context.Background(), acct); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, db: db, srv: srv, eng: eng, sealer: sealer, account: acct, sipAddr: srv.UDPAddr().String()}
+	return &env{t: t, db: db, srv: srv, eng: eng, sealer: sealer, account: acct, sipAddr: srv.UDPAddr().String(),
+		stopEngine: stop}
 }
 
 func (e *env) user(ext string, mutate ...func(*switchboard.User)) *switchboard.User {
@@ -222,6 +229,14 @@ type ua struct {
 	onInvite func(req *sip.Request, tx sip.ServerTransaction) bool
 	// onAck, when set, sees every ACK the UA receives.
 	onAck func(req *sip.Request)
+	// onBye, when set, sees every BYE before the UA answers it.
+	onBye func(req *sip.Request)
+}
+
+func (u *ua) setOnBye(f func(req *sip.Request)) {
+	u.hookMu.Lock()
+	u.onBye = f
+	u.hookMu.Unlock()
 }
 
 func (u *ua) setOnAck(f func(req *sip.Request)) {
@@ -321,6 +336,12 @@ func newUA(t *testing.T, ip, user string) *ua {
 		_ = u.dsc.ReadAck(req, tx)
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		u.hookMu.Lock()
+		hook := u.onBye
+		u.hookMu.Unlock()
+		if hook != nil {
+			hook(req)
+		}
 		if err := u.dsc.ReadBye(req, tx); err == nil {
 			return
 		}

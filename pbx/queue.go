@@ -409,7 +409,7 @@ func (c *call) startMOH(st *callerState) {
 	}
 	ctx, cancel := context.WithCancel(st.a.ctx())
 	st.mohStop, st.mohDone = cancel, make(chan struct{})
-	c.e.wg.Add(1)
+	c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 	go func() {
 		defer c.e.wg.Done()
 		defer close(st.mohDone)

@@ -132,11 +132,15 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 		_ = dtx.Respond(488, "Not Acceptable Here", nil)
 		return
 	}
-	_ = dtx.Respond(100, "Trying", nil)
-	a.setDialogID(dtx.ID)
 	// sipgo terminates the INVITE transaction when this handler returns, so the call runs
 	// here, in the handler's own goroutine, until it ends.
-	e.wg.Add(1)
+	if !e.track() {
+		sess.Close()
+		_ = dtx.Respond(503, "Service Unavailable", nil)
+		return
+	}
+	_ = dtx.Respond(100, "Trying", nil)
+	a.setDialogID(dtx.ID)
 	if p.target.Type != switchboard.TargetNone {
 		c.runRouted(a, answer, p)
 		return
