@@ -34,11 +34,40 @@ import (
 	"switchboard/sip"
 )
 
-// Store is what the engine needs from storage.
+// Store is what the engine reads and writes: exactly the methods it calls (a *store.DB
+// has them all).
 type Store interface {
-	switchboard.Store
-	switchboard.CallStore
-	switchboard.GroupCallStore
+	// Routing.
+	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
+	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.User, error)
+	GetNumberByE164(ctx context.Context, number string) (*switchboard.Number, error)
+	ListNumbers(ctx context.Context, accountID int64, f switchboard.NumberFilter) ([]*switchboard.Number, error)
+	ListAllTrunks(ctx context.Context) ([]*switchboard.Trunk, error)
+	ListTrunks(ctx context.Context, accountID int64) ([]*switchboard.Trunk, error)
+
+	// Trunk provisioning (trunks.go).
+	CreateTrunk(ctx context.Context, t *switchboard.Trunk) error
+	GetTrunk(ctx context.Context, accountID, id int64) (*switchboard.Trunk, error)
+	UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error
+	DeleteTrunk(ctx context.Context, accountID, id int64) error
+
+	// Queues and ring groups.
+	GetQueue(ctx context.Context, accountID, id int64) (*switchboard.Queue, error)
+	ListQueues(ctx context.Context, accountID int64) ([]*switchboard.Queue, error)
+	ListQueueMembers(ctx context.Context, accountID, queueID int64) ([]switchboard.QueueMember, error)
+	QueueDayStats(ctx context.Context, accountID, queueID int64, since time.Time, serviceLevel int) (switchboard.QueueDayStats, error)
+	GetRingGroup(ctx context.Context, accountID, id int64) (*switchboard.RingGroup, error)
+	ListRingGroups(ctx context.Context, accountID int64) ([]*switchboard.RingGroup, error)
+
+	// Call records, queue and ring group stays, and their events.
+	StartCallRecord(ctx context.Context, r *switchboard.CallRecord, events ...*switchboard.Event) error
+	EndCallRecord(ctx context.Context, r *switchboard.CallRecord, events ...*switchboard.Event) error
+	CloseOpenCallRecords(ctx context.Context, at time.Time, endEvent func(*switchboard.CallRecord) *switchboard.Event) ([]*switchboard.CallRecord, error)
+	StartGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
+	AnswerGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
+	EndGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
+	CloseOpenGroupCalls(ctx context.Context, at time.Time) (int, error)
+	AppendEvents(ctx context.Context, events ...*switchboard.Event) error
 }
 
 // Sealer seals trunk passwords at rest and opens them to answer the carrier's challenges
@@ -168,7 +197,7 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Attach connects the engine to its SIP server: INVITEs and in-dialog requests come to the
-// engine, and UserPresence and QueueStats see its channels.
+// engine, and the SIP core's UserPresence sees its channels.
 func (e *Engine) Attach() {
 	e.sip.SetCallHandler(e)
 	e.sip.SetChannelSource(e.Channels)

@@ -110,9 +110,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var live switchboard.LiveState = switchboard.Offline{}
-	if sipServer != nil {
-		live = sipServer
-	}
 	engine, err := newCallEngine(c, db, secretKey, sipServer, logger)
 	if err != nil {
 		return err
