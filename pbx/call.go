@@ -215,6 +215,21 @@ func (c *call) start() error {
 	return nil
 }
 
+// begin makes a the caller's leg of an incoming call and stores the call's start; a call
+// whose start cannot be stored is refused (false).
+func (c *call) begin(a *leg) bool {
+	c.mu.Lock()
+	c.a = a
+	c.mu.Unlock()
+	if err := c.start(); err != nil {
+		c.e.log.Error("storing a call's start failed; refusing it", "error", err)
+		a.reject(500, "Server Internal Error")
+		a.close()
+		return false
+	}
+	return true
+}
+
 // emit stores an event of the call that comes with no record change.
 func (c *call) emit(ev *switchboard.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
@@ -338,13 +353,7 @@ func (c *call) waitEnd(a, b *leg) {
 // answer, and wait for a BYE.
 func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 	defer c.e.wg.Done()
-	c.mu.Lock()
-	c.a = a
-	c.mu.Unlock()
-	if err := c.start(); err != nil {
-		c.e.log.Error("storing a call's start failed; refusing it", "error", err)
-		a.reject(500, "Server Internal Error")
-		a.close()
+	if !c.begin(a) {
 		return
 	}
 	ringCtx, cancelRing := c.ringContext(a.ctx())

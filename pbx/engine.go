@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strconv"
@@ -109,6 +110,11 @@ type Config struct {
 }
 
 // Engine is the call engine. It implements sip.CallHandler and switchboard.CallPlacer.
+//
+// Lock order: a queue's statusSnapshot.mu, then Engine.mu, then a call's call.mu. Every
+// other mutex is a leaf, held while no other of these is taken: queueManager.mu (computing
+// statuses reads Engine.mu first and releases it), queueManager.kickMu, membersMu and
+// snapsMu, Engine.mediaMu and trunkMu, a leg's mu and respondMu.
 type Engine struct {
 	cfg   Config
 	store Store
@@ -143,7 +149,8 @@ type Engine struct {
 	ended       map[switchboard.CallDisposition]int
 
 	queues      *queueManager
-	answerDelay delayHistogram // answer-to-bridge delays of queue and ring group calls
+	intn        func(n int) int // the queue strategies' random source: rand.IntN
+	answerDelay delayHistogram  // answer-to-bridge delays of queue and ring group calls
 
 	trunkMu      sync.Mutex
 	trunks       []*switchboard.Trunk
@@ -189,7 +196,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, store: cfg.Store, sip: cfg.SIP, ports: pool, now: cfg.Now,
 		log:   cfg.Logger.With("component", "pbx"),
 		calls: make(map[string]*call), busy: map[agentKey]int{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
-		recovered: make(chan struct{})}
+		recovered: make(chan struct{}), intn: rand.IntN}
 	// Uniqueids are <epoch>.<sequence>; starting the sequence at the start time's
 	// milliseconds keeps ids of a restarted process apart from the last one's.
 	e.seq.Store(uint64(cfg.Now().UnixMilli() % 1_000_000 * 1000))

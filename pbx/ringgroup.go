@@ -86,7 +86,7 @@ func (c *call) runRingGroup(st *callerState, groupID int64) (switchboard.Target,
 		if st.a.ended() {
 			g.Status = switchboard.GroupCallAbandoned
 		}
-		c.endStay(g, c.summary(g, nil))
+		c.endStay(g, c.summary(g))
 		if st.a.ended() {
 			c.finish(switchboard.DispositionCancelled)
 			return switchboard.Target{}, true
@@ -102,7 +102,7 @@ func (c *call) runRingGroup(st *callerState, groupID int64) (switchboard.Target,
 	acancel()
 	c.connect(st, winner, agent, via, nil)
 	g.LeftAt, g.Status = e.now().UTC(), switchboard.GroupCallAnswered
-	c.endStay(g, c.summary(g, nil))
+	c.endStay(g, c.summary(g))
 	c.finish(switchboard.DispositionAnswered)
 	return switchboard.Target{}, true
 }
