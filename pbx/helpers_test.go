@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard"
+	"switchboard/internal/tstest"
 	"switchboard/media"
 	"switchboard/pbx"
 	sbsip "switchboard/sip"
@@ -30,9 +31,9 @@ import (
 	"switchboard/webhook"
 )
 
-// waitFor is the guard on anything a test waits for: a hang fails the test instead of
-// blocking it. It is never a measurement.
-const waitFor = 10 * time.Second
+// The engine's RTP ports in these tests: a range of their own, apart from media's tests
+// (15000-18999), baresip's (19000-19999) and tstest.FreePort's (20000 and up).
+const rtpPortMin, rtpPortMax = 10000, 14999
 
 func quietLogger() *slog.Logger {
 	if os.Getenv("PBX_TEST_LOG") != "" {
@@ -81,7 +82,8 @@ func newEnvSIP(t *testing.T, db *store.DB, sipMutate func(*sbsip.Config), mutate
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := pbx.Config{Store: db, SIP: srv, Sealer: sealer, Logger: quietLogger()}
+	cfg := pbx.Config{Store: db, SIP: srv, Sealer: sealer, Logger: quietLogger(),
+		RTPPortMin: rtpPortMin, RTPPortMax: rtpPortMax}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -181,36 +183,30 @@ func names(evs []*switchboard.Event) []string {
 	return out
 }
 
-// record waits for the call's record to be closed and returns it.
+// endedRecord waits for the call's record to be closed and returns it.
 func (e *env) endedRecord(direction string) *switchboard.CallRecord {
 	e.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for time.Now().Before(deadline) {
+	var ended *switchboard.CallRecord
+	tstest.WaitFor(e.t, "an ended "+direction+" call record", func() bool {
 		rs, err := e.db.ListCallRecords(context.Background(), e.account.ID, switchboard.CallRecordFilter{})
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		for _, r := range rs {
 			if r.Direction == direction && !r.EndedAt.IsZero() {
-				return r
+				ended = r
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.t.Fatalf("no ended %s call record within %v", direction, waitFor)
-	return nil
+		return false
+	})
+	return ended
 }
 
 // waitIdle waits until the engine has no call left.
 func (e *env) waitIdle() {
 	e.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for e.eng.ActiveCalls() > 0 {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%d calls still active after %v", e.eng.ActiveCalls(), waitFor)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	tstest.WaitFor(e.t, "the engine's calls to end", func() bool { return e.eng.ActiveCalls() == 0 })
 }
 
 // ua is a SIP user agent written for the tests with sipgo: a phone or a carrier. It
@@ -323,7 +319,7 @@ func newUA(t *testing.T, ip, user string) *ua {
 		select {
 		case <-in.final:
 		case <-dlg.Context().Done():
-		case <-time.After(3 * waitFor):
+		case <-time.After(3 * tstest.DefaultWait):
 		}
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -351,14 +347,10 @@ func newUA(t *testing.T, ip, user string) *ua {
 	})
 	go func() { _ = srv.ServeUDP(pc) }()
 	// ServeUDP registers the socket asynchronously; the client sends from it only once it is.
-	for deadline := time.Now().Add(waitFor); ; time.Sleep(time.Millisecond) {
-		if c, err := agent.TransportLayer().GetConnection("udp", addr); err == nil && c != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("test UA did not start listening")
-		}
-	}
+	tstest.WaitFor(t, "the test UA to listen", func() bool {
+		c, err := agent.TransportLayer().GetConnection("udp", addr)
+		return err == nil && c != nil
+	})
 	t.Cleanup(func() {
 		pc.Close()
 		cli.Close()
@@ -377,7 +369,7 @@ func (u *ua) register(e *env, username, password string) {
 	req := sip.NewRequest(sip.REGISTER, recipient)
 	req.AppendHeader(sip.NewHeader("Contact", "<sip:"+username+"@"+u.addr+">"))
 	req.AppendHeader(sip.NewHeader("Expires", "600"))
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), tstest.DefaultWait)
 	defer cancel()
 	res, err := u.cli.Do(ctx, req, sipgo.ClientRequestRegisterBuild)
 	if err != nil {
@@ -467,7 +459,7 @@ func (c *call) answered(t *testing.T) {
 		if err != nil {
 			t.Fatalf("call not answered: %v", err)
 		}
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatal("call not answered in time")
 	}
 	if err := c.dlg.Ack(context.Background()); err != nil {
@@ -492,7 +484,7 @@ func (c *call) finalCode(t *testing.T) int {
 			return c.dlg.InviteResponse.StatusCode
 		}
 		t.Fatalf("call failed without a response: %v", err)
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatal("no final response in time")
 	}
 	return 0
@@ -504,7 +496,7 @@ func (u *ua) next() *inbound {
 	select {
 	case in := <-u.incoming:
 		return in
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		u.t.Fatal("no INVITE arrived")
 	}
 	return nil
@@ -538,7 +530,7 @@ func endedWithin(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
 	select {
 	case <-ctx.Done():
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatalf("%s: dialog did not end", what)
 	}
 }

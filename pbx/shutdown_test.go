@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/emiago/sipgo/sip"
+
+	"switchboard/internal/tstest"
 )
 
 // Once Run's context has ended the engine takes no new work: a re-INVITE that arrives while
@@ -27,7 +29,7 @@ func TestEngineRefusesWorkOnceStopping(t *testing.T) {
 		req := sip.NewRequest(sip.INVITE, c.dlg.InviteResponse.Contact().Address)
 		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 		req.SetBody(c.rtp.offer(0))
-		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+		ctx, cancel := context.WithTimeout(context.Background(), tstest.DefaultWait)
 		defer cancel()
 		res, err := c.dlg.Do(ctx, req)
 		if err != nil {
