@@ -32,20 +32,14 @@ type party struct {
 
 // call is one call through the engine: the caller's leg a, the answered callee's leg b.
 type call struct {
-	e          *Engine
-	id         string // uniqueid
-	accountID  int64
-	direction  string
-	from       string
-	callerName string
-	to         string
-	number     string
-	user       *switchboard.User // the account's user of the record and events
-	crmID      string
-	recording  bool
-	started    time.Time
-	ringTime   time.Duration
-	parties    []party
+	e  *Engine
+	id string // uniqueid
+	// callInfo is the plan's; its user changes to the agent who answers a queue or ring
+	// group call, under mu.
+	callInfo
+	started  time.Time
+	ringTime time.Duration
+	parties  []party
 
 	hangupC    chan struct{} // closed when the call is asked to end (inactivity, shutdown)
 	hangupOnce sync.Once
@@ -65,9 +59,8 @@ type call struct {
 }
 
 func (e *Engine) newCall(p *plan) *call {
-	return &call{e: e, id: e.nextUniqueID(), accountID: p.accountID, direction: p.direction, from: p.from,
-		callerName: p.callerName, to: p.to, number: p.number, user: p.user, crmID: p.crmID, recording: p.recording,
-		started: e.now().UTC(), ringTime: p.ringTime, parties: p.parties, hangupC: make(chan struct{})}
+	return &call{e: e, id: e.nextUniqueID(), callInfo: p.callInfo, started: e.now().UTC(), ringTime: p.ringTime,
+		parties: p.parties, hangupC: make(chan struct{})}
 }
 
 // hangup asks the call to end; the call's goroutine does the signalling.

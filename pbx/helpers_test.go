@@ -398,6 +398,12 @@ type call struct {
 // (payload types, e.g. 0 and 8), with digest credentials for the 407.
 func (u *ua) dial(e *env, target, username, password string, codecs ...uint8) *call {
 	u.t.Helper()
+	return u.dialCtx(context.Background(), e, target, username, password, codecs...)
+}
+
+// dialCtx is dial with a context whose end CANCELs the INVITE.
+func (u *ua) dialCtx(ctx context.Context, e *env, target, username, password string, codecs ...uint8) *call {
+	u.t.Helper()
 	peer := newRTPPeer(u.t, strings.Split(u.addr, ":")[0])
 	var recipient sip.Uri
 	if err := sip.ParseUri("sip:"+target+"@"+e.sipAddr, &recipient); err != nil {
@@ -408,32 +414,6 @@ func (u *ua) dial(e *env, target, username, password string, codecs ...uint8) *c
 	from.Params.Add("tag", sip.GenerateTagN(12))
 	dlg, err := u.dcc.Invite(context.Background(), recipient, peer.offer(codecs...), from,
 		sip.NewHeader("Content-Type", "application/sdp"))
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	c := &call{dlg: dlg, rtp: peer, err: make(chan error, 1), res: make(chan *sip.Response, 16)}
-	go func() {
-		c.err <- dlg.WaitAnswer(context.Background(), sipgo.AnswerOptions{Username: username, Password: password,
-			OnResponse: func(r *sip.Response) error {
-				select {
-				case c.res <- r:
-				default:
-				}
-				return nil
-			}})
-	}()
-	return c
-}
-
-// dialCancellable is dial with a context whose end CANCELs the INVITE.
-func (u *ua) dialCtx(ctx context.Context, e *env, target, username, password string) *call {
-	u.t.Helper()
-	peer := newRTPPeer(u.t, strings.Split(u.addr, ":")[0])
-	var recipient sip.Uri
-	if err := sip.ParseUri("sip:"+target+"@"+e.sipAddr, &recipient); err != nil {
-		u.t.Fatal(err)
-	}
-	dlg, err := u.dcc.Invite(context.Background(), recipient, peer.offer(), sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		u.t.Fatal(err)
 	}
@@ -451,8 +431,8 @@ func (u *ua) dialCtx(ctx context.Context, e *env, target, username, password str
 	return c
 }
 
-// answered waits for the call to be answered, ACKs, and points RTP at the PBX's answer.
-func (c *call) answered(t *testing.T) {
+// answeredUnacked waits for the call to be answered without ACKing the 200.
+func (c *call) answeredUnacked(t *testing.T) {
 	t.Helper()
 	select {
 	case err := <-c.err:
@@ -462,6 +442,12 @@ func (c *call) answered(t *testing.T) {
 	case <-time.After(tstest.DefaultWait):
 		t.Fatal("call not answered in time")
 	}
+}
+
+// answered waits for the call to be answered, ACKs, and points RTP at the PBX's answer.
+func (c *call) answered(t *testing.T) {
+	t.Helper()
+	c.answeredUnacked(t)
 	if err := c.dlg.Ack(context.Background()); err != nil {
 		t.Fatal(err)
 	}
