@@ -90,7 +90,7 @@ func TestBaresipPhoneAnswersAndSendsAudio(t *testing.T) {
 	// baresip's tone arrives through the relay: real PCMU audio, not silence.
 	c.rtp.send(t, ulawFrame(1)) // latch our leg
 	var got int
-	for i := 0; i < 100 && got < 10; i++ {
+	for i, deadline := 0, time.Now().Add(tstest.DefaultWait); got < 10 && time.Now().Before(deadline); i++ {
 		c.rtp.send(t, ulawFrame(i))
 		if pkt := c.rtp.recv(50 * time.Millisecond); pkt != nil && pkt.PayloadType == 0 && len(pkt.Payload) == 160 && !silent(pkt.Payload) {
 			got++

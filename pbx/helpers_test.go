@@ -617,10 +617,10 @@ func (p *rtpPeer) recv(timeout time.Duration) *rtp.Packet {
 
 // expectAudio sends frames from `from` until `to` receives one whose payload is want,
 // which proves the relay (and transcoding) end to end. Packets are sent every 20 ms like a
-// phone, up to a bounded count.
+// phone, for at most tstest.DefaultWait.
 func expectAudio(t *testing.T, from, to *rtpPeer, sent, want []byte) {
 	t.Helper()
-	for i := 0; i < 100; i++ {
+	for deadline := time.Now().Add(tstest.DefaultWait); time.Now().Before(deadline); {
 		from.send(t, sent)
 		if pkt := to.recv(20 * time.Millisecond); pkt != nil {
 			if string(pkt.Payload) == string(want) {
@@ -628,7 +628,7 @@ func expectAudio(t *testing.T, from, to *rtpPeer, sent, want []byte) {
 			}
 		}
 	}
-	t.Fatalf("the other leg never received the expected audio")
+	t.Fatalf("the other leg did not receive the expected audio within %v", tstest.DefaultWait)
 }
 
 // samples is a recognisable frame: a ramp, encoded as µ-law.

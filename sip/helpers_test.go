@@ -216,7 +216,7 @@ func (p *phone) send(msg string) {
 // measurement).
 func (p *phone) read() *sip.Response {
 	p.t.Helper()
-	res, err := p.readWithin(5 * time.Second)
+	res, err := p.readWithin(tstest.DefaultWait)
 	if err != nil {
 		p.t.Fatalf("no SIP response: %v", err)
 	}
