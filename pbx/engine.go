@@ -275,17 +275,16 @@ func (e *Engine) track() bool {
 	return true
 }
 
-// goTracked runs f in a goroutine that Run waits for; it reports false, and f does not run,
-// once the engine is stopping.
-func (e *Engine) goTracked(f func()) bool {
+// goTracked runs f in a goroutine that Run waits for; once the engine is stopping, f does
+// not run.
+func (e *Engine) goTracked(f func()) {
 	if !e.track() {
-		return false
+		return
 	}
 	go func() {
 		defer e.wg.Done()
 		f()
 	}()
-	return true
 }
 
 // isStopping reports whether Run's context has ended.
