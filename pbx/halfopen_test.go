@@ -58,10 +58,7 @@ func TestCallerThatVanishesMidCallIsHungUp(t *testing.T) {
 	alice, bob, _, _ := twoPhones(t, e)
 	tstest.CheckGoroutines(t)
 
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
+	c, in := callBob(t, e, alice, bob)
 	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1))
 	expectAudio(t, in.rtp, c.rtp, ulawFrame(2), ulawFrame(2))
 

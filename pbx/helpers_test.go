@@ -749,10 +749,18 @@ func (b *lockedBuffer) Bytes() []byte {
 func establishedCall(t *testing.T, e *env) (bob *ua, c *call, in *inbound) {
 	t.Helper()
 	alice, bob, _, _ := twoPhones(t, e)
-	c = alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in = bob.next()
+	c, in = callBob(t, e, alice, bob)
+	return bob, c, in
+}
+
+// callBob has alice's phone call bob's (1002) in PCMU, bob answer, and waits until the
+// call is up both ways. It returns alice's call and bob's leg.
+func callBob(t *testing.T, e *env, alice, bob *ua) (*call, *inbound) {
+	t.Helper()
+	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+	in := bob.next()
 	in.answer(t, "127.0.0.1", 0)
 	c.answered(t)
 	endedOrConfirmed(t, in)
-	return bob, c, in
+	return c, in
 }

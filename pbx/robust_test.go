@@ -50,10 +50,7 @@ func TestNoCommonCodecIs488AndMalformedSDPIs400(t *testing.T) {
 func TestRTPFromUnexpectedSourceIsNotRelayed(t *testing.T) {
 	e := newEnv(t)
 	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
+	c, in := callBob(t, e, alice, bob)
 	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1)) // latched on alice's socket
 
 	// A stranger on another address sends to alice's leg port: bob must not hear it.
@@ -116,10 +113,7 @@ func TestRTPInactivityEndsTheCall(t *testing.T) {
 	clk := tstest.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	e := newEnv(t, func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour })
 	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
+	c, in := callBob(t, e, alice, bob)
 	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1))
 	expectAudio(t, in.rtp, c.rtp, ulawFrame(2), ulawFrame(2))
 

@@ -16,11 +16,7 @@ import (
 func TestEngineRefusesWorkOnceStopping(t *testing.T) {
 	e := newEnv(t)
 	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
-	endedOrConfirmed(t, in)
+	c, in := callBob(t, e, alice, bob)
 
 	// Alice answers the engine's shutdown BYE only after a re-INVITE of her own: the engine
 	// is stopping, and her dialog is still up.
