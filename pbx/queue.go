@@ -219,7 +219,6 @@ func (e *Engine) computeStatuses(q *switchboard.Queue, members []switchboard.Que
 	for i, m := range members {
 		k := agentKey{q.AccountID, m.UserID}
 		st := memberStatus{m: m, online: online[i], busy: onCall[i] || e.queues.ringing[k] > 0}
-		st.hasPhone = st.online
 		if last, ok := e.queues.lastCall[k]; ok && q.WrapUpTime > 0 {
 			if end := last.Add(time.Duration(q.WrapUpTime) * time.Second); now.Before(end) {
 				st.wrapUp = true

@@ -13,11 +13,10 @@ import (
 
 // memberStatus is what the queue knows of one member now.
 type memberStatus struct {
-	m        switchboard.QueueMember
-	online   bool // a registered phone
-	busy     bool // on a call or ringing for a queue
-	wrapUp   bool
-	hasPhone bool
+	m      switchboard.QueueMember
+	online bool // a registered phone
+	busy   bool // on a call or ringing for a queue
+	wrapUp bool
 }
 
 func (s memberStatus) available(ringInUse bool) bool {

@@ -16,11 +16,11 @@ func TestPickMembers(t *testing.T) {
 	at := func(min int) time.Time { return time.Date(2026, 1, 2, 9, min, 0, 0, time.UTC) }
 	// free is an available member (online, not busy, not paused, not in wrap-up).
 	free := func(id int64, penalty int) memberStatus {
-		return memberStatus{m: switchboard.QueueMember{UserID: id, Penalty: penalty}, online: true, hasPhone: true}
+		return memberStatus{m: switchboard.QueueMember{UserID: id, Penalty: penalty}, online: true}
 	}
 	busy := func(s memberStatus) memberStatus { s.busy = true; return s }
 	paused := func(s memberStatus) memberStatus { s.m.Paused = true; return s }
-	offline := func(s memberStatus) memberStatus { s.online, s.hasPhone = false, false; return s }
+	offline := func(s memberStatus) memberStatus { s.online = false; return s }
 	wrapUp := func(s memberStatus) memberStatus { s.wrapUp = true; return s }
 	three := []memberStatus{free(1, 0), free(2, 0), free(3, 0)}
 	history := memberHistory{
