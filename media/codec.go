@@ -22,14 +22,6 @@ func (e Encoding) String() string {
 	return fmt.Sprintf("Encoding(%d)", uint8(e))
 }
 
-// staticPayloadType is the RFC 3551 payload type of the encoding.
-func (e Encoding) staticPayloadType() uint8 {
-	if e == PCMA {
-		return 8
-	}
-	return 0
-}
-
 // Codec is a negotiated encoding and the payload type both sides use for it (normally the
 // static 0 or 8; an offer may bind the name to a dynamic type instead).
 type Codec struct {

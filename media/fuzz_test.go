@@ -46,7 +46,7 @@ func FuzzParseSDP(f *testing.F) {
 // source checks, telephone-events, transcoding, stream rewriting) and checks what reaches
 // the other leg: valid RTP in that leg's own stream, the payload's length kept.
 func FuzzRTPPacket(f *testing.F) {
-	pool, err := NewPortPool(0, 0)
+	pool, err := NewPortPool(testPortMin, manySessionsPortMin-1)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func FuzzRTPPacket(f *testing.F) {
 		}
 		b.sendMu.Lock()
 		var out rtp.Packet
-		err := out.Unmarshal(b.out.buf[:rtp.PacketMarshalSize(&rtp.Header{}, nil)+len(in.Payload)])
+		err := out.Unmarshal(b.out.buf[:rtp.Header{}.MarshalSize()+len(in.Payload)])
 		ssrc := b.out.ssrc
 		b.sendMu.Unlock()
 		if err != nil {

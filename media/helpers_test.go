@@ -3,7 +3,6 @@ package media
 import (
 	"net"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,26 +10,6 @@ import (
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // phone is a test peer: a plain UDP socket that sends and receives RTP with pion/rtp.
 type phone struct {
@@ -102,9 +81,14 @@ func (p *phone) read() (*rtp.Packet, netip.AddrPort) {
 	return &pkt, from
 }
 
+// The RTP ports of these tests are 15000-18999: a range of their own, apart from pbx's tests
+// (10000-14999), baresip's (19000-19999) and tstest.FreePort's (20000 and up). The last 200
+// even ports, from manySessionsPortMin, are TestPortsAndGoroutinesReturnAfterManySessions's.
+const testPortMin, manySessionsPortMin = 15000, 18600
+
 func newPool(t *testing.T) *PortPool {
 	t.Helper()
-	p, err := NewPortPool(0, 0)
+	p, err := NewPortPool(testPortMin, manySessionsPortMin-1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -400,8 +400,9 @@ func (s *Session) sendFrame(payload []byte) error {
 
 // writeLocked marshals and sends one packet of our outgoing stream; sendMu is held.
 func (s *Session) writeLocked(r *remoteState, pt uint8, seq uint16, ts uint32, marker bool, payload []byte) {
-	hdr := rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: seq, Timestamp: ts, SSRC: s.out.ssrc}
-	n, err := rtp.MarshalPacketTo(s.out.buf[:], &hdr, payload)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: seq, Timestamp: ts,
+		SSRC: s.out.ssrc}, Payload: payload}
+	n, err := pkt.MarshalTo(s.out.buf[:])
 	if err != nil {
 		return // a payload too large for one datagram; it came from a peer, so drop it
 	}

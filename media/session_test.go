@@ -7,9 +7,10 @@ import (
 	"io"
 	"math"
 	"net/netip"
-	"runtime"
 	"testing"
 	"time"
+
+	"switchboard/internal/tstest"
 )
 
 // bridged returns two bridged sessions, each talking to its own phone.
@@ -276,7 +277,7 @@ func TestSymmetricRTPLatchesToTheSourcePortOfTheExpectedIP(t *testing.T) {
 }
 
 func TestInactivityOnAnInjectedClock(t *testing.T) {
-	clock := newFakeClock()
+	clock := tstest.NewClock(time.Time{})
 	pool := newPool(t)
 	s, err := NewSession(SessionConfig{Pool: pool, LocalIP: loopback, Clock: clock.Now, InactivityTimeout: 30 * time.Second})
 	if err != nil {
@@ -296,7 +297,7 @@ func TestInactivityOnAnInjectedClock(t *testing.T) {
 	}
 
 	ph.send(s, 0, false, make([]byte, FrameSamples), FrameSamples)
-	waitFor(t, func() bool { return s.Stats().PacketsIn == 1 })
+	tstest.WaitFor(t, "the packet to be counted", func() bool { return s.Stats().PacketsIn == 1 })
 	if s.Inactive() {
 		t.Fatal("still inactive after a packet arrived")
 	}
@@ -310,7 +311,7 @@ func TestInactivityOnAnInjectedClock(t *testing.T) {
 }
 
 func TestDefaultInactivityTimeoutIsSixtySeconds(t *testing.T) {
-	clock := newFakeClock()
+	clock := tstest.NewClock(time.Time{})
 	s := newSession(t, newPool(t), clock.Now)
 	clock.Advance(59 * time.Second)
 	if s.Inactive() {
@@ -320,18 +321,6 @@ func TestDefaultInactivityTimeoutIsSixtySeconds(t *testing.T) {
 	if !s.Inactive() {
 		t.Fatal("not inactive at 60 s")
 	}
-}
-
-// waitFor polls cond: the outcome is decided by cond, the limit only ends a broken test.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for range 5000 {
-		if cond() {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatal("condition not reached")
 }
 
 func TestPlaySendsFramesInTheSessionCodec(t *testing.T) {
@@ -430,7 +419,7 @@ func TestRelayCloseStopsForwarding(t *testing.T) {
 	phB.read()
 	r.Close()
 	phA.send(a, 0, false, make([]byte, FrameSamples), FrameSamples)
-	waitFor(t, func() bool { return a.Stats().PacketsIn == 2 })
+	tstest.WaitFor(t, "both packets to be counted", func() bool { return a.Stats().PacketsIn == 2 })
 	if got := b.Stats().PacketsOut; got != 1 {
 		t.Fatalf("leg B sent %d packets, want 1: nothing after the relay closed", got)
 	}
@@ -438,14 +427,14 @@ func TestRelayCloseStopsForwarding(t *testing.T) {
 
 func TestPortsAndGoroutinesReturnAfterManySessions(t *testing.T) {
 	const n = 200
-	pool, err := NewPortPool(30000, 30000+2*n-1) // exactly n even ports
+	pool, err := NewPortPool(manySessionsPortMin, manySessionsPortMin+2*n-1) // exactly n even ports
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pool.Size() != n {
 		t.Fatalf("pool size %d, want %d", pool.Size(), n)
 	}
-	baseline := runtime.NumGoroutine()
+	tstest.CheckGoroutines(t) // every session's goroutines end with it
 
 	for round := range 2 { // the second round only works if the first gave every port back
 		var sessions []*Session
@@ -477,7 +466,6 @@ func TestPortsAndGoroutinesReturnAfterManySessions(t *testing.T) {
 			t.Fatalf("round %d: %d ports still in use after closing every session", round, pool.InUse())
 		}
 	}
-	waitFor(t, func() bool { return runtime.NumGoroutine() <= baseline })
 }
 
 func TestNewSessionRejectsBadConfig(t *testing.T) {
@@ -561,7 +549,7 @@ func TestPlayMutesBridgedAudioAndTheStreamContinuesAfterIt(t *testing.T) {
 	}
 	// Play is now waiting for its next frame; phone A's voice must not reach phone B.
 	phA.send(a, 0, false, voice, FrameSamples)
-	waitFor(t, func() bool { return a.Stats().PacketsIn == 2 })
+	tstest.WaitFor(t, "both packets to be counted", func() bool { return a.Stats().PacketsIn == 2 })
 	if got := b.Stats().PacketsOut; got != 2 {
 		t.Fatalf("leg B sent %d packets during the announcement, want 2 (one voice before, one played)", got)
 	}

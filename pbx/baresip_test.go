@@ -12,6 +12,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/testpeer"
+	"switchboard/internal/tstest"
 	sbsip "switchboard/sip"
 	"switchboard/store/storetest"
 )
@@ -31,7 +32,7 @@ func TestBaresipPhoneAnswersAndSendsAudio(t *testing.T) {
 	phone.register(e, "alice", "alice-pw-1")
 
 	dir := t.TempDir()
-	port := freeUDPPort(t, "127.0.0.1")
+	port := tstest.FreePort(t, "127.0.0.1")
 	config := strings.Join([]string{
 		"poll_method epoll",
 		fmt.Sprintf("sip_listen 127.0.0.1:%d", port),
@@ -41,7 +42,7 @@ func TestBaresipPhoneAnswersAndSendsAudio(t *testing.T) {
 		"auplay_srate 48000",
 		"audio_player aufile," + filepath.Join(dir, "heard.wav"),
 		"audio_alert aufile," + filepath.Join(dir, "alert.wav"),
-		"rtp_ports 30000-30999",
+		"rtp_ports 19000-19999", // apart from the engine's RTP ports and tstest.FreePort's
 		"module_path /usr/lib/baresip/modules",
 		"module g711.so",
 		"module ausine.so",
@@ -65,16 +66,15 @@ func TestBaresipPhoneAnswersAndSendsAudio(t *testing.T) {
 	}
 	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
 
-	deadline := time.Now().Add(waitFor)
-	for {
-		if on, _ := e.srv.UserPresence(e.account.ID, bob.ID); on {
-			break
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("baresip's output:\n%s", lastLines(out.Bytes(), 80))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("baresip did not register:\n%s", out.Bytes())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	})
+	tstest.WaitFor(t, "baresip to register", func() bool {
+		on, _ := e.srv.UserPresence(e.account.ID, bob.ID)
+		return on
+	})
 
 	c := phone.dial(e, "1002", "alice", "alice-pw-1", 0)
 	select {
@@ -83,14 +83,14 @@ func TestBaresipPhoneAnswersAndSendsAudio(t *testing.T) {
 			t.Fatalf("baresip did not answer: %v\n%s", err, out.Bytes())
 		}
 		c.err <- nil
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatalf("baresip did not answer in time:\n%s", lastLines(out.Bytes(), 80))
 	}
 	c.answered(t)
 	// baresip's tone arrives through the relay: real PCMU audio, not silence.
 	c.rtp.send(t, ulawFrame(1)) // latch our leg
 	var got int
-	for i := 0; i < 100 && got < 10; i++ {
+	for i, deadline := 0, time.Now().Add(tstest.DefaultWait); got < 10 && time.Now().Before(deadline); i++ {
 		c.rtp.send(t, ulawFrame(i))
 		if pkt := c.rtp.recv(50 * time.Millisecond); pkt != nil && pkt.PayloadType == 0 && len(pkt.Payload) == 160 && !silent(pkt.Payload) {
 			got++

@@ -32,20 +32,14 @@ type party struct {
 
 // call is one call through the engine: the caller's leg a, the answered callee's leg b.
 type call struct {
-	e          *Engine
-	id         string // uniqueid
-	accountID  int64
-	direction  string
-	from       string
-	callerName string
-	to         string
-	number     string
-	user       *switchboard.User // the account's user of the record and events
-	crmID      string
-	recording  bool
-	started    time.Time
-	ringTime   time.Duration
-	parties    []party
+	e  *Engine
+	id string // uniqueid
+	// callInfo is the plan's; its user changes to the agent who answers a queue or ring
+	// group call, under mu.
+	callInfo
+	started  time.Time
+	ringTime time.Duration
+	parties  []party
 
 	hangupC    chan struct{} // closed when the call is asked to end (inactivity, shutdown)
 	hangupOnce sync.Once
@@ -65,9 +59,8 @@ type call struct {
 }
 
 func (e *Engine) newCall(p *plan) *call {
-	return &call{e: e, id: e.nextUniqueID(), accountID: p.accountID, direction: p.direction, from: p.from,
-		callerName: p.callerName, to: p.to, number: p.number, user: p.user, crmID: p.crmID, recording: p.recording,
-		started: e.now().UTC(), ringTime: p.ringTime, parties: p.parties, hangupC: make(chan struct{})}
+	return &call{e: e, id: e.nextUniqueID(), callInfo: p.callInfo, started: e.now().UTC(), ringTime: p.ringTime,
+		parties: p.parties, hangupC: make(chan struct{})}
 }
 
 // hangup asks the call to end; the call's goroutine does the signalling.
@@ -215,6 +208,21 @@ func (c *call) start() error {
 	return nil
 }
 
+// begin makes a the caller's leg of an incoming call and stores the call's start; a call
+// whose start cannot be stored is refused (false).
+func (c *call) begin(a *leg) bool {
+	c.mu.Lock()
+	c.a = a
+	c.mu.Unlock()
+	if err := c.start(); err != nil {
+		c.e.log.Error("storing a call's start failed; refusing it", "error", err)
+		a.reject(500, "Server Internal Error")
+		a.close()
+		return false
+	}
+	return true
+}
+
 // emit stores an event of the call that comes with no record change.
 func (c *call) emit(ev *switchboard.Event) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
@@ -338,13 +346,7 @@ func (c *call) waitEnd(a, b *leg) {
 // answer, and wait for a BYE.
 func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 	defer c.e.wg.Done()
-	c.mu.Lock()
-	c.a = a
-	c.mu.Unlock()
-	if err := c.start(); err != nil {
-		c.e.log.Error("storing a call's start failed; refusing it", "error", err)
-		a.reject(500, "Server Internal Error")
-		a.close()
+	if !c.begin(a) {
 		return
 	}
 	ringCtx, cancelRing := c.ringContext(a.ctx())

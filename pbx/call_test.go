@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"switchboard"
+	"switchboard/internal/tstest"
 )
 
 // twoPhones provisions extensions 1001 (alice) and 1002 (bob), each with one registered phone.
@@ -191,7 +192,7 @@ func TestForkToTwoDevicesFirstAnswerWins(t *testing.T) {
 // waitStatus waits for a provisional or final response with the code.
 func waitStatus(t *testing.T, c *call, code int) {
 	t.Helper()
-	deadline := time.After(waitFor)
+	deadline := time.After(tstest.DefaultWait)
 	for {
 		select {
 		case r := <-c.res:
@@ -209,7 +210,7 @@ func endedOrConfirmed(t *testing.T, in *inbound) {
 	t.Helper()
 	select {
 	case <-in.final:
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatal("answer not acknowledged")
 	}
 }

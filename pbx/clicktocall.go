@@ -32,7 +32,7 @@ func (e *Engine) PlaceCall(ctx context.Context, req switchboard.OutboundCallRequ
 	if req.CallerID != "" && far.direction == switchboard.CallOutbound && len(far.dests) == 1 && far.dests[0].userID == 0 {
 		far.dests[0].fromUser, far.from, far.number = req.CallerID, req.CallerID, req.CallerID
 	}
-	own := &plan{accountID: u.AccountID, user: u}
+	own := &plan{callInfo: callInfo{accountID: u.AccountID, user: u}}
 	// The user's phones show the number being called as the caller, as VoIPLine does.
 	if err := e.planUser(ctx, own, u, to, to); err != nil {
 		if errors.As(err, &r) {
@@ -49,10 +49,13 @@ func (e *Engine) PlaceCall(ctx context.Context, req switchboard.OutboundCallRequ
 	far.user = u
 	c := e.newCall(far)
 	c.ringTime = own.ringTime
+	if !e.track() {
+		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "The call cannot be placed: the server is shutting down")
+	}
 	if err := c.start(); err != nil {
+		e.wg.Done()
 		return nil, err
 	}
-	e.wg.Add(1)
 	go c.runClickToCall(own, far)
 	return &switchboard.OutboundCall{CallID: c.id, Status: "initiating"}, nil
 }
@@ -81,7 +84,11 @@ func (c *call) runClickToCall(own, far *plan) {
 	// The user hears ringback until the far end answers or sends early media.
 	ringback, stopRingback := context.WithCancel(context.Background())
 	defer stopRingback()
-	go func() { _ = a.media.Play(ringback, media.Ringback()) }()
+	c.e.wg.Add(1) // in the call's goroutine: wg is above zero
+	go func() {
+		defer c.e.wg.Done()
+		_ = a.media.Play(ringback, media.Ringback())
+	}()
 
 	c.ringTime = far.ringTime
 	ctx, cancel = c.ringContext(a.ctx())

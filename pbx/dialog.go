@@ -45,6 +45,11 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 	reply := func(code int, reason string) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, code, reason, nil))
 	}
+	if c.e.isStopping() {
+		// Every call is being hung up: the session stays as it was (RFC 3261 section 14.2).
+		reply(503, "Service Unavailable")
+		return
+	}
 	offerless := len(req.Body()) == 0
 	var body []byte
 	var offer *media.Remote // the phone's offer, when it made one
@@ -82,12 +87,9 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 	if offer != nil {
 		c.takeHold(l, offer.OnHold(), offer.Direction)
 	}
-	// The 200 is resent until its ACK arrives; sipgo's transaction does not (RFC 6026).
-	c.e.wg.Add(1)
-	go func() {
-		defer c.e.wg.Done()
-		c.resendUntilAck(l, tx, res, acked)
-	}()
+	// The 200 is resent until its ACK arrives; sipgo's transaction does not (RFC 6026). Once
+	// the engine is stopping it is not: the call is being hung up.
+	c.e.goTracked(func() { c.resendUntilAck(l, tx, res, acked) })
 }
 
 // takeReinviteAnswer reads the SDP answer in the ACK of our 200 to an offerless re-INVITE.
@@ -122,11 +124,9 @@ func (c *call) takeHold(l *leg, onHold bool, d media.Direction) {
 			dir = media.Inactive
 		}
 	}
-	c.e.wg.Add(1)
-	go func() {
-		defer c.e.wg.Done()
+	c.e.goTracked(func() {
 		if err := other.reoffer(dir); err != nil {
 			c.e.log.Warn("passing hold on failed", "uniqueid", c.id, "error", err)
 		}
-	}()
+	})
 }

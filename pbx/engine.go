@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strconv"
@@ -34,11 +35,40 @@ import (
 	"switchboard/sip"
 )
 
-// Store is what the engine needs from storage.
+// Store is what the engine reads and writes: exactly the methods it calls (a *store.DB
+// has them all).
 type Store interface {
-	switchboard.Store
-	switchboard.CallStore
-	switchboard.GroupCallStore
+	// Routing.
+	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
+	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.User, error)
+	GetNumberByE164(ctx context.Context, number string) (*switchboard.Number, error)
+	ListNumbers(ctx context.Context, accountID int64, f switchboard.NumberFilter) ([]*switchboard.Number, error)
+	ListAllTrunks(ctx context.Context) ([]*switchboard.Trunk, error)
+	ListTrunks(ctx context.Context, accountID int64) ([]*switchboard.Trunk, error)
+
+	// Trunk provisioning (trunks.go).
+	CreateTrunk(ctx context.Context, t *switchboard.Trunk) error
+	GetTrunk(ctx context.Context, accountID, id int64) (*switchboard.Trunk, error)
+	UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error
+	DeleteTrunk(ctx context.Context, accountID, id int64) error
+
+	// Queues and ring groups.
+	GetQueue(ctx context.Context, accountID, id int64) (*switchboard.Queue, error)
+	ListQueues(ctx context.Context, accountID int64) ([]*switchboard.Queue, error)
+	ListQueueMembers(ctx context.Context, accountID, queueID int64) ([]switchboard.QueueMember, error)
+	QueueDayStats(ctx context.Context, accountID, queueID int64, since time.Time, serviceLevel int) (switchboard.QueueDayStats, error)
+	GetRingGroup(ctx context.Context, accountID, id int64) (*switchboard.RingGroup, error)
+	ListRingGroups(ctx context.Context, accountID int64) ([]*switchboard.RingGroup, error)
+
+	// Call records, queue and ring group stays, and their events.
+	StartCallRecord(ctx context.Context, r *switchboard.CallRecord, events ...*switchboard.Event) error
+	EndCallRecord(ctx context.Context, r *switchboard.CallRecord, events ...*switchboard.Event) error
+	CloseOpenCallRecords(ctx context.Context, at time.Time, endEvent func(*switchboard.CallRecord) *switchboard.Event) ([]*switchboard.CallRecord, error)
+	StartGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
+	AnswerGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
+	EndGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
+	CloseOpenGroupCalls(ctx context.Context, at time.Time) (int, error)
+	AppendEvents(ctx context.Context, events ...*switchboard.Event) error
 }
 
 // Sealer seals trunk passwords at rest and opens them to answer the carrier's challenges
@@ -80,6 +110,11 @@ type Config struct {
 }
 
 // Engine is the call engine. It implements sip.CallHandler and switchboard.CallPlacer.
+//
+// Lock order: a queue's statusSnapshot.mu, then Engine.mu, then a call's call.mu. Every
+// other mutex is a leaf, held while no other of these is taken: queueManager.mu (computing
+// statuses reads Engine.mu first and releases it), queueManager.kickMu, membersMu and
+// snapsMu, Engine.mediaMu and trunkMu, a leg's mu and respondMu.
 type Engine struct {
 	cfg   Config
 	store Store
@@ -95,20 +130,27 @@ type Engine struct {
 	recovered     chan struct{}
 	recoveredOnce sync.Once
 
-	mu    sync.Mutex
-	calls map[string]*call // by uniqueid
+	mu sync.Mutex
+	// stopping is set once Run's context has ended: from then on the engine starts no call
+	// and no in-dialog work (track refuses it), so no wg.Add can race Run's wg.Wait.
+	stopping bool
+	calls    map[string]*call // by uniqueid
 	// busy counts, per user, the live calls (in calls) the user is a party to, so queues
 	// see who is on a call without walking every call.
 	busy    map[agentKey]int
 	dialogs map[string]*leg // by SIP dialog id, for in-dialog requests
-	wg      sync.WaitGroup  // call goroutines
+	// wg counts the call goroutines and the work they spawn. An Add that may find the count
+	// at zero (a new call, work started by an in-dialog request) goes through track; a call's
+	// own goroutine adds directly, its count keeping wg above zero.
+	wg sync.WaitGroup
 
 	mediaMu     sync.Mutex
 	mediaTotals MediaTotals
 	ended       map[switchboard.CallDisposition]int
 
 	queues      *queueManager
-	answerDelay delayHistogram // answer-to-bridge delays of queue and ring group calls
+	intn        func(n int) int // the queue strategies' random source: rand.IntN
+	answerDelay delayHistogram  // answer-to-bridge delays of queue and ring group calls
 
 	trunkMu      sync.Mutex
 	trunks       []*switchboard.Trunk
@@ -154,7 +196,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, store: cfg.Store, sip: cfg.SIP, ports: pool, now: cfg.Now,
 		log:   cfg.Logger.With("component", "pbx"),
 		calls: make(map[string]*call), busy: map[agentKey]int{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
-		recovered: make(chan struct{})}
+		recovered: make(chan struct{}), intn: rand.IntN}
 	// Uniqueids are <epoch>.<sequence>; starting the sequence at the start time's
 	// milliseconds keeps ids of a restarted process apart from the last one's.
 	e.seq.Store(uint64(cfg.Now().UnixMilli() % 1_000_000 * 1000))
@@ -162,7 +204,7 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Attach connects the engine to its SIP server: INVITEs and in-dialog requests come to the
-// engine, and UserPresence and QueueStats see its channels.
+// engine, and the SIP core's UserPresence sees its channels.
 func (e *Engine) Attach() {
 	e.sip.SetCallHandler(e)
 	e.sip.SetChannelSource(e.Channels)
@@ -198,6 +240,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			e.mu.Lock()
+			e.stopping = true
+			e.mu.Unlock()
 			e.HangupAll("shutdown")
 			e.wg.Wait()
 			return nil
@@ -216,6 +261,37 @@ func (e *Engine) SweepInactive() {
 			c.hangup(causeInactive)
 		}
 	}
+}
+
+// track counts one more goroutine that Run waits for, unless the engine is stopping
+// (false: the work must not start).
+func (e *Engine) track() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopping {
+		return false
+	}
+	e.wg.Add(1)
+	return true
+}
+
+// goTracked runs f in a goroutine that Run waits for; once the engine is stopping, f does
+// not run.
+func (e *Engine) goTracked(f func()) {
+	if !e.track() {
+		return
+	}
+	go func() {
+		defer e.wg.Done()
+		f()
+	}()
+}
+
+// isStopping reports whether Run's context has ended.
+func (e *Engine) isStopping() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stopping
 }
 
 // HangupAll ends every call (BYE to answered legs, CANCEL or a final response to ringing ones).
@@ -325,7 +401,11 @@ func (e *Engine) addCall(c *call) {
 		e.busy[agentKey{c.accountID, p.userID}]++
 	}
 	c.mu.Unlock()
+	stopping := e.stopping
 	e.mu.Unlock()
+	if stopping {
+		c.hangup("shutdown") // started just before Run stopped, after its HangupAll
+	}
 	e.queues.changed() // a party may have been a free agent
 }
 

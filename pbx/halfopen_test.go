@@ -10,47 +10,21 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"switchboard"
+	"switchboard/internal/tstest"
 	"switchboard/pbx"
 )
-
-// waitGoroutines waits, bounded, for the goroutines to return to baseline (SIP
-// transactions linger for their timers, up to 64*T1 = 32 s on UDP).
-func waitGoroutines(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		runtime.GC()
-		n := runtime.NumGoroutine()
-		if n <= baseline+5 {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutines: %d, baseline %d\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // The callee answers, the PBX sends the caller its 200 OK, and the caller never ACKs (it
 // vanished, or every ACK is lost): once the ACK timeout passes the call ends cleanly.
 func TestCallerThatNeverAcksIsHungUpOnBothLegs(t *testing.T) {
 	e := newEnv(t, func(c *pbx.Config) { c.AckTimeout = 300 * time.Millisecond })
 	alice, bob, _, _ := twoPhones(t, e)
-	runtime.GC()
-	baseline := runtime.NumGoroutine()
+	tstest.CheckGoroutines(t)
 
 	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
 	in := bob.next()
 	in.answer(t, "127.0.0.1", 0)
-	select {
-	case err := <-c.err:
-		if err != nil {
-			t.Fatalf("alice's call was not answered: %v", err)
-		}
-	case <-time.After(waitFor):
-		t.Fatal("alice's call was not answered in time")
-	}
+	c.answeredUnacked(t)
 	// alice deliberately never ACKs the 200.
 
 	endedWithin(t, in.dlg.Context(), "bob's leg (BYE after the caller never ACKed)")
@@ -74,22 +48,17 @@ func TestCallerThatNeverAcksIsHungUpOnBothLegs(t *testing.T) {
 	if got := e.eng.CallsEnded()[switchboard.DispositionFailed]; got != 1 {
 		t.Errorf("failed calls counted: %d; want 1", got)
 	}
-	waitGoroutines(t, baseline)
 }
 
 // A caller that vanishes after the call is up (no BYE, no more RTP) while the callee keeps
 // talking: the inactivity check on the injected clock ends the call and frees everything.
 func TestCallerThatVanishesMidCallIsHungUp(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clk := tstest.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	e := newEnv(t, func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour })
 	alice, bob, _, _ := twoPhones(t, e)
-	runtime.GC()
-	baseline := runtime.NumGoroutine()
+	tstest.CheckGoroutines(t)
 
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
+	c, in := callBob(t, e, alice, bob)
 	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1))
 	expectAudio(t, in.rtp, c.rtp, ulawFrame(2), ulawFrame(2))
 
@@ -109,7 +78,6 @@ func TestCallerThatVanishesMidCallIsHungUp(t *testing.T) {
 	if n := e.eng.Ports().InUse(); n != 0 {
 		t.Errorf("%d RTP ports still in use", n)
 	}
-	waitGoroutines(t, baseline)
 }
 
 // An INVITE without SDP (late offer): the PBX's 200 carries its offer, the caller's ACK
@@ -136,7 +104,7 @@ func TestLateOfferInviteGetsOurOfferAndTakesTheAnswerFromTheACK(t *testing.T) {
 		if err != nil {
 			t.Fatalf("late-offer INVITE not answered: %v", err)
 		}
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatal("late-offer INVITE not answered in time")
 	}
 	offer := string(dlg.InviteResponse.Body())
@@ -234,7 +202,7 @@ func TestReinvite200IsRetransmittedUntilACK(t *testing.T) {
 	req := sip.NewRequest(sip.INVITE, c.dlg.InviteResponse.Contact().Address)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(hold)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), tstest.DefaultWait)
 	defer cancel()
 	tx, err := c.dlg.TransactionRequest(ctx, req)
 	if err != nil {
@@ -269,12 +237,7 @@ func TestReinvite200IsRetransmittedUntilACK(t *testing.T) {
 	if err := c.dlg.WriteRequest(ack); err != nil {
 		t.Fatal(err)
 	}
-	for resending() {
-		if ctx.Err() != nil {
-			t.Fatal("the PBX kept retransmitting the 200 after the ACK")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	tstest.WaitFor(t, "the PBX to stop retransmitting the 200 after the ACK", func() bool { return !resending() })
 	select {
 	case <-held:
 	case <-ctx.Done():
@@ -300,14 +263,7 @@ func TestRingGroupCallerThatNeverAcksIsRecordedFailed(t *testing.T) {
 	c := alice.dial(e, "8100", "alice", "alice-pw-1", 0)
 	in := bob.next()
 	in.answer(t, "127.0.0.1", 0)
-	select {
-	case err := <-c.err:
-		if err != nil {
-			t.Fatalf("alice's call was not answered: %v", err)
-		}
-	case <-time.After(waitFor):
-		t.Fatal("alice's call was not answered in time")
-	}
+	c.answeredUnacked(t)
 	endedWithin(t, in.dlg.Context(), "bob's leg")
 	endedWithin(t, c.dlg.Context(), "alice's half-open leg")
 	r := e.endedRecord(switchboard.CallOutbound)

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"switchboard"
+	"switchboard/internal/tstest"
 	"switchboard/media"
 	"switchboard/pbx"
 	sbsip "switchboard/sip"
@@ -30,9 +31,9 @@ import (
 	"switchboard/webhook"
 )
 
-// waitFor is the guard on anything a test waits for: a hang fails the test instead of
-// blocking it. It is never a measurement.
-const waitFor = 10 * time.Second
+// The engine's RTP ports in these tests: a range of their own, apart from media's tests
+// (15000-18999), baresip's (19000-19999) and tstest.FreePort's (20000 and up).
+const rtpPortMin, rtpPortMax = 10000, 14999
 
 func quietLogger() *slog.Logger {
 	if os.Getenv("PBX_TEST_LOG") != "" {
@@ -51,6 +52,8 @@ type env struct {
 	sealer  *webhook.Sealer
 	account *switchboard.Account
 	sipAddr string
+	// stopEngine ends the engine's Run and waits for it to return; the SIP server runs on.
+	stopEngine func()
 }
 
 func newEnv(t *testing.T, mutate ...func(*pbx.Config)) *env {
@@ -79,7 +82,8 @@ func newEnvSIP(t *testing.T, db *store.DB, sipMutate func(*sbsip.Config), mutate
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := pbx.Config{Store: db, SIP: srv, Sealer: sealer, Logger: quietLogger()}
+	cfg := pbx.Config{Store: db, SIP: srv, Sealer: sealer, Logger: quietLogger(),
+		RTPPortMin: rtpPortMin, RTPPortMax: rtpPortMax}
 	for _, m := range mutate {
 		m(&cfg)
 	}
@@ -97,18 +101,23 @@ func newEnvSIP(t *testing.T, db *store.DB, sipMutate func(*sbsip.Config), mutate
 		cancel()
 		t.Fatalf("SIP server: %v", err)
 	}
+	// The engine stops on its own context, before the SIP server, as cmd/switchboard stops them.
+	engCtx, stopEngine := context.WithCancel(ctx)
 	engDone := make(chan error, 1)
-	go func() { engDone <- eng.Run(ctx) }()
+	go func() { engDone <- eng.Run(engCtx) }()
+	var engStopped sync.Once
+	stop := func() { engStopped.Do(func() { stopEngine(); <-engDone }) }
 	t.Cleanup(func() {
+		stop()
 		cancel()
-		<-engDone
 		<-sipDone
 	})
 	acct := &switchboard.Account{Name: "Acme"}
 	if err := db.CreateAccount(context.Background(), acct); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, db: db, srv: srv, eng: eng, sealer: sealer, account: acct, sipAddr: srv.UDPAddr().String()}
+	return &env{t: t, db: db, srv: srv, eng: eng, sealer: sealer, account: acct, sipAddr: srv.UDPAddr().String(),
+		stopEngine: stop}
 }
 
 func (e *env) user(ext string, mutate ...func(*switchboard.User)) *switchboard.User {
@@ -174,36 +183,30 @@ func names(evs []*switchboard.Event) []string {
 	return out
 }
 
-// record waits for the call's record to be closed and returns it.
+// endedRecord waits for the call's record to be closed and returns it.
 func (e *env) endedRecord(direction string) *switchboard.CallRecord {
 	e.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for time.Now().Before(deadline) {
+	var ended *switchboard.CallRecord
+	tstest.WaitFor(e.t, "an ended "+direction+" call record", func() bool {
 		rs, err := e.db.ListCallRecords(context.Background(), e.account.ID, switchboard.CallRecordFilter{})
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		for _, r := range rs {
 			if r.Direction == direction && !r.EndedAt.IsZero() {
-				return r
+				ended = r
+				return true
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e.t.Fatalf("no ended %s call record within %v", direction, waitFor)
-	return nil
+		return false
+	})
+	return ended
 }
 
 // waitIdle waits until the engine has no call left.
 func (e *env) waitIdle() {
 	e.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for e.eng.ActiveCalls() > 0 {
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%d calls still active after %v", e.eng.ActiveCalls(), waitFor)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	tstest.WaitFor(e.t, "the engine's calls to end", func() bool { return e.eng.ActiveCalls() == 0 })
 }
 
 // ua is a SIP user agent written for the tests with sipgo: a phone or a carrier. It
@@ -222,6 +225,14 @@ type ua struct {
 	onInvite func(req *sip.Request, tx sip.ServerTransaction) bool
 	// onAck, when set, sees every ACK the UA receives.
 	onAck func(req *sip.Request)
+	// onBye, when set, sees every BYE before the UA answers it.
+	onBye func(req *sip.Request)
+}
+
+func (u *ua) setOnBye(f func(req *sip.Request)) {
+	u.hookMu.Lock()
+	u.onBye = f
+	u.hookMu.Unlock()
 }
 
 func (u *ua) setOnAck(f func(req *sip.Request)) {
@@ -308,7 +319,7 @@ func newUA(t *testing.T, ip, user string) *ua {
 		select {
 		case <-in.final:
 		case <-dlg.Context().Done():
-		case <-time.After(3 * waitFor):
+		case <-time.After(3 * tstest.DefaultWait):
 		}
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -321,6 +332,12 @@ func newUA(t *testing.T, ip, user string) *ua {
 		_ = u.dsc.ReadAck(req, tx)
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		u.hookMu.Lock()
+		hook := u.onBye
+		u.hookMu.Unlock()
+		if hook != nil {
+			hook(req)
+		}
 		if err := u.dsc.ReadBye(req, tx); err == nil {
 			return
 		}
@@ -330,14 +347,10 @@ func newUA(t *testing.T, ip, user string) *ua {
 	})
 	go func() { _ = srv.ServeUDP(pc) }()
 	// ServeUDP registers the socket asynchronously; the client sends from it only once it is.
-	for deadline := time.Now().Add(waitFor); ; time.Sleep(time.Millisecond) {
-		if c, err := agent.TransportLayer().GetConnection("udp", addr); err == nil && c != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("test UA did not start listening")
-		}
-	}
+	tstest.WaitFor(t, "the test UA to listen", func() bool {
+		c, err := agent.TransportLayer().GetConnection("udp", addr)
+		return err == nil && c != nil
+	})
 	t.Cleanup(func() {
 		pc.Close()
 		cli.Close()
@@ -356,7 +369,7 @@ func (u *ua) register(e *env, username, password string) {
 	req := sip.NewRequest(sip.REGISTER, recipient)
 	req.AppendHeader(sip.NewHeader("Contact", "<sip:"+username+"@"+u.addr+">"))
 	req.AppendHeader(sip.NewHeader("Expires", "600"))
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	ctx, cancel := context.WithTimeout(context.Background(), tstest.DefaultWait)
 	defer cancel()
 	res, err := u.cli.Do(ctx, req, sipgo.ClientRequestRegisterBuild)
 	if err != nil {
@@ -385,6 +398,12 @@ type call struct {
 // (payload types, e.g. 0 and 8), with digest credentials for the 407.
 func (u *ua) dial(e *env, target, username, password string, codecs ...uint8) *call {
 	u.t.Helper()
+	return u.dialCtx(context.Background(), e, target, username, password, codecs...)
+}
+
+// dialCtx is dial with a context whose end CANCELs the INVITE.
+func (u *ua) dialCtx(ctx context.Context, e *env, target, username, password string, codecs ...uint8) *call {
+	u.t.Helper()
 	peer := newRTPPeer(u.t, strings.Split(u.addr, ":")[0])
 	var recipient sip.Uri
 	if err := sip.ParseUri("sip:"+target+"@"+e.sipAddr, &recipient); err != nil {
@@ -395,32 +414,6 @@ func (u *ua) dial(e *env, target, username, password string, codecs ...uint8) *c
 	from.Params.Add("tag", sip.GenerateTagN(12))
 	dlg, err := u.dcc.Invite(context.Background(), recipient, peer.offer(codecs...), from,
 		sip.NewHeader("Content-Type", "application/sdp"))
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	c := &call{dlg: dlg, rtp: peer, err: make(chan error, 1), res: make(chan *sip.Response, 16)}
-	go func() {
-		c.err <- dlg.WaitAnswer(context.Background(), sipgo.AnswerOptions{Username: username, Password: password,
-			OnResponse: func(r *sip.Response) error {
-				select {
-				case c.res <- r:
-				default:
-				}
-				return nil
-			}})
-	}()
-	return c
-}
-
-// dialCancellable is dial with a context whose end CANCELs the INVITE.
-func (u *ua) dialCtx(ctx context.Context, e *env, target, username, password string) *call {
-	u.t.Helper()
-	peer := newRTPPeer(u.t, strings.Split(u.addr, ":")[0])
-	var recipient sip.Uri
-	if err := sip.ParseUri("sip:"+target+"@"+e.sipAddr, &recipient); err != nil {
-		u.t.Fatal(err)
-	}
-	dlg, err := u.dcc.Invite(context.Background(), recipient, peer.offer(), sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		u.t.Fatal(err)
 	}
@@ -438,17 +431,23 @@ func (u *ua) dialCtx(ctx context.Context, e *env, target, username, password str
 	return c
 }
 
-// answered waits for the call to be answered, ACKs, and points RTP at the PBX's answer.
-func (c *call) answered(t *testing.T) {
+// answeredUnacked waits for the call to be answered without ACKing the 200.
+func (c *call) answeredUnacked(t *testing.T) {
 	t.Helper()
 	select {
 	case err := <-c.err:
 		if err != nil {
 			t.Fatalf("call not answered: %v", err)
 		}
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatal("call not answered in time")
 	}
+}
+
+// answered waits for the call to be answered, ACKs, and points RTP at the PBX's answer.
+func (c *call) answered(t *testing.T) {
+	t.Helper()
+	c.answeredUnacked(t)
 	if err := c.dlg.Ack(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +470,7 @@ func (c *call) finalCode(t *testing.T) int {
 			return c.dlg.InviteResponse.StatusCode
 		}
 		t.Fatalf("call failed without a response: %v", err)
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatal("no final response in time")
 	}
 	return 0
@@ -483,7 +482,7 @@ func (u *ua) next() *inbound {
 	select {
 	case in := <-u.incoming:
 		return in
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		u.t.Fatal("no INVITE arrived")
 	}
 	return nil
@@ -517,7 +516,7 @@ func endedWithin(t *testing.T, ctx context.Context, what string) {
 	t.Helper()
 	select {
 	case <-ctx.Done():
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatalf("%s: dialog did not end", what)
 	}
 }
@@ -618,10 +617,10 @@ func (p *rtpPeer) recv(timeout time.Duration) *rtp.Packet {
 
 // expectAudio sends frames from `from` until `to` receives one whose payload is want,
 // which proves the relay (and transcoding) end to end. Packets are sent every 20 ms like a
-// phone, up to a bounded count.
+// phone, for at most tstest.DefaultWait.
 func expectAudio(t *testing.T, from, to *rtpPeer, sent, want []byte) {
 	t.Helper()
-	for i := 0; i < 100; i++ {
+	for deadline := time.Now().Add(tstest.DefaultWait); time.Now().Before(deadline); {
 		from.send(t, sent)
 		if pkt := to.recv(20 * time.Millisecond); pkt != nil {
 			if string(pkt.Payload) == string(want) {
@@ -629,7 +628,7 @@ func expectAudio(t *testing.T, from, to *rtpPeer, sent, want []byte) {
 			}
 		}
 	}
-	t.Fatalf("the other leg never received the expected audio")
+	t.Fatalf("the other leg did not receive the expected audio within %v", tstest.DefaultWait)
 }
 
 // samples is a recognisable frame: a ramp, encoded as µ-law.
@@ -750,10 +749,18 @@ func (b *lockedBuffer) Bytes() []byte {
 func establishedCall(t *testing.T, e *env) (bob *ua, c *call, in *inbound) {
 	t.Helper()
 	alice, bob, _, _ := twoPhones(t, e)
-	c = alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in = bob.next()
+	c, in = callBob(t, e, alice, bob)
+	return bob, c, in
+}
+
+// callBob has alice's phone call bob's (1002) in PCMU, bob answer, and waits until the
+// call is up both ways. It returns alice's call and bob's leg.
+func callBob(t *testing.T, e *env, alice, bob *ua) (*call, *inbound) {
+	t.Helper()
+	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+	in := bob.next()
 	in.answer(t, "127.0.0.1", 0)
 	c.answered(t)
 	endedOrConfirmed(t, in)
-	return bob, c, in
+	return c, in
 }

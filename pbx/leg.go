@@ -367,7 +367,7 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 			continue
 		}
 		pending++
-		c.e.wg.Add(1)
+		c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 		go func() {
 			defer c.e.wg.Done()
 			err := l.uac.WaitAnswer(ringCtx, sipgo.AnswerOptions{

@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"context"
 	"sync"
 
 	"switchboard/media"
@@ -37,4 +38,28 @@ func (h *holdMusic) ReadFrame(frame []int16) error {
 		h.pos = (h.pos + c) % len(h.pcm)
 	}
 	return nil
+}
+
+// startMOH plays music on hold to the caller until stopMOH.
+func (c *call) startMOH(st *callerState) {
+	if st.mohStop != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(st.a.ctx())
+	st.mohStop, st.mohDone = cancel, make(chan struct{})
+	c.e.wg.Add(1) // in the call's goroutine: wg is above zero
+	go func() {
+		defer c.e.wg.Done()
+		defer close(st.mohDone)
+		_ = st.a.media.Play(ctx, newHoldMusic())
+	}()
+}
+
+func (c *call) stopMOH(st *callerState) {
+	if st.mohStop == nil {
+		return
+	}
+	st.mohStop()
+	<-st.mohDone
+	st.mohStop, st.mohDone = nil, nil
 }

@@ -2,7 +2,6 @@ package pbx
 
 import (
 	"context"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -37,10 +36,8 @@ type queueCaller struct {
 // queueState is the live state of one queue: its waiting callers, in arrival order, and
 // the per-member history its strategies need.
 type queueState struct {
-	waiting      []*queueCaller // callers in the queue (waiting or talking to an agent)
-	callsTaken   map[int64]int  // fewestcalls: calls each member answered from this queue
-	lastAnswered map[int64]time.Time
-	rrLast       int64 // rrmemory: the member rung last (user id)
+	waiting []*queueCaller // callers in the queue (waiting or talking to an agent)
+	memberHistory
 }
 
 // queueManager holds the live state of every queue and of the agents, shared by callers.
@@ -104,7 +101,7 @@ func (s *queueState) waitingCount() int {
 func (m *queueManager) state(queueID int64) *queueState {
 	s := m.queues[queueID]
 	if s == nil {
-		s = &queueState{callsTaken: map[int64]int{}, lastAnswered: map[int64]time.Time{}}
+		s = &queueState{memberHistory: newMemberHistory()}
 		m.queues[queueID] = s
 	}
 	return s
@@ -200,19 +197,6 @@ func (e *Engine) pause(ctx context.Context) bool {
 	return true
 }
 
-// memberStatus is what the queue knows of one member now.
-type memberStatus struct {
-	m        switchboard.QueueMember
-	online   bool // a registered phone
-	busy     bool // on a call or ringing for a queue
-	wrapUp   bool
-	hasPhone bool
-}
-
-func (s memberStatus) available(ringInUse bool) bool {
-	return s.online && !s.m.Paused && !s.wrapUp && (ringInUse || !s.busy)
-}
-
 // memberStatuses looks at every member of q now.
 func (e *Engine) memberStatuses(q *switchboard.Queue, members []switchboard.QueueMember) []memberStatus {
 	st, _ := e.computeStatuses(q, members)
@@ -235,7 +219,6 @@ func (e *Engine) computeStatuses(q *switchboard.Queue, members []switchboard.Que
 	for i, m := range members {
 		k := agentKey{q.AccountID, m.UserID}
 		st := memberStatus{m: m, online: online[i], busy: onCall[i] || e.queues.ringing[k] > 0}
-		st.hasPhone = st.online
 		if last, ok := e.queues.lastCall[k]; ok && q.WrapUpTime > 0 {
 			if end := last.Add(time.Duration(q.WrapUpTime) * time.Second); now.Before(end) {
 				st.wrapUp = true
@@ -287,282 +270,6 @@ func (e *Engine) snapshot(q *switchboard.Queue, fresh bool) ([]memberStatus, err
 	s.gen, s.taken, s.engineNow, s.wrapUntil, s.membersAt = gen, time.Now(), now, wrapUntil, fetched
 	s.statuses, s.computedOK = statuses, true
 	return statuses, nil
-}
-
-// queueEmpty applies joinempty/leavewhenempty as Asterisk maps them to member states: the
-// queue is "empty" when no member is usable, a member being unusable when it is offline
-// (Asterisk's invalid/unavailable: a logged-out agent) under no, loose and strict, or
-// paused under no and strict. "yes" (join) / "no" (leave) never count the queue empty.
-func queueEmpty(setting string, join bool, st []memberStatus) bool {
-	excludePaused, excludeOffline := false, false
-	switch {
-	case setting == "strict":
-		excludePaused, excludeOffline = true, true
-	case setting == "loose":
-		excludeOffline = true
-	case setting == "no" && join, setting == "yes" && !join:
-		excludePaused, excludeOffline = true, true
-	default:
-		return false
-	}
-	for _, s := range st {
-		if excludeOffline && !s.online {
-			continue
-		}
-		if excludePaused && s.m.Paused {
-			continue
-		}
-		return false
-	}
-	return true
-}
-
-// pickMembers chooses whom the caller's next attempt rings, in the strategy's order, from
-// the available members not yet tried this round; ringall takes every one of the lowest
-// penalty, the others one. Callers hold e.queues.mu.
-func pickMembers(q *switchboard.Queue, qs *queueState, qc *queueCaller, st []memberStatus) []switchboard.QueueMember {
-	var cand []switchboard.QueueMember
-	for _, s := range st {
-		if s.available(q.RingInUse == "yes") && !qc.tried[s.m.UserID] {
-			cand = append(cand, s.m)
-		}
-	}
-	if len(cand) == 0 {
-		return nil
-	}
-	if q.Strategy == switchboard.StrategyWRandom {
-		// Asterisk's wrandom: each member draws a metric in [0, (penalty+1)*1000); the
-		// lowest rings, so a higher penalty makes a member less likely to ring first.
-		best, bestMetric := cand[0], -1
-		for _, m := range cand {
-			metric := rand.IntN((m.Penalty + 1) * 1000)
-			if bestMetric < 0 || metric < bestMetric {
-				best, bestMetric = m, metric
-			}
-		}
-		return []switchboard.QueueMember{best}
-	}
-	// Penalty is the first key of every other strategy: higher penalties ring only once the
-	// lower ones were tried this round.
-	minPenalty := cand[0].Penalty
-	for _, m := range cand {
-		minPenalty = min(minPenalty, m.Penalty)
-	}
-	tier := cand[:0:0]
-	for _, m := range cand {
-		if m.Penalty == minPenalty {
-			tier = append(tier, m)
-		}
-	}
-	switch q.Strategy {
-	case switchboard.StrategyRingAll:
-		return tier
-	case switchboard.StrategyLeastRecent:
-		return []switchboard.QueueMember{slices.MinFunc(tier, func(a, b switchboard.QueueMember) int {
-			return qs.lastAnswered[a.UserID].Compare(qs.lastAnswered[b.UserID])
-		})}
-	case switchboard.StrategyFewestCalls:
-		return []switchboard.QueueMember{slices.MinFunc(tier, func(a, b switchboard.QueueMember) int {
-			return qs.callsTaken[a.UserID] - qs.callsTaken[b.UserID]
-		})}
-	case switchboard.StrategyRandom:
-		return []switchboard.QueueMember{tier[rand.IntN(len(tier))]}
-	case switchboard.StrategyRRMemory:
-		// The first member after the one rung last, in member order, wrapping around.
-		for _, m := range tier {
-			if m.UserID > qs.rrLast {
-				return []switchboard.QueueMember{m}
-			}
-		}
-		return []switchboard.QueueMember{tier[0]}
-	}
-	return []switchboard.QueueMember{tier[0]} // linear: member order, every caller from the top
-}
-
-// callerState is the caller's side of a call routed to queues and ring groups.
-type callerState struct {
-	a        *leg
-	answer   []byte
-	p        *plan
-	answered bool // the caller's INVITE was answered (a queue answers to play music)
-	mohStop  context.CancelFunc
-	mohDone  chan struct{}
-}
-
-// answerCaller answers the caller's INVITE (once) and waits for the ACK.
-func (c *call) answerCaller(st *callerState) bool {
-	if st.answered {
-		return true
-	}
-	if err := c.answerCallerAndAwaitAck(st.a, st.answer, nil); err != nil {
-		c.e.log.Warn("caller did not take the answer", "uniqueid", c.id, "error", err)
-		return false
-	}
-	st.answered = true
-	return true
-}
-
-// startMOH plays music on hold to the caller until stopMOH.
-func (c *call) startMOH(st *callerState) {
-	if st.mohStop != nil {
-		return
-	}
-	ctx, cancel := context.WithCancel(st.a.ctx())
-	st.mohStop, st.mohDone = cancel, make(chan struct{})
-	c.e.wg.Add(1)
-	go func() {
-		defer c.e.wg.Done()
-		defer close(st.mohDone)
-		_ = st.a.media.Play(ctx, newHoldMusic())
-	}()
-}
-
-func (c *call) stopMOH(st *callerState) {
-	if st.mohStop == nil {
-		return
-	}
-	st.mohStop()
-	<-st.mohDone
-	st.mohStop, st.mohDone = nil, nil
-}
-
-// maxTargetHops cuts overflow and fallback chains that a configuration made circular.
-const maxTargetHops = 8
-
-// runRouted drives a call whose first target is a queue or ring group, following overflow
-// and fallback targets until someone answers, the caller leaves, or no target is left.
-func (c *call) runRouted(a *leg, answer []byte, p *plan) {
-	defer c.e.wg.Done()
-	c.mu.Lock()
-	c.a = a
-	c.mu.Unlock()
-	if err := c.start(); err != nil {
-		c.e.log.Error("storing a call's start failed; refusing it", "error", err)
-		a.reject(500, "Server Internal Error")
-		a.close()
-		return
-	}
-	st := &callerState{a: a, answer: answer, p: p}
-	defer c.stopMOH(st)
-	target := p.target
-	visited := map[switchboard.Target]bool{}
-	for hops := 0; ; hops++ {
-		if target.Type == switchboard.TargetNone || target.Type == switchboard.TargetHangup {
-			c.endUnanswered(st, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
-			return
-		}
-		if visited[target] || hops >= maxTargetHops {
-			c.e.log.Warn("routing loop cut: the overflow/fallback targets lead back", "uniqueid", c.id,
-				"target_type", target.Type, "target_id", target.ID)
-			c.endUnanswered(st, switchboard.DispositionFailed, 482, "Loop Detected")
-			return
-		}
-		visited[target] = true
-		var next switchboard.Target
-		var done bool
-		switch target.Type {
-		case switchboard.TargetQueue:
-			next, done = c.runQueue(st, target.ID)
-		case switchboard.TargetRingGroup:
-			next, done = c.runRingGroup(st, target.ID)
-		case switchboard.TargetUser, switchboard.TargetExternal:
-			c.runDirect(st, target)
-			return
-		default:
-			c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
-			return
-		}
-		if done {
-			return
-		}
-		if st.a.ended() {
-			c.finish(switchboard.DispositionCancelled)
-			return
-		}
-		target = next
-	}
-}
-
-// endUnanswered ends a call nobody answered: the caller is told code (or sent a BYE when
-// the queue had answered it), and the record is closed.
-func (c *call) endUnanswered(st *callerState, d switchboard.CallDisposition, code int, reason string) {
-	c.stopMOH(st)
-	if st.a.ended() {
-		d = switchboard.DispositionCancelled
-	} else if !st.answered {
-		st.a.reject(code, reason)
-	}
-	c.finish(d)
-}
-
-// connect bridges the caller to the answered leg b of user u, answering the caller if no
-// queue did, and waits for either side to hang up. It reports false when the caller was
-// gone before the bridge. bridged, when not nil, runs right after the bridge is attempted
-// and before the call's answered event: work that need not keep the caller in silence.
-func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[string]any, bridged func()) bool {
-	c.stopMOH(st)
-	c.mu.Lock()
-	c.b = b
-	if u != nil {
-		c.user = u
-	}
-	c.via = via
-	c.mu.Unlock()
-	if u != nil {
-		c.addParty(party{userID: u.ID, direction: switchboard.CallInbound, from: c.from, to: c.to})
-	}
-	err := c.bridge(st.a, b)
-	if err == nil && !b.answeredAt.IsZero() {
-		c.e.answerDelay.observe(time.Since(b.answeredAt))
-	}
-	if bridged != nil {
-		bridged()
-	}
-	if err != nil {
-		c.e.log.Error("bridging failed", "uniqueid", c.id, "error", err)
-		return false
-	}
-	c.markAnswered(u)
-	if !st.answered && !c.answerCaller(st) {
-		return false
-	}
-	c.waitEnd(st.a, b)
-	return true
-}
-
-// destsOf returns the registered phones of user u as destinations showing the caller.
-func (c *call) destsOf(u *switchboard.User) []dest {
-	p := &plan{}
-	if err := c.e.planUser(context.Background(), p, u, c.from, c.callerName); err != nil {
-		return nil
-	}
-	return p.dests
-}
-
-// ringUntil rings dests until one answers, the deadline passes on the engine's clock, or
-// the caller leaves. The caller hears ringing when nobody answered its INVITE yet.
-func (c *call) ringUntil(st *callerState, dests []dest, deadline time.Time) *leg {
-	ctx, cancel := context.WithCancel(st.a.ctx())
-	defer cancel()
-	go func() {
-		stop, cancelStop := context.WithCancel(ctx)
-		defer cancelStop()
-		go func() {
-			select {
-			case <-c.hangupC:
-				cancel()
-			case <-stop.Done():
-			}
-		}()
-		if c.e.sleepUntil(ctx, deadline) {
-			cancel()
-		}
-	}()
-	var hooks forkHooks
-	if !st.answered {
-		hooks.ringing = func() { c.sendRinging(st.a, nil) }
-	}
-	return c.fork(ctx, dests, hooks).winner
 }
 
 // stayEvent is an event of the caller's stay in queue q.
@@ -627,7 +334,7 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 			evs = append(evs, c.queueEvent(eventName, q, qc.stayID, nil, map[string]any{events.FieldWaitTime: int(wait / time.Second)}))
 		}
 		evs = append(evs, c.queueEvent(switchboard.EventQueueLeft, q, qc.stayID, nil, map[string]any{
-			events.FieldReason: reason, events.FieldDuration: wait.Seconds()}), c.summary(g, q))
+			events.FieldReason: reason, events.FieldDuration: wait.Seconds()}), c.summary(g))
 		c.endStay(g, evs...)
 	}
 	if !c.answerCaller(st) {
@@ -680,16 +387,6 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 	}
 }
 
-// hangingUp reports whether the call was asked to end (shutdown).
-func (c *call) hangingUp() bool {
-	select {
-	case <-c.hangupC:
-		return true
-	default:
-		return false
-	}
-}
-
 // nextPicks returns the members the caller's next attempt rings, reserving them, or none
 // when it is not the caller's turn (autofill: its position must be within the number of
 // available members) or nobody is available. A caller that tried everyone starts a new
@@ -720,10 +417,10 @@ func (c *call) nextPicks(q *switchboard.Queue, qs *queueState, qc *queueCaller, 
 	if position > available {
 		return nil
 	}
-	picks := pickMembers(q, qs, qc, st)
+	picks := pickMembers(q, &qs.memberHistory, qc.tried, st, c.e.intn)
 	if len(picks) == 0 {
 		clear(qc.tried) // everyone available was tried: a new round
-		picks = pickMembers(q, qs, qc, st)
+		picks = pickMembers(q, &qs.memberHistory, qc.tried, st, c.e.intn)
 	}
 	for _, p := range picks {
 		qc.tried[p.UserID] = true
@@ -827,46 +524,8 @@ func (c *call) offerMembers(st *callerState, q *switchboard.Queue, qs *queueStat
 	e.queues.changed() // wrap-up starts
 	g.LeftAt, g.Status = end, switchboard.GroupCallAnswered
 	c.endStay(g, c.queueEvent(switchboard.EventQueueMemberEnded, q, qc.stayID, agent, map[string]any{
-		events.FieldDuration: max(0, int(end.Sub(now)/time.Second))}), c.summary(g, nil))
+		events.FieldDuration: max(0, int(end.Sub(now)/time.Second))}), c.summary(g))
 	c.finish(switchboard.DispositionAnswered)
 	e.queues.kickAll() // the agent is free (after wrap-up)
 	return true
-}
-
-// endStay stores the end of a stay with its events.
-func (c *call) endStay(g *switchboard.GroupCall, evs ...*switchboard.Event) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	if err := c.e.store.EndGroupCall(ctx, g, evs...); err != nil {
-		c.e.log.Error("storing the end of a queue or ring group stay failed", "uniqueid", c.id, "error", err)
-	}
-}
-
-// summary is the queue.call.summary or ringgroup.call.summary of a stay as it ends. The
-// wait and talk times are computed here as the store will (whole seconds).
-func (c *call) summary(g *switchboard.GroupCall, _ *switchboard.Queue) *switchboard.Event {
-	wait, talk := 0, 0
-	if g.AnsweredAt.IsZero() {
-		wait = max(0, int(g.LeftAt.Sub(g.EnteredAt)/time.Second))
-	} else {
-		wait = max(0, int(g.AnsweredAt.Sub(g.EnteredAt)/time.Second))
-		talk = max(0, int(g.LeftAt.Sub(g.AnsweredAt)/time.Second))
-	}
-	data := map[string]any{
-		events.FieldAnswered: !g.AnsweredAt.IsZero(), events.FieldWaitTime: wait,
-		events.FieldDuration:         max(0, int(g.LeftAt.Sub(g.EnteredAt)/time.Second)),
-		events.FieldAnsweredDuration: talk,
-	}
-	name := switchboard.EventQueueCallSummary
-	if g.GroupType == switchboard.TargetRingGroup {
-		name = switchboard.EventRingGroupCallSummary
-		data[events.FieldRingGroupID], data[events.FieldRingGroupName] = g.GroupID, g.GroupName
-	} else {
-		data[events.FieldQueueID], data[events.FieldQueueName] = g.GroupID, g.GroupName
-	}
-	var u *switchboard.User
-	if g.UserID != 0 {
-		u = &switchboard.User{ID: g.UserID, Extension: g.Extension, CallerIDName: g.UserName}
-	}
-	return c.event(name, u, data)
 }

@@ -15,6 +15,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/testpeer"
+	"switchboard/internal/tstest"
 	"switchboard/pbx"
 )
 
@@ -70,7 +71,8 @@ func TestSIPpAgentsAnswerQueueCalls(t *testing.T) {
 	defer cancel()
 	// The agents register from the port their uas will answer on: the registrar sends
 	// INVITEs to the address a REGISTER came from.
-	agentPort := strconv.Itoa(freeUDPPort(t, "127.0.0.3"))
+	agentPortN := tstest.FreePort(t, "127.0.0.3")
+	agentPort := strconv.Itoa(agentPortN)
 	reg := exec.CommandContext(runCtx, sipp, "-sf", scenario, "-inf", infPath, "-i", "127.0.0.3", "-p", agentPort,
 		"-m", strconv.Itoa(agents), "-r", "10", "-nostdin", "-timeout", "20s", "-timeout_error", e.sipAddr)
 	if out, err := reg.CombinedOutput(); err != nil {
@@ -93,10 +95,12 @@ func TestSIPpAgentsAnswerQueueCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cancel(); _ = uas.Wait() }()
-	time.Sleep(200 * time.Millisecond) // let the uas bind the agents' port again
+	tstest.WaitFor(t, "SIPp's uas to bind the agents' port again", func() bool {
+		return testpeer.UDPBound("127.0.0.3", agentPortN)
+	})
 
 	// At most as many callers at once as agents, each staying 1 s after the queue answers.
-	uac := exec.CommandContext(runCtx, sipp, "-sn", "uac", "-i", "127.0.0.2", "-p", strconv.Itoa(freeUDPPort(t, "127.0.0.2")),
+	uac := exec.CommandContext(runCtx, sipp, "-sn", "uac", "-i", "127.0.0.2", "-p", strconv.Itoa(tstest.FreePort(t, "127.0.0.2")),
 		"-s", "+15550001000", "-m", strconv.Itoa(calls), "-r", "3", "-l", strconv.Itoa(agents), "-d", "1000", "-nostdin",
 		"-timeout", "60s", e.sipAddr)
 	out, err := uac.CombinedOutput()

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"switchboard"
+	"switchboard/internal/tstest"
 	"switchboard/pbx"
 )
 
@@ -17,7 +18,7 @@ import (
 // one registered phone each.
 type qenv struct {
 	*env
-	clk    *fakeClock
+	clk    *tstest.Clock
 	alice  *ua
 	agents []*agent
 }
@@ -27,10 +28,13 @@ type agent struct {
 	ua *ua
 }
 
+// queuePoll is the queue's poll interval in these tests; quiet watches for quietFor.
+const queuePoll, quietFor = 20 * time.Millisecond, 15 * queuePoll
+
 func newQueueEnv(t *testing.T, agents int) *qenv {
 	t.Helper()
-	clk := &fakeClock{t: time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)}
-	e := newEnv(t, func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour; c.QueuePoll = 20 * time.Millisecond })
+	clk := tstest.NewClock(time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC))
+	e := newEnv(t, func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour; c.QueuePoll = queuePoll })
 	q := &qenv{env: e, clk: clk}
 	aliceUser := e.user("1001", func(u *switchboard.User) { u.FirstName, u.LastName = "Alice", "A" })
 	e.device(aliceUser, "alice", "alice-pw-1")
@@ -87,7 +91,7 @@ func (q *qenv) ringing() (int, *inbound) {
 	for _, a := range q.agents {
 		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(a.ua.incoming)})
 	}
-	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(time.After(waitFor))})
+	cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(time.After(tstest.DefaultWait))})
 	i, v, _ := reflect.Select(cases)
 	if i == len(q.agents) {
 		q.t.Fatal("no agent was offered the call")
@@ -95,16 +99,17 @@ func (q *qenv) ringing() (int, *inbound) {
 	return i + 1, v.Interface().(*inbound)
 }
 
-// quiet asserts that no agent is ringing now (drained at once, never waited on).
+// quiet asserts that no agent is offered a call for a while (a few queue polls).
 func (q *qenv) quiet(what string) {
 	q.t.Helper()
-	for i, a := range q.agents {
-		select {
-		case in := <-a.ua.incoming:
-			q.t.Fatalf("%s: agent %d was offered a call (from %s)", what, i+1, in.req.From().Address.User)
-		default:
+	tstest.Never(q.t, quietFor, what+": an agent was offered a call", func() bool {
+		for _, a := range q.agents {
+			if len(a.ua.incoming) > 0 {
+				return true
+			}
 		}
-	}
+		return false
+	})
 }
 
 // timeOut moves the clock past a member's ring time and waits for the PBX to cancel it.
@@ -132,18 +137,16 @@ func (q *qenv) talk(c *call, in *inbound, d time.Duration) {
 // waitAnswered waits until the call's answered event is stored (the bridge is up).
 func (q *qenv) waitAnswered(c *call) {
 	q.t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for time.Now().Before(deadline) {
+	tstest.WaitFor(q.t, "the call's answered event", func() bool {
 		evs, _ := q.db.ListEvents(context.Background(), q.account.ID, 0, 10000)
 		for _, ev := range evs {
 			if (ev.Name == switchboard.EventCallInboundAnswered || ev.Name == switchboard.EventCallOutboundAnswered) &&
 				ev.CallID == callIDOf(q.env, c) {
-				return
+				return true
 			}
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	q.t.Fatalf("the call was not answered within %v", waitFor)
+		return false
+	})
 }
 
 // callIDOf finds the uniqueid of the call a caller placed, by its SIP Call-ID's record:
@@ -233,10 +236,19 @@ func (q *qenv) talkKeepOthers(c *call, winner *inbound, others ...*inbound) {
 // random and wrandom ring one member at a time and offer each available member once per
 // round before anyone twice.
 func TestQueueRandomStrategiesTryEveryMemberOncePerRound(t *testing.T) {
-	for _, s := range []switchboard.QueueStrategy{switchboard.StrategyRandom, switchboard.StrategyWRandom} {
-		t.Run(string(s), func(t *testing.T) {
+	for _, tc := range []struct {
+		strategy  switchboard.QueueStrategy
+		penalties []int
+	}{
+		// random draws within the lowest penalty tier: one tier for all, so that ringing
+		// everyone at once would show.
+		{switchboard.StrategyRandom, []int{0, 0, 0}},
+		// wrandom weighs the draw by penalty across every member.
+		{switchboard.StrategyWRandom, []int{0, 2, 5}},
+	} {
+		t.Run(string(tc.strategy), func(t *testing.T) {
 			q := newQueueEnv(t, 3)
-			qu := q.queue(func(qu *switchboard.Queue) { qu.Strategy = s }, 0, 2, 5)
+			qu := q.queue(func(qu *switchboard.Queue) { qu.Strategy = tc.strategy }, tc.penalties...)
 			c := q.callIn()
 			seen := map[int]bool{}
 			var last *inbound

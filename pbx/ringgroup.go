@@ -86,7 +86,7 @@ func (c *call) runRingGroup(st *callerState, groupID int64) (switchboard.Target,
 		if st.a.ended() {
 			g.Status = switchboard.GroupCallAbandoned
 		}
-		c.endStay(g, c.summary(g, nil))
+		c.endStay(g, c.summary(g))
 		if st.a.ended() {
 			c.finish(switchboard.DispositionCancelled)
 			return switchboard.Target{}, true
@@ -102,51 +102,7 @@ func (c *call) runRingGroup(st *callerState, groupID int64) (switchboard.Target,
 	acancel()
 	c.connect(st, winner, agent, via, nil)
 	g.LeftAt, g.Status = e.now().UTC(), switchboard.GroupCallAnswered
-	c.endStay(g, c.summary(g, nil))
+	c.endStay(g, c.summary(g))
 	c.finish(switchboard.DispositionAnswered)
 	return switchboard.Target{}, true
-}
-
-// runDirect sends the call to a user or an external number (an overflow or fallback
-// target) and runs it to its end.
-func (c *call) runDirect(st *callerState, t switchboard.Target) {
-	e := c.e
-	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
-	var dests []dest
-	var u *switchboard.User
-	ringTime := externalRingTime
-	switch t.Type {
-	case switchboard.TargetUser:
-		var err error
-		if u, err = e.store.GetUser(ctx, c.accountID, t.ID); err == nil {
-			p := &plan{}
-			if e.planUser(ctx, p, u, c.from, c.callerName) == nil {
-				dests, ringTime = p.dests, p.ringTime
-			}
-			if c.direction == switchboard.CallInbound && len(dests) > 0 {
-				c.emit(c.event(switchboard.EventCallInboundRinging, u, nil))
-			}
-		}
-	case switchboard.TargetExternal:
-		if trunk, err := e.accountTrunk(ctx, c.accountID); err == nil {
-			if d, err := e.trunkDest(trunk, t.Number, c.from, c.callerName); err == nil {
-				dests = []dest{d}
-			}
-		}
-	}
-	cancel()
-	if len(dests) == 0 {
-		c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
-		return
-	}
-	winner := c.ringUntil(st, dests, e.now().Add(ringTime))
-	if winner == nil || st.a.ended() {
-		if winner != nil {
-			winner.hangup()
-		}
-		c.endUnanswered(st, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
-		return
-	}
-	c.connect(st, winner, u, nil, nil)
-	c.finish(switchboard.DispositionAnswered)
 }

@@ -2,7 +2,7 @@ package pbx_test
 
 import (
 	"context"
-	"runtime"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"switchboard"
+	"switchboard/internal/tstest"
 	"switchboard/pbx"
 )
 
@@ -49,10 +50,7 @@ func TestNoCommonCodecIs488AndMalformedSDPIs400(t *testing.T) {
 func TestRTPFromUnexpectedSourceIsNotRelayed(t *testing.T) {
 	e := newEnv(t)
 	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
+	c, in := callBob(t, e, alice, bob)
 	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1)) // latched on alice's socket
 
 	// A stranger on another address sends to alice's leg port: bob must not hear it.
@@ -104,7 +102,7 @@ func TestHoldIsPassedThrough(t *testing.T) {
 		if !strings.Contains(body, "a=sendonly") {
 			t.Errorf("bob's re-INVITE does not put him on hold:\n%s", body)
 		}
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatal("hold was not passed on to bob")
 	}
 	_ = c.dlg.Bye(context.Background())
@@ -112,13 +110,10 @@ func TestHoldIsPassedThrough(t *testing.T) {
 }
 
 func TestRTPInactivityEndsTheCall(t *testing.T) {
-	clk := &fakeClock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	clk := tstest.NewClock(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	e := newEnv(t, func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour })
 	alice, bob, _, _ := twoPhones(t, e)
-	c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
-	in := bob.next()
-	in.answer(t, "127.0.0.1", 0)
-	c.answered(t)
+	c, in := callBob(t, e, alice, bob)
 	expectAudio(t, c.rtp, in.rtp, ulawFrame(1), ulawFrame(1))
 	expectAudio(t, in.rtp, c.rtp, ulawFrame(2), ulawFrame(2))
 
@@ -166,8 +161,7 @@ func TestOpenRecordsClosedAtStartup(t *testing.T) {
 func TestNoLeakAfterLoad(t *testing.T) {
 	e := newEnv(t)
 	alice, bob, _, _ := twoPhones(t, e)
-	runtime.GC()
-	baseline := runtime.NumGoroutine()
+	tstest.CheckGoroutines(t)
 
 	const calls = 20
 	var wg sync.WaitGroup
@@ -200,37 +194,6 @@ func TestNoLeakAfterLoad(t *testing.T) {
 	if n := e.eng.Ports().InUse(); n != 0 {
 		t.Errorf("%d RTP ports still in use after every call ended", n)
 	}
-	// SIP transactions linger for their timers (Timer I, 5 s on UDP): wait for them, bounded.
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		runtime.GC()
-		n := runtime.NumGoroutine()
-		if n <= baseline+5 {
-			break
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutines: %d, baseline %d\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 // A re-INVITE without SDP asks the PBX for an offer (RFC 3261 14.2): the 200 carries one,
@@ -324,22 +287,15 @@ func TestOurReinviteIsAckedAgainWhenThe200IsResent(t *testing.T) {
 	}
 	select {
 	case <-answered:
-	case <-time.After(waitFor):
+	case <-time.After(tstest.DefaultWait):
 		t.Fatal("hold was not passed on to bob")
 	}
-	deadline := time.Now().Add(waitFor)
-	for {
-		mu.Lock()
-		n := acks
-		mu.Unlock()
-		if n >= 1+resends {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("bob got %d ACKs for the re-INVITE's 200 sent %d times", n, 1+resends)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	tstest.WaitFor(t, fmt.Sprintf("bob to get an ACK for each of the %d times the re-INVITE's 200 was sent", 1+resends),
+		func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return acks >= 1+resends
+		})
 	_ = c.dlg.Bye(context.Background())
 	endedWithin(t, in.dlg.Context(), "bob's leg")
 }

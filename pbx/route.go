@@ -17,19 +17,25 @@ import (
 // externalRingTime bounds how long a number dialled through a trunk may ring.
 const externalRingTime = 90 * time.Second
 
-// plan is where a call goes and how it is recorded, decided before the call is accepted.
-type plan struct {
+// callInfo is who a call is between and how it is recorded: routing decides it (plan) and
+// the call carries it.
+type callInfo struct {
 	accountID  int64
 	direction  string
 	from       string
 	callerName string
 	to         string
 	number     string
-	user       *switchboard.User // the user of the record and events
+	user       *switchboard.User // the account's user of the record and events
 	crmID      string
 	recording  bool // asked for by click-to-call; kept on the record
-	dests      []dest
-	ringTime   time.Duration
+}
+
+// plan is where a call goes and how it is recorded, decided before the call is accepted.
+type plan struct {
+	callInfo
+	dests    []dest
+	ringTime time.Duration
 	// ringingUser gets a call.inbound.ringing event when their phones start ringing.
 	ringingUser *switchboard.User
 	// users whose phones the destinations are, for the answered event.
@@ -132,11 +138,15 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 		_ = dtx.Respond(488, "Not Acceptable Here", nil)
 		return
 	}
-	_ = dtx.Respond(100, "Trying", nil)
-	a.setDialogID(dtx.ID)
 	// sipgo terminates the INVITE transaction when this handler returns, so the call runs
 	// here, in the handler's own goroutine, until it ends.
-	e.wg.Add(1)
+	if !e.track() {
+		sess.Close()
+		_ = dtx.Respond(503, "Service Unavailable", nil)
+		return
+	}
+	_ = dtx.Respond(100, "Trying", nil)
+	a.setDialogID(dtx.ID)
 	if p.target.Type != switchboard.TargetNone {
 		c.runRouted(a, answer, p)
 		return
@@ -180,8 +190,8 @@ func (e *Engine) route(ctx context.Context, req *sipmsg.Request, dev *switchboar
 // routeFromUser plans a call a user dials: an extension rings that user's phones (or their
 // forward number); an E.164 number goes out through the account's trunk.
 func (e *Engine) routeFromUser(ctx context.Context, caller *switchboard.User, dialled, presentAs string) (*plan, error) {
-	p := &plan{accountID: caller.AccountID, direction: switchboard.CallOutbound, user: caller,
-		callerName: caller.DisplayName(), to: dialled, from: caller.Extension}
+	p := &plan{callInfo: callInfo{accountID: caller.AccountID, direction: switchboard.CallOutbound, user: caller,
+		callerName: caller.DisplayName(), to: dialled, from: caller.Extension}}
 	if switchboard.ValidExtension(dialled) {
 		callee, err := e.store.GetUserByExtension(ctx, caller.AccountID, dialled)
 		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
@@ -312,7 +322,7 @@ func (e *Engine) routeFromTrunk(ctx context.Context, req *sipmsg.Request, dialle
 		// Another account's carrier: it may not reach this account's numbers.
 		return nil, refuse(403, "Forbidden")
 	}
-	p := &plan{accountID: num.AccountID, direction: switchboard.CallInbound, to: number, number: number}
+	p := &plan{callInfo: callInfo{accountID: num.AccountID, direction: switchboard.CallInbound, to: number, number: number}}
 	if f := req.From(); f != nil {
 		p.from = f.Address.User
 		if n, ok := phone.Normalize(p.from); ok {

@@ -2,7 +2,6 @@ package pbx_test
 
 import (
 	"context"
-	"net"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"switchboard"
 	"switchboard/internal/testpeer"
+	"switchboard/internal/tstest"
 )
 
 // SIPp (Debian package sip-tester) is an independent SIP implementation. Here it is both
@@ -20,7 +20,7 @@ import (
 func TestSIPpCallsThroughTheB2BUA(t *testing.T) {
 	sipp := testpeer.Require(t, "sipp", "sip-tester")
 	e := newEnv(t)
-	uasPort := freeUDPPort(t, "127.0.0.3")
+	uasPort := tstest.FreePort(t, "127.0.0.3")
 	e.trunk(&carrier{ua: &ua{addr: "127.0.0.3:" + strconv.Itoa(uasPort)}}, func(tr *switchboard.Trunk) {
 		tr.Username, tr.SealedPassword = "", nil
 		tr.InboundAddresses = []string{"127.0.0.2"}
@@ -43,7 +43,7 @@ func TestSIPpCallsThroughTheB2BUA(t *testing.T) {
 	}
 	defer func() { cancel(); _ = uas.Wait() }()
 
-	uac := exec.CommandContext(ctx, sipp, "-sn", "uac", "-i", "127.0.0.2", "-p", strconv.Itoa(freeUDPPort(t, "127.0.0.2")),
+	uac := exec.CommandContext(ctx, sipp, "-sn", "uac", "-i", "127.0.0.2", "-p", strconv.Itoa(tstest.FreePort(t, "127.0.0.2")),
 		"-s", "+15550001000", "-m", strconv.Itoa(calls), "-r", "5", "-l", "5", "-d", "200", "-nostdin",
 		"-timeout", "40s", e.sipAddr)
 	out, err := uac.CombinedOutput()
@@ -67,16 +67,6 @@ func TestSIPpCallsThroughTheB2BUA(t *testing.T) {
 	if n := e.eng.Ports().InUse(); n != 0 {
 		t.Errorf("%d RTP ports in use after SIPp's calls", n)
 	}
-}
-
-func freeUDPPort(t *testing.T, ip string) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp", ip+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
 func lastLines(b []byte, n int) string {

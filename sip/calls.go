@@ -40,7 +40,7 @@ func (s *Server) callHandler() CallHandler {
 	return s.calls
 }
 
-// SetChannelSource gives the live calls of each user to UserPresence and QueueStats.
+// SetChannelSource gives the live calls of each user to UserPresence.
 func (s *Server) SetChannelSource(f func(accountID, userID int64) []switchboard.Channel) {
 	s.addrMu.Lock()
 	defer s.addrMu.Unlock()

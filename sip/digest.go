@@ -167,14 +167,33 @@ type credentials struct {
 	username, realm, nonce, uri, response, algorithm, cnonce, qop, nc string
 }
 
-// parseCredentials parses `Digest k=v, k="v", ...`. It returns false for anything that is
+// parseCredentials parses an Authorization header. It returns false for anything that is
 // not a digest header with the fields qop=auth needs.
 func parseCredentials(value string) (credentials, bool) {
-	var c credentials
-	value = strings.TrimSpace(value)
-	if len(value) < 7 || !strings.EqualFold(value[:7], "digest ") {
+	p, ok := digestParams(value)
+	if !ok {
+		return credentials{}, false
+	}
+	c := credentials{username: p["username"], realm: p["realm"], nonce: p["nonce"], uri: p["uri"],
+		response: p["response"], algorithm: p["algorithm"], cnonce: p["cnonce"], qop: p["qop"], nc: p["nc"]}
+	if c.algorithm == "" {
+		c.algorithm = algMD5 // RFC 7616 §3.4: absent means MD5
+	}
+	if c.username == "" || c.nonce == "" || c.uri == "" || c.response == "" ||
+		c.qop != "auth" || c.cnonce == "" || c.nc == "" {
 		return c, false
 	}
+	return c, true
+}
+
+// digestParams parses `Digest k=v, k="v", ...` into its parameters, keys in lower case (a
+// repeated key keeps its last value). It returns false when value is not a digest header.
+func digestParams(value string) (map[string]string, bool) {
+	value = strings.TrimSpace(value)
+	if len(value) < 7 || !strings.EqualFold(value[:7], "digest ") {
+		return nil, false
+	}
+	params := map[string]string{}
 	rest := value[7:]
 	for len(rest) > 0 {
 		rest = strings.TrimLeft(rest, " \t,")
@@ -183,7 +202,7 @@ func parseCredentials(value string) (credentials, bool) {
 		}
 		eq := strings.IndexByte(rest, '=')
 		if eq <= 0 {
-			return c, false
+			return nil, false
 		}
 		key := strings.ToLower(strings.TrimSpace(rest[:eq]))
 		rest = strings.TrimLeft(rest[eq+1:], " \t")
@@ -191,7 +210,7 @@ func parseCredentials(value string) (credentials, bool) {
 		if strings.HasPrefix(rest, `"`) {
 			end := strings.IndexByte(rest[1:], '"')
 			if end < 0 {
-				return c, false
+				return nil, false
 			}
 			val = rest[1 : 1+end]
 			rest = rest[end+2:]
@@ -203,35 +222,9 @@ func parseCredentials(value string) (credentials, bool) {
 			val = strings.TrimSpace(rest[:end])
 			rest = rest[end:]
 		}
-		switch key {
-		case "username":
-			c.username = val
-		case "realm":
-			c.realm = val
-		case "nonce":
-			c.nonce = val
-		case "uri":
-			c.uri = val
-		case "response":
-			c.response = val
-		case "algorithm":
-			c.algorithm = val
-		case "cnonce":
-			c.cnonce = val
-		case "qop":
-			c.qop = val
-		case "nc":
-			c.nc = val
-		}
+		params[key] = val
 	}
-	if c.algorithm == "" {
-		c.algorithm = algMD5 // RFC 7616 §3.4: absent means MD5
-	}
-	if c.username == "" || c.nonce == "" || c.uri == "" || c.response == "" ||
-		c.qop != "auth" || c.cnonce == "" || c.nc == "" {
-		return c, false
-	}
-	return c, true
+	return params, true
 }
 
 // nonceCount parses the 8 hex digit nc value.

@@ -3,9 +3,7 @@ package sip
 import (
 	"bufio"
 	"context"
-	"crypto/md5"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -22,33 +20,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"switchboard"
+	"switchboard/internal/tstest"
 	"switchboard/store"
 	"switchboard/store/storetest"
 )
-
-// clock is the injected time source: tests move it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // testEnv is a running Server on loopback random ports, over a real SQLite store.
 type testEnv struct {
 	srv     *Server
 	db      *store.DB
-	clock   *clock
+	clock   *tstest.Clock
 	reg     *prometheus.Registry
 	account *switchboard.Account
 	udp     string
@@ -64,7 +45,7 @@ func startServer(t *testing.T, mutate ...func(*Config)) *testEnv {
 
 func startServerOn(t *testing.T, db *store.DB, mutate ...func(*Config)) *testEnv {
 	t.Helper()
-	clk := &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clk := tstest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	reg := prometheus.NewRegistry()
 	cfg := Config{
 		Store:    db,
@@ -235,7 +216,7 @@ func (p *phone) send(msg string) {
 // measurement).
 func (p *phone) read() *sip.Response {
 	p.t.Helper()
-	res, err := p.readWithin(5 * time.Second)
+	res, err := p.readWithin(tstest.DefaultWait)
 	if err != nil {
 		p.t.Fatalf("no SIP response: %v", err)
 	}
@@ -311,25 +292,12 @@ func challenges(t *testing.T, res *sip.Response, header string) []challenge {
 	t.Helper()
 	var out []challenge
 	for _, h := range res.GetHeaders(header) {
-		v := h.Value()
-		c := challenge{}
-		for _, part := range strings.Split(strings.TrimPrefix(v, "Digest "), ",") {
-			k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
-			val = strings.Trim(val, `"`)
-			switch k {
-			case "algorithm":
-				c.algorithm = val
-			case "nonce":
-				c.nonce = val
-			case "realm":
-				c.realm = val
-			case "qop":
-				c.qop = val
-			case "stale":
-				c.stale = val == "true"
-			}
+		p, ok := digestParams(h.Value())
+		if !ok {
+			t.Fatalf("%s is not a digest challenge: %s", header, h.Value())
 		}
-		out = append(out, c)
+		out = append(out, challenge{algorithm: p["algorithm"], nonce: p["nonce"], realm: p["realm"], qop: p["qop"],
+			stale: p["stale"] == "true"})
 	}
 	return out
 }
@@ -347,14 +315,7 @@ func pick(t *testing.T, cs []challenge, alg string) challenge {
 
 // digestHeader computes a qop=auth digest the way a phone does, from the password.
 func digestHeader(header, alg, user, password, method, uri, nonce string, nc int) string {
-	h := func(s string) string {
-		if alg == "SHA-256" {
-			sum := sha256.Sum256([]byte(s))
-			return hex.EncodeToString(sum[:])
-		}
-		sum := md5.Sum([]byte(s))
-		return hex.EncodeToString(sum[:])
-	}
+	h := func(s string) string { return hexHash(newHash(alg), s) }
 	ha1 := h(user + ":" + switchboard.SIPRealm + ":" + password)
 	ha2 := h(method + ":" + uri)
 	ncs := fmt.Sprintf("%08x", nc)
@@ -391,17 +352,4 @@ func headerValues(res *sip.Response, name string) []string {
 		out = append(out, h.Value())
 	}
 	return out
-}
-
-// waitFor polls cond until it holds, failing after 5 s. It waits for something that happens
-// asynchronously; it never decides pass/fail by how long something took.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

@@ -28,31 +28,24 @@ type metrics struct {
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+	}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
 	m := &metrics{
-		registrations: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "switchboard_sip_registrations",
-			Help: "Live SIP contact bindings.",
-		}),
-		registered: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "switchboard_sip_registered_devices",
-			Help: "Devices with at least one live SIP registration.",
-		}),
+		registrations: gauge("switchboard_sip_registrations", "Live SIP contact bindings."),
+		registered:    gauge("switchboard_sip_registered_devices", "Devices with at least one live SIP registration."),
 		registers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_sip_register_total",
 			Help: "REGISTER requests answered, by outcome.",
 		}, []string{"outcome"}),
-		authFailures: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_sip_auth_failures_total",
-			Help: "SIP requests with wrong credentials (wrong password or unknown user).",
-		}),
-		bans: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_sip_bans_total",
-			Help: "Source addresses banned for repeated authentication failures.",
-		}),
-		dropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "switchboard_sip_banned_packets_dropped_total",
-			Help: "Packets and connections from banned addresses dropped unread.",
-		}),
+		authFailures: counter("switchboard_sip_auth_failures_total",
+			"SIP requests with wrong credentials (wrong password or unknown user)."),
+		bans: counter("switchboard_sip_bans_total", "Source addresses banned for repeated authentication failures."),
+		dropped: counter("switchboard_sip_banned_packets_dropped_total",
+			"Packets and connections from banned addresses dropped unread."),
 	}
 	if reg == nil {
 		return m, nil

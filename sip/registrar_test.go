@@ -339,42 +339,6 @@ func TestToMustMatchCredentials(t *testing.T) {
 	}
 }
 
-func TestQueueStatsCountsRegisteredMembers(t *testing.T) {
-	e := startServer(t)
-	ctx := context.Background()
-	a := e.user(t, "1001")
-	b := e.user(t, "1002")
-	c := e.user(t, "1003")
-	e.device(t, a, "agent-a", "pw-aaaaaa")
-	e.device(t, b, "agent-b", "pw-bbbbbb")
-	q := &switchboard.Queue{AccountID: e.account.ID, QueueName: "Sales", Extension: "600", Timeout: 15}
-	q.ApplyDefaults()
-	if err := e.db.CreateQueue(ctx, q); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range []switchboard.QueueMember{{QueueID: q.ID, UserID: a.ID}, {QueueID: q.ID, UserID: b.ID, Paused: true},
-		{QueueID: q.ID, UserID: c.ID}} {
-		if err := e.db.SetQueueMember(ctx, e.account.ID, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := e.srv.QueueStats(e.account.ID, q.ID); got != (switchboard.QueueLiveStats{}) {
-		t.Errorf("stats with nobody registered = %+v, want zeros", got)
-	}
-	pa := dialPhone(t, "udp", e.udp, "", "agent-a", "pw-aaaaaa")
-	pb := dialPhone(t, "udp", e.udp, "", "agent-b", "pw-bbbbbb")
-	pa.register("MD5", pa.contactHeader(3600)...)
-	pb.register("MD5", pb.contactHeader(3600)...)
-	want := switchboard.QueueLiveStats{AgentsOnline: 2, AgentsAvailable: 1}
-	if got := e.srv.QueueStats(e.account.ID, q.ID); got != want {
-		t.Errorf("stats = %+v, want %+v", got, want)
-	}
-	// Another account asking for the same queue id sees nothing of this one.
-	if got := e.srv.QueueStats(e.account.ID+1, q.ID); got != (switchboard.QueueLiveStats{}) {
-		t.Errorf("other account's stats = %+v, want zeros", got)
-	}
-}
-
 // TestRegistrationsSurviveRestart: a server started on the store of one that stopped knows
 // the phones registered with it (they re-register only when their expiry runs out), without
 // announcing them again, and announces offline a user whose registration ran out.

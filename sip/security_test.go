@@ -7,8 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"switchboard/internal/tstest"
 	"switchboard/store/storetest"
 )
 
@@ -48,13 +47,13 @@ func TestBanAfterTenFailuresDropsPacketsUntilItLifts(t *testing.T) {
 
 	// The 11th REGISTER is dropped before parsing: the drop counter moves, no answer comes.
 	attacker.send(attacker.request("REGISTER", attacker.contactHeader(3600)...))
-	waitFor(t, "the banned packet to be dropped", func() bool { return e.counter(t, e.srv.metrics.dropped) == 1 })
+	tstest.WaitFor(t, "the banned packet to be dropped", func() bool { return e.counter(t, e.srv.metrics.dropped) == 1 })
 	if res, err := attacker.readWithin(200 * time.Millisecond); err == nil {
 		t.Fatalf("banned source got an answer: %d %s", res.StatusCode, res.Reason)
 	}
 	// Even OPTIONS is dropped, and so is a new TCP connection from the banned address.
 	attacker.send(attacker.request("OPTIONS"))
-	waitFor(t, "the banned OPTIONS to be dropped", func() bool { return e.counter(t, e.srv.metrics.dropped) == 2 })
+	tstest.WaitFor(t, "the banned OPTIONS to be dropped", func() bool { return e.counter(t, e.srv.metrics.dropped) == 2 })
 	tcpAttacker := dialPhone(t, "tcp", e.tcp, "127.0.0.2", "alice1001", "guess")
 	tcpAttacker.send(tcpAttacker.request("OPTIONS"))
 	if _, err := tcpAttacker.readWithin(5 * time.Second); !errors.Is(err, io.EOF) && !isConnReset(err) {
@@ -97,7 +96,7 @@ func TestFailuresOutsideTheWindowDoNotBan(t *testing.T) {
 }
 
 func TestBanListMemoryIsBounded(t *testing.T) {
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	clk := tstest.NewClock(time.Unix(1_700_000_000, 0))
 	b := newBanList(BanPolicy{MaxFailures: 2, MaxTracked: 100}, clk.Now)
 	for i := range 10_000 {
 		ip := net.IPv4(10, byte(i>>16), byte(i>>8), byte(i)).To4()
@@ -230,10 +229,9 @@ func TestSipgoClientRegisters(t *testing.T) {
 // was before the server started.
 func TestRunStopsEveryGoroutine(t *testing.T) {
 	db := storetest.NewSQLite(t)
-	runtime.GC()
-	baseline := runtime.NumGoroutine()
+	tstest.CheckGoroutines(t) // after Run returned, as many goroutines as before it started
 
-	clk := &clock{t: time.Unix(1_700_000_000, 0)}
+	clk := tstest.NewClock(time.Unix(1_700_000_000, 0))
 	srv, err := NewServer(Config{Store: db, UDPAddr: "127.0.0.1:0", TCPAddr: "127.0.0.1:0", Now: clk.Now,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry()})
 	if err != nil {
@@ -261,14 +259,5 @@ func TestRunStopsEveryGoroutine(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			os.Stderr.Write(buf[:runtime.Stack(buf, true)])
-			t.Fatalf("%d goroutines after Run returned, %d before it started", runtime.NumGoroutine(), baseline)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

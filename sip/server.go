@@ -3,8 +3,9 @@
 // github.com/emiago/sipgo provides transport, parsing and transactions; everything that
 // decides is here.
 //
-// INVITE is authenticated (407 challenge) and then answered 480 Temporarily Unavailable:
-// calls come with the next part of the telephony core.
+// An INVITE from a phone is authenticated (407 challenge), one from a SIP trunk is
+// recognised by its source address; either is then handed to the call engine (CallHandler,
+// package pbx), which owns every dialog. Without a call engine INVITEs are answered 480.
 package sip
 
 import (
@@ -28,12 +29,24 @@ import (
 	"switchboard"
 )
 
+// Store is what the SIP core reads and writes: exactly the methods it calls (a *store.DB
+// has them all).
+type Store interface {
+	GetDeviceBySIPUsername(ctx context.Context, username string) (*switchboard.Device, error)
+	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
+	ListRegistrations(ctx context.Context) ([]switchboard.Registration, error)
+	// ReplaceUserRegistrations stores the user's registrations with the presence events of
+	// the change, in one transaction.
+	ReplaceUserRegistrations(ctx context.Context, accountID, userID int64, regs []switchboard.Registration,
+		events ...*switchboard.Event) error
+}
+
 // Config configures a Server. Zero values take the documented defaults.
 type Config struct {
-	Store      switchboard.Store // devices by SIP username; events are appended through it
-	UDPAddr    string            // e.g. "127.0.0.1:5060"; "" = no UDP
-	TCPAddr    string            // "" = no TCP
-	PublicAddr string            // host[:port] for Contact/Via when behind NAT; "" = the listen address
+	Store      Store  // devices by SIP username, users, stored registrations
+	UDPAddr    string // e.g. "127.0.0.1:5060"; "" = no UDP
+	TCPAddr    string // "" = no TCP
+	PublicAddr string // host[:port] for Contact/Via when behind NAT; "" = the listen address
 	Now        func() time.Time
 	Logger     *slog.Logger
 	Registry   *prometheus.Registry // may be nil
@@ -60,7 +73,8 @@ const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE"
 // is refused by the parser instead of buffered.
 const maxMessageLength = 16 * 1024
 
-// Server is the SIP core. It implements switchboard.LiveState.
+// Server is the SIP core. Its UserPresence is the call engine's (pbx.Engine implements
+// switchboard.LiveState).
 type Server struct {
 	cfg     Config
 	now     func() time.Time
@@ -74,9 +88,6 @@ type Server struct {
 
 	regs registrations
 
-	queueMu    sync.Mutex
-	queueCache map[userKey]cachedMembers
-
 	ready   chan struct{}
 	addrMu  sync.Mutex // guards the fields below
 	udpAddr net.Addr
@@ -86,8 +97,6 @@ type Server struct {
 	// channels gives each user's live calls (the call engine's registry).
 	channels func(accountID, userID int64) []switchboard.Channel
 }
-
-var _ switchboard.LiveState = (*Server)(nil)
 
 // NewServer checks cfg and returns a server that listens once Run is called.
 func NewServer(cfg Config) (*Server, error) {
@@ -131,16 +140,15 @@ func NewServer(cfg Config) (*Server, error) {
 	dummy := switchboard.Device{SIPUsername: "unknown"}
 	dummy.SetSIPPassword(hex.EncodeToString(secret[:]))
 	return &Server{
-		cfg:        cfg,
-		now:        cfg.Now,
-		log:        cfg.Logger.With("component", "sip"),
-		metrics:    m,
-		nonces:     newNonceIssuer(cfg.NonceTTL, cfg.Now, cfg.ChallengeMD5First, cfg.ChallengeMD5Only),
-		bans:       newBanList(cfg.Ban, cfg.Now),
-		dummyHA1:   map[string]string{algMD5: dummy.HA1MD5, algSHA256: dummy.HA1SHA256},
-		regs:       registrations{users: make(map[userKey]*userReg)},
-		queueCache: make(map[userKey]cachedMembers),
-		ready:      make(chan struct{}),
+		cfg:      cfg,
+		now:      cfg.Now,
+		log:      cfg.Logger.With("component", "sip"),
+		metrics:  m,
+		nonces:   newNonceIssuer(cfg.NonceTTL, cfg.Now, cfg.ChallengeMD5First, cfg.ChallengeMD5Only),
+		bans:     newBanList(cfg.Ban, cfg.Now),
+		dummyHA1: map[string]string{algMD5: dummy.HA1MD5, algSHA256: dummy.HA1SHA256},
+		regs:     registrations{users: make(map[userKey]*userReg)},
+		ready:    make(chan struct{}),
 	}, nil
 }
 

@@ -81,14 +81,13 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	if m.engine, err = newCallEngine(c, m.db, secretKey, m.sip, logger); err != nil {
 		return nil, err
 	}
+	// The engine runs whenever SIP does; without it (--sip off) nobody is online and the API
+	// answers 503 to placing calls.
 	var live switchboard.LiveState = switchboard.Offline{}
-	var calls switchboard.CallPlacer = switchboard.Offline{}
-	switch {
-	case m.engine != nil:
+	var calls switchboard.CallPlacer
+	if m.engine != nil {
 		calls = m.engine
-		live = m.engine // queue stats need the engine's callers, wrap-ups and today's counts
-	case m.sip != nil:
-		live = m.sip
+		live = m.engine // presence and queue stats need the engine's channels and callers
 	}
 
 	// Provisioning goes through one service. The call engine caches queue members and trunks,
@@ -243,8 +242,11 @@ func (m *Main) Run(ctx context.Context) error {
 		m.logger.Info("shutting down")
 	}
 
-	sipTask.halt()
+	// The engine stops first: from then on it refuses new calls and in-dialog work (503),
+	// hangs up the live calls and waits for them, while SIP still carries their BYEs. Then
+	// SIP stops, then the webhook workers deliver what is claimed and stop.
 	engineTask.halt()
+	sipTask.halt()
 	webhookTask.halt()
 	shutdownCtx, done := context.WithTimeout(context.Background(), c.shutdownWait)
 	defer done()

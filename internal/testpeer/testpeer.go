@@ -2,8 +2,11 @@
 package testpeer
 
 import (
+	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -22,4 +25,27 @@ func Require(t testing.TB, name, debianPackage string) string {
 	}
 	t.Skip(msg + "; CI installs it")
 	return ""
+}
+
+// UDPBound reports whether some process has a UDP socket bound to ip:port (IPv4), read from
+// /proc/net/udp: a test waits with it for a peer it started to listen, without binding the
+// port itself, which would race the peer for it.
+func UDPBound(ip string, port int) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !addr.Is4() {
+		return false
+	}
+	b := addr.As4()
+	// /proc/net/udp writes an IPv4 address as one little-endian word in hex.
+	want := fmt.Sprintf("%02X%02X%02X%02X:%04X", b[3], b[2], b[1], b[0], port)
+	data, err := os.ReadFile("/proc/net/udp")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[1] == want {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,262 @@
+package pbx
+
+import (
+	"context"
+	"time"
+
+	"switchboard"
+	"switchboard/events"
+)
+
+// A call routed to a queue or ring group is driven here: its caller's side (answered by a
+// queue to hear music, or hearing ringing), the walk along overflow and fallback targets,
+// ringing members until a deadline on the engine's clock, bridging the one who answers,
+// and the record of the stay. queue.go and ringgroup.go decide whom to ring.
+
+// callerState is the caller's side of a call routed to queues and ring groups.
+type callerState struct {
+	a        *leg
+	answer   []byte
+	p        *plan
+	answered bool // the caller's INVITE was answered (a queue answers to play music)
+	mohStop  context.CancelFunc
+	mohDone  chan struct{}
+}
+
+// answerCaller answers the caller's INVITE (once) and waits for the ACK.
+func (c *call) answerCaller(st *callerState) bool {
+	if st.answered {
+		return true
+	}
+	if err := c.answerCallerAndAwaitAck(st.a, st.answer, nil); err != nil {
+		c.e.log.Warn("caller did not take the answer", "uniqueid", c.id, "error", err)
+		return false
+	}
+	st.answered = true
+	return true
+}
+
+// maxTargetHops cuts overflow and fallback chains that a configuration made circular.
+const maxTargetHops = 8
+
+// runRouted drives a call whose first target is a queue or ring group, following overflow
+// and fallback targets until someone answers, the caller leaves, or no target is left.
+func (c *call) runRouted(a *leg, answer []byte, p *plan) {
+	defer c.e.wg.Done()
+	if !c.begin(a) {
+		return
+	}
+	st := &callerState{a: a, answer: answer, p: p}
+	defer c.stopMOH(st)
+	target := p.target
+	visited := map[switchboard.Target]bool{}
+	for hops := 0; ; hops++ {
+		if target.Type == switchboard.TargetNone || target.Type == switchboard.TargetHangup {
+			c.endUnanswered(st, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
+			return
+		}
+		if visited[target] || hops >= maxTargetHops {
+			c.e.log.Warn("routing loop cut: the overflow/fallback targets lead back", "uniqueid", c.id,
+				"target_type", target.Type, "target_id", target.ID)
+			c.endUnanswered(st, switchboard.DispositionFailed, 482, "Loop Detected")
+			return
+		}
+		visited[target] = true
+		var next switchboard.Target
+		var done bool
+		switch target.Type {
+		case switchboard.TargetQueue:
+			next, done = c.runQueue(st, target.ID)
+		case switchboard.TargetRingGroup:
+			next, done = c.runRingGroup(st, target.ID)
+		case switchboard.TargetUser, switchboard.TargetExternal:
+			c.runDirect(st, target)
+			return
+		default:
+			c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
+			return
+		}
+		if done {
+			return
+		}
+		if st.a.ended() {
+			c.finish(switchboard.DispositionCancelled)
+			return
+		}
+		target = next
+	}
+}
+
+// endUnanswered ends a call nobody answered: the caller is told code (or sent a BYE when
+// the queue had answered it), and the record is closed.
+func (c *call) endUnanswered(st *callerState, d switchboard.CallDisposition, code int, reason string) {
+	c.stopMOH(st)
+	if st.a.ended() {
+		d = switchboard.DispositionCancelled
+	} else if !st.answered {
+		st.a.reject(code, reason)
+	}
+	c.finish(d)
+}
+
+// connect bridges the caller to the answered leg b of user u, answering the caller if no
+// queue did, and waits for either side to hang up. It reports false when the caller was
+// gone before the bridge. bridged, when not nil, runs right after the bridge is attempted
+// and before the call's answered event: work that need not keep the caller in silence.
+func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[string]any, bridged func()) bool {
+	c.stopMOH(st)
+	c.mu.Lock()
+	c.b = b
+	if u != nil {
+		c.user = u
+	}
+	c.via = via
+	c.mu.Unlock()
+	if u != nil {
+		c.addParty(party{userID: u.ID, direction: switchboard.CallInbound, from: c.from, to: c.to})
+	}
+	err := c.bridge(st.a, b)
+	if err == nil && !b.answeredAt.IsZero() {
+		c.e.answerDelay.observe(time.Since(b.answeredAt))
+	}
+	if bridged != nil {
+		bridged()
+	}
+	if err != nil {
+		c.e.log.Error("bridging failed", "uniqueid", c.id, "error", err)
+		return false
+	}
+	c.markAnswered(u)
+	if !st.answered && !c.answerCaller(st) {
+		return false
+	}
+	c.waitEnd(st.a, b)
+	return true
+}
+
+// destsOf returns the registered phones of user u as destinations showing the caller.
+func (c *call) destsOf(u *switchboard.User) []dest {
+	p := &plan{}
+	if err := c.e.planUser(context.Background(), p, u, c.from, c.callerName); err != nil {
+		return nil
+	}
+	return p.dests
+}
+
+// ringUntil rings dests until one answers, the deadline passes on the engine's clock, or
+// the caller leaves. The caller hears ringing when nobody answered its INVITE yet.
+func (c *call) ringUntil(st *callerState, dests []dest, deadline time.Time) *leg {
+	ctx, cancel := context.WithCancel(st.a.ctx())
+	defer cancel()
+	go func() {
+		stop, cancelStop := context.WithCancel(ctx)
+		defer cancelStop()
+		go func() {
+			select {
+			case <-c.hangupC:
+				cancel()
+			case <-stop.Done():
+			}
+		}()
+		if c.e.sleepUntil(ctx, deadline) {
+			cancel()
+		}
+	}()
+	var hooks forkHooks
+	if !st.answered {
+		hooks.ringing = func() { c.sendRinging(st.a, nil) }
+	}
+	return c.fork(ctx, dests, hooks).winner
+}
+
+// hangingUp reports whether the call was asked to end (shutdown).
+func (c *call) hangingUp() bool {
+	select {
+	case <-c.hangupC:
+		return true
+	default:
+		return false
+	}
+}
+
+// endStay stores the end of a stay with its events.
+func (c *call) endStay(g *switchboard.GroupCall, evs ...*switchboard.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := c.e.store.EndGroupCall(ctx, g, evs...); err != nil {
+		c.e.log.Error("storing the end of a queue or ring group stay failed", "uniqueid", c.id, "error", err)
+	}
+}
+
+// summary is the queue.call.summary or ringgroup.call.summary of a stay as it ends. The
+// wait and talk times are computed here as the store will (whole seconds).
+func (c *call) summary(g *switchboard.GroupCall) *switchboard.Event {
+	wait, talk := 0, 0
+	if g.AnsweredAt.IsZero() {
+		wait = max(0, int(g.LeftAt.Sub(g.EnteredAt)/time.Second))
+	} else {
+		wait = max(0, int(g.AnsweredAt.Sub(g.EnteredAt)/time.Second))
+		talk = max(0, int(g.LeftAt.Sub(g.AnsweredAt)/time.Second))
+	}
+	data := map[string]any{
+		events.FieldAnswered: !g.AnsweredAt.IsZero(), events.FieldWaitTime: wait,
+		events.FieldDuration:         max(0, int(g.LeftAt.Sub(g.EnteredAt)/time.Second)),
+		events.FieldAnsweredDuration: talk,
+	}
+	name := switchboard.EventQueueCallSummary
+	if g.GroupType == switchboard.TargetRingGroup {
+		name = switchboard.EventRingGroupCallSummary
+		data[events.FieldRingGroupID], data[events.FieldRingGroupName] = g.GroupID, g.GroupName
+	} else {
+		data[events.FieldQueueID], data[events.FieldQueueName] = g.GroupID, g.GroupName
+	}
+	var u *switchboard.User
+	if g.UserID != 0 {
+		u = &switchboard.User{ID: g.UserID, Extension: g.Extension, CallerIDName: g.UserName}
+	}
+	return c.event(name, u, data)
+}
+
+// runDirect sends the call to a user or an external number (an overflow or fallback
+// target) and runs it to its end.
+func (c *call) runDirect(st *callerState, t switchboard.Target) {
+	e := c.e
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	var dests []dest
+	var u *switchboard.User
+	ringTime := externalRingTime
+	switch t.Type {
+	case switchboard.TargetUser:
+		var err error
+		if u, err = e.store.GetUser(ctx, c.accountID, t.ID); err == nil {
+			p := &plan{}
+			if e.planUser(ctx, p, u, c.from, c.callerName) == nil {
+				dests, ringTime = p.dests, p.ringTime
+			}
+			if c.direction == switchboard.CallInbound && len(dests) > 0 {
+				c.emit(c.event(switchboard.EventCallInboundRinging, u, nil))
+			}
+		}
+	case switchboard.TargetExternal:
+		if trunk, err := e.accountTrunk(ctx, c.accountID); err == nil {
+			if d, err := e.trunkDest(trunk, t.Number, c.from, c.callerName); err == nil {
+				dests = []dest{d}
+			}
+		}
+	}
+	cancel()
+	if len(dests) == 0 {
+		c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
+		return
+	}
+	winner := c.ringUntil(st, dests, e.now().Add(ringTime))
+	if winner == nil || st.a.ended() {
+		if winner != nil {
+			winner.hangup()
+		}
+		c.endUnanswered(st, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
+		return
+	}
+	c.connect(st, winner, u, nil, nil)
+	c.finish(switchboard.DispositionAnswered)
+}
