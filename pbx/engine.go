@@ -46,12 +46,6 @@ type Store interface {
 	ListAllTrunks(ctx context.Context) ([]*switchboard.Trunk, error)
 	ListTrunks(ctx context.Context, accountID int64) ([]*switchboard.Trunk, error)
 
-	// Trunk provisioning (trunks.go).
-	CreateTrunk(ctx context.Context, t *switchboard.Trunk) error
-	GetTrunk(ctx context.Context, accountID, id int64) (*switchboard.Trunk, error)
-	UpdateTrunk(ctx context.Context, t *switchboard.Trunk) error
-	DeleteTrunk(ctx context.Context, accountID, id int64) error
-
 	// Queues and ring groups.
 	GetQueue(ctx context.Context, accountID, id int64) (*switchboard.Queue, error)
 	ListQueues(ctx context.Context, accountID int64) ([]*switchboard.Queue, error)
