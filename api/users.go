@@ -57,7 +57,7 @@ type userRequestJSON struct {
 	TimeZone         *string `json:"time_zone" doc:"IANA time zone"`
 	VoicemailEnabled *bool   `json:"voicemail_enabled" doc:"Whether voicemail is enabled" default:"true" create:"nullable"`
 	ForwardEnabled   *bool   `json:"forward_enabled" doc:"Whether calls are forwarded to forward_number"`
-	ForwardNumber    *string `json:"forward_number" doc:"Forwarding number, any form a phone number is written in; stored E.164; \"\" clears it"`
+	ForwardNumber    *string `json:"forward_number" doc:"Forwarding number, any form a phone number is written in; stored E.164; \"\" = none (clears it)"`
 	RingTime         *int    `json:"ring_time" doc:"Seconds the phones ring, 0 to 600" default:"30" create:"nullable"`
 }
 
