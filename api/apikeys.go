@@ -11,14 +11,14 @@ func (s *Server) apiKeyRoutes() []resourceRoute {
 		{method: "GET", path: "/api_keys", summary: "List API keys (prefixes only, never the keys)", message: "List of API keys",
 			result: []apiKeyJSON{}, serve: listAll(&s.store, switchboard.Store.ListAPIKeys, toAPIKeyJSON)},
 		{method: "POST", path: "/api_keys", summary: "Create an API key (the key is shown once, in result.key)", message: "API key created",
-			status: http.StatusCreated, request: apiKeyCreateJSON{}, result: apiKeyCreatedJSON{}, serve: s.createAPIKey},
+			status: http.StatusCreated, request: createBody(apiKeyRequestJSON{}), result: apiKeyCreatedJSON{}, serve: s.createAPIKey},
 		{method: "DELETE", path: "/api_keys/{key_id}", summary: "Revoke an API key (it stops working at once)", message: "API key revoked",
 			result: deletedJSON{}, serve: deleteByID(&s.provision, "key_id", ProvisioningService.RevokeAPIKey)},
 	}
 }
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
-	var body apiKeyCreateJSON
+	var body apiKeyRequestJSON
 	if err := decodeJSON(w, r, &body); err != nil {
 		return nil, err
 	}
@@ -56,8 +56,9 @@ func toAPIKeyJSON(k *switchboard.APIKey) apiKeyJSON {
 		AllowedIPs: ips, CreatedAt: formatTime(k.CreatedAt), RevokedAt: nullableTime(k.RevokedAt)}
 }
 
-type apiKeyCreateJSON struct {
-	Kind       string   `json:"kind" doc:"user or developer" required:"true"`
+// apiKeyRequestJSON is the body of POST api_keys (a key is never changed, only revoked).
+type apiKeyRequestJSON struct {
+	Kind       string   `json:"kind" doc:"user or developer" create:"required"`
 	UserID     int64    `json:"user_id" doc:"The user of a user key"`
 	Name       string   `json:"name" doc:"A label, at most 100 characters"`
 	AllowedIPs []string `json:"allowed_ips" doc:"Addresses or CIDRs the key may be used from; empty = anywhere"`

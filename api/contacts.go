@@ -11,13 +11,13 @@ func (s *Server) contactRoutes() []resourceRoute {
 		{method: "GET", path: "/contacts", summary: "List contacts", message: "List of contacts", result: []contactJSON{},
 			serve: listAll(&s.store, switchboard.Store.ListContacts, toContactJSON)},
 		{method: "POST", path: "/contacts", summary: "Create a contact (sends contact.created)", message: "Contact created",
-			status: http.StatusCreated, request: contactCreateJSON{}, result: contactJSON{},
-			serve: createHandler[contactPatchJSON](&s.provision, ProvisioningService.CreateContact, toContactJSON)},
+			status: http.StatusCreated, request: createBody(contactRequestJSON{}), result: contactJSON{},
+			serve: createHandler[contactRequestJSON](&s.provision, ProvisioningService.CreateContact, toContactJSON)},
 		{method: "GET", path: "/contacts/{contact_id}", summary: "Get a contact", message: "Contact details", result: contactJSON{},
 			serve: getByID(&s.store, "contact_id", switchboard.Store.GetContact, toContactJSON)},
 		{method: "PATCH", path: "/contacts/{contact_id}", summary: "Change a contact (only the fields given; sends contact.updated)",
-			message: "Contact updated", request: contactPatchJSON{}, result: contactJSON{},
-			serve: updateHandler[contactPatchJSON](&s.provision, "contact_id", ProvisioningService.UpdateContact, toContactJSON)},
+			message: "Contact updated", request: patchBody(contactRequestJSON{}), result: contactJSON{},
+			serve: updateHandler[contactRequestJSON](&s.provision, "contact_id", ProvisioningService.UpdateContact, toContactJSON)},
 		{method: "DELETE", path: "/contacts/{contact_id}", summary: "Delete a contact (sends contact.deleted)", message: "Contact deleted",
 			result: deletedJSON{}, serve: deleteByID(&s.provision, "contact_id", ProvisioningService.DeleteContact)},
 	}
@@ -39,25 +39,15 @@ func toContactJSON(c *switchboard.Contact) contactJSON {
 		Company: c.Company, CreatedAt: formatTime(c.CreatedAt), UpdatedAt: formatTime(c.UpdatedAt)}
 }
 
-// contactPatchJSON is the body of POST and PATCH contacts: a field left out is "not given".
-// contactCreateJSON documents POST's body (its required field) in the OpenAPI document;
-// both have the same fields.
-type contactCreateJSON struct {
-	Phone     string `json:"phone" doc:"Phone number, any form; stored E.164" required:"true"`
-	FirstName string `json:"first_name" doc:"First name"`
-	LastName  string `json:"last_name" doc:"Last name"`
-	Email     string `json:"email" doc:"Email address"`
-	Company   string `json:"company" doc:"Company"`
-}
-
-type contactPatchJSON struct {
-	Phone     *string `json:"phone" doc:"Phone number, any form"`
+// contactRequestJSON is the body of POST and PATCH contacts: a field left out is "not given".
+type contactRequestJSON struct {
+	Phone     *string `json:"phone" doc:"Phone number, any form; stored E.164" create:"required"`
 	FirstName *string `json:"first_name" doc:"First name"`
 	LastName  *string `json:"last_name" doc:"Last name"`
 	Email     *string `json:"email" doc:"Email address"`
 	Company   *string `json:"company" doc:"Company"`
 }
 
-func (b contactPatchJSON) change() switchboard.ContactChange {
+func (b contactRequestJSON) change() switchboard.ContactChange {
 	return switchboard.ContactChange{Phone: b.Phone, FirstName: b.FirstName, LastName: b.LastName, Email: b.Email, Company: b.Company}
 }

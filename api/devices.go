@@ -12,12 +12,12 @@ func (s *Server) deviceRoutes() []resourceRoute {
 		{method: "GET", path: "/users/{user_id}/devices", summary: "List a user's devices", message: "List of devices",
 			result: []deviceJSON{}, serve: s.listDevices},
 		{method: "POST", path: "/users/{user_id}/devices", summary: "Create a device (its SIP password is shown once, in this response)",
-			message: "Device created", status: http.StatusCreated, request: deviceCreateJSON{}, result: deviceSecretJSON{}, serve: s.createDevice},
+			message: "Device created", status: http.StatusCreated, request: createBody(deviceRequestJSON{}), result: deviceSecretJSON{}, serve: s.createDevice},
 		{method: "GET", path: "/devices/{device_id}", summary: "Get a device (never its password)", message: "Device details",
 			result: deviceJSON{}, serve: getByID(&s.store, "device_id", switchboard.Store.GetDevice, toDeviceJSON)},
 		{method: "PATCH", path: "/devices/{device_id}", summary: "Change a device (only the fields given)", message: "Device updated",
-			request: devicePatchJSON{}, result: deviceJSON{},
-			serve: updateHandler[devicePatchJSON](&s.provision, "device_id", ProvisioningService.UpdateDevice, toDeviceJSON)},
+			request: patchBody(deviceRequestJSON{}), result: deviceJSON{},
+			serve: updateHandler[deviceRequestJSON](&s.provision, "device_id", ProvisioningService.UpdateDevice, toDeviceJSON)},
 		{method: "DELETE", path: "/devices/{device_id}", summary: "Delete a device", message: "Device deleted", result: deletedJSON{},
 			serve: deleteByID(&s.provision, "device_id", ProvisioningService.DeleteDevice)},
 		{method: "POST", path: "/devices/{device_id}/password", summary: "Reset a device's SIP password (the new one is shown once, in this response)",
@@ -44,7 +44,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, c *caller)
 	if err != nil {
 		return nil, err
 	}
-	var body devicePatchJSON
+	var body deviceRequestJSON
 	if err := decodeJSON(w, r, &body); err != nil {
 		return nil, err
 	}
@@ -87,20 +87,13 @@ func toDeviceJSON(d *switchboard.Device) deviceJSON {
 		CreatedAt: formatTime(d.CreatedAt)}
 }
 
-// devicePatchJSON is the body of POST and PATCH devices: a field left out is "not given".
-// deviceCreateJSON documents POST's body in the OpenAPI document; both have the same fields.
-type deviceCreateJSON struct {
-	Name        string `json:"name" doc:"A label, at most 100 characters"`
-	SIPUsername string `json:"sip_username" doc:"3 to 64 letters, digits, dots, dashes, underscores; generated when absent"`
-	SIPPassword string `json:"sip_password" doc:"8 to 128 characters; generated when absent"`
+// deviceRequestJSON is the body of POST and PATCH devices: a field left out is "not given".
+type deviceRequestJSON struct {
+	Name        *string `json:"name" doc:"A label, at most 100 characters"`
+	SIPUsername *string `json:"sip_username" doc:"SIP username, 3 to 64 letters, digits, dots, dashes, underscores; changing it needs sip_password too, since the stored hashes bind the username" default:"generated"`
+	SIPPassword *string `json:"sip_password" doc:"SIP password, 8 to 128 characters" default:"generated"`
 }
 
-type devicePatchJSON struct {
-	Name        *string `json:"name" doc:"A label"`
-	SIPUsername *string `json:"sip_username" doc:"New SIP username; needs sip_password too, since the stored hashes bind the username"`
-	SIPPassword *string `json:"sip_password" doc:"New SIP password, 8 to 128 characters"`
-}
-
-func (b devicePatchJSON) change() switchboard.DeviceChange {
+func (b deviceRequestJSON) change() switchboard.DeviceChange {
 	return switchboard.DeviceChange{Name: b.Name, SIPUsername: b.SIPUsername, SIPPassword: b.SIPPassword}
 }

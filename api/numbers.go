@@ -9,13 +9,13 @@ import (
 func (s *Server) numberRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "POST", path: "/numbers", summary: "Add a number", message: "Number created", status: http.StatusCreated,
-			request: numberCreateJSON{}, result: numberJSON{},
-			serve: createHandler[numberCreateJSON](&s.provision, ProvisioningService.CreateNumber, toNumberJSON)},
+			request: createBody(numberRequestJSON{}), result: numberJSON{},
+			serve: createHandler[numberRequestJSON](&s.provision, ProvisioningService.CreateNumber, toNumberJSON)},
 		{method: "GET", path: "/numbers/{number_id}", summary: "Get a number", message: "Number details", result: numberJSON{},
 			serve: getByID(&s.store, "number_id", switchboard.Store.GetNumber, toNumberJSON)},
 		{method: "PATCH", path: "/numbers/{number_id}", summary: "Change a number (only the fields given)", message: "Number updated",
-			request: numberPatchJSON{}, result: numberJSON{},
-			serve: updateHandler[numberPatchJSON](&s.provision, "number_id", ProvisioningService.UpdateNumber, toNumberJSON)},
+			request: patchBody(numberRequestJSON{}), result: numberJSON{},
+			serve: updateHandler[numberRequestJSON](&s.provision, "number_id", ProvisioningService.UpdateNumber, toNumberJSON)},
 		{method: "DELETE", path: "/numbers/{number_id}", summary: "Delete a number", message: "Number deleted", result: deletedJSON{},
 			serve: deleteByID(&s.provision, "number_id", ProvisioningService.DeleteNumber)},
 	}
@@ -41,39 +41,22 @@ func toNumberJSON(n *switchboard.Number) numberJSON {
 		Status: n.Status, AIAgentID: nullableString(n.AIAgentID), Target: toTargetJSON(n.Target), CreatedAt: formatTime(n.CreatedAt)}
 }
 
-// numberCreateJSON is the body of POST numbers; numberPatchJSON of PATCH, which cannot
-// change the number itself.
-type numberCreateJSON struct {
-	Number            string      `json:"number" doc:"The number, any form a phone number is written in; stored E.164" required:"true"`
-	FriendlyName      string      `json:"friendly_name" doc:"Display name"`
-	SMSEnabled        bool        `json:"sms_enabled" doc:"SMS enabled"`
-	MMSEnabled        bool        `json:"mms_enabled" doc:"MMS enabled (needs sms_enabled)"`
-	OwnerID           int64       `json:"owner_id" doc:"Owner user ID; 0 = none"`
-	SMSAssignedUserID int64       `json:"sms_assigned_user_id" doc:"SMS-assigned user ID; 0 = none"`
-	Status            string      `json:"status" doc:"active (default), inactive, porting, suspended"`
-	AIAgentID         string      `json:"ai_agent_id" doc:"AI agent ID"`
-	Target            *targetJSON `json:"target" doc:"Where inbound calls go"`
-}
-
-type numberPatchJSON struct {
+// numberRequestJSON is the body of POST and PATCH numbers: a field left out is "not given".
+// PATCH cannot change the number itself.
+type numberRequestJSON struct {
+	Number            *string     `json:"number" doc:"The number, any form a phone number is written in; stored E.164" create:"required" patch:"-"`
 	FriendlyName      *string     `json:"friendly_name" doc:"Display name"`
 	SMSEnabled        *bool       `json:"sms_enabled" doc:"SMS enabled"`
-	MMSEnabled        *bool       `json:"mms_enabled" doc:"MMS enabled"`
-	OwnerID           *int64      `json:"owner_id" doc:"Owner user ID; 0 clears it"`
-	SMSAssignedUserID *int64      `json:"sms_assigned_user_id" doc:"SMS-assigned user ID; 0 clears it"`
-	Status            *string     `json:"status" doc:"active, inactive, porting, suspended"`
-	AIAgentID         *string     `json:"ai_agent_id" doc:"AI agent ID; \"\" clears it"`
-	Target            *targetJSON `json:"target" doc:"Where inbound calls go"`
+	MMSEnabled        *bool       `json:"mms_enabled" doc:"MMS enabled (needs sms_enabled)"`
+	OwnerID           *int64      `json:"owner_id" doc:"Owner user ID; 0 = none (clears it)"`
+	SMSAssignedUserID *int64      `json:"sms_assigned_user_id" doc:"SMS-assigned user ID; 0 = none (clears it)"`
+	Status            *string     `json:"status" doc:"active, inactive, porting, suspended" default:"active"`
+	AIAgentID         *string     `json:"ai_agent_id" doc:"AI agent ID; \"\" = none (clears it)"`
+	Target            *targetJSON `json:"target" doc:"Where inbound calls go" create:"nullable"`
 }
 
-func (b numberCreateJSON) change() switchboard.NumberChange {
-	return switchboard.NumberChange{Number: &b.Number, FriendlyName: &b.FriendlyName, SMSEnabled: &b.SMSEnabled,
-		MMSEnabled: &b.MMSEnabled, OwnerUserID: &b.OwnerID, SMSAssignedUserID: &b.SMSAssignedUserID, Status: &b.Status,
-		AIAgentID: &b.AIAgentID, Target: b.Target.target()}
-}
-
-func (b numberPatchJSON) change() switchboard.NumberChange {
-	return switchboard.NumberChange{FriendlyName: b.FriendlyName, SMSEnabled: b.SMSEnabled, MMSEnabled: b.MMSEnabled,
-		OwnerUserID: b.OwnerID, SMSAssignedUserID: b.SMSAssignedUserID, Status: b.Status, AIAgentID: b.AIAgentID,
-		Target: b.Target.target()}
+func (b numberRequestJSON) change() switchboard.NumberChange {
+	return switchboard.NumberChange{Number: b.Number, FriendlyName: b.FriendlyName, SMSEnabled: b.SMSEnabled,
+		MMSEnabled: b.MMSEnabled, OwnerUserID: b.OwnerID, SMSAssignedUserID: b.SMSAssignedUserID, Status: b.Status,
+		AIAgentID: b.AIAgentID, Target: b.Target.target()}
 }

@@ -12,8 +12,38 @@ import (
 )
 
 // This file builds the OpenAPI 3.1 document from the registered routes and the JSON types'
-// struct tags (json names, `doc` descriptions, `required`). The document is committed as
+// struct tags (json names, `doc` descriptions, `required:"true"` for a field required in
+// every view, and the request views' tags below). The document is committed as
 // api/openapi.json; TestOpenAPIFile fails when it is out of date and rewrites it with -update.
+
+// A resource's request body is one type, xRequestJSON, with pointer fields (nil: not
+// given), that create and PATCH both decode. A route documents it in one of two views,
+// createBody(x) or patchBody(x), each a component of its own named after the type
+// (userRequestJSON: UserCreate, UserPatch). The PATCH view shows the fields as they are
+// (a pointer nullable) and none required; the create view shows what to send, by these tags:
+//
+//	create:"required"  the field is required on create
+//	create:"nullable"  on create, too, the field may be null (meaning its default)
+//	default:"30"       the create-time default, added to the description: "…; default 30"
+//	patch:"-"          create only: not in the PATCH view, and a PATCH giving it is refused
+//	                   (refuseCreateOnly)
+//
+// A pointer field without create:"nullable" renders as its element type on create.
+type requestView struct {
+	body any
+	view string // viewCreate or viewPatch, the suffix of the component's name
+}
+
+const (
+	viewCreate = "Create"
+	viewPatch  = "Patch"
+)
+
+// createBody documents a route's request as body's create view.
+func createBody(body any) requestView { return requestView{body: body, view: viewCreate} }
+
+// patchBody documents a route's request as body's PATCH view.
+func patchBody(body any) requestView { return requestView{body: body, view: viewPatch} }
 
 // jsonObject keeps key order out of the picture: encoding/json sorts map keys, so the
 // generated file is stable.
@@ -148,7 +178,7 @@ func (g *specGen) operation(rt *route) jsonObject {
 	}
 	if rt.Request != nil {
 		op["requestBody"] = jsonObject{"required": true,
-			"content": jsonObject{"application/json": jsonObject{"schema": g.schemaOf(reflect.TypeOf(rt.Request))}}}
+			"content": jsonObject{"application/json": jsonObject{"schema": g.requestSchema(rt.Request)}}}
 	}
 	status := rt.Status
 	if status == 0 {
@@ -193,6 +223,27 @@ func operationID(rt *route) string {
 	return strings.ToLower(rt.Method) + "_" + path
 }
 
+// requestSchema returns the schema of a route's request: a view (requestView) of a request
+// type, or a JSON type as it is.
+func (g *specGen) requestSchema(req any) any {
+	v, ok := req.(requestView)
+	if !ok {
+		return g.schemaOf(reflect.TypeOf(req))
+	}
+	t := reflect.TypeOf(v.body)
+	name := schemaName(strings.TrimSuffix(t.Name(), "RequestJSON")) + v.view
+	return g.component(name, func() jsonObject { return g.structSchema(t, v.view) })
+}
+
+// component registers the schema build returns under name, once, and refers to it.
+func (g *specGen) component(name string, build func() jsonObject) jsonObject {
+	if _, ok := g.schemas[name]; !ok {
+		g.schemas[name] = jsonObject{} // placeholder against recursion
+		g.schemas[name] = build()
+	}
+	return jsonObject{"$ref": "#/components/schemas/" + name}
+}
+
 // schemaOf returns the schema of t, registering named structs as components.
 func (g *specGen) schemaOf(t reflect.Type) any {
 	switch t.Kind() {
@@ -223,14 +274,9 @@ func (g *specGen) schemaOf(t reflect.Type) any {
 		return jsonObject{"type": "object", "additionalProperties": g.schemaOf(t.Elem())}
 	case reflect.Struct:
 		if t.Name() == "" {
-			return g.structSchema(t)
+			return g.structSchema(t, "")
 		}
-		name := schemaName(t.Name())
-		if _, ok := g.schemas[name]; !ok {
-			g.schemas[name] = jsonObject{} // placeholder against recursion
-			g.schemas[name] = g.structSchema(t)
-		}
-		return jsonObject{"$ref": "#/components/schemas/" + name}
+		return g.component(schemaName(t.Name()), func() jsonObject { return g.structSchema(t, "") })
 	}
 	return jsonObject{}
 }
@@ -242,7 +288,18 @@ func schemaName(goName string) string {
 	return string(r)
 }
 
-func (g *specGen) structSchema(t reflect.Type) jsonObject {
+// jsonName is the field's name in JSON; "-" when encoding/json skips it.
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		name = f.Name
+	}
+	return name
+}
+
+// structSchema renders t as an object; view is a request view (viewCreate, viewPatch) or ""
+// for a type as it is.
+func (g *specGen) structSchema(t reflect.Type, view string) jsonObject {
 	props := jsonObject{}
 	var required []string
 	var walk func(t reflect.Type)
@@ -256,15 +313,20 @@ func (g *specGen) structSchema(t reflect.Type) jsonObject {
 			if !f.IsExported() {
 				continue
 			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" {
+			name := jsonName(f)
+			if name == "-" || (view == viewPatch && f.Tag.Get("patch") == "-") {
 				continue
 			}
-			if name == "" {
-				name = f.Name
+			ft, d := f.Type, f.Tag.Get("doc")
+			create := view == viewCreate
+			if create && ft.Kind() == reflect.Pointer && f.Tag.Get("create") != "nullable" {
+				ft = ft.Elem()
 			}
-			schema := g.schemaOf(f.Type)
-			if d := f.Tag.Get("doc"); d != "" {
+			if def := f.Tag.Get("default"); create && def != "" {
+				d += "; default " + def
+			}
+			schema := g.schemaOf(ft)
+			if d != "" {
 				if m, ok := schema.(jsonObject); ok {
 					if _, isRef := m["$ref"]; isRef {
 						schema = jsonObject{"allOf": []any{m}, "description": d}
@@ -274,7 +336,7 @@ func (g *specGen) structSchema(t reflect.Type) jsonObject {
 				}
 			}
 			props[name] = schema
-			if f.Tag.Get("required") == "true" {
+			if f.Tag.Get("required") == "true" || (create && f.Tag.Get("create") == "required") {
 				required = append(required, name)
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"switchboard/store/storetest"
 )
 
@@ -121,5 +123,49 @@ func TestDocsPage(t *testing.T) {
 	resp.Body.Close()
 	if !bytes.Equal(served, openAPIDocument) {
 		t.Error("/v3/openapi.json does not serve the embedded document")
+	}
+}
+
+// exampleRequestJSON exercises every request view tag (see requestView).
+type exampleRequestJSON struct {
+	Name   *string     `json:"name" doc:"Name" create:"required"`
+	Size   *int        `json:"size" doc:"Size" default:"3"`
+	Limit  *int        `json:"limit" doc:"Limit" default:"9" create:"nullable"`
+	Target *targetJSON `json:"target" doc:"Target"`
+	Key    *string     `json:"key" doc:"Key" create:"required" patch:"-"`
+	Tags   []string    `json:"tags" doc:"Tags" required:"true"`
+}
+
+// TestRequestViews checks what the create and PATCH views of one request type show.
+func TestRequestViews(t *testing.T) {
+	g := &specGen{schemas: jsonObject{}}
+	if ref := g.requestSchema(createBody(exampleRequestJSON{})); !cmp.Equal(ref, any(jsonObject{"$ref": "#/components/schemas/ExampleCreate"})) {
+		t.Errorf("create view refers to %v", ref)
+	}
+	if ref := g.requestSchema(patchBody(exampleRequestJSON{})); !cmp.Equal(ref, any(jsonObject{"$ref": "#/components/schemas/ExamplePatch"})) {
+		t.Errorf("PATCH view refers to %v", ref)
+	}
+	got, err := json.Marshal(jsonObject{"ExampleCreate": g.schemas["ExampleCreate"], "ExamplePatch": g.schemas["ExamplePatch"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const target = `{"$ref":"#/components/schemas/Target"}`
+	want := `{"ExampleCreate":{"properties":{` +
+		`"key":{"description":"Key","type":"string"},` +
+		`"limit":{"description":"Limit; default 9","type":["integer","null"]},` +
+		`"name":{"description":"Name","type":"string"},` +
+		`"size":{"description":"Size; default 3","type":"integer"},` +
+		`"tags":{"description":"Tags","items":{"type":"string"},"type":"array"},` +
+		`"target":{"allOf":[` + target + `],"description":"Target"}},` +
+		`"required":["key","name","tags"],"type":"object"},` +
+		`"ExamplePatch":{"properties":{` +
+		`"limit":{"description":"Limit","type":["integer","null"]},` +
+		`"name":{"description":"Name","type":["string","null"]},` +
+		`"size":{"description":"Size","type":["integer","null"]},` +
+		`"tags":{"description":"Tags","items":{"type":"string"},"type":"array"},` +
+		`"target":{"description":"Target","oneOf":[` + target + `,{"type":"null"}]}},` +
+		`"required":["tags"],"type":"object"}}`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("views (-want +got):\n%s", diff)
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"reflect"
 
 	"switchboard"
 )
@@ -133,12 +134,27 @@ func updateHandler[B changeRequest[C], S, C, T, J any](svc *S, param string, cal
 			return nil, err
 		}
 		var body B
-		if err := decodeJSON(w, r, &body); err != nil {
+		if err = decodeJSON(w, r, &body); err == nil {
+			err = refuseCreateOnly(body)
+		}
+		if err != nil {
 			return nil, err
 		}
 		x, err := call(*svc, r.Context(), c.accountID, id, body.change())
 		return rendered(x, err, render)
 	}
+}
+
+// refuseCreateOnly answers 400 for a field of a PATCH body that only create takes (tagged
+// patch:"-", see requestView): what cannot change is refused, not ignored.
+func refuseCreateOnly(body any) error {
+	v := reflect.ValueOf(body)
+	for i := range v.NumField() {
+		if f := v.Type().Field(i); f.Tag.Get("patch") == "-" && !v.Field(i).IsZero() {
+			return badRequest(jsonName(f), "cannot be changed: it is set only on create")
+		}
+	}
+	return nil
 }
 
 // deleteByID is DELETE …/{param}.

@@ -172,6 +172,12 @@ func TestQueueAndMemberCRUD(t *testing.T) {
 	}
 	expectError(t, e.request("PATCH", base+"/queues/"+id+"/members/"+itoa(e.a.john.ID), e.a.devKey, map[string]any{"paused": true}), 404, "NOT_FOUND")
 	expectError(t, e.request("PATCH", base+"/queues/"+id+"/members/"+itoa(e.a.jane.ID), e.a.devKey, map[string]any{"penalty": 5000}), 400, "BAD_REQUEST")
+	// The member's user is the path's: a PATCH cannot name another.
+	r = e.request("PATCH", base+"/queues/"+id+"/members/"+itoa(e.a.jane.ID), e.a.devKey, map[string]any{"user_id": e.a.john.ID})
+	expectError(t, r, 400, "BAD_REQUEST")
+	if detail(r, "user_id") == "" {
+		t.Errorf("details = %s", r.raw)
+	}
 	expectOK(t, e.request("DELETE", base+"/queues/"+id+"/members/"+itoa(e.a.jane.ID), e.a.devKey, nil), 200, "Queue member removed")
 	expectOK(t, e.request("DELETE", base+"/queues/"+id, e.a.devKey, nil), 200, "Queue deleted")
 	expectError(t, e.request("GET", base+"/queues/"+id, e.a.devKey, nil), 404, "NOT_FOUND")
@@ -246,7 +252,17 @@ func TestNumberCRUD(t *testing.T) {
 	if r.result()["status"] != "suspended" || r.result()["sms_assigned_user_id"] != nil || r.result()["friendly_name"] != "AI Agent Line" {
 		t.Errorf("patched number = %v", r.result())
 	}
-	expectOK(t, e.request("GET", base+"/numbers/"+id, e.a.devKey, nil), 200, "Number details")
+	// The number itself cannot change: PATCH refuses it rather than ignore it.
+	r = e.request("PATCH", base+"/numbers/"+id, e.a.devKey, map[string]any{"number": "+15559990000"})
+	expectError(t, r, 400, "BAD_REQUEST")
+	if detail(r, "number") == "" {
+		t.Errorf("details = %s", r.raw)
+	}
+	r = e.request("GET", base+"/numbers/"+id, e.a.devKey, nil)
+	expectOK(t, r, 200, "Number details")
+	if r.result()["number"] != "+15551112222" {
+		t.Errorf("number after PATCH = %v", r.result()["number"])
+	}
 	expectOK(t, e.request("DELETE", base+"/numbers/"+id, e.a.devKey, nil), 200, "Number deleted")
 	expectError(t, e.request("GET", base+"/numbers/"+id, e.a.devKey, nil), 404, "NOT_FOUND")
 }

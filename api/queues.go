@@ -10,19 +10,19 @@ import (
 func (s *Server) queueRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "POST", path: "/queues", summary: "Create a queue", message: "Queue created", status: http.StatusCreated,
-			request: queueCreateJSON{}, result: queueJSON{},
-			serve: createHandler[queuePatchJSON](&s.provision, ProvisioningService.CreateQueue, toQueueJSON)},
+			request: createBody(queueRequestJSON{}), result: queueJSON{},
+			serve: createHandler[queueRequestJSON](&s.provision, ProvisioningService.CreateQueue, toQueueJSON)},
 		{method: "PATCH", path: "/queues/{queue_id}", summary: "Change a queue (only the fields given)", message: "Queue updated",
-			request: queuePatchJSON{}, result: queueJSON{},
-			serve: updateHandler[queuePatchJSON](&s.provision, "queue_id", ProvisioningService.UpdateQueue, toQueueJSON)},
+			request: patchBody(queueRequestJSON{}), result: queueJSON{},
+			serve: updateHandler[queueRequestJSON](&s.provision, "queue_id", ProvisioningService.UpdateQueue, toQueueJSON)},
 		{method: "DELETE", path: "/queues/{queue_id}", summary: "Delete a queue", message: "Queue deleted", result: deletedJSON{},
 			serve: deleteByID(&s.provision, "queue_id", ProvisioningService.DeleteQueue)},
 		{method: "GET", path: "/queues/{queue_id}/members", summary: "List a queue's members", message: "List of queue members",
 			result: []memberJSON{}, serve: s.listMembers},
 		{method: "POST", path: "/queues/{queue_id}/members", summary: "Add a member to a queue (or update it)", message: "Queue member added",
-			status: http.StatusCreated, request: memberCreateJSON{}, result: memberJSON{}, serve: s.addMember},
+			status: http.StatusCreated, request: createBody(memberRequestJSON{}), result: memberJSON{}, serve: s.addMember},
 		{method: "PATCH", path: "/queues/{queue_id}/members/{user_id}", summary: "Change a member: penalty, pause or unpause",
-			message: "Queue member updated", request: memberPatchJSON{}, result: memberJSON{}, serve: s.patchMember},
+			message: "Queue member updated", request: patchBody(memberRequestJSON{}), result: memberJSON{}, serve: s.patchMember},
 		{method: "DELETE", path: "/queues/{queue_id}/members/{user_id}", summary: "Remove a member from a queue",
 			message: "Queue member removed", result: deletedJSON{}, serve: s.removeMember},
 	}
@@ -41,11 +41,11 @@ func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *caller) (a
 	if err != nil {
 		return nil, err
 	}
-	var body memberCreateJSON
+	var body memberRequestJSON
 	if err := decodeJSON(w, r, &body); err != nil {
 		return nil, err
 	}
-	m := switchboard.QueueMember{QueueID: queueID, UserID: body.UserID, Penalty: body.Penalty, Paused: body.Paused}
+	m := switchboard.QueueMember{QueueID: queueID, UserID: deref(body.UserID), Penalty: deref(body.Penalty), Paused: deref(body.Paused)}
 	if err := s.provision.AddQueueMember(r.Context(), c.accountID, m); err != nil {
 		return nil, err
 	}
@@ -57,8 +57,11 @@ func (s *Server) patchMember(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return nil, err
 	}
-	var body memberPatchJSON
-	if err := decodeJSON(w, r, &body); err != nil {
+	var body memberRequestJSON
+	if err = decodeJSON(w, r, &body); err == nil {
+		err = refuseCreateOnly(body)
+	}
+	if err != nil {
 		return nil, err
 	}
 	m, err := s.provision.UpdateQueueMember(r.Context(), c.accountID, queueID, userID,
@@ -123,55 +126,33 @@ func toQueueJSON(q *switchboard.Queue) queueJSON {
 		ServiceLevel: q.ServiceLevel, Overflow: toTargetJSON(q.Overflow)}
 }
 
-// queuePatchJSON is the body of POST and PATCH queues: a field left out is "not given".
-// queueCreateJSON documents POST's body (required fields and defaults) in the OpenAPI
-// document; both have the same fields.
-type queueCreateJSON struct {
-	QueueName      string      `json:"queue_name" doc:"Friendly name" required:"true"`
-	Extension      string      `json:"extension" doc:"Extension, 2 to 8 digits" required:"true"`
-	Strategy       string      `json:"strategy" doc:"Ring strategy; default ringall"`
-	MusicOnHold    string      `json:"musiconhold" doc:"Music on hold class; default default"`
-	Timeout        *int        `json:"timeout" doc:"Ring timeout in seconds; default 15"`
-	Retry          *int        `json:"retry" doc:"Retry interval in seconds; default 5"`
-	WrapUpTime     int         `json:"wrapuptime" doc:"Wrap-up time in seconds"`
-	MaxLen         int         `json:"maxlen" doc:"Maximum queue length (0 = unlimited)"`
-	JoinEmpty      string      `json:"joinempty" doc:"yes, no, strict, loose; default yes"`
-	LeaveWhenEmpty string      `json:"leavewhenempty" doc:"yes, no, strict, loose; default no"`
-	RingInUse      string      `json:"ringinuse" doc:"yes or no; default no"`
-	MaxWait        int         `json:"max_wait" doc:"Seconds before overflow; 0 = no limit"`
-	ServiceLevel   int         `json:"service_level" doc:"Service level seconds; default 20"`
-	Overflow       *targetJSON `json:"overflow" doc:"Overflow target; default hang up"`
-}
-
-type queuePatchJSON struct {
-	QueueName      *string     `json:"queue_name" doc:"Friendly name"`
-	Extension      *string     `json:"extension" doc:"Extension, 2 to 8 digits"`
-	Strategy       *string     `json:"strategy" doc:"Ring strategy"`
-	MusicOnHold    *string     `json:"musiconhold" doc:"Music on hold class"`
-	Timeout        *int        `json:"timeout" doc:"Ring timeout in seconds"`
-	Retry          *int        `json:"retry" doc:"Retry interval in seconds"`
+// queueRequestJSON is the body of POST and PATCH queues: a field left out is "not given".
+type queueRequestJSON struct {
+	QueueName      *string     `json:"queue_name" doc:"Friendly name" create:"required"`
+	Extension      *string     `json:"extension" doc:"Extension, 2 to 8 digits" create:"required"`
+	Strategy       *string     `json:"strategy" doc:"Ring strategy" default:"ringall"`
+	MusicOnHold    *string     `json:"musiconhold" doc:"Music on hold class" default:"default"`
+	Timeout        *int        `json:"timeout" doc:"Ring timeout in seconds" default:"15" create:"nullable"`
+	Retry          *int        `json:"retry" doc:"Retry interval in seconds" default:"5" create:"nullable"`
 	WrapUpTime     *int        `json:"wrapuptime" doc:"Wrap-up time in seconds"`
-	MaxLen         *int        `json:"maxlen" doc:"Maximum queue length"`
-	JoinEmpty      *string     `json:"joinempty" doc:"yes, no, strict, loose"`
-	LeaveWhenEmpty *string     `json:"leavewhenempty" doc:"yes, no, strict, loose"`
-	RingInUse      *string     `json:"ringinuse" doc:"yes or no"`
-	MaxWait        *int        `json:"max_wait" doc:"Seconds before overflow"`
-	ServiceLevel   *int        `json:"service_level" doc:"Service level seconds"`
-	Overflow       *targetJSON `json:"overflow" doc:"Overflow target"`
+	MaxLen         *int        `json:"maxlen" doc:"Maximum queue length (0 = unlimited)"`
+	JoinEmpty      *string     `json:"joinempty" doc:"yes, no, strict, loose" default:"yes"`
+	LeaveWhenEmpty *string     `json:"leavewhenempty" doc:"yes, no, strict, loose" default:"no"`
+	RingInUse      *string     `json:"ringinuse" doc:"yes or no" default:"no"`
+	MaxWait        *int        `json:"max_wait" doc:"Seconds before overflow; 0 = no limit"`
+	ServiceLevel   *int        `json:"service_level" doc:"Service level seconds" default:"20"`
+	Overflow       *targetJSON `json:"overflow" doc:"Overflow target" default:"hang up" create:"nullable"`
 }
 
-type memberCreateJSON struct {
-	UserID  int64 `json:"user_id" doc:"The user to add" required:"true"`
-	Penalty int   `json:"penalty" doc:"0 to 1000; default 0"`
-	Paused  bool  `json:"paused" doc:"Start paused"`
+// memberRequestJSON is the body of POST and PATCH queue members; PATCH takes the user from
+// the path.
+type memberRequestJSON struct {
+	UserID  *int64 `json:"user_id" doc:"The user to add" create:"required" patch:"-"`
+	Penalty *int   `json:"penalty" doc:"0 to 1000" default:"0"`
+	Paused  *bool  `json:"paused" doc:"Pause (true) or unpause (false) the member" default:"false"`
 }
 
-type memberPatchJSON struct {
-	Penalty *int  `json:"penalty" doc:"0 to 1000"`
-	Paused  *bool `json:"paused" doc:"Pause (true) or unpause (false) the member"`
-}
-
-func (b queuePatchJSON) change() switchboard.QueueChange {
+func (b queueRequestJSON) change() switchboard.QueueChange {
 	c := switchboard.QueueChange{QueueName: b.QueueName, Extension: b.Extension, MusicOnHold: b.MusicOnHold,
 		Timeout: b.Timeout, Retry: b.Retry, WrapUpTime: b.WrapUpTime, MaxLen: b.MaxLen, JoinEmpty: b.JoinEmpty,
 		LeaveWhenEmpty: b.LeaveWhenEmpty, RingInUse: b.RingInUse, MaxWait: b.MaxWait, ServiceLevel: b.ServiceLevel,

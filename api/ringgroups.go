@@ -11,13 +11,13 @@ func (s *Server) ringGroupRoutes() []resourceRoute {
 		{method: "GET", path: "/ring_groups", summary: "List ring groups", message: "List of ring groups", result: []ringGroupJSON{},
 			serve: listAll(&s.store, switchboard.Store.ListRingGroups, toRingGroupJSON)},
 		{method: "POST", path: "/ring_groups", summary: "Create a ring group", message: "Ring group created", status: http.StatusCreated,
-			request: ringGroupCreateJSON{}, result: ringGroupJSON{},
-			serve: createHandler[ringGroupPatchJSON](&s.provision, ProvisioningService.CreateRingGroup, toRingGroupJSON)},
+			request: createBody(ringGroupRequestJSON{}), result: ringGroupJSON{},
+			serve: createHandler[ringGroupRequestJSON](&s.provision, ProvisioningService.CreateRingGroup, toRingGroupJSON)},
 		{method: "GET", path: "/ring_groups/{ring_group_id}", summary: "Get a ring group", message: "Ring group details", result: ringGroupJSON{},
 			serve: getByID(&s.store, "ring_group_id", switchboard.Store.GetRingGroup, toRingGroupJSON)},
 		{method: "PATCH", path: "/ring_groups/{ring_group_id}", summary: "Change a ring group (only the fields given; members replaces the list)",
-			message: "Ring group updated", request: ringGroupPatchJSON{}, result: ringGroupJSON{},
-			serve: updateHandler[ringGroupPatchJSON](&s.provision, "ring_group_id", ProvisioningService.UpdateRingGroup, toRingGroupJSON)},
+			message: "Ring group updated", request: patchBody(ringGroupRequestJSON{}), result: ringGroupJSON{},
+			serve: updateHandler[ringGroupRequestJSON](&s.provision, "ring_group_id", ProvisioningService.UpdateRingGroup, toRingGroupJSON)},
 		{method: "DELETE", path: "/ring_groups/{ring_group_id}", summary: "Delete a ring group", message: "Ring group deleted", result: deletedJSON{},
 			serve: deleteByID(&s.provision, "ring_group_id", ProvisioningService.DeleteRingGroup)},
 	}
@@ -48,28 +48,18 @@ func toRingGroupJSON(g *switchboard.RingGroup) ringGroupJSON {
 		Members: members, Fallback: toTargetJSON(g.Fallback), CreatedAt: formatTime(g.CreatedAt)}
 }
 
-// ringGroupPatchJSON is the body of POST and PATCH ring groups: a field left out is "not
-// given". ringGroupCreateJSON documents POST's body (required fields and defaults) in the
-// OpenAPI document; both have the same fields.
-type ringGroupCreateJSON struct {
-	Name      string                `json:"name" doc:"Name" required:"true"`
-	Extension string                `json:"extension" doc:"Extension, 2 to 8 digits" required:"true"`
-	Strategy  string                `json:"strategy" doc:"simultaneous (default) or sequential"`
-	RingTime  *int                  `json:"ring_time" doc:"1 to 600 seconds; default 20"`
-	Members   []ringGroupMemberJSON `json:"members" doc:"Members, in ring order"`
-	Fallback  *targetJSON           `json:"fallback" doc:"Where the call goes when nobody answers; default hang up"`
+// ringGroupRequestJSON is the body of POST and PATCH ring groups: a field left out is "not
+// given".
+type ringGroupRequestJSON struct {
+	Name      *string                `json:"name" doc:"Name" create:"required"`
+	Extension *string                `json:"extension" doc:"Extension, 2 to 8 digits" create:"required"`
+	Strategy  *string                `json:"strategy" doc:"simultaneous or sequential" default:"simultaneous"`
+	RingTime  *int                   `json:"ring_time" doc:"1 to 600 seconds" default:"20" create:"nullable"`
+	Members   *[]ringGroupMemberJSON `json:"members" doc:"Members, in ring order; on PATCH, they replace the member list"`
+	Fallback  *targetJSON            `json:"fallback" doc:"Where the call goes when nobody answers" default:"hang up" create:"nullable"`
 }
 
-type ringGroupPatchJSON struct {
-	Name      *string                `json:"name" doc:"Name"`
-	Extension *string                `json:"extension" doc:"Extension, 2 to 8 digits"`
-	Strategy  *string                `json:"strategy" doc:"simultaneous or sequential"`
-	RingTime  *int                   `json:"ring_time" doc:"1 to 600 seconds"`
-	Members   *[]ringGroupMemberJSON `json:"members" doc:"Replaces the member list"`
-	Fallback  *targetJSON            `json:"fallback" doc:"Fallback target"`
-}
-
-func (b ringGroupPatchJSON) change() switchboard.RingGroupChange {
+func (b ringGroupRequestJSON) change() switchboard.RingGroupChange {
 	c := switchboard.RingGroupChange{Name: b.Name, Extension: b.Extension, RingTime: b.RingTime, Fallback: b.Fallback.target()}
 	if b.Strategy != nil {
 		strategy := switchboard.RingGroupStrategy(*b.Strategy)

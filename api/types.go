@@ -28,6 +28,15 @@ func nullableID(id int64) *int64 {
 	return &id
 }
 
+// deref is what p points at, or the zero value when p is nil (not given).
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
 func nullableTime(t time.Time) *string {
 	if t.IsZero() {
 		return nil

@@ -11,13 +11,13 @@ func (s *Server) userRoutes() []resourceRoute {
 		{method: "GET", path: "/users", summary: "List users", message: "List of users", result: []userJSON{},
 			serve: listAll(&s.store, switchboard.Store.ListUsers, toUserJSON)},
 		{method: "POST", path: "/users", summary: "Create a user", message: "User created", status: http.StatusCreated,
-			request: userCreateJSON{}, result: userJSON{},
-			serve: createHandler[userPatchJSON](&s.provision, ProvisioningService.CreateUser, toUserJSON)},
+			request: createBody(userRequestJSON{}), result: userJSON{},
+			serve: createHandler[userRequestJSON](&s.provision, ProvisioningService.CreateUser, toUserJSON)},
 		{method: "GET", path: "/users/{user_id}", summary: "Get a user", message: "User details", result: userJSON{},
 			serve: getByID(&s.store, "user_id", switchboard.Store.GetUser, toUserJSON)},
 		{method: "PATCH", path: "/users/{user_id}", summary: "Change a user (only the fields given)", message: "User updated",
-			request: userPatchJSON{}, result: userJSON{},
-			serve: updateHandler[userPatchJSON](&s.provision, "user_id", ProvisioningService.UpdateUser, toUserJSON)},
+			request: patchBody(userRequestJSON{}), result: userJSON{},
+			serve: updateHandler[userRequestJSON](&s.provision, "user_id", ProvisioningService.UpdateUser, toUserJSON)},
 		{method: "DELETE", path: "/users/{user_id}", summary: "Delete a user, with its devices, keys and memberships",
 			message: "User deleted", result: deletedJSON{},
 			serve: deleteByID(&s.provision, "user_id", ProvisioningService.DeleteUser)},
@@ -47,36 +47,21 @@ func toUserJSON(u *switchboard.User) userJSON {
 		CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt)}
 }
 
-// userPatchJSON is the body of POST and PATCH users: a field left out is "not given".
-// userCreateJSON documents POST's body (its required field and defaults) in the OpenAPI
-// document; both have the same fields.
-type userCreateJSON struct {
-	PresenceID       string `json:"presence_id" doc:"Extension, 2 to 8 digits" required:"true"`
-	CallerID         string `json:"callerID" doc:"Display name for calls; default first and last name"`
-	FirstName        string `json:"first_name" doc:"First name"`
-	LastName         string `json:"last_name" doc:"Last name"`
-	Email            string `json:"email" doc:"Email address"`
-	TimeZone         string `json:"time_zone" doc:"IANA time zone"`
-	VoicemailEnabled *bool  `json:"voicemail_enabled" doc:"Default true"`
-	ForwardEnabled   bool   `json:"forward_enabled" doc:"Forward calls to forward_number"`
-	ForwardNumber    string `json:"forward_number" doc:"Forwarding number, any form a phone number is written in; stored E.164"`
-	RingTime         *int   `json:"ring_time" doc:"Seconds the phones ring, 0 to 600; default 30"`
-}
-
-type userPatchJSON struct {
-	PresenceID       *string `json:"presence_id" doc:"Extension, 2 to 8 digits"`
-	CallerID         *string `json:"callerID" doc:"Display name for calls"`
+// userRequestJSON is the body of POST and PATCH users: a field left out is "not given".
+type userRequestJSON struct {
+	PresenceID       *string `json:"presence_id" doc:"Extension, 2 to 8 digits" create:"required"`
+	CallerID         *string `json:"callerID" doc:"Display name for calls" default:"first and last name"`
 	FirstName        *string `json:"first_name" doc:"First name"`
 	LastName         *string `json:"last_name" doc:"Last name"`
 	Email            *string `json:"email" doc:"Email address"`
 	TimeZone         *string `json:"time_zone" doc:"IANA time zone"`
-	VoicemailEnabled *bool   `json:"voicemail_enabled" doc:"Whether voicemail is enabled"`
-	ForwardEnabled   *bool   `json:"forward_enabled" doc:"Whether call forwarding is enabled"`
-	ForwardNumber    *string `json:"forward_number" doc:"Forwarding number; \"\" clears it"`
-	RingTime         *int    `json:"ring_time" doc:"Seconds the phones ring, 0 to 600"`
+	VoicemailEnabled *bool   `json:"voicemail_enabled" doc:"Whether voicemail is enabled" default:"true" create:"nullable"`
+	ForwardEnabled   *bool   `json:"forward_enabled" doc:"Whether calls are forwarded to forward_number"`
+	ForwardNumber    *string `json:"forward_number" doc:"Forwarding number, any form a phone number is written in; stored E.164; \"\" = none (clears it)"`
+	RingTime         *int    `json:"ring_time" doc:"Seconds the phones ring, 0 to 600" default:"30" create:"nullable"`
 }
 
-func (b userPatchJSON) change() switchboard.UserChange {
+func (b userRequestJSON) change() switchboard.UserChange {
 	return switchboard.UserChange{Extension: b.PresenceID, CallerIDName: b.CallerID, FirstName: b.FirstName,
 		LastName: b.LastName, Email: b.Email, TimeZone: b.TimeZone, VoicemailEnabled: b.VoicemailEnabled,
 		ForwardEnabled: b.ForwardEnabled, ForwardNumber: b.ForwardNumber, RingTimeSeconds: b.RingTime}
