@@ -145,7 +145,7 @@ type queueStatsJSON struct {
 
 type outboundCallJSON struct {
 	From      string `json:"from" doc:"Extension number making the call" required:"true"`
-	To        string `json:"to" doc:"Destination phone number" required:"true"`
+	To        string `json:"to" doc:"Destination: a phone number, or an extension of the account (user, queue or ring group)" required:"true"`
 	CallerID  string `json:"caller_id" doc:"Optional caller ID to display: one of the account's numbers"`
 	Recording bool   `json:"recording" doc:"Enable call recording (default: false)"`
 	CRMID     string `json:"crm_id" doc:"Your reference, echoed in the call's webhooks"`

@@ -39,7 +39,12 @@ func (s *Server) placeCall(w http.ResponseWriter, r *http.Request, c *caller) er
 		}
 		fromUser = u
 	}
-	to := requiredNumber(v, "to", body.To, "the number to call")
+	// to is dialled as the user's phone would dial it: digits alone (2 to 8) are an
+	// extension of the account (a user, queue or ring group); anything else a phone number.
+	to := body.To
+	if !switchboard.ValidExtension(to) {
+		to = requiredNumber(v, "to", body.To, "the extension or number to call")
+	}
 	callerID := ""
 	if body.CallerID != "" {
 		n, err := s.accountNumber(ctx, v, c.accountID, "caller_id", body.CallerID)

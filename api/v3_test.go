@@ -377,6 +377,12 @@ func TestOutboundCallPlaced(t *testing.T) {
 		!p.got.Recording || p.got.CRMID != "deal-7" || p.got.AccountID != e.a.account.ID {
 		t.Errorf("placer got %+v", p.got)
 	}
+	// An extension is dialled as the user's phone would dial it (docs/calls.md).
+	r = e.request("POST", e.a.base(e.srv)+"/call/outbound", e.a.devKey, map[string]any{"from": "1001", "to": "1002"})
+	expectOK(t, r, 200, "Call initiated successfully")
+	if p.got.To != "1002" || r.result()["to"] != "1002" {
+		t.Errorf("click-to-call to an extension: placer got to %q, answer %v", p.got.To, r.result())
+	}
 }
 
 func TestSendSMS(t *testing.T) {

@@ -38,6 +38,10 @@ import (
 //	queue_name         string  its friendly name
 //	ring_group_id      int     the ring group that offered the call, if any
 //	ring_group_name    string  its name
+//	answered_by_user_id int    (outbound answered, ended) the account's user who answered
+//	                           an outbound call to an extension, queue or ring group (the
+//	                           callee; user_id stays the caller); absent for calls that
+//	                           leave through a trunk or that nobody answered
 //	answered           bool    (ended) whether anyone answered
 //	duration           int     (ended) seconds from start to end
 //	answered_duration  int     (ended) seconds from answer to end; 0 when not answered
@@ -91,6 +95,7 @@ const (
 	FieldUserID           = "user_id"
 	FieldExtension        = "extension"
 	FieldUserName         = "user_name"
+	FieldAnsweredByUserID = "answered_by_user_id"
 	FieldQueueID          = "queue_id"
 	FieldQueueName        = "queue_name"
 	FieldQueueCallID      = "queue_call_id"

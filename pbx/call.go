@@ -34,8 +34,9 @@ type party struct {
 type call struct {
 	e  *Engine
 	id string // uniqueid
-	// callInfo is the plan's; its user changes to the agent who answers a queue or ring
-	// group call, under mu.
+	// callInfo is the plan's. On an inbound call its user changes to the agent who
+	// answers a queue or ring group call, under mu; an outbound call's user stays the
+	// caller, whose call it is.
 	callInfo
 	started  time.Time
 	ringTime time.Duration
@@ -56,6 +57,9 @@ type call struct {
 	// via names the queue or ring group that offered the call to the answering user
 	// (queue_id, queue_name or ring_group_id, ring_group_name), for the answered event.
 	via map[string]any
+	// answeredBy is the account's user who answered, if one did (the callee of an internal
+	// call; the agent of a queue or ring group call).
+	answeredBy *switchboard.User
 }
 
 func (e *Engine) newCall(p *plan) *call {
@@ -234,14 +238,34 @@ func (c *call) emit(ev *switchboard.Event) {
 
 // markAnswered records the answer and stores the answered event.
 func (c *call) markAnswered(u *switchboard.User) {
-	if c.direction == switchboard.CallOutbound {
-		u = c.user // outbound events name the user who dialled
-	}
 	c.mu.Lock()
 	c.answered = c.e.now().UTC()
+	c.answeredBy = u
 	via := c.via
 	c.mu.Unlock()
-	c.emit(c.event(c.eventName("answered"), u, via))
+	c.emit(c.event(c.eventName("answered"), c.eventUser(u), c.calleeFields(u, via)))
+}
+
+// eventUser is the user an event of the call names: on an outbound call always the caller
+// (the user who dialled), on an inbound call the user it is about (ringing, answering).
+func (c *call) eventUser(u *switchboard.User) *switchboard.User {
+	if c.direction == switchboard.CallOutbound {
+		return c.user
+	}
+	return u
+}
+
+// calleeFields adds to extra the user who answered an outbound call (an internal call, or
+// one through a queue or ring group): user_id names the caller there.
+func (c *call) calleeFields(answeredBy *switchboard.User, extra map[string]any) map[string]any {
+	if c.direction != switchboard.CallOutbound || answeredBy == nil {
+		return extra
+	}
+	out := map[string]any{events.FieldAnsweredByUserID: answeredBy.ID}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
 }
 
 var dispositionCause = map[switchboard.CallDisposition]string{
@@ -278,6 +302,7 @@ func (c *call) finish(d switchboard.CallDisposition) {
 	end := c.e.now().UTC()
 	c.mu.Lock()
 	r := c.record()
+	answeredBy := c.answeredBy
 	c.mu.Unlock()
 	r.AnsweredAt, r.EndedAt, r.Disposition = answered, end, d
 	duration := max(0, int(end.Sub(c.started)/time.Second))
@@ -288,12 +313,12 @@ func (c *call) finish(d switchboard.CallDisposition) {
 		billable = max(0, int(end.Sub(answered)/time.Second))
 	}
 	r.Duration, r.BillableSeconds = duration, billable
-	ev := c.event(c.eventName("ended"), c.user, map[string]any{
+	ev := c.event(c.eventName("ended"), c.user, c.calleeFields(answeredBy, map[string]any{
 		events.FieldAnswered:         !answered.IsZero(),
 		events.FieldDuration:         duration,
 		events.FieldAnsweredDuration: billable,
 		events.FieldHangupCause:      dispositionCause[d],
-	})
+	}))
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if err := c.e.store.EndCallRecord(ctx, r, ev); err != nil {

@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -212,5 +213,36 @@ func endedOrConfirmed(t *testing.T, in *inbound) {
 	case <-in.final:
 	case <-time.After(tstest.DefaultWait):
 		t.Fatal("answer not acknowledged")
+	}
+}
+
+// An answered internal call names both users: the caller as user_id on every event, the
+// callee as answered_by_user_id on the answered and ended events (Voice360's CALL_ENDED
+// to_user_id, which was null).
+func TestInternalCallNamesTheCallee(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, ua1, ub := twoPhones(t, e)
+	c, in := callBob(t, e, alice, bob)
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	endedWithin(t, in.dlg.Context(), "bob's leg after alice's BYE")
+	r := e.endedRecord(switchboard.CallOutbound)
+	if r.UserID != ua1.ID {
+		t.Errorf("record user %d; want the caller %d", r.UserID, ua1.ID)
+	}
+	seen := 0
+	for _, ev := range e.callEvents(r.UniqueID) {
+		if ev.Name != switchboard.EventCallOutboundAnswered && ev.Name != switchboard.EventCallOutboundEnded {
+			continue
+		}
+		seen++
+		if fmt.Sprint(ev.Data["user_id"]) != fmt.Sprint(ua1.ID) || fmt.Sprint(ev.Data["answered_by_user_id"]) != fmt.Sprint(ub.ID) {
+			t.Errorf("%s user_id %v answered_by_user_id %v; want %d and %d", ev.Name, ev.Data["user_id"],
+				ev.Data["answered_by_user_id"], ua1.ID, ub.ID)
+		}
+	}
+	if seen != 2 {
+		t.Errorf("%d answered/ended events; want 2", seen)
 	}
 }

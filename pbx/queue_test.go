@@ -18,9 +18,10 @@ import (
 // one registered phone each.
 type qenv struct {
 	*env
-	clk    *tstest.Clock
-	alice  *ua
-	agents []*agent
+	clk       *tstest.Clock
+	alice     *ua
+	aliceUser *switchboard.User
+	agents    []*agent
 }
 
 type agent struct {
@@ -37,6 +38,7 @@ func newQueueEnv(t *testing.T, agents int) *qenv {
 	e := newEnv(t, func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour; c.QueuePoll = queuePoll })
 	q := &qenv{env: e, clk: clk}
 	aliceUser := e.user("1001", func(u *switchboard.User) { u.FirstName, u.LastName = "Alice", "A" })
+	q.aliceUser = aliceUser
 	e.device(aliceUser, "alice", "alice-pw-1")
 	q.alice = newUA(t, "127.0.0.1", "alice")
 	q.alice.register(e, "alice", "alice-pw-1")
@@ -615,4 +617,34 @@ func TestQueueSkipsAgentOnADirectCall(t *testing.T) {
 		t.Fatalf("agent %d rang for the queue call while agent 1 is on a direct call; want 2", n)
 	}
 	q.HangupAll()
+}
+
+// An extension that dials a queue keeps the call as its own: the record and every call
+// event name the caller (user_id), and the ended event names the agent who answered
+// (answered_by_user_id, Voice360's to_user_id). The agent's answer does not take the call
+// over, as it did when the agent's user overwrote the caller's.
+func TestQueueCallFromAnExtensionStaysTheCallers(t *testing.T) {
+	q := newQueueEnv(t, 1)
+	q.queue(nil)
+	c := q.callIn()
+	_, in := q.ringing()
+	q.talk(c, in, 20*time.Second)
+	r := q.endedRecord(switchboard.CallOutbound)
+	alice, agent := fmt.Sprint(q.aliceUser.ID), fmt.Sprint(q.agents[0].u.ID)
+	if fmt.Sprint(r.UserID) != alice || r.Disposition != switchboard.DispositionAnswered {
+		t.Errorf("record user %d, disposition %s; want the caller (%s), answered", r.UserID, r.Disposition, alice)
+	}
+	for _, ev := range q.callEvents(r.UniqueID) {
+		switch ev.Name {
+		case switchboard.EventCallOutboundStarted, switchboard.EventCallOutboundAnswered, switchboard.EventCallOutboundEnded:
+			if got := fmt.Sprint(ev.Data["user_id"]); got != alice {
+				t.Errorf("%s user_id = %s; want the caller %s", ev.Name, got, alice)
+			}
+		}
+		if ev.Name == switchboard.EventCallOutboundEnded {
+			if got := fmt.Sprint(ev.Data["answered_by_user_id"]); got != agent {
+				t.Errorf("%s answered_by_user_id = %s; want the agent %s", ev.Name, got, agent)
+			}
+		}
+	}
 }

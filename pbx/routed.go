@@ -107,8 +107,8 @@ func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[str
 	c.stopMOH(st)
 	c.mu.Lock()
 	c.b = b
-	if u != nil {
-		c.user = u
+	if u != nil && c.direction == switchboard.CallInbound {
+		c.user = u // an inbound call is the answering agent's; an outbound one stays the caller's
 	}
 	c.via = via
 	c.mu.Unlock()

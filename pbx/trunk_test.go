@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -172,6 +173,36 @@ func TestClickToCallEndToEnd(t *testing.T) {
 	for _, ev := range evs {
 		if ev.CRMID != "crm-42" {
 			t.Errorf("%s carries crm_id %q", ev.Name, ev.CRMID)
+		}
+	}
+}
+
+// Click-to-call to an extension: alice's phone rings first, then bob's, and the two talk;
+// no trunk is needed.
+func TestClickToCallToAnExtension(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, ua1, ub := twoPhones(t, e)
+	out, err := e.eng.PlaceCall(context.Background(), switchboard.OutboundCallRequest{AccountID: e.account.ID,
+		FromUser: ua1, To: "1002", CRMID: "crm-7"})
+	if err != nil {
+		t.Fatalf("PlaceCall to an extension: %v", err)
+	}
+	mine := alice.next()
+	mine.answer(t, "127.0.0.1", 0)
+	far := bob.next()
+	far.answer(t, "127.0.0.1", 0)
+	expectAudio(t, mine.rtp, far.rtp, ulawFrame(4), ulawFrame(4))
+	if err := far.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	endedWithin(t, mine.dlg.Context(), "alice's leg after bob hung up")
+	r := e.endedRecord(switchboard.CallOutbound)
+	if r.UniqueID != out.CallID || r.UserID != ua1.ID || r.Disposition != switchboard.DispositionAnswered {
+		t.Errorf("record = %+v; want alice's answered call", r)
+	}
+	for _, ev := range e.callEvents(out.CallID) {
+		if ev.Name == switchboard.EventCallOutboundEnded && fmt.Sprint(ev.Data["answered_by_user_id"]) != fmt.Sprint(ub.ID) {
+			t.Errorf("ended event answered_by_user_id %v; want bob %d", ev.Data["answered_by_user_id"], ub.ID)
 		}
 	}
 }

@@ -99,6 +99,16 @@ func example(name string) *switchboard.Event {
 	return events.Example(name, 12345, occurred)
 }
 
+// documentExample is example without the crm_id that click-to-call gives a call: the
+// voice360 document's payloads are those of a call placed any other way.
+func documentExample(name string) *switchboard.Event {
+	ev := example(name)
+	if ev != nil {
+		ev.CRMID = ""
+	}
+	return ev
+}
+
 // verifyVoice360 is the seed's documented verification (voice360-api.md, "Verifying Webhook
 // Signatures"), written again here independently of the code under test.
 func verifyVoice360(raw []byte, header, signingSecret string) bool {
@@ -152,7 +162,7 @@ func checkCommonHeaders(t *testing.T, r wireCapture, messageID string, secrets .
 }
 
 func TestVoice360PostBodyHeadersAndSignature(t *testing.T) {
-	ev := example(switchboard.EventCallInboundStarted)
+	ev := documentExample(switchboard.EventCallInboundStarted)
 	target := webhook.Target{Format: "voice360", Method: "POST", Secrets: []string{secret},
 		Headers: map[string]string{"X-Custom": "yes", "webhook-signature": "forged", "X-Voice360-Signature": "forged"}}
 	_, r := deliver(t, target, ev, "INCOMING_EXTERNAL_CALL", sentAt)
@@ -192,7 +202,7 @@ func TestVoice360MetadataMatchesTheDocument(t *testing.T) {
 		{"contact.updated", "CONTACT_UPDATED", `{"contact_id":"98765","updated_fields":["first_name","email"],"phone":"+15551234567"}`},
 	}
 	for _, tt := range tests {
-		ev := example(tt.canonical)
+		ev := documentExample(tt.canonical)
 		if ev == nil {
 			t.Fatalf("no example for %q", tt.canonical)
 		}
@@ -226,7 +236,7 @@ func TestVoice360OverlapSendsOneSignaturePerSecret(t *testing.T) {
 }
 
 func TestVoice360GetPutsTheEnvelopeInTheQuery(t *testing.T) {
-	ev := example(switchboard.EventCallInboundAnswered)
+	ev := documentExample(switchboard.EventCallInboundAnswered)
 	req, r := deliver(t, webhook.Target{Format: "voice360", Method: "GET", URL: "RECEIVER/hook?source=pbx&a=b c",
 		Secrets: []string{secret}}, ev, "USER_ANSWER", sentAt)
 	if r.Method != "GET" || len(r.Body) != 0 || req.Body != nil || r.Header.Get("Content-Type") != "" {
@@ -432,7 +442,7 @@ func TestVoiplineTokenAndFields(t *testing.T) {
 	if got := r.Header.Values("X-Pbx-Token"); len(got) != 1 || got[0] != token {
 		t.Errorf("X-Pbx-Token = %q, want only the current token", got)
 	}
-	want := `{"type":"user_inbound_call","unique_call_id":"1704067200.12345","call_type":"inbound","caller_id":"+15551234567","caller_name":"John Doe","dest_number":"+15559876543","user_name":"Jane Smith","user_extension":"280085","date":"2024-01-01T00:00:00Z","queue_id":123,"queue_name":"Sales Queue","ring_group_id":null,"ring_group_name":null}`
+	want := `{"type":"user_inbound_call","unique_call_id":"1704067200.12345","call_type":"inbound","caller_id":"+15551234567","caller_name":"John Doe","dest_number":"+15559876543","user_name":"Jane Smith","user_extension":"280085","date":"2024-01-01T00:00:00Z","queue_id":123,"queue_name":"Sales Queue","ring_group_id":null,"ring_group_name":null,"crm_id":"usefulid"}`
 	if string(r.Body) != want {
 		t.Errorf("body\n got %s\nwant %s", r.Body, want)
 	}
@@ -579,5 +589,49 @@ func TestRenderRefusesWhatCannotBeSent(t *testing.T) {
 		if _, err := webhook.Render(b.target, ev, b.wire, "msg", sentAt); err == nil {
 			t.Errorf("%s: rendered", b.name)
 		}
+	}
+}
+
+// A call placed with a crm_id (click-to-call) carries it in every call event of the voice360
+// and voipline formats, and CALL_ENDED of an outbound call answered by a user (an internal,
+// queue or ring group call) names that user in to_user_id.
+func TestCRMIDAndAnsweringUserOfAnOutboundCall(t *testing.T) {
+	ev := example(switchboard.EventCallOutboundEnded)
+	ev.Data[events.FieldAnsweredByUserID] = 42
+	req, err := webhook.Render(webhook.Target{Format: "voice360", URL: "https://example.com/h", Secrets: []string{secret}},
+		ev, "CALL_ENDED", ev.ID, sentAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Metadata map[string]any }
+	if err := json.Unmarshal(req.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if got := body.Metadata["to_user_id"]; got != "42" {
+		t.Errorf("voice360 CALL_ENDED to_user_id = %v, want \"42\" (the user who answered)", got)
+	}
+	if got := body.Metadata["crm_id"]; got != "usefulid" {
+		t.Errorf("voice360 CALL_ENDED crm_id = %v, want the call's crm_id", got)
+	}
+	req, err = webhook.Render(webhook.Target{Format: "voipline", URL: "https://example.com/h", Secrets: []string{secret}},
+		ev, "user_outbound_call_completed", ev.ID, sentAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vl map[string]any
+	if err := json.Unmarshal(req.Body, &vl); err != nil {
+		t.Fatal(err)
+	}
+	if got := vl["crm_id"]; got != "usefulid" {
+		t.Errorf("voipline crm_id = %v, want the call's crm_id", got)
+	}
+	ev.CRMID = ""
+	req, err = webhook.Render(webhook.Target{Format: "voipline", URL: "https://example.com/h", Secrets: []string{secret}},
+		ev, "user_outbound_call_completed", ev.ID, sentAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(req.Body), "crm_id") {
+		t.Errorf("a call without crm_id sent one: %s", req.Body)
 	}
 }

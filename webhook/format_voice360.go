@@ -19,10 +19,12 @@ import (
 //
 // with account_id a string, timestamp the event's unix time in seconds, and metadata holding
 // exactly the fields of the document's example payload for that event, in its order and with
-// its types (ids as strings, durations as numbers, absent values as null). Two additions the
+// its types (ids as strings, durations as numbers, absent values as null). Additions the
 // document does not show: CALL_ENDED of an outbound call carries from_user_id (the user who
-// dialled) beside to_user_id (null), and TRANSCRIPTION_FINISHED carries "error" on failure,
-// as the document's prose says. A withheld caller id is sent as "anonymous"; queue_id and
+// dialled) beside to_user_id (the user who answered an internal, queue or ring group call;
+// null for a call through a trunk or one nobody answered); call events of a call placed with
+// a crm_id (click-to-call) end with "crm_id"; TRANSCRIPTION_FINISHED carries "error" on
+// failure, as the document's prose says. A withheld caller id is sent as "anonymous"; queue_id and
 // queuename are the queue's id as a string (the v3 API's queue name), queue_name its
 // friendly name.
 //
@@ -85,6 +87,15 @@ func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
 
 // voice360Metadata builds the metadata object of one event, as the document's example.
 func voice360Metadata(ev *switchboard.Event, wireName string) (object, error) {
+	m, err := voice360Fields(ev, wireName)
+	if err == nil && ev.CRMID != "" && ev.CallID != "" {
+		m = append(m, field{"crm_id", ev.CRMID})
+	}
+	return m, err
+}
+
+// voice360Fields is the document's metadata of one event.
+func voice360Fields(ev *switchboard.Event, wireName string) (object, error) {
 	d := ev.Data
 	uniqueid := orEmptyNull(ev.CallID)
 	caller := callerNumber(d, "anonymous")
@@ -98,7 +109,8 @@ func voice360Metadata(ev *switchboard.Event, wireName string) (object, error) {
 		outbound := events.String(d, events.FieldDirection) == events.DirectionOutbound
 		direction, dnis, toUser := events.DirectionInbound, dialledNumber(d), userID
 		if outbound {
-			direction, dnis, toUser = events.DirectionOutbound, events.String(d, events.FieldTo), nil
+			direction, dnis = events.DirectionOutbound, events.String(d, events.FieldTo)
+			toUser = orNull(d, events.FieldAnsweredByUserID)
 		}
 		m := object{{"caller_id_number", caller}, {"dnis", dnis}, {"uniqueid", uniqueid},
 			{"call_direction", direction}, {"to_user_id", toUser}}

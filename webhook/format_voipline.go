@@ -44,6 +44,8 @@ import (
 //	  answered_duration, call_start_at
 //
 // In the summaries user_name and user_extension are who answered (null when nobody did).
+// The call events of a call placed with a crm_id (click-to-call) end with "crm_id"
+// (webhook_component_event keeps exactly the document's fields).
 func renderVoipline(t Target, ev *switchboard.Event, wireName string) (*rendered, error) {
 	if err := postOnly(t); err != nil {
 		return nil, err
@@ -104,6 +106,9 @@ func renderVoipline(t Target, ev *switchboard.Event, wireName string) (*rendered
 			body = append(body, outcome()...)
 			body = append(body, field{"call_start_at", isoTime(callStart(ev))})
 		}
+	}
+	if ev.CRMID != "" && wireName != "webhook_component_event" {
+		body = append(body, field{"crm_id", ev.CRMID})
 	}
 	raw, err := marshalJSON(body)
 	if err != nil {
