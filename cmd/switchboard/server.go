@@ -229,6 +229,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		close(m.ready)
 		m.logger.Info("switchboard serving", "url", m.baseURL, "docs", m.baseURL+"/docs")
+		m.logPhoneAddresses()
 		select {
 		case <-ctx.Done():
 			return nil
