@@ -176,6 +176,14 @@ func (m *Main) SIPUDPAddr() net.Addr {
 	return m.sip.UDPAddr()
 }
 
+// SIPTLSAddr is the address SIP listens on for TLS once Ready, or nil without --sip-tls.
+func (m *Main) SIPTLSAddr() net.Addr {
+	if m.sip == nil {
+		return nil
+	}
+	return m.sip.TLSAddr()
+}
+
 // SIPTCPAddr is the address SIP listens on for TCP once Ready, or nil with --sip off.
 func (m *Main) SIPTCPAddr() net.Addr {
 	if m.sip == nil {
