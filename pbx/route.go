@@ -92,6 +92,10 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 			reply(400, "Bad Request: malformed SDP")
 			return
 		}
+		if dev != nil && dev.RequireSecure && offer.Crypto == nil {
+			reply(488, "Not Acceptable Here: this device must use SRTP (RTP/SAVP with a=crypto)")
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	p, err := e.route(ctx, req, dev)
@@ -124,7 +128,8 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 	}
 	c := e.newCall(p)
 	a := &leg{c: c, media: sess, uas: dtx, inviteTx: tx, userID: callerUserID(p), lateOffer: offer == nil,
-		secure: offer != nil && offer.Crypto != nil || offer == nil && strings.EqualFold(req.Transport(), "TLS")}
+		secure: offer != nil && offer.Crypto != nil || offer == nil && strings.EqualFold(req.Transport(), "TLS") ||
+			dev != nil && dev.RequireSecure}
 	var answer []byte
 	if offer != nil {
 		natAdjust(req, offer)

@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"strconv"
@@ -127,7 +128,32 @@ type Contact struct {
 }
 
 // Contacts returns the live registrations of every device of the user, in a stable order.
+// A device that requires TLS (Device.RequireSecure) is reached only at its TLS
+// registrations, even if it registered otherwise before the policy was set.
 func (s *Server) Contacts(accountID, userID int64) []Contact {
+	out := s.liveContacts(accountID, userID)
+	secure := map[int64]bool{}
+	kept := out[:0]
+	for _, c := range out {
+		if !strings.EqualFold(c.Transport, "TLS") {
+			required, known := secure[c.DeviceID]
+			if !known {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				d, err := s.cfg.Store.GetDevice(ctx, accountID, c.DeviceID)
+				cancel()
+				required = err != nil || d.RequireSecure // unknown: not reached in clear
+				secure[c.DeviceID] = required
+			}
+			if required {
+				continue
+			}
+		}
+		kept = append(kept, c)
+	}
+	return kept
+}
+
+func (s *Server) liveContacts(accountID, userID int64) []Contact {
 	now := s.now()
 	s.regs.mu.Lock()
 	defer s.regs.mu.Unlock()

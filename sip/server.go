@@ -34,6 +34,7 @@ import (
 // has them all).
 type Store interface {
 	GetDeviceBySIPUsername(ctx context.Context, username string) (*switchboard.Device, error)
+	GetDevice(ctx context.Context, accountID, id int64) (*switchboard.Device, error)
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
 	ListRegistrations(ctx context.Context) ([]switchboard.Registration, error)
 	// ReplaceUserRegistrations stores the user's registrations with the presence events of
@@ -421,6 +422,10 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	dev, res := s.authenticate(req, "Proxy-Authorization")
 	switch res.kind {
 	case authOK:
+		if refuseInsecure(dev, req) {
+			s.respond(req, tx, 403, forbiddenInsecure)
+			return
+		}
 		if calls == nil {
 			s.respond(req, tx, 480, "Temporarily Unavailable")
 			return
@@ -477,6 +482,12 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 
+	if refuseInsecure(dev, req) {
+		s.registerOutcome(outcomeForbidden)
+		s.respond(req, tx, 403, forbiddenInsecure)
+		return
+	}
+
 	r, rerr := s.parseRegister(req, dev)
 	if rerr == nil && len(r.contacts) == 0 && !r.wildcard {
 		// A query: list the bindings, change nothing.
@@ -505,6 +516,14 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.registerOutcome(outcomeRegistered)
 	}
 	s.respond(req, tx, 200, "OK", contactHeaders(bindings, s.now())...)
+}
+
+// forbiddenInsecure is the reason a device that requires TLS hears over UDP or TCP.
+const forbiddenInsecure = "Forbidden: this device must use SIP over TLS with SRTP"
+
+// refuseInsecure reports whether req, from dev, broke the device's security policy.
+func refuseInsecure(dev *switchboard.Device, req *sip.Request) bool {
+	return dev.RequireSecure && !strings.EqualFold(req.Transport(), "TLS")
 }
 
 func contactHeaders(bs []binding, now time.Time) []sip.Header {

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bufio"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -219,5 +220,59 @@ func TestLoadCertFilesRefusesBadFiles(t *testing.T) {
 				t.Fatalf("LoadCertFiles: %v, want an error saying %q", err, tc.wantInErr)
 			}
 		})
+	}
+}
+
+// TestDeviceThatRequiresTLSIsRefusedOverUDPAndTCP: a device whose policy is TLS+SRTP
+// registers and calls only over TLS: over UDP or TCP it gets 403 with the reason, and a
+// binding it made in clear before the policy was set is no longer where calls go.
+func TestDeviceThatRequiresTLSIsRefusedOverUDPAndTCP(t *testing.T) {
+	e, _, _, first := startTLSServer(t, func(c *Config) { c.ChallengeMD5Only = true })
+	u := e.user(t, "1001")
+	d := e.device(t, u, "alice1001", "pw-123456")
+
+	// Registered over UDP while the policy is off: a contact.
+	udp := dialPhone(t, "udp", e.udp, "", "alice1001", "pw-123456")
+	if res := udp.register("MD5", udp.contactHeader(3600)...); res.StatusCode != 200 {
+		t.Fatalf("REGISTER over UDP without the policy: %d", res.StatusCode)
+	}
+	if cs := e.srv.Contacts(e.account.ID, u.ID); len(cs) != 1 {
+		t.Fatalf("contacts %+v, want the UDP one", cs)
+	}
+
+	d.RequireSecure = true
+	if err := e.db.UpdateDevice(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if cs := e.srv.Contacts(e.account.ID, u.ID); len(cs) != 0 {
+		t.Fatalf("contacts %+v after require_secure, want none in clear", cs)
+	}
+	for _, network := range []string{"udp", "tcp"} {
+		addr := e.udp
+		if network == "tcp" {
+			addr = e.tcp
+		}
+		p := dialPhone(t, network, addr, "", "alice1001", "pw-123456")
+		if res := p.register("MD5", p.contactHeader(3600)...); res.StatusCode != 403 || !strings.Contains(res.Reason, "TLS") {
+			t.Fatalf("REGISTER over %s: %d %q, want 403 naming TLS", network, res.StatusCode, res.Reason)
+		}
+		res := p.do("INVITE", "Contact: "+p.contact)
+		if res.StatusCode != 407 {
+			t.Fatalf("INVITE over %s: %d, want the challenge first", network, res.StatusCode)
+		}
+		c := pick(t, challenges(t, res, "Proxy-Authenticate"), "MD5")
+		auth := digestHeader("Proxy-Authorization", "MD5", p.user, p.password, "INVITE", "sip:"+p.server, c.nonce, 1)
+		if res := p.do("INVITE", "Contact: "+p.contact, auth); res.StatusCode != 403 || !strings.Contains(res.Reason, "TLS") {
+			t.Fatalf("authenticated INVITE over %s: %d %q, want 403 naming TLS", network, res.StatusCode, res.Reason)
+		}
+	}
+
+	p, _ := dialTLSPhone(t, e.srv.TLSAddr().String(), first.pool, "alice1001", "pw-123456")
+	if res := p.register("MD5", p.contactHeader(3600)...); res.StatusCode != 200 {
+		t.Fatalf("REGISTER over TLS: %d %s", res.StatusCode, res.Reason)
+	}
+	cs := e.srv.Contacts(e.account.ID, u.ID)
+	if len(cs) != 1 || cs[0].Transport != "TLS" {
+		t.Fatalf("contacts %+v, want only the TLS one", cs)
 	}
 }
