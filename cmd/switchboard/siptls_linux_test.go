@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -125,6 +126,51 @@ func TestTLSAndSRTPCallBetweenTwoBaresips(t *testing.T) {
 	// The capture saw the call: signalling on the TLS port and a good deal of media.
 	if sipSeen < 10 || rtpSeen < 100 {
 		t.Fatalf("capture holds %d TLS and %d RTP packets; want the whole call", sipSeen, rtpSeen)
+	}
+}
+
+// TestSecureOnlyDeviceCannotCallWithoutSRTP: once its device is set to require_secure
+// through the API, a baresip registered over TLS but sending plain RTP is refused with 488
+// when it calls, and nobody rings.
+func TestSecureOnlyDeviceCannotCallWithoutSRTP(t *testing.T) {
+	bin := testpeer.Require(t, "baresip", "baresip-core")
+	cert, key := writeSelfSignedCert(t, t.TempDir())
+	dir := t.TempDir()
+	m, _, _ := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
+		"--sip", "127.0.0.1:0", "--sip-digest", "md5", "--rtp-ports", "32700-32799",
+		"--sip-tls", "127.0.0.1:0", "--sip-tls-cert", cert, "--sip-tls-key", key)
+	base, tlsAddr := m.HTTPURL()+"/v3/voice/61", m.SIPTLSAddr().String()
+	var demo demoFile
+	b, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if err := json.Unmarshal(b, &demo); err != nil {
+		t.Fatal(err)
+	}
+	var devices struct{ Result []struct{ PK int64 } }
+	getJSON(t, http.DefaultClient, base+"/users/"+strconv.FormatInt(demo.Users[0].PK, 10)+"/devices", demo.DeveloperKey, &devices)
+	if len(devices.Result) != 1 {
+		t.Fatalf("demo user 1001 has devices %+v", devices.Result)
+	}
+	code, body, err := apiCall("PATCH", base+"/devices/"+strconv.FormatInt(devices.Result[0].PK, 10), demo.DeveloperKey,
+		map[string]any{"require_secure": true})
+	if err != nil || code != 200 {
+		t.Fatalf("PATCH require_secure: %d %s %v", code, body, err)
+	}
+	plainOverTLS := func(s *baresipSetup) {
+		s.uriParams = ";transport=tls"
+		s.config = []string{"sip_cafile " + cert}
+	}
+	alice := startBaresip(t, bin, tlsAddr, demo.Users[0], 32800, plainOverTLS)
+	bob := startBaresip(t, bin, tlsAddr, demo.Users[1], 32900, plainOverTLS)
+	tstest.WaitForWithin(t, 20*time.Second, "both phones registered over TLS", func() bool {
+		return strings.Count(alice.out.String()+bob.out.String(), "200 OK (Switchboard)") >= 2
+	})
+	alice.command(t, "dial", "1002")
+	tstest.WaitForWithin(t, 20*time.Second, "the call refused for want of SRTP", func() bool {
+		return strings.Contains(alice.out.String(), "488 Not Acceptable Here: this device must use SRTP")
+	})
+	// bob's baresip logs each INVITE it reads ("using AF from sdp offer"): none came.
+	if strings.Contains(bob.out.String(), "sdp offer") {
+		t.Fatalf("bob's phone was called:\n%s", bob.out.String())
 	}
 }
 
