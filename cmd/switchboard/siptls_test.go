@@ -27,6 +27,10 @@ func TestServeRefusesUnusableTLSCertificate(t *testing.T) {
 		{"no files", nil, "needs both a certificate file and a key file"},
 		{"broken certificate", []string{"--sip-tls-cert", broken, "--sip-tls-key", key}, broken},
 		{"key for the certificate given as the certificate", []string{"--sip-tls-cert", key, "--sip-tls-key", cert}, key},
+		{"ACME and files", []string{"--sip-tls-acme", "sip.example.test", "--sip-tls-cert", cert, "--sip-tls-key", key}, "not both"},
+		// No network here: an ACME CA that cannot be reached fails the start at once, saying so.
+		{"ACME CA unreachable", []string{"--sip-tls-acme", "sip.example.test", "--sip-tls-acme-ca", "https://127.0.0.1:1/directory"},
+			"no certificate for sip.example.test from https://127.0.0.1:1/directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"--data", t.TempDir(), "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0",
