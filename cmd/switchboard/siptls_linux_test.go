@@ -30,19 +30,9 @@ import (
 func TestTLSAndSRTPCallBetweenTwoBaresips(t *testing.T) {
 	bin := testpeer.Require(t, "baresip", "baresip-core")
 	const aliceTone, bobTone = 440, 1200
-	certDir := t.TempDir()
-	cert, key := writeSelfSignedCert(t, certDir)
-	dir := t.TempDir()
 	capture := startCapture(t)
-	m, _, _ := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
-		"--sip", "127.0.0.1:0", "--sip-digest", "md5", "--rtp-ports", "32400-32499",
-		"--sip-tls", "127.0.0.1:0", "--sip-tls-cert", cert, "--sip-tls-key", key)
+	m, demo, cert := startTLSDemo(t, "32400-32499")
 	base, tlsAddr := m.HTTPURL(), m.SIPTLSAddr().String()
-	var demo demoFile
-	b, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
-	if err := json.Unmarshal(b, &demo); err != nil {
-		t.Fatal(err)
-	}
 	secure := func(tone int) func(*baresipSetup) {
 		return func(s *baresipSetup) {
 			s.tone = tone
@@ -129,22 +119,29 @@ func TestTLSAndSRTPCallBetweenTwoBaresips(t *testing.T) {
 	}
 }
 
+// startTLSDemo runs `serve --demo` with SIP over TLS on a self-signed certificate (cert,
+// for the phones to trust) and MD5 digest for baresip.
+func startTLSDemo(t *testing.T, rtpPorts string) (m *Main, demo demoFile, cert string) {
+	t.Helper()
+	cert, key := writeSelfSignedCert(t, t.TempDir())
+	dir := t.TempDir()
+	m, _, _ = startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
+		"--sip", "127.0.0.1:0", "--sip-digest", "md5", "--rtp-ports", rtpPorts,
+		"--sip-tls", "127.0.0.1:0", "--sip-tls-cert", cert, "--sip-tls-key", key)
+	b, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if err := json.Unmarshal(b, &demo); err != nil {
+		t.Fatal(err)
+	}
+	return m, demo, cert
+}
+
 // TestSecureOnlyDeviceCannotCallWithoutSRTP: once its device is set to require_secure
 // through the API, a baresip registered over TLS but sending plain RTP is refused with 488
 // when it calls, and nobody rings.
 func TestSecureOnlyDeviceCannotCallWithoutSRTP(t *testing.T) {
 	bin := testpeer.Require(t, "baresip", "baresip-core")
-	cert, key := writeSelfSignedCert(t, t.TempDir())
-	dir := t.TempDir()
-	m, _, _ := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
-		"--sip", "127.0.0.1:0", "--sip-digest", "md5", "--rtp-ports", "32700-32799",
-		"--sip-tls", "127.0.0.1:0", "--sip-tls-cert", cert, "--sip-tls-key", key)
+	m, demo, cert := startTLSDemo(t, "32700-32799")
 	base, tlsAddr := m.HTTPURL()+"/v3/voice/61", m.SIPTLSAddr().String()
-	var demo demoFile
-	b, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
-	if err := json.Unmarshal(b, &demo); err != nil {
-		t.Fatal(err)
-	}
 	var devices struct{ Result []struct{ PK int64 } }
 	getJSON(t, http.DefaultClient, base+"/users/"+strconv.FormatInt(demo.Users[0].PK, 10)+"/devices", demo.DeveloperKey, &devices)
 	if len(devices.Result) != 1 {
