@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -159,11 +160,18 @@ func (c *handshakeConn) handshake() error {
 	return c.err
 }
 
+// Read ends the stream quietly (EOF) when the peer resets the connection, as phones do on
+// hang-up or restart, instead of an error that sipgo would log at ERROR for every peer that
+// cares to connect and reset.
 func (c *handshakeConn) Read(p []byte) (int, error) {
 	if err := c.handshake(); err != nil {
 		return 0, err
 	}
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	if errors.Is(err, syscall.ECONNRESET) {
+		err = io.EOF
+	}
+	return n, err
 }
 
 func (c *handshakeConn) Write(p []byte) (int, error) {

@@ -12,12 +12,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,4 +277,43 @@ func TestDeviceThatRequiresTLSIsRefusedOverUDPAndTCP(t *testing.T) {
 	if len(cs) != 1 || cs[0].Transport != "TLS" {
 		t.Fatalf("contacts %+v, want only the TLS one", cs)
 	}
+}
+
+// TestTLSPeerResetIsNotAnError: a TLS peer that resets its connection (a phone restarting)
+// ends it quietly: the log gets no ERROR line for it, so resets cannot flood the log.
+func TestTLSPeerResetIsNotAnError(t *testing.T) {
+	var log syncBuffer
+	e, _, _, first := startTLSServer(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	p, _ := dialTLSPhone(t, e.srv.TLSAddr().String(), first.pool, "nobody", "x")
+	if res := p.do("OPTIONS"); res.StatusCode != 200 {
+		t.Fatalf("OPTIONS: %d", res.StatusCode)
+	}
+	raw := p.conn.(*tls.Conn).NetConn().(*net.TCPConn)
+	raw.SetLinger(0) // close with a reset
+	raw.Close()
+	tstest.WaitFor(t, "sipgo to drop the connection", func() bool {
+		return strings.Contains(log.String(), "connection was closed") || strings.Contains(log.String(), "Read error")
+	})
+	if strings.Contains(log.String(), "level=ERROR") {
+		t.Fatalf("a peer's reset was logged as an error:\n%s", log.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
