@@ -3,18 +3,30 @@ package pbx_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"math/big"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 
+	"switchboard"
 	"switchboard/internal/tstest"
 	"switchboard/media"
+	sbsip "switchboard/sip"
+	"switchboard/store/storetest"
 )
 
 // srtpOffer turns a peer's plain offer into RTP/SAVP with one a=crypto line.
@@ -148,5 +160,82 @@ func TestSRTPOfferWithoutASupportedSuiteIsRefused488(t *testing.T) {
 	case in := <-bob.incoming:
 		t.Fatalf("bob's phone rang: %s", in.req.StartLine())
 	default:
+	}
+}
+
+// tlsCarrier is a carrier listening for SIP over TLS with a self-signed certificate; it
+// answers every INVITE 486 after passing it to the test.
+func tlsCarrier(t *testing.T) (addr string, roots *x509.CertPool, invites <-chan *sip.Request) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: carrierIP},
+		IPAddresses: []net.IP{net.ParseIP(carrierIP)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	roots = x509.NewCertPool()
+	roots.AddCert(leaf)
+	ln, err := tls.Listen("tcp", carrierIP+":0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: priv}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := sipgo.NewUA(sipgo.WithUserAgent("carrier"), sipgo.WithUserAgentHostname(carrierIP),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quietLogger())),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quietLogger())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(agent, sipgo.WithServerLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan *sip.Request, 4)
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		got <- req
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 486, "Busy Here", nil))
+	})
+	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	go func() { _ = srv.ServeTLS(ln) }()
+	t.Cleanup(func() {
+		ln.Close()
+		agent.Close()
+	})
+	return ln.Addr().String(), roots, got
+}
+
+// TestOutboundCallThroughTLSTrunkIsEncrypted: a trunk with transport tls is dialled over
+// TLS (its certificate verified) with an SRTP offer.
+func TestOutboundCallThroughTLSTrunkIsEncrypted(t *testing.T) {
+	addr, roots, invites := tlsCarrier(t)
+	e := newEnvSIP(t, storetest.NewSQLite(t), func(c *sbsip.Config) { c.ClientTLS = &tls.Config{RootCAs: roots} })
+	alice, _, _, _ := twoPhones(t, e)
+	host, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
+	if err := e.db.CreateTrunk(context.Background(), &switchboard.Trunk{AccountID: e.account.ID, Name: "TLS carrier", Host: host,
+		Port: port, Transport: switchboard.TransportTLS, CallerIDNumber: "+15550009999"}); err != nil {
+		t.Fatal(err)
+	}
+	e.eng.InvalidateTrunks()
+
+	c := alice.dial(e, "+15557654321", "alice", "alice-pw-1")
+	select {
+	case req := <-invites:
+		if !strings.EqualFold(req.Transport(), "TLS") {
+			t.Errorf("the carrier got the INVITE over %s", req.Transport())
+		}
+		offer, err := media.ParseSDP(req.Body())
+		if err != nil || offer.Crypto == nil || offer.Crypto.Suite != media.AES_CM_128_HMAC_SHA1_80 {
+			t.Errorf("the carrier was offered %+v (%v), want SRTP:\n%s", offer, err, req.Body())
+		}
+	case <-time.After(tstest.DefaultWait):
+		t.Fatal("the TLS carrier got no INVITE")
+	}
+	if code := c.finalCode(t); code != 486 {
+		t.Fatalf("call through the busy TLS carrier: %d, want its 486", code)
 	}
 }

@@ -54,12 +54,15 @@ type Config struct {
 	// TLSHandshakeTimeout drops a TLS client that has not finished its handshake by then;
 	// default DefaultTLSHandshakeTimeout.
 	TLSHandshakeTimeout time.Duration
-	PublicAddr          string // host[:port] for Contact/Via when behind NAT; "" = the listen address
-	Now                 func() time.Time
-	Logger              *slog.Logger
-	Registry            *prometheus.Registry // may be nil
-	Ban                 BanPolicy            // zero value = defaults: 10 failures in 60 s -> banned 15 min
-	NonceTTL            time.Duration        // default 5 min
+	// ClientTLS is the TLS configuration of connections the server opens (trunks over TLS);
+	// nil verifies the peer against the system's roots.
+	ClientTLS  *tls.Config
+	PublicAddr string // host[:port] for Contact/Via when behind NAT; "" = the listen address
+	Now        func() time.Time
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry // may be nil
+	Ban        BanPolicy            // zero value = defaults: 10 failures in 60 s -> banned 15 min
+	NonceTTL   time.Duration        // default 5 min
 
 	MaxExpires, MinExpires, DefaultExpires int // defaults 3600, 60, 3600
 
@@ -248,6 +251,9 @@ func (s *Server) Run(ctx context.Context) error {
 		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
+	}
+	if s.cfg.ClientTLS != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(s.cfg.ClientTLS))
 	}
 	if host := s.publicHost(pc, ln, tlsLn); host != "" {
 		uaOpts = append(uaOpts, sipgo.WithUserAgentHostname(host))
