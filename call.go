@@ -17,7 +17,7 @@ type Trunk struct {
 	Name      string
 	Host      string // the carrier's SIP server, IP or host name
 	Port      int    // default 5060
-	Transport string // "udp" or "tcp"
+	Transport string // "udp", "tcp" or "tls"
 	Username  string // digest username for the carrier's challenges; "" = the carrier does not challenge
 	// SealedPassword is the digest password sealed (AES-256-GCM) with the server key. It must
 	// be readable to answer the carrier's challenges, so it cannot be hashed; it is never
@@ -38,6 +38,8 @@ type Trunk struct {
 const (
 	TransportUDP = "udp"
 	TransportTCP = "tcp"
+	// TransportTLS: SIP over TLS, with SRTP (SDES) media on the trunk's calls.
+	TransportTLS = "tls"
 )
 
 // ApplyDefaults fills the port and transport.
@@ -62,8 +64,8 @@ func (t *Trunk) Validate() error {
 	if t.Port < 1 || t.Port > 65535 {
 		v.Add("port", "must be between 1 and 65535")
 	}
-	if t.Transport != TransportUDP && t.Transport != TransportTCP {
-		v.Add("transport", "must be udp or tcp")
+	if t.Transport != TransportUDP && t.Transport != TransportTCP && t.Transport != TransportTLS {
+		v.Add("transport", "must be udp, tcp or tls")
 	}
 	if len(t.Username) > 128 || strings.ContainsAny(t.Username, "\"\\\r\n") {
 		v.Add("username", "must be at most 128 characters, without quotes, backslashes or line breaks")

@@ -21,7 +21,11 @@ type Device struct {
 	// enough to check a REGISTER, useless to log in elsewhere with another realm.
 	HA1MD5    string
 	HA1SHA256 string
-	CreatedAt time.Time
+	// RequireSecure: the device must use SIP over TLS with SRTP media. Its REGISTER or INVITE
+	// over UDP or TCP is refused (403), its calls without SRTP are refused (488), and calls
+	// to it go only to its TLS registrations, with SRTP.
+	RequireSecure bool
+	CreatedAt     time.Time
 }
 
 var sipUserRE = regexp.MustCompile(`^[A-Za-z0-9._-]{3,64}$`)
@@ -50,6 +54,8 @@ type DeviceChange struct {
 	Name        *string
 	SIPUsername *string
 	SIPPassword *string // the plaintext; only its digest hashes are stored
+	// RequireSecure: TLS and SRTP only (see Device.RequireSecure).
+	RequireSecure *bool
 }
 
 // DeviceService provisions SIP devices. The methods that set a password return it: it is

@@ -73,7 +73,9 @@ type deviceJSON struct {
 	Name        string `json:"name" doc:"A label, e.g. Desk phone"`
 	SIPUsername string `json:"sip_username" doc:"SIP username (unique on the server)"`
 	SIPRealm    string `json:"sip_realm" doc:"SIP digest realm to configure on the phone"`
-	CreatedAt   string `json:"created_at" doc:"RFC 3339 time of creation"`
+	// RequireSecure is the device's security policy.
+	RequireSecure bool   `json:"require_secure" doc:"The device must use SIP over TLS and SRTP: REGISTER and INVITE over UDP or TCP are refused with 403, calls without SRTP with 488"`
+	CreatedAt     string `json:"created_at" doc:"RFC 3339 time of creation"`
 }
 
 // deviceSecretJSON is a device with its SIP password, shown only when it is set.
@@ -84,16 +86,18 @@ type deviceSecretJSON struct {
 
 func toDeviceJSON(d *switchboard.Device) deviceJSON {
 	return deviceJSON{PK: d.ID, UserID: d.UserID, Name: d.Name, SIPUsername: d.SIPUsername, SIPRealm: switchboard.SIPRealm,
-		CreatedAt: formatTime(d.CreatedAt)}
+		RequireSecure: d.RequireSecure, CreatedAt: formatTime(d.CreatedAt)}
 }
 
 // deviceRequestJSON is the body of POST and PATCH devices: a field left out is "not given".
 type deviceRequestJSON struct {
-	Name        *string `json:"name" doc:"A label, at most 100 characters"`
-	SIPUsername *string `json:"sip_username" doc:"SIP username, 3 to 64 letters, digits, dots, dashes, underscores; changing it needs sip_password too, since the stored hashes bind the username" default:"generated"`
-	SIPPassword *string `json:"sip_password" doc:"SIP password, 8 to 128 characters" default:"generated"`
+	Name          *string `json:"name" doc:"A label, at most 100 characters"`
+	SIPUsername   *string `json:"sip_username" doc:"SIP username, 3 to 64 letters, digits, dots, dashes, underscores; changing it needs sip_password too, since the stored hashes bind the username" default:"generated"`
+	SIPPassword   *string `json:"sip_password" doc:"SIP password, 8 to 128 characters" default:"generated"`
+	RequireSecure *bool   `json:"require_secure" doc:"TLS and SRTP only: REGISTER and INVITE over UDP or TCP are refused with 403" default:"false"`
 }
 
 func (b deviceRequestJSON) change() switchboard.DeviceChange {
-	return switchboard.DeviceChange{Name: b.Name, SIPUsername: b.SIPUsername, SIPPassword: b.SIPPassword}
+	return switchboard.DeviceChange{Name: b.Name, SIPUsername: b.SIPUsername, SIPPassword: b.SIPPassword,
+		RequireSecure: b.RequireSecure}
 }

@@ -119,8 +119,23 @@ func TestDeviceCRUDAndPasswords(t *testing.T) {
 	}
 	r = e.request("PATCH", base+"/devices/"+itoa(id), e.a.devKey, map[string]any{"name": "Laptop"})
 	expectOK(t, r, 200, "Device updated")
-	if r.result()["name"] != "Laptop" {
+	if r.result()["name"] != "Laptop" || r.result()["require_secure"] != false {
 		t.Errorf("patched device = %v", r.result())
+	}
+	// The security policy: TLS and SRTP only, until switched off again.
+	r = e.request("PATCH", base+"/devices/"+itoa(id), e.a.devKey, map[string]any{"require_secure": true})
+	expectOK(t, r, 200, "Device updated")
+	if r.result()["require_secure"] != true || r.result()["name"] != "Laptop" {
+		t.Errorf("device after PATCH require_secure = %v", r.result())
+	}
+	if stored, err = e.store.GetDevice(ctx, e.a.account.ID, id); err != nil || !stored.RequireSecure {
+		t.Errorf("stored device %+v, %v: want require_secure", stored, err)
+	}
+	expectError(t, e.request("PATCH", base+"/devices/"+itoa(id), e.a.devKey, map[string]any{"require_secure": "yes"}), 400, "BAD_REQUEST")
+	r = e.request("POST", base+"/users/"+itoa(e.a.jane.ID)+"/devices", e.a.devKey, map[string]any{"require_secure": true})
+	expectOK(t, r, 201, "Device created")
+	if r.result()["require_secure"] != true {
+		t.Errorf("created secure device = %v", r.result())
 	}
 	expectOK(t, e.request("DELETE", base+"/devices/"+itoa(id), e.a.devKey, nil), 200, "Device deleted")
 	expectError(t, e.request("GET", base+"/devices/"+itoa(id), e.a.devKey, nil), 404, "NOT_FOUND")

@@ -33,7 +33,7 @@ type trunkJSON struct {
 	Name              string   `json:"name" doc:"Name"`
 	Host              string   `json:"host" doc:"The carrier's SIP server, IP address or host name"`
 	Port              int      `json:"port" doc:"SIP port (default 5060)"`
-	Transport         string   `json:"transport" doc:"udp or tcp"`
+	Transport         string   `json:"transport" doc:"udp, tcp or tls (SIP over TLS, with SRTP media)"`
 	Username          string   `json:"username" doc:"Digest username for the carrier's challenges"`
 	PasswordSet       bool     `json:"password_set" doc:"Whether a password is stored (it is never shown)"`
 	InboundAddresses  []string `json:"inbound_addresses" doc:"IPs or CIDRs the carrier's calls come from; empty means host, when it is an IP"`
@@ -58,7 +58,7 @@ type trunkRequestJSON struct {
 	Name              string   `json:"name" doc:"Name" required:"true"`
 	Host              string   `json:"host" doc:"The carrier's SIP server, IP address or host name" required:"true"`
 	Port              int      `json:"port" doc:"SIP port (default 5060)"`
-	Transport         string   `json:"transport" doc:"udp (default) or tcp"`
+	Transport         string   `json:"transport" doc:"udp (default), tcp or tls (SIP over TLS, with SRTP media)"`
 	Username          string   `json:"username" doc:"Digest username for the carrier's challenges"`
 	Password          *string  `json:"password" doc:"Digest password; stored encrypted, never shown. On replace, absent keeps the stored one"`
 	InboundAddresses  []string `json:"inbound_addresses" doc:"IPs or CIDRs the carrier's calls come from (required when host is a name)"`

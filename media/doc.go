@@ -15,4 +15,10 @@
 //	...
 //	relay, err := media.Bridge(leg, otherLeg)     // until hang-up or transfer
 //	defer relay.Close()
+//
+// An RTP/SAVP offer (offer.Crypto != nil, SRTP keyed by SDES) is answered with the
+// session's own key, and the session is SRTP from SetRemote on:
+//
+//	key, err := leg.SRTPKey(offer.Crypto.Suite)
+//	answer, err := offer.AnswerSecure(leg.LocalAddr(), media.Origin{}, key)
 package media

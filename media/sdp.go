@@ -13,8 +13,8 @@ import (
 )
 
 // ErrNoCommonCodec means the SDP offers no audio stream we can carry: no PCMU or PCMA over
-// plain RTP/AVP. The SIP side answers 488 Not Acceptable Here.
-var ErrNoCommonCodec = errors.New("media: no common codec: the SDP offers no PCMU or PCMA audio over RTP/AVP")
+// RTP/AVP (or RTP/SAVP with a key we support). The SIP side answers 488 Not Acceptable Here.
+var ErrNoCommonCodec = errors.New("media: no common codec: the SDP offers no PCMU or PCMA audio over RTP/AVP or RTP/SAVP")
 
 // ErrInvalidSDP wraps every error about an SDP body that cannot be read. The SIP side
 // answers 400 (or 488 in a re-INVITE).
@@ -54,6 +54,9 @@ type Remote struct {
 	TelephoneEvent int       // payload type of telephone-event/8000, or NoTelephoneEvent
 	Direction      Direction // of the audio stream, from its point of view
 	Ptime          int       // packetisation in ms, 0 if not given
+	// Crypto is the far end's SRTP key (RTP/SAVP with SDES, RFC 4568): what it encrypts
+	// with. nil for plain RTP/AVP.
+	Crypto *Crypto
 
 	streams []offeredStream // every m= line, in order: an answer has one for each
 	audio   int             // index in streams of the one we use
@@ -85,18 +88,26 @@ func ParseSDP(body []byte) (*Remote, error) {
 	}
 	sessionDir := directionOf(desc.Attributes, SendRecv)
 	r := &Remote{audio: -1, TelephoneEvent: NoTelephoneEvent}
+	cryptoRefused := false // a secure audio stream was passed over for its crypto alone
 	for i, md := range desc.MediaDescriptions {
 		st := offeredStream{media: md.MediaName.Media, proto: strings.Join(md.MediaName.Protos, "/")}
 		if len(md.MediaName.Formats) > 0 {
 			st.format = md.MediaName.Formats[0]
 		}
 		r.streams = append(r.streams, st)
-		if r.audio >= 0 || st.media != "audio" || st.proto != "RTP/AVP" || md.MediaName.Port.Value == 0 {
+		if r.audio >= 0 || st.media != "audio" || st.proto != "RTP/AVP" && st.proto != "RTP/SAVP" || md.MediaName.Port.Value == 0 {
 			continue
 		}
 		codec, event, ok := chooseCodec(md)
 		if !ok {
 			continue
+		}
+		var key *Crypto
+		if st.proto == "RTP/SAVP" {
+			if key = chooseCrypto(md); key == nil {
+				cryptoRefused = true
+				continue
+			}
 		}
 		addr, err := connectionAddr(md.ConnectionInformation, desc.ConnectionInformation)
 		if err != nil {
@@ -109,6 +120,7 @@ func ParseSDP(body []byte) (*Remote, error) {
 		r.audio = i
 		r.Addr = netip.AddrPortFrom(addr, uint16(port))
 		r.Codec, r.TelephoneEvent = codec, event
+		r.Crypto = key
 		r.Direction = directionOf(md.Attributes, sessionDir)
 		if v, ok := md.Attribute("ptime"); ok {
 			if ms, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && ms > 0 && ms <= 1000 {
@@ -117,9 +129,25 @@ func ParseSDP(body []byte) (*Remote, error) {
 		}
 	}
 	if r.audio < 0 {
+		if cryptoRefused {
+			return nil, ErrNoCommonCrypto
+		}
 		return nil, ErrNoCommonCodec
 	}
 	return r, nil
+}
+
+// chooseCrypto is the first a=crypto line of md that we support, or nil.
+func chooseCrypto(md *sdp.MediaDescription) *Crypto {
+	for _, a := range md.Attributes {
+		if a.Key != "crypto" {
+			continue
+		}
+		if c, ok := parseCrypto(a.Value); ok {
+			return c
+		}
+	}
+	return nil
 }
 
 // chooseCodec picks, in the m= line's order, the first PCMU or PCMA format at 8 kHz, and
@@ -212,10 +240,26 @@ type Origin struct {
 
 // Answer builds our answer to the offer r, with our address local: the chosen codec and,
 // if offered, telephone-event; the direction mirrored (sendonly is answered recvonly); and
-// every other stream of the offer rejected with port 0, as RFC 3264 requires.
+// every other stream of the offer rejected with port 0, as RFC 3264 requires. An SRTP
+// offer (r.Crypto set) is answered with AnswerSecure instead.
 func (r *Remote) Answer(local netip.AddrPort, o Origin) ([]byte, error) {
+	return r.AnswerSecure(local, o, nil)
+}
+
+// AnswerSecure is Answer with our SRTP key (Session.SRTPKey) for an RTP/SAVP offer: the
+// answer is RTP/SAVP with our a=crypto line under the offer's tag. key must be nil for a
+// plain offer and set for a secure one.
+func (r *Remote) AnswerSecure(local netip.AddrPort, o Origin, key *Crypto) ([]byte, error) {
 	if r == nil || r.audio < 0 || r.audio >= len(r.streams) {
 		return nil, errors.New("media: Answer needs an offer read by ParseSDP")
+	}
+	if (r.Crypto == nil) != (key == nil) {
+		return nil, errors.New("media: an RTP/SAVP offer is answered with our SRTP key, a plain one without")
+	}
+	if key != nil {
+		k := *key
+		k.Tag = r.Crypto.Tag
+		key = &k
 	}
 	desc, err := newDescription(local, o)
 	if err != nil {
@@ -230,7 +274,7 @@ func (r *Remote) Answer(local netip.AddrPort, o Origin) ([]byte, error) {
 			continue
 		}
 		desc.MediaDescriptions = append(desc.MediaDescriptions,
-			audioDescription(local.Port(), []Codec{r.Codec}, r.TelephoneEvent, r.Direction.reverse()))
+			audioDescription(local.Port(), []Codec{r.Codec}, r.TelephoneEvent, r.Direction.reverse(), key))
 	}
 	return desc.Marshal()
 }
@@ -238,6 +282,12 @@ func (r *Remote) Answer(local netip.AddrPort, o Origin) ([]byte, error) {
 // BuildOffer builds our offer: PCMU, PCMA and telephone-event/8000 (payload type 101) at
 // 20 ms on local, with direction dir ("" means sendrecv; sendonly puts the far end on hold).
 func BuildOffer(local netip.AddrPort, o Origin, dir Direction) ([]byte, error) {
+	return BuildSecureOffer(local, o, dir, nil)
+}
+
+// BuildSecureOffer is BuildOffer for SRTP: RTP/SAVP with key (Session.SRTPKey) as the
+// one a=crypto line; a nil key builds the plain offer.
+func BuildSecureOffer(local netip.AddrPort, o Origin, dir Direction, key *Crypto) ([]byte, error) {
 	switch dir {
 	case "":
 		dir = SendRecv
@@ -250,7 +300,7 @@ func BuildOffer(local netip.AddrPort, o Origin, dir Direction) ([]byte, error) {
 		return nil, err
 	}
 	desc.MediaDescriptions = append(desc.MediaDescriptions, audioDescription(local.Port(),
-		[]Codec{{Encoding: PCMU, PayloadType: 0}, {Encoding: PCMA, PayloadType: 8}}, DefaultTelephoneEvent, dir))
+		[]Codec{{Encoding: PCMU, PayloadType: 0}, {Encoding: PCMA, PayloadType: 8}}, DefaultTelephoneEvent, dir, key))
 	return desc.Marshal()
 }
 
@@ -277,9 +327,12 @@ func newDescription(local netip.AddrPort, o Origin) (*sdp.SessionDescription, er
 	}, nil
 }
 
-func audioDescription(port uint16, codecs []Codec, event int, dir Direction) *sdp.MediaDescription {
+func audioDescription(port uint16, codecs []Codec, event int, dir Direction, key *Crypto) *sdp.MediaDescription {
 	md := &sdp.MediaDescription{
 		MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: int(port)}, Protos: []string{"RTP", "AVP"}},
+	}
+	if key != nil {
+		md.MediaName.Protos = []string{"RTP", "SAVP"}
 	}
 	for _, c := range codecs {
 		pt := strconv.Itoa(int(c.PayloadType))
@@ -292,6 +345,9 @@ func audioDescription(port uint16, codecs []Codec, event int, dir Direction) *sd
 		md.Attributes = append(md.Attributes,
 			sdp.NewAttribute("rtpmap", pt+" telephone-event/8000"),
 			sdp.NewAttribute("fmtp", pt+" 0-16"))
+	}
+	if key != nil {
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("crypto", key.attribute()))
 	}
 	md.Attributes = append(md.Attributes, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute(string(dir)))
 	return md

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
 )
 
 // DefaultInactivityTimeout is how long a session may go without RTP before Inactive
@@ -45,9 +46,12 @@ type Stats struct {
 	// Ignored counts accepted packets of a payload type that was not negotiated (comfort
 	// noise, RTCP sent on the RTP port): neither played nor relayed.
 	Ignored       uint64
-	DigitsDropped uint64    // key presses lost because nobody read Digits
-	LastPacket    time.Time // when the last accepted packet arrived; zero if none yet
-	Latched       bool      // whether the remote address was learnt from a packet
+	DigitsDropped uint64 // key presses lost because nobody read Digits
+	// SRTPFailed counts packets of an SRTP session that failed authentication (wrong key,
+	// tampered, replayed): dropped unread.
+	SRTPFailed uint64
+	LastPacket time.Time // when the last accepted packet arrived; zero if none yet
+	Latched    bool      // whether the remote address was learnt from a packet
 }
 
 // remoteState is the immutable view of the far end the receive path and senders read; it
@@ -58,6 +62,12 @@ type remoteState struct {
 	latched bool
 	codec   Codec
 	event   int // telephone-event payload type, or NoTelephoneEvent
+
+	// SRTP, when the remote's SDP carried a key: srtpIn decrypts what it sends (used by the
+	// reader goroutine only), srtpOut encrypts what we send (used under sendMu only).
+	remoteKey []byte
+	srtpIn    *srtp.Context
+	srtpOut   *srtp.Context
 }
 
 // canSend reports whether there is somewhere to send: not before SDP and not while the
@@ -81,6 +91,7 @@ type Session struct {
 
 	packetsIn, bytesIn, packetsOut, bytesOut   atomic.Uint64
 	dropped, malformed, ignored, digitsDropped atomic.Uint64
+	srtpFailed                                 atomic.Uint64
 	lastPacket                                 atomic.Int64 // UnixNano of the clock; 0 = none
 	idleSince                                  atomic.Int64 // UnixNano when the inactivity count (re)started
 
@@ -93,8 +104,14 @@ type Session struct {
 	peer    *Session
 	relay   *Relay
 
-	sendMu sync.Mutex // guards out and writes to conn
-	out    outStream
+	sendMu  sync.Mutex // guards out and writes to conn
+	out     outStream
+	srtpBuf []byte // encrypted packet, under sendMu
+	decBuf  []byte // decrypted packet, reader goroutine only
+
+	keyMu    sync.Mutex
+	localKey *Crypto       // our SDES key, made by SRTPKey
+	keyOut   *srtp.Context // encrypts with localKey
 
 	playing atomic.Int32 // Play calls running; relayed audio into this session yields to them
 
@@ -172,8 +189,36 @@ func (s *Session) RemoteAddr() netip.AddrPort {
 	return netip.AddrPort{}
 }
 
+// SRTPKey is the session's own SRTP key for suite (AES_CM_128_HMAC_SHA1_80 or _32), made
+// on first use: the key to offer (BuildSecureOffer) or answer with (AnswerSecure). It
+// changes only when another suite is asked for. The session encrypts with it once SetRemote
+// is given the far end's key.
+func (s *Session) SRTPKey(suite CryptoSuite) (*Crypto, error) {
+	s.keyMu.Lock()
+	defer s.keyMu.Unlock()
+	if s.localKey != nil && s.localKey.Suite == suite {
+		k := *s.localKey
+		return &k, nil
+	}
+	key, err := newCrypto(1, suite)
+	if err != nil {
+		return nil, err
+	}
+	out, err := key.srtpContext(false)
+	if err != nil {
+		return nil, err
+	}
+	s.localKey, s.keyOut = key, out
+	k := *key
+	return &k, nil
+}
+
 // SetRemote points the session at the far end that r (a parsed SDP) describes: its
-// address, codec and telephone-event payload type. Call it again for a re-INVITE; the
+// address, codec and telephone-event payload type. With r.Crypto (RTP/SAVP) every packet
+// is SRTP both ways from then on: what arrives is decrypted with the remote's key (and
+// dropped when it fails authentication), what is sent is encrypted with SRTPKey's, so a
+// bridge between an SRTP leg and a plain one decrypts on one side and encrypts on the
+// other. Without r.Crypto the session is plain RTP. Call it again for a re-INVITE; the
 // latched address survives when the SDP address is unchanged. For a phone behind NAT whose
 // SDP carries a private address, the engine may set r.Addr's IP to the signalling source
 // first: latching accepts any port from the expected IP.
@@ -193,6 +238,24 @@ func (s *Session) SetRemote(r *Remote) error {
 	}
 	expect := netip.AddrPortFrom(r.Addr.Addr().Unmap(), r.Addr.Port())
 	next := &remoteState{expect: expect, target: expect, codec: r.Codec, event: r.TelephoneEvent}
+	if r.Crypto != nil {
+		if _, err := s.SRTPKey(r.Crypto.Suite); err != nil {
+			return err
+		}
+		s.keyMu.Lock()
+		next.srtpOut = s.keyOut
+		s.keyMu.Unlock()
+		next.remoteKey = r.Crypto.Key
+		if old := s.remote.Load(); old != nil && old.srtpIn != nil && string(old.remoteKey) == string(r.Crypto.Key) {
+			next.srtpIn = old.srtpIn // the same key: keep its rollover and replay state
+		} else {
+			in, err := r.Crypto.srtpContext(true)
+			if err != nil {
+				return err
+			}
+			next.srtpIn = in
+		}
+	}
 	for {
 		old := s.remote.Load()
 		if old != nil && old.latched && old.expect == expect {
@@ -222,6 +285,7 @@ func (s *Session) Stats() Stats {
 		Malformed:     s.malformed.Load(),
 		Ignored:       s.ignored.Load(),
 		DigitsDropped: s.digitsDropped.Load(),
+		SRTPFailed:    s.srtpFailed.Load(),
 	}
 	if ns := s.lastPacket.Load(); ns != 0 {
 		st.LastPacket = time.Unix(0, ns)
@@ -291,7 +355,26 @@ func (s *Session) receive(data []byte, src netip.AddrPort, pkt *rtp.Packet) {
 		s.malformed.Add(1)
 		return
 	}
-	r, ok := s.admit(netip.AddrPortFrom(src.Addr().Unmap(), src.Port()))
+	src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+	if r := s.remote.Load(); r != nil && r.srtpIn != nil {
+		// Authenticated before anything else, latching included: a forged packet from the
+		// right IP cannot steer where we send.
+		if src.Addr() != r.expect.Addr() || r.latched && src != r.target {
+			s.dropped.Add(1)
+			return
+		}
+		dec, err := r.srtpIn.DecryptRTP(s.decBuf[:0], data, nil)
+		if err != nil {
+			s.srtpFailed.Add(1)
+			return
+		}
+		s.decBuf = dec[:0]
+		if err := pkt.Unmarshal(dec); err != nil {
+			s.malformed.Add(1)
+			return
+		}
+	}
+	r, ok := s.admit(src)
 	if !ok {
 		s.dropped.Add(1)
 		return
@@ -406,7 +489,15 @@ func (s *Session) writeLocked(r *remoteState, pt uint8, seq uint16, ts uint32, m
 	if err != nil {
 		return // a payload too large for one datagram; it came from a peer, so drop it
 	}
-	if _, err := s.conn.WriteToUDPAddrPort(s.out.buf[:n], r.target); err != nil {
+	wire := s.out.buf[:n]
+	if r.srtpOut != nil {
+		if wire, err = r.srtpOut.EncryptRTP(s.srtpBuf[:0], wire, nil); err != nil {
+			return
+		}
+		s.srtpBuf = wire[:0]
+	}
+	n = len(wire)
+	if _, err := s.conn.WriteToUDPAddrPort(wire, r.target); err != nil {
 		return // UDP: a failed send is a lost packet, which RTP tolerates
 	}
 	s.packetsOut.Add(1)

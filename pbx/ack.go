@@ -114,7 +114,7 @@ func (l *leg) takeLateAnswer(ack *sipmsg.Request) {
 		var remote *media.Remote
 		if remote, err = media.ParseSDP(ack.Body()); err == nil {
 			natAdjust(ack, remote)
-			err = l.media.SetRemote(remote)
+			err = l.setRemote(remote)
 		}
 	}
 	l.mu.Lock()

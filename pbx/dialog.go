@@ -59,7 +59,7 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 			dir = media.SendOnly // the other party holds the call: keep l on hold
 		}
 		var err error
-		if body, err = media.BuildOffer(l.media.LocalAddr(), l.nextOrigin(), dir); err != nil {
+		if body, err = l.sdpOffer(dir); err != nil {
 			reply(500, "Server Internal Error")
 			return
 		}
@@ -69,17 +69,17 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 			reply(488, "Not Acceptable Here") // SDP we cannot use: the session stays as it was
 			return
 		}
-		if err := l.media.SetRemote(offer); err != nil {
+		if err := l.setRemote(offer); err != nil {
 			reply(488, "Not Acceptable Here")
 			return
 		}
-		if body, err = offer.Answer(l.media.LocalAddr(), l.nextOrigin()); err != nil {
+		if body, err = l.sdpAnswer(offer); err != nil {
 			reply(500, "Server Internal Error")
 			return
 		}
 	}
 	res := sipmsg.NewSDPResponseFromRequest(req, body)
-	res.AppendHeader(&sipmsg.ContactHeader{Address: c.e.sip.ContactHeader().Address})
+	res.AppendHeader(&sipmsg.ContactHeader{Address: c.e.sip.ContactHeaderFor(req.Transport()).Address})
 	acked := l.expectReinviteAck(req.CSeq().SeqNo, offerless)
 	if err := tx.Respond(res); err != nil {
 		return
@@ -98,7 +98,7 @@ func (c *call) takeReinviteAnswer(l *leg, ack *sipmsg.Request) {
 	answer, err := media.ParseSDP(ack.Body())
 	if err == nil {
 		natAdjust(ack, answer)
-		err = l.media.SetRemote(answer)
+		err = l.setRemote(answer)
 	}
 	if err != nil {
 		c.e.log.Warn("the ACK to our offer in a re-INVITE has no usable answer; media unchanged",

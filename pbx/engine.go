@@ -476,12 +476,12 @@ func (e *Engine) findDialog(req *sipmsg.Request) *leg {
 // dialogUA is the sipgo dialog agent over the SIP server's client. In-dialog requests go to
 // the address the peer's messages came from (RewriteContact), so phones behind NAT and
 // phones with unroutable Contact headers are reached.
-func (e *Engine) dialogUA() (*sipgo.DialogUA, error) {
+func (e *Engine) dialogUA(transport string) (*sipgo.DialogUA, error) {
 	client := e.sip.Client()
 	if client == nil {
 		return nil, errors.New("pbx: the SIP server is not running")
 	}
-	return &sipgo.DialogUA{Client: client, ContactHDR: e.sip.ContactHeader(), RewriteContact: true}, nil
+	return &sipgo.DialogUA{Client: client, ContactHDR: e.sip.ContactHeaderFor(transport), RewriteContact: true}, nil
 }
 
 // mediaIP is the address of RTP sessions.

@@ -405,6 +405,12 @@ func (u *ua) dial(e *env, target, username, password string, codecs ...uint8) *c
 func (u *ua) dialCtx(ctx context.Context, e *env, target, username, password string, codecs ...uint8) *call {
 	u.t.Helper()
 	peer := newRTPPeer(u.t, strings.Split(u.addr, ":")[0])
+	return u.dialOffer(ctx, e, target, username, password, peer, peer.offer(codecs...))
+}
+
+// dialOffer is dialCtx with the SDP offer given (for peer's socket).
+func (u *ua) dialOffer(ctx context.Context, e *env, target, username, password string, peer *rtpPeer, offer []byte) *call {
+	u.t.Helper()
 	var recipient sip.Uri
 	if err := sip.ParseUri("sip:"+target+"@"+e.sipAddr, &recipient); err != nil {
 		u.t.Fatal(err)
@@ -412,7 +418,7 @@ func (u *ua) dialCtx(ctx context.Context, e *env, target, username, password str
 	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: username, Host: strings.Split(u.addr, ":")[0]},
 		Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(12))
-	dlg, err := u.dcc.Invite(context.Background(), recipient, peer.offer(codecs...), from,
+	dlg, err := u.dcc.Invite(context.Background(), recipient, offer, from,
 		sip.NewHeader("Content-Type", "application/sdp"))
 	if err != nil {
 		u.t.Fatal(err)

@@ -50,6 +50,10 @@ type leg struct {
 	// carries the answer.
 	reinviteOffered bool
 
+	// secure: the leg's media is SRTP (SDES). Our offers carry our key, and an offer or
+	// answer from the leg without one is refused rather than taken as plain RTP.
+	secure bool
+
 	answeredAt time.Time // when this dialled leg's 2xx arrived (wall clock), for the answer-to-bridge delay
 }
 
@@ -192,7 +196,7 @@ func (l *leg) reoffer(dir media.Direction) error {
 	if !ok {
 		return errors.New("no contact to send the re-INVITE to")
 	}
-	body, err := media.BuildOffer(l.media.LocalAddr(), l.nextOrigin(), dir)
+	body, err := l.sdpOffer(dir)
 	if err != nil {
 		return err
 	}
@@ -241,7 +245,43 @@ func (l *leg) reoffer(dir media.Direction) error {
 	if err != nil {
 		return err
 	}
-	return l.media.SetRemote(remote)
+	return l.setRemote(remote)
+}
+
+// errDowngrade: a secure leg's SDP came without SRTP.
+var errDowngrade = errors.New("pbx: the leg is SRTP and its SDP offers plain RTP")
+
+// setRemote takes the leg's SDP (offer or answer) into its media; a secure leg refuses plain
+// RTP.
+func (l *leg) setRemote(r *media.Remote) error {
+	if l.secure && r.Crypto == nil {
+		return errDowngrade
+	}
+	return l.media.SetRemote(r)
+}
+
+// sdpOffer is our offer to the leg: RTP/SAVP with our SRTP key on a secure leg.
+func (l *leg) sdpOffer(dir media.Direction) ([]byte, error) {
+	var key *media.Crypto
+	if l.secure {
+		var err error
+		if key, err = l.media.SRTPKey(media.AES_CM_128_HMAC_SHA1_80); err != nil {
+			return nil, err
+		}
+	}
+	return media.BuildSecureOffer(l.media.LocalAddr(), l.nextOrigin(), dir, key)
+}
+
+// sdpAnswer is our answer to the leg's offer, with our SRTP key when the offer is SRTP.
+func (l *leg) sdpAnswer(offer *media.Remote) ([]byte, error) {
+	var key *media.Crypto
+	if offer.Crypto != nil {
+		var err error
+		if key, err = l.media.SRTPKey(offer.Crypto.Suite); err != nil {
+			return nil, err
+		}
+	}
+	return offer.AnswerSecure(l.media.LocalAddr(), l.nextOrigin(), key)
 }
 
 // finalResponse waits for the transaction's final response.
@@ -267,7 +307,7 @@ func finalResponse(ctx context.Context, tx sipmsg.ClientTransaction) (*sipmsg.Re
 type dest struct {
 	uri       sipmsg.Uri
 	addr      string // ip:port to send to; "" = the URI's host
-	transport string // "udp" or "tcp"
+	transport string // "udp", "tcp" or "tls"; SRTP is offered over tls
 	userID    int64  // the user whose phone it is (0 for a trunk)
 	username  string // digest credentials for the trunk's challenge
 	password  string
@@ -277,7 +317,7 @@ type dest struct {
 
 // dial sends an INVITE with our offer to d, returning the new leg (not yet answered).
 func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
-	ua, err := c.e.dialogUA()
+	ua, err := c.e.dialogUA(d.transport)
 	if err != nil {
 		return nil, err
 	}
@@ -285,8 +325,8 @@ func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &leg{c: c, media: sess, userID: d.userID}
-	offer, err := media.BuildOffer(sess.LocalAddr(), l.nextOrigin(), media.SendRecv)
+	l := &leg{c: c, media: sess, userID: d.userID, secure: strings.EqualFold(d.transport, "tls")}
+	offer, err := l.sdpOffer(media.SendRecv)
 	if err != nil {
 		sess.Close()
 		return nil, err
@@ -380,7 +420,7 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 						}
 					case r.StatusCode == 183:
 						remote, err := media.ParseSDP(r.Body())
-						if err == nil && l.media.SetRemote(remote) == nil && hooks.early != nil {
+						if err == nil && l.setRemote(remote) == nil && hooks.early != nil {
 							hooks.early(l)
 						} else if hooks.ringing != nil {
 							hooks.ringing()
@@ -450,7 +490,7 @@ func (c *call) acceptAnswer(l *leg) bool {
 	l.setDialogID(l.uac.ID)
 	remote, err := media.ParseSDP(l.uac.InviteResponse.Body())
 	if err == nil {
-		err = l.media.SetRemote(remote)
+		err = l.setRemote(remote)
 	}
 	if err != nil {
 		c.e.log.Warn("answer without usable SDP: hanging up", "uniqueid", c.id, "error", err)

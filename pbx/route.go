@@ -82,11 +82,18 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 		var err error
 		offer, err = media.ParseSDP(req.Body())
 		switch {
+		case errors.Is(err, media.ErrNoCommonCrypto):
+			reply(488, "Not Acceptable Here: no supported SRTP crypto suite (AES_CM_128_HMAC_SHA1_80 or _32)")
+			return
 		case errors.Is(err, media.ErrNoCommonCodec):
 			reply(488, "Not Acceptable Here: no common codec (PCMU or PCMA)")
 			return
 		case err != nil:
 			reply(400, "Bad Request: malformed SDP")
+			return
+		}
+		if dev != nil && dev.RequireSecure && offer.Crypto == nil {
+			reply(488, "Not Acceptable Here: this device must use SRTP (RTP/SAVP with a=crypto)")
 			return
 		}
 	}
@@ -103,7 +110,7 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 		reply(500, "Server Internal Error")
 		return
 	}
-	ua, err := e.dialogUA()
+	ua, err := e.dialogUA(req.Transport())
 	if err != nil {
 		reply(503, "Service Unavailable")
 		return
@@ -120,18 +127,20 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 		return
 	}
 	c := e.newCall(p)
-	a := &leg{c: c, media: sess, uas: dtx, inviteTx: tx, userID: callerUserID(p), lateOffer: offer == nil}
+	a := &leg{c: c, media: sess, uas: dtx, inviteTx: tx, userID: callerUserID(p), lateOffer: offer == nil,
+		secure: offer != nil && offer.Crypto != nil || offer == nil && strings.EqualFold(req.Transport(), "TLS") ||
+			dev != nil && dev.RequireSecure}
 	var answer []byte
 	if offer != nil {
 		natAdjust(req, offer)
-		if err := sess.SetRemote(offer); err != nil {
+		if err := a.setRemote(offer); err != nil {
 			sess.Close()
 			_ = dtx.Respond(488, "Not Acceptable Here", nil)
 			return
 		}
-		answer, err = offer.Answer(sess.LocalAddr(), a.nextOrigin())
+		answer, err = a.sdpAnswer(offer)
 	} else {
-		answer, err = media.BuildOffer(sess.LocalAddr(), a.nextOrigin(), media.SendRecv)
+		answer, err = a.sdpOffer(media.SendRecv)
 	}
 	if err != nil {
 		sess.Close()

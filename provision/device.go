@@ -72,6 +72,7 @@ func applyDevice(d *switchboard.Device, c switchboard.DeviceChange) (password st
 	v := switchboard.ValidationErrors{}
 	creating := d.ID == 0
 	set(&d.Name, c.Name)
+	set(&d.RequireSecure, c.RequireSecure)
 	if c.SIPUsername != nil && *c.SIPUsername != d.SIPUsername {
 		d.SIPUsername = *c.SIPUsername
 		if !creating && c.SIPPassword == nil {

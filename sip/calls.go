@@ -1,9 +1,11 @@
 package sip
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -95,16 +97,63 @@ func (s *Server) ContactHeader() sip.ContactHeader {
 	return sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "switchboard", Host: host, Port: port}}
 }
 
+// ContactHeaderFor is the Contact for a dialog over transport ("UDP", "TCP", "TLS"): over
+// TLS it names the TLS port with ;transport=tls, so that the peer's in-dialog requests (BYE,
+// re-INVITE) come back encrypted too; otherwise it is ContactHeader.
+func (s *Server) ContactHeaderFor(transport string) sip.ContactHeader {
+	c := s.ContactHeader()
+	if !strings.EqualFold(transport, "TLS") {
+		return c
+	}
+	s.addrMu.Lock()
+	a := s.tlsAddr
+	s.addrMu.Unlock()
+	if a == nil {
+		return c
+	}
+	if _, p, err := net.SplitHostPort(a.String()); err == nil {
+		c.Address.Port, _ = strconv.Atoi(p)
+	}
+	c.Address.UriParams = sip.NewParams()
+	c.Address.UriParams.Add("transport", "tls")
+	return c
+}
+
 // Contact is a live registration of one of a user's devices: where a call to it goes.
 type Contact struct {
 	DeviceID  int64
 	URI       string // the registered Contact URI
 	Source    string // ip:port the REGISTER came from: where requests go, so phones behind NAT are reached
-	Transport string // "UDP" or "TCP"
+	Transport string // "UDP", "TCP" or "TLS"
 }
 
 // Contacts returns the live registrations of every device of the user, in a stable order.
+// A device that requires TLS (Device.RequireSecure) is reached only at its TLS
+// registrations, even if it registered otherwise before the policy was set.
 func (s *Server) Contacts(accountID, userID int64) []Contact {
+	out := s.liveContacts(accountID, userID)
+	secure := map[int64]bool{}
+	kept := out[:0]
+	for _, c := range out {
+		if !strings.EqualFold(c.Transport, "TLS") {
+			required, known := secure[c.DeviceID]
+			if !known {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				d, err := s.cfg.Store.GetDevice(ctx, accountID, c.DeviceID)
+				cancel()
+				required = err != nil || d.RequireSecure // unknown: not reached in clear
+				secure[c.DeviceID] = required
+			}
+			if required {
+				continue
+			}
+		}
+		kept = append(kept, c)
+	}
+	return kept
+}
+
+func (s *Server) liveContacts(accountID, userID int64) []Contact {
 	now := s.now()
 	s.regs.mu.Lock()
 	defer s.regs.mu.Unlock()

@@ -143,6 +143,7 @@ type phone struct {
 	t        *testing.T
 	conn     net.Conn
 	tcp      bool
+	via      string // the Via transport; "" = UDP or TCP as the socket is
 	rd       *bufio.Reader
 	user     string
 	password string
@@ -189,6 +190,9 @@ func (p *phone) request(method string, extra ...string) string {
 	transport := "UDP"
 	if p.tcp {
 		transport = "TCP"
+	}
+	if p.via != "" {
+		transport = p.via
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s sip:%s SIP/2.0\r\n", method, p.server)

@@ -11,6 +11,7 @@ package sip
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,6 +34,7 @@ import (
 // has them all).
 type Store interface {
 	GetDeviceBySIPUsername(ctx context.Context, username string) (*switchboard.Device, error)
+	GetDevice(ctx context.Context, accountID, id int64) (*switchboard.Device, error)
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
 	ListRegistrations(ctx context.Context) ([]switchboard.Registration, error)
 	// ReplaceUserRegistrations stores the user's registrations with the presence events of
@@ -43,9 +45,18 @@ type Store interface {
 
 // Config configures a Server. Zero values take the documented defaults.
 type Config struct {
-	Store      Store  // devices by SIP username, users, stored registrations
-	UDPAddr    string // e.g. "127.0.0.1:5060"; "" = no UDP
-	TCPAddr    string // "" = no TCP
+	Store   Store  // devices by SIP username, users, stored registrations
+	UDPAddr string // e.g. "127.0.0.1:5060"; "" = no UDP
+	TCPAddr string // "" = no TCP
+	TLSAddr string // "" = no TLS (SIP over TLS, RFC 3261 section 26.2)
+	// TLS serves the TLS port's certificate (ServerTLSConfig); required with TLSAddr.
+	TLS *tls.Config
+	// TLSHandshakeTimeout drops a TLS client that has not finished its handshake by then;
+	// default DefaultTLSHandshakeTimeout.
+	TLSHandshakeTimeout time.Duration
+	// ClientTLS is the TLS configuration of connections the server opens (trunks over TLS);
+	// nil verifies the peer against the system's roots.
+	ClientTLS  *tls.Config
 	PublicAddr string // host[:port] for Contact/Via when behind NAT; "" = the listen address
 	Now        func() time.Time
 	Logger     *slog.Logger
@@ -92,6 +103,7 @@ type Server struct {
 	addrMu  sync.Mutex // guards the fields below
 	udpAddr net.Addr
 	tcpAddr net.Addr
+	tlsAddr net.Addr
 	client  *sipgo.Client
 	calls   CallHandler
 	// channels gives each user's live calls (the call engine's registry).
@@ -103,8 +115,14 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("sip: Config.Store is required")
 	}
-	if cfg.UDPAddr == "" && cfg.TCPAddr == "" {
-		return nil, errors.New("sip: at least one of UDPAddr and TCPAddr is required")
+	if cfg.UDPAddr == "" && cfg.TCPAddr == "" && cfg.TLSAddr == "" {
+		return nil, errors.New("sip: at least one of UDPAddr, TCPAddr and TLSAddr is required")
+	}
+	if cfg.TLSAddr != "" && (cfg.TLS == nil || cfg.TLS.GetCertificate == nil && len(cfg.TLS.Certificates) == 0) {
+		return nil, errors.New("sip: TLSAddr needs a TLS configuration with a certificate")
+	}
+	if cfg.TLSHandshakeTimeout <= 0 {
+		cfg.TLSHandshakeTimeout = DefaultTLSHandshakeTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -169,6 +187,13 @@ func (s *Server) TCPAddr() net.Addr {
 	return s.tcpAddr
 }
 
+// TLSAddr is the bound TLS address once Ready, or nil.
+func (s *Server) TLSAddr() net.Addr {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	return s.tlsAddr
+}
+
 // Run reads the stored registrations (once per Server), listens until ctx ends, then
 // closes the listeners and every transaction and connection, and returns once its
 // goroutines are gone. Registrations survive in memory and in the store, so Run may be
@@ -205,6 +230,18 @@ func (s *Server) Run(ctx context.Context) error {
 		closers = append(closers, func() { l.Close() })
 		ln = &filteredListener{Listener: l, bans: s.bans, dropped: dropped}
 	}
+	var tlsLn net.Listener
+	if s.cfg.TLSAddr != "" {
+		l, err := net.Listen("tcp", s.cfg.TLSAddr)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("sip: listen tls %s: %w", s.cfg.TLSAddr, err)
+		}
+		closers = append(closers, func() { l.Close() })
+		// Banned sources are refused before the handshake costs anything.
+		tlsLn = &handshakeListener{Listener: &filteredListener{Listener: l, bans: s.bans, dropped: dropped},
+			conf: s.cfg.TLS, timeout: s.cfg.TLSHandshakeTimeout, log: s.log}
+	}
 
 	sipLog := s.log.With("layer", "sipgo")
 	parser := sip.NewParser()
@@ -215,7 +252,10 @@ func (s *Server) Run(ctx context.Context) error {
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
 	}
-	if host := s.publicHost(pc, ln); host != "" {
+	if s.cfg.ClientTLS != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(s.cfg.ClientTLS))
+	}
+	if host := s.publicHost(pc, ln, tlsLn); host != "" {
 		uaOpts = append(uaOpts, sipgo.WithUserAgentHostname(host))
 	}
 	ua, err := sipgo.NewUA(uaOpts...)
@@ -248,12 +288,15 @@ func (s *Server) Run(ctx context.Context) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	if pc != nil {
 		wg.Go(func() { errs <- srv.ServeUDP(pc) })
 	}
 	if ln != nil {
 		wg.Go(func() { errs <- srv.ServeTCP(ln) })
+	}
+	if tlsLn != nil {
+		wg.Go(func() { errs <- srv.ServeTLS(tlsLn) })
 	}
 	wg.Go(func() { s.sweeper(runCtx) })
 
@@ -264,6 +307,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if ln != nil {
 		s.tcpAddr = ln.Addr()
 	}
+	if tlsLn != nil {
+		s.tlsAddr = tlsLn.Addr()
+	}
 	s.client = client
 	s.addrMu.Unlock()
 	select {
@@ -271,7 +317,7 @@ func (s *Server) Run(ctx context.Context) error {
 	default:
 		close(s.ready)
 	}
-	s.log.Info("SIP listening", "udp", s.udpAddr, "tcp", s.tcpAddr)
+	s.log.Info("SIP listening", "udp", s.udpAddr, "tcp", s.tcpAddr, "tls", s.tlsAddr)
 
 	var runErr error
 	select {
@@ -291,7 +337,7 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // publicHost is the host (and port) the server names itself by in requests it originates.
-func (s *Server) publicHost(pc net.PacketConn, ln net.Listener) string {
+func (s *Server) publicHost(pc net.PacketConn, ln, tlsLn net.Listener) string {
 	if s.cfg.PublicAddr != "" {
 		return s.cfg.PublicAddr
 	}
@@ -300,6 +346,8 @@ func (s *Server) publicHost(pc net.PacketConn, ln net.Listener) string {
 		a = pc.LocalAddr()
 	} else if ln != nil {
 		a = ln.Addr()
+	} else if tlsLn != nil {
+		a = tlsLn.Addr()
 	}
 	if a == nil {
 		return ""
@@ -380,6 +428,10 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	dev, res := s.authenticate(req, "Proxy-Authorization")
 	switch res.kind {
 	case authOK:
+		if refuseInsecure(dev, req) {
+			s.respond(req, tx, 403, forbiddenInsecure)
+			return
+		}
 		if calls == nil {
 			s.respond(req, tx, 480, "Temporarily Unavailable")
 			return
@@ -436,6 +488,12 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 
+	if refuseInsecure(dev, req) {
+		s.registerOutcome(outcomeForbidden)
+		s.respond(req, tx, 403, forbiddenInsecure)
+		return
+	}
+
 	r, rerr := s.parseRegister(req, dev)
 	if rerr == nil && len(r.contacts) == 0 && !r.wildcard {
 		// A query: list the bindings, change nothing.
@@ -464,6 +522,14 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.registerOutcome(outcomeRegistered)
 	}
 	s.respond(req, tx, 200, "OK", contactHeaders(bindings, s.now())...)
+}
+
+// forbiddenInsecure is the reason a device that requires TLS hears over UDP or TCP.
+const forbiddenInsecure = "Forbidden: this device must use SIP over TLS with SRTP"
+
+// refuseInsecure reports whether req, from dev, broke the device's security policy.
+func refuseInsecure(dev *switchboard.Device, req *sip.Request) bool {
+	return dev.RequireSecure && !strings.EqualFold(req.Transport(), "TLS")
 }
 
 func contactHeaders(bs []binding, now time.Time) []sip.Header {

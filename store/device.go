@@ -7,12 +7,12 @@ import (
 	"switchboard"
 )
 
-const deviceColumns = "id, account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, created_at"
+const deviceColumns = "id, account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, require_secure, created_at"
 
 func scanDevice(s interface{ Scan(...any) error }) (*switchboard.Device, error) {
 	var d switchboard.Device
 	var created int64
-	if err := s.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &created); err != nil {
+	if err := s.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &d.RequireSecure, &created); err != nil {
 		return nil, err
 	}
 	d.CreatedAt = fromMS(created)
@@ -34,9 +34,9 @@ func (db *DB) CreateDevice(ctx context.Context, d *switchboard.Device) error {
 		if err := db.checkRef(ctx, tx, d.AccountID, ownerUser, d.UserID, "user_id"); err != nil {
 			return err
 		}
-		err := db.queryRow(ctx, tx, `INSERT INTO devices (account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			d.AccountID, d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, toMS(t)).Scan(&d.ID)
+		err := db.queryRow(ctx, tx, `INSERT INTO devices (account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, require_secure, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			d.AccountID, d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.RequireSecure, toMS(t)).Scan(&d.ID)
 		if isUniqueViolation(err) {
 			return sipUsernameTaken(d)
 		}
@@ -75,7 +75,7 @@ func (db *DB) ListDevices(ctx context.Context, accountID, userID int64) ([]*swit
 	return listRows(ctx, db, "ListDevices", scanDevice, q+" ORDER BY id", args...)
 }
 
-// UpdateDevice saves the device's user, name, SIP username and password hashes.
+// UpdateDevice saves the device's user, name, SIP username, password hashes and security policy.
 func (db *DB) UpdateDevice(ctx context.Context, d *switchboard.Device) error {
 	return replace(d, func(change func(*switchboard.Device) error) (*switchboard.Device, error) {
 		return db.UpdateDeviceFunc(ctx, d.AccountID, d.ID, change)
@@ -97,9 +97,9 @@ func (db *DB) saveDevice(ctx context.Context, tx *sql.Tx, d *switchboard.Device)
 		return err
 	}
 	var created int64
-	err := db.queryRow(ctx, tx, `UPDATE devices SET user_id = ?, name = ?, sip_username = ?, ha1_md5 = ?, ha1_sha256 = ?
-		WHERE account_id = ? AND id = ? RETURNING created_at`,
-		d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.AccountID, d.ID).Scan(&created)
+	err := db.queryRow(ctx, tx, `UPDATE devices SET user_id = ?, name = ?, sip_username = ?, ha1_md5 = ?, ha1_sha256 = ?,
+		require_secure = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+		d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.RequireSecure, d.AccountID, d.ID).Scan(&created)
 	if isUniqueViolation(err) {
 		return sipUsernameTaken(d)
 	}

@@ -34,6 +34,7 @@ type Main struct {
 	limiter  *redislimit.Limiter // nil without --redis
 	webhooks *webhook.Service
 	sip      *sip.Server // nil with --sip off
+	stopACME func()      // ends --sip-tls-acme's renewals; nil until SIP is built
 	engine   *pbx.Engine // nil with --sip off
 
 	http       *http.Server
@@ -75,7 +76,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	if m.webhooks, err = newWebhookService(c, m.db, secretKey, logger, registry); err != nil {
 		return nil, err
 	}
-	if m.sip, err = newSIPServer(c, m.db, logger, registry); err != nil {
+	if m.sip, m.stopACME, err = newSIPServer(c, m.db, logger, registry); err != nil {
 		return nil, err
 	}
 	if m.engine, err = newCallEngine(c, m.db, secretKey, m.sip, logger); err != nil {
@@ -176,6 +177,14 @@ func (m *Main) SIPUDPAddr() net.Addr {
 	return m.sip.UDPAddr()
 }
 
+// SIPTLSAddr is the address SIP listens on for TLS once Ready, or nil without --sip-tls.
+func (m *Main) SIPTLSAddr() net.Addr {
+	if m.sip == nil {
+		return nil
+	}
+	return m.sip.TLSAddr()
+}
+
 // SIPTCPAddr is the address SIP listens on for TCP once Ready, or nil with --sip off.
 func (m *Main) SIPTCPAddr() net.Addr {
 	if m.sip == nil {
@@ -273,6 +282,9 @@ func (m *Main) Close() error {
 	}
 	if m.limiter != nil {
 		m.limiter.Close()
+	}
+	if m.stopACME != nil {
+		m.stopACME()
 	}
 	if m.db == nil {
 		return nil

@@ -16,21 +16,55 @@ type sipFlags struct {
 	addr   string
 	public string
 	digest string
+	// SIP over TLS
+	tlsAddr string
+	tlsCert string
+	tlsKey  string
+	acme    string // domain
+	acmeCA  string
+	acmeTo  string // contact email
 }
 
 func addSIPFlags(fs *flag.FlagSet, f *sipFlags) {
 	fs.StringVar(&f.addr, "sip", "127.0.0.1:5060", `address SIP listens on, UDP and TCP ("off" disables SIP)`)
 	fs.StringVar(&f.public, "sip-public", "", "host[:port] phones reach SIP at, for Contact and Via when behind NAT")
+	fs.StringVar(&f.tlsAddr, "sip-tls", "", `address SIP listens on for TLS, e.g. ":5061" (off when empty); needs --sip-tls-cert and --sip-tls-key, or --sip-tls-acme`)
+	fs.StringVar(&f.tlsCert, "sip-tls-cert", "", "PEM certificate (chain) file for --sip-tls; re-read when it changes, no restart needed")
+	fs.StringVar(&f.tlsKey, "sip-tls-key", "", "PEM private key file for --sip-tls; re-read when it changes")
+	fs.StringVar(&f.acme, "sip-tls-acme", "", "domain to get the --sip-tls certificate for through ACME (Let's Encrypt), instead of --sip-tls-cert/--sip-tls-key; cached under the data directory; needs the host reachable as that domain on port 80 or 443")
+	fs.StringVar(&f.acmeCA, "sip-tls-acme-ca", "", "ACME directory URL for --sip-tls-acme (default Let's Encrypt's production CA)")
+	fs.StringVar(&f.acmeTo, "sip-tls-acme-email", "", "contact email given to the ACME CA for --sip-tls-acme (expiry notices)")
 	fs.StringVar(&f.digest, "sip-digest", "sha256,md5", `digest challenges offered, in order: "sha256,md5" (RFC 8760), "md5,sha256" for phones that read only the first (SIPp 3.6), or "md5" for phones that fail on SHA-256 (baresip 1.0)`)
 }
 
-// newSIPServer builds the registrar, or returns nil when SIP is off.
-func newSIPServer(c *serveConfig, db *store.DB, logger *slog.Logger, registry *prometheus.Registry) (*sip.Server, error) {
+// newSIPServer builds the registrar, or returns nil when SIP is off. stop ends the ACME
+// certificate renewals (--sip-tls-acme); it is never nil.
+func newSIPServer(c *serveConfig, db *store.DB, logger *slog.Logger, registry *prometheus.Registry) (_ *sip.Server, stop func(), err error) {
+	stop = func() {}
 	if addr := strings.TrimSpace(c.sip.addr); addr == "" || addr == "off" {
-		return nil, nil
+		return nil, stop, nil
 	}
 	cfg := sip.Config{Store: db, UDPAddr: c.sip.addr, TCPAddr: c.sip.addr, PublicAddr: c.sip.public,
 		Logger: logger, Registry: registry}
+	if addr := strings.TrimSpace(c.sip.tlsAddr); addr != "" && addr != "off" {
+		switch {
+		case c.sip.acme != "" && (c.sip.tlsCert != "" || c.sip.tlsKey != ""):
+			return nil, stop, fmt.Errorf("--sip-tls %s: give either --sip-tls-acme or --sip-tls-cert and --sip-tls-key, not both", addr)
+		case c.sip.acme != "":
+			getCert, stopACME, err := acmeCertificates(c.sip.acme, c.sip.acmeTo, c.sip.acmeCA, c.storage.dataDir, logger)
+			if err != nil {
+				return nil, stop, fmt.Errorf("--sip-tls-acme: %w", err)
+			}
+			stop = stopACME
+			cfg.TLSAddr, cfg.TLS = addr, sip.ServerTLSConfig(getCert)
+		default:
+			certs, err := sip.LoadCertFiles(c.sip.tlsCert, c.sip.tlsKey, nil, logger)
+			if err != nil {
+				return nil, stop, fmt.Errorf("--sip-tls %s: %w (give --sip-tls-cert and --sip-tls-key, or --sip-tls-acme)", addr, err)
+			}
+			cfg.TLSAddr, cfg.TLS = addr, sip.ServerTLSConfig(certs.GetCertificate)
+		}
+	}
 	switch strings.ReplaceAll(c.sip.digest, " ", "") {
 	case "sha256,md5":
 	case "md5,sha256":
@@ -38,7 +72,13 @@ func newSIPServer(c *serveConfig, db *store.DB, logger *slog.Logger, registry *p
 	case "md5":
 		cfg.ChallengeMD5Only = true
 	default:
-		return nil, fmt.Errorf(`--sip-digest %q: want "sha256,md5", "md5,sha256" or "md5"`, c.sip.digest)
+		stop()
+		return nil, func() {}, fmt.Errorf(`--sip-digest %q: want "sha256,md5", "md5,sha256" or "md5"`, c.sip.digest)
 	}
-	return sip.NewServer(cfg)
+	srv, err := sip.NewServer(cfg)
+	if err != nil {
+		stop()
+		return nil, func() {}, err
+	}
+	return srv, stop, nil
 }

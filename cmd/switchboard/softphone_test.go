@@ -84,28 +84,42 @@ type baresip struct {
 	process *exec.Cmd
 }
 
-func startBaresip(t *testing.T, bin, sipAddr string, u demoUser, rtpBase int) *baresip {
+// baresipSetup is what a test changes in a baresip's configuration.
+type baresipSetup struct {
+	tone      int      // Hz of the tone it sends (default 440)
+	uriParams string   // after the registrar's address in the account, e.g. ";transport=tls"
+	params    string   // more account parameters, e.g. ";mediaenc=srtp-mand"
+	config    []string // more config lines, read before the account (modules the account needs)
+	dir       string   // the phone's directory (config, recordings), for config lines that name it
+}
+
+func startBaresip(t *testing.T, bin, sipAddr string, u demoUser, rtpBase int, setup ...func(*baresipSetup)) *baresip {
 	t.Helper()
 	dir := t.TempDir()
+	bs := baresipSetup{tone: 440, dir: dir}
+	for _, f := range setup {
+		f(&bs)
+	}
 	// baresip listens for SIP on listen (UDP, TCP) and on the next port (TLS).
 	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePortPair(t, "127.0.0.1")))
 	ctrl := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePort(t, "127.0.0.1")))
 	config := strings.Join([]string{
 		"poll_method epoll",
 		"sip_listen " + listen,
-		"audio_source ausine,440",
-		"ausrc_srate 48000", "ausrc_channels 2", "auplay_srate 48000",
+		"audio_source ausine," + strconv.Itoa(bs.tone),
+		"ausrc_srate 48000", "ausrc_channels 2", "auplay_srate 48000", "auplay_channels 1",
 		"audio_player aufile," + filepath.Join(dir, "heard.wav"),
 		"audio_alert aufile," + filepath.Join(dir, "alert.wav"),
 		fmt.Sprintf("rtp_ports %d-%d", rtpBase, rtpBase+99),
 		"rtp_stats yes",
 		"module_path /usr/lib/baresip/modules",
+	}, "\n") + "\n" + strings.Join(append(bs.config, // before account.so, which reads the accounts
 		"module g711.so", "module ausine.so", "module aufile.so", "module account.so",
 		"module menu.so", "module ctrl_tcp.so",
-		"ctrl_tcp_listen " + ctrl,
-		"",
-	}, "\n")
-	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;answermode=auto;regint=600;audio_codecs=PCMU\n", u.SIPUsername, sipAddr, u.SIPPassword)
+		"ctrl_tcp_listen "+ctrl,
+		""), "\n")
+	account := fmt.Sprintf("<sip:%s@%s%s>;auth_pass=%s;answermode=auto;regint=600;audio_codecs=PCMU%s\n",
+		u.SIPUsername, sipAddr, bs.uriParams, u.SIPPassword, bs.params)
 	for name, body := range map[string]string{"config": config, "accounts": account, "contacts": ""} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)

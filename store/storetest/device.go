@@ -51,7 +51,7 @@ func testDevices(t *testing.T, f *fixture) {
 	}
 
 	upd := *d1
-	upd.UserID, upd.Name, upd.SIPUsername = u2.ID, "Moved", "bob-second"
+	upd.UserID, upd.Name, upd.SIPUsername, upd.RequireSecure = u2.ID, "Moved", "bob-second", true
 	upd.SetSIPPassword("new password")
 	mustOK(t, f.db.UpdateDevice(f.ctx, &upd))
 	got, err = f.db.GetDevice(f.ctx, f.a.ID, d1.ID)
