@@ -371,8 +371,8 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.handleInDialog(req, tx)
 		return
 	}
-	if calls != nil {
-		if ip, ok := sourceIP(req); ok && calls.TrunkSource(ip) {
+	if calls != nil && s.mayBeTrunk(req) {
+		if ip, ok := sourceIP(req); ok && calls.TrunkSource(ip, dialledUser(req)) {
 			calls.Invite(req, tx, nil)
 			return
 		}
@@ -392,6 +392,28 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	default:
 		s.challenge(req, tx, 407, "Proxy Authentication Required", "Proxy-Authenticate", res.kind == authStale)
 	}
+}
+
+// mayBeTrunk reports whether an INVITE may be taken as a trunk's: one that carries
+// credentials, or comes from the address a registered phone uses, is a phone's and is
+// authenticated as such, whatever trunk another account has configured.
+func (s *Server) mayBeTrunk(req *sip.Request) bool {
+	if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
+		return false
+	}
+	ip, ok := sourceIP(req)
+	return ok && !s.registeredSource(ip)
+}
+
+// dialledUser is the user part an INVITE asks for: the Request-URI's, else the To's.
+func dialledUser(req *sip.Request) string {
+	if u := strings.TrimSpace(req.Recipient.User); u != "" {
+		return u
+	}
+	if req.To() != nil {
+		return req.To().Address.User
+	}
+	return ""
 }
 
 func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
