@@ -18,6 +18,7 @@ import "context"
 type Store interface {
 	RegistrationStore
 	TrunkStore
+	TrustStore
 
 	CreateAccount(ctx context.Context, a *Account) error // a.ID != 0 keeps that id
 	GetAccount(ctx context.Context, id int64) (*Account, error)

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Devices/RoundTrip", testDevices},
 		{"Devices/ConflictsAndReferences", testDeviceConflicts},
 		{"Devices/Registrations", testRegistrations},
+		{"Trunks/TrustGrants", testTrustGrants},
 		{"Queues/RoundTrip", testQueues},
 		{"Queues/ExtensionsSharedWithUsersAndRingGroups", testSharedExtensions},
 		{"Queues/ReferencesAndIsolation", testQueueReferences},
