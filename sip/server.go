@@ -33,6 +33,9 @@ import (
 // has them all).
 type Store interface {
 	GetDeviceBySIPUsername(ctx context.Context, username string) (*switchboard.Device, error)
+	GetAccountDeviceBySIPUsername(ctx context.Context, accountID int64, username string) (*switchboard.Device, error)
+	GetAccountBySIPDomain(ctx context.Context, domain string) (*switchboard.Account, error)
+	HasSIPDomains(ctx context.Context) (bool, error)
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
 	ListRegistrations(ctx context.Context) ([]switchboard.Registration, error)
 	// ReplaceUserRegistrations stores the user's registrations with the presence events of
@@ -338,6 +341,9 @@ func (s *Server) respond(req *sip.Request, tx sip.ServerTransaction, code int, r
 }
 
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if _, ok := s.tenantOrRefuse(req, tx, fromHost(req)); !ok {
+		return
+	}
 	s.respond(req, tx, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
 }
 
@@ -352,6 +358,9 @@ var knownMethods = map[string]bool{"SUBSCRIBE": true, "NOTIFY": true, "REFER": t
 	"MESSAGE": true, "PRACK": true, "UPDATE": true, "PUBLISH": true}
 
 func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
+	if _, ok := s.tenantOrRefuse(req, tx, fromHost(req)); !ok {
+		return
+	}
 	if knownMethods[strings.ToUpper(string(req.Method))] {
 		s.respond(req, tx, 405, "Method Not Allowed", sip.NewHeader("Allow", allowed))
 		return
@@ -377,7 +386,11 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
-	dev, res := s.authenticate(req, "Proxy-Authorization")
+	acct, ok := s.tenantOrRefuse(req, tx, fromHost(req))
+	if !ok {
+		return
+	}
+	dev, res := s.authenticate(req, "Proxy-Authorization", acct)
 	switch res.kind {
 	case authOK:
 		if calls == nil {
@@ -422,7 +435,12 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 400, "Missing To, Call-ID or CSeq")
 		return
 	}
-	dev, res := s.authenticate(req, "Authorization")
+	acct, ok := s.tenantOrRefuse(req, tx, req.Recipient.Host)
+	if !ok {
+		s.registerOutcome(outcomeNoDomain)
+		return
+	}
+	dev, res := s.authenticate(req, "Authorization", acct)
 	switch res.kind {
 	case authOK:
 	case authMissing:
@@ -527,10 +545,11 @@ const (
 type authResult struct{ kind authKind }
 
 // authenticate checks the request's digest credentials in header against the device with
-// that SIP username. An unknown username is hashed against a dummy HA1 and fails exactly as
+// that SIP username: of acct when the request named its SIP domain, else found by the
+// username alone (see GetDeviceBySIPUsername). An unknown username is hashed against a dummy HA1 and fails exactly as
 // a wrong password does, so the two cannot be told apart. Failures count towards a ban of
 // the source address.
-func (s *Server) authenticate(req *sip.Request, header string) (*switchboard.Device, authResult) {
+func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard.Account) (*switchboard.Device, authResult) {
 	h := req.GetHeader(header)
 	if h == nil {
 		return nil, authResult{authMissing}
@@ -540,7 +559,13 @@ func (s *Server) authenticate(req *sip.Request, header string) (*switchboard.Dev
 		return nil, authResult{authMalformed}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	dev, err := s.cfg.Store.GetDeviceBySIPUsername(ctx, c.username)
+	var dev *switchboard.Device
+	var err error
+	if acct != nil {
+		dev, err = s.cfg.Store.GetAccountDeviceBySIPUsername(ctx, acct.ID, c.username)
+	} else {
+		dev, err = s.cfg.Store.GetDeviceBySIPUsername(ctx, c.username)
+	}
 	cancel()
 	if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		s.log.Error("device lookup failed", "error", err)
@@ -589,4 +614,64 @@ func (s *Server) authFailed(req *sip.Request) {
 		s.log.Warn("SIP source banned after repeated authentication failures",
 			"ip", ap.Addr().Unmap().String(), "for", s.cfg.Ban.BanFor)
 	}
+}
+
+// fromHost is the host of the From URI: the domain of the caller, which tells the tenant of
+// an INVITE, MESSAGE, SUBSCRIBE or OPTIONS.
+func fromHost(req *sip.Request) string {
+	if f := req.From(); f != nil {
+		return f.Address.Host
+	}
+	return ""
+}
+
+// tenantOrRefuse tells the account a request is for from host (see tenant). A domain that
+// belongs to no account is answered 404 without a challenge and counts towards a ban of
+// the source, like a failed authentication: scanning for domains is scanning.
+func (s *Server) tenantOrRefuse(req *sip.Request, tx sip.ServerTransaction, host string) (*switchboard.Account, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	acct, known, err := s.tenant(ctx, host)
+	if err != nil {
+		s.log.Error("SIP domain lookup failed", "error", err)
+		s.respond(req, tx, 500, "Server Internal Error")
+		return nil, false
+	}
+	if !known {
+		s.authFailed(req)
+		s.respond(req, tx, 404, "Not Found: unknown domain")
+		return nil, false
+	}
+	return acct, true
+}
+
+// tenant resolves host: the account whose SIP domain it is; no account (nil, known) for an
+// IP address, the server's public host, or any host while no account has a SIP domain (a
+// single-tenant deployment works on whatever name its phones use); unknown otherwise.
+func (s *Server) tenant(ctx context.Context, host string) (acct *switchboard.Account, known bool, err error) {
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if _, err := netip.ParseAddr(host); err == nil || host == "" || host == s.publicName() {
+		return nil, true, nil
+	}
+	a, err := s.cfg.Store.GetAccountBySIPDomain(ctx, host)
+	if err == nil {
+		return a, true, nil
+	}
+	if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		return nil, false, err
+	}
+	some, err := s.cfg.Store.HasSIPDomains(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return nil, !some, nil
+}
+
+// publicName is the host of --sip-public, lowercase, or "".
+func (s *Server) publicName() string {
+	h := s.cfg.PublicAddr
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	return strings.ToLower(h)
 }

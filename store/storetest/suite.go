@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Devices/ConflictsAndReferences", testDeviceConflicts},
 		{"Devices/Registrations", testRegistrations},
 		{"Trunks/TrustGrants", testTrustGrants},
+		{"Accounts/SIPDomainsAndUsernames", testSIPDomains},
 		{"Queues/RoundTrip", testQueues},
 		{"Queues/ExtensionsSharedWithUsersAndRingGroups", testSharedExtensions},
 		{"Queues/ReferencesAndIsolation", testQueueReferences},
