@@ -147,6 +147,7 @@ type phone struct {
 	user     string
 	password string
 	server   string
+	domain   string // the host of its URIs when not the server's address (a SIP domain)
 	callID   string
 	cseq     int
 	contact  string
@@ -191,10 +192,10 @@ func (p *phone) request(method string, extra ...string) string {
 		transport = "TCP"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s sip:%s SIP/2.0\r\n", method, p.server)
+	fmt.Fprintf(&b, "%s sip:%s SIP/2.0\r\n", method, p.host())
 	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n", transport, p.conn.LocalAddr(), randHex(10))
-	fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", p.user, p.server, "ft"+strconv.Itoa(p.cseq))
-	fmt.Fprintf(&b, "To: <sip:%s@%s>\r\n", p.user, p.server)
+	fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", p.user, p.host(), "ft"+strconv.Itoa(p.cseq))
+	fmt.Fprintf(&b, "To: <sip:%s@%s>\r\n", p.user, p.host())
 	fmt.Fprintf(&b, "Call-ID: %s\r\n", p.callID)
 	fmt.Fprintf(&b, "CSeq: %d %s\r\n", p.cseq, method)
 	b.WriteString("Max-Forwards: 70\r\n")
@@ -203,6 +204,14 @@ func (p *phone) request(method string, extra ...string) string {
 	}
 	b.WriteString("Content-Length: 0\r\n\r\n")
 	return b.String()
+}
+
+// host is the host of the phone's URIs: its domain, else the server's address.
+func (p *phone) host() string {
+	if p.domain != "" {
+		return p.domain
+	}
+	return p.server
 }
 
 func (p *phone) send(msg string) {
@@ -327,7 +336,7 @@ func digestHeader(header, alg, user, password, method, uri, nonce string, nc int
 
 // auth returns the Authorization header line for this phone's REGISTER with nonce.
 func (p *phone) auth(alg, nonce string, nc int) string {
-	return digestHeader("Authorization", alg, p.user, p.password, "REGISTER", "sip:"+p.server, nonce, nc)
+	return digestHeader("Authorization", alg, p.user, p.password, "REGISTER", "sip:"+p.host(), nonce, nc)
 }
 
 // register runs the whole challenge/answer exchange with the given algorithm and extra
