@@ -18,8 +18,11 @@ import (
 const adminUsage = `Usage: switchboard admin <command> [flags]
 
 Commands:
-  account create --name NAME [--id N] [--public]   create an account (prints its id)
+  account create --name NAME [--id N] [--public] [--sip-domain DOMAIN]
+                                                   create an account (prints its id)
   account list                                     list accounts
+  account set-domain --account N --sip-domain DOMAIN
+                                                   set the account's SIP domain ("" removes it)
   key create --account N --kind developer|user [--user EXTENSION] [--name NAME] [--allow-ip CIDR ...]
                                                    create an API key; the key is printed once
   key list --account N                             list an account's keys (never the keys themselves)
@@ -61,6 +64,7 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		accountID = fs.Int64("account", 0, "account id")
 		kind      = fs.String("kind", "developer", "key kind: developer (whole account) or user (one user)")
 		userExt   = fs.String("user", "", "extension of the user a user key belongs to")
+		sipDomain = fs.String("sip-domain", "", "the account's SIP domain, e.g. acme.pbx.example (see docs/sip.md)")
 		allowIPs  stringList
 	)
 	fs.Var(&allowIPs, "allow-ip", "IP or CIDR allowed to use the key (repeatable; default any)")
@@ -102,20 +106,28 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if strings.TrimSpace(*name) == "" {
 			return fmt.Errorf("--name is required")
 		}
-		a := &switchboard.Account{ID: *id, Name: *name, PublicEndpoints: *public}
+		a := &switchboard.Account{ID: *id, Name: *name, PublicEndpoints: *public,
+			SIPDomain: strings.ToLower(strings.TrimSuffix(strings.TrimSpace(*sipDomain), "."))}
 		if err := db.CreateAccount(ctx, a); err != nil {
-			return err
+			return adminError(err)
 		}
 		fmt.Fprintf(stdout, "account %d %q created\n", a.ID, a.Name)
+	case "account set-domain":
+		a, err := provision.New(provision.Config{Store: db}).UpdateAccount(ctx, *accountID, switchboard.AccountChange{SIPDomain: sipDomain})
+		if err != nil {
+			return adminError(err)
+		}
+		fmt.Fprintf(stdout, "account %d SIP domain: %q\n", a.ID, a.SIPDomain)
 	case "account list":
 		accounts, err := db.ListAccounts(ctx)
 		if err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tPUBLIC ENDPOINTS\tCREATED")
+		fmt.Fprintln(w, "ID\tNAME\tSIP DOMAIN\tPUBLIC ENDPOINTS\tCREATED")
 		for _, a := range accounts {
-			fmt.Fprintf(w, "%d\t%s\t%v\t%s\n", a.ID, a.Name, a.PublicEndpoints, a.CreatedAt.Format(time.RFC3339))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\n", a.ID, a.Name, dashIfEmpty(a.SIPDomain),
+				a.PublicEndpoints, a.CreatedAt.Format(time.RFC3339))
 		}
 		return w.Flush()
 	case "key create":
@@ -236,7 +248,7 @@ func listAccountsForOperator(ctx context.Context, db switchboard.Store, stdout i
 		return err
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tTRUNKS\tTRUSTED ADDRESSES\tOPERATOR GRANTS")
+	fmt.Fprintln(w, "ID\tNAME\tSIP DOMAIN\tTRUNKS\tTRUSTED ADDRESSES\tOPERATOR GRANTS")
 	for _, a := range accounts {
 		trunks, err := db.ListTrunks(ctx, a.ID)
 		if err != nil {
@@ -254,7 +266,7 @@ func listAccountsForOperator(ctx context.Context, db switchboard.Store, stdout i
 				granted = append(granted, g.Prefix.String())
 			}
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", a.ID, a.Name, orDash(names), orDash(trusted), orDash(granted))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, dashIfEmpty(a.SIPDomain), orDash(names), orDash(trusted), orDash(granted))
 	}
 	return w.Flush()
 }
@@ -264,4 +276,11 @@ func orDash(xs []string) string {
 		return "-"
 	}
 	return strings.Join(xs, ", ")
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

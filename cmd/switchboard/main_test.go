@@ -427,7 +427,7 @@ func TestAdminTrustAndAccountsView(t *testing.T) {
 	}
 	ids := map[string]string{}
 	for _, name := range []string{"Acme", "Beta"} {
-		out, err := admin("account", "create", "--name", name)
+		out, err := admin("account", "create", "--name", name, "--sip-domain", strings.ToLower(name)+".pbx.example")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,8 +470,8 @@ func TestAdminTrustAndAccountsView(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^` + ids["Acme"] + `\s+Acme\s+Carrier \(192\.0\.2\.10\)\s+192\.0\.2\.10/32\s+-$`),
-		regexp.MustCompile(`(?m)^` + ids["Beta"] + `\s+Beta\s+Wide \(carrier\.example\)\s+198\.18\.0\.0/15\s+198\.18\.0\.0/15$`),
+		regexp.MustCompile(`(?m)^` + ids["Acme"] + `\s+Acme\s+acme\.pbx\.example\s+Carrier \(192\.0\.2\.10\)\s+192\.0\.2\.10/32\s+-$`),
+		regexp.MustCompile(`(?m)^` + ids["Beta"] + `\s+Beta\s+beta\.pbx\.example\s+Wide \(carrier\.example\)\s+198\.18\.0\.0/15\s+198\.18\.0\.0/15$`),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("admin accounts shows:\n%s\nwant a line matching %s", out, want)
@@ -482,6 +482,22 @@ func TestAdminTrustAndAccountsView(t *testing.T) {
 	}
 	if out, _ := admin("accounts"); !regexp.MustCompile(`198\.18\.0\.0/15\s+-`).MatchString(out) {
 		t.Errorf("after untrust-cidr:\n%s\nwant the trunk's addresses kept and no grant", out)
+	}
+
+	// Domains: unique, validated, changeable, and shown.
+	if _, err := admin("account", "set-domain", "--account", ids["Beta"], "--sip-domain", "ACME.pbx.example"); err == nil ||
+		!strings.Contains(err.Error(), "sip_domain") {
+		t.Errorf("set-domain to Acme's domain: %v; want refused naming sip_domain", err)
+	}
+	if _, err := admin("account", "create", "--name", "Gamma", "--sip-domain", "not a domain"); err == nil {
+		t.Error("account created with a bad domain")
+	}
+	if out, err := admin("account", "set-domain", "--account", ids["Beta"], "--sip-domain", "beta.example"); err != nil || !strings.Contains(out, "beta.example") {
+		t.Errorf("set-domain: %v %q", err, out)
+	}
+	if out, _ := admin("account", "list"); !regexp.MustCompile(`(?m)^` + ids["Beta"] + `\s+Beta\s+beta\.example\s`).MatchString(out) ||
+		strings.Contains(out, "Gamma") {
+		t.Errorf("account list:\n%s\nwant Beta's new domain and no Gamma", out)
 	}
 }
 
