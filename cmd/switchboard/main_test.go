@@ -495,7 +495,7 @@ func TestAdminTrustAndAccountsView(t *testing.T) {
 	if out, err := admin("account", "set-domain", "--account", ids["Beta"], "--sip-domain", "beta.example"); err != nil || !strings.Contains(out, "beta.example") {
 		t.Errorf("set-domain: %v %q", err, out)
 	}
-	if out, _ := admin("account", "list"); !regexp.MustCompile(`(?m)^` + ids["Beta"] + `\s+Beta\s+beta\.example\s`).MatchString(out) ||
+	if out, _ := admin("account", "list"); !regexp.MustCompile(`(?m)^`+ids["Beta"]+`\s+Beta\s+beta\.example\s`).MatchString(out) ||
 		strings.Contains(out, "Gamma") {
 		t.Errorf("account list:\n%s\nwant Beta's new domain and no Gamma", out)
 	}
