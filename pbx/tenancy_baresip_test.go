@@ -213,16 +213,8 @@ func TestTwoTenantsSameExtensionsOnTheirDomains(t *testing.T) {
 			t.Errorf("%s's 1002 sees caller %q", tn.domainName, got)
 		}
 		in.answer(t, "127.0.0.1", 0)
-		in.rtp.send(t, ulawFrame(1)) // latch our leg
-		var heard int
-		for i := 0; heard < 10 && i < 400; i++ {
-			in.rtp.send(t, ulawFrame(i))
-			if pkt := in.rtp.recv(20 * time.Millisecond); pkt != nil && pkt.PayloadType == 0 && !silent(pkt.Payload) {
-				heard++
-			}
-		}
 		answerSent(t, in)
-		if heard < 10 {
+		if heard := heardTone(t, in.rtp); heard < 10 {
 			t.Errorf("%s's 1002 heard %d tone packets from its 1001; want 10", tn.domainName, heard)
 		}
 		select {
@@ -288,8 +280,19 @@ func TestTwoTenantsSameExtensionsOnTheirDomains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			rs, _ := e.db.ListCallRecords(context.Background(), beta.account.ID, switchboard.CallRecordFilter{})
+			for _, r := range rs {
+				t.Logf("beta's record: %+v", *r)
+			}
+		}
+	})
 	c := mallory.dialAt(e, "1001", "acme.test", "beta.test", "1002", beta.pw1002)
 	c.answered(t) // by beta's baresip, auto-answering
+	if heard := heardTone(t, c.rtp); heard < 10 {
+		t.Errorf("beta's 1002 heard %d tone packets from its own 1001; want 10", heard)
+	}
 	if err := c.dlg.Bye(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -316,9 +319,26 @@ func TestTwoTenantsSameExtensionsOnTheirDomains(t *testing.T) {
 	in := acme.phone1002.next()
 	in.answer(t, "127.0.0.1", 0)
 	answerSent(t, in)
+	if heard := heardTone(t, in.rtp); heard < 10 {
+		t.Errorf("acme's 1002 heard %d tone packets after beta's attempts; want 10", heard)
+	}
 	if err := in.dlg.Bye(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// heardTone sends our audio (latching the PBX's leg) and counts the non-silent PCMU
+// packets coming back from a baresip's tone, up to 10, for at most the default wait.
+func heardTone(t *testing.T, p *rtpPeer) int {
+	t.Helper()
+	heard := 0
+	for i, deadline := 0, time.Now().Add(tstest.DefaultWait); heard < 10 && time.Now().Before(deadline); i++ {
+		p.send(t, ulawFrame(i))
+		if pkt := p.recv(20 * time.Millisecond); pkt != nil && pkt.PayloadType == 0 && !silent(pkt.Payload) {
+			heard++
+		}
+	}
+	return heard
 }
 
 // dialAt calls user@toDomain as fromUser@fromDomain through the PBX's address, answering
