@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// SIPRealm is the digest realm of every device credential. Device passwords are stored only
-// as HA1 hashes, which bind the realm, so it must never change.
+// SIPRealm is the digest realm of the devices of accounts without a SIP domain (a device's
+// realm is its account's SIP domain when its password was set). Device passwords are stored
+// only as HA1 hashes, which bind the realm, so it must never change.
 const SIPRealm = "switchboard"
 
 // Device is one SIP credential of a user (a desk phone, a softphone). A user may have several.
@@ -21,7 +22,18 @@ type Device struct {
 	// enough to check a REGISTER, useless to log in elsewhere with another realm.
 	HA1MD5    string
 	HA1SHA256 string
+	// Realm is the digest realm the HA1s are for: the account's SIP domain when the
+	// password was set, else "" (SIPRealm). See DigestRealm.
+	Realm     string
 	CreatedAt time.Time
+}
+
+// DigestRealm is the realm the device's password hashes are for.
+func (d *Device) DigestRealm() string {
+	if d.Realm == "" {
+		return SIPRealm
+	}
+	return d.Realm
 }
 
 var sipUserRE = regexp.MustCompile(`^[A-Za-z0-9._-]{3,64}$`)

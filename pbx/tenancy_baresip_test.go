@@ -59,7 +59,7 @@ func newTenant(t *testing.T, e *env, acct *switchboard.Account, domain, secret s
 		if err := e.db.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		d := &switchboard.Device{AccountID: acct.ID, UserID: u.ID, SIPUsername: x.ext}
+		d := &switchboard.Device{AccountID: acct.ID, UserID: u.ID, SIPUsername: x.ext, Realm: domain}
 		d.SetSIPPassword(x.pw)
 		if err := e.db.CreateDevice(ctx, d); err != nil {
 			t.Fatal(err)

@@ -145,3 +145,36 @@ func TestOperatorGrantsDoNotOverlapAcrossAccounts(t *testing.T) {
 		t.Errorf("grants stored: %+v; want only B's", g)
 	}
 }
+
+// A device's password is hashed for its account's realm: the SIP domain when there is one.
+func TestDevicePasswordIsForTheAccountsRealm(t *testing.T) {
+	f := newFixture(t)
+	d, _, err := f.svc.CreateDevice(f.ctx, f.a, f.ann.ID, switchboard.DeviceChange{SIPUsername: ptr("ann-desk"), SIPPassword: ptr("ann-pw-12345")})
+	must(t, err)
+	if d.DigestRealm() != switchboard.SIPRealm {
+		t.Errorf("realm without a domain = %q", d.DigestRealm())
+	}
+	_, err = f.svc.UpdateAccount(f.ctx, f.a, switchboard.AccountChange{SIPDomain: ptr("acme.example")})
+	must(t, err)
+	for name, set := range map[string]func() (*switchboard.Device, error){
+		"new password": func() (*switchboard.Device, error) {
+			return f.svc.UpdateDevice(f.ctx, f.a, d.ID, switchboard.DeviceChange{SIPPassword: ptr("ann-pw-67890")})
+		},
+		"reset": func() (*switchboard.Device, error) {
+			d, _, err := f.svc.ResetDevicePassword(f.ctx, f.a, d.ID)
+			return d, err
+		},
+		"new device": func() (*switchboard.Device, error) {
+			d, _, err := f.svc.CreateDevice(f.ctx, f.a, f.ann.ID, switchboard.DeviceChange{})
+			return d, err
+		},
+	} {
+		got, err := set()
+		must(t, err)
+		stored, err := f.st.GetDevice(f.ctx, f.a, got.ID)
+		must(t, err)
+		if stored.DigestRealm() != "acme.example" {
+			t.Errorf("%s: stored realm %q; want the account's domain", name, stored.DigestRealm())
+		}
+	}
+}

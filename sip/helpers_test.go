@@ -148,6 +148,7 @@ type phone struct {
 	password string
 	server   string
 	domain   string // the host of its URIs when not the server's address (a SIP domain)
+	realm    string // the digest realm it answers with; "" = switchboard.SIPRealm
 	callID   string
 	cseq     int
 	contact  string
@@ -324,19 +325,28 @@ func pick(t *testing.T, cs []challenge, alg string) challenge {
 
 // digestHeader computes a qop=auth digest the way a phone does, from the password.
 func digestHeader(header, alg, user, password, method, uri, nonce string, nc int) string {
+	return realmDigestHeader(switchboard.SIPRealm, header, alg, user, password, method, uri, nonce, nc)
+}
+
+// realmDigestHeader is digestHeader for another realm than switchboard.SIPRealm.
+func realmDigestHeader(realm, header, alg, user, password, method, uri, nonce string, nc int) string {
 	h := func(s string) string { return hexHash(newHash(alg), s) }
-	ha1 := h(user + ":" + switchboard.SIPRealm + ":" + password)
+	ha1 := h(user + ":" + realm + ":" + password)
 	ha2 := h(method + ":" + uri)
 	ncs := fmt.Sprintf("%08x", nc)
 	cnonce := "c0ffee" + strconv.Itoa(nc)
 	resp := h(ha1 + ":" + nonce + ":" + ncs + ":" + cnonce + ":auth:" + ha2)
 	return fmt.Sprintf(`%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=%s, cnonce="%s", qop=auth, nc=%s`,
-		header, user, switchboard.SIPRealm, nonce, uri, resp, alg, cnonce, ncs)
+		header, user, realm, nonce, uri, resp, alg, cnonce, ncs)
 }
 
 // auth returns the Authorization header line for this phone's REGISTER with nonce.
 func (p *phone) auth(alg, nonce string, nc int) string {
-	return digestHeader("Authorization", alg, p.user, p.password, "REGISTER", "sip:"+p.host(), nonce, nc)
+	realm := p.realm
+	if realm == "" {
+		realm = switchboard.SIPRealm
+	}
+	return realmDigestHeader(realm, "Authorization", alg, p.user, p.password, "REGISTER", "sip:"+p.host(), nonce, nc)
 }
 
 // register runs the whole challenge/answer exchange with the given algorithm and extra

@@ -403,7 +403,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case authStoreError:
 		s.respond(req, tx, 500, "Server Internal Error")
 	default:
-		s.challenge(req, tx, 407, "Proxy Authentication Required", "Proxy-Authenticate", res.kind == authStale)
+		s.challenge(req, tx, 407, "Proxy Authentication Required", "Proxy-Authenticate", res.kind == authStale, realmOf(acct))
 	}
 }
 
@@ -445,19 +445,19 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	case authOK:
 	case authMissing:
 		s.registerOutcome(outcomeChallenged)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false)
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
 		return
 	case authStale:
 		s.registerOutcome(outcomeStale)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", true)
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", true, realmOf(acct))
 		return
 	case authReplay:
 		s.registerOutcome(outcomeReplay)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false)
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
 		return
 	case authFailed:
 		s.registerOutcome(outcomeAuthFailed)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false)
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
 		return
 	case authMalformed:
 		s.registerOutcome(outcomeBadRequest)
@@ -520,9 +520,18 @@ func (s *Server) registerOutcome(outcome string) {
 	s.metrics.registers.WithLabelValues(outcome).Inc()
 }
 
-// challenge answers 401/407 with a fresh nonce, SHA-256 challenge first.
-func (s *Server) challenge(req *sip.Request, tx sip.ServerTransaction, code int, reason, header string, stale bool) {
-	vals := s.nonces.challenges(stale)
+// realmOf is the digest realm of requests for acct: its SIP domain, or switchboard.SIPRealm
+// for a request that named no account's domain.
+func realmOf(acct *switchboard.Account) string {
+	if acct == nil || acct.SIPDomain == "" {
+		return switchboard.SIPRealm
+	}
+	return acct.SIPDomain
+}
+
+// challenge answers 401/407 with a fresh nonce for realm, SHA-256 challenge first.
+func (s *Server) challenge(req *sip.Request, tx sip.ServerTransaction, code int, reason, header string, stale bool, realm string) {
+	vals := s.nonces.challenges(stale, realm)
 	hs := make([]sip.Header, 0, len(vals))
 	for _, v := range vals {
 		hs = append(hs, sip.NewHeader(header, v))
@@ -584,7 +593,9 @@ func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard
 	}
 	match := responseMatches(digestResponse(alg, ha1, string(req.Method), c), c.response)
 	knownAlg := strings.EqualFold(c.algorithm, algMD5) || strings.EqualFold(c.algorithm, algSHA256)
-	if !match || dev == nil || c.realm != switchboard.SIPRealm || !knownAlg {
+	// The realm answered must be the one challenged for this domain. (A password set before
+	// the account had its domain is hashed for switchboard.SIPRealm and does not match.)
+	if !match || dev == nil || c.realm != realmOf(acct) || !knownAlg {
 		s.authFailed(req)
 		return nil, authResult{authFailed}
 	}

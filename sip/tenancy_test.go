@@ -21,26 +21,49 @@ func twoTenants(t *testing.T, e *testEnv) (beta *switchboard.Account, aUser, bUs
 		t.Fatal(err)
 	}
 	aUser = e.user(t, "1001")
-	e.device(t, aUser, "1001", "acme-pw-1")
+	domainDevice(t, e, aUser, "acme.test", "1001", "acme-pw-1")
 	bUser = &switchboard.User{AccountID: beta.ID, Extension: "1001", FirstName: "Beta", LastName: "1001", RingTimeSeconds: 30}
 	if err := e.db.CreateUser(ctx, bUser); err != nil {
 		t.Fatal(err)
 	}
-	e.device(t, bUser, "1001", "beta-pw-1")
+	domainDevice(t, e, bUser, "beta.test", "1001", "beta-pw-1")
 	return beta, aUser, bUser
+}
+
+// domainDevice gives u a device whose password is hashed for the realm of its account's
+// domain, as provisioning does.
+func domainDevice(t *testing.T, e *testEnv, u *switchboard.User, domain, username, password string) {
+	t.Helper()
+	d := &switchboard.Device{AccountID: u.AccountID, UserID: u.ID, SIPUsername: username, Realm: domain}
+	d.SetSIPPassword(password)
+	if err := e.db.CreateDevice(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tenantPhone is a phone of the domain, answering challenges in the domain's realm.
+func tenantPhone(t *testing.T, e *testEnv, localIP, domain, user, password string) *phone {
+	t.Helper()
+	p := dialPhone(t, "udp", e.udp, localIP, user, password)
+	p.domain, p.realm = domain, domain
+	return p
 }
 
 func TestDomainTellsTheTenant(t *testing.T) {
 	e := startServer(t)
 	beta, aUser, bUser := twoTenants(t, e)
 
-	acme := dialPhone(t, "udp", e.udp, "127.0.0.1", "1001", "acme-pw-1")
-	acme.domain = "acme.test"
+	acme := tenantPhone(t, e, "127.0.0.1", "acme.test", "1001", "acme-pw-1")
+	first := acme.do("REGISTER", acme.contactHeader(3600)...)
+	for _, c := range challenges(t, first, "WWW-Authenticate") {
+		if c.realm != "acme.test" {
+			t.Errorf("challenge for acme.test has realm %q; want the domain", c.realm)
+		}
+	}
 	if res := acme.register("MD5", acme.contactHeader(3600)...); res.StatusCode != 200 {
 		t.Fatalf("acme's 1001 registering at acme.test: %d %s", res.StatusCode, res.Reason)
 	}
-	b := dialPhone(t, "udp", e.udp, "127.0.0.1", "1001", "beta-pw-1")
-	b.domain = "beta.test"
+	b := tenantPhone(t, e, "127.0.0.1", "beta.test", "1001", "beta-pw-1")
 	if res := b.register("SHA-256", b.contactHeader(3600)...); res.StatusCode != 200 {
 		t.Fatalf("beta's 1001 registering at beta.test: %d %s", res.StatusCode, res.Reason)
 	}
@@ -56,8 +79,7 @@ func TestDomainTellsTheTenant(t *testing.T) {
 
 	// Beta's password does not open acme's 1001, nor the other way round.
 	for _, tc := range []struct{ domain, password string }{{"acme.test", "beta-pw-1"}, {"beta.test", "acme-pw-1"}} {
-		p := dialPhone(t, "udp", e.udp, "127.0.0.3", "1001", tc.password)
-		p.domain = tc.domain
+		p := tenantPhone(t, e, "127.0.0.3", tc.domain, "1001", tc.password)
 		if res := p.register("MD5", p.contactHeader(3600)...); res.StatusCode != 401 {
 			t.Errorf("1001 at %s with the other tenant's password: %d; want 401", tc.domain, res.StatusCode)
 		}
@@ -93,8 +115,7 @@ func TestUnknownDomainIsNotFoundAndCountsTowardsABan(t *testing.T) {
 		t.Errorf("bans after 10 requests for an unknown domain = %v; want 1", got)
 	}
 	// The honest phones elsewhere are untouched.
-	acme := dialPhone(t, "udp", e.udp, "127.0.0.1", "1001", "acme-pw-1")
-	acme.domain = "acme.test"
+	acme := tenantPhone(t, e, "127.0.0.1", "acme.test", "1001", "acme-pw-1")
 	if res := acme.register("MD5", acme.contactHeader(3600)...); res.StatusCode != 200 {
 		t.Errorf("acme's phone after the scan: %d", res.StatusCode)
 	}
@@ -115,5 +136,32 @@ func TestWithoutDomainsAnyHostWorks(t *testing.T) {
 		if res := p.register("MD5", p.contactHeader(3600)...); res.StatusCode != 200 {
 			t.Errorf("REGISTER at %q: %d %s; want 200", host, res.StatusCode, res.Reason)
 		}
+	}
+}
+
+// A password is hashed for its account's realm: one set before the account had a domain
+// does not answer the domain's challenge (the operator sets it again), and an answer in
+// another realm than the one challenged fails.
+func TestRealmIsTheAccountsDomain(t *testing.T) {
+	e := startServer(t)
+	u := e.user(t, "1001")
+	e.device(t, u, "alice", "alice-pw-1") // hashed for switchboard.SIPRealm
+	e.account.SIPDomain = "acme.test"
+	if err := e.db.UpdateAccount(context.Background(), e.account); err != nil {
+		t.Fatal(err)
+	}
+	old := tenantPhone(t, e, "127.0.0.1", "acme.test", "alice", "alice-pw-1")
+	if res := old.register("MD5", old.contactHeader(3600)...); res.StatusCode != 401 {
+		t.Errorf("a password hashed before the domain, at the domain: %d; want 401", res.StatusCode)
+	}
+	wrongRealm := tenantPhone(t, e, "127.0.0.1", "acme.test", "alice", "alice-pw-1")
+	wrongRealm.realm = switchboard.SIPRealm
+	if res := wrongRealm.register("MD5", wrongRealm.contactHeader(3600)...); res.StatusCode != 401 {
+		t.Errorf("answering acme.test's challenge in realm switchboard: %d; want 401", res.StatusCode)
+	}
+	bob := e.user(t, "1002")
+	domainDevice(t, e, bob, "acme.test", "bob", "bob-pw-1")
+	if res := tenantPhone(t, e, "127.0.0.1", "acme.test", "bob", "bob-pw-1").register("SHA-256"); res.StatusCode != 200 {
+		t.Errorf("a password hashed for acme.test: %d; want 200", res.StatusCode)
 	}
 }

@@ -35,6 +35,16 @@ func testSIPDomains(t *testing.T, f *fixture) {
 	bDev := f.device(t, f.b.ID, f.ub.ID, "1001")
 	wantField(t, f.db.CreateDevice(f.ctx, newDevice(f.b.ID, f.ub.ID, "1001")), switchboard.ECONFLICT, "sip_username")
 
+	// A device's realm round-trips; "" is switchboard.SIPRealm.
+	realmDev := newDevice(f.b.ID, f.ub.ID, "b-realm")
+	realmDev.Realm = "beta.example"
+	mustOK(t, f.db.CreateDevice(f.ctx, realmDev))
+	if got, err := f.db.GetDevice(f.ctx, f.b.ID, realmDev.ID); err != nil || got.DigestRealm() != "beta.example" {
+		t.Fatalf("device realm read back = %q, %v", got.DigestRealm(), err)
+	}
+	if got, err := f.db.GetAccountDeviceBySIPUsername(f.ctx, f.b.ID, "1001"); err != nil || got.Realm != "" || got.DigestRealm() != switchboard.SIPRealm {
+		t.Fatalf("default realm read back = %+v, %v", got, err)
+	}
 	a, err := f.db.GetAccountBySIPDomain(f.ctx, "beta.example")
 	mustOK(t, err)
 	if a.ID != f.b.ID || a.SIPDomain != "beta.example" {

@@ -15,8 +15,12 @@ CREATE UNIQUE INDEX accounts_sip_domain ON accounts (sip_domain);
 DROP INDEX devices_sip_username;
 CREATE UNIQUE INDEX devices_account_sip_username ON devices (account_id, sip_username);
 CREATE INDEX devices_sip_username ON devices (sip_username);
+-- The digest realm a device's HA1s are for: its account's SIP domain when the password was
+-- set, else 'switchboard'.
+ALTER TABLE devices ADD COLUMN sip_realm TEXT NOT NULL DEFAULT 'switchboard';
 
 -- +goose Down
+ALTER TABLE devices DROP COLUMN sip_realm;
 DROP INDEX devices_sip_username;
 DROP INDEX devices_account_sip_username;
 CREATE UNIQUE INDEX devices_sip_username ON devices (sip_username);
