@@ -17,6 +17,8 @@ func (s *Service) CreateTrunk(ctx context.Context, accountID int64, c switchboar
 	if err := s.applyTrunk(t, c); err != nil {
 		return nil, err
 	}
+	s.trustMu.Lock()
+	defer s.trustMu.Unlock()
 	if err := s.checkTrunkTrust(ctx, nil, t); err != nil {
 		return nil, err
 	}
@@ -30,6 +32,8 @@ func (s *Service) UpdateTrunk(ctx context.Context, accountID, id int64, c switch
 	if err != nil {
 		return nil, err
 	}
+	s.trustMu.Lock()
+	defer s.trustMu.Unlock()
 	if c.Host != nil || c.InboundAddresses != nil {
 		after := *before
 		if err := s.applyTrunk(&after, c); err != nil {

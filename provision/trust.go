@@ -136,6 +136,8 @@ func (s *Service) GrantTrust(ctx context.Context, accountID int64, prefix netip.
 		return nil, err
 	}
 	prefix = prefix.Masked()
+	s.trustMu.Lock()
+	defer s.trustMu.Unlock()
 	if err := s.checkNotTrustedElsewhere(ctx, accountID, "prefix", []netip.Prefix{prefix}); err != nil {
 		return nil, err
 	}

@@ -2,8 +2,10 @@ package provision_test
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -175,6 +177,43 @@ func TestDevicePasswordIsForTheAccountsRealm(t *testing.T) {
 		must(t, err)
 		if stored.DigestRealm() != "acme.example" {
 			t.Errorf("%s: stored realm %q; want the account's domain", name, stored.DigestRealm())
+		}
+	}
+}
+
+// Two accounts asking for the same address at the same moment: one gets it, the other 409.
+func TestConcurrentTrustOfOneAddressGoesToOneAccount(t *testing.T) {
+	f := newFixture(t)
+	const addresses = 20
+	type result struct {
+		addr int
+		err  error
+	}
+	results := make(chan result, 2*addresses)
+	var wg sync.WaitGroup
+	for i := range addresses {
+		for _, acct := range []int64{f.a, f.b} {
+			wg.Go(func() {
+				_, err := f.svc.CreateTrunk(f.ctx, acct, trunk(fmt.Sprintf("198.51.100.%d", i+1)))
+				results <- result{i, err}
+			})
+		}
+	}
+	wg.Wait()
+	close(results)
+	won := map[int]int{}
+	for r := range results {
+		switch code := switchboard.ErrorCode(r.err); code {
+		case "":
+			won[r.addr]++
+		case switchboard.ECONFLICT:
+		default:
+			t.Errorf("address %d: %v", r.addr, r.err)
+		}
+	}
+	for i := range addresses {
+		if won[i] != 1 {
+			t.Errorf("198.51.100.%d trusted by %d accounts; want 1", i+1, won[i])
 		}
 	}
 }
