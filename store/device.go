@@ -31,6 +31,14 @@ func sipUsernameTaken(d *switchboard.Device) error {
 // accounts unless both have a SIP domain — a phone of an account without a domain is found
 // by its username alone.
 func (db *DB) sipUsernameClash(ctx context.Context, tx *sql.Tx, d *switchboard.Device) error {
+	if db.dialect == DialectPostgres {
+		// No index spans the rule: serialize the writers of one username until commit, so
+		// that two accounts cannot both check, find nothing and insert. (SQLite has one
+		// writer at a time already.)
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('sip_username:' || $1))", d.SIPUsername); err != nil {
+			return internal("sipUsernameClash", err)
+		}
+	}
 	var n int
 	err := db.queryRow(ctx, tx, `SELECT count(*) FROM devices o JOIN accounts oa ON oa.id = o.account_id
 		WHERE o.sip_username = ? AND o.account_id <> ?

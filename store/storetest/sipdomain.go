@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"switchboard"
@@ -78,3 +80,38 @@ func testSIPDomains(t *testing.T, f *fixture) {
 }
 
 func errOf[T any](_ T, err error) error { return err }
+
+// testSIPUsernameRace: two accounts without a domain creating one username at once — one
+// gets it, the other CONFLICT, on both dialects.
+func testSIPUsernameRace(t *testing.T, f *fixture) {
+	const names = 10
+	errs := make([][2]error, names)
+	var wg sync.WaitGroup
+	for i := range names {
+		for j, acct := range []*switchboard.Account{f.a, f.b} {
+			user := f.ua
+			if j == 1 {
+				user = f.ub
+			}
+			wg.Go(func() {
+				errs[i][j] = f.db.CreateDevice(f.ctx, newDevice(acct.ID, user.ID, fmt.Sprintf("race-%d", i)))
+			})
+		}
+	}
+	wg.Wait()
+	for i, pair := range errs {
+		won := 0
+		for _, err := range pair {
+			switch switchboard.ErrorCode(err) {
+			case "":
+				won++
+			case switchboard.ECONFLICT:
+			default:
+				t.Errorf("race-%d: %v", i, err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("race-%d created in %d accounts; want 1", i, won)
+		}
+	}
+}

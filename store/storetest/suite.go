@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Devices/Registrations", testRegistrations},
 		{"Trunks/TrustGrants", testTrustGrants},
 		{"Accounts/SIPDomainsAndUsernames", testSIPDomains},
+		{"Devices/SIPUsernameAcrossAccountsRace", testSIPUsernameRace},
 		{"Queues/RoundTrip", testQueues},
 		{"Queues/ExtensionsSharedWithUsersAndRingGroups", testSharedExtensions},
 		{"Queues/ReferencesAndIsolation", testQueueReferences},
