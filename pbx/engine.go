@@ -544,6 +544,9 @@ func (e *Engine) trunksFrom(ip netip.Addr) []*switchboard.Trunk {
 	return out
 }
 
+// TrustedSource reports whether any account's trunk trusts ip.
+func (e *Engine) TrustedSource(ip netip.Addr) bool { return len(e.trunksFrom(ip)) > 0 }
+
 // TrunkSource reports whether an INVITE from ip for dialled comes from a trunk: ip is an
 // inbound address of a trunk of the account that owns the dialled number. A trunk never
 // vouches for calls to another account, nor for anything but its account's numbers.

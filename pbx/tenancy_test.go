@@ -116,28 +116,38 @@ func TestTrunkVouchesOnlyForItsAccountsNumbers(t *testing.T) {
 func TestInviteWithCredentialsIsNeverATrunks(t *testing.T) {
 	e := newEnv(t)
 	e.catchAllTrunk(e.otherAccount("Beta"), "+15550002000")
-	conn, err := net.ListenPacket("udp", "127.0.0.3:0")
+	status := rawRequest(t, e, "127.0.0.3", func(local string) string {
+		return "INVITE sip:+15550002000@" + e.sipAddr + " SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-cred-1;rport\r\n" +
+			"Max-Forwards: 70\r\n" +
+			"From: <sip:mallory@127.0.0.3>;tag=m1\r\n" +
+			"To: <sip:+15550002000@" + e.sipAddr + ">\r\n" +
+			"Call-ID: cred-1@127.0.0.3\r\n" +
+			"CSeq: 1 INVITE\r\n" +
+			"Contact: <sip:mallory@" + local + ">\r\n" +
+			`Proxy-Authorization: Digest username="mallory", realm="` + switchboard.SIPRealm +
+			`", nonce="00", uri="sip:+15550002000@` + e.sipAddr + `", response="00000000000000000000000000000000", qop=auth, nc=00000001, cnonce="c", algorithm=MD5` + "\r\n" +
+			"Content-Length: 0\r\n\r\n"
+	})
+	if !strings.HasPrefix(status, "SIP/2.0 407") {
+		t.Errorf("INVITE with wrong credentials answered %q; want 407", status)
+	}
+}
+
+// rawRequest sends the request text built for its local address from localIP over UDP and
+// returns the status line of the final answer.
+func rawRequest(t *testing.T, e *env, localIP string, build func(local string) string) string {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", localIP+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	local := conn.LocalAddr().String()
-	invite := "INVITE sip:+15550002000@" + e.sipAddr + " SIP/2.0\r\n" +
-		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-cred-1;rport\r\n" +
-		"Max-Forwards: 70\r\n" +
-		"From: <sip:mallory@127.0.0.3>;tag=m1\r\n" +
-		"To: <sip:+15550002000@" + e.sipAddr + ">\r\n" +
-		"Call-ID: cred-1@127.0.0.3\r\n" +
-		"CSeq: 1 INVITE\r\n" +
-		"Contact: <sip:mallory@" + local + ">\r\n" +
-		`Proxy-Authorization: Digest username="mallory", realm="` + switchboard.SIPRealm +
-		`", nonce="00", uri="sip:+15550002000@` + e.sipAddr + `", response="00000000000000000000000000000000", qop=auth, nc=00000001, cnonce="c", algorithm=MD5` + "\r\n" +
-		"Content-Length: 0\r\n\r\n"
 	dst, err := net.ResolveUDPAddr("udp", e.sipAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.WriteTo([]byte(invite), dst); err != nil {
+	if _, err := conn.WriteTo([]byte(build(conn.LocalAddr().String())), dst); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 4096)
@@ -149,13 +159,39 @@ func TestInviteWithCredentialsIsNeverATrunks(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no final response: %v", err)
 		}
-		status := strings.SplitN(string(buf[:n]), "\r\n", 2)[0]
-		if strings.HasPrefix(status, "SIP/2.0 1") {
-			continue
+		if status := strings.SplitN(string(buf[:n]), "\r\n", 2)[0]; !strings.HasPrefix(status, "SIP/2.0 1") {
+			return status
 		}
-		if !strings.HasPrefix(status, "SIP/2.0 407") {
-			t.Errorf("INVITE with wrong credentials answered %q; want 407", status)
+	}
+}
+
+// A carrier names its own domain, not one of ours: while accounts have domains, its
+// keep-alive OPTIONS are answered and never count towards a ban; anyone else's OPTIONS for
+// that domain is 404.
+func TestCarrierOptionsAreNotAnUnknownDomain(t *testing.T) {
+	e := newEnv(t)
+	e.account.SIPDomain = "acme.test"
+	if err := e.db.UpdateAccount(context.Background(), e.account); err != nil {
+		t.Fatal(err)
+	}
+	carrier := newCarrier(t, carrierIP, "acme", "trunk-secret")
+	e.trunk(carrier)
+	options := func(local string) string {
+		return "OPTIONS sip:" + e.sipAddr + " SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-" + strings.ReplaceAll(local, ":", "-") + time.Now().Format("150405.000000000") + ";rport\r\n" +
+			"Max-Forwards: 70\r\n" +
+			"From: <sip:ping@sip.carrier.example>;tag=o1\r\n" +
+			"To: <sip:" + e.sipAddr + ">\r\n" +
+			"Call-ID: " + time.Now().Format("150405.000000000") + "@carrier\r\n" +
+			"CSeq: 1 OPTIONS\r\n" +
+			"Content-Length: 0\r\n\r\n"
+	}
+	for i := range 12 {
+		if status := rawRequest(t, e, carrierIP, options); !strings.HasPrefix(status, "SIP/2.0 200") {
+			t.Fatalf("carrier's OPTIONS %d answered %q; want 200", i, status)
 		}
-		return
+	}
+	if status := rawRequest(t, e, "127.0.0.3", options); !strings.HasPrefix(status, "SIP/2.0 404") {
+		t.Errorf("OPTIONS for sip.carrier.example from elsewhere answered %q; want 404", status)
 	}
 }

@@ -648,6 +648,9 @@ func (s *Server) tenantOrRefuse(req *sip.Request, tx sip.ServerTransaction, host
 		s.respond(req, tx, 500, "Server Internal Error")
 		return nil, false
 	}
+	if !known && s.carrier(req) {
+		return nil, true
+	}
 	if !known {
 		s.authFailed(req)
 		s.respond(req, tx, 404, "Not Found: unknown domain")
@@ -685,4 +688,11 @@ func (s *Server) publicName() string {
 		h = host
 	}
 	return strings.ToLower(h)
+}
+
+// carrier reports whether the request comes from an address a trunk trusts.
+func (s *Server) carrier(req *sip.Request) bool {
+	h := s.callHandler()
+	ip, ok := sourceIP(req)
+	return h != nil && ok && h.TrustedSource(ip)
 }
