@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// SIPRealm is the digest realm of every device credential. Device passwords are stored only
-// as HA1 hashes, which bind the realm, so it must never change.
+// SIPRealm is the digest realm of the devices of accounts without a SIP domain (a device's
+// realm is its account's SIP domain when its password was set). Device passwords are stored
+// only as HA1 hashes, which bind the realm, so it must never change.
 const SIPRealm = "switchboard"
 
 // Device is one SIP credential of a user (a desk phone, a softphone). A user may have several.
@@ -25,7 +26,18 @@ type Device struct {
 	// over UDP or TCP is refused (403), its calls without SRTP are refused (488), and calls
 	// to it go only to its TLS registrations, with SRTP.
 	RequireSecure bool
-	CreatedAt     time.Time
+	// Realm is the digest realm the HA1s are for: the account's SIP domain when the
+	// password was set, else "" (SIPRealm). See DigestRealm.
+	Realm     string
+	CreatedAt time.Time
+}
+
+// DigestRealm is the realm the device's password hashes are for.
+func (d *Device) DigestRealm() string {
+	if d.Realm == "" {
+		return SIPRealm
+	}
+	return d.Realm
 }
 
 var sipUserRE = regexp.MustCompile(`^[A-Za-z0-9._-]{3,64}$`)

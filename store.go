@@ -18,6 +18,7 @@ import "context"
 type Store interface {
 	RegistrationStore
 	TrunkStore
+	TrustStore
 
 	CreateAccount(ctx context.Context, a *Account) error // a.ID != 0 keeps that id
 	GetAccount(ctx context.Context, id int64) (*Account, error)
@@ -35,8 +36,11 @@ type Store interface {
 
 	CreateDevice(ctx context.Context, d *Device) error
 	GetDevice(ctx context.Context, accountID, id int64) (*Device, error)
-	GetDeviceBySIPUsername(ctx context.Context, username string) (*Device, error) // any account: the registrar's lookup
-	ListDevices(ctx context.Context, accountID, userID int64) ([]*Device, error)  // userID 0 = all users
+	GetDeviceBySIPUsername(ctx context.Context, username string) (*Device, error) // any account: the registrar's lookup on a bare IP
+	GetAccountDeviceBySIPUsername(ctx context.Context, accountID int64, username string) (*Device, error)
+	GetAccountBySIPDomain(ctx context.Context, domain string) (*Account, error) // the registrar's tenant
+	HasSIPDomains(ctx context.Context) (bool, error)
+	ListDevices(ctx context.Context, accountID, userID int64) ([]*Device, error) // userID 0 = all users
 	UpdateDevice(ctx context.Context, d *Device) error
 	UpdateDeviceFunc(ctx context.Context, accountID, id int64, change func(*Device) error) (*Device, error)
 	DeleteDevice(ctx context.Context, accountID, id int64) error

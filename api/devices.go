@@ -72,7 +72,7 @@ type deviceJSON struct {
 	UserID      int64  `json:"user_id" doc:"The user the device belongs to"`
 	Name        string `json:"name" doc:"A label, e.g. Desk phone"`
 	SIPUsername string `json:"sip_username" doc:"SIP username (unique on the server)"`
-	SIPRealm    string `json:"sip_realm" doc:"SIP digest realm to configure on the phone"`
+	SIPRealm    string `json:"sip_realm" doc:"SIP digest realm its password is hashed for: the account's SIP domain when it was set, else switchboard"`
 	// RequireSecure is the device's security policy.
 	RequireSecure bool   `json:"require_secure" doc:"The device must use SIP over TLS and SRTP: REGISTER and INVITE over UDP or TCP are refused with 403, calls without SRTP with 488"`
 	CreatedAt     string `json:"created_at" doc:"RFC 3339 time of creation"`
@@ -85,7 +85,7 @@ type deviceSecretJSON struct {
 }
 
 func toDeviceJSON(d *switchboard.Device) deviceJSON {
-	return deviceJSON{PK: d.ID, UserID: d.UserID, Name: d.Name, SIPUsername: d.SIPUsername, SIPRealm: switchboard.SIPRealm,
+	return deviceJSON{PK: d.ID, UserID: d.UserID, Name: d.Name, SIPUsername: d.SIPUsername, SIPRealm: d.DigestRealm(),
 		RequireSecure: d.RequireSecure, CreatedAt: formatTime(d.CreatedAt)}
 }
 

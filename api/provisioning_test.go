@@ -380,7 +380,8 @@ func TestSettings(t *testing.T) {
 	base := e.a.base(e.srv)
 	r := e.request("GET", base+"/settings", e.a.devKey, nil)
 	expectOK(t, r, 200, "Account settings")
-	expectFields(t, "settings", r.result(), map[string]string{"account_id": "integer", "name": "string", "public_endpoints": "boolean"})
+	expectFields(t, "settings", r.result(), map[string]string{"account_id": "integer", "name": "string", "public_endpoints": "boolean",
+		"sip_domain": "string"})
 	if r.result()["public_endpoints"] != false {
 		t.Errorf("settings = %v", r.result())
 	}
@@ -392,6 +393,38 @@ func TestSettings(t *testing.T) {
 	}
 	expectOK(t, e.request("GET", base+"/availability", "", nil), 200, "User availability data")
 	expectError(t, e.request("PATCH", base+"/settings", e.a.devKey, map[string]any{"public_endpoints": "yes"}), 400, "BAD_REQUEST")
+}
+
+// Each account may set its SIP domain: a lowercase host name (given in any case), unique
+// across accounts; a bad or taken one is refused naming the field and changes nothing.
+func TestSettingsSIPDomain(t *testing.T) {
+	e := newSQLiteEnv(t)
+	r := e.request("PATCH", e.a.base(e.srv)+"/settings", e.a.devKey, map[string]any{"sip_domain": "Acme.PBX.example"})
+	expectOK(t, r, 200, "Account settings updated")
+	if r.result()["sip_domain"] != "acme.pbx.example" || r.result()["public_endpoints"] != false {
+		t.Errorf("patched settings = %v; want the domain in lowercase and the rest unchanged", r.result())
+	}
+	for _, bad := range []string{"192.0.2.1", "localhost", "bad_domain.example", "-acme.example", "acme..example", "acme.example:5060"} {
+		r := e.request("PATCH", e.b.base(e.srv)+"/settings", e.b.devKey, map[string]any{"sip_domain": bad})
+		expectError(t, r, 400, "BAD_REQUEST")
+		if d, _ := r.body["details"].(map[string]any); d["sip_domain"] == nil {
+			t.Errorf("%q refused without naming sip_domain: %s", bad, r.raw)
+		}
+	}
+	r = e.request("PATCH", e.b.base(e.srv)+"/settings", e.b.devKey, map[string]any{"sip_domain": "ACME.pbx.example"})
+	expectError(t, r, 409, "CONFLICT")
+	if d, _ := r.body["details"].(map[string]any); d["sip_domain"] == nil {
+		t.Errorf("taken domain refused without naming sip_domain: %s", r.raw)
+	}
+	r = e.request("GET", e.b.base(e.srv)+"/settings", e.b.devKey, nil)
+	if r.result()["sip_domain"] != "" {
+		t.Errorf("B's settings after refusals = %v", r.result())
+	}
+	r = e.request("PATCH", e.a.base(e.srv)+"/settings", e.a.devKey, map[string]any{"sip_domain": ""})
+	expectOK(t, r, 200, "Account settings updated")
+	if r.result()["sip_domain"] != "" {
+		t.Errorf("domain not removed: %v", r.result())
+	}
 }
 
 // recordingEngine is the part of the call engine the API tells about member changes: it

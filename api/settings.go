@@ -34,16 +34,18 @@ type settingsJSON struct {
 	AccountID       int64  `json:"account_id" doc:"Account ID"`
 	Name            string `json:"name" doc:"Account name"`
 	PublicEndpoints bool   `json:"public_endpoints" doc:"Whether the no-key endpoints (availability online/offline, queue basics, queue availability) answer"`
+	SIPDomain       string `json:"sip_domain" doc:"The account's SIP domain (its phones register as user@sip_domain); empty when none"`
 }
 
 type settingsPatchJSON struct {
-	PublicEndpoints *bool `json:"public_endpoints" doc:"Enable or disable the no-key endpoints"`
+	PublicEndpoints *bool   `json:"public_endpoints" doc:"Enable or disable the no-key endpoints"`
+	SIPDomain       *string `json:"sip_domain" doc:"Set the account's SIP domain (a lowercase host name unique across accounts, e.g. acme.pbx.example); empty removes it"`
 }
 
 func toSettingsJSON(a *switchboard.Account) settingsJSON {
-	return settingsJSON{AccountID: a.ID, Name: a.Name, PublicEndpoints: a.PublicEndpoints}
+	return settingsJSON{AccountID: a.ID, Name: a.Name, PublicEndpoints: a.PublicEndpoints, SIPDomain: a.SIPDomain}
 }
 
 func (b settingsPatchJSON) change() switchboard.AccountChange {
-	return switchboard.AccountChange{PublicEndpoints: b.PublicEndpoints}
+	return switchboard.AccountChange{PublicEndpoints: b.PublicEndpoints, SIPDomain: b.SIPDomain}
 }

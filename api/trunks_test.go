@@ -126,3 +126,31 @@ func TestTrunksWithoutCallEngineAre503(t *testing.T) {
 	r := e.request("GET", e.a.base(e.srv)+"/trunks", e.a.devKey, nil)
 	expectError(t, r, http.StatusServiceUnavailable, switchboard.EUNAVAILABLE)
 }
+
+// A developer key may not trust wide prefixes or another account's addresses: 403 saying
+// the operator must allow it, 409 naming the field (never the other account); nothing is
+// stored for anyone.
+func TestTrunkTrustNeedsTheOperator(t *testing.T) {
+	e, db, _ := trunkEnv(t)
+	r := e.request("POST", e.a.base(e.srv)+"/trunks", e.a.devKey, map[string]any{"name": "A", "host": "192.0.2.10"})
+	expectOK(t, r, http.StatusCreated, "Trunk created")
+
+	r = e.request("POST", e.b.base(e.srv)+"/trunks", e.b.devKey,
+		map[string]any{"name": "Catch-all", "host": "carrier.example", "inbound_addresses": []string{"0.0.0.0/0"}})
+	expectError(t, r, http.StatusForbidden, switchboard.EAUTHINVALID)
+	if d, _ := r.body["details"].(map[string]any); d == nil || !strings.Contains(d["inbound_addresses"].(string), "operator must allow") {
+		t.Errorf("403 answer %s; want inbound_addresses and that the operator must allow it", r.raw)
+	}
+	r = e.request("POST", e.b.base(e.srv)+"/trunks", e.b.devKey, map[string]any{"name": "Copy", "host": "192.0.2.10"})
+	expectError(t, r, http.StatusConflict, switchboard.ECONFLICT)
+	if d, _ := r.body["details"].(map[string]any); d == nil || d["host"] == nil || strings.Contains(r.raw, e.a.account.Name) {
+		t.Errorf("409 answer %s; want the host named and not the other account", r.raw)
+	}
+	bTrunks, err := db.ListTrunks(context.Background(), e.b.account.ID)
+	must(t, err)
+	aTrunks, err := db.ListTrunks(context.Background(), e.a.account.ID)
+	must(t, err)
+	if len(bTrunks) != 0 || len(aTrunks) != 1 || aTrunks[0].Host != "192.0.2.10" {
+		t.Errorf("stored: A %v, B %v; want A's trunk untouched and nothing for B", aTrunks, bTrunks)
+	}
+}

@@ -32,6 +32,7 @@ import (
 
 	"switchboard"
 	"switchboard/media"
+	"switchboard/phone"
 	"switchboard/sip"
 )
 
@@ -543,8 +544,37 @@ func (e *Engine) trunksFrom(ip netip.Addr) []*switchboard.Trunk {
 	return out
 }
 
-// TrunkSource reports whether ip is an inbound address of any account's trunk.
-func (e *Engine) TrunkSource(ip netip.Addr) bool { return len(e.trunksFrom(ip)) > 0 }
+// TrustedSource reports whether any account's trunk trusts ip.
+func (e *Engine) TrustedSource(ip netip.Addr) bool { return len(e.trunksFrom(ip)) > 0 }
+
+// TrunkSource reports whether an INVITE from ip for dialled comes from a trunk: ip is an
+// inbound address of a trunk of the account that owns the dialled number. A trunk never
+// vouches for calls to another account, nor for anything but its account's numbers.
+func (e *Engine) TrunkSource(ip netip.Addr, dialled string) bool {
+	trunks := e.trunksFrom(ip)
+	if len(trunks) == 0 {
+		return false
+	}
+	number, ok := phone.Normalize(dialled)
+	if !ok {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	num, err := e.store.GetNumberByE164(ctx, number)
+	if err != nil {
+		if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			e.log.Error("number lookup failed", "error", err)
+		}
+		return false
+	}
+	for _, t := range trunks {
+		if t.AccountID == num.AccountID {
+			return true
+		}
+	}
+	return false
+}
 
 // hostPort joins a host and port for SIP URIs and destinations.
 func hostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

@@ -186,21 +186,7 @@ func names(evs []*switchboard.Event) []string {
 // endedRecord waits for the call's record to be closed and returns it.
 func (e *env) endedRecord(direction string) *switchboard.CallRecord {
 	e.t.Helper()
-	var ended *switchboard.CallRecord
-	tstest.WaitFor(e.t, "an ended "+direction+" call record", func() bool {
-		rs, err := e.db.ListCallRecords(context.Background(), e.account.ID, switchboard.CallRecordFilter{})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		for _, r := range rs {
-			if r.Direction == direction && !r.EndedAt.IsZero() {
-				ended = r
-				return true
-			}
-		}
-		return false
-	})
-	return ended
+	return e.endedRecordOf(e.account.ID, direction)
 }
 
 // waitIdle waits until the engine has no call left.

@@ -28,8 +28,12 @@ func (s *Service) CreateDevice(ctx context.Context, accountID, userID int64, c s
 	if _, err := s.store.GetUser(ctx, accountID, userID); err != nil {
 		return nil, "", err
 	}
+	realm, err := s.deviceRealm(ctx, accountID)
+	if err != nil {
+		return nil, "", err
+	}
 	d := &switchboard.Device{AccountID: accountID, UserID: userID}
-	password, err := applyDevice(d, c)
+	password, err := applyDevice(d, c, realm)
 	if err != nil {
 		return nil, "", err
 	}
@@ -42,16 +46,35 @@ func (s *Service) CreateDevice(ctx context.Context, accountID, userID int64, c s
 // UpdateDevice changes the fields c gives. A new SIP username needs a new password: the
 // stored hashes bind the username.
 func (s *Service) UpdateDevice(ctx context.Context, accountID, id int64, c switchboard.DeviceChange) (*switchboard.Device, error) {
+	realm, err := s.deviceRealm(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
 	return s.store.UpdateDeviceFunc(ctx, accountID, id, func(d *switchboard.Device) error {
-		_, err := applyDevice(d, c)
+		_, err := applyDevice(d, c, realm)
 		return err
 	})
+}
+
+// deviceRealm is the digest realm a device's password is hashed for: its account's SIP
+// domain, or "" (switchboard.SIPRealm) when the account has none.
+func (s *Service) deviceRealm(ctx context.Context, accountID int64) (string, error) {
+	a, err := s.store.GetAccount(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	return a.SIPDomain, nil
 }
 
 // ResetDevicePassword gives the device a new generated password and returns it.
 func (s *Service) ResetDevicePassword(ctx context.Context, accountID, id int64) (*switchboard.Device, string, error) {
 	password := switchboard.NewSIPPassword()
+	realm, err := s.deviceRealm(ctx, accountID)
+	if err != nil {
+		return nil, "", err
+	}
 	d, err := s.store.UpdateDeviceFunc(ctx, accountID, id, func(d *switchboard.Device) error {
+		d.Realm = realm
 		d.SetSIPPassword(password)
 		return nil
 	})
@@ -68,7 +91,8 @@ func (s *Service) DeleteDevice(ctx context.Context, accountID, id int64) error {
 
 // applyDevice applies c to d and returns the password it set, if any. A new device (ID 0)
 // gets a generated username and password where c gives none (or an empty one).
-func applyDevice(d *switchboard.Device, c switchboard.DeviceChange) (password string, err error) {
+// A password set is hashed for realm (the account's SIP domain, "" for none).
+func applyDevice(d *switchboard.Device, c switchboard.DeviceChange, realm string) (password string, err error) {
 	v := switchboard.ValidationErrors{}
 	creating := d.ID == 0
 	set(&d.Name, c.Name)
@@ -92,6 +116,7 @@ func applyDevice(d *switchboard.Device, c switchboard.DeviceChange) (password st
 		password = switchboard.NewSIPPassword()
 	}
 	if creating || c.SIPPassword != nil {
+		d.Realm = realm
 		d.SetSIPPassword(password)
 	}
 	return password, validate(v, d)

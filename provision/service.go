@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 
 	"switchboard"
 	"switchboard/phone"
@@ -38,6 +39,9 @@ type Service struct {
 	sealer Sealer
 	engine Engine
 	logger *slog.Logger
+	// trustMu serializes the check and the write of trusted addresses (trunks, grants) in
+	// this process, so that two accounts cannot both take one address at the same moment.
+	trustMu sync.Mutex
 }
 
 // New returns the service for cfg.

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"slices"
 
 	"switchboard"
 )
@@ -16,12 +17,39 @@ func (s *Service) CreateTrunk(ctx context.Context, accountID int64, c switchboar
 	if err := s.applyTrunk(t, c); err != nil {
 		return nil, err
 	}
+	s.trustMu.Lock()
+	defer s.trustMu.Unlock()
+	if err := s.checkTrunkTrust(ctx, nil, t); err != nil {
+		return nil, err
+	}
 	return s.trunkChanged(t, s.store.CreateTrunk(ctx, t))
 }
 
-// UpdateTrunk changes what c gives; no (or an empty) password keeps the stored one.
+// UpdateTrunk changes what c gives; no (or an empty) password keeps the stored one. New
+// addresses are checked for trust (see checkTrunkTrust) before anything is written.
 func (s *Service) UpdateTrunk(ctx context.Context, accountID, id int64, c switchboard.TrunkChange) (*switchboard.Trunk, error) {
-	return s.trunkChanged(s.store.UpdateTrunkFunc(ctx, accountID, id, func(t *switchboard.Trunk) error { return s.applyTrunk(t, c) }))
+	before, err := s.store.GetTrunk(ctx, accountID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.trustMu.Lock()
+	defer s.trustMu.Unlock()
+	if c.Host != nil || c.InboundAddresses != nil {
+		after := *before
+		if err := s.applyTrunk(&after, c); err != nil {
+			return nil, err
+		}
+		if err := s.checkTrunkTrust(ctx, before, &after); err != nil {
+			return nil, err
+		}
+	}
+	return s.trunkChanged(s.store.UpdateTrunkFunc(ctx, accountID, id, func(t *switchboard.Trunk) error {
+		if !slices.Equal(t.TrunkSources(), before.TrunkSources()) {
+			// Changed since the check: the caller retries with what is stored now.
+			return switchboard.Errorf(switchboard.ECONFLICT, "The trunk's addresses changed meanwhile: read it again and retry")
+		}
+		return s.applyTrunk(t, c)
+	}))
 }
 
 // DeleteTrunk removes the account's trunk.

@@ -17,9 +17,13 @@ import (
 // CallHandler is the call engine (pbx) as the SIP core sees it. The server authenticates and
 // routes; the handler owns every dialog.
 type CallHandler interface {
-	// TrunkSource reports whether an INVITE from ip comes from a SIP trunk. Trunks are
-	// recognised by source address only and are not challenged.
-	TrunkSource(ip netip.Addr) bool
+	// TrunkSource reports whether an INVITE from ip for the dialled user part comes from a
+	// SIP trunk: one whose inbound addresses include ip and whose account owns the dialled
+	// number. Such INVITEs are recognised by source address only and are not challenged.
+	TrunkSource(ip netip.Addr, dialled string) bool
+	// TrustedSource reports whether any account's trunk trusts ip. A carrier's requests name
+	// its own domain, not one of ours: they are not refused as for an unknown domain.
+	TrustedSource(ip netip.Addr) bool
 	// Invite handles a new INVITE (no To tag). dev is the authenticated device, or nil when
 	// the INVITE comes from a trunk.
 	Invite(req *sip.Request, tx sip.ServerTransaction, dev *switchboard.Device)

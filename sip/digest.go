@@ -15,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"switchboard"
 )
 
 // Server-side digest authentication (RFC 3261 §22, RFC 7616, RFC 8760). Only qop=auth is
@@ -149,7 +147,7 @@ func (n *nonceIssuer) prune() {
 // challenges returns the WWW-Authenticate (or Proxy-Authenticate) values for a fresh nonce:
 // SHA-256 first, as RFC 8760 asks, then MD5 for the phones that know nothing else (unless
 // Config.ChallengeMD5First turned the order round).
-func (n *nonceIssuer) challenges(stale bool) []string {
+func (n *nonceIssuer) challenges(stale bool, realm string) []string {
 	nonce := n.issue()
 	suffix := ""
 	if stale {
@@ -157,7 +155,7 @@ func (n *nonceIssuer) challenges(stale bool) []string {
 	}
 	out := make([]string, 0, 2)
 	for _, alg := range n.algorithms {
-		out = append(out, `Digest realm="`+switchboard.SIPRealm+`", nonce="`+nonce+`", algorithm=`+alg+`, qop="auth"`+suffix)
+		out = append(out, `Digest realm="`+realm+`", nonce="`+nonce+`", algorithm=`+alg+`, qop="auth"`+suffix)
 	}
 	return out
 }

@@ -148,6 +148,8 @@ type phone struct {
 	user     string
 	password string
 	server   string
+	domain   string // the host of its URIs when not the server's address (a SIP domain)
+	realm    string // the digest realm it answers with; "" = switchboard.SIPRealm
 	callID   string
 	cseq     int
 	contact  string
@@ -195,10 +197,10 @@ func (p *phone) request(method string, extra ...string) string {
 		transport = p.via
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s sip:%s SIP/2.0\r\n", method, p.server)
+	fmt.Fprintf(&b, "%s sip:%s SIP/2.0\r\n", method, p.host())
 	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n", transport, p.conn.LocalAddr(), randHex(10))
-	fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", p.user, p.server, "ft"+strconv.Itoa(p.cseq))
-	fmt.Fprintf(&b, "To: <sip:%s@%s>\r\n", p.user, p.server)
+	fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", p.user, p.host(), "ft"+strconv.Itoa(p.cseq))
+	fmt.Fprintf(&b, "To: <sip:%s@%s>\r\n", p.user, p.host())
 	fmt.Fprintf(&b, "Call-ID: %s\r\n", p.callID)
 	fmt.Fprintf(&b, "CSeq: %d %s\r\n", p.cseq, method)
 	b.WriteString("Max-Forwards: 70\r\n")
@@ -207,6 +209,14 @@ func (p *phone) request(method string, extra ...string) string {
 	}
 	b.WriteString("Content-Length: 0\r\n\r\n")
 	return b.String()
+}
+
+// host is the host of the phone's URIs: its domain, else the server's address.
+func (p *phone) host() string {
+	if p.domain != "" {
+		return p.domain
+	}
+	return p.server
 }
 
 func (p *phone) send(msg string) {
@@ -319,19 +329,28 @@ func pick(t *testing.T, cs []challenge, alg string) challenge {
 
 // digestHeader computes a qop=auth digest the way a phone does, from the password.
 func digestHeader(header, alg, user, password, method, uri, nonce string, nc int) string {
+	return realmDigestHeader(switchboard.SIPRealm, header, alg, user, password, method, uri, nonce, nc)
+}
+
+// realmDigestHeader is digestHeader for another realm than switchboard.SIPRealm.
+func realmDigestHeader(realm, header, alg, user, password, method, uri, nonce string, nc int) string {
 	h := func(s string) string { return hexHash(newHash(alg), s) }
-	ha1 := h(user + ":" + switchboard.SIPRealm + ":" + password)
+	ha1 := h(user + ":" + realm + ":" + password)
 	ha2 := h(method + ":" + uri)
 	ncs := fmt.Sprintf("%08x", nc)
 	cnonce := "c0ffee" + strconv.Itoa(nc)
 	resp := h(ha1 + ":" + nonce + ":" + ncs + ":" + cnonce + ":auth:" + ha2)
 	return fmt.Sprintf(`%s: Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s", algorithm=%s, cnonce="%s", qop=auth, nc=%s`,
-		header, user, switchboard.SIPRealm, nonce, uri, resp, alg, cnonce, ncs)
+		header, user, realm, nonce, uri, resp, alg, cnonce, ncs)
 }
 
 // auth returns the Authorization header line for this phone's REGISTER with nonce.
 func (p *phone) auth(alg, nonce string, nc int) string {
-	return digestHeader("Authorization", alg, p.user, p.password, "REGISTER", "sip:"+p.server, nonce, nc)
+	realm := p.realm
+	if realm == "" {
+		realm = switchboard.SIPRealm
+	}
+	return realmDigestHeader(realm, "Authorization", alg, p.user, p.password, "REGISTER", "sip:"+p.host(), nonce, nc)
 }
 
 // register runs the whole challenge/answer exchange with the given algorithm and extra

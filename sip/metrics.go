@@ -16,6 +16,7 @@ const (
 	outcomeBadRequest   = "bad_request"    // 400
 	outcomeOutOfOrder   = "out_of_order"   // 500 per RFC 3261 §10.3 step 7
 	outcomeError        = "error"          // 500: the store failed
+	outcomeNoDomain     = "unknown_domain" // 404: a domain that belongs to no account
 )
 
 type metrics struct {

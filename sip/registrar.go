@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -479,4 +480,25 @@ func (s *Server) userOnline(accountID, userID int64, now time.Time) bool {
 	defer s.regs.mu.Unlock()
 	u := s.regs.users[userKey{accountID, userID}]
 	return u != nil && liveDevices(u.devices, now) > 0
+}
+
+// registeredSource reports whether a live registration of any device came from ip. Such an
+// address is a phone's: its INVITEs are authenticated, never taken as a trunk's.
+func (s *Server) registeredSource(ip netip.Addr) bool {
+	now := s.now()
+	s.regs.mu.Lock()
+	defer s.regs.mu.Unlock()
+	for _, u := range s.regs.users {
+		for _, bs := range u.devices {
+			for _, b := range bs {
+				if !now.Before(b.expires) {
+					continue
+				}
+				if ap, err := netip.ParseAddrPort(b.source); err == nil && ap.Addr().Unmap() == ip.Unmap() {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

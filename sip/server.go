@@ -35,6 +35,9 @@ import (
 type Store interface {
 	GetDeviceBySIPUsername(ctx context.Context, username string) (*switchboard.Device, error)
 	GetDevice(ctx context.Context, accountID, id int64) (*switchboard.Device, error)
+	GetAccountDeviceBySIPUsername(ctx context.Context, accountID int64, username string) (*switchboard.Device, error)
+	GetAccountBySIPDomain(ctx context.Context, domain string) (*switchboard.Account, error)
+	HasSIPDomains(ctx context.Context) (bool, error)
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
 	ListRegistrations(ctx context.Context) ([]switchboard.Registration, error)
 	// ReplaceUserRegistrations stores the user's registrations with the presence events of
@@ -386,6 +389,9 @@ func (s *Server) respond(req *sip.Request, tx sip.ServerTransaction, code int, r
 }
 
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
+	if _, ok := s.tenantOrRefuse(req, tx, fromHost(req)); !ok {
+		return
+	}
 	s.respond(req, tx, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
 }
 
@@ -400,6 +406,9 @@ var knownMethods = map[string]bool{"SUBSCRIBE": true, "NOTIFY": true, "REFER": t
 	"MESSAGE": true, "PRACK": true, "UPDATE": true, "PUBLISH": true}
 
 func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
+	if _, ok := s.tenantOrRefuse(req, tx, fromHost(req)); !ok {
+		return
+	}
 	if knownMethods[strings.ToUpper(string(req.Method))] {
 		s.respond(req, tx, 405, "Method Not Allowed", sip.NewHeader("Allow", allowed))
 		return
@@ -419,13 +428,17 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.handleInDialog(req, tx)
 		return
 	}
-	if calls != nil {
-		if ip, ok := sourceIP(req); ok && calls.TrunkSource(ip) {
+	if calls != nil && s.mayBeTrunk(req) {
+		if ip, ok := sourceIP(req); ok && calls.TrunkSource(ip, dialledUser(req)) {
 			calls.Invite(req, tx, nil)
 			return
 		}
 	}
-	dev, res := s.authenticate(req, "Proxy-Authorization")
+	acct, ok := s.tenantOrRefuse(req, tx, fromHost(req))
+	if !ok {
+		return
+	}
+	dev, res := s.authenticate(req, "Proxy-Authorization", acct)
 	switch res.kind {
 	case authOK:
 		if refuseInsecure(dev, req) {
@@ -442,8 +455,30 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case authStoreError:
 		s.respond(req, tx, 500, "Server Internal Error")
 	default:
-		s.challenge(req, tx, 407, "Proxy Authentication Required", "Proxy-Authenticate", res.kind == authStale)
+		s.challenge(req, tx, 407, "Proxy Authentication Required", "Proxy-Authenticate", res.kind == authStale, realmOf(acct))
 	}
+}
+
+// mayBeTrunk reports whether an INVITE may be taken as a trunk's: one that carries
+// credentials, or comes from the address a registered phone uses, is a phone's and is
+// authenticated as such, whatever trunk another account has configured.
+func (s *Server) mayBeTrunk(req *sip.Request) bool {
+	if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
+		return false
+	}
+	ip, ok := sourceIP(req)
+	return ok && !s.registeredSource(ip)
+}
+
+// dialledUser is the user part an INVITE asks for: the Request-URI's, else the To's.
+func dialledUser(req *sip.Request) string {
+	if u := strings.TrimSpace(req.Recipient.User); u != "" {
+		return u
+	}
+	if req.To() != nil {
+		return req.To().Address.User
+	}
+	return ""
 }
 
 func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
@@ -452,24 +487,29 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 400, "Missing To, Call-ID or CSeq")
 		return
 	}
-	dev, res := s.authenticate(req, "Authorization")
+	acct, ok := s.tenantOrRefuse(req, tx, req.Recipient.Host)
+	if !ok {
+		s.registerOutcome(outcomeNoDomain)
+		return
+	}
+	dev, res := s.authenticate(req, "Authorization", acct)
 	switch res.kind {
 	case authOK:
 	case authMissing:
 		s.registerOutcome(outcomeChallenged)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false)
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
 		return
 	case authStale:
 		s.registerOutcome(outcomeStale)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", true)
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", true, realmOf(acct))
 		return
 	case authReplay:
 		s.registerOutcome(outcomeReplay)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false)
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
 		return
 	case authFailed:
 		s.registerOutcome(outcomeAuthFailed)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false)
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
 		return
 	case authMalformed:
 		s.registerOutcome(outcomeBadRequest)
@@ -546,9 +586,18 @@ func (s *Server) registerOutcome(outcome string) {
 	s.metrics.registers.WithLabelValues(outcome).Inc()
 }
 
-// challenge answers 401/407 with a fresh nonce, SHA-256 challenge first.
-func (s *Server) challenge(req *sip.Request, tx sip.ServerTransaction, code int, reason, header string, stale bool) {
-	vals := s.nonces.challenges(stale)
+// realmOf is the digest realm of requests for acct: its SIP domain, or switchboard.SIPRealm
+// for a request that named no account's domain.
+func realmOf(acct *switchboard.Account) string {
+	if acct == nil || acct.SIPDomain == "" {
+		return switchboard.SIPRealm
+	}
+	return acct.SIPDomain
+}
+
+// challenge answers 401/407 with a fresh nonce for realm, SHA-256 challenge first.
+func (s *Server) challenge(req *sip.Request, tx sip.ServerTransaction, code int, reason, header string, stale bool, realm string) {
+	vals := s.nonces.challenges(stale, realm)
 	hs := make([]sip.Header, 0, len(vals))
 	for _, v := range vals {
 		hs = append(hs, sip.NewHeader(header, v))
@@ -571,10 +620,11 @@ const (
 type authResult struct{ kind authKind }
 
 // authenticate checks the request's digest credentials in header against the device with
-// that SIP username. An unknown username is hashed against a dummy HA1 and fails exactly as
+// that SIP username: of acct when the request named its SIP domain, else found by the
+// username alone (see GetDeviceBySIPUsername). An unknown username is hashed against a dummy HA1 and fails exactly as
 // a wrong password does, so the two cannot be told apart. Failures count towards a ban of
 // the source address.
-func (s *Server) authenticate(req *sip.Request, header string) (*switchboard.Device, authResult) {
+func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard.Account) (*switchboard.Device, authResult) {
 	h := req.GetHeader(header)
 	if h == nil {
 		return nil, authResult{authMissing}
@@ -584,7 +634,13 @@ func (s *Server) authenticate(req *sip.Request, header string) (*switchboard.Dev
 		return nil, authResult{authMalformed}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	dev, err := s.cfg.Store.GetDeviceBySIPUsername(ctx, c.username)
+	var dev *switchboard.Device
+	var err error
+	if acct != nil {
+		dev, err = s.cfg.Store.GetAccountDeviceBySIPUsername(ctx, acct.ID, c.username)
+	} else {
+		dev, err = s.cfg.Store.GetDeviceBySIPUsername(ctx, c.username)
+	}
 	cancel()
 	if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		s.log.Error("device lookup failed", "error", err)
@@ -603,7 +659,9 @@ func (s *Server) authenticate(req *sip.Request, header string) (*switchboard.Dev
 	}
 	match := responseMatches(digestResponse(alg, ha1, string(req.Method), c), c.response)
 	knownAlg := strings.EqualFold(c.algorithm, algMD5) || strings.EqualFold(c.algorithm, algSHA256)
-	if !match || dev == nil || c.realm != switchboard.SIPRealm || !knownAlg {
+	// The realm answered must be the one challenged for this domain. (A password set before
+	// the account had its domain is hashed for switchboard.SIPRealm and does not match.)
+	if !match || dev == nil || c.realm != realmOf(acct) || !knownAlg {
 		s.authFailed(req)
 		return nil, authResult{authFailed}
 	}
@@ -633,4 +691,74 @@ func (s *Server) authFailed(req *sip.Request) {
 		s.log.Warn("SIP source banned after repeated authentication failures",
 			"ip", ap.Addr().Unmap().String(), "for", s.cfg.Ban.BanFor)
 	}
+}
+
+// fromHost is the host of the From URI: the domain of the caller, which tells the tenant of
+// an INVITE, MESSAGE, SUBSCRIBE or OPTIONS.
+func fromHost(req *sip.Request) string {
+	if f := req.From(); f != nil {
+		return f.Address.Host
+	}
+	return ""
+}
+
+// tenantOrRefuse tells the account a request is for from host (see tenant). A domain that
+// belongs to no account is answered 404 without a challenge and counts towards a ban of
+// the source, like a failed authentication: scanning for domains is scanning.
+func (s *Server) tenantOrRefuse(req *sip.Request, tx sip.ServerTransaction, host string) (*switchboard.Account, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	acct, known, err := s.tenant(ctx, host)
+	if err != nil {
+		s.log.Error("SIP domain lookup failed", "error", err)
+		s.respond(req, tx, 500, "Server Internal Error")
+		return nil, false
+	}
+	if !known && s.carrier(req) {
+		return nil, true
+	}
+	if !known {
+		s.authFailed(req)
+		s.respond(req, tx, 404, "Not Found: unknown domain")
+		return nil, false
+	}
+	return acct, true
+}
+
+// tenant resolves host: the account whose SIP domain it is; no account (nil, known) for an
+// IP address, the server's public host, or any host while no account has a SIP domain (a
+// single-tenant deployment works on whatever name its phones use); unknown otherwise.
+func (s *Server) tenant(ctx context.Context, host string) (acct *switchboard.Account, known bool, err error) {
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if _, err := netip.ParseAddr(host); err == nil || host == "" || host == s.publicName() {
+		return nil, true, nil
+	}
+	a, err := s.cfg.Store.GetAccountBySIPDomain(ctx, host)
+	if err == nil {
+		return a, true, nil
+	}
+	if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		return nil, false, err
+	}
+	some, err := s.cfg.Store.HasSIPDomains(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	return nil, !some, nil
+}
+
+// publicName is the host of --sip-public, lowercase, or "".
+func (s *Server) publicName() string {
+	h := s.cfg.PublicAddr
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	return strings.ToLower(h)
+}
+
+// carrier reports whether the request comes from an address a trunk trusts.
+func (s *Server) carrier(req *sip.Request) bool {
+	h := s.callHandler()
+	ip, ok := sourceIP(req)
+	return h != nil && ok && h.TrustedSource(ip)
 }

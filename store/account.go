@@ -7,15 +7,16 @@ import (
 	"switchboard"
 )
 
-const accountColumns = "id, name, public_endpoints, created_at"
+const accountColumns = "id, name, public_endpoints, sip_domain, created_at"
 
 func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error) {
 	var a switchboard.Account
 	var created int64
-	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &created); err != nil {
+	var domain sql.NullString
+	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &domain, &created); err != nil {
 		return nil, err
 	}
-	a.CreatedAt = fromMS(created)
+	a.SIPDomain, a.CreatedAt = domain.String, fromMS(created)
 	return &a, nil
 }
 
@@ -32,12 +33,15 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var err error
+		if a.SIPDomain != "" && db.sipDomainTaken(ctx, tx, 0, a.SIPDomain) {
+			return sipDomainTaken()
+		}
 		if a.ID != 0 {
-			err = db.queryRow(ctx, tx, "INSERT INTO accounts (id, name, public_endpoints, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-				a.ID, a.Name, a.PublicEndpoints, toMS(created)).Scan(&id)
+			err = db.queryRow(ctx, tx, "INSERT INTO accounts (id, name, public_endpoints, sip_domain, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+				a.ID, a.Name, a.PublicEndpoints, nullString(a.SIPDomain), toMS(created)).Scan(&id)
 		} else {
-			err = db.queryRow(ctx, tx, "INSERT INTO accounts (name, public_endpoints, created_at) VALUES (?, ?, ?) RETURNING id",
-				a.Name, a.PublicEndpoints, toMS(created)).Scan(&id)
+			err = db.queryRow(ctx, tx, "INSERT INTO accounts (name, public_endpoints, sip_domain, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+				a.Name, a.PublicEndpoints, nullString(a.SIPDomain), toMS(created)).Scan(&id)
 		}
 		if isUniqueViolation(err) {
 			return conflict("id", "is already the id of another account")
@@ -105,15 +109,65 @@ func noAccount(id int64) error {
 
 // saveAccount writes the valid account's name and settings in tx.
 func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Account) error {
+	if a.SIPDomain == "" {
+		// Without a domain, the account's phones are found by username alone.
+		var clash int
+		err := db.queryRow(ctx, tx, `SELECT count(*) FROM devices d WHERE d.account_id = ? AND EXISTS
+			(SELECT 1 FROM devices o WHERE o.sip_username = d.sip_username AND o.account_id <> d.account_id)`, a.ID).Scan(&clash)
+		if err != nil {
+			return internal("UpdateAccount", err)
+		}
+		if clash > 0 {
+			return conflict("sip_domain", "cannot be removed: some of the account's SIP usernames are used in other accounts too, and without a domain they must be unique")
+		}
+	}
 	var created int64
-	err := db.queryRow(ctx, tx, "UPDATE accounts SET name = ?, public_endpoints = ? WHERE id = ? RETURNING created_at",
-		a.Name, a.PublicEndpoints, a.ID).Scan(&created)
+	err := db.queryRow(ctx, tx, "UPDATE accounts SET name = ?, public_endpoints = ?, sip_domain = ? WHERE id = ? RETURNING created_at",
+		a.Name, a.PublicEndpoints, nullString(a.SIPDomain), a.ID).Scan(&created)
 	if noRows(err) {
 		return noAccount(a.ID)
+	}
+	if isUniqueViolation(err) {
+		return sipDomainTaken()
 	}
 	if err != nil {
 		return internal("UpdateAccount", err)
 	}
 	a.CreatedAt = fromMS(created)
 	return nil
+}
+
+func sipDomainTaken() error {
+	return conflict("sip_domain", "is already the SIP domain of another account")
+}
+
+// sipDomainTaken reports whether an account other than id has the domain (a failed read
+// reports false: the unique index still refuses the write).
+func (db *DB) sipDomainTaken(ctx context.Context, q querier, id int64, domain string) bool {
+	var n int
+	err := db.queryRow(ctx, q, "SELECT count(*) FROM accounts WHERE sip_domain = ? AND id <> ?", domain, id).Scan(&n)
+	return err == nil && n > 0
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// GetAccountBySIPDomain returns the account whose SIP domain is domain (lowercase).
+func (db *DB) GetAccountBySIPDomain(ctx context.Context, domain string) (*switchboard.Account, error) {
+	a, err := scanAccount(db.queryRow(ctx, db.read, "SELECT "+accountColumns+" FROM accounts WHERE sip_domain = ?", domain))
+	if noRows(err) {
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "No account with SIP domain %s", domain)
+	}
+	return a, internal("GetAccountBySIPDomain", err)
+}
+
+// HasSIPDomains reports whether any account has a SIP domain.
+func (db *DB) HasSIPDomains(ctx context.Context) (bool, error) {
+	var n int
+	err := db.queryRow(ctx, db.read, "SELECT count(*) FROM accounts WHERE sip_domain IS NOT NULL").Scan(&n)
+	return n > 0, internal("HasSIPDomains", err)
 }

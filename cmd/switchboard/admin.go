@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,17 +12,28 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/provision"
 )
 
 const adminUsage = `Usage: switchboard admin <command> [flags]
 
 Commands:
-  account create --name NAME [--id N] [--public]   create an account (prints its id)
+  account create --name NAME [--id N] [--public] [--sip-domain DOMAIN]
+                                                   create an account (prints its id)
   account list                                     list accounts
+  account set-domain --account N --sip-domain DOMAIN
+                                                   set the account's SIP domain ("" removes it)
   key create --account N --kind developer|user [--user EXTENSION] [--name NAME] [--allow-ip CIDR ...]
                                                    create an API key; the key is printed once
   key list --account N                             list an account's keys (never the keys themselves)
   key revoke --account N --id KEY_ID               revoke a key at once
+  accounts                                         the operator's view: every account with its
+                                                   trunks, the addresses they trust, and grants
+  trust-cidr --account N CIDR                      let the account's trunks trust CIDR: needed for
+                                                   prefixes wider than /24 (IPv4) or /48 (IPv6) and
+                                                   for addresses registered phones use; refused
+                                                   when another account trusts any of it
+  untrust-cidr --account N CIDR                    withdraw such a grant (stored trunks keep theirs)
 
 Every command also takes --data DIR and --db URL (see "switchboard help serve").
 `
@@ -31,11 +43,19 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, adminUsage)
 		return flag.ErrHelp
 	}
-	if len(args) < 2 {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, adminUsage)
 		return errUsage
 	}
-	fs := newFlagSet("admin "+args[0]+" "+args[1], stderr, adminUsage+"\nFlags:\n")
+	command, rest := args[0], args[1:]
+	if !oneWordCommands[command] {
+		if len(args) < 2 {
+			fmt.Fprint(stderr, adminUsage)
+			return errUsage
+		}
+		command, rest = args[0]+" "+args[1], args[2:]
+	}
+	fs := newFlagSet("admin "+command, stderr, adminUsage+"\nFlags:\n")
 	sf := addStorageFlags(fs)
 	var (
 		name      = fs.String("name", "", "name of the account or key")
@@ -44,10 +64,12 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		accountID = fs.Int64("account", 0, "account id")
 		kind      = fs.String("kind", "developer", "key kind: developer (whole account) or user (one user)")
 		userExt   = fs.String("user", "", "extension of the user a user key belongs to")
+		sipDomain = fs.String("sip-domain", "", "the account's SIP domain, e.g. acme.pbx.example (see docs/sip.md)")
 		allowIPs  stringList
 	)
 	fs.Var(&allowIPs, "allow-ip", "IP or CIDR allowed to use the key (repeatable; default any)")
-	if err := parseFlags(fs, args[2:]); err != nil {
+	flagArgs, operands := splitOperands(fs, rest)
+	if err := parseFlags(fs, flagArgs); err != nil {
 		return err
 	}
 	db, err := openStore(ctx, sf)
@@ -56,25 +78,56 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 
-	switch args[0] + " " + args[1] {
+	switch command {
+	case "accounts":
+		return listAccountsForOperator(ctx, db, stdout)
+	case "trust-cidr", "untrust-cidr":
+		if len(operands) != 1 {
+			return fmt.Errorf("%s takes one CIDR, e.g. %s --account 2 203.0.113.0/24", command, command)
+		}
+		p, ok := switchboard.ParseAddressOrPrefix(operands[0])
+		if !ok {
+			return fmt.Errorf("%q is not an IP address or CIDR", operands[0])
+		}
+		svc := provision.New(provision.Config{Store: db})
+		if command == "untrust-cidr" {
+			if err := svc.RevokeTrust(ctx, *accountID, p); err != nil {
+				return adminError(err)
+			}
+			fmt.Fprintf(stdout, "account %d may no longer trust %s\n", *accountID, p)
+			return nil
+		}
+		g, err := svc.GrantTrust(ctx, *accountID, p)
+		if err != nil {
+			return adminError(err)
+		}
+		fmt.Fprintf(stdout, "account %d may now trust %s in its trunks' addresses\n", g.AccountID, g.Prefix)
 	case "account create":
 		if strings.TrimSpace(*name) == "" {
 			return fmt.Errorf("--name is required")
 		}
-		a := &switchboard.Account{ID: *id, Name: *name, PublicEndpoints: *public}
+		a := &switchboard.Account{ID: *id, Name: *name, PublicEndpoints: *public,
+			SIPDomain: strings.ToLower(strings.TrimSuffix(strings.TrimSpace(*sipDomain), "."))}
 		if err := db.CreateAccount(ctx, a); err != nil {
-			return err
+			return adminError(err)
 		}
 		fmt.Fprintf(stdout, "account %d %q created\n", a.ID, a.Name)
+	case "account set-domain":
+		a, err := provision.New(provision.Config{Store: db}).UpdateAccount(ctx, *accountID, switchboard.AccountChange{SIPDomain: sipDomain})
+		if err != nil {
+			return adminError(err)
+		}
+		fmt.Fprintf(stdout, "account %d SIP domain: %q\n", a.ID, a.SIPDomain)
 	case "account list":
 		accounts, err := db.ListAccounts(ctx)
 		if err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tPUBLIC ENDPOINTS\tCREATED")
+		fmt.Fprintln(w, "ID\tNAME\tSIP DOMAIN\tPUBLIC ENDPOINTS\tCREATED")
 		for _, a := range accounts {
-			fmt.Fprintf(w, "%d\t%s\t%v\t%s\n", a.ID, a.Name, a.PublicEndpoints, a.CreatedAt.Format(time.RFC3339))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\n", a.ID, a.Name, dashIfEmpty(a.SIPDomain),
+				a.PublicEndpoints, a.CreatedAt.Format(time.RFC3339))
 		}
 		return w.Flush()
 	case "key create":
@@ -136,4 +189,98 @@ func validIPOrCIDR(s string) bool {
 	}
 	_, err := netip.ParseAddr(s)
 	return err == nil
+}
+
+// oneWordCommands are the admin commands without a subcommand.
+var oneWordCommands = map[string]bool{"accounts": true, "trust-cidr": true, "untrust-cidr": true}
+
+// splitOperands separates flags (with their values) from operands wherever they stand, so
+// that "trust-cidr --account 2 0.0.0.0/0 --data DIR" parses every flag.
+func splitOperands(fs *flag.FlagSet, args []string) (flags, operands []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(operands, args[i+1:]...)
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			operands = append(operands, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // parseFlags reports it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (!ok || !b.IsBoolFlag()) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, operands
+}
+
+// adminError spells out a domain error's per-field problems for the terminal.
+func adminError(err error) error {
+	var e *switchboard.Error
+	if errors.As(err, &e) && len(e.Details) > 0 {
+		var parts []string
+		for field, problem := range e.Details {
+			parts = append(parts, field+" "+problem)
+		}
+		return fmt.Errorf("refused: %s", strings.Join(parts, "; "))
+	}
+	return err
+}
+
+// listAccountsForOperator prints every account with its trunks, the addresses they trust
+// (calls from those to the account's numbers are not challenged) and the operator's grants.
+func listAccountsForOperator(ctx context.Context, db switchboard.Store, stdout io.Writer) error {
+	accounts, err := db.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	grants, err := db.ListTrustGrants(ctx, 0)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tSIP DOMAIN\tTRUNKS\tTRUSTED ADDRESSES\tOPERATOR GRANTS")
+	for _, a := range accounts {
+		trunks, err := db.ListTrunks(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		var names, trusted, granted []string
+		for _, t := range trunks {
+			names = append(names, fmt.Sprintf("%s (%s)", t.Name, t.Host))
+			for _, p := range t.TrunkSources() {
+				trusted = append(trusted, p.String())
+			}
+		}
+		for _, g := range grants {
+			if g.AccountID == a.ID {
+				granted = append(granted, g.Prefix.String())
+			}
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, dashIfEmpty(a.SIPDomain), orDash(names), orDash(trusted), orDash(granted))
+	}
+	return w.Flush()
+}
+
+func orDash(xs []string) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	return strings.Join(xs, ", ")
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -27,7 +27,10 @@ import (
 	"testing"
 	"time"
 
+	"switchboard"
 	"switchboard/internal/tstest"
+	"switchboard/provision"
+	"switchboard/store"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write while the test reads.
@@ -411,3 +414,91 @@ func TestServeStopsWhenSIPCannotListen(t *testing.T) {
 		t.Fatalf("serve with SIP's address taken: %v, want an error naming the address and --sip off", err)
 	}
 }
+
+// The operator grants trust the tenants cannot take: a tenant's wide prefix is refused
+// until granted, a grant overlapping another account's trust is refused, and `admin
+// accounts` shows who trusts what.
+func TestAdminTrustAndAccountsView(t *testing.T) {
+	dir := t.TempDir()
+	admin := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append(append([]string{"admin"}, args...), "--data", dir), &out, io.Discard)
+		return out.String(), err
+	}
+	ids := map[string]string{}
+	for _, name := range []string{"Acme", "Beta"} {
+		out, err := admin("account", "create", "--name", name, "--sip-domain", strings.ToLower(name)+".pbx.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[name] = regexp.MustCompile(`account (\d+)`).FindStringSubmatch(out)[1]
+	}
+	db, err := store.Open(context.Background(), filepath.Join(dir, "switchboard.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	acme, _ := strconv.ParseInt(ids["Acme"], 10, 64)
+	beta, _ := strconv.ParseInt(ids["Beta"], 10, 64)
+	svc := provision.New(provision.Config{Store: db})
+	ctx := context.Background()
+	if _, err := svc.CreateTrunk(ctx, acme, switchboard.TrunkChange{Name: ptrTo("Carrier"), Host: ptrTo("192.0.2.10")}); err != nil {
+		t.Fatal(err)
+	}
+	catchAll := switchboard.TrunkChange{Name: ptrTo("Wide"), Host: ptrTo("carrier.example"), InboundAddresses: &[]string{"198.18.0.0/15"}}
+	if _, err := svc.CreateTrunk(ctx, beta, catchAll); switchboard.ErrorCode(err) != switchboard.EAUTHINVALID {
+		t.Fatalf("tenant's /15 without a grant: %v; want refused", err)
+	}
+
+	if out, err := admin("trust-cidr", "--account", ids["Beta"], "0.0.0.0/0"); err == nil || !strings.Contains(err.Error(), "another account") {
+		t.Errorf("granting 0.0.0.0/0 over Acme's trunk: %v %q; want refused", err, out)
+	}
+	if out, err := admin("trust-cidr", "--account", ids["Beta"], "198.18.0.0/15"); err != nil || !strings.Contains(out, "198.18.0.0/15") {
+		t.Fatalf("trust-cidr: %v %q", err, out)
+	}
+	if _, err := admin("trust-cidr", "--account", ids["Acme"], "198.18.1.0/24"); err == nil {
+		t.Error("Acme was granted part of Beta's grant")
+	}
+	if _, err := admin("trust-cidr", "--account", ids["Beta"], "not-a-cidr"); err == nil {
+		t.Error("a bad CIDR was accepted")
+	}
+	if _, err := svc.CreateTrunk(ctx, beta, catchAll); err != nil {
+		t.Fatalf("Beta's /15 with the grant: %v", err)
+	}
+	out, err := admin("accounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^` + ids["Acme"] + `\s+Acme\s+acme\.pbx\.example\s+Carrier \(192\.0\.2\.10\)\s+192\.0\.2\.10/32\s+-$`),
+		regexp.MustCompile(`(?m)^` + ids["Beta"] + `\s+Beta\s+beta\.pbx\.example\s+Wide \(carrier\.example\)\s+198\.18\.0\.0/15\s+198\.18\.0\.0/15$`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("admin accounts shows:\n%s\nwant a line matching %s", out, want)
+		}
+	}
+	if _, err := admin("untrust-cidr", "--account", ids["Beta"], "198.18.0.0/15"); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := admin("accounts"); !regexp.MustCompile(`198\.18\.0\.0/15\s+-`).MatchString(out) {
+		t.Errorf("after untrust-cidr:\n%s\nwant the trunk's addresses kept and no grant", out)
+	}
+
+	// Domains: unique, validated, changeable, and shown.
+	if _, err := admin("account", "set-domain", "--account", ids["Beta"], "--sip-domain", "ACME.pbx.example"); err == nil ||
+		!strings.Contains(err.Error(), "sip_domain") {
+		t.Errorf("set-domain to Acme's domain: %v; want refused naming sip_domain", err)
+	}
+	if _, err := admin("account", "create", "--name", "Gamma", "--sip-domain", "not a domain"); err == nil {
+		t.Error("account created with a bad domain")
+	}
+	if out, err := admin("account", "set-domain", "--account", ids["Beta"], "--sip-domain", "beta.example"); err != nil || !strings.Contains(out, "beta.example") {
+		t.Errorf("set-domain: %v %q", err, out)
+	}
+	if out, _ := admin("account", "list"); !regexp.MustCompile(`(?m)^`+ids["Beta"]+`\s+Beta\s+beta\.example\s`).MatchString(out) ||
+		strings.Contains(out, "Gamma") {
+		t.Errorf("account list:\n%s\nwant Beta's new domain and no Gamma", out)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
