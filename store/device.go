@@ -93,7 +93,7 @@ func (db *DB) GetDevice(ctx context.Context, accountID, id int64) (*switchboard.
 // store's rule), else the only device with that username; several is NOT_FOUND.
 func (db *DB) GetDeviceBySIPUsername(ctx context.Context, username string) (*switchboard.Device, error) {
 	rows, err := db.query(ctx, db.read, `SELECT d.id, d.account_id, d.user_id, d.name, d.sip_username, d.ha1_md5,
-		d.ha1_sha256, d.sip_realm, d.created_at, CASE WHEN a.sip_domain IS NULL THEN 0 ELSE 1 END
+		d.ha1_sha256, d.require_secure, d.sip_realm, d.created_at, CASE WHEN a.sip_domain IS NULL THEN 0 ELSE 1 END
 		FROM devices d JOIN accounts a ON a.id = d.account_id WHERE d.sip_username = ?
 		ORDER BY CASE WHEN a.sip_domain IS NULL THEN 0 ELSE 1 END, d.id LIMIT 2`, username)
 	if err != nil {
@@ -106,7 +106,7 @@ func (db *DB) GetDeviceBySIPUsername(ctx context.Context, username string) (*swi
 		var d switchboard.Device
 		var created int64
 		var hasDomain int
-		if err := rows.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &d.Realm, &created, &hasDomain); err != nil {
+		if err := rows.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &d.RequireSecure, &d.Realm, &created, &hasDomain); err != nil {
 			return nil, internal("GetDeviceBySIPUsername", err)
 		}
 		d.CreatedAt = fromMS(created)

@@ -59,6 +59,17 @@ func testDevices(t *testing.T, f *fixture) {
 	if d := diff(&upd, got); d != "" {
 		t.Fatalf("after UpdateDevice (-want +got):\n%s", d)
 	}
+	// The registrar's lookups see the same device, its security policy included.
+	byName, err := f.db.GetDeviceBySIPUsername(f.ctx, "bob-second")
+	mustOK(t, err)
+	if d := diff(&upd, byName); d != "" {
+		t.Fatalf("GetDeviceBySIPUsername after UpdateDevice (-want +got):\n%s", d)
+	}
+	byName, err = f.db.GetAccountDeviceBySIPUsername(f.ctx, f.a.ID, "bob-second")
+	mustOK(t, err)
+	if d := diff(&upd, byName); d != "" {
+		t.Fatalf("GetAccountDeviceBySIPUsername after UpdateDevice (-want +got):\n%s", d)
+	}
 
 	mustOK(t, f.db.DeleteDevice(f.ctx, f.a.ID, d1.ID))
 	_, err = f.db.GetDevice(f.ctx, f.a.ID, d1.ID)
