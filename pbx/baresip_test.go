@@ -59,7 +59,7 @@ func TestBaresipPhoneAnswersAndSendsAudio(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-f", dir, "-n", "127.0.0.1")
-	out := &lockedBuffer{}
+	out := &tstest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -717,25 +717,6 @@ func statusOf(err error) int {
 	return 0
 }
 
-// lockedBuffer collects a subprocess's output safely.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]byte(nil), b.buf...)
-}
-
 // establishedCall has alice (1001) call bob (1002) in PCMU, bob answer, and waits until
 // the call is up both ways. It returns bob's phone, alice's call and bob's leg.
 func establishedCall(t *testing.T, e *env) (bob *ua, c *call, in *inbound) {

@@ -89,7 +89,7 @@ func TestSIPpAgentsAnswerQueueCalls(t *testing.T) {
 
 	uas := exec.CommandContext(runCtx, sipp, "-sn", "uas", "-i", "127.0.0.3", "-p", agentPort,
 		"-m", strconv.Itoa(calls), "-nostdin", "-timeout", "60s")
-	uasOut := &lockedBuffer{}
+	uasOut := &tstest.Buffer{}
 	uas.Stdout, uas.Stderr = uasOut, uasOut
 	if err := uas.Start(); err != nil {
 		t.Fatal(err)

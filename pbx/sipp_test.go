@@ -36,7 +36,7 @@ func TestSIPpCallsThroughTheB2BUA(t *testing.T) {
 	defer cancel()
 	uas := exec.CommandContext(ctx, sipp, "-sn", "uas", "-i", "127.0.0.3", "-p", strconv.Itoa(uasPort),
 		"-m", strconv.Itoa(calls), "-nostdin", "-timeout", "50s")
-	uasOut := &lockedBuffer{}
+	uasOut := &tstest.Buffer{}
 	uas.Stdout, uas.Stderr = uasOut, uasOut
 	if err := uas.Start(); err != nil {
 		t.Fatal(err)

@@ -113,7 +113,7 @@ func (u *ua) do(req *sip.Request, username, password string) int {
 // auto-answering and sending a tone; ctrl_tcp takes its commands.
 type domainBaresip struct {
 	ctrl string
-	out  *lockedBuffer
+	out  *tstest.Buffer
 }
 
 func startDomainBaresip(t *testing.T, bin string, e *env, user, domain, password string, rtpBase int) *domainBaresip {
@@ -145,7 +145,7 @@ func startDomainBaresip(t *testing.T, bin string, e *env, user, domain, password
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-f", dir, "-n", "127.0.0.1")
-	p := &domainBaresip{ctrl: ctrl, out: &lockedBuffer{}}
+	p := &domainBaresip{ctrl: ctrl, out: &tstest.Buffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

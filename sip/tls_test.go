@@ -19,7 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -282,7 +281,7 @@ func TestDeviceThatRequiresTLSIsRefusedOverUDPAndTCP(t *testing.T) {
 // TestTLSPeerResetIsNotAnError: a TLS peer that resets its connection (a phone restarting)
 // ends it quietly: the log gets no ERROR line for it, so resets cannot flood the log.
 func TestTLSPeerResetIsNotAnError(t *testing.T) {
-	var log syncBuffer
+	var log tstest.Buffer
 	e, _, _, first := startTLSServer(t, func(c *Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
@@ -299,21 +298,4 @@ func TestTLSPeerResetIsNotAnError(t *testing.T) {
 	if strings.Contains(log.String(), "level=ERROR") {
 		t.Fatalf("a peer's reset was logged as an error:\n%s", log.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -33,30 +33,12 @@ import (
 	"switchboard/store"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server goroutine to write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startServe runs `switchboard serve args...` in process, as a Main, until the test ends.
 // It returns once the server is ready, with what it printed and a stop function that stops
 // Run, closes the database and returns their errors.
-func startServe(t *testing.T, args ...string) (m *Main, stdout *syncBuffer, stop func() error) {
+func startServe(t *testing.T, args ...string) (m *Main, stdout *tstest.Buffer, stop func() error) {
 	t.Helper()
-	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	stdout, stderr := &tstest.Buffer{}, &tstest.Buffer{}
 	args = append([]string{"--sip", "off"}, args...) // tests must not fight over port 5060
 	c, err := parseServeFlags(args, stderr)
 	if err != nil {

@@ -80,7 +80,7 @@ func TestTwoSoftphonesCallThroughServe(t *testing.T) {
 type baresip struct {
 	dir     string
 	ctrl    string
-	out     *syncBuffer
+	out     *tstest.Buffer
 	process *exec.Cmd
 }
 
@@ -125,7 +125,7 @@ func startBaresip(t *testing.T, bin, sipAddr string, u demoUser, rtpBase int, se
 			t.Fatal(err)
 		}
 	}
-	p := &baresip{dir: dir, ctrl: ctrl, out: &syncBuffer{}}
+	p := &baresip{dir: dir, ctrl: ctrl, out: &tstest.Buffer{}}
 	p.process = exec.Command(bin, "-f", dir, "-n", "127.0.0.1")
 	p.process.Stdout, p.process.Stderr = p.out, p.out
 	if err := p.process.Start(); err != nil {
