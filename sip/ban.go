@@ -174,12 +174,18 @@ type filteredPacketConn struct {
 	net.PacketConn
 	bans    *banList
 	dropped func()
+	last    *lastDatagram // what was handed on last, for the parse failure it may cause
 }
 
 func (c *filteredPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		n, addr, err := c.PacketConn.ReadFrom(p)
-		if err != nil || !c.bans.isBanned(addrIP(addr)) {
+		if err != nil {
+			return n, addr, err
+		}
+		ip := addrIP(addr)
+		if !c.bans.isBanned(ip) {
+			c.last.set(ip, p[:n])
 			return n, addr, err
 		}
 		c.dropped()

@@ -82,6 +82,9 @@ type Server struct {
 	metrics *metrics
 	nonces  *nonceIssuer
 	bans    *banList
+	// lastUDP and parseLog take sipgo's parse failures (see parselog.go).
+	lastUDP  lastDatagram
+	parseLog parseLog
 	// dummyHA1 stands in for the HA1 of an unknown username, so that an unknown user costs
 	// the same hashing as a known one and gets the same answer.
 	dummyHA1 map[string]string
@@ -148,6 +151,7 @@ func NewServer(cfg Config) (*Server, error) {
 		bans:     newBanList(cfg.Ban, cfg.Now),
 		dummyHA1: map[string]string{algMD5: dummy.HA1MD5, algSHA256: dummy.HA1SHA256},
 		regs:     registrations{users: make(map[userKey]*userReg)},
+		parseLog: parseLog{perSource: make(map[netip.Addr]*bucket)},
 		ready:    make(chan struct{}),
 	}, nil
 }
@@ -193,7 +197,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.UDPAddr, err)
 		}
 		closers = append(closers, func() { c.Close() })
-		pc = &filteredPacketConn{PacketConn: c, bans: s.bans, dropped: dropped}
+		pc = &filteredPacketConn{PacketConn: c, bans: s.bans, dropped: dropped, last: &s.lastUDP}
 	}
 	var ln net.Listener
 	if s.cfg.TCPAddr != "" {
@@ -206,7 +210,7 @@ func (s *Server) Run(ctx context.Context) error {
 		ln = &filteredListener{Listener: l, bans: s.bans, dropped: dropped}
 	}
 
-	sipLog := s.log.With("layer", "sipgo")
+	sipLog := slog.New(sipgoHandler{Handler: s.log.Handler(), srv: s}).With("layer", "sipgo")
 	parser := sip.NewParser()
 	parser.MaxMessageLength = maxMessageLength
 	uaOpts := []sipgo.UserAgentOption{
