@@ -37,6 +37,7 @@ type Store interface {
 	GetDevice(ctx context.Context, accountID, id int64) (*Device, error)
 	GetDeviceBySIPUsername(ctx context.Context, username string) (*Device, error) // any account: the registrar's lookup
 	ListDevices(ctx context.Context, accountID, userID int64) ([]*Device, error)  // userID 0 = all users
+	PageDevices(ctx context.Context, accountID, userID int64, p Page) (devices []*Device, more bool, err error)
 	UpdateDevice(ctx context.Context, d *Device) error
 	UpdateDeviceFunc(ctx context.Context, accountID, id int64, change func(*Device) error) (*Device, error)
 	DeleteDevice(ctx context.Context, accountID, id int64) error
@@ -68,9 +69,10 @@ type Store interface {
 	UpdateNumberFunc(ctx context.Context, accountID, id int64, change func(*Number) error) (*Number, error)
 	DeleteNumber(ctx context.Context, accountID, id int64) error
 
-	CreateContact(ctx context.Context, c *Contact) error                         // + contact.created
-	GetContact(ctx context.Context, accountID, id int64) (*Contact, error)       //
-	ListContacts(ctx context.Context, accountID int64) ([]*Contact, error)       //
+	CreateContact(ctx context.Context, c *Contact) error                   // + contact.created
+	GetContact(ctx context.Context, accountID, id int64) (*Contact, error) //
+	ListContacts(ctx context.Context, accountID int64) ([]*Contact, error) //
+	PageContacts(ctx context.Context, accountID int64, p Page) (contacts []*Contact, more bool, err error)
 	UpdateContact(ctx context.Context, c *Contact, updatedFields []string) error // + contact.updated
 	// UpdateContactFunc stores contact.updated naming the fields whose values changed.
 	UpdateContactFunc(ctx context.Context, accountID, id int64, change func(*Contact) error) (*Contact, error)
@@ -79,6 +81,7 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication
 	ListAPIKeys(ctx context.Context, accountID int64) ([]*APIKey, error)
+	PageAPIKeys(ctx context.Context, accountID int64, p Page) (keys []*APIKey, more bool, err error)
 	RevokeAPIKey(ctx context.Context, accountID, id int64) error
 
 	// AppendEvents stores events that come with no other state change, in one transaction.
