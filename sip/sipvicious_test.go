@@ -2,8 +2,8 @@ package sip
 
 import (
 	"context"
-	"os"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
