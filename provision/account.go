@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"strings"
 
 	"switchboard"
 )
@@ -10,6 +11,26 @@ import (
 func (s *Service) UpdateAccount(ctx context.Context, id int64, c switchboard.AccountChange) (*switchboard.Account, error) {
 	return s.store.UpdateAccountFunc(ctx, id, func(a *switchboard.Account) error {
 		set(&a.PublicEndpoints, c.PublicEndpoints)
+		set(&a.MaxOutboundCalls, c.MaxOutboundCalls)
+		set(&a.CountryCode, c.CountryCode)
+		if c.AllowedCountries != nil {
+			a.AllowedCountries = normalizeCountries(*c.AllowedCountries)
+		}
 		return nil
 	})
+}
+
+// normalizeCountries trims the calling codes, drops a leading "+" and duplicates, and keeps
+// the order given; Account.Validate checks what is left.
+func normalizeCountries(in []string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, c := range in {
+		c = strings.TrimPrefix(strings.TrimSpace(c), "+")
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -35,6 +35,7 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.Valida
 		u.ForwardNumber = normalizePhone(v, "forward_number", *c.ForwardNumber)
 	}
 	set(&u.RingTimeSeconds, c.RingTimeSeconds)
+	set(&u.MaxOutboundCalls, c.MaxOutboundCalls)
 	return v
 }
 

@@ -3,20 +3,31 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"switchboard"
 )
 
-const accountColumns = "id, name, public_endpoints, created_at"
+const accountColumns = "id, name, public_endpoints, created_at, max_outbound_calls, country_code, allowed_countries"
 
 func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error) {
 	var a switchboard.Account
 	var created int64
-	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &created); err != nil {
+	var allowed string
+	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = fromMS(created)
+	a.AllowedCountries = splitList(allowed)
 	return &a, nil
+}
+
+// splitList reads a comma-separated column; "" is no items.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // CreateAccount stores a new account. An a.ID other than 0 is kept (the demo account is 61);
@@ -28,16 +39,21 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 	if a.ID < 0 {
 		return badRequest("id", "must be positive")
 	}
+	a.CountryCode = a.HomeCountry()
 	created := now()
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var err error
 		if a.ID != 0 {
-			err = db.queryRow(ctx, tx, "INSERT INTO accounts (id, name, public_endpoints, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-				a.ID, a.Name, a.PublicEndpoints, toMS(created)).Scan(&id)
+			err = db.queryRow(ctx, tx, `INSERT INTO accounts (id, name, public_endpoints, created_at, max_outbound_calls,
+				country_code, allowed_countries) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				a.ID, a.Name, a.PublicEndpoints, toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
+				strings.Join(a.AllowedCountries, ",")).Scan(&id)
 		} else {
-			err = db.queryRow(ctx, tx, "INSERT INTO accounts (name, public_endpoints, created_at) VALUES (?, ?, ?) RETURNING id",
-				a.Name, a.PublicEndpoints, toMS(created)).Scan(&id)
+			err = db.queryRow(ctx, tx, `INSERT INTO accounts (name, public_endpoints, created_at, max_outbound_calls,
+				country_code, allowed_countries) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+				a.Name, a.PublicEndpoints, toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
+				strings.Join(a.AllowedCountries, ",")).Scan(&id)
 		}
 		if isUniqueViolation(err) {
 			return conflict("id", "is already the id of another account")
@@ -106,8 +122,9 @@ func noAccount(id int64) error {
 // saveAccount writes the valid account's name and settings in tx.
 func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Account) error {
 	var created int64
-	err := db.queryRow(ctx, tx, "UPDATE accounts SET name = ?, public_endpoints = ? WHERE id = ? RETURNING created_at",
-		a.Name, a.PublicEndpoints, a.ID).Scan(&created)
+	err := db.queryRow(ctx, tx, `UPDATE accounts SET name = ?, public_endpoints = ?, max_outbound_calls = ?,
+		country_code = ?, allowed_countries = ? WHERE id = ? RETURNING created_at`,
+		a.Name, a.PublicEndpoints, a.MaxOutboundCalls, a.HomeCountry(), strings.Join(a.AllowedCountries, ","), a.ID).Scan(&created)
 	if noRows(err) {
 		return noAccount(a.ID)
 	}
