@@ -93,3 +93,44 @@ func testContactsArePaged(t *testing.T, db *store.DB) {
 		t.Errorf("account B sees %d contacts; want its own 1", n)
 	}
 }
+
+// Every paged list walks the same way: one row a page, following X-Next-Cursor, gives
+// back the whole list in order.
+func TestEveryPagedListWalks(t *testing.T) {
+	e := newIsolationEnv(t, storetest.NewSQLite(t))
+	base, key := e.a.base(e.srv), e.a.devKey
+	expectOK(t, e.request("POST", base+"/trunks", key, map[string]any{"name": "Second", "host": "192.0.2.11"}), http.StatusCreated, "Trunk created")
+	expectOK(t, e.request("POST", base+"/users/"+itoa(e.a.john.ID)+"/devices", key, map[string]any{"name": "Second"}),
+		http.StatusCreated, "Device created")
+	for _, path := range []string{"/contacts", "/api_keys", "/users/" + itoa(e.a.john.ID) + "/devices", "/trunks"} {
+		pks := func(r response) []any {
+			var out []any
+			for _, x := range r.results() {
+				out = append(out, x.(map[string]any)["pk"])
+			}
+			return out
+		}
+		whole := pks(e.request("GET", base+path, key, nil))
+		if len(whole) < 2 {
+			t.Fatalf("%s: %d rows; the test needs at least 2", path, len(whole))
+		}
+		var walked []any
+		url := base + path + "?limit=1"
+		for range len(whole) + 1 {
+			r := e.request("GET", url, key, nil)
+			expectOK(t, r, http.StatusOK, r.body["message"].(string))
+			if n := len(pks(r)); n > 1 {
+				t.Errorf("%s: %d rows on a page of limit=1", path, n)
+			}
+			walked = append(walked, pks(r)...)
+			next := r.header.Get("X-Next-Cursor")
+			if next == "" {
+				break
+			}
+			url = base + path + "?limit=1&after=" + next
+		}
+		if diff := cmp.Diff(whole, walked); diff != "" {
+			t.Errorf("%s: walk one by one (-whole +walked):\n%s", path, diff)
+		}
+	}
+}
