@@ -57,6 +57,7 @@ type Store interface {
 	CreateRingGroup(ctx context.Context, g *RingGroup) error
 	GetRingGroup(ctx context.Context, accountID, id int64) (*RingGroup, error)
 	ListRingGroups(ctx context.Context, accountID int64) ([]*RingGroup, error)
+	PageRingGroups(ctx context.Context, accountID int64, p Page) (groups []*RingGroup, more bool, err error)
 	UpdateRingGroup(ctx context.Context, g *RingGroup) error // replaces the member list
 	UpdateRingGroupFunc(ctx context.Context, accountID, id int64, change func(*RingGroup) error) (*RingGroup, error)
 	DeleteRingGroup(ctx context.Context, accountID, id int64) error

@@ -96,20 +96,24 @@ func testContactsArePaged(t *testing.T, db *store.DB) {
 
 // Every paged list walks the same way: one row a page, following X-Next-Cursor, gives
 // back the whole list in order.
-func TestEveryPagedListWalks(t *testing.T) {
-	e := newIsolationEnv(t, storetest.NewSQLite(t))
+func TestEveryPagedListWalksSQLite(t *testing.T) {
+	testEveryPagedListWalks(t, newIsolationEnv(t, storetest.NewSQLite(t)))
+}
+
+func TestEveryPagedListWalksPostgres(t *testing.T) {
+	testEveryPagedListWalks(t, newIsolationEnv(t, storetest.NewPostgres(t)))
+}
+
+func testEveryPagedListWalks(t *testing.T, e *isolationEnv) {
 	base, key := e.a.base(e.srv), e.a.devKey
 	expectOK(t, e.request("POST", base+"/trunks", key, map[string]any{"name": "Second", "host": "192.0.2.11"}), http.StatusCreated, "Trunk created")
 	expectOK(t, e.request("POST", base+"/users/"+itoa(e.a.john.ID)+"/devices", key, map[string]any{"name": "Second"}),
 		http.StatusCreated, "Device created")
-	for _, path := range []string{"/contacts", "/api_keys", "/users/" + itoa(e.a.john.ID) + "/devices", "/trunks"} {
-		pks := func(r response) []any {
-			var out []any
-			for _, x := range r.results() {
-				out = append(out, x.(map[string]any)["pk"])
-			}
-			return out
-		}
+	expectOK(t, e.request("POST", base+"/ring_groups", key, map[string]any{"name": "Second", "extension": "8109",
+		"members": []any{map[string]any{"user_id": e.a.jane.ID}, map[string]any{"user_id": e.a.john.ID}}}), http.StatusCreated, "Ring group created")
+	for _, path := range []string{"/contacts", "/api_keys", "/users/" + itoa(e.a.john.ID) + "/devices", "/trunks", "/ring_groups"} {
+		// Whole rows, so that a page missing a ring group's members is seen.
+		pks := func(r response) []any { return r.results() }
 		whole := pks(e.request("GET", base+path, key, nil))
 		if len(whole) < 2 {
 			t.Fatalf("%s: %d rows; the test needs at least 2", path, len(whole))
@@ -131,6 +135,16 @@ func TestEveryPagedListWalks(t *testing.T) {
 		}
 		if diff := cmp.Diff(whole, walked); diff != "" {
 			t.Errorf("%s: walk one by one (-whole +walked):\n%s", path, diff)
+		}
+		// Each row of a page is the row itself (a ring group with its members).
+		for _, row := range walked {
+			m := row.(map[string]any)
+			if path == "/ring_groups" {
+				one := e.request("GET", base+path+"/"+itoa(int64(m["pk"].(float64))), key, nil).result()
+				if diff := cmp.Diff(one, m); diff != "" {
+					t.Errorf("%s: a row of a page differs from its GET (-get +page):\n%s", path, diff)
+				}
+			}
 		}
 	}
 }
