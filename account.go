@@ -20,6 +20,9 @@ type Account struct {
 	// Toll-fraud guards on calls that leave through a trunk (see TollFraud in pbx).
 	// MaxOutboundCalls caps the account's concurrent outbound trunk calls; 0 = no limit.
 	MaxOutboundCalls int
+	// MaxOutboundMinutesPerHour caps the minutes of outbound trunk calls in any hour; a
+	// call is refused once the last 60 minutes hold that many; 0 = no limit.
+	MaxOutboundMinutesPerHour int
 	// CountryCode is the account's own country calling code ("1", "44" …); "" means "1".
 	// Calls to numbers of another country go out only when AllowedCountries names its
 	// code, or holds "*" (any country).
@@ -69,6 +72,9 @@ func (a *Account) Validate() error {
 	if a.MaxOutboundCalls < 0 || a.MaxOutboundCalls > MaxOutboundLimit {
 		v.Add("max_outbound_calls", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
 	}
+	if a.MaxOutboundMinutesPerHour < 0 || a.MaxOutboundMinutesPerHour > MaxOutboundLimit {
+		v.Add("max_outbound_minutes_per_hour", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
+	}
 	if a.CountryCode != "" && !ValidCallingCode(a.CountryCode) {
 		v.Add("country_code", "must be a country calling code such as 1 or 44")
 	}
@@ -86,8 +92,10 @@ func (a *Account) Validate() error {
 type AccountChange struct {
 	PublicEndpoints  *bool
 	MaxOutboundCalls *int
-	CountryCode      *string
-	AllowedCountries *[]string // replaces the list
+	// MaxOutboundMinutesPerHour: see Account.
+	MaxOutboundMinutesPerHour *int
+	CountryCode               *string
+	AllowedCountries          *[]string // replaces the list
 }
 
 // AccountService changes an account's settings. provision.Service implements it.

@@ -23,18 +23,18 @@ func TestTollFraudSettings(t *testing.T) {
 		t.Errorf("new account's guards = %v; want no limit, country 1, no other country", got)
 	}
 
-	r = e.request("PATCH", base+"/settings", key, map[string]any{"max_outbound_calls": 5, "country_code": "44",
+	r = e.request("PATCH", base+"/settings", key, map[string]any{"max_outbound_calls": 5, "max_outbound_minutes_per_hour": 600, "country_code": "44",
 		"allowed_countries": []any{"+1", "33", "33"}})
 	expectOK(t, r, http.StatusOK, "Account settings updated")
 	got = r.result()
-	if got["max_outbound_calls"] != float64(5) || got["country_code"] != "44" {
+	if got["max_outbound_calls"] != float64(5) || got["max_outbound_minutes_per_hour"] != float64(600) || got["country_code"] != "44" {
 		t.Errorf("patched = %v", got)
 	}
 	if diff := cmp.Diff([]any{"1", "33"}, got["allowed_countries"]); diff != "" {
 		t.Errorf("allowed_countries (-want +got):\n%s", diff)
 	}
 
-	for field, bad := range map[string]any{"max_outbound_calls": -1, "country_code": "044", "allowed_countries": []any{"UK"}} {
+	for field, bad := range map[string]any{"max_outbound_calls": -1, "max_outbound_minutes_per_hour": 100001, "country_code": "044", "allowed_countries": []any{"UK"}} {
 		r := e.request("PATCH", base+"/settings", key, map[string]any{field: bad})
 		expectError(t, r, http.StatusBadRequest, switchboard.EBADREQUEST)
 		if detail(r, field) == "" {
@@ -47,9 +47,9 @@ func TestTollFraudSettings(t *testing.T) {
 	}
 
 	user := base + "/users/" + itoa(e.a.john.ID)
-	r = e.request("PATCH", user, key, map[string]any{"max_outbound_calls": 2})
+	r = e.request("PATCH", user, key, map[string]any{"max_outbound_calls": 2, "max_outbound_minutes_per_hour": 60})
 	expectOK(t, r, http.StatusOK, "User updated")
-	if r.result()["max_outbound_calls"] != float64(2) {
+	if r.result()["max_outbound_calls"] != float64(2) || r.result()["max_outbound_minutes_per_hour"] != float64(60) {
 		t.Errorf("user = %v", r.result())
 	}
 	r = e.request("PATCH", user, key, map[string]any{"max_outbound_calls": -3})

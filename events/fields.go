@@ -77,7 +77,8 @@ import (
 //
 // call.limit_exceeded (an outbound call through a trunk refused by a toll-fraud guard):
 // limit (string: "account_concurrent_calls", "user_concurrent_calls",
-// "destination_country"), max (int: the limit, for the concurrent ones), country_code
+// "account_minutes_per_hour", "user_minutes_per_hour", "destination_country"), max (int:
+// the limit, calls or minutes), country_code
 // (string: the destination's, for destination_country), to (the number dialled), user_id,
 // extension, user_name (who dialled or was forwarded, when a user), direction.
 //

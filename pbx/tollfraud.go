@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -19,19 +20,28 @@ import (
 //   - the destination's country calling code is the account's own, or in its
 //     AllowedCountries ("*" = any);
 //   - the account has fewer concurrent outbound trunk calls than its MaxOutboundCalls;
-//   - the user charged (who dialled, or whose forward it is) has fewer than theirs.
+//   - the user charged (who dialled, or whose forward it is) has fewer than theirs;
+//   - the account's, and the user's, outbound trunk calls of the last 60 minutes (the part
+//     of each call inside that window, calls in progress up to now) add up to less than
+//     their MaxOutboundMinutesPerHour.
 //
 // A call that passes takes a slot, counted until the call ends; one that does not is
 // refused 403 and a call.limit_exceeded event is stored. Taking the slot happens under the
-// engine's lock with the check, so a burst of simultaneous INVITEs cannot overshoot.
-// (Minutes per hour are not limited yet.)
+// engine's lock with the check, so a burst of simultaneous INVITEs cannot overshoot. The
+// minutes are counted in this process: a call that is up when the hour's minutes run out is
+// not cut off, and a restart (or another node) starts from zero.
 
 // Limits named in call.limit_exceeded.
 const (
 	limitAccountCalls = "account_concurrent_calls"
 	limitUserCalls    = "user_concurrent_calls"
 	limitCountry      = "destination_country"
+	limitAccountMins  = "account_minutes_per_hour"
+	limitUserMins     = "user_minutes_per_hour"
 )
+
+// minutesWindow is the window MaxOutboundMinutesPerHour counts in.
+const minutesWindow = time.Hour
 
 // outboundSlot is one outbound trunk call counted against the limits; release gives it
 // back, once, however many of the call's paths call it.
@@ -40,6 +50,9 @@ type outboundSlot struct {
 	accountID int64
 	userID    int64
 	once      sync.Once
+	// start and end (zero while the call is up) bound the slot's time, for the minutes per
+	// hour; under the engine's mu.
+	start, end time.Time
 }
 
 func (s *outboundSlot) release() {
@@ -50,6 +63,7 @@ func (s *outboundSlot) release() {
 		e := s.e
 		e.mu.Lock()
 		defer e.mu.Unlock()
+		s.end = e.now()
 		if e.outAccount[s.accountID]--; e.outAccount[s.accountID] <= 0 {
 			delete(e.outAccount, s.accountID)
 		}
@@ -74,6 +88,44 @@ func (e *Engine) OutboundCalls(accountID int64) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.outAccount[accountID]
+}
+
+// usedMinutesLocked is the time of the account's outbound trunk calls (of userID only,
+// unless 0) inside the window ending at now. It drops the slots that ended before the
+// window. e.mu is held.
+func (e *Engine) usedMinutesLocked(accountID, userID int64, now time.Time) time.Duration {
+	from := now.Add(-minutesWindow)
+	kept := e.outHistory[accountID][:0]
+	var used time.Duration
+	for _, s := range e.outHistory[accountID] {
+		end := s.end
+		if end.IsZero() {
+			end = now
+		}
+		if end.Before(from) {
+			continue
+		}
+		kept = append(kept, s)
+		if userID != 0 && s.userID != userID {
+			continue
+		}
+		if start := maxTime(s.start, from); end.After(start) {
+			used += end.Sub(start)
+		}
+	}
+	if len(kept) == 0 {
+		delete(e.outHistory, accountID)
+	} else {
+		e.outHistory[accountID] = kept
+	}
+	return used
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // callingCode is the country calling code of an E.164 number ("" if it has none).
@@ -114,6 +166,8 @@ func (e *Engine) guardOutbound(ctx context.Context, accountID int64, u *switchbo
 		return nil, refused(limitCountry, map[string]any{events.FieldCountryCode: cc},
 			"calls to country code +"+cc+" are not allowed for this account")
 	}
+	now := e.now()
+	minutes := func(n int) time.Duration { return time.Duration(n) * time.Minute }
 	e.mu.Lock()
 	switch {
 	case acct.MaxOutboundCalls > 0 && e.outAccount[accountID] >= acct.MaxOutboundCalls:
@@ -124,8 +178,20 @@ func (e *Engine) guardOutbound(ctx context.Context, accountID int64, u *switchbo
 		e.mu.Unlock()
 		return nil, refused(limitUserCalls, map[string]any{events.FieldMax: u.MaxOutboundCalls},
 			"the user has "+strconv.Itoa(u.MaxOutboundCalls)+" outbound calls in progress, their limit")
+	case acct.MaxOutboundMinutesPerHour > 0 && e.usedMinutesLocked(accountID, 0, now) >= minutes(acct.MaxOutboundMinutesPerHour):
+		e.mu.Unlock()
+		return nil, refused(limitAccountMins, map[string]any{events.FieldMax: acct.MaxOutboundMinutesPerHour},
+			"the account used its "+strconv.Itoa(acct.MaxOutboundMinutesPerHour)+" outbound minutes of the last hour")
+	case u != nil && u.MaxOutboundMinutesPerHour > 0 && e.usedMinutesLocked(accountID, u.ID, now) >= minutes(u.MaxOutboundMinutesPerHour):
+		e.mu.Unlock()
+		return nil, refused(limitUserMins, map[string]any{events.FieldMax: u.MaxOutboundMinutesPerHour},
+			"the user used their "+strconv.Itoa(u.MaxOutboundMinutesPerHour)+" outbound minutes of the last hour")
 	}
-	s := &outboundSlot{e: e, accountID: accountID}
+	s := &outboundSlot{e: e, accountID: accountID, start: now}
+	// Every slot is kept for an hour after it ends, so that a limit set later counts it;
+	// usedMinutesLocked drops older ones as it goes.
+	e.usedMinutesLocked(accountID, 0, now)
+	e.outHistory[accountID] = append(e.outHistory[accountID], s)
 	e.outAccount[accountID]++
 	if u != nil {
 		s.userID = u.ID

@@ -3,9 +3,11 @@ package pbx_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"switchboard"
 	"switchboard/internal/tstest"
+	"switchboard/pbx"
 )
 
 // limitEvents returns the account's stored call.limit_exceeded events.
@@ -167,4 +169,47 @@ func TestClickToCallOutboundLimit(t *testing.T) {
 	if evs := e.limitEvents(); len(evs) != 1 || evs[0].Data["to"] != "+15557654399" {
 		t.Errorf("events = %v; want one for +15557654399", evs)
 	}
+}
+
+// The account may use 10 outbound minutes in any hour: after a 6-minute call and 5 minutes
+// of a second, a third call is refused with the event; an hour later calls go out again.
+func TestOutboundMinutesPerHour(t *testing.T) {
+	clock := tstest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	e := newEnv(t, func(c *pbx.Config) { c.Now = clock.Now })
+	alice, _, _, _ := twoPhones(t, e)
+	carrier := newCarrier(t, carrierIP, "acme", "trunk-secret")
+	e.trunk(carrier)
+	e.setAccount(func(a *switchboard.Account) { a.MaxOutboundMinutesPerHour = 10 })
+
+	talk := func(number string) (*call, *inbound) {
+		c := alice.dial(e, number, "alice", "alice-pw-1")
+		in := carrier.next()
+		in.answer(t, carrierIP, 0)
+		c.answered(t)
+		return c, in
+	}
+	hangUp := func(c *call, in *inbound) {
+		if err := in.dlg.Bye(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		endedWithin(t, c.dlg.Context(), "alice's call")
+		tstest.WaitFor(t, "the call's slot to be given back", func() bool { return e.eng.OutboundCalls(e.account.ID) == 0 })
+	}
+	c1, in1 := talk("+15557654321")
+	clock.Advance(6 * time.Minute)
+	hangUp(c1, in1)
+	c2, in2 := talk("+15557654322")
+	clock.Advance(5 * time.Minute) // 11 minutes in the last hour, with this call still up
+
+	refused := alice.dial(e, "+15557654323", "alice", "alice-pw-1")
+	if code := refused.finalCode(t); code != 403 {
+		t.Fatalf("a call after 11 of 10 minutes answered %d; want 403", code)
+	}
+	if evs := e.limitEvents(); len(evs) != 1 || evs[0].Data["limit"] != "account_minutes_per_hour" || evs[0].Data["max"] != float64(10) {
+		t.Fatalf("events = %v; want one account_minutes_per_hour", evs)
+	}
+	hangUp(c2, in2)
+	clock.Advance(time.Hour)
+	c4, in4 := talk("+15557654324")
+	hangUp(c4, in4)
 }

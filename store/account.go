@@ -8,13 +8,13 @@ import (
 	"switchboard"
 )
 
-const accountColumns = "id, name, public_endpoints, created_at, max_outbound_calls, country_code, allowed_countries"
+const accountColumns = "id, name, public_endpoints, created_at, max_outbound_calls, country_code, allowed_countries, max_outbound_minutes"
 
 func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error) {
 	var a switchboard.Account
 	var created int64
 	var allowed string
-	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed); err != nil {
+	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed, &a.MaxOutboundMinutesPerHour); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = fromMS(created)
@@ -46,14 +46,14 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 		var err error
 		if a.ID != 0 {
 			err = db.queryRow(ctx, tx, `INSERT INTO accounts (id, name, public_endpoints, created_at, max_outbound_calls,
-				country_code, allowed_countries) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				country_code, allowed_countries, max_outbound_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				a.ID, a.Name, a.PublicEndpoints, toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
-				strings.Join(a.AllowedCountries, ",")).Scan(&id)
+				strings.Join(a.AllowedCountries, ","), a.MaxOutboundMinutesPerHour).Scan(&id)
 		} else {
 			err = db.queryRow(ctx, tx, `INSERT INTO accounts (name, public_endpoints, created_at, max_outbound_calls,
-				country_code, allowed_countries) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+				country_code, allowed_countries, max_outbound_minutes) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				a.Name, a.PublicEndpoints, toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
-				strings.Join(a.AllowedCountries, ",")).Scan(&id)
+				strings.Join(a.AllowedCountries, ","), a.MaxOutboundMinutesPerHour).Scan(&id)
 		}
 		if isUniqueViolation(err) {
 			return conflict("id", "is already the id of another account")
@@ -123,8 +123,9 @@ func noAccount(id int64) error {
 func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Account) error {
 	var created int64
 	err := db.queryRow(ctx, tx, `UPDATE accounts SET name = ?, public_endpoints = ?, max_outbound_calls = ?,
-		country_code = ?, allowed_countries = ? WHERE id = ? RETURNING created_at`,
-		a.Name, a.PublicEndpoints, a.MaxOutboundCalls, a.HomeCountry(), strings.Join(a.AllowedCountries, ","), a.ID).Scan(&created)
+		country_code = ?, allowed_countries = ?, max_outbound_minutes = ? WHERE id = ? RETURNING created_at`,
+		a.Name, a.PublicEndpoints, a.MaxOutboundCalls, a.HomeCountry(), strings.Join(a.AllowedCountries, ","),
+		a.MaxOutboundMinutesPerHour, a.ID).Scan(&created)
 	if noRows(err) {
 		return noAccount(a.ID)
 	}

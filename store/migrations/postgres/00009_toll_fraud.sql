@@ -5,10 +5,14 @@
 ALTER TABLE accounts ADD COLUMN max_outbound_calls INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE accounts ADD COLUMN country_code TEXT NOT NULL DEFAULT '1';
 ALTER TABLE accounts ADD COLUMN allowed_countries TEXT NOT NULL DEFAULT '*';
+ALTER TABLE accounts ADD COLUMN max_outbound_minutes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN max_outbound_calls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN max_outbound_minutes INTEGER NOT NULL DEFAULT 0;
 
 -- +goose Down
+ALTER TABLE users DROP COLUMN max_outbound_minutes;
 ALTER TABLE users DROP COLUMN max_outbound_calls;
+ALTER TABLE accounts DROP COLUMN max_outbound_minutes;
 ALTER TABLE accounts DROP COLUMN allowed_countries;
 ALTER TABLE accounts DROP COLUMN country_code;
 ALTER TABLE accounts DROP COLUMN max_outbound_calls;
