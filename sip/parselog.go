@@ -15,7 +15,7 @@ import (
 // The server hands sipgo a logger whose handler takes sipgo's "failed to parse" records
 // away from the log and through parseFailed instead: a bounded summary (source, size, the
 // first bytes quoted), rate limited per source and overall, with a line counting what was
-// left out; and each failure from a UDP source counts towards its ban like a wrong password.
+// left out; and each failure counts towards its source's ban like a wrong password.
 
 const (
 	parseLogHead = 64 // bytes of an unparsable message shown in the log
@@ -54,6 +54,42 @@ func (l *lastDatagram) source(data []byte) (netip.Addr, bool) {
 		return netip.Addr{}, false
 	}
 	return l.src, true
+}
+
+// recentReads remembers the source, size and head of the last reads of every TCP
+// connection, so that a parse failure (sipgo logs the chunk it failed on, without its
+// source) can be matched to the connection that sent it. Identical garbage sent from two
+// addresses may be counted against either: both are sending garbage.
+type recentReads struct {
+	mu    sync.Mutex
+	reads [64]struct {
+		src  netip.Addr
+		size int
+		head []byte
+	}
+	next int
+}
+
+func (r *recentReads) add(src netip.Addr, data []byte) {
+	r.mu.Lock()
+	e := &r.reads[r.next]
+	e.src, e.size = src, len(data)
+	e.head = append(e.head[:0], data[:min(len(data), parseLogHead)]...)
+	r.next = (r.next + 1) % len(r.reads)
+	r.mu.Unlock()
+}
+
+// source is the sender of the most recent read that was data.
+func (r *recentReads) source(data []byte) (netip.Addr, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range len(r.reads) {
+		e := &r.reads[(r.next-1-i+2*len(r.reads))%len(r.reads)]
+		if e.src.IsValid() && e.size == len(data) && bytes.HasPrefix(data, e.head) {
+			return e.src, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // bucket is a token bucket on the server's clock.
@@ -146,10 +182,13 @@ func (s *Server) parseFailed(r slog.Record) {
 		return true
 	})
 	s.metrics.parseErrors.Inc()
-	transport := "tcp"
-	src, fromUDP := s.lastUDP.source([]byte(data))
-	if fromUDP {
-		transport = "udp"
+	transport := "udp"
+	src, known := s.lastUDP.source([]byte(data))
+	if !known {
+		transport = "tcp"
+		src, known = s.lastTCP.source([]byte(data))
+	}
+	if known {
 		if s.bans.fail(src) {
 			s.metrics.bans.Inc()
 			s.log.Warn("SIP source banned after repeated unparsable messages", "ip", src.String(), "for", s.cfg.Ban.BanFor)

@@ -112,3 +112,28 @@ func (l *lockedLog) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// Over TCP too: each connection that sends garbage is closed, and its source is counted
+// towards the ban; the 11th connection from it is refused.
+func TestGarbageOverTCPBans(t *testing.T) {
+	var log lockedLog
+	e := startServer(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	for i := range 10 {
+		c := dialPhone(t, "tcp", e.tcp, "127.0.0.2", "x", "y")
+		c.send("GARBAGE \x01\x02 " + strconv.Itoa(i) + "\r\n\r\n")
+		tstest.WaitFor(t, "the garbage to be parsed", func() bool { return e.counter(t, e.srv.metrics.parseErrors) == float64(i+1) })
+	}
+	if got := e.counter(t, e.srv.metrics.bans); got != 1 {
+		t.Fatalf("bans = %v after 10 garbage connections; want 1:\n%s", got, log.String())
+	}
+	late := dialPhone(t, "tcp", e.tcp, "127.0.0.2", "x", "y")
+	late.send(late.request("OPTIONS"))
+	if _, err := late.readWithin(5 * time.Second); err == nil {
+		t.Fatal("a banned source's TCP connection was answered")
+	}
+	if out := log.String(); !strings.Contains(out, "transport=tcp source=127.0.0.2") {
+		t.Errorf("the log does not name the TCP source:\n%s", out)
+	}
+}

@@ -84,6 +84,7 @@ type Server struct {
 	bans    *banList
 	// lastUDP and parseLog take sipgo's parse failures (see parselog.go).
 	lastUDP  lastDatagram
+	lastTCP  recentReads
 	parseLog parseLog
 	// dummyHA1 stands in for the HA1 of an unknown username, so that an unknown user costs
 	// the same hashing as a known one and gets the same answer.
@@ -207,7 +208,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("sip: listen tcp %s: %w", s.cfg.TCPAddr, err)
 		}
 		closers = append(closers, func() { l.Close() })
-		ln = &filteredListener{Listener: l, bans: s.bans, dropped: dropped}
+		ln = &filteredListener{Listener: l, bans: s.bans, dropped: dropped, reads: &s.lastTCP}
 	}
 
 	sipLog := slog.New(sipgoHandler{Handler: s.log.Handler(), srv: s}).With("layer", "sipgo")
