@@ -111,7 +111,9 @@ func testEveryPagedListWalks(t *testing.T, e *isolationEnv) {
 		http.StatusCreated, "Device created")
 	expectOK(t, e.request("POST", base+"/ring_groups", key, map[string]any{"name": "Second", "extension": "8109",
 		"members": []any{map[string]any{"user_id": e.a.jane.ID}, map[string]any{"user_id": e.a.john.ID}}}), http.StatusCreated, "Ring group created")
-	for _, path := range []string{"/contacts", "/api_keys", "/users/" + itoa(e.a.john.ID) + "/devices", "/trunks", "/ring_groups"} {
+	expectOK(t, e.request("POST", base+"/webhooks", key, map[string]any{"name": "Second", "url": e.recv.URL + "/second",
+		"events": []any{"*"}}), http.StatusCreated, "Webhook created; save the secret: it is shown only now")
+	for _, path := range []string{"/contacts", "/api_keys", "/users/" + itoa(e.a.john.ID) + "/devices", "/trunks", "/ring_groups", "/webhooks"} {
 		// Whole rows, so that a page missing a ring group's members is seen.
 		pks := func(r response) []any { return r.results() }
 		whole := pks(e.request("GET", base+path, key, nil))
