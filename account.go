@@ -17,12 +17,12 @@ type Account struct {
 	PublicEndpoints bool
 	CreatedAt       time.Time
 
-	// Toll-fraud guards on calls that leave through a trunk (see TollFraud in pbx).
+	// Toll-fraud guards on calls that leave through a trunk (enforced in pbx/tollfraud.go).
 	// MaxOutboundCalls caps the account's concurrent outbound trunk calls; 0 = no limit.
 	MaxOutboundCalls int
-	// MaxOutboundMinutesPerHour caps the minutes of outbound trunk calls in any hour; a
-	// call is refused once the last 60 minutes hold that many; 0 = no limit.
-	MaxOutboundMinutesPerHour int
+	// MaxOutMinutes (max_outbound_minutes_per_hour) caps the minutes of outbound trunk calls
+	// in any hour: a new call is refused once the last 60 minutes hold that many; 0 = no limit.
+	MaxOutMinutes int
 	// CountryCode is the account's own country calling code ("1", "44" …); "" means "1".
 	// Calls to numbers of another country go out only when AllowedCountries names its
 	// code, or holds "*" (any country).
@@ -72,7 +72,7 @@ func (a *Account) Validate() error {
 	if a.MaxOutboundCalls < 0 || a.MaxOutboundCalls > MaxOutboundLimit {
 		v.Add("max_outbound_calls", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
 	}
-	if a.MaxOutboundMinutesPerHour < 0 || a.MaxOutboundMinutesPerHour > MaxOutboundLimit {
+	if a.MaxOutMinutes < 0 || a.MaxOutMinutes > MaxOutboundLimit {
 		v.Add("max_outbound_minutes_per_hour", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
 	}
 	if a.CountryCode != "" && !ValidCallingCode(a.CountryCode) {
@@ -92,10 +92,10 @@ func (a *Account) Validate() error {
 type AccountChange struct {
 	PublicEndpoints  *bool
 	MaxOutboundCalls *int
-	// MaxOutboundMinutesPerHour: see Account.
-	MaxOutboundMinutesPerHour *int
-	CountryCode               *string
-	AllowedCountries          *[]string // replaces the list
+	// MaxOutMinutes: see Account.
+	MaxOutMinutes    *int
+	CountryCode      *string
+	AllowedCountries *[]string // replaces the list
 }
 
 // AccountService changes an account's settings. provision.Service implements it.

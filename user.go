@@ -26,11 +26,11 @@ type User struct {
 	// MaxOutboundCalls caps the user's concurrent outbound trunk calls; 0 = no limit of
 	// the user's own (the account's still applies).
 	MaxOutboundCalls int
-	// MaxOutboundMinutesPerHour caps the user's outbound trunk minutes in any hour; 0 = no
+	// MaxOutMinutes caps the user's outbound trunk minutes in any hour; 0 = no
 	// limit of their own.
-	MaxOutboundMinutesPerHour int
-	CreatedAt                 time.Time
-	UpdatedAt                 time.Time
+	MaxOutMinutes int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // DisplayName is the caller ID name the user shows, falling back to the full name.
@@ -86,7 +86,7 @@ func (u *User) Validate() error {
 	if u.MaxOutboundCalls < 0 || u.MaxOutboundCalls > MaxOutboundLimit {
 		v.Add("max_outbound_calls", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
 	}
-	if u.MaxOutboundMinutesPerHour < 0 || u.MaxOutboundMinutesPerHour > MaxOutboundLimit {
+	if u.MaxOutMinutes < 0 || u.MaxOutMinutes > MaxOutboundLimit {
 		v.Add("max_outbound_minutes_per_hour", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
 	}
 	return v.Err()
@@ -107,8 +107,8 @@ type UserChange struct {
 	ForwardNumber    *string
 	RingTimeSeconds  *int
 	MaxOutboundCalls *int
-	// MaxOutboundMinutesPerHour: see User.
-	MaxOutboundMinutesPerHour *int
+	// MaxOutMinutes: see User.
+	MaxOutMinutes *int
 }
 
 // UserService provisions users with their defaults and checks. provision.Service implements it.

@@ -25,66 +25,66 @@ func (s *Server) userRoutes() []resourceRoute {
 }
 
 type userJSON struct {
-	PK                 int64   `json:"pk" doc:"User ID"`
-	PresenceID         string  `json:"presence_id" doc:"Extension number"`
-	CallerID           string  `json:"callerID" doc:"Display name for calls (defaults to first and last name)"`
-	FirstName          string  `json:"first_name" doc:"First name"`
-	LastName           string  `json:"last_name" doc:"Last name"`
-	Email              string  `json:"email" doc:"Email address"`
-	TimeZone           string  `json:"time_zone" doc:"IANA time zone, e.g. America/New_York"`
-	VoicemailEnabled   bool    `json:"voicemail_enabled" doc:"Whether voicemail is enabled"`
-	ForwardEnabled     bool    `json:"forward_enabled" doc:"Whether call forwarding is enabled"`
-	ForwardNumber      *string `json:"forward_number" doc:"E.164 number calls are forwarded to; null when none"`
-	RingTime           int     `json:"ring_time" doc:"Seconds the user's phones ring before no-answer"`
-	MaxOutboundCalls   int     `json:"max_outbound_calls" doc:"Concurrent outbound calls through trunks the user may have; 0 = no limit of their own"`
-	MaxOutboundMinutes int     `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes the user may use in any hour; 0 = no limit of their own"`
-	CreatedAt          string  `json:"created_at" doc:"RFC 3339 time of creation"`
-	UpdatedAt          string  `json:"updated_at" doc:"RFC 3339 time of the last change"`
+	PK               int64   `json:"pk" doc:"User ID"`
+	PresenceID       string  `json:"presence_id" doc:"Extension number"`
+	CallerID         string  `json:"callerID" doc:"Display name for calls (defaults to first and last name)"`
+	FirstName        string  `json:"first_name" doc:"First name"`
+	LastName         string  `json:"last_name" doc:"Last name"`
+	Email            string  `json:"email" doc:"Email address"`
+	TimeZone         string  `json:"time_zone" doc:"IANA time zone, e.g. America/New_York"`
+	VoicemailEnabled bool    `json:"voicemail_enabled" doc:"Whether voicemail is enabled"`
+	ForwardEnabled   bool    `json:"forward_enabled" doc:"Whether call forwarding is enabled"`
+	ForwardNumber    *string `json:"forward_number" doc:"E.164 number calls are forwarded to; null when none"`
+	RingTime         int     `json:"ring_time" doc:"Seconds the user's phones ring before no-answer"`
+	MaxOutboundCalls int     `json:"max_outbound_calls" doc:"Concurrent outbound calls through trunks the user may have; 0 = no limit of their own"`
+	MaxOutMinutes    int     `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes the user may use in any hour; 0 = no limit of their own"`
+	CreatedAt        string  `json:"created_at" doc:"RFC 3339 time of creation"`
+	UpdatedAt        string  `json:"updated_at" doc:"RFC 3339 time of the last change"`
 }
 
 func toUserJSON(u *switchboard.User) userJSON {
 	return userJSON{PK: u.ID, PresenceID: u.Extension, CallerID: u.DisplayName(), FirstName: u.FirstName,
 		LastName: u.LastName, Email: u.Email, TimeZone: u.TimeZone, VoicemailEnabled: u.VoicemailEnabled,
 		ForwardEnabled: u.ForwardEnabled, ForwardNumber: nullableString(u.ForwardNumber), RingTime: u.RingTimeSeconds,
-		MaxOutboundCalls: u.MaxOutboundCalls, MaxOutboundMinutes: u.MaxOutboundMinutesPerHour, CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt)}
+		MaxOutboundCalls: u.MaxOutboundCalls, MaxOutMinutes: u.MaxOutMinutes, CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt)}
 }
 
 // userPatchJSON is the body of POST and PATCH users: a field left out is "not given".
 // userCreateJSON documents POST's body (its required field and defaults) in the OpenAPI
 // document; both have the same fields.
 type userCreateJSON struct {
-	PresenceID         string `json:"presence_id" doc:"Extension, 2 to 8 digits" required:"true"`
-	CallerID           string `json:"callerID" doc:"Display name for calls; default first and last name"`
-	FirstName          string `json:"first_name" doc:"First name"`
-	LastName           string `json:"last_name" doc:"Last name"`
-	Email              string `json:"email" doc:"Email address"`
-	TimeZone           string `json:"time_zone" doc:"IANA time zone"`
-	VoicemailEnabled   *bool  `json:"voicemail_enabled" doc:"Default true"`
-	ForwardEnabled     bool   `json:"forward_enabled" doc:"Forward calls to forward_number"`
-	ForwardNumber      string `json:"forward_number" doc:"Forwarding number, any form a phone number is written in; stored E.164"`
-	RingTime           *int   `json:"ring_time" doc:"Seconds the phones ring, 0 to 600; default 30"`
-	MaxOutboundCalls   *int   `json:"max_outbound_calls" doc:"Concurrent outbound trunk calls, 0 (default: no limit of their own) to 100000"`
-	MaxOutboundMinutes *int   `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes in any hour, 0 (default: no limit of their own) to 100000"`
+	PresenceID       string `json:"presence_id" doc:"Extension, 2 to 8 digits" required:"true"`
+	CallerID         string `json:"callerID" doc:"Display name for calls; default first and last name"`
+	FirstName        string `json:"first_name" doc:"First name"`
+	LastName         string `json:"last_name" doc:"Last name"`
+	Email            string `json:"email" doc:"Email address"`
+	TimeZone         string `json:"time_zone" doc:"IANA time zone"`
+	VoicemailEnabled *bool  `json:"voicemail_enabled" doc:"Default true"`
+	ForwardEnabled   bool   `json:"forward_enabled" doc:"Forward calls to forward_number"`
+	ForwardNumber    string `json:"forward_number" doc:"Forwarding number, any form a phone number is written in; stored E.164"`
+	RingTime         *int   `json:"ring_time" doc:"Seconds the phones ring, 0 to 600; default 30"`
+	MaxOutboundCalls *int   `json:"max_outbound_calls" doc:"Concurrent outbound trunk calls, 0 (default: no limit of their own) to 100000"`
+	MaxOutMinutes    *int   `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes in any hour, 0 (default: no limit of their own) to 100000"`
 }
 
 type userPatchJSON struct {
-	PresenceID         *string `json:"presence_id" doc:"Extension, 2 to 8 digits"`
-	CallerID           *string `json:"callerID" doc:"Display name for calls"`
-	FirstName          *string `json:"first_name" doc:"First name"`
-	LastName           *string `json:"last_name" doc:"Last name"`
-	Email              *string `json:"email" doc:"Email address"`
-	TimeZone           *string `json:"time_zone" doc:"IANA time zone"`
-	VoicemailEnabled   *bool   `json:"voicemail_enabled" doc:"Whether voicemail is enabled"`
-	ForwardEnabled     *bool   `json:"forward_enabled" doc:"Whether call forwarding is enabled"`
-	ForwardNumber      *string `json:"forward_number" doc:"Forwarding number; \"\" clears it"`
-	RingTime           *int    `json:"ring_time" doc:"Seconds the phones ring, 0 to 600"`
-	MaxOutboundCalls   *int    `json:"max_outbound_calls" doc:"Concurrent outbound trunk calls, 0 (no limit of their own) to 100000"`
-	MaxOutboundMinutes *int    `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes in any hour, 0 (no limit of their own) to 100000"`
+	PresenceID       *string `json:"presence_id" doc:"Extension, 2 to 8 digits"`
+	CallerID         *string `json:"callerID" doc:"Display name for calls"`
+	FirstName        *string `json:"first_name" doc:"First name"`
+	LastName         *string `json:"last_name" doc:"Last name"`
+	Email            *string `json:"email" doc:"Email address"`
+	TimeZone         *string `json:"time_zone" doc:"IANA time zone"`
+	VoicemailEnabled *bool   `json:"voicemail_enabled" doc:"Whether voicemail is enabled"`
+	ForwardEnabled   *bool   `json:"forward_enabled" doc:"Whether call forwarding is enabled"`
+	ForwardNumber    *string `json:"forward_number" doc:"Forwarding number; \"\" clears it"`
+	RingTime         *int    `json:"ring_time" doc:"Seconds the phones ring, 0 to 600"`
+	MaxOutboundCalls *int    `json:"max_outbound_calls" doc:"Concurrent outbound trunk calls, 0 (no limit of their own) to 100000"`
+	MaxOutMinutes    *int    `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes in any hour, 0 (no limit of their own) to 100000"`
 }
 
 func (b userPatchJSON) change() switchboard.UserChange {
 	return switchboard.UserChange{Extension: b.PresenceID, CallerIDName: b.CallerID, FirstName: b.FirstName,
 		LastName: b.LastName, Email: b.Email, TimeZone: b.TimeZone, VoicemailEnabled: b.VoicemailEnabled,
 		ForwardEnabled: b.ForwardEnabled, ForwardNumber: b.ForwardNumber, RingTimeSeconds: b.RingTime,
-		MaxOutboundCalls: b.MaxOutboundCalls, MaxOutboundMinutesPerHour: b.MaxOutboundMinutes}
+		MaxOutboundCalls: b.MaxOutboundCalls, MaxOutMinutes: b.MaxOutMinutes}
 }

@@ -23,7 +23,7 @@ import (
 //   - the user charged (who dialled, or whose forward it is) has fewer than theirs;
 //   - the account's, and the user's, outbound trunk calls of the last 60 minutes (the part
 //     of each call inside that window, calls in progress up to now) add up to less than
-//     their MaxOutboundMinutesPerHour.
+//     their MaxOutMinutes.
 //
 // A call that passes takes a slot, counted until the call ends; one that does not is
 // refused 403 and a call.limit_exceeded event is stored. Taking the slot happens under the
@@ -40,7 +40,7 @@ const (
 	limitUserMins     = "user_minutes_per_hour"
 )
 
-// minutesWindow is the window MaxOutboundMinutesPerHour counts in.
+// minutesWindow is the window MaxOutMinutes counts in.
 const minutesWindow = time.Hour
 
 // outboundSlot is one outbound trunk call counted against the limits; release gives it
@@ -178,14 +178,14 @@ func (e *Engine) guardOutbound(ctx context.Context, accountID int64, u *switchbo
 		e.mu.Unlock()
 		return nil, refused(limitUserCalls, map[string]any{events.FieldMax: u.MaxOutboundCalls},
 			"the user has "+strconv.Itoa(u.MaxOutboundCalls)+" outbound calls in progress, their limit")
-	case acct.MaxOutboundMinutesPerHour > 0 && e.usedMinutesLocked(accountID, 0, now) >= minutes(acct.MaxOutboundMinutesPerHour):
+	case acct.MaxOutMinutes > 0 && e.usedMinutesLocked(accountID, 0, now) >= minutes(acct.MaxOutMinutes):
 		e.mu.Unlock()
-		return nil, refused(limitAccountMins, map[string]any{events.FieldMax: acct.MaxOutboundMinutesPerHour},
-			"the account used its "+strconv.Itoa(acct.MaxOutboundMinutesPerHour)+" outbound minutes of the last hour")
-	case u != nil && u.MaxOutboundMinutesPerHour > 0 && e.usedMinutesLocked(accountID, u.ID, now) >= minutes(u.MaxOutboundMinutesPerHour):
+		return nil, refused(limitAccountMins, map[string]any{events.FieldMax: acct.MaxOutMinutes},
+			"the account used its "+strconv.Itoa(acct.MaxOutMinutes)+" outbound minutes of the last hour")
+	case u != nil && u.MaxOutMinutes > 0 && e.usedMinutesLocked(accountID, u.ID, now) >= minutes(u.MaxOutMinutes):
 		e.mu.Unlock()
-		return nil, refused(limitUserMins, map[string]any{events.FieldMax: u.MaxOutboundMinutesPerHour},
-			"the user used their "+strconv.Itoa(u.MaxOutboundMinutesPerHour)+" outbound minutes of the last hour")
+		return nil, refused(limitUserMins, map[string]any{events.FieldMax: u.MaxOutMinutes},
+			"the user used their "+strconv.Itoa(u.MaxOutMinutes)+" outbound minutes of the last hour")
 	}
 	s := &outboundSlot{e: e, accountID: accountID, start: now}
 	// Every slot is kept for an hour after it ends, so that a limit set later counts it;

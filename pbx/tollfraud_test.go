@@ -179,7 +179,7 @@ func TestOutboundMinutesPerHour(t *testing.T) {
 	alice, _, _, _ := twoPhones(t, e)
 	carrier := newCarrier(t, carrierIP, "acme", "trunk-secret")
 	e.trunk(carrier)
-	e.setAccount(func(a *switchboard.Account) { a.MaxOutboundMinutesPerHour = 10 })
+	e.setAccount(func(a *switchboard.Account) { a.MaxOutMinutes = 10 })
 
 	talk := func(number string) (*call, *inbound) {
 		c := alice.dial(e, number, "alice", "alice-pw-1")

@@ -12,7 +12,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, c switchboard.Acc
 	return s.store.UpdateAccountFunc(ctx, id, func(a *switchboard.Account) error {
 		set(&a.PublicEndpoints, c.PublicEndpoints)
 		set(&a.MaxOutboundCalls, c.MaxOutboundCalls)
-		set(&a.MaxOutboundMinutesPerHour, c.MaxOutboundMinutesPerHour)
+		set(&a.MaxOutMinutes, c.MaxOutMinutes)
 		set(&a.CountryCode, c.CountryCode)
 		if c.AllowedCountries != nil {
 			a.AllowedCountries = normalizeCountries(*c.AllowedCountries)

@@ -36,7 +36,7 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.Valida
 	}
 	set(&u.RingTimeSeconds, c.RingTimeSeconds)
 	set(&u.MaxOutboundCalls, c.MaxOutboundCalls)
-	set(&u.MaxOutboundMinutesPerHour, c.MaxOutboundMinutesPerHour)
+	set(&u.MaxOutMinutes, c.MaxOutMinutes)
 	return v
 }
 

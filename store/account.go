@@ -14,7 +14,7 @@ func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error
 	var a switchboard.Account
 	var created int64
 	var allowed string
-	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed, &a.MaxOutboundMinutesPerHour); err != nil {
+	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed, &a.MaxOutMinutes); err != nil {
 		return nil, err
 	}
 	a.CreatedAt = fromMS(created)
@@ -48,12 +48,12 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 			err = db.queryRow(ctx, tx, `INSERT INTO accounts (id, name, public_endpoints, created_at, max_outbound_calls,
 				country_code, allowed_countries, max_outbound_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				a.ID, a.Name, a.PublicEndpoints, toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
-				strings.Join(a.AllowedCountries, ","), a.MaxOutboundMinutesPerHour).Scan(&id)
+				strings.Join(a.AllowedCountries, ","), a.MaxOutMinutes).Scan(&id)
 		} else {
 			err = db.queryRow(ctx, tx, `INSERT INTO accounts (name, public_endpoints, created_at, max_outbound_calls,
 				country_code, allowed_countries, max_outbound_minutes) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				a.Name, a.PublicEndpoints, toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
-				strings.Join(a.AllowedCountries, ","), a.MaxOutboundMinutesPerHour).Scan(&id)
+				strings.Join(a.AllowedCountries, ","), a.MaxOutMinutes).Scan(&id)
 		}
 		if isUniqueViolation(err) {
 			return conflict("id", "is already the id of another account")
@@ -125,7 +125,7 @@ func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Accoun
 	err := db.queryRow(ctx, tx, `UPDATE accounts SET name = ?, public_endpoints = ?, max_outbound_calls = ?,
 		country_code = ?, allowed_countries = ?, max_outbound_minutes = ? WHERE id = ? RETURNING created_at`,
 		a.Name, a.PublicEndpoints, a.MaxOutboundCalls, a.HomeCountry(), strings.Join(a.AllowedCountries, ","),
-		a.MaxOutboundMinutesPerHour, a.ID).Scan(&created)
+		a.MaxOutMinutes, a.ID).Scan(&created)
 	if noRows(err) {
 		return noAccount(a.ID)
 	}

@@ -14,7 +14,7 @@ func scanUser(s interface{ Scan(...any) error }) (*switchboard.User, error) {
 	var u switchboard.User
 	var created, updated int64
 	err := s.Scan(&u.ID, &u.AccountID, &u.Extension, &u.FirstName, &u.LastName, &u.Email, &u.CallerIDName,
-		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated, &u.MaxOutboundCalls, &u.MaxOutboundMinutesPerHour)
+		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated, &u.MaxOutboundCalls, &u.MaxOutMinutes)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func (db *DB) CreateUser(ctx context.Context, u *switchboard.User) error {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			u.AccountID, u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone,
 			u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), toMS(t), u.MaxOutboundCalls,
-			u.MaxOutboundMinutesPerHour).Scan(&id)
+			u.MaxOutMinutes).Scan(&id)
 		if isUniqueViolation(err) {
 			return conflict(userExtensionField, u.Extension+" is already used by another user")
 		}
@@ -108,7 +108,7 @@ func (db *DB) saveUser(ctx context.Context, tx *sql.Tx, u *switchboard.User) err
 			caller_id_name = ?, time_zone = ?, voicemail_enabled = ?, forward_enabled = ?, forward_number = ?,
 			ring_time_seconds = ?, max_outbound_calls = ?, max_outbound_minutes = ?, updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
 		u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
-		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, u.MaxOutboundCalls, u.MaxOutboundMinutesPerHour, toMS(t), u.AccountID, u.ID).Scan(&created)
+		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, u.MaxOutboundCalls, u.MaxOutMinutes, toMS(t), u.AccountID, u.ID).Scan(&created)
 	if noRows(err) {
 		return notFound("user", u.ID)
 	}
