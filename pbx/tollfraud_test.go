@@ -26,6 +26,20 @@ func (e *env) limitEvents() []*switchboard.Event {
 	return out
 }
 
+// callOut has the phone dial number through the carrier, which answers; it returns both
+// ends of the established call.
+func callOut(t *testing.T, e *env, phone *ua, user, password string, carrier *carrier, number string) (*call, *inbound) {
+	t.Helper()
+	c := phone.dial(e, number, user, password)
+	in := carrier.next()
+	if in.req.Recipient.User != number {
+		t.Errorf("carrier asked for %q; want %s", in.req.Recipient.User, number)
+	}
+	in.answer(t, carrierIP, 0)
+	c.answered(t)
+	return c, in
+}
+
 func (e *env) setAccount(change func(a *switchboard.Account)) {
 	e.t.Helper()
 	if _, err := e.db.UpdateAccountFunc(context.Background(), e.account.ID, func(a *switchboard.Account) error {
@@ -49,10 +63,7 @@ func TestAccountOutboundCallLimit(t *testing.T) {
 	var calls []*call
 	var far []*inbound
 	for range 2 {
-		c := alice.dial(e, "+15557654321", "alice", "alice-pw-1")
-		in := carrier.next()
-		in.answer(t, carrierIP, 0)
-		c.answered(t)
+		c, in := callOut(t, e, alice, "alice", "alice-pw-1", carrier, "+15557654321")
 		calls, far = append(calls, c), append(far, in)
 	}
 	third := alice.dial(e, "+15557654322", "alice", "alice-pw-1")
@@ -75,13 +86,7 @@ func TestAccountOutboundCallLimit(t *testing.T) {
 	}
 	endedWithin(t, calls[0].dlg.Context(), "alice's first call")
 	tstest.WaitFor(t, "the ended call's slot to be given back", func() bool { return e.eng.OutboundCalls(e.account.ID) == 1 })
-	again := alice.dial(e, "+15557654323", "alice", "alice-pw-1")
-	in := carrier.next()
-	if in.req.Recipient.User != "+15557654323" {
-		t.Errorf("carrier asked for %q", in.req.Recipient.User)
-	}
-	in.answer(t, carrierIP, 0)
-	again.answered(t)
+	callOut(t, e, alice, "alice", "alice-pw-1", carrier, "+15557654323")
 }
 
 // A user's own limit applies to them only: alice (limit 1) is refused her second call
@@ -98,10 +103,7 @@ func TestUserOutboundCallLimit(t *testing.T) {
 	carrier := newCarrier(t, carrierIP, "acme", "trunk-secret")
 	e.trunk(carrier)
 
-	first := alice.dial(e, "+15557654321", "alice", "alice-pw-1")
-	in := carrier.next()
-	in.answer(t, carrierIP, 0)
-	first.answered(t)
+	callOut(t, e, alice, "alice", "alice-pw-1", carrier, "+15557654321")
 	second := alice.dial(e, "+15557654322", "alice", "alice-pw-1")
 	if code := second.finalCode(t); code != 403 {
 		t.Fatalf("alice's second outbound call answered %d; want 403", code)
@@ -109,10 +111,7 @@ func TestUserOutboundCallLimit(t *testing.T) {
 	if evs := e.limitEvents(); len(evs) != 1 || evs[0].Data["limit"] != "user_concurrent_calls" {
 		t.Errorf("events = %v; want one user_concurrent_calls", evs)
 	}
-	byBob := bob.dial(e, "+15557654329", "bob", "bob-pw-1")
-	in2 := carrier.next()
-	in2.answer(t, carrierIP, 0)
-	byBob.answered(t)
+	callOut(t, e, bob, "bob", "bob-pw-1", carrier, "+15557654329")
 }
 
 // An account created today calls its own country only: a UK number is refused 403 with an
@@ -138,13 +137,7 @@ func TestInternationalCallsOffForNewAccounts(t *testing.T) {
 	home.finalCode(t)
 
 	e.setAccount(func(a *switchboard.Account) { a.AllowedCountries = []string{"44"} })
-	uk := alice.dial(e, "+442071234567", "alice", "alice-pw-1")
-	in = carrier.next()
-	if in.req.Recipient.User != "+442071234567" {
-		t.Errorf("carrier asked for %q", in.req.Recipient.User)
-	}
-	in.answer(t, carrierIP, 0)
-	uk.answered(t)
+	callOut(t, e, alice, "alice", "alice-pw-1", carrier, "+442071234567")
 }
 
 // Click-to-call is guarded the same way: over the limit it is refused before any phone
@@ -156,10 +149,7 @@ func TestClickToCallOutboundLimit(t *testing.T) {
 	e.trunk(carrier)
 	e.setAccount(func(a *switchboard.Account) { a.MaxOutboundCalls = 1 })
 
-	busy := alice.dial(e, "+15557654321", "alice", "alice-pw-1")
-	in := carrier.next()
-	in.answer(t, carrierIP, 0)
-	busy.answered(t)
+	callOut(t, e, alice, "alice", "alice-pw-1", carrier, "+15557654321")
 
 	_, err := e.eng.PlaceCall(context.Background(), switchboard.OutboundCallRequest{AccountID: e.account.ID,
 		FromUser: ua1, To: "+15557654399"})
@@ -182,11 +172,7 @@ func TestOutboundMinutesPerHour(t *testing.T) {
 	e.setAccount(func(a *switchboard.Account) { a.MaxOutMinutes = 10 })
 
 	talk := func(number string) (*call, *inbound) {
-		c := alice.dial(e, number, "alice", "alice-pw-1")
-		in := carrier.next()
-		in.answer(t, carrierIP, 0)
-		c.answered(t)
-		return c, in
+		return callOut(t, e, alice, "alice", "alice-pw-1", carrier, number)
 	}
 	hangUp := func(c *call, in *inbound) {
 		if err := in.dlg.Bye(context.Background()); err != nil {
