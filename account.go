@@ -2,6 +2,8 @@ package switchboard
 
 import (
 	"context"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -18,7 +20,52 @@ type Account struct {
 	// only inside the account. "" = none (the phones use the server's address).
 	SIPDomain string
 	CreatedAt time.Time
+
+	// Toll-fraud guards on calls that leave through a trunk (enforced in pbx/tollfraud.go).
+	// MaxOutboundCalls caps the account's concurrent outbound trunk calls; 0 = no limit.
+	MaxOutboundCalls int
+	// MaxOutMinutes (max_outbound_minutes_per_hour) caps the minutes of outbound trunk calls
+	// in any hour: a new call is refused once the last 60 minutes hold that many; 0 = no limit.
+	MaxOutMinutes int
+	// CountryCode is the account's own country calling code ("1", "44" …); "" means "1".
+	// Calls to numbers of another country go out only when AllowedCountries names its
+	// code, or holds "*" (any country).
+	CountryCode      string
+	AllowedCountries []string
 }
+
+// DefaultCountryCode is an account's country calling code when it has none set.
+const DefaultCountryCode = "1"
+
+// HomeCountry is the account's country calling code.
+func (a *Account) HomeCountry() string {
+	if a.CountryCode == "" {
+		return DefaultCountryCode
+	}
+	return a.CountryCode
+}
+
+// AllowsCountry reports whether calls to numbers with the calling code cc may go out.
+func (a *Account) AllowsCountry(cc string) bool {
+	if cc == a.HomeCountry() {
+		return true
+	}
+	for _, c := range a.AllowedCountries {
+		if c == "*" || c == cc {
+			return true
+		}
+	}
+	return false
+}
+
+var callingCodeRE = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
+
+// ValidCallingCode reports whether s has the shape of a country calling code (1 to 3
+// digits, no leading zero).
+func ValidCallingCode(s string) bool { return callingCodeRE.MatchString(s) }
+
+// MaxOutboundLimit bounds the concurrent-call limits (of accounts and users).
+const MaxOutboundLimit = 100000
 
 // Validate checks the account's fields.
 func (a *Account) Validate() error {
@@ -28,6 +75,21 @@ func (a *Account) Validate() error {
 	}
 	if a.SIPDomain != "" && !ValidSIPDomain(a.SIPDomain) {
 		v.Add("sip_domain", "must be a lowercase host name with at least two labels, such as acme.pbx.example (not an IP address)")
+	}
+	if a.MaxOutboundCalls < 0 || a.MaxOutboundCalls > MaxOutboundLimit {
+		v.Add("max_outbound_calls", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
+	}
+	if a.MaxOutMinutes < 0 || a.MaxOutMinutes > MaxOutboundLimit {
+		v.Add("max_outbound_minutes_per_hour", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
+	}
+	if a.CountryCode != "" && !ValidCallingCode(a.CountryCode) {
+		v.Add("country_code", "must be a country calling code such as 1 or 44")
+	}
+	for _, c := range a.AllowedCountries {
+		if c != "*" && !ValidCallingCode(c) {
+			v.Add("allowed_countries", "must hold country calling codes such as 44, or \"*\" for any")
+			break
+		}
 	}
 	return v.Err()
 }
@@ -59,8 +121,13 @@ func ValidSIPDomain(d string) bool {
 // AccountChange is a PATCH of an account's settings as the API received it: a nil field is
 // "not given" and left as it is.
 type AccountChange struct {
-	PublicEndpoints *bool
-	SIPDomain       *string // "" removes the domain; stored lowercase
+	PublicEndpoints  *bool
+	SIPDomain        *string // "" removes the domain; stored lowercase
+	MaxOutboundCalls *int
+	// MaxOutMinutes: see Account.
+	MaxOutMinutes    *int
+	CountryCode      *string
+	AllowedCountries *[]string // replaces the list
 }
 
 // AccountService changes an account's settings. provision.Service implements it.

@@ -41,6 +41,7 @@ type Store interface {
 	GetAccountBySIPDomain(ctx context.Context, domain string) (*Account, error) // the registrar's tenant
 	HasSIPDomains(ctx context.Context) (bool, error)
 	ListDevices(ctx context.Context, accountID, userID int64) ([]*Device, error) // userID 0 = all users
+	PageDevices(ctx context.Context, accountID, userID int64, p Page) (devices []*Device, more bool, err error)
 	UpdateDevice(ctx context.Context, d *Device) error
 	UpdateDeviceFunc(ctx context.Context, accountID, id int64, change func(*Device) error) (*Device, error)
 	DeleteDevice(ctx context.Context, accountID, id int64) error
@@ -60,6 +61,7 @@ type Store interface {
 	CreateRingGroup(ctx context.Context, g *RingGroup) error
 	GetRingGroup(ctx context.Context, accountID, id int64) (*RingGroup, error)
 	ListRingGroups(ctx context.Context, accountID int64) ([]*RingGroup, error)
+	PageRingGroups(ctx context.Context, accountID int64, p Page) (groups []*RingGroup, more bool, err error)
 	UpdateRingGroup(ctx context.Context, g *RingGroup) error // replaces the member list
 	UpdateRingGroupFunc(ctx context.Context, accountID, id int64, change func(*RingGroup) error) (*RingGroup, error)
 	DeleteRingGroup(ctx context.Context, accountID, id int64) error
@@ -72,9 +74,10 @@ type Store interface {
 	UpdateNumberFunc(ctx context.Context, accountID, id int64, change func(*Number) error) (*Number, error)
 	DeleteNumber(ctx context.Context, accountID, id int64) error
 
-	CreateContact(ctx context.Context, c *Contact) error                         // + contact.created
-	GetContact(ctx context.Context, accountID, id int64) (*Contact, error)       //
-	ListContacts(ctx context.Context, accountID int64) ([]*Contact, error)       //
+	CreateContact(ctx context.Context, c *Contact) error                   // + contact.created
+	GetContact(ctx context.Context, accountID, id int64) (*Contact, error) //
+	ListContacts(ctx context.Context, accountID int64) ([]*Contact, error) //
+	PageContacts(ctx context.Context, accountID int64, p Page) (contacts []*Contact, more bool, err error)
 	UpdateContact(ctx context.Context, c *Contact, updatedFields []string) error // + contact.updated
 	// UpdateContactFunc stores contact.updated naming the fields whose values changed.
 	UpdateContactFunc(ctx context.Context, accountID, id int64, change func(*Contact) error) (*Contact, error)
@@ -83,6 +86,7 @@ type Store interface {
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication
 	ListAPIKeys(ctx context.Context, accountID int64) ([]*APIKey, error)
+	PageAPIKeys(ctx context.Context, accountID int64, p Page) (keys []*APIKey, more bool, err error)
 	RevokeAPIKey(ctx context.Context, accountID, id int64) error
 
 	// AppendEvents stores events that come with no other state change, in one transaction.

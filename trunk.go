@@ -23,6 +23,7 @@ type TrunkStore interface {
 	CreateTrunk(ctx context.Context, t *Trunk) error
 	GetTrunk(ctx context.Context, accountID, id int64) (*Trunk, error)
 	ListTrunks(ctx context.Context, accountID int64) ([]*Trunk, error) // by id
+	PageTrunks(ctx context.Context, accountID int64, p Page) (trunks []*Trunk, more bool, err error)
 	// ListAllTrunks returns every account's trunks: the call engine matches source addresses.
 	ListAllTrunks(ctx context.Context) ([]*Trunk, error)
 	// UpdateTrunk replaces the trunk's fields; a nil SealedPassword keeps the stored one.
@@ -40,4 +41,5 @@ type TrunkService interface {
 	DeleteTrunk(ctx context.Context, accountID, id int64) error
 	GetTrunk(ctx context.Context, accountID, id int64) (*Trunk, error)
 	ListTrunks(ctx context.Context, accountID int64) ([]*Trunk, error)
+	PageTrunks(ctx context.Context, accountID int64, p Page) (trunks []*Trunk, more bool, err error)
 }

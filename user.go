@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/mail"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,8 +23,14 @@ type User struct {
 	ForwardEnabled   bool
 	ForwardNumber    string // E.164; "" means none (null in the API)
 	RingTimeSeconds  int    // how long the user's phones ring before no-answer; default 30
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// MaxOutboundCalls caps the user's concurrent outbound trunk calls; 0 = no limit of
+	// the user's own (the account's still applies).
+	MaxOutboundCalls int
+	// MaxOutMinutes caps the user's outbound trunk minutes in any hour; 0 = no
+	// limit of their own.
+	MaxOutMinutes int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // DisplayName is the caller ID name the user shows, falling back to the full name.
@@ -76,6 +83,12 @@ func (u *User) Validate() error {
 	if u.RingTimeSeconds < 0 || u.RingTimeSeconds > 600 {
 		v.Add("ring_time", "must be between 0 and 600 seconds")
 	}
+	if u.MaxOutboundCalls < 0 || u.MaxOutboundCalls > MaxOutboundLimit {
+		v.Add("max_outbound_calls", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
+	}
+	if u.MaxOutMinutes < 0 || u.MaxOutMinutes > MaxOutboundLimit {
+		v.Add("max_outbound_minutes_per_hour", "must be between 0 (no limit) and "+strconv.Itoa(MaxOutboundLimit))
+	}
 	return v.Err()
 }
 
@@ -93,6 +106,9 @@ type UserChange struct {
 	ForwardEnabled   *bool
 	ForwardNumber    *string
 	RingTimeSeconds  *int
+	MaxOutboundCalls *int
+	// MaxOutMinutes: see User.
+	MaxOutMinutes *int
 }
 
 // UserService provisions users with their defaults and checks. provision.Service implements it.

@@ -150,6 +150,7 @@ type WebhookStore interface {
 	CreateWebhook(ctx context.Context, w *Webhook) error
 	GetWebhook(ctx context.Context, accountID, id int64) (*Webhook, error)
 	ListWebhooks(ctx context.Context, accountID int64) ([]*Webhook, error)
+	PageWebhooks(ctx context.Context, accountID int64, p Page) (hooks []*Webhook, more bool, err error)
 	// UpdateWebhook writes every field the user may change (name, URL, events, format,
 	// method, retries, headers, active, secrets); turning it active clears DisabledReason,
 	// DisabledAt and ConsecutiveFailures.

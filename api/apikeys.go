@@ -8,8 +8,9 @@ import (
 
 func (s *Server) apiKeyRoutes() []resourceRoute {
 	return []resourceRoute{
-		{method: "GET", path: "/api_keys", summary: "List API keys (prefixes only, never the keys)", message: "List of API keys",
-			result: []apiKeyJSON{}, serve: listAll(&s.store, switchboard.Store.ListAPIKeys, toAPIKeyJSON)},
+		{method: "GET", path: "/api_keys", summary: "List API keys (prefixes only, never the keys; paged)", message: "List of API keys",
+			result: []apiKeyJSON{}, query: pageQuery, serve: listPaged(&s.store, switchboard.Store.PageAPIKeys,
+				func(k *switchboard.APIKey) int64 { return k.ID }, toAPIKeyJSON)},
 		{method: "POST", path: "/api_keys", summary: "Create an API key (the key is shown once, in result.key)", message: "API key created",
 			status: http.StatusCreated, request: createBody(apiKeyRequestJSON{}), result: apiKeyCreatedJSON{}, serve: s.createAPIKey},
 		{method: "DELETE", path: "/api_keys/{key_id}", summary: "Revoke an API key (it stops working at once)", message: "API key revoked",

@@ -8,8 +8,8 @@ import (
 
 func (s *Server) contactRoutes() []resourceRoute {
 	return []resourceRoute{
-		{method: "GET", path: "/contacts", summary: "List contacts", message: "List of contacts", result: []contactJSON{},
-			serve: listAll(&s.store, switchboard.Store.ListContacts, toContactJSON)},
+		{method: "GET", path: "/contacts", summary: "List contacts (paged)", message: "List of contacts", result: []contactJSON{},
+			query: pageQuery, serve: listPaged(&s.store, switchboard.Store.PageContacts, contactID, toContactJSON)},
 		{method: "POST", path: "/contacts", summary: "Create a contact (sends contact.created)", message: "Contact created",
 			status: http.StatusCreated, request: createBody(contactRequestJSON{}), result: contactJSON{},
 			serve: createHandler[contactRequestJSON](&s.provision, ProvisioningService.CreateContact, toContactJSON)},
@@ -33,6 +33,8 @@ type contactJSON struct {
 	CreatedAt string `json:"created_at" doc:"RFC 3339 time of creation"`
 	UpdatedAt string `json:"updated_at" doc:"RFC 3339 time of the last change"`
 }
+
+func contactID(c *switchboard.Contact) int64 { return c.ID }
 
 func toContactJSON(c *switchboard.Contact) contactJSON {
 	return contactJSON{PK: c.ID, Phone: c.Phone, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email,

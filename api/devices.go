@@ -10,7 +10,7 @@ import (
 func (s *Server) deviceRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "GET", path: "/users/{user_id}/devices", summary: "List a user's devices", message: "List of devices",
-			result: []deviceJSON{}, serve: s.listDevices},
+			result: []deviceJSON{}, query: pageQuery, serve: s.listDevices},
 		{method: "POST", path: "/users/{user_id}/devices", summary: "Create a device (its SIP password is shown once, in this response)",
 			message: "Device created", status: http.StatusCreated, request: createBody(deviceRequestJSON{}), result: deviceSecretJSON{}, serve: s.createDevice},
 		{method: "GET", path: "/devices/{device_id}", summary: "Get a device (never its password)", message: "Device details",
@@ -34,9 +34,9 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request, c *caller) 
 	if _, err := s.store.GetUser(r.Context(), c.accountID, userID); err != nil {
 		return nil, err
 	}
-	return listAll(&s.store, func(st switchboard.Store, ctx context.Context, accountID int64) ([]*switchboard.Device, error) {
-		return st.ListDevices(ctx, accountID, userID)
-	}, toDeviceJSON)(w, r, c)
+	return listPaged(&s.store, func(st switchboard.Store, ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.Device, bool, error) {
+		return st.PageDevices(ctx, accountID, userID, p)
+	}, func(d *switchboard.Device) int64 { return d.ID }, toDeviceJSON)(w, r, c)
 }
 
 func (s *Server) createDevice(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {

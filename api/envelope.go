@@ -3,12 +3,15 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"switchboard"
 )
@@ -103,7 +106,77 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return switchboard.Errorf(switchboard.EBADREQUEST, "The request body must hold exactly one JSON object, with nothing after it")
 	}
+	return controlChars(reflect.ValueOf(dst), "")
+}
+
+// controlChars refuses a decoded body holding a control character (NUL, ESC, DEL, C1 …) in
+// any string, keys of objects included: such text breaks SIP headers, logs and CSV, and
+// PostgreSQL cannot store NUL at all. Tab, line feed and carriage return are allowed (an SMS
+// may have lines). It is the one check for every JSON body; the error names the field.
+func controlChars(v reflect.Value, field string) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return controlChars(v.Elem(), field)
+		}
+	case reflect.String:
+		if i := strings.IndexFunc(v.String(), isRefusedControl); i >= 0 {
+			return badRequest(field, fmt.Sprintf("must not contain control characters (found %U at byte %d)", []rune(v.String()[i:])[0], i))
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" && !f.Anonymous {
+				name = f.Name
+			}
+			if err := controlChars(v.Field(i), joinField(field, name)); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil // raw bytes (json.RawMessage): not text
+		}
+		for i := range v.Len() {
+			if err := controlChars(v.Index(i), fmt.Sprintf("%s[%d]", field, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			key := fmt.Sprint(iter.Key().Interface())
+			if strings.IndexFunc(key, isRefusedControl) >= 0 {
+				return badRequest(field, "must not contain control characters in its keys")
+			}
+			if err := controlChars(iter.Value(), joinField(field, key)); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+func joinField(parent, name string) string {
+	switch {
+	case name == "":
+		return parent
+	case parent == "":
+		return name
+	}
+	return parent + "." + name
+}
+
+func isRefusedControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r'
 }
 
 // jsonError turns a decoding failure into a client error that says what is wrong and where.

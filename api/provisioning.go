@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
+	"net/url"
 	"reflect"
+	"strconv"
 
 	"switchboard"
 )
@@ -42,6 +45,7 @@ type resourceRoute struct {
 	message                            string // the success envelope's message
 	status                             int    // the success status; 0 = 200
 	request, result                    any
+	query                              []queryParam
 	serve                              resultHandler
 }
 
@@ -67,7 +71,7 @@ func (s *Server) resourceRoutes(tag string, needs optionalService, routes []reso
 			return nil
 		}
 		s.handleAPI(route{Method: d.method, Path: d.path, Access: accessDeveloper, Needs: needs, Tag: tag, Summary: d.summary,
-			Description: d.description, Message: d.message, Status: d.status, Request: d.request, Result: d.result}, h)
+			Description: d.description, Message: d.message, Status: d.status, Request: d.request, Result: d.result, Query: d.query}, h)
 	}
 }
 
@@ -88,6 +92,71 @@ func listAll[S, T, J any](svc *S, list func(S, context.Context, int64) ([]T, err
 		out := make([]J, 0, len(rows))
 		for _, x := range rows {
 			out = append(out, render(x))
+		}
+		return out, nil
+	}
+}
+
+// pageQuery documents the paging parameters of every paged list.
+var pageQuery = []queryParam{
+	{"limit", "Rows per page (default and at most " + strconv.Itoa(switchboard.MaxPageLimit) + ")"},
+	{"offset", "Rows to skip (default 0)"},
+	{"after", "Only rows with a larger id: pass the X-Next-Cursor header of the previous page"},
+}
+
+// parsePage reads limit, offset and after from the query string.
+func parsePage(r *http.Request) (switchboard.Page, error) {
+	v := switchboard.ValidationErrors{}
+	qs := r.URL.Query()
+	num := func(name string) int64 {
+		raw := qs.Get(name)
+		if raw == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || n < 0 {
+			v.Add(name, "must be a non-negative integer, not "+strconv.Quote(raw))
+			return 0
+		}
+		return n
+	}
+	limit, offset, after := num("limit"), num("offset"), num("after")
+	if err := v.Err(); err != nil {
+		return switchboard.Page{}, err
+	}
+	if qs.Has("limit") && (limit < 1 || limit > switchboard.MaxPageLimit) {
+		return switchboard.Page{}, badRequest("limit", "must be between 1 and "+strconv.Itoa(switchboard.MaxPageLimit))
+	}
+	if offset > math.MaxInt32 {
+		return switchboard.Page{}, badRequest("offset", "is too large")
+	}
+	p := switchboard.Page{Limit: int(limit), Offset: int(offset), After: after}
+	return p, p.Validate()
+}
+
+// listPaged is GET on a paged collection: one page of the account's rows in id order,
+// rendered. The result is the array of rows, as an unpaged list's; when more rows follow,
+// the X-Next-Cursor header holds the id to pass as after, and Link the next page's URL.
+func listPaged[S, T, J any](svc *S, list func(S, context.Context, int64, switchboard.Page) ([]T, bool, error),
+	id func(T) int64, render func(T) J) resultHandler {
+	return func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
+		p, err := parsePage(r)
+		if err != nil {
+			return nil, err
+		}
+		rows, more, err := list(*svc, r.Context(), c.accountID, p)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]J, 0, len(rows))
+		for _, x := range rows {
+			out = append(out, render(x))
+		}
+		if more && len(rows) > 0 {
+			next := strconv.FormatInt(id(rows[len(rows)-1]), 10)
+			w.Header().Set("X-Next-Cursor", next)
+			q := url.Values{"after": {next}, "limit": {strconv.Itoa(p.Size())}}
+			w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
 		}
 		return out, nil
 	}

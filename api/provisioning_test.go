@@ -21,7 +21,8 @@ func TestUserCRUD(t *testing.T) {
 	expectOK(t, r, 201, "User created")
 	expectFields(t, "user", r.result(), map[string]string{"pk": "integer", "presence_id": "string", "callerID": "string",
 		"first_name": "string", "last_name": "string", "email": "string", "time_zone": "string", "voicemail_enabled": "boolean",
-		"forward_enabled": "boolean", "forward_number": "string", "ring_time": "integer", "created_at": "string", "updated_at": "string"})
+		"forward_enabled": "boolean", "forward_number": "string", "ring_time": "integer", "max_outbound_calls": "integer",
+		"max_outbound_minutes_per_hour": "integer", "created_at": "string", "updated_at": "string"})
 	u := r.result()
 	if u["callerID"] != "Grace Hopper" || u["forward_number"] != "+15552223333" || u["voicemail_enabled"] != true || u["ring_time"] != float64(30) {
 		t.Errorf("created user = %v", u)
@@ -381,7 +382,8 @@ func TestSettings(t *testing.T) {
 	r := e.request("GET", base+"/settings", e.a.devKey, nil)
 	expectOK(t, r, 200, "Account settings")
 	expectFields(t, "settings", r.result(), map[string]string{"account_id": "integer", "name": "string", "public_endpoints": "boolean",
-		"sip_domain": "string"})
+		"sip_domain": "string", "max_outbound_calls": "integer", "max_outbound_minutes_per_hour": "integer", "country_code": "string",
+		"allowed_countries": "array"})
 	if r.result()["public_endpoints"] != false {
 		t.Errorf("settings = %v", r.result())
 	}

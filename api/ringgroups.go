@@ -9,7 +9,8 @@ import (
 func (s *Server) ringGroupRoutes() []resourceRoute {
 	return []resourceRoute{
 		{method: "GET", path: "/ring_groups", summary: "List ring groups", message: "List of ring groups", result: []ringGroupJSON{},
-			serve: listAll(&s.store, switchboard.Store.ListRingGroups, toRingGroupJSON)},
+			query: pageQuery, serve: listPaged(&s.store, switchboard.Store.PageRingGroups,
+				func(g *switchboard.RingGroup) int64 { return g.ID }, toRingGroupJSON)},
 		{method: "POST", path: "/ring_groups", summary: "Create a ring group", message: "Ring group created", status: http.StatusCreated,
 			request: createBody(ringGroupRequestJSON{}), result: ringGroupJSON{},
 			serve: createHandler[ringGroupRequestJSON](&s.provision, ProvisioningService.CreateRingGroup, toRingGroupJSON)},

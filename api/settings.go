@@ -31,21 +31,35 @@ func (s *Server) patchSettings(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 type settingsJSON struct {
-	AccountID       int64  `json:"account_id" doc:"Account ID"`
-	Name            string `json:"name" doc:"Account name"`
-	PublicEndpoints bool   `json:"public_endpoints" doc:"Whether the no-key endpoints (availability online/offline, queue basics, queue availability) answer"`
-	SIPDomain       string `json:"sip_domain" doc:"The account's SIP domain (its phones register as user@sip_domain); empty when none"`
+	AccountID        int64    `json:"account_id" doc:"Account ID"`
+	Name             string   `json:"name" doc:"Account name"`
+	PublicEndpoints  bool     `json:"public_endpoints" doc:"Whether the no-key endpoints (availability online/offline, queue basics, queue availability) answer"`
+	SIPDomain        string   `json:"sip_domain" doc:"The account's SIP domain (its phones register as user@sip_domain); empty when none"`
+	MaxOutboundCalls int      `json:"max_outbound_calls" doc:"Concurrent outbound calls through trunks the account may have; 0 = no limit"`
+	MaxOutMinutes    int      `json:"max_outbound_minutes_per_hour" doc:"Minutes of outbound trunk calls the account may use in any hour; 0 = no limit"`
+	CountryCode      string   `json:"country_code" doc:"The account's country calling code (1, 44 …): calls within it always go out"`
+	AllowedCountries []string `json:"allowed_countries" doc:"Other country calling codes outbound calls may reach; [\"*\"] = any; [] = none"`
 }
 
 type settingsPatchJSON struct {
-	PublicEndpoints *bool   `json:"public_endpoints" doc:"Enable or disable the no-key endpoints"`
-	SIPDomain       *string `json:"sip_domain" doc:"Set the account's SIP domain (a lowercase host name unique across accounts, e.g. acme.pbx.example); empty removes it"`
+	PublicEndpoints  *bool     `json:"public_endpoints" doc:"Enable or disable the no-key endpoints"`
+	SIPDomain        *string   `json:"sip_domain" doc:"Set the account's SIP domain (a lowercase host name unique across accounts, e.g. acme.pbx.example); empty removes it"`
+	MaxOutboundCalls *int      `json:"max_outbound_calls" doc:"Concurrent outbound trunk calls allowed, 0 (no limit) to 100000"`
+	MaxOutMinutes    *int      `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes allowed in any hour, 0 (no limit) to 100000"`
+	CountryCode      *string   `json:"country_code" doc:"The account's country calling code, 1 to 3 digits"`
+	AllowedCountries *[]string `json:"allowed_countries" doc:"Replaces the list of other calling codes allowed; [\"*\"] allows every country"`
 }
 
 func toSettingsJSON(a *switchboard.Account) settingsJSON {
-	return settingsJSON{AccountID: a.ID, Name: a.Name, PublicEndpoints: a.PublicEndpoints, SIPDomain: a.SIPDomain}
+	allowed := a.AllowedCountries
+	if allowed == nil {
+		allowed = []string{}
+	}
+	return settingsJSON{AccountID: a.ID, Name: a.Name, PublicEndpoints: a.PublicEndpoints, SIPDomain: a.SIPDomain,
+		MaxOutboundCalls: a.MaxOutboundCalls, MaxOutMinutes: a.MaxOutMinutes, CountryCode: a.HomeCountry(), AllowedCountries: allowed}
 }
 
 func (b settingsPatchJSON) change() switchboard.AccountChange {
-	return switchboard.AccountChange{PublicEndpoints: b.PublicEndpoints, SIPDomain: b.SIPDomain}
+	return switchboard.AccountChange{PublicEndpoints: b.PublicEndpoints, SIPDomain: b.SIPDomain, MaxOutboundCalls: b.MaxOutboundCalls,
+		CountryCode: b.CountryCode, AllowedCountries: b.AllowedCountries, MaxOutMinutes: b.MaxOutMinutes}
 }

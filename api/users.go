@@ -36,6 +36,8 @@ type userJSON struct {
 	ForwardEnabled   bool    `json:"forward_enabled" doc:"Whether call forwarding is enabled"`
 	ForwardNumber    *string `json:"forward_number" doc:"E.164 number calls are forwarded to; null when none"`
 	RingTime         int     `json:"ring_time" doc:"Seconds the user's phones ring before no-answer"`
+	MaxOutboundCalls int     `json:"max_outbound_calls" doc:"Concurrent outbound calls through trunks the user may have; 0 = no limit of their own"`
+	MaxOutMinutes    int     `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes the user may use in any hour; 0 = no limit of their own"`
 	CreatedAt        string  `json:"created_at" doc:"RFC 3339 time of creation"`
 	UpdatedAt        string  `json:"updated_at" doc:"RFC 3339 time of the last change"`
 }
@@ -44,7 +46,7 @@ func toUserJSON(u *switchboard.User) userJSON {
 	return userJSON{PK: u.ID, PresenceID: u.Extension, CallerID: u.DisplayName(), FirstName: u.FirstName,
 		LastName: u.LastName, Email: u.Email, TimeZone: u.TimeZone, VoicemailEnabled: u.VoicemailEnabled,
 		ForwardEnabled: u.ForwardEnabled, ForwardNumber: nullableString(u.ForwardNumber), RingTime: u.RingTimeSeconds,
-		CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt)}
+		MaxOutboundCalls: u.MaxOutboundCalls, MaxOutMinutes: u.MaxOutMinutes, CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt)}
 }
 
 // userRequestJSON is the body of POST and PATCH users: a field left out is "not given".
@@ -59,10 +61,13 @@ type userRequestJSON struct {
 	ForwardEnabled   *bool   `json:"forward_enabled" doc:"Whether calls are forwarded to forward_number"`
 	ForwardNumber    *string `json:"forward_number" doc:"Forwarding number, any form a phone number is written in; stored E.164; \"\" = none (clears it)"`
 	RingTime         *int    `json:"ring_time" doc:"Seconds the phones ring, 0 to 600" default:"30" create:"nullable"`
+	MaxOutboundCalls *int    `json:"max_outbound_calls" doc:"Concurrent outbound trunk calls, 0 (no limit of their own) to 100000" default:"0"`
+	MaxOutMinutes    *int    `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes in any hour, 0 (no limit of their own) to 100000" default:"0"`
 }
 
 func (b userRequestJSON) change() switchboard.UserChange {
 	return switchboard.UserChange{Extension: b.PresenceID, CallerIDName: b.CallerID, FirstName: b.FirstName,
 		LastName: b.LastName, Email: b.Email, TimeZone: b.TimeZone, VoicemailEnabled: b.VoicemailEnabled,
-		ForwardEnabled: b.ForwardEnabled, ForwardNumber: b.ForwardNumber, RingTimeSeconds: b.RingTime}
+		ForwardEnabled: b.ForwardEnabled, ForwardNumber: b.ForwardNumber, RingTimeSeconds: b.RingTime,
+		MaxOutboundCalls: b.MaxOutboundCalls, MaxOutMinutes: b.MaxOutMinutes}
 }

@@ -18,6 +18,7 @@ type WebhookService interface {
 	CreateWebhook(ctx context.Context, accountID int64, c switchboard.WebhookChange) (*switchboard.Webhook, string, error)
 	GetWebhook(ctx context.Context, accountID, id int64) (*switchboard.Webhook, error)
 	ListWebhooks(ctx context.Context, accountID int64) ([]*switchboard.Webhook, error)
+	PageWebhooks(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.Webhook, bool, error)
 	UpdateWebhook(ctx context.Context, accountID, id int64, c switchboard.WebhookChange) (*switchboard.Webhook, error)
 	DeleteWebhook(ctx context.Context, accountID, id int64) error
 	// RotateSecret returns the new secret, shown only now; the old one stays valid overlap long.
@@ -121,7 +122,7 @@ func (s *Server) webhookRoutes() {
 			"For the voipline format you may choose the secret (the X-Pbx-Token).",
 		Message: "Webhook created", Request: webhookRequestJSON{}, Result: webhookJSON{}}, s.createWebhook)
 	s.handleWebhookAPI(route{Method: "GET", Path: "/webhooks",
-		Summary: "List webhook subscriptions", Message: "List of webhooks", Result: []webhookJSON{}}, s.listWebhooks)
+		Summary: "List webhook subscriptions (paged)", Message: "List of webhooks", Result: []webhookJSON{}, Query: pageQuery}, s.listWebhooks)
 	s.handleWebhookAPI(route{Method: "GET", Path: "/webhooks/{webhook_id}",
 		Summary: "Get a webhook subscription", Description: "active is false with disabled_reason and disabled_at when the server turned it off (410 Gone, or too many failures in a row). " +
 			"Header values are shown as \"[redacted]\".",
@@ -168,13 +169,10 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, c *caller
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, c *caller) error {
-	hooks, err := s.webhooks.ListWebhooks(r.Context(), c.accountID)
+	out, err := listPaged(&s.webhooks, WebhookService.PageWebhooks, func(h *switchboard.Webhook) int64 { return h.ID },
+		func(h *switchboard.Webhook) webhookJSON { return toWebhookJSON(h, "") })(w, r, c)
 	if err != nil {
 		return err
-	}
-	out := make([]webhookJSON, 0, len(hooks))
-	for _, h := range hooks {
-		out = append(out, toWebhookJSON(h, ""))
 	}
 	s.writeResult(w, http.StatusOK, "List of webhooks", out)
 	return nil

@@ -170,6 +170,10 @@ var examples = map[string]map[string]any{
 	switchboard.EventPresenceChanged: {
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldStatus: "online",
 	},
+	switchboard.EventCallLimitExceeded: {
+		FieldDirection: DirectionOutbound, FieldTo: "+442071234567", FieldLimit: "account_concurrent_calls", FieldMax: 10,
+		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.
@@ -177,7 +181,7 @@ var noCall = map[string]bool{
 	switchboard.EventSMSReceived: true, switchboard.EventSMSSent: true, switchboard.EventSMSDelivered: true,
 	switchboard.EventContactCreated: true, switchboard.EventContactUpdated: true, switchboard.EventContactDeleted: true,
 	switchboard.EventCampaignStarted: true, switchboard.EventCampaignPaused: true, switchboard.EventCampaignFinished: true,
-	switchboard.EventPresenceChanged: true,
+	switchboard.EventPresenceChanged: true, switchboard.EventCallLimitExceeded: true,
 }
 
 // Example returns the event name with the example values of the providers' documents, as of

@@ -79,6 +79,13 @@ import (
 // SMS events: message_id (string), from (E.164), to ([]string of E.164; sms.received has
 // one), body, user_id (sms.sent: who sent it), status (sms.delivered: "delivered").
 //
+// call.limit_exceeded (an outbound call through a trunk refused by a toll-fraud guard):
+// limit (string: "account_concurrent_calls", "user_concurrent_calls",
+// "account_minutes_per_hour", "user_minutes_per_hour", "destination_country"), max (int:
+// the limit, calls or minutes), country_code
+// (string: the destination's, for destination_country), to (the number dialled), user_id,
+// extension, user_name (who dialled or was forwarded, when a user), direction.
+//
 // Contact events (as switchboard.ContactEvent builds them): contact_id (int), phone,
 // first_name, last_name, email, company, updated_fields ([]string, contact.updated).
 //
@@ -132,6 +139,9 @@ const (
 	FieldEmail            = "email"
 	FieldCompany          = "company"
 	FieldUpdatedFields    = "updated_fields"
+	FieldLimit            = "limit"
+	FieldMax              = "max"
+	FieldCountryCode      = "country_code"
 	FieldCampaignID       = "campaign_id"
 	FieldCampaignName     = "campaign_name"
 )

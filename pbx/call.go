@@ -34,6 +34,9 @@ type party struct {
 type call struct {
 	e  *Engine
 	id string // uniqueid
+	// slots are the call's outbound trunk calls counted by the toll-fraud guards (under
+	// mu); removeCall gives them back.
+	slots []*outboundSlot
 	// callInfo is the plan's. On an inbound call its user changes to the agent who
 	// answers a queue or ring group call, under mu; an outbound call's user stays the
 	// caller, whose call it is.
@@ -64,7 +67,15 @@ type call struct {
 
 func (e *Engine) newCall(p *plan) *call {
 	return &call{e: e, id: e.nextUniqueID(), callInfo: p.callInfo, started: e.now().UTC(), ringTime: p.ringTime,
-		parties: p.parties, hangupC: make(chan struct{})}
+		parties: p.parties, hangupC: make(chan struct{}), slots: p.slots}
+}
+
+// takeSlots makes the call hold slots of a plan made while it runs (an overflow to a
+// forwarding user, say) until it ends.
+func (c *call) takeSlots(p *plan) {
+	c.mu.Lock()
+	c.slots = append(c.slots, p.slots...)
+	c.mu.Unlock()
 }
 
 // hangup asks the call to end; the call's goroutine does the signalling.

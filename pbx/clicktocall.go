@@ -23,18 +23,31 @@ func (e *Engine) PlaceCall(ctx context.Context, req switchboard.OutboundCallRequ
 	// user picked up.
 	far, err := e.routeFromUser(ctx, u, to, "")
 	var r *refusal
+	if errors.As(err, &r) && r.code == 403 {
+		// A toll-fraud guard: the request is refused, not the service unavailable.
+		return nil, switchboard.Errorf(switchboard.EAUTHINVALID, "The call cannot be placed: %s", r.reason)
+	}
 	if errors.As(err, &r) {
 		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "The call cannot be placed: %s", r.reason)
 	}
 	if err != nil {
 		return nil, err
 	}
+	// The far end's slots go with the call (newCall); until then every return gives them back.
+	started := false
+	defer func() {
+		if !started {
+			far.release()
+		}
+	}()
 	if req.CallerID != "" && far.direction == switchboard.CallOutbound && len(far.dests) == 1 && far.dests[0].userID == 0 {
 		far.dests[0].fromUser, far.from, far.number = req.CallerID, req.CallerID, req.CallerID
 	}
 	own := &plan{callInfo: callInfo{accountID: u.AccountID, user: u}}
 	// The user's phones show the number being called as the caller, as VoIPLine does.
-	if err := e.planUser(ctx, own, u, to, to); err != nil {
+	err = e.planUser(ctx, own, u, to, to)
+	own.release() // forwarding is refused below: the user's own leg never takes a trunk
+	if err != nil {
 		if errors.As(err, &r) {
 			return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "The call cannot be placed: %s", r.reason)
 		}
@@ -56,6 +69,7 @@ func (e *Engine) PlaceCall(ctx context.Context, req switchboard.OutboundCallRequ
 		e.wg.Done()
 		return nil, err
 	}
+	started = true
 	go c.runClickToCall(own, far)
 	return &switchboard.OutboundCall{CallID: c.id, Status: "initiating"}, nil
 }

@@ -40,6 +40,7 @@ import (
 // has them all).
 type Store interface {
 	// Routing.
+	GetAccount(ctx context.Context, id int64) (*switchboard.Account, error) // its toll-fraud guards
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
 	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.User, error)
 	GetNumberByE164(ctx context.Context, number string) (*switchboard.Number, error)
@@ -132,8 +133,13 @@ type Engine struct {
 	calls    map[string]*call // by uniqueid
 	// busy counts, per user, the live calls (in calls) the user is a party to, so queues
 	// see who is on a call without walking every call.
-	busy    map[agentKey]int
-	dialogs map[string]*leg // by SIP dialog id, for in-dialog requests
+	busy map[agentKey]int
+	// outAccount and outUser count the outbound trunk calls holding a slot (tollfraud.go).
+	outAccount map[int64]int
+	outUser    map[agentKey]int
+	// outHistory keeps, per account, the slots of the last hour for the minutes limits.
+	outHistory map[int64][]*outboundSlot
+	dialogs    map[string]*leg // by SIP dialog id, for in-dialog requests
 	// wg counts the call goroutines and the work they spawn. An Add that may find the count
 	// at zero (a new call, work started by an in-dialog request) goes through track; a call's
 	// own goroutine adds directly, its count keeping wg above zero.
@@ -190,7 +196,8 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, store: cfg.Store, sip: cfg.SIP, ports: pool, now: cfg.Now,
 		log:   cfg.Logger.With("component", "pbx"),
-		calls: make(map[string]*call), busy: map[agentKey]int{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
+		calls: make(map[string]*call), busy: map[agentKey]int{},
+		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outHistory: map[int64][]*outboundSlot{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
 		recovered: make(chan struct{}), intn: rand.IntN}
 	// Uniqueids are <epoch>.<sequence>; starting the sequence at the start time's
 	// milliseconds keeps ids of a restarted process apart from the last one's.
@@ -405,6 +412,10 @@ func (e *Engine) addCall(c *call) {
 }
 
 func (e *Engine) removeCall(c *call) {
+	c.mu.Lock()
+	slots := c.slots
+	c.mu.Unlock()
+	releaseSlots(slots)
 	e.mu.Lock()
 	if e.calls[c.id] == c {
 		delete(e.calls, c.id)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
@@ -356,7 +357,12 @@ func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
 	return l, nil
 }
 
-// sanitizeDisplay keeps a display name from breaking the header it is quoted in.
+// maxDisplayBytes bounds a display name in a From header.
+const maxDisplayBytes = 64
+
+// sanitizeDisplay keeps a display name from breaking the header it is quoted in: quotes,
+// backslashes and control characters go, invalid UTF-8 becomes U+FFFD, and a long name is
+// cut to at most maxDisplayBytes on a character boundary, so it stays valid UTF-8.
 func sanitizeDisplay(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r == '"' || r == '\\' || r < 0x20 || r == 0x7f {
@@ -364,8 +370,12 @@ func sanitizeDisplay(s string) string {
 		}
 		return r
 	}, s)
-	if len(s) > 64 {
-		s = s[:64]
+	if len(s) > maxDisplayBytes {
+		cut := maxDisplayBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut]
 	}
 	return s
 }

@@ -43,7 +43,14 @@ type plan struct {
 	parties   []party
 	// target is the queue or ring group the call goes to (runRouted), if any.
 	target switchboard.Target
+	// slots are the outbound trunk calls of the plan counted against the toll-fraud
+	// guards; the call takes them over (newCall), and they are given back when it ends.
+	slots []*outboundSlot
 }
+
+// release gives back the plan's slots: for a plan that never became a call, or as a
+// safety net once the call has ended (release is idempotent).
+func (p *plan) release() { releaseSlots(p.slots) }
 
 // userOf is the user whose phone l is (nil for a trunk leg).
 func (p *plan) userOf(l *leg) *switchboard.User {
@@ -110,6 +117,9 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 		reply(500, "Server Internal Error")
 		return
 	}
+	// The call runs in this handler until it ends: the plan's slots are given back then,
+	// or at once when the call never starts.
+	defer p.release()
 	ua, err := e.dialogUA(req.Transport())
 	if err != nil {
 		reply(503, "Service Unavailable")
@@ -249,6 +259,11 @@ func (e *Engine) routeFromUser(ctx context.Context, caller *switchboard.User, di
 	if err != nil {
 		return nil, err
 	}
+	slot, err := e.guardOutbound(ctx, caller.AccountID, caller, number)
+	if err != nil {
+		return nil, err
+	}
+	p.slots = append(p.slots, slot)
 	p.dests = []dest{d}
 	p.ringTime = externalRingTime
 	p.parties = []party{{userID: caller.ID, direction: switchboard.CallOutbound, from: caller.Extension, to: number}}
@@ -277,6 +292,11 @@ func (e *Engine) planUser(ctx context.Context, p *plan, u *switchboard.User, fro
 		if err != nil {
 			return err
 		}
+		slot, err := e.guardOutbound(ctx, u.AccountID, u, u.ForwardNumber)
+		if err != nil {
+			return err
+		}
+		p.slots = append(p.slots, slot)
 		p.dests = append(p.dests, d)
 		p.ringTime = externalRingTime
 		return nil
@@ -358,6 +378,11 @@ func (e *Engine) routeFromTrunk(ctx context.Context, req *sipmsg.Request, dialle
 		if err != nil {
 			return nil, err
 		}
+		slot, err := e.guardOutbound(ctx, num.AccountID, nil, num.Target.Number)
+		if err != nil {
+			return nil, err
+		}
+		p.slots = append(p.slots, slot)
 		p.dests = []dest{d}
 		p.ringTime = externalRingTime
 	case switchboard.TargetQueue, switchboard.TargetRingGroup:

@@ -137,7 +137,11 @@ func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[str
 // destsOf returns the registered phones of user u as destinations showing the caller.
 func (c *call) destsOf(u *switchboard.User) []dest {
 	p := &plan{}
-	if err := c.e.planUser(context.Background(), p, u, c.from, c.callerName); err != nil {
+	err := c.e.planUser(context.Background(), p, u, c.from, c.callerName)
+	// A member's forward passes the toll-fraud guards' checks but holds no slot: the queue
+	// rings members again and again, and each try would take one more until the call ends.
+	p.release()
+	if err != nil {
 		return nil
 	}
 	return p.dests
@@ -232,6 +236,7 @@ func (c *call) runDirect(st *callerState, t switchboard.Target) {
 			p := &plan{}
 			if e.planUser(ctx, p, u, c.from, c.callerName) == nil {
 				dests, ringTime = p.dests, p.ringTime
+				c.takeSlots(p)
 			}
 			if c.direction == switchboard.CallInbound && len(dests) > 0 {
 				c.emit(c.event(switchboard.EventCallInboundRinging, u, nil))
@@ -240,7 +245,10 @@ func (c *call) runDirect(st *callerState, t switchboard.Target) {
 	case switchboard.TargetExternal:
 		if trunk, err := e.accountTrunk(ctx, c.accountID); err == nil {
 			if d, err := e.trunkDest(trunk, t.Number, c.from, c.callerName); err == nil {
-				dests = []dest{d}
+				if slot, err := e.guardOutbound(ctx, c.accountID, nil, t.Number); err == nil {
+					c.takeSlots(&plan{slots: []*outboundSlot{slot}})
+					dests = []dest{d}
+				}
 			}
 		}
 	}

@@ -15,6 +15,27 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, c switchboard.Acc
 			// DNS names are case-insensitive; SIP hosts are compared in lowercase.
 			a.SIPDomain = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(*c.SIPDomain), "."))
 		}
-		return a.Validate()
+		set(&a.MaxOutboundCalls, c.MaxOutboundCalls)
+		set(&a.MaxOutMinutes, c.MaxOutMinutes)
+		set(&a.CountryCode, c.CountryCode)
+		if c.AllowedCountries != nil {
+			a.AllowedCountries = normalizeCountries(*c.AllowedCountries)
+		}
+		return nil
 	})
+}
+
+// normalizeCountries trims the calling codes, drops a leading "+" and duplicates, and keeps
+// the order given; Account.Validate checks what is left.
+func normalizeCountries(in []string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, c := range in {
+		c = strings.TrimPrefix(strings.TrimSpace(c), "+")
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -63,6 +63,11 @@ func (s *Service) GetTrunk(ctx context.Context, accountID, id int64) (*switchboa
 	return s.store.GetTrunk(ctx, accountID, id)
 }
 
+// PageTrunks returns one page of the account's trunks by id, and whether more follow.
+func (s *Service) PageTrunks(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.Trunk, bool, error) {
+	return s.store.PageTrunks(ctx, accountID, p)
+}
+
 // ListTrunks returns the account's trunks.
 func (s *Service) ListTrunks(ctx context.Context, accountID int64) ([]*switchboard.Trunk, error) {
 	return s.store.ListTrunks(ctx, accountID)

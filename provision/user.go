@@ -35,6 +35,8 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.Valida
 		u.ForwardNumber = normalizePhone(v, "forward_number", *c.ForwardNumber)
 	}
 	set(&u.RingTimeSeconds, c.RingTimeSeconds)
+	set(&u.MaxOutboundCalls, c.MaxOutboundCalls)
+	set(&u.MaxOutMinutes, c.MaxOutMinutes)
 	return v
 }
 

@@ -174,12 +174,18 @@ type filteredPacketConn struct {
 	net.PacketConn
 	bans    *banList
 	dropped func()
+	last    *lastDatagram // what was handed on last, for the parse failure it may cause
 }
 
 func (c *filteredPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		n, addr, err := c.PacketConn.ReadFrom(p)
-		if err != nil || !c.bans.isBanned(addrIP(addr)) {
+		if err != nil {
+			return n, addr, err
+		}
+		ip := addrIP(addr)
+		if !c.bans.isBanned(ip) {
+			c.last.set(ip, p[:n])
 			return n, addr, err
 		}
 		c.dropped()
@@ -192,6 +198,7 @@ type filteredListener struct {
 	net.Listener
 	bans    *banList
 	dropped func()
+	reads   *recentReads // what connections read, for the parse failures it may cause
 }
 
 func (l *filteredListener) Accept() (net.Conn, error) {
@@ -206,7 +213,7 @@ func (l *filteredListener) Accept() (net.Conn, error) {
 			conn.Close()
 			continue
 		}
-		return &filteredConn{Conn: conn, ip: ip, bans: l.bans, dropped: l.dropped}, nil
+		return &filteredConn{Conn: conn, ip: ip, bans: l.bans, dropped: l.dropped, reads: l.reads}, nil
 	}
 }
 
@@ -215,6 +222,7 @@ type filteredConn struct {
 	ip      netip.Addr
 	bans    *banList
 	dropped func()
+	reads   *recentReads
 }
 
 // Read ends the stream once the peer is banned: what it sent is never parsed, and sipgo
@@ -228,6 +236,9 @@ func (c *filteredConn) Read(p []byte) (int, error) {
 	if n > 0 && c.bans.isBanned(c.ip) {
 		c.dropped()
 		return 0, io.EOF
+	}
+	if n > 0 {
+		c.reads.add(c.ip, p[:n])
 	}
 	return n, err
 }

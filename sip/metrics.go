@@ -26,6 +26,7 @@ type metrics struct {
 	authFailures  prometheus.Counter
 	bans          prometheus.Counter
 	dropped       prometheus.Counter
+	parseErrors   prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -47,11 +48,12 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		bans: counter("switchboard_sip_bans_total", "Source addresses banned for repeated authentication failures."),
 		dropped: counter("switchboard_sip_banned_packets_dropped_total",
 			"Packets and connections from banned addresses dropped unread."),
+		parseErrors: counter("switchboard_sip_parse_errors_total", "SIP messages that could not be parsed."),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.registrations, m.registered, m.registers, m.authFailures, m.bans, m.dropped} {
+	for _, c := range []prometheus.Collector{m.registrations, m.registered, m.registers, m.authFailures, m.bans, m.dropped, m.parseErrors} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -346,6 +346,7 @@ func (s *Server) sweep(ctx context.Context) {
 	now := s.now()
 	s.nonces.prune()
 	s.bans.prune()
+	s.logParseSummary()
 
 	s.regs.mu.Lock()
 	var stale []userKey

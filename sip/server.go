@@ -96,6 +96,10 @@ type Server struct {
 	metrics *metrics
 	nonces  *nonceIssuer
 	bans    *banList
+	// lastUDP and parseLog take sipgo's parse failures (see parselog.go).
+	lastUDP  lastDatagram
+	lastTCP  recentReads
+	parseLog parseLog
 	// dummyHA1 stands in for the HA1 of an unknown username, so that an unknown user costs
 	// the same hashing as a known one and gets the same answer.
 	dummyHA1 map[string]string
@@ -169,6 +173,7 @@ func NewServer(cfg Config) (*Server, error) {
 		bans:     newBanList(cfg.Ban, cfg.Now),
 		dummyHA1: map[string]string{algMD5: dummy.HA1MD5, algSHA256: dummy.HA1SHA256},
 		regs:     registrations{users: make(map[userKey]*userReg)},
+		parseLog: parseLog{perSource: make(map[netip.Addr]*bucket)},
 		ready:    make(chan struct{}),
 	}, nil
 }
@@ -221,7 +226,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.UDPAddr, err)
 		}
 		closers = append(closers, func() { c.Close() })
-		pc = &filteredPacketConn{PacketConn: c, bans: s.bans, dropped: dropped}
+		pc = &filteredPacketConn{PacketConn: c, bans: s.bans, dropped: dropped, last: &s.lastUDP}
 	}
 	var ln net.Listener
 	if s.cfg.TCPAddr != "" {
@@ -231,7 +236,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return fmt.Errorf("sip: listen tcp %s: %w", s.cfg.TCPAddr, err)
 		}
 		closers = append(closers, func() { l.Close() })
-		ln = &filteredListener{Listener: l, bans: s.bans, dropped: dropped}
+		ln = &filteredListener{Listener: l, bans: s.bans, dropped: dropped, reads: &s.lastTCP}
 	}
 	var tlsLn net.Listener
 	if s.cfg.TLSAddr != "" {
@@ -246,7 +251,7 @@ func (s *Server) Run(ctx context.Context) error {
 			conf: s.cfg.TLS, timeout: s.cfg.TLSHandshakeTimeout, log: s.log}
 	}
 
-	sipLog := s.log.With("layer", "sipgo")
+	sipLog := slog.New(sipgoHandler{Handler: s.log.Handler(), srv: s}).With("layer", "sipgo")
 	parser := sip.NewParser()
 	parser.MaxMessageLength = maxMessageLength
 	uaOpts := []sipgo.UserAgentOption{

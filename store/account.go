@@ -3,21 +3,32 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"switchboard"
 )
 
-const accountColumns = "id, name, public_endpoints, sip_domain, created_at"
+const accountColumns = "id, name, public_endpoints, sip_domain, created_at, max_outbound_calls, country_code, allowed_countries, max_outbound_minutes"
 
 func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error) {
 	var a switchboard.Account
 	var created int64
 	var domain sql.NullString
-	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &domain, &created); err != nil {
+	var allowed string
+	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &domain, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed, &a.MaxOutMinutes); err != nil {
 		return nil, err
 	}
 	a.SIPDomain, a.CreatedAt = domain.String, fromMS(created)
+	a.AllowedCountries = splitList(allowed)
 	return &a, nil
+}
+
+// splitList reads a comma-separated column; "" is no items.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // CreateAccount stores a new account. An a.ID other than 0 is kept (the demo account is 61);
@@ -29,6 +40,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 	if a.ID < 0 {
 		return badRequest("id", "must be positive")
 	}
+	a.CountryCode = a.HomeCountry()
 	created := now()
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var id int64
@@ -37,11 +49,15 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 			return sipDomainTaken()
 		}
 		if a.ID != 0 {
-			err = db.queryRow(ctx, tx, "INSERT INTO accounts (id, name, public_endpoints, sip_domain, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-				a.ID, a.Name, a.PublicEndpoints, nullString(a.SIPDomain), toMS(created)).Scan(&id)
+			err = db.queryRow(ctx, tx, `INSERT INTO accounts (id, name, public_endpoints, sip_domain, created_at, max_outbound_calls,
+				country_code, allowed_countries, max_outbound_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				a.ID, a.Name, a.PublicEndpoints, nullString(a.SIPDomain), toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
+				strings.Join(a.AllowedCountries, ","), a.MaxOutMinutes).Scan(&id)
 		} else {
-			err = db.queryRow(ctx, tx, "INSERT INTO accounts (name, public_endpoints, sip_domain, created_at) VALUES (?, ?, ?, ?) RETURNING id",
-				a.Name, a.PublicEndpoints, nullString(a.SIPDomain), toMS(created)).Scan(&id)
+			err = db.queryRow(ctx, tx, `INSERT INTO accounts (name, public_endpoints, sip_domain, created_at, max_outbound_calls,
+				country_code, allowed_countries, max_outbound_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				a.Name, a.PublicEndpoints, nullString(a.SIPDomain), toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
+				strings.Join(a.AllowedCountries, ","), a.MaxOutMinutes).Scan(&id)
 		}
 		if isUniqueViolation(err) {
 			return conflict("id", "is already the id of another account")
@@ -122,8 +138,10 @@ func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Accoun
 		}
 	}
 	var created int64
-	err := db.queryRow(ctx, tx, "UPDATE accounts SET name = ?, public_endpoints = ?, sip_domain = ? WHERE id = ? RETURNING created_at",
-		a.Name, a.PublicEndpoints, nullString(a.SIPDomain), a.ID).Scan(&created)
+	err := db.queryRow(ctx, tx, `UPDATE accounts SET name = ?, public_endpoints = ?, sip_domain = ?, max_outbound_calls = ?,
+		country_code = ?, allowed_countries = ?, max_outbound_minutes = ? WHERE id = ? RETURNING created_at`,
+		a.Name, a.PublicEndpoints, nullString(a.SIPDomain), a.MaxOutboundCalls, a.HomeCountry(), strings.Join(a.AllowedCountries, ","),
+		a.MaxOutMinutes, a.ID).Scan(&created)
 	if noRows(err) {
 		return noAccount(a.ID)
 	}

@@ -95,6 +95,11 @@ func (db *DB) ListAPIKeys(ctx context.Context, accountID int64) ([]*switchboard.
 	return listRows(ctx, db, "ListAPIKeys", scanAPIKey, "SELECT "+apiKeyColumns+" FROM api_keys WHERE account_id = ? ORDER BY id", accountID)
 }
 
+// PageAPIKeys returns one page of the account's API keys by id, and whether more follow.
+func (db *DB) PageAPIKeys(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.APIKey, bool, error) {
+	return pageRows(ctx, db, "PageAPIKeys", scanAPIKey, p, "SELECT "+apiKeyColumns+" FROM api_keys WHERE account_id = ?", accountID)
+}
+
 // RevokeAPIKey revokes the account's key with the id; revoking a revoked key keeps its
 // first revocation time.
 func (db *DB) RevokeAPIKey(ctx context.Context, accountID, id int64) error {

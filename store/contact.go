@@ -57,6 +57,11 @@ func (db *DB) ListContacts(ctx context.Context, accountID int64) ([]*switchboard
 	return listRows(ctx, db, "ListContacts", scanContact, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ? ORDER BY id", accountID)
 }
 
+// PageContacts returns one page of the account's contacts by id, and whether more follow.
+func (db *DB) PageContacts(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.Contact, bool, error) {
+	return pageRows(ctx, db, "PageContacts", scanContact, p, "SELECT "+contactColumns+" FROM contacts WHERE account_id = ?", accountID)
+}
+
 // UpdateContact saves every field of the contact and stores its contact.updated event, naming
 // updatedFields (the API names of the fields that changed), together. UpdatedAt becomes now.
 func (db *DB) UpdateContact(ctx context.Context, c *switchboard.Contact, updatedFields []string) error {

@@ -144,6 +144,15 @@ func (db *DB) ListDevices(ctx context.Context, accountID, userID int64) ([]*swit
 	return listRows(ctx, db, "ListDevices", scanDevice, q+" ORDER BY id", args...)
 }
 
+// PageDevices is ListDevices one page at a time, and whether more follow.
+func (db *DB) PageDevices(ctx context.Context, accountID, userID int64, p switchboard.Page) ([]*switchboard.Device, bool, error) {
+	q, args := "SELECT "+deviceColumns+" FROM devices WHERE account_id = ?", []any{accountID}
+	if userID != 0 {
+		q, args = q+" AND user_id = ?", append(args, userID)
+	}
+	return pageRows(ctx, db, "PageDevices", scanDevice, p, q, args...)
+}
+
 // UpdateDevice saves the device's user, name, SIP username, password hashes and security policy.
 func (db *DB) UpdateDevice(ctx context.Context, d *switchboard.Device) error {
 	return replace(d, func(change func(*switchboard.Device) error) (*switchboard.Device, error) {

@@ -165,6 +165,23 @@ func (db *DB) ListRingGroups(ctx context.Context, accountID int64) ([]*switchboa
 	return groups, nil
 }
 
+// PageRingGroups returns one page of the account's ring groups by id, with their members,
+// and whether more follow.
+func (db *DB) PageRingGroups(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.RingGroup, bool, error) {
+	groups, more, err := pageRows(ctx, db, "PageRingGroups", scanRingGroup, p,
+		"SELECT "+ringGroupColumns+" FROM ring_groups WHERE account_id = ?", accountID)
+	if err != nil || len(groups) == 0 {
+		return groups, more, err
+	}
+	byID := make(map[int64]*switchboard.RingGroup, len(groups))
+	for _, g := range groups {
+		byID[g.ID] = g
+	}
+	// The page's members only: its groups lie between the first and the last id.
+	err = db.loadRingGroupMembers(ctx, db.read, accountID, byID, "AND g.id BETWEEN ? AND ?", groups[0].ID, groups[len(groups)-1].ID)
+	return groups, more, err
+}
+
 // UpdateRingGroup saves the ring group's settings and replaces its member list.
 func (db *DB) UpdateRingGroup(ctx context.Context, g *switchboard.RingGroup) error {
 	return replace(g, func(change func(*switchboard.RingGroup) error) (*switchboard.RingGroup, error) {

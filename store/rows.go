@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+
+	"switchboard"
 )
 
 // updateFunc is a read-modify-write of one row in one write transaction: load reads the row
@@ -97,4 +99,25 @@ func listRows[T any](ctx context.Context, db *DB, op string, scan func(interface
 		out = append(out, x)
 	}
 	return out, internal(op, rows.Err())
+}
+
+// pageRows is listRows for one page of a list in id order: query selects the rows (its
+// WHERE clause ends without ORDER BY), and the page's bounds go into the SQL, so the
+// database reads only the page. It asks for one row more than the page holds, and reports
+// whether there was one.
+func pageRows[T any](ctx context.Context, db *DB, op string, scan func(interface{ Scan(...any) error }) (T, error),
+	p switchboard.Page, query string, args ...any) (rows []T, more bool, err error) {
+	if err := p.Validate(); err != nil {
+		return nil, false, err
+	}
+	size := p.Size()
+	args = append(args, p.After, size+1, p.Offset)
+	rows, err = listRows(ctx, db, op, scan, query+" AND id > ? ORDER BY id LIMIT ? OFFSET ?", args...)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(rows) > size {
+		return rows[:size], true, nil
+	}
+	return rows, false, nil
 }

@@ -74,6 +74,11 @@ func (db *DB) ListTrunks(ctx context.Context, accountID int64) ([]*switchboard.T
 	return db.listTrunks(ctx, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ? ORDER BY id", accountID)
 }
 
+// PageTrunks returns one page of the account's trunks by id, and whether more follow.
+func (db *DB) PageTrunks(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.Trunk, bool, error) {
+	return pageRows(ctx, db, "PageTrunks", scanTrunk, p, "SELECT "+trunkColumns+" FROM trunks WHERE account_id = ?", accountID)
+}
+
 // ListAllTrunks returns the trunks of every account, for matching the source of a call.
 func (db *DB) ListAllTrunks(ctx context.Context) ([]*switchboard.Trunk, error) {
 	return db.listTrunks(ctx, "SELECT "+trunkColumns+" FROM trunks ORDER BY id")

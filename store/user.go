@@ -8,13 +8,13 @@ import (
 )
 
 const userColumns = `id, account_id, extension, first_name, last_name, email, caller_id_name, time_zone,
-	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at`
+	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at, max_outbound_calls, max_outbound_minutes`
 
 func scanUser(s interface{ Scan(...any) error }) (*switchboard.User, error) {
 	var u switchboard.User
 	var created, updated int64
 	err := s.Scan(&u.ID, &u.AccountID, &u.Extension, &u.FirstName, &u.LastName, &u.Email, &u.CallerIDName,
-		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated)
+		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated, &u.MaxOutboundCalls, &u.MaxOutMinutes)
 	if err != nil {
 		return nil, err
 	}
@@ -34,10 +34,12 @@ func (db *DB) CreateUser(ctx context.Context, u *switchboard.User) error {
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		err := db.queryRow(ctx, tx, `INSERT INTO users (account_id, extension, first_name, last_name, email, caller_id_name,
-			time_zone, voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			time_zone, voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at,
+			max_outbound_calls, max_outbound_minutes)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			u.AccountID, u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone,
-			u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), toMS(t)).Scan(&id)
+			u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), toMS(t), u.MaxOutboundCalls,
+			u.MaxOutMinutes).Scan(&id)
 		if isUniqueViolation(err) {
 			return conflict(userExtensionField, u.Extension+" is already used by another user")
 		}
@@ -104,9 +106,9 @@ func (db *DB) saveUser(ctx context.Context, tx *sql.Tx, u *switchboard.User) err
 	var created int64
 	err := db.queryRow(ctx, tx, `UPDATE users SET extension = ?, first_name = ?, last_name = ?, email = ?,
 			caller_id_name = ?, time_zone = ?, voicemail_enabled = ?, forward_enabled = ?, forward_number = ?,
-			ring_time_seconds = ?, updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+			ring_time_seconds = ?, max_outbound_calls = ?, max_outbound_minutes = ?, updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
 		u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
-		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), u.AccountID, u.ID).Scan(&created)
+		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, u.MaxOutboundCalls, u.MaxOutMinutes, toMS(t), u.AccountID, u.ID).Scan(&created)
 	if noRows(err) {
 		return notFound("user", u.ID)
 	}

@@ -111,6 +111,12 @@ func (db *DB) GetWebhook(ctx context.Context, accountID, id int64) (*switchboard
 	return w, nil
 }
 
+// PageWebhooks returns one page of the account's subscriptions by id, and whether more
+// follow.
+func (db *DB) PageWebhooks(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.Webhook, bool, error) {
+	return pageRows(ctx, db, "PageWebhooks", scanWebhook, p, "SELECT "+webhookColumns+" FROM webhooks WHERE account_id = ?", accountID)
+}
+
 // ListWebhooks returns the account's subscriptions, oldest first.
 func (db *DB) ListWebhooks(ctx context.Context, accountID int64) ([]*switchboard.Webhook, error) {
 	rows, err := db.read.QueryContext(ctx, db.rebind(`SELECT `+webhookColumns+` FROM webhooks

@@ -398,6 +398,19 @@ func (s *Service) GetWebhook(ctx context.Context, accountID, id int64) (*switchb
 	return redacted(w), nil
 }
 
+// PageWebhooks returns one page of the account's subscriptions by id (secrets removed), and
+// whether more follow.
+func (s *Service) PageWebhooks(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.Webhook, bool, error) {
+	list, more, err := s.cfg.Store.PageWebhooks(ctx, accountID, p)
+	if err != nil {
+		return nil, false, err
+	}
+	for i, w := range list {
+		list[i] = redacted(w)
+	}
+	return list, more, nil
+}
+
 // ListWebhooks returns the account's subscriptions.
 func (s *Service) ListWebhooks(ctx context.Context, accountID int64) ([]*switchboard.Webhook, error) {
 	list, err := s.cfg.Store.ListWebhooks(ctx, accountID)
