@@ -70,7 +70,12 @@ type recentReads struct {
 	next int
 }
 
+// add records a read; a nil recentReads records nothing (the TLS listener's raw layer,
+// whose bytes are ciphertext: its connections record what they decrypt instead).
 func (r *recentReads) add(src netip.Addr, data []byte) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	e := &r.reads[r.next]
 	e.src, e.size = src, len(data)

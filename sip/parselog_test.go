@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"crypto/tls"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -135,5 +136,28 @@ func TestGarbageOverTCPBans(t *testing.T) {
 	}
 	if out := log.String(); !strings.Contains(out, "transport=tcp source=127.0.0.2") {
 		t.Errorf("the log does not name the TCP source:\n%s", out)
+	}
+}
+
+// Garbage inside TLS counts towards the ban like garbage over TCP: the source is matched on
+// what the connection decrypted, and once banned its new connections get no handshake.
+func TestGarbageOverTLSBans(t *testing.T) {
+	var log lockedLog
+	e, _, _, first := startTLSServer(t, func(c *Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&log, nil))
+	})
+	addr := e.srv.TLSAddr().String()
+	for i := range 10 {
+		c, _ := dialTLSPhone(t, addr, first.pool, "x", "y")
+		c.send("GARBAGE \x01\x02 " + strconv.Itoa(i) + "\r\n\r\n")
+		tstest.WaitFor(t, "the garbage to be parsed", func() bool { return e.counter(t, e.srv.metrics.parseErrors) == float64(i+1) })
+	}
+	if got := e.counter(t, e.srv.metrics.bans); got != 1 {
+		t.Fatalf("bans = %v after 10 garbage TLS connections; want 1:\n%s", got, log.String())
+	}
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: first.pool, ServerName: "127.0.0.1"})
+	if err == nil {
+		conn.Close()
+		t.Fatal("a banned source completed a TLS handshake")
 	}
 }

@@ -248,7 +248,7 @@ func (s *Server) Run(ctx context.Context) error {
 		closers = append(closers, func() { l.Close() })
 		// Banned sources are refused before the handshake costs anything.
 		tlsLn = &handshakeListener{Listener: &filteredListener{Listener: l, bans: s.bans, dropped: dropped},
-			conf: s.cfg.TLS, timeout: s.cfg.TLSHandshakeTimeout, log: s.log}
+			conf: s.cfg.TLS, timeout: s.cfg.TLSHandshakeTimeout, log: s.log, reads: &s.lastTCP}
 	}
 
 	sipLog := slog.New(sipgoHandler{Handler: s.log.Handler(), srv: s}).With("layer", "sipgo")

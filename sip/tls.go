@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"syscall"
@@ -129,6 +130,7 @@ type handshakeListener struct {
 	conf    *tls.Config
 	timeout time.Duration
 	log     *slog.Logger
+	reads   *recentReads // what connections decrypt, for the parse failures it may cause
 }
 
 func (l *handshakeListener) Accept() (net.Conn, error) {
@@ -136,13 +138,16 @@ func (l *handshakeListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handshakeConn{Conn: tls.Server(conn, l.conf), timeout: l.timeout, log: l.log}, nil
+	return &handshakeConn{Conn: tls.Server(conn, l.conf), timeout: l.timeout, log: l.log, reads: l.reads,
+		ip: addrIP(conn.RemoteAddr())}, nil
 }
 
 type handshakeConn struct {
 	*tls.Conn
 	timeout time.Duration
 	log     *slog.Logger
+	reads   *recentReads
+	ip      netip.Addr
 	once    sync.Once
 	err     error
 }
@@ -168,6 +173,9 @@ func (c *handshakeConn) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.reads.add(c.ip, p[:n])
+	}
 	if errors.Is(err, syscall.ECONNRESET) {
 		err = io.EOF
 	}
