@@ -248,7 +248,7 @@ func listAccountsForOperator(ctx context.Context, db switchboard.Store, stdout i
 		return err
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tSIP DOMAIN\tTRUNKS\tTRUSTED ADDRESSES\tOPERATOR GRANTS")
+	fmt.Fprintln(w, "ID\tNAME\tSIP DOMAIN\tTRUNKS\tTRUSTED ADDRESSES\tOPERATOR GRANTS\tOUTBOUND LIMITS\tCOUNTRIES")
 	for _, a := range accounts {
 		trunks, err := db.ListTrunks(ctx, a.ID)
 		if err != nil {
@@ -266,9 +266,38 @@ func listAccountsForOperator(ctx context.Context, db switchboard.Store, stdout i
 				granted = append(granted, g.Prefix.String())
 			}
 		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, dashIfEmpty(a.SIPDomain), orDash(names), orDash(trusted), orDash(granted))
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Name, dashIfEmpty(a.SIPDomain), orDash(names),
+			orDash(trusted), orDash(granted), outboundLimits(a), countries(a))
 	}
 	return w.Flush()
+}
+
+// outboundLimits shows the account's toll-fraud limits: "calls 5, 600 min/h", or "none".
+func outboundLimits(a *switchboard.Account) string {
+	var parts []string
+	if a.MaxOutboundCalls > 0 {
+		parts = append(parts, fmt.Sprintf("calls %d", a.MaxOutboundCalls))
+	}
+	if a.MaxOutMinutes > 0 {
+		parts = append(parts, fmt.Sprintf("%d min/h", a.MaxOutMinutes))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// countries shows where the account may call: its own calling code and the others allowed,
+// e.g. "+1", "+1 +44" or "any".
+func countries(a *switchboard.Account) string {
+	out := []string{"+" + a.HomeCountry()}
+	for _, c := range a.AllowedCountries {
+		if c == "*" {
+			return "any"
+		}
+		out = append(out, "+"+c)
+	}
+	return strings.Join(out, " ")
 }
 
 func orDash(xs []string) string {

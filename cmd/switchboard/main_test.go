@@ -447,13 +447,18 @@ func TestAdminTrustAndAccountsView(t *testing.T) {
 	if _, err := svc.CreateTrunk(ctx, beta, catchAll); err != nil {
 		t.Fatalf("Beta's /15 with the grant: %v", err)
 	}
+	// The toll-fraud limits show too: Acme's, set as its developer would; Beta has none.
+	if _, err := svc.UpdateAccount(ctx, acme, switchboard.AccountChange{MaxOutboundCalls: ptrTo(3), MaxOutMinutes: ptrTo(90),
+		AllowedCountries: &[]string{"44"}}); err != nil {
+		t.Fatal(err)
+	}
 	out, err := admin("accounts")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []*regexp.Regexp{
-		regexp.MustCompile(`(?m)^` + ids["Acme"] + `\s+Acme\s+acme\.pbx\.example\s+Carrier \(192\.0\.2\.10\)\s+192\.0\.2\.10/32\s+-$`),
-		regexp.MustCompile(`(?m)^` + ids["Beta"] + `\s+Beta\s+beta\.pbx\.example\s+Wide \(carrier\.example\)\s+198\.18\.0\.0/15\s+198\.18\.0\.0/15$`),
+		regexp.MustCompile(`(?m)^` + ids["Acme"] + `\s+Acme\s+acme\.pbx\.example\s+Carrier \(192\.0\.2\.10\)\s+192\.0\.2\.10/32\s+-\s+calls 3, 90 min/h\s+\+1 \+44$`),
+		regexp.MustCompile(`(?m)^` + ids["Beta"] + `\s+Beta\s+beta\.pbx\.example\s+Wide \(carrier\.example\)\s+198\.18\.0\.0/15\s+198\.18\.0\.0/15\s+none\s+\+1$`),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("admin accounts shows:\n%s\nwant a line matching %s", out, want)
