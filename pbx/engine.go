@@ -560,8 +560,10 @@ func (e *Engine) TrustedSource(ip netip.Addr) bool { return len(e.trunksFrom(ip)
 
 // TrunkSource reports whether an INVITE from ip for dialled comes from a trunk: ip is an
 // inbound address of a trunk of the account that owns the dialled number. A trunk never
-// vouches for calls to another account, nor for anything but its account's numbers.
-func (e *Engine) TrunkSource(ip netip.Addr, dialled string) bool {
+// vouches for calls to another account, nor for anything but its account's numbers; a trunk
+// whose transport is TLS vouches only for INVITEs that came over TLS (overTLS), so its
+// address alone, spoofed over UDP, gets no call in.
+func (e *Engine) TrunkSource(ip netip.Addr, dialled string, overTLS bool) bool {
 	trunks := e.trunksFrom(ip)
 	if len(trunks) == 0 {
 		return false
@@ -580,7 +582,7 @@ func (e *Engine) TrunkSource(ip netip.Addr, dialled string) bool {
 		return false
 	}
 	for _, t := range trunks {
-		if t.AccountID == num.AccountID {
+		if t.AccountID == num.AccountID && (overTLS || t.Transport != switchboard.TransportTLS) {
 			return true
 		}
 	}

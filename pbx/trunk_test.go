@@ -206,3 +206,28 @@ func TestClickToCallToAnExtension(t *testing.T) {
 		}
 	}
 }
+
+// A trunk that requires TLS vouches only for INVITEs that came over TLS: the same carrier
+// address over UDP is challenged like anyone else, and no call reaches the number's user.
+func TestTLSTrunkDoesNotVouchForUDP(t *testing.T) {
+	e := newEnv(t)
+	bobUser := e.user("1002")
+	e.device(bobUser, "bob", "bob-pw-1")
+	bob := newUA(t, "127.0.0.1", "bob")
+	bob.register(e, "bob", "bob-pw-1")
+	carrier := newCarrier(t, carrierIP, "acme", "trunk-secret")
+	e.trunk(carrier, func(tr *switchboard.Trunk) { tr.Transport = switchboard.TransportTLS })
+	num := &switchboard.Number{AccountID: e.account.ID, Number: "+15550001000", Status: "active",
+		Target: switchboard.Target{Type: switchboard.TargetUser, ID: bobUser.ID}}
+	if err := e.db.CreateNumber(context.Background(), num); err != nil {
+		t.Fatal(err)
+	}
+	if code := carrier.dial(e, "+15550001000", "+15557654321", "").finalCode(t); code != 407 {
+		t.Errorf("INVITE over UDP from a TLS trunk's address answered %d; want 407 (not vouched for)", code)
+	}
+	select {
+	case in := <-bob.incoming:
+		t.Errorf("bob's phone rang for a call the TLS trunk did not vouch for: %v", in.req.From())
+	default:
+	}
+}

@@ -19,8 +19,9 @@ import (
 type CallHandler interface {
 	// TrunkSource reports whether an INVITE from ip for the dialled user part comes from a
 	// SIP trunk: one whose inbound addresses include ip and whose account owns the dialled
-	// number. Such INVITEs are recognised by source address only and are not challenged.
-	TrunkSource(ip netip.Addr, dialled string) bool
+	// number, and, for a trunk that requires TLS, that came over TLS (overTLS). Such INVITEs
+	// are recognised by source address only and are not challenged.
+	TrunkSource(ip netip.Addr, dialled string, overTLS bool) bool
 	// TrustedSource reports whether any account's trunk trusts ip. A carrier's requests name
 	// its own domain, not one of ours: they are not refused as for an unknown domain.
 	TrustedSource(ip netip.Addr) bool

@@ -434,7 +434,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if calls != nil && s.mayBeTrunk(req) {
-		if ip, ok := sourceIP(req); ok && calls.TrunkSource(ip, dialledUser(req)) {
+		if ip, ok := sourceIP(req); ok && calls.TrunkSource(ip, dialledUser(req), strings.EqualFold(req.Transport(), "TLS")) {
 			calls.Invite(req, tx, nil)
 			return
 		}
