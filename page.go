@@ -6,10 +6,14 @@ import "strconv"
 // from the start), skipping Offset of them, at most Limit (0 = DefaultPageLimit). Offset is
 // for shallow paging by page number; After — the last id of the previous page — stays
 // cheap and stable however deep the client goes and whatever is created meanwhile.
+//
+// A list kept in another order (users by extension) pages by its sort key with the id as
+// tie-breaker: AfterKey is the key of the previous page's last row and After its id.
 type Page struct {
-	Limit  int
-	Offset int
-	After  int64
+	Limit    int
+	Offset   int
+	After    int64
+	AfterKey string
 }
 
 // Page sizes of the provisioning lists (users, devices, queues, contacts …).

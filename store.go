@@ -30,6 +30,8 @@ type Store interface {
 	GetUser(ctx context.Context, accountID, id int64) (*User, error)
 	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*User, error)
 	ListUsers(ctx context.Context, accountID int64) ([]*User, error) // by extension
+	// PageUsers is one page of ListUsers, by (extension, id): p.AfterKey is an extension.
+	PageUsers(ctx context.Context, accountID int64, p Page) (users []*User, more bool, err error)
 	UpdateUser(ctx context.Context, u *User) error
 	UpdateUserFunc(ctx context.Context, accountID, id int64, change func(*User) error) (*User, error)
 	DeleteUser(ctx context.Context, accountID, id int64) error // also its devices, keys and memberships
@@ -49,6 +51,7 @@ type Store interface {
 	CreateQueue(ctx context.Context, q *Queue) error
 	GetQueue(ctx context.Context, accountID, id int64) (*Queue, error)
 	ListQueues(ctx context.Context, accountID int64) ([]*Queue, error)
+	PageQueues(ctx context.Context, accountID int64, p Page) (queues []*Queue, more bool, err error)
 	UpdateQueue(ctx context.Context, q *Queue) error
 	UpdateQueueFunc(ctx context.Context, accountID, id int64, change func(*Queue) error) (*Queue, error)
 	DeleteQueue(ctx context.Context, accountID, id int64) error
@@ -56,6 +59,8 @@ type Store interface {
 	SetQueueMember(ctx context.Context, accountID int64, m QueueMember) error
 	RemoveQueueMember(ctx context.Context, accountID, queueID, userID int64) error
 	ListQueueMembers(ctx context.Context, accountID, queueID int64) ([]QueueMember, error)
+	// PageQueueMembers is one page of ListQueueMembers: p.After is a user id.
+	PageQueueMembers(ctx context.Context, accountID, queueID int64, p Page) (members []QueueMember, more bool, err error)
 	UpdateQueueMemberFunc(ctx context.Context, accountID, queueID, userID int64, change func(*QueueMember) error) (*QueueMember, error)
 
 	CreateRingGroup(ctx context.Context, g *RingGroup) error
@@ -70,6 +75,7 @@ type Store interface {
 	GetNumber(ctx context.Context, accountID, id int64) (*Number, error)
 	GetNumberByE164(ctx context.Context, number string) (*Number, error) // any account: inbound routing
 	ListNumbers(ctx context.Context, accountID int64, f NumberFilter) ([]*Number, error)
+	PageNumbers(ctx context.Context, accountID int64, f NumberFilter, p Page) (numbers []*Number, more bool, err error)
 	UpdateNumber(ctx context.Context, n *Number) error
 	UpdateNumberFunc(ctx context.Context, accountID, id int64, change func(*Number) error) (*Number, error)
 	DeleteNumber(ctx context.Context, accountID, id int64) error

@@ -168,6 +168,10 @@ func (failingStore) ListQueues(context.Context, int64) ([]*switchboard.Queue, er
 	return nil, errDiskOnFire
 }
 
+func (failingStore) PageQueues(context.Context, int64, switchboard.Page) ([]*switchboard.Queue, bool, error) {
+	return nil, false, errDiskOnFire
+}
+
 func TestInternalErrorHidesCause(t *testing.T) {
 	var logs bytes.Buffer
 	e := newSQLiteEnv(t)

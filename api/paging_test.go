@@ -3,7 +3,10 @@ package api_test
 import (
 	"context"
 	"net/http"
+	neturl "net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -113,15 +116,39 @@ func testEveryPagedListWalks(t *testing.T, e *isolationEnv) {
 		"members": []any{map[string]any{"user_id": e.a.jane.ID}, map[string]any{"user_id": e.a.john.ID}}}), http.StatusCreated, "Ring group created")
 	expectOK(t, e.request("POST", base+"/webhooks", key, map[string]any{"name": "Second", "url": e.recv.URL + "/second",
 		"events": []any{"*"}}), http.StatusCreated, "Webhook created; save the secret: it is shown only now")
-	for _, path := range []string{"/contacts", "/api_keys", "/users/" + itoa(e.a.john.ID) + "/devices", "/trunks", "/ring_groups", "/webhooks"} {
+	// Users list by extension: one made now with a lower extension than John's and Jane's
+	// comes first though its id is the largest, so a walk in id order is seen.
+	expectOK(t, e.request("POST", base+"/users", key, map[string]any{"presence_id": "1000", "first_name": "First"}),
+		http.StatusCreated, "User created")
+	expectOK(t, e.request("POST", base+"/queues", key, map[string]any{"queue_name": "Second", "extension": "8002"}),
+		http.StatusCreated, "Queue created")
+	expectOK(t, e.request("POST", base+"/queues/"+itoa(e.a.sales.ID)+"/members", key, map[string]any{"user_id": e.a.jane.ID}),
+		http.StatusCreated, "Queue member added")
+	for _, n := range []string{"+17775550101", "+17775550102"} {
+		must(t, e.db.CreateNumber(context.Background(), &switchboard.Number{AccountID: e.a.account.ID, Number: n,
+			FriendlyName: "Spare " + n, Status: "inactive"}))
+	}
+	members := "/queues/" + itoa(e.a.sales.ID) + "/members"
+	for _, path := range []string{"/contacts", "/api_keys", "/users/" + itoa(e.a.john.ID) + "/devices", "/trunks", "/ring_groups", "/webhooks",
+		"/users", "/queues", members, "/numbers", "/numbers?status=inactive"} {
 		// Whole rows, so that a page missing a ring group's members is seen.
 		pks := func(r response) []any { return r.results() }
 		whole := pks(e.request("GET", base+path, key, nil))
 		if len(whole) < 2 {
 			t.Fatalf("%s: %d rows; the test needs at least 2", path, len(whole))
 		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		// A cursor that is not one is refused, naming it.
+		bad := e.request("GET", base+path+sep+"after=abc", key, nil)
+		expectError(t, bad, http.StatusBadRequest, switchboard.EBADREQUEST)
+		if detail(bad, "after") == "" {
+			t.Errorf("%s?after=abc: no details[\"after\"]: %s", path, bad.raw)
+		}
 		var walked []any
-		url := base + path + "?limit=1"
+		url := base + path + sep + "limit=1"
 		for range len(whole) + 1 {
 			r := e.request("GET", url, key, nil)
 			expectOK(t, r, http.StatusOK, r.body["message"].(string))
@@ -133,10 +160,30 @@ func testEveryPagedListWalks(t *testing.T, e *isolationEnv) {
 			if next == "" {
 				break
 			}
-			url = base + path + "?limit=1&after=" + next
+			if link := r.header.Get("Link"); !strings.Contains(link, "after="+neturl.QueryEscape(next)) ||
+				(sep == "&" && !strings.Contains(link, "status=inactive")) {
+				t.Errorf("%s: Link %q does not lead on from %q with the list's filter", path, link, next)
+			}
+			url = base + path + sep + "limit=1&after=" + neturl.QueryEscape(next)
 		}
 		if diff := cmp.Diff(whole, walked); diff != "" {
 			t.Errorf("%s: walk one by one (-whole +walked):\n%s", path, diff)
+		}
+		switch path {
+		case "/users": // by extension, as the list always was
+			var exts []string
+			for _, u := range walked {
+				exts = append(exts, u.(map[string]any)["presence_id"].(string))
+			}
+			if !slices.IsSorted(exts) || exts[0] != "1000" {
+				t.Errorf("/users walked in the order %v; want by extension", exts)
+			}
+		case "/numbers?status=inactive":
+			for _, n := range walked {
+				if st := n.(map[string]any)["status"]; st != "inactive" {
+					t.Errorf("%s: a page holds a number of status %v", path, st)
+				}
+			}
 		}
 		// Each row of a page is the row itself (a ring group with its members).
 		for _, row := range walked {

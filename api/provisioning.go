@@ -2,11 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
 	"math"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"switchboard"
 )
@@ -82,30 +83,28 @@ type changeRequest[C any] interface{ change() C }
 // service, render. svc points at the Server's field of the service, read when a request
 // comes (the field may be nil while routes are registered, and then they answer 503).
 
-// listAll is GET on a collection: every row of the account, rendered.
-func listAll[S, T, J any](svc *S, list func(S, context.Context, int64) ([]T, error), render func(T) J) resultHandler {
-	return func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
-		rows, err := list(*svc, r.Context(), c.accountID)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]J, 0, len(rows))
-		for _, x := range rows {
-			out = append(out, render(x))
-		}
-		return out, nil
-	}
-}
-
-// pageQuery documents the paging parameters of every paged list.
+// pageQuery documents the paging parameters of every list paged in id order.
 var pageQuery = []queryParam{
 	{"limit", "Rows per page (default and at most " + strconv.Itoa(switchboard.MaxPageLimit) + ")"},
 	{"offset", "Rows to skip (default 0)"},
 	{"after", "Only rows with a larger id: pass the X-Next-Cursor header of the previous page"},
 }
 
-// parsePage reads limit, offset and after from the query string.
+// keyPageQuery documents the paging parameters of a list kept in another order than by id
+// (users by extension): its cursor is opaque.
+var keyPageQuery = []queryParam{
+	pageQuery[0], pageQuery[1],
+	{"after", "Only rows after the previous page: pass its X-Next-Cursor header back as it is (an opaque cursor; do not build it yourself)"},
+}
+
+// parsePage reads limit, offset and after (an id) from the query string.
 func parsePage(r *http.Request) (switchboard.Page, error) {
+	return parsePageWith(r, idAfter)
+}
+
+// parsePageWith reads limit and offset from the query string, and after through the
+// list's cursor reader, which sets the page's cursor or says what is wrong with it.
+func parsePageWith(r *http.Request, after func(raw string, p *switchboard.Page) (problem string)) (switchboard.Page, error) {
 	v := switchboard.ValidationErrors{}
 	qs := r.URL.Query()
 	num := func(name string) int64 {
@@ -120,7 +119,13 @@ func parsePage(r *http.Request) (switchboard.Page, error) {
 		}
 		return n
 	}
-	limit, offset, after := num("limit"), num("offset"), num("after")
+	limit, offset := num("limit"), num("offset")
+	p := switchboard.Page{Limit: int(limit), Offset: int(offset)}
+	if raw := qs.Get("after"); raw != "" {
+		if problem := after(raw, &p); problem != "" {
+			v.Add("after", problem)
+		}
+	}
 	if err := v.Err(); err != nil {
 		return switchboard.Page{}, err
 	}
@@ -130,8 +135,51 @@ func parsePage(r *http.Request) (switchboard.Page, error) {
 	if offset > math.MaxInt32 {
 		return switchboard.Page{}, badRequest("offset", "is too large")
 	}
-	p := switchboard.Page{Limit: int(limit), Offset: int(offset), After: after}
 	return p, p.Validate()
+}
+
+// idAfter reads the cursor of a list in id order: the last id of the previous page.
+func idAfter(raw string, p *switchboard.Page) string {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < 0 {
+		return "must be a non-negative integer, not " + strconv.Quote(raw)
+	}
+	p.After = n
+	return ""
+}
+
+// keyCursor is the cursor of a list in (key, id) order: the last row's sort key and id,
+// encoded so that clients pass it back rather than build it.
+func keyCursor(key string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10) + ":" + key))
+}
+
+// keyAfter reads a keyCursor into the page's AfterKey and After.
+func keyAfter(raw string, p *switchboard.Page) string {
+	const bad = "is not a cursor of this list: pass the X-Next-Cursor header back as it is"
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		return bad
+	}
+	idPart, key, ok := strings.Cut(string(b), ":")
+	id, err := strconv.ParseInt(idPart, 10, 64)
+	if !ok || err != nil || id <= 0 {
+		return bad
+	}
+	p.After, p.AfterKey = id, key
+	return ""
+}
+
+// writeNextPage sets X-Next-Cursor and Link rel=next when more rows follow the page. The
+// Link keeps the request's other parameters (a list's filters) and drops offset: the
+// cursor already stands past the rows it skipped.
+func writeNextPage(w http.ResponseWriter, r *http.Request, p switchboard.Page, next string) {
+	w.Header().Set("X-Next-Cursor", next)
+	q := r.URL.Query()
+	q.Del("offset")
+	q.Set("after", next)
+	q.Set("limit", strconv.Itoa(p.Size()))
+	w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
 }
 
 // listPaged is GET on a paged collection: one page of the account's rows in id order,
@@ -139,8 +187,15 @@ func parsePage(r *http.Request) (switchboard.Page, error) {
 // the X-Next-Cursor header holds the id to pass as after, and Link the next page's URL.
 func listPaged[S, T, J any](svc *S, list func(S, context.Context, int64, switchboard.Page) ([]T, bool, error),
 	id func(T) int64, render func(T) J) resultHandler {
+	return listPagedBy(svc, list, idAfter, func(x T) string { return strconv.FormatInt(id(x), 10) }, render)
+}
+
+// listPagedBy is listPaged with the list's own cursor: after reads it into the page, and
+// cursor names the row a page ends on.
+func listPagedBy[S, T, J any](svc *S, list func(S, context.Context, int64, switchboard.Page) ([]T, bool, error),
+	after func(string, *switchboard.Page) string, cursor func(T) string, render func(T) J) resultHandler {
 	return func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
-		p, err := parsePage(r)
+		p, err := parsePageWith(r, after)
 		if err != nil {
 			return nil, err
 		}
@@ -153,10 +208,7 @@ func listPaged[S, T, J any](svc *S, list func(S, context.Context, int64, switchb
 			out = append(out, render(x))
 		}
 		if more && len(rows) > 0 {
-			next := strconv.FormatInt(id(rows[len(rows)-1]), 10)
-			w.Header().Set("X-Next-Cursor", next)
-			q := url.Values{"after": {next}, "limit": {strconv.Itoa(p.Size())}}
-			w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
+			writeNextPage(w, r, p, cursor(rows[len(rows)-1]))
 		}
 		return out, nil
 	}

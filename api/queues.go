@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"switchboard"
 )
@@ -17,8 +18,8 @@ func (s *Server) queueRoutes() []resourceRoute {
 			serve: updateHandler[queueRequestJSON](&s.provision, "queue_id", ProvisioningService.UpdateQueue, toQueueJSON)},
 		{method: "DELETE", path: "/queues/{queue_id}", summary: "Delete a queue", message: "Queue deleted", result: deletedJSON{},
 			serve: deleteByID(&s.provision, "queue_id", ProvisioningService.DeleteQueue)},
-		{method: "GET", path: "/queues/{queue_id}/members", summary: "List a queue's members", message: "List of queue members",
-			result: []memberJSON{}, serve: s.listMembers},
+		{method: "GET", path: "/queues/{queue_id}/members", summary: "List a queue's members (by user id, paged)", message: "List of queue members",
+			result: []memberJSON{}, query: memberPageQuery, serve: s.listMembers},
 		{method: "POST", path: "/queues/{queue_id}/members", summary: "Add a member to a queue (or update it)", message: "Queue member added",
 			status: http.StatusCreated, request: createBody(memberRequestJSON{}), result: memberJSON{}, serve: s.addMember},
 		{method: "PATCH", path: "/queues/{queue_id}/members/{user_id}", summary: "Change a member: penalty, pause or unpause",
@@ -28,12 +29,33 @@ func (s *Server) queueRoutes() []resourceRoute {
 	}
 }
 
+// memberPageQuery documents the paging of a queue's members, whose cursor is a user id.
+var memberPageQuery = []queryParam{
+	pageQuery[0], pageQuery[1],
+	{"after", "Only members with a larger user id: pass the X-Next-Cursor header of the previous page"},
+}
+
 func (s *Server) listMembers(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
 	id, err := pathID(r, "queue_id")
 	if err != nil {
 		return nil, err
 	}
-	return s.queueMembers(r.Context(), c.accountID, id)
+	p, err := parsePage(r)
+	if err != nil {
+		return nil, err
+	}
+	members, more, err := s.store.PageQueueMembers(r.Context(), c.accountID, id, p)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.membersJSON(r.Context(), c.accountID, members)
+	if err != nil {
+		return nil, err
+	}
+	if more && len(members) > 0 {
+		writeNextPage(w, r, p, strconv.FormatInt(members[len(members)-1].UserID, 10))
+	}
+	return out, nil
 }
 
 func (s *Server) addMember(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {

@@ -8,8 +8,8 @@ import (
 
 func (s *Server) userRoutes() []resourceRoute {
 	return []resourceRoute{
-		{method: "GET", path: "/users", summary: "List users", message: "List of users", result: []userJSON{},
-			serve: listAll(&s.store, switchboard.Store.ListUsers, toUserJSON)},
+		{method: "GET", path: "/users", summary: "List users (by extension, paged)", message: "List of users", result: []userJSON{},
+			query: keyPageQuery, serve: listPagedBy(&s.store, switchboard.Store.PageUsers, keyAfter, userCursor, toUserJSON)},
 		{method: "POST", path: "/users", summary: "Create a user", message: "User created", status: http.StatusCreated,
 			request: createBody(userRequestJSON{}), result: userJSON{},
 			serve: createHandler[userRequestJSON](&s.provision, ProvisioningService.CreateUser, toUserJSON)},
@@ -23,6 +23,9 @@ func (s *Server) userRoutes() []resourceRoute {
 			serve: deleteByID(&s.provision, "user_id", ProvisioningService.DeleteUser)},
 	}
 }
+
+// userCursor names the user a page of users ends on: the list is by extension, then id.
+func userCursor(u *switchboard.User) string { return keyCursor(u.Extension, u.ID) }
 
 type userJSON struct {
 	PK               int64   `json:"pk" doc:"User ID"`

@@ -19,8 +19,8 @@ func (s *Server) v3Routes() {
 		Message:     "User availability data", Result: []availabilityJSON{}}, s.getAvailability)
 	s.handleAPI(route{Method: "GET", Path: "/queues", Access: accessPublicOrDeveloper, Tag: "Queues",
 		Summary:     "List queues",
-		Description: "Every queue of the account with its settings. Without a key (public endpoints) only pk, name, queue_name, extension and strategy.",
-		Message:     "List of queues", Result: []queueJSON{}}, s.listQueues)
+		Description: "Every queue of the account with its settings, by id, paged (limit, offset, after). Without a key (public endpoints) only pk, name, queue_name, extension and strategy.",
+		Message:     "List of queues", Result: []queueJSON{}, Query: pageQuery}, s.listQueues)
 	s.handleAPI(route{Method: "GET", Path: "/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Queues",
 		Summary:     "Queue details",
 		Description: "One queue's settings and its assigned users. Without a key (public endpoints) basic information only, no members.",
@@ -40,7 +40,7 @@ func (s *Server) v3Routes() {
 		Description: "Sends an SMS from an SMS-enabled number of the account (for a user key: one the user owns or is SMS-assigned to). Answers 503 SERVICE_UNAVAILABLE while no SMS gateway is configured.",
 		Message:     "SMS sent successfully", Request: smsSendJSON{}, Result: smsResultJSON{}}, s.sendSMS)
 	s.handleAPI(route{Method: "GET", Path: "/numbers", Access: accessDeveloper, Tag: "Numbers",
-		Summary: "List numbers", Description: "Every phone number (DID) of the account, regardless of assignment; filter with the query parameters.",
+		Summary: "List numbers", Description: "Every phone number (DID) of the account, regardless of assignment, by id, paged (limit, offset, after); filter with the query parameters.",
 		Message: "List of numbers", Result: []numberJSON{},
 		Query: []queryParam{
 			{"number", "Filter by phone number (E.164, or any form a phone number is written in)"},
@@ -48,6 +48,7 @@ func (s *Server) v3Routes() {
 			{"status", "Filter by number status (active, inactive, porting, suspended)"},
 			{"sms_assigned_user_id", "Filter by SMS assigned user ID"},
 			{"ai_agent_id", "Filter by AI agent assignment"},
+			pageQuery[0], pageQuery[1], pageQuery[2],
 		}}, s.listNumbers)
 	s.handleAPI(route{Method: "GET", Path: "/user/numbers", Access: accessUser, Tag: "User",
 		Summary: "The user's numbers", Description: "Numbers the key's user owns or is SMS-assigned to.",
@@ -87,9 +88,16 @@ func (s *Server) getAvailability(w http.ResponseWriter, r *http.Request, c *call
 }
 
 func (s *Server) listQueues(w http.ResponseWriter, r *http.Request, c *caller) error {
-	queues, err := s.store.ListQueues(r.Context(), c.accountID)
+	p, err := parsePage(r)
 	if err != nil {
 		return err
+	}
+	queues, more, err := s.store.PageQueues(r.Context(), c.accountID, p)
+	if err != nil {
+		return err
+	}
+	if more && len(queues) > 0 {
+		writeNextPage(w, r, p, strconv.FormatInt(queues[len(queues)-1].ID, 10))
 	}
 	if c.public() {
 		out := make([]publicQueueJSON, 0, len(queues))
@@ -143,6 +151,11 @@ func (s *Server) queueMembers(ctx context.Context, accountID, queueID int64) ([]
 	if err != nil {
 		return nil, err
 	}
+	return s.membersJSON(ctx, accountID, members)
+}
+
+// membersJSON renders queue members with their users' names.
+func (s *Server) membersJSON(ctx context.Context, accountID int64, members []switchboard.QueueMember) ([]memberJSON, error) {
 	out := make([]memberJSON, 0, len(members))
 	for _, m := range members {
 		u, err := s.store.GetUser(ctx, accountID, m.UserID)
@@ -233,9 +246,16 @@ func (s *Server) listNumbers(w http.ResponseWriter, r *http.Request, c *caller) 
 	if err != nil {
 		return err
 	}
-	numbers, err := s.store.ListNumbers(r.Context(), c.accountID, f)
+	p, err := parsePage(r)
 	if err != nil {
 		return err
+	}
+	numbers, more, err := s.store.PageNumbers(r.Context(), c.accountID, f, p)
+	if err != nil {
+		return err
+	}
+	if more && len(numbers) > 0 {
+		writeNextPage(w, r, p, strconv.FormatInt(numbers[len(numbers)-1].ID, 10))
 	}
 	s.writeResult(w, http.StatusOK, "List of numbers", numbersJSON(numbers))
 	return nil

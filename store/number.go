@@ -91,6 +91,19 @@ func (db *DB) GetNumberByE164(ctx context.Context, number string) (*switchboard.
 
 // ListNumbers returns the account's numbers that match every set field of f, by id.
 func (db *DB) ListNumbers(ctx context.Context, accountID int64, f switchboard.NumberFilter) ([]*switchboard.Number, error) {
+	q, args := numberQuery(accountID, f)
+	return listRows(ctx, db, "ListNumbers", scanNumber, q+" ORDER BY id", args...)
+}
+
+// PageNumbers returns one page of the account's numbers the filter matches, by id, and
+// whether more follow.
+func (db *DB) PageNumbers(ctx context.Context, accountID int64, f switchboard.NumberFilter, p switchboard.Page) ([]*switchboard.Number, bool, error) {
+	q, args := numberQuery(accountID, f)
+	return pageRows(ctx, db, "PageNumbers", scanNumber, p, q, args...)
+}
+
+// numberQuery selects the account's numbers the filter matches (a WHERE clause without ORDER BY).
+func numberQuery(accountID int64, f switchboard.NumberFilter) (string, []any) {
 	q, args := "SELECT "+numberColumns+" FROM numbers WHERE account_id = ?", []any{accountID}
 	if f.Number != "" {
 		q, args = q+" AND number = ?", append(args, f.Number)
@@ -110,7 +123,7 @@ func (db *DB) ListNumbers(ctx context.Context, accountID int64, f switchboard.Nu
 	if f.AssignedToUserID != 0 {
 		q, args = q+" AND (owner_user_id = ? OR sms_assigned_user_id = ?)", append(args, f.AssignedToUserID, f.AssignedToUserID)
 	}
-	return listRows(ctx, db, "ListNumbers", scanNumber, q+" ORDER BY id", args...)
+	return q, args
 }
 
 // UpdateNumber saves every field of the number; CreatedAt is set from the store.

@@ -80,6 +80,11 @@ func (db *DB) ListQueues(ctx context.Context, accountID int64) ([]*switchboard.Q
 	return listRows(ctx, db, "ListQueues", scanQueue, "SELECT "+queueColumns+" FROM queues WHERE account_id = ? ORDER BY id", accountID)
 }
 
+// PageQueues returns one page of the account's queues by id, and whether more follow.
+func (db *DB) PageQueues(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.Queue, bool, error) {
+	return pageRows(ctx, db, "PageQueues", scanQueue, p, "SELECT "+queueColumns+" FROM queues WHERE account_id = ?", accountID)
+}
+
 // UpdateQueue saves every setting of the queue; CreatedAt is set from the store.
 func (db *DB) UpdateQueue(ctx context.Context, q *switchboard.Queue) error {
 	return replace(q, func(change func(*switchboard.Queue) error) (*switchboard.Queue, error) {
@@ -230,4 +235,23 @@ func (db *DB) ListQueueMembers(ctx context.Context, accountID, queueID int64) ([
 		out = append(out, *m)
 	}
 	return out, nil
+}
+
+// PageQueueMembers returns one page of the queue's members by user id, those after the
+// user id p.After, and whether more follow. Another account's queue is NOT_FOUND.
+func (db *DB) PageQueueMembers(ctx context.Context, accountID, queueID int64, p switchboard.Page) ([]switchboard.QueueMember, bool, error) {
+	if ok, err := db.exists(ctx, db.read, accountID, ownerQueue, queueID); err != nil || !ok {
+		return nil, false, orNotFound(err, "queue", queueID)
+	}
+	members, more, err := pageWhere(ctx, db, "PageQueueMembers", scanQueueMember, p, `SELECT m.queue_id, m.user_id, m.penalty, m.paused
+		FROM queue_members m JOIN queues q ON q.id = m.queue_id WHERE q.account_id = ? AND m.queue_id = ? AND m.user_id > ?`,
+		"m.user_id", accountID, queueID, p.After)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]switchboard.QueueMember, 0, len(members))
+	for _, m := range members {
+		out = append(out, *m)
+	}
+	return out, more, nil
 }

@@ -107,12 +107,28 @@ func listRows[T any](ctx context.Context, db *DB, op string, scan func(interface
 // whether there was one.
 func pageRows[T any](ctx context.Context, db *DB, op string, scan func(interface{ Scan(...any) error }) (T, error),
 	p switchboard.Page, query string, args ...any) (rows []T, more bool, err error) {
+	return pageWhere(ctx, db, op, scan, p, query+" AND id > ?", "id", append(args, p.After)...)
+}
+
+// pageRowsBy is pageRows for a list in (keyCol, idCol) order — users by extension, with the
+// id breaking ties: the page starts after the row (p.AfterKey, p.After), a keyset condition
+// in the SQL, so it stays right while rows come and go, however deep the client goes.
+func pageRowsBy[T any](ctx context.Context, db *DB, op string, scan func(interface{ Scan(...any) error }) (T, error),
+	p switchboard.Page, keyCol, idCol, query string, args ...any) (rows []T, more bool, err error) {
+	cond := " AND (" + keyCol + " > ? OR (" + keyCol + " = ? AND " + idCol + " > ?))"
+	return pageWhere(ctx, db, op, scan, p, query+cond, keyCol+", "+idCol, append(args, p.AfterKey, p.AfterKey, p.After)...)
+}
+
+// pageWhere reads the page of query (whose WHERE clause already holds the cursor's
+// condition) in the order given, one row more than the page to tell whether more follow.
+func pageWhere[T any](ctx context.Context, db *DB, op string, scan func(interface{ Scan(...any) error }) (T, error),
+	p switchboard.Page, query, order string, args ...any) (rows []T, more bool, err error) {
 	if err := p.Validate(); err != nil {
 		return nil, false, err
 	}
 	size := p.Size()
-	args = append(args, p.After, size+1, p.Offset)
-	rows, err = listRows(ctx, db, op, scan, query+" AND id > ? ORDER BY id LIMIT ? OFFSET ?", args...)
+	args = append(args, size+1, p.Offset)
+	rows, err = listRows(ctx, db, op, scan, query+" ORDER BY "+order+" LIMIT ? OFFSET ?", args...)
 	if err != nil {
 		return nil, false, err
 	}

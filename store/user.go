@@ -83,6 +83,13 @@ func (db *DB) ListUsers(ctx context.Context, accountID int64) ([]*switchboard.Us
 	return listRows(ctx, db, "ListUsers", scanUser, "SELECT "+userColumns+" FROM users WHERE account_id = ? ORDER BY extension", accountID)
 }
 
+// PageUsers returns one page of the account's users by extension (the id breaking ties),
+// after the user (p.AfterKey, p.After), and whether more follow.
+func (db *DB) PageUsers(ctx context.Context, accountID int64, p switchboard.Page) ([]*switchboard.User, bool, error) {
+	return pageRowsBy(ctx, db, "PageUsers", scanUser, p, "extension", "id",
+		"SELECT "+userColumns+" FROM users WHERE account_id = ?", accountID)
+}
+
 // UpdateUser saves every field of the user; UpdatedAt becomes now, CreatedAt is set from
 // the store.
 func (db *DB) UpdateUser(ctx context.Context, u *switchboard.User) error {

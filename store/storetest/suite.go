@@ -53,6 +53,10 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"UpdateFunc/ContactEventNamesChangedFields", testUpdateFuncContactEvent},
 		{"UpdateFunc/ConcurrentChangesBothSurvive", testConcurrentChangesBothSurvive},
 		{"UpdateFunc/QueueMember", testUpdateQueueMemberFunc},
+		{"Paging/Users", testPageUsers},
+		{"Paging/Queues", testPageQueues},
+		{"Paging/QueueMembers", testPageQueueMembers},
+		{"Paging/Numbers", testPageNumbers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
