@@ -130,7 +130,7 @@ func testEveryPagedListWalks(t *testing.T, e *isolationEnv) {
 	}
 	members := "/queues/" + itoa(e.a.sales.ID) + "/members"
 	for _, path := range []string{"/contacts", "/api_keys", "/users/" + itoa(e.a.john.ID) + "/devices", "/trunks", "/ring_groups", "/webhooks",
-		"/users", "/queues", members, "/numbers", "/numbers?status=inactive"} {
+		"/users", "/queues", members, "/numbers", "/numbers?status=inactive", "/availability", "/availability/queues"} {
 		// Whole rows, so that a page missing a ring group's members is seen.
 		pks := func(r response) []any { return r.results() }
 		whole := pks(e.request("GET", base+path, key, nil))
@@ -170,13 +170,13 @@ func testEveryPagedListWalks(t *testing.T, e *isolationEnv) {
 			t.Errorf("%s: walk one by one (-whole +walked):\n%s", path, diff)
 		}
 		switch path {
-		case "/users": // by extension, as the list always was
+		case "/users", "/availability": // by extension, as the lists always were
 			var exts []string
 			for _, u := range walked {
 				exts = append(exts, u.(map[string]any)["presence_id"].(string))
 			}
 			if !slices.IsSorted(exts) || exts[0] != "1000" {
-				t.Errorf("/users walked in the order %v; want by extension", exts)
+				t.Errorf("%s walked in the order %v; want by extension", path, exts)
 			}
 		case "/numbers?status=inactive":
 			for _, n := range walked {

@@ -261,6 +261,13 @@ func TestNumberCRUD(t *testing.T) {
 	if len(r.results()) != 1 || r.results()[0].(map[string]any)["number"] != "+15551112222" {
 		t.Errorf("jane's numbers = %s", r.raw)
 	}
+	// Her list pages like every list: past her one number there is nothing, and a bad
+	// cursor is refused naming it.
+	r = e.request("GET", base+"/user/numbers?limit=1&after="+id, e.a.janeKey, nil)
+	if len(r.results()) != 0 || r.header.Get("X-Next-Cursor") != "" {
+		t.Errorf("jane's numbers after her last one = %s (X-Next-Cursor %q)", r.raw, r.header.Get("X-Next-Cursor"))
+	}
+	expectError(t, e.request("GET", base+"/user/numbers?after=abc", e.a.janeKey, nil), 400, "BAD_REQUEST")
 	expectError(t, e.request("POST", base+"/sms/send", e.a.janeKey, map[string]any{"from": "+15551112222", "to": "+15551234567", "message": "hi"}), 503, "SERVICE_UNAVAILABLE")
 
 	r = e.request("PATCH", base+"/numbers/"+id, e.a.devKey, map[string]any{"status": "suspended", "sms_assigned_user_id": 0})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 
 	"switchboard"
@@ -16,7 +17,7 @@ func (s *Server) v3Routes() {
 	s.handleAPI(route{Method: "GET", Path: "/availability", Access: accessPublicOrDeveloper, Tag: "Availability",
 		Summary:     "User availability",
 		Description: "Real-time availability of every user of the account: online/offline and active calls. Without a key (when the account has public endpoints enabled) only online/offline is shown, without channels.",
-		Message:     "User availability data", Result: []availabilityJSON{}}, s.getAvailability)
+		Message:     "User availability data", Result: []availabilityJSON{}, Query: keyPageQuery}, s.getAvailability)
 	s.handleAPI(route{Method: "GET", Path: "/queues", Access: accessPublicOrDeveloper, Tag: "Queues",
 		Summary:     "List queues",
 		Description: "Every queue of the account with its settings, by id, paged (limit, offset, after). Without a key (public endpoints) only pk, name, queue_name, extension and strategy.",
@@ -26,8 +27,8 @@ func (s *Server) v3Routes() {
 		Description: "One queue's settings and its assigned users. Without a key (public endpoints) basic information only, no members.",
 		Message:     "Queue details", Result: queueDetailJSON{}}, s.byQueue(s.getQueue))
 	s.handleAPI(route{Method: "GET", Path: "/availability/queues", Access: accessPublicOrDeveloper, Tag: "Availability",
-		Summary: "Queue availability", Description: "Real-time agent counts and activity of every queue.",
-		Message: "Queue availability data", Result: []queueStatsJSON{}}, s.listQueueAvailability)
+		Summary: "Queue availability", Description: "Real-time agent counts and activity of every queue, by id, paged (limit, offset, after).",
+		Message: "Queue availability data", Result: []queueStatsJSON{}, Query: pageQuery}, s.listQueueAvailability)
 	s.handleAPI(route{Method: "GET", Path: "/availability/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Availability",
 		Summary: "Availability of one queue", Description: "Real-time agent counts and activity of one queue.",
 		Message: "Queue availability data", Result: queueStatsJSON{}}, s.byQueue(s.getQueueAvailability))
@@ -51,17 +52,25 @@ func (s *Server) v3Routes() {
 			pageQuery[0], pageQuery[1], pageQuery[2],
 		}}, s.listNumbers)
 	s.handleAPI(route{Method: "GET", Path: "/user/numbers", Access: accessUser, Tag: "User",
-		Summary: "The user's numbers", Description: "Numbers the key's user owns or is SMS-assigned to.",
-		Message: "List of phone numbers assigned to user", Result: []numberJSON{}}, s.listUserNumbers)
+		Summary: "The user's numbers", Description: "Numbers the key's user owns or is SMS-assigned to, by id, paged (limit, offset, after).",
+		Message: "List of phone numbers assigned to user", Result: []numberJSON{}, Query: pageQuery}, s.listUserNumbers)
 	s.handleAPI(route{Method: "GET", Path: "/user/profile", Access: accessUser, Tag: "User",
 		Summary: "The user's profile", Description: "The key's user: extension, voicemail and forwarding settings.",
 		Message: "User profile details", Result: profileJSON{}}, s.getProfile)
 }
 
 func (s *Server) getAvailability(w http.ResponseWriter, r *http.Request, c *caller) error {
-	users, err := s.cache.listUsers(r.Context(), s.store, c.accountID)
+	p, err := parsePageWith(r, keyAfter)
 	if err != nil {
 		return err
+	}
+	all, err := s.cache.listUsers(r.Context(), s.store, c.accountID)
+	if err != nil {
+		return err
+	}
+	users, more := pageOfUsers(all, p)
+	if more && len(users) > 0 {
+		writeNextPage(w, r, p, userCursor(users[len(users)-1]))
 	}
 	if c.public() {
 		out := make([]publicAvailabilityJSON, 0, len(users))
@@ -197,10 +206,34 @@ func (s *Server) queueAvailability(c *caller, q *switchboard.Queue) any {
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
 
+// pageOfUsers is one page of users, and whether more follow. The read cache keeps the
+// account's users whole and in the users list's order (by extension, unique in the
+// account), so availability pages over it, with the cursor of GET users, rather than
+// reading the store on every poll.
+func pageOfUsers(users []*switchboard.User, p switchboard.Page) ([]*switchboard.User, bool) {
+	start := 0
+	if p.After != 0 {
+		start = sort.Search(len(users), func(i int) bool {
+			u := users[i]
+			return u.Extension > p.AfterKey || u.Extension == p.AfterKey && u.ID > p.After
+		})
+	}
+	start = min(start+p.Offset, len(users))
+	end := min(start+p.Size(), len(users))
+	return users[start:end], end < len(users)
+}
+
 func (s *Server) listQueueAvailability(w http.ResponseWriter, r *http.Request, c *caller) error {
-	queues, err := s.store.ListQueues(r.Context(), c.accountID)
+	p, err := parsePage(r)
 	if err != nil {
 		return err
+	}
+	queues, more, err := s.store.PageQueues(r.Context(), c.accountID, p)
+	if err != nil {
+		return err
+	}
+	if more && len(queues) > 0 {
+		writeNextPage(w, r, p, strconv.FormatInt(queues[len(queues)-1].ID, 10))
 	}
 	out := make([]any, 0, len(queues))
 	for _, q := range queues {
@@ -270,9 +303,16 @@ func numbersJSON(numbers []*switchboard.Number) []numberJSON {
 }
 
 func (s *Server) listUserNumbers(w http.ResponseWriter, r *http.Request, c *caller) error {
-	numbers, err := s.store.ListNumbers(r.Context(), c.accountID, switchboard.NumberFilter{AssignedToUserID: c.key.UserID})
+	p, err := parsePage(r)
 	if err != nil {
 		return err
+	}
+	numbers, more, err := s.store.PageNumbers(r.Context(), c.accountID, switchboard.NumberFilter{AssignedToUserID: c.key.UserID}, p)
+	if err != nil {
+		return err
+	}
+	if more && len(numbers) > 0 {
+		writeNextPage(w, r, p, strconv.FormatInt(numbers[len(numbers)-1].ID, 10))
 	}
 	s.writeResult(w, http.StatusOK, "List of phone numbers assigned to user", numbersJSON(numbers))
 	return nil
