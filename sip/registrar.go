@@ -57,8 +57,11 @@ func liveDevices(devices map[int64]map[string]*binding, now time.Time) int {
 // registrations is the registrar's location service: in memory for routing, written
 // through to the store so that a restart keeps it.
 type registrations struct {
-	mu    sync.Mutex // guards users and every userReg in it
+	mu    sync.Mutex // guards users, bySource and every userReg in it
 	users map[userKey]*userReg
+	// bySource indexes users by the addresses their bindings came from (expired bindings
+	// included until swept), so registeredSource asks a few users, not every binding.
+	bySource map[netip.Addr]map[userKey]bool
 	// stripes serialize the changes of one user (compute, store, apply) without holding
 	// up other users' REGISTERs while their store write is under way.
 	stripes [64]sync.Mutex
@@ -106,6 +109,9 @@ func (s *Server) loadRegistrations(ctx context.Context) error {
 		}
 		u.devices[r.DeviceID][r.Contact] = &binding{uri: r.Contact, expires: r.Expires, callID: r.CallID,
 			cseq: r.CSeq, source: r.Source, transport: r.Transport}
+	}
+	for key, u := range s.regs.users {
+		s.regs.indexLocked(key, u.devices, true)
 	}
 	s.regs.loaded = true
 	s.updateGaugesLocked(s.now())
@@ -313,11 +319,50 @@ func (s *Server) storeUser(ctx context.Context, key userKey, devices map[int64]m
 // setUserLocked makes the stored state of a user the one in memory. The caller holds
 // regs.mu.
 func (s *Server) setUserLocked(key userKey, devices map[int64]map[string]*binding, online bool, extension string) {
+	if old := s.regs.users[key]; old != nil {
+		s.regs.indexLocked(key, old.devices, false)
+	}
 	if len(devices) == 0 && !online {
 		delete(s.regs.users, key)
 		return
 	}
 	s.regs.users[key] = &userReg{extension: extension, online: online, devices: devices}
+	s.regs.indexLocked(key, devices, true)
+}
+
+// indexLocked adds the user's binding sources to bySource, or removes them.
+func (r *registrations) indexLocked(key userKey, devices map[int64]map[string]*binding, add bool) {
+	for _, bs := range devices {
+		for _, b := range bs {
+			ip, ok := bindingSource(b)
+			if !ok {
+				continue
+			}
+			if !add {
+				delete(r.bySource[ip], key)
+				if len(r.bySource[ip]) == 0 {
+					delete(r.bySource, ip)
+				}
+				continue
+			}
+			if r.bySource == nil {
+				r.bySource = make(map[netip.Addr]map[userKey]bool)
+			}
+			if r.bySource[ip] == nil {
+				r.bySource[ip] = make(map[userKey]bool)
+			}
+			r.bySource[ip][key] = true
+		}
+	}
+}
+
+// bindingSource is the address a binding's REGISTER came from.
+func bindingSource(b *binding) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(b.source)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
 }
 
 // presenceEvent builds the user's presence.changed event; it returns the user's extension,
@@ -489,13 +534,11 @@ func (s *Server) registeredSource(ip netip.Addr) bool {
 	now := s.now()
 	s.regs.mu.Lock()
 	defer s.regs.mu.Unlock()
-	for _, u := range s.regs.users {
-		for _, bs := range u.devices {
+	ip = ip.Unmap()
+	for key := range s.regs.bySource[ip] {
+		for _, bs := range s.regs.users[key].devices {
 			for _, b := range bs {
-				if !now.Before(b.expires) {
-					continue
-				}
-				if ap, err := netip.ParseAddrPort(b.source); err == nil && ap.Addr().Unmap() == ip.Unmap() {
+				if src, ok := bindingSource(b); ok && src == ip && now.Before(b.expires) {
 					return true
 				}
 			}
