@@ -137,8 +137,8 @@ type Engine struct {
 	// outAccount and outUser count the outbound trunk calls holding a slot (tollfraud.go).
 	outAccount map[int64]int
 	outUser    map[agentKey]int
-	// outHistory keeps, per account, the slots of the last hour for the minutes limits.
-	outHistory map[int64][]*outboundSlot
+	// outMinutes counts the outbound trunk minutes of the last hour, per account and user.
+	outMinutes minuteLedgers
 	dialogs    map[string]*leg // by SIP dialog id, for in-dialog requests
 	// wg counts the call goroutines and the work they spawn. An Add that may find the count
 	// at zero (a new call, work started by an in-dialog request) goes through track; a call's
@@ -197,7 +197,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, store: cfg.Store, sip: cfg.SIP, ports: pool, now: cfg.Now,
 		log:   cfg.Logger.With("component", "pbx"),
 		calls: make(map[string]*call), busy: map[agentKey]int{},
-		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outHistory: map[int64][]*outboundSlot{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
+		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outMinutes: minuteLedgers{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
 		recovered: make(chan struct{}), intn: rand.IntN}
 	// Uniqueids are <epoch>.<sequence>; starting the sequence at the start time's
 	// milliseconds keeps ids of a restarted process apart from the last one's.

@@ -43,6 +43,80 @@ const (
 // minutesWindow is the window MaxOutMinutes counts in.
 const minutesWindow = time.Hour
 
+// minuteLedgers count the outbound trunk minutes of accounts (user 0) and of users over the
+// last hour, at a cost that does not grow with the number of calls: the calls in progress
+// are kept (at most the concurrency), the ended ones are added up in one bucket per
+// minute. A call's time is exact to the second; the oldest minute of the window is counted
+// in proportion. Under the engine's mu.
+type minuteLedgers map[agentKey]*minuteLedger
+
+type minuteLedger struct {
+	active  map[*outboundSlot]bool
+	buckets [60]minuteBucket // by unix minute modulo 60
+}
+
+type minuteBucket struct {
+	minute int64 // unix minute the bucket holds; another one means it is stale
+	used   time.Duration
+}
+
+func (l minuteLedgers) begin(k agentKey, s *outboundSlot) {
+	led := l[k]
+	if led == nil {
+		led = &minuteLedger{active: map[*outboundSlot]bool{}}
+		l[k] = led
+	}
+	led.active[s] = true
+}
+
+// end moves the slot's time, up to now, from the calls in progress to the minute buckets.
+func (l minuteLedgers) end(k agentKey, s *outboundSlot, now time.Time) {
+	led := l[k]
+	if led == nil {
+		return
+	}
+	delete(led.active, s)
+	from := maxTime(s.start, now.Add(-minutesWindow))
+	for t := from; t.Before(now); {
+		next := t.Truncate(time.Minute).Add(time.Minute)
+		if next.After(now) {
+			next = now
+		}
+		m := t.Unix() / 60
+		b := &led.buckets[m%60]
+		if b.minute != m {
+			*b = minuteBucket{minute: m}
+		}
+		b.used += next.Sub(t)
+		t = next
+	}
+}
+
+// used is the time of k's outbound trunk calls inside the hour ending at now.
+func (l minuteLedgers) used(k agentKey, now time.Time) time.Duration {
+	led := l[k]
+	if led == nil {
+		return 0
+	}
+	from := now.Add(-minutesWindow)
+	var used time.Duration
+	for s := range led.active {
+		used += now.Sub(maxTime(s.start, from))
+	}
+	first, last := from.Unix()/60, now.Unix()/60
+	for _, b := range led.buckets {
+		switch {
+		case b.minute == first:
+			// The window starts inside this minute: count the part after its start.
+			inside := time.Unix((first+1)*60, 0).Sub(from)
+			used += time.Duration(float64(b.used) * float64(inside) / float64(time.Minute))
+		case b.minute > first && b.minute <= last:
+			used += b.used
+		}
+	}
+	return used
+}
+
 // outboundSlot is one outbound trunk call counted against the limits; release gives it
 // back, once, however many of the call's paths call it.
 type outboundSlot struct {
@@ -50,9 +124,7 @@ type outboundSlot struct {
 	accountID int64
 	userID    int64
 	once      sync.Once
-	// start and end (zero while the call is up) bound the slot's time, for the minutes per
-	// hour; under the engine's mu.
-	start, end time.Time
+	start     time.Time // when the slot was taken, for the minutes per hour
 }
 
 func (s *outboundSlot) release() {
@@ -63,15 +135,17 @@ func (s *outboundSlot) release() {
 		e := s.e
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		s.end = e.now()
+		now := e.now()
 		if e.outAccount[s.accountID]--; e.outAccount[s.accountID] <= 0 {
 			delete(e.outAccount, s.accountID)
 		}
+		e.outMinutes.end(agentKey{s.accountID, 0}, s, now)
 		if s.userID != 0 {
 			k := agentKey{s.accountID, s.userID}
 			if e.outUser[k]--; e.outUser[k] <= 0 {
 				delete(e.outUser, k)
 			}
+			e.outMinutes.end(k, s, now)
 		}
 	})
 }
@@ -88,37 +162,6 @@ func (e *Engine) OutboundCalls(accountID int64) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.outAccount[accountID]
-}
-
-// usedMinutesLocked is the time of the account's outbound trunk calls (of userID only,
-// unless 0) inside the window ending at now. It drops the slots that ended before the
-// window. e.mu is held.
-func (e *Engine) usedMinutesLocked(accountID, userID int64, now time.Time) time.Duration {
-	from := now.Add(-minutesWindow)
-	kept := e.outHistory[accountID][:0]
-	var used time.Duration
-	for _, s := range e.outHistory[accountID] {
-		end := s.end
-		if end.IsZero() {
-			end = now
-		}
-		if end.Before(from) {
-			continue
-		}
-		kept = append(kept, s)
-		if userID != 0 && s.userID != userID {
-			continue
-		}
-		if start := maxTime(s.start, from); end.After(start) {
-			used += end.Sub(start)
-		}
-	}
-	if len(kept) == 0 {
-		delete(e.outHistory, accountID)
-	} else {
-		e.outHistory[accountID] = kept
-	}
-	return used
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -178,24 +221,23 @@ func (e *Engine) guardOutbound(ctx context.Context, accountID int64, u *switchbo
 		e.mu.Unlock()
 		return nil, refused(limitUserCalls, map[string]any{events.FieldMax: u.MaxOutboundCalls},
 			"the user has "+strconv.Itoa(u.MaxOutboundCalls)+" outbound calls in progress, their limit")
-	case acct.MaxOutMinutes > 0 && e.usedMinutesLocked(accountID, 0, now) >= minutes(acct.MaxOutMinutes):
+	case acct.MaxOutMinutes > 0 && e.outMinutes.used(agentKey{accountID, 0}, now) >= minutes(acct.MaxOutMinutes):
 		e.mu.Unlock()
 		return nil, refused(limitAccountMins, map[string]any{events.FieldMax: acct.MaxOutMinutes},
 			"the account used its "+strconv.Itoa(acct.MaxOutMinutes)+" outbound minutes of the last hour")
-	case u != nil && u.MaxOutMinutes > 0 && e.usedMinutesLocked(accountID, u.ID, now) >= minutes(u.MaxOutMinutes):
+	case u != nil && u.MaxOutMinutes > 0 && e.outMinutes.used(agentKey{accountID, u.ID}, now) >= minutes(u.MaxOutMinutes):
 		e.mu.Unlock()
 		return nil, refused(limitUserMins, map[string]any{events.FieldMax: u.MaxOutMinutes},
 			"the user used their "+strconv.Itoa(u.MaxOutMinutes)+" outbound minutes of the last hour")
 	}
+	// Every slot is counted, limit or not, so that a limit set later counts the hour's calls.
 	s := &outboundSlot{e: e, accountID: accountID, start: now}
-	// Every slot is kept for an hour after it ends, so that a limit set later counts it;
-	// usedMinutesLocked drops older ones as it goes.
-	e.usedMinutesLocked(accountID, 0, now)
-	e.outHistory[accountID] = append(e.outHistory[accountID], s)
 	e.outAccount[accountID]++
+	e.outMinutes.begin(agentKey{accountID, 0}, s)
 	if u != nil {
 		s.userID = u.ID
 		e.outUser[agentKey{accountID, u.ID}]++
+		e.outMinutes.begin(agentKey{accountID, u.ID}, s)
 	}
 	e.mu.Unlock()
 	return s, nil
