@@ -40,8 +40,8 @@ const (
 	EventCampaignPaused        = "campaign.paused"
 	EventCampaignFinished      = "campaign.finished"
 	EventPresenceChanged       = "presence.changed"
-	// EventCallLimitExceeded: an outbound call was refused by a toll-fraud guard.
-	EventCallLimitExceeded = "call.limit_exceeded"
+	// EventLimitTripped: an outbound call was refused by a toll-fraud guard.
+	EventLimitTripped = "limit.tripped"
 )
 
 // EventNames lists every canonical event name, in catalog order.
@@ -56,7 +56,7 @@ var EventNames = []string{
 	EventContactCreated, EventContactUpdated, EventContactDeleted,
 	EventCampaignStarted, EventCampaignPaused, EventCampaignFinished,
 	EventPresenceChanged,
-	EventCallLimitExceeded,
+	EventLimitTripped,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that
