@@ -147,8 +147,11 @@ func (g *specGen) operation(rt *route) jsonObject {
 	}
 	var params []any
 	for _, m := range pathParamRE.FindAllStringSubmatch(rt.fullPath(), -1) {
-		params = append(params, jsonObject{"name": m[1], "in": "path", "required": true,
-			"schema": jsonObject{"type": "integer", "format": "int64", "minimum": 1}})
+		schema := jsonObject{"type": "integer", "format": "int64", "minimum": 1}
+		if strings.HasSuffix(m[1], "_name") { // a resource named rather than numbered (music classes)
+			schema = jsonObject{"type": "string"}
+		}
+		params = append(params, jsonObject{"name": m[1], "in": "path", "required": true, "schema": schema})
 	}
 	for _, q := range rt.Query {
 		params = append(params, jsonObject{"name": q.Name, "in": "query", "description": q.Description,
@@ -176,7 +179,9 @@ func (g *specGen) operation(rt *route) jsonObject {
 		op["security"] = []any{jsonObject{"ApiKey": []string{}}}
 		op["x-key-types"] = []string{"developer"}
 	}
-	if rt.Request != nil {
+	if _, ok := rt.Request.(audioUploadBody); ok {
+		op["requestBody"] = audioUploadSchema()
+	} else if rt.Request != nil {
 		op["requestBody"] = jsonObject{"required": true,
 			"content": jsonObject{"application/json": jsonObject{"schema": g.requestSchema(rt.Request)}}}
 	}

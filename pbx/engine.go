@@ -65,6 +65,9 @@ type Store interface {
 	EndGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
 	CloseOpenGroupCalls(ctx context.Context, at time.Time) (int, error)
 	AppendEvents(ctx context.Context, events ...*switchboard.Event) error
+
+	// Music on hold: the audio (8 kHz µ-law) of a class; ENOTFOUND when none is uploaded.
+	GetMusicClassAudio(ctx context.Context, accountID int64, name string) ([]byte, error)
 }
 
 // Sealer seals trunk passwords at rest and opens them to answer the carrier's challenges
