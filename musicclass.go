@@ -71,9 +71,10 @@ type MusicUpload struct {
 
 // MusicClassService keeps an account's music classes. provision.Service implements it.
 type MusicClassService interface {
-	// PutMusicClass converts the upload and stores it under name, replacing the audio of a
-	// class of that name; created says whether the class is new.
-	PutMusicClass(ctx context.Context, accountID int64, name string, u MusicUpload) (m *MusicClass, created bool, err error)
+	// CreateMusicClass converts the upload and stores it as a new class named name.
+	CreateMusicClass(ctx context.Context, accountID int64, name string, u MusicUpload) (*MusicClass, error)
+	// ReplaceMusicClassAudio converts the upload and makes it the class's audio.
+	ReplaceMusicClassAudio(ctx context.Context, accountID, id int64, u MusicUpload) (*MusicClass, error)
 	// DeleteMusicClass deletes an uploaded class; one a queue names is refused (CONFLICT).
-	DeleteMusicClass(ctx context.Context, accountID int64, name string) error
+	DeleteMusicClass(ctx context.Context, accountID, id int64) error
 }

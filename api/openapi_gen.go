@@ -147,11 +147,8 @@ func (g *specGen) operation(rt *route) jsonObject {
 	}
 	var params []any
 	for _, m := range pathParamRE.FindAllStringSubmatch(rt.fullPath(), -1) {
-		schema := jsonObject{"type": "integer", "format": "int64", "minimum": 1}
-		if strings.HasSuffix(m[1], "_name") { // a resource named rather than numbered (music classes)
-			schema = jsonObject{"type": "string"}
-		}
-		params = append(params, jsonObject{"name": m[1], "in": "path", "required": true, "schema": schema})
+		params = append(params, jsonObject{"name": m[1], "in": "path", "required": true,
+			"schema": jsonObject{"type": "integer", "format": "int64", "minimum": 1}})
 	}
 	for _, q := range rt.Query {
 		params = append(params, jsonObject{"name": q.Name, "in": "query", "description": q.Description,

@@ -82,7 +82,7 @@ func uploadClass(t *testing.T, e *env, name string, freq float64) {
 	t.Helper()
 	svc := provision.New(provision.Config{Store: e.db})
 	wav := tstest.WAV(16000, 1, tstest.Sine(16000, 16000, 8000, freq))
-	if _, _, err := svc.PutMusicClass(context.Background(), e.account.ID, name,
+	if _, err := svc.CreateMusicClass(context.Background(), e.account.ID, name,
 		switchboard.MusicUpload{ContentType: "audio/wav", Body: bytes.NewReader(wav)}); err != nil {
 		t.Fatal(err)
 	}

@@ -18,31 +18,58 @@ var musicFormats = map[string]string{
 	"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/mpeg3": "mp3", "audio/x-mpeg-3": "mp3",
 }
 
-// PutMusicClass converts an uploaded WAV or MP3 file to 8 kHz µ-law and stores it as the
-// class name, replacing that class's audio if it exists. The whole file is read and decoded
-// before anything is written, and the write is one transaction: a bad or oversized upload
-// leaves the class as it was.
-func (s *Service) PutMusicClass(ctx context.Context, accountID int64, name string, u switchboard.MusicUpload) (*switchboard.MusicClass, bool, error) {
+// CreateMusicClass converts an uploaded WAV or MP3 file to 8 kHz µ-law and stores it as a
+// new class. The whole file is read and decoded before anything is written, and the write
+// is one statement: a bad or oversized upload stores nothing.
+func (s *Service) CreateMusicClass(ctx context.Context, accountID int64, name string, u switchboard.MusicUpload) (*switchboard.MusicClass, error) {
 	if !switchboard.ValidMusicClassName(name) {
-		return nil, false, switchboard.FieldError(switchboard.EBADREQUEST, "name",
+		return nil, switchboard.FieldError(switchboard.EBADREQUEST, "name",
 			"must be 1 to 40 lower-case letters, digits, '-' or '_', starting with a letter or digit")
 	}
+	format, audio, samples, err := convertMusic(u)
+	if err != nil {
+		return nil, err
+	}
+	m := &switchboard.MusicClass{AccountID: accountID, Name: name, Format: format, Samples: samples}
+	if err := s.store.CreateMusicClass(ctx, m, audio); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ReplaceMusicClassAudio converts an upload like CreateMusicClass and makes it the class's
+// audio; a bad upload leaves the class as it was. The class is looked up first, so that a
+// class of another account is NOT_FOUND whatever the body.
+func (s *Service) ReplaceMusicClassAudio(ctx context.Context, accountID, id int64, u switchboard.MusicUpload) (*switchboard.MusicClass, error) {
+	if _, err := s.store.GetMusicClass(ctx, accountID, id); err != nil {
+		return nil, err
+	}
+	format, audio, samples, err := convertMusic(u)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ReplaceMusicClassAudio(ctx, accountID, id, format, samples, audio)
+}
+
+// convertMusic reads and decodes an upload: its format, its audio as 8 kHz µ-law and its
+// length in samples.
+func convertMusic(u switchboard.MusicUpload) (format string, audio []byte, samples int, err error) {
 	mediaType, _, _ := mime.ParseMediaType(u.ContentType)
 	format, ok := musicFormats[mediaType]
 	if !ok {
-		return nil, false, switchboard.Errorf(switchboard.EBADREQUEST,
+		return "", nil, 0, switchboard.Errorf(switchboard.EBADREQUEST,
 			"The upload must be a WAV or MP3 file sent as audio/wav or audio/mpeg (got %q)", u.ContentType)
 	}
 	data, err := io.ReadAll(io.LimitReader(u.Body, switchboard.MaxMusicUploadBytes+1))
 	var known *switchboard.Error
 	if errors.As(err, &known) {
-		return nil, false, err // the door's own answer (a body over its limit)
+		return "", nil, 0, err // the door's own answer (a body over its limit)
 	}
 	if err != nil {
-		return nil, false, switchboard.Errorf(switchboard.EBADREQUEST, "The upload could not be read: %v", err)
+		return "", nil, 0, switchboard.Errorf(switchboard.EBADREQUEST, "The upload could not be read: %v", err)
 	}
 	if len(data) > switchboard.MaxMusicUploadBytes {
-		return nil, false, switchboard.Errorf(switchboard.ETOOLARGE, "The audio file is larger than %d MiB", switchboard.MaxMusicUploadBytes>>20)
+		return "", nil, 0, switchboard.Errorf(switchboard.ETOOLARGE, "The audio file is larger than %d MiB", switchboard.MaxMusicUploadBytes>>20)
 	}
 	var pcm []int16
 	if format == "wav" {
@@ -52,18 +79,14 @@ func (s *Service) PutMusicClass(ctx context.Context, accountID int64, name strin
 	}
 	switch {
 	case errors.Is(err, media.ErrAudioTooLong):
-		return nil, false, audioError(fmt.Sprintf("is longer than %s: cut it shorter", switchboard.MaxMusicDuration))
+		return "", nil, 0, audioError(fmt.Sprintf("is longer than %s: cut it shorter", switchboard.MaxMusicDuration))
 	case errors.Is(err, media.ErrBadAudio):
-		return nil, false, audioError(fmt.Sprintf("is not a %s file this server can play (%v)", format, err))
+		article := map[string]string{"wav": "a WAV", "mp3": "an MP3"}[format]
+		return "", nil, 0, audioError(fmt.Sprintf("is not %s file this server can play (%v)", article, err))
 	case err != nil:
-		return nil, false, err
+		return "", nil, 0, err
 	}
-	m := &switchboard.MusicClass{AccountID: accountID, Name: name, Format: format, Samples: len(pcm)}
-	created, err := s.store.PutMusicClass(ctx, m, media.EncodeFrame(nil, media.PCMU, pcm))
-	if err != nil {
-		return nil, false, err
-	}
-	return m, created, nil
+	return format, media.EncodeFrame(nil, media.PCMU, pcm), len(pcm), nil
 }
 
 func audioError(problem string) error {
@@ -72,10 +95,10 @@ func audioError(problem string) error {
 	return err
 }
 
-// DeleteMusicClass deletes an uploaded class; while a queue names it, it stays (CONFLICT).
-// Deleting the default class's upload brings back the generated default.
-func (s *Service) DeleteMusicClass(ctx context.Context, accountID int64, name string) error {
-	return s.store.DeleteMusicClass(ctx, accountID, name)
+// DeleteMusicClass deletes a class; while a queue names it, it stays (CONFLICT). Deleting
+// the class named default brings back the generated default.
+func (s *Service) DeleteMusicClass(ctx context.Context, accountID, id int64) error {
+	return s.store.DeleteMusicClass(ctx, accountID, id)
 }
 
 // checkMusicClass refuses a musiconhold that names no class of the account: the default
@@ -84,9 +107,9 @@ func (s *Service) checkMusicClass(ctx context.Context, v switchboard.ValidationE
 	if name == nil || *name == switchboard.DefaultMusicClass || *name == "" {
 		return nil
 	}
-	_, err := s.store.GetMusicClass(ctx, accountID, *name)
+	_, err := s.store.GetMusicClassByName(ctx, accountID, *name)
 	if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
-		v.Add("musiconhold", "names no music class of this account: upload it first (PUT /music_classes/"+*name+")")
+		v.Add("musiconhold", "names no music class of this account: upload it first (POST /music_classes?name="+*name+")")
 		return nil
 	}
 	return err
