@@ -46,7 +46,7 @@ func TestMusicClassUploadAndUse(t *testing.T) {
 	e := newSQLiteEnv(t)
 	base, key, ctx := e.a.base(e.srv), e.a.devKey, context.Background()
 
-	wav := tstest.WAV(44100, 2, stereoOf(tstest.Sine(44100, 2*44100, 8000, 1000)))
+	wav := tstest.WAV(44100, 2, tstest.Stereo(tstest.Sine(44100, 2*44100, 8000, 1000)))
 	r := e.request("POST", base+"/music_classes?name=jazz", key, string(wav), "Content-Type", "audio/wav")
 	expectOK(t, r, http.StatusCreated, "Music class created")
 	jazz := r.result()
@@ -105,14 +105,6 @@ func TestMusicClassUploadAndUse(t *testing.T) {
 	expectOK(t, e.request("PATCH", queueURL, key, map[string]any{"musiconhold": "default"}), http.StatusOK, "Queue updated")
 	expectOK(t, e.request("DELETE", jazzURL, key, nil), http.StatusOK, "Music class deleted")
 	expectError(t, e.request("GET", jazzURL, key, nil), http.StatusNotFound, switchboard.ENOTFOUND)
-}
-
-func stereoOf(mono []int16) []int16 {
-	out := make([]int16, 0, 2*len(mono))
-	for _, s := range mono {
-		out = append(out, s, s)
-	}
-	return out
 }
 
 // Uploads that are not usable audio, of another type, too long, too large, badly named or

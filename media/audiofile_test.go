@@ -10,15 +10,6 @@ import (
 	"switchboard/internal/tstest"
 )
 
-// stereo interleaves the same samples on two channels.
-func stereo(mono []int16) []int16 {
-	out := make([]int16, 0, 2*len(mono))
-	for _, s := range mono {
-		out = append(out, s, s)
-	}
-	return out
-}
-
 // levels returns the Goertzel power of each frequency over the middle of the samples.
 func levels(samples []int16, freqs ...float64) []float64 {
 	mid := samples[len(samples)/4 : 3*len(samples)/4]
@@ -34,7 +25,7 @@ func levels(samples []int16, freqs ...float64) []float64 {
 // to 3 kHz (5 kHz sampled at 8 kHz aliases to 3 kHz).
 func TestReadWAVResamplesTo8kHzWithoutAliasing(t *testing.T) {
 	const rate = 44100
-	in := tstest.WAV(rate, 2, stereo(tstest.Sine(rate, rate, 6000, 1000, 5000)))
+	in := tstest.WAV(rate, 2, tstest.Stereo(tstest.Sine(rate, rate, 6000, 1000, 5000)))
 	got, err := ReadWAV(bytes.NewReader(in), time.Minute)
 	if err != nil {
 		t.Fatal(err)

@@ -41,3 +41,12 @@ func Sine(rate, n int, amp float64, freqs ...float64) []int16 {
 	}
 	return out
 }
+
+// Stereo is the mono samples on two channels, interleaved.
+func Stereo(mono []int16) []int16 {
+	out := make([]int16, 0, 2*len(mono))
+	for _, s := range mono {
+		out = append(out, s, s)
+	}
+	return out
+}
