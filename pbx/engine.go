@@ -6,7 +6,8 @@
 // The SIP core (package sip) authenticates and hands new INVITEs and in-dialog requests to
 // the Engine (it implements sip.CallHandler). The engine routes (extensions, forwarding,
 // numbers, the account's trunk), forks to every registered phone of a user, passes on
-// ringing, early media, busy, CANCEL, BYE and hold, ends calls whose RTP stops, and stores
+// ringing, early media, busy, CANCEL and BYE, plays music on hold to the party a phone holds,
+// ends calls whose RTP stops, and stores
 // each call's record with its events.
 //
 // The engine works with sipgo's message types (github.com/emiago/sipgo/sip) but sends and
