@@ -7,8 +7,7 @@
 // the Engine (it implements sip.CallHandler). The engine routes (extensions, forwarding,
 // numbers, the account's trunk), forks to every registered phone of a user, passes on
 // ringing, early media, busy, CANCEL and BYE, plays music on hold to the party a phone holds,
-// ends calls whose RTP stops, and stores
-// each call's record with its events.
+// ends calls whose RTP stops, and stores each call's record with its events.
 //
 // The engine works with sipgo's message types (github.com/emiago/sipgo/sip) but sends and
 // receives only through the sip.Server's client and handlers: it owns no socket of its own
