@@ -20,22 +20,34 @@ import (
 // c= address replaced by addr when given), ACKs its 200 and returns the PBX's answer.
 func reinvite(t *testing.T, c *call, dir, addr string) string {
 	t.Helper()
-	offer := strings.TrimSuffix(string(c.rtp.offer(0)), "a=sendrecv\r\n") + "a=" + dir + "\r\n"
+	return reinviteIn(t, c.dlg, c.dlg.InviteResponse.Contact().Address, c.rtp, dir, addr)
+}
+
+// dialogDoer is a dialog of either side that can send in-dialog requests.
+type dialogDoer interface {
+	Do(ctx context.Context, req *sip.Request) (*sip.Response, error)
+	WriteRequest(req *sip.Request) error
+}
+
+// reinviteIn is reinvite in the dialog dlg, whose remote target is target, for peer.
+func reinviteIn(t *testing.T, dlg dialogDoer, target sip.Uri, peer *rtpPeer, dir, addr string) string {
+	t.Helper()
+	offer := strings.TrimSuffix(string(peer.offer(0)), "a=sendrecv\r\n") + "a=" + dir + "\r\n"
 	if addr != "" {
 		offer = strings.ReplaceAll(offer, "IN IP4 127.0.0.1", "IN IP4 "+addr)
 	}
-	req := sip.NewRequest(sip.INVITE, c.dlg.InviteResponse.Contact().Address)
+	req := sip.NewRequest(sip.INVITE, target)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody([]byte(offer))
 	ctx, cancel := context.WithTimeout(context.Background(), tstest.DefaultWait)
 	defer cancel()
-	res, err := c.dlg.Do(ctx, req)
+	res, err := dlg.Do(ctx, req)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("re-INVITE a=%s: %v %v", dir, res, err)
 	}
-	ack := sip.NewRequest(sip.ACK, c.dlg.InviteResponse.Contact().Address)
+	ack := sip.NewRequest(sip.ACK, target)
 	ack.AppendHeader(sip.NewHeader("CSeq", res.CSeq().Value()))
-	if err := c.dlg.WriteRequest(ack); err != nil {
+	if err := dlg.WriteRequest(ack); err != nil {
 		t.Fatal(err)
 	}
 	return string(res.Body())
@@ -161,6 +173,22 @@ func TestHoldPlaysMusicToTheOtherParty(t *testing.T) {
 			tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
 		})
 	}
+}
+
+// The called phone can hold too: the caller hears the music, and resuming brings the
+// voices back.
+func TestCalleeHoldPlaysMusicToTheCaller(t *testing.T) {
+	e := newEnv(t)
+	_, c, in := establishedCall(t, e)
+	pbxContact := in.req.Contact().Address
+	if answer := reinviteIn(t, in.dlg, pbxContact, in.rtp, "sendonly", ""); !strings.Contains(answer, "a=recvonly") {
+		t.Fatalf("hold answered:\n%s", answer)
+	}
+	hears(t, c.rtp, 523.25, 1000)
+	reinviteIn(t, in.dlg, pbxContact, in.rtp, "sendrecv", "")
+	expectAudio(t, in.rtp, c.rtp, ulawFrame(3), ulawFrame(3))
+	_ = c.dlg.Bye(context.Background())
+	endedWithin(t, in.dlg.Context(), "bob's leg")
 }
 
 // A call on hold is exempt from the RTP inactivity hang-up even though the holding phone
