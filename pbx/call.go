@@ -63,6 +63,17 @@ type call struct {
 	// answeredBy is the account's user who answered, if one did (the callee of an internal
 	// call; the agent of a queue or ring group call).
 	answeredBy *switchboard.User
+	// musicClass is what the call plays on hold: its queue's class, or "" for the account's
+	// default.
+	musicClass string
+	// heldMusic stops the music played to a leg because the other leg holds the call.
+	heldMusic map[*leg]func()
+}
+
+func (c *call) setMusicClass(class string) {
+	c.mu.Lock()
+	c.musicClass = class
+	c.mu.Unlock()
 }
 
 func (e *Engine) newCall(p *plan) *call {
