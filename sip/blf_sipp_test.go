@@ -9,9 +9,20 @@ import (
 // SIPp subscribes to 1002's busy lamp as a phone does (digest, Event: dialog), checks the
 // initial full document, a NOTIFY when 1002 rings and the final one after it unsubscribes.
 // (baresip cannot take part: its presence module subscribes to Event: presence only.)
+// Over TCP the NOTIFYs go back on the phone's own connection.
 func TestSIPpSubscribesToABusyLamp(t *testing.T) {
 	sipp := requireSIPp(t)
+	for _, network := range []string{"udp", "tcp"} {
+		t.Run(network, func(t *testing.T) { sippSubscribes(t, sipp, network) })
+	}
+}
+
+func sippSubscribes(t *testing.T, sipp, network string) {
 	e := startServer(t, func(c *Config) { c.ChallengeMD5First = true })
+	addr := e.udp
+	if network == "tcp" {
+		addr = e.tcp
+	}
 	watched := e.user(t, "1002")
 	e.device(t, e.user(t, "1001"), "alice1001", "pw-alice-1")
 
@@ -21,7 +32,7 @@ func TestSIPpSubscribesToABusyLamp(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		out, ok := runSIPp(t, sipp, "blf_subscribe.xml", "udp", e.udp, []string{"alice1001;pw-alice-1"})
+		out, ok := runSIPp(t, sipp, "blf_subscribe.xml", network, addr, []string{"alice1001;pw-alice-1"})
 		done <- result{out, ok}
 	}()
 	// Until SIPp has subscribed (or failed before it could).
