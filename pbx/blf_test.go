@@ -105,3 +105,47 @@ func TestBLFLampGoesOutWhenTheCallerGivesUp(t *testing.T) {
 		tstest.WaitFor(t, "the hub to forget the call", func() bool { return len(e.srv.UserDialogs(e.account.ID, u.ID)) == 0 })
 	}
 }
+
+// A ring group rings its members' phones at once: both members' lamps blink; when one
+// answers, that one's lamp is busy and the other's goes out (its cancelled leg reported
+// terminated).
+func TestBLFRingGroupMembersLightAsTheyAreRung(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, _, ub := twoPhones(t, e)
+	e.device(e.user("1003"), "carol", "carol-pw-1")
+	ud := e.user("1004")
+	e.device(ud, "dave", "dave-pw-1")
+	dave := newUA(t, "127.0.0.1", "dave")
+	dave.register(e, "dave", "dave-pw-1")
+	rg := &switchboard.RingGroup{AccountID: e.account.ID, Name: "Front Desk", Extension: "8100",
+		Strategy: switchboard.RingSimultaneous, RingTime: 20,
+		Members: []switchboard.RingGroupMember{{UserID: ub.ID}, {UserID: ud.ID}}}
+	if err := e.db.CreateRingGroup(context.Background(), rg); err != nil {
+		t.Fatal(err)
+	}
+	bobLamp, _ := watchLamp(t, e, "1002")
+	daveLamp, _ := watchLamp(t, e, "1004")
+
+	c := alice.dial(e, "8100", "alice", "alice-pw-1", 0)
+	in := bob.next()
+	daveIn := dave.next()
+	bobLamp.Until("1002 ringing", lampIs("ringing"))
+	daveRinging := daveLamp.Until("1004 ringing", lampIs("ringing"))
+	if d := daveRinging.Doc.Dialogs[0]; d.Direction != "recipient" || d.CallID != daveIn.req.CallID().Value() {
+		t.Errorf("1004 ringing: %+v", d)
+	}
+
+	in.answer(t, "127.0.0.1", 0)
+	c.answered(t)
+	bobLamp.Until("1002 busy", lampIs("busy"))
+	out := daveLamp.Until("1004 idle", lampIs("idle"))
+	if len(out.Doc.Dialogs) != 1 || out.Doc.Dialogs[0].State != "terminated" {
+		t.Errorf("1004 after bob answered: %+v; want its dialog terminated", out.Doc.Dialogs)
+	}
+
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bobLamp.Until("1002 idle", lampIs("idle"))
+	e.waitIdle()
+}
