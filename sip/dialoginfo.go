@@ -37,10 +37,8 @@ type UserDialog struct {
 // dialogInfoType is the MIME type of the dialog event package's bodies.
 const dialogInfoType = "application/dialog-info+xml"
 
-// dialogInfoNS is the namespace of dialog-info documents (RFC 4235 section 4).
-const dialogInfoNS = "urn:ietf:params:xml:ns:dialog-info"
-
-// dialogInfo is a dialog-info document. Switchboard always sends full state: each NOTIFY
+// dialogInfo is a dialog-info document, in the namespace urn:ietf:params:xml:ns:dialog-info
+// (RFC 4235 section 4). Switchboard always sends full state: each NOTIFY
 // stands alone, so a phone that missed one is right again with the next.
 type dialogInfo struct {
 	XMLName xml.Name        `xml:"urn:ietf:params:xml:ns:dialog-info dialog-info"`
