@@ -241,3 +241,20 @@ func TestBLFRefusesBadSubscriptions(t *testing.T) {
 		t.Error("a refused subscription got a NOTIFY")
 	}
 }
+
+// A SUBSCRIBE with Expires: 0 is a fetch: one NOTIFY with the state, ending the
+// subscription at once.
+func TestBLFFetchIsOneFinalNotify(t *testing.T) {
+	b := startBLF(t)
+	b.srv.PublishDialog(b.bobDialog("c1", DialogConfirmed))
+	sub := b.subscribe("1002", func(r *blfwatch.Request) { r.Expires = 0 })
+	if sub.Res.StatusCode != 200 || sub.Res.GetHeader("Expires").Value() != "0" {
+		t.Fatalf("fetch: %d %s", sub.Res.StatusCode, sub.Res.Reason)
+	}
+	n := b.w.Next()
+	if n.SubscriptionState != "terminated;reason=timeout" || n.Doc.Lamp() != "busy" || n.Doc.Version != 0 {
+		t.Errorf("fetched: %q, %s, version %d; want terminated with the busy state at version 0",
+			n.SubscriptionState, n.Doc.Lamp(), n.Doc.Version)
+	}
+	tstest.WaitFor(t, "the fetch to leave no subscription", func() bool { return b.srv.BLFSubscriptions() == 0 })
+}
