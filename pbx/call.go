@@ -11,6 +11,7 @@ import (
 	"switchboard"
 	"switchboard/events"
 	"switchboard/media"
+	"switchboard/sip"
 )
 
 // Why a call ended, as the hangup_cause field says it.
@@ -246,6 +247,7 @@ func (c *call) begin(a *leg) bool {
 		a.close()
 		return false
 	}
+	a.light(sip.DialogEarly) // the caller's phone is now in a call, ringing out
 	return true
 }
 

@@ -113,7 +113,8 @@ type Config struct {
 // Lock order: a queue's statusSnapshot.mu, then Engine.mu, then a call's call.mu. Every
 // other mutex is a leaf, held while no other of these is taken: queueManager.mu (computing
 // statuses reads Engine.mu first and releases it), queueManager.kickMu, membersMu and
-// snapsMu, Engine.mediaMu and trunkMu, a leg's mu and respondMu.
+// snapsMu, Engine.mediaMu and trunkMu, a leg's mu and respondMu. (A leg's mu is held while
+// its state goes to the SIP core's busy lamp hub, whose lock is a leaf in turn: blf.go.)
 type Engine struct {
 	cfg   Config
 	store Store

@@ -12,6 +12,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"switchboard/media"
+	"switchboard/sip"
 )
 
 // leg is one side of a call: a SIP dialog and its RTP session. The caller's leg of a phone
@@ -56,6 +57,8 @@ type leg struct {
 	secure bool
 
 	answeredAt time.Time // when this dialled leg's 2xx arrived (wall clock), for the answer-to-bridge delay
+
+	lamp sip.DialogState // what busy lamps were last told of this leg (blf.go), under mu
 }
 
 // ctx is done when the leg's dialog has ended (BYE received or sent, or CANCELled).
@@ -148,6 +151,7 @@ func (l *leg) close() {
 		l.uac.Close()
 	}
 	l.c.e.removeDialog(id)
+	l.light(sip.DialogTerminated)
 }
 
 func (l *leg) setDialogID(id string) {
@@ -295,6 +299,7 @@ func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
 		return nil, err
 	}
 	l.uac = dcs
+	l.light(sip.DialogEarly)
 	return l, nil
 }
 
@@ -448,6 +453,7 @@ func (c *call) acceptAnswer(l *leg) bool {
 		l.hangup()
 		return false
 	}
+	l.light(sip.DialogConfirmed)
 	return true
 }
 
