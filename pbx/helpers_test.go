@@ -70,7 +70,7 @@ func newEnvOn(t *testing.T, db *store.DB, mutate ...func(*pbx.Config)) *env {
 func newEnvSIP(t *testing.T, db *store.DB, sipMutate func(*sbsip.Config), mutate ...func(*pbx.Config)) *env {
 	t.Helper()
 	sipCfg := sbsip.Config{Store: db, UDPAddr: "127.0.0.1:0", Logger: quietLogger(),
-		Registry: prometheus.NewRegistry(), ChallengeMD5First: true}
+		Registry: prometheus.NewRegistry()}
 	if sipMutate != nil {
 		sipMutate(&sipCfg)
 	}

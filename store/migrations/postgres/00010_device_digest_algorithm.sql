@@ -1,0 +1,8 @@
+-- +goose Up
+-- The digest a device must authenticate with: 'md5' (challenged as the server is
+-- configured, MD5 alone by default) or 'sha-256' (SHA-256 alone, MD5 refused). The same
+-- schema as ../sqlite/00010_device_digest_algorithm.sql: keep them in step.
+ALTER TABLE devices ADD COLUMN digest_algorithm TEXT NOT NULL DEFAULT 'md5';
+
+-- +goose Down
+ALTER TABLE devices DROP COLUMN digest_algorithm;
