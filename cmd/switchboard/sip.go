@@ -37,7 +37,7 @@ func addSIPFlags(fs *flag.FlagSet, f *sipFlags) {
 	fs.StringVar(&f.acme, "sip-tls-acme", "", "domain to get the --sip-tls certificate for through ACME (Let's Encrypt), instead of --sip-tls-cert/--sip-tls-key; cached under the data directory; needs the host reachable as that domain on port 80 or 443")
 	fs.StringVar(&f.acmeCA, "sip-tls-acme-ca", "", "ACME directory URL for --sip-tls-acme (default Let's Encrypt's production CA)")
 	fs.StringVar(&f.acmeTo, "sip-tls-acme-email", "", "contact email given to the ACME CA for --sip-tls-acme (expiry notices)")
-	fs.StringVar(&f.digest, "sip-digest", sip.DefaultDigest, `digest challenges offered, in order, to devices whose digest_algorithm is md5 (the default): "md5" registers every phone; "sha256,md5" (RFC 8760's order) and "md5,sha256" fail phones that choke on SHA-256 (baresip 1.0) or read only the first challenge (SIPp, many desk phones); "sha256" alone. A device with digest_algorithm sha-256 is always challenged with SHA-256 alone`)
+	fs.StringVar(&f.digest, "sip-digest", sip.DefaultDigest, `digest challenges offered, in order, to devices whose digest_algorithm is md5 (the default): "md5" registers every phone; "sha256,md5" (RFC 8760's order) fails phones that read only the first challenge (SIPp, many desk phones), and any order offering SHA-256 fails phones that choke on it (baresip 1.0); also "md5,sha256" and "sha256". A device with digest_algorithm sha-256 is always challenged with SHA-256 alone`)
 	fs.DurationVar(&f.qualify, "sip-qualify", sip.DefaultQualifyInterval, "how often each registered contact is sent an OPTIONS to check it still answers (and keep its NAT open); one that does not answer within 3 s is not rung until it answers again; 0 disables")
 }
 
