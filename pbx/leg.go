@@ -409,7 +409,7 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 	pending := 0
 	best := forkResult{code: 480, reason: "Temporarily Unavailable"}
 	for _, d := range dests {
-		sent := c.e.now()
+		sent := time.Now()
 		l, err := c.dial(ringCtx, d)
 		if err != nil {
 			c.e.log.Warn("dialling failed", "uniqueid", c.id, "to", d.uri.String(), "error", err)
@@ -419,7 +419,7 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 			continue
 		}
 		pending++
-		legCtx, stopLeg := silentAbandon(ringCtx, c.e.now, sent)
+		legCtx, stopLeg := silentAbandon(ringCtx, sent)
 		c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 		go func() {
 			defer c.e.wg.Done()
@@ -493,9 +493,10 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 }
 
 // silentPhoneAfter is how long after its INVITE a phone that sent no response at all is
-// taken for gone. By then the INVITE was sent three times (T1 = 500 ms: at 0, 0.5 and
-// 1.5 s); a phone that is there answers the first with 100 Trying.
-const silentPhoneAfter = 2 * time.Second
+// taken for gone: by then the INVITE was sent three times (T1 = 500 ms: at 0, 0.5 and
+// 1.5 s), and a phone that is there answers the first with 100 Trying (sipgo's UAS within
+// 200 ms). Wall-clock time, as the retransmissions are.
+const silentPhoneAfter = 1500 * time.Millisecond
 
 // legStop is the end of one forked INVITE's wait (see silentAbandon).
 type legStop struct {
@@ -503,17 +504,17 @@ type legStop struct {
 	stop      func()
 }
 
-// silentAbandon returns the context an INVITE waits for its answer with. It ends with ring:
-// normally a CANCEL follows, but RFC 3261 §9.1 allows one only after a provisional
-// response, so for a phone that never answered, sipgo would wait out timer B (32 s) — and a
-// phone that vanished without un-registering never answers. Such a phone, silent for
-// silentPhoneAfter since sent (on the engine's clock), is abandoned instead: its transaction ends
-// at once, nothing more is sent to it.
-func silentAbandon(ring context.Context, now func() time.Time, sent time.Time) (context.Context, *legStop) {
+// silentAbandon returns the context an INVITE sent at sent waits for its answer with. It
+// ends with ring: normally a CANCEL follows, but RFC 3261 §9.1 allows one only after a
+// provisional response, so for a phone that never answered, sipgo would wait out timer B
+// (32 s) — and a phone that vanished without un-registering never answers. Such a phone,
+// silent for silentPhoneAfter, is abandoned instead: its transaction ends at once, nothing
+// more is sent to it. A phone that only had less time to answer gets its CANCEL as usual.
+func silentAbandon(ring context.Context, sent time.Time) (context.Context, *legStop) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ls := &legStop{}
 	stopAfter := context.AfterFunc(ring, func() {
-		if !ls.responded.Load() && now().Sub(sent) >= silentPhoneAfter {
+		if !ls.responded.Load() && time.Since(sent) >= silentPhoneAfter {
 			cancel(sipgo.WaitAnswerForceCancelErr)
 			return
 		}
