@@ -38,6 +38,8 @@ type Store interface {
 	GetAccountDeviceBySIPUsername(ctx context.Context, accountID int64, username string) (*switchboard.Device, error)
 	GetAccountBySIPDomain(ctx context.Context, domain string) (*switchboard.Account, error)
 	HasSIPDomains(ctx context.Context) (bool, error)
+	// HasSHA256Devices reports whether any device requires SHA-256 (see Server.challenge).
+	HasSHA256Devices(ctx context.Context) (bool, error)
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
 	ListRegistrations(ctx context.Context) ([]switchboard.Registration, error)
 	// ReplaceUserRegistrations stores the user's registrations with the presence events of
@@ -108,6 +110,7 @@ type Server struct {
 
 	regs    registrations
 	qualify qualifier // reachability of the bindings (qualify.go)
+	sha256  sha256Hint
 
 	ready   chan struct{}
 	addrMu  sync.Mutex // guards the fields below
@@ -629,10 +632,12 @@ func realmOf(acct *switchboard.Account) string {
 func (s *Server) challenge(req *sip.Request, tx sip.ServerTransaction, code int, reason, header string, stale bool,
 	acct *switchboard.Account, username string) {
 	var algs []string
-	if dev, err := s.lookupDevice(acct, username); err == nil && dev.RequiresSHA256() {
-		algs = []string{algSHA256}
-	} else if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
-		s.log.Error("device lookup failed; challenging with the default digest", "error", err)
+	if s.sha256.mayRequire(s.cfg.Store) {
+		if dev, err := s.lookupDevice(acct, username); err == nil && dev.RequiresSHA256() {
+			algs = []string{algSHA256}
+		} else if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			s.log.Error("device lookup failed; challenging with the default digest", "error", err)
+		}
 	}
 	vals := s.nonces.challenges(stale, realmOf(acct), algs)
 	hs := make([]sip.Header, 0, len(vals))
@@ -640,6 +645,34 @@ func (s *Server) challenge(req *sip.Request, tx sip.ServerTransaction, code int,
 		hs = append(hs, sip.NewHeader(header, v))
 	}
 	s.respond(req, tx, code, reason, hs...)
+}
+
+// sha256Hint remembers for a few seconds whether any device requires SHA-256, so that while
+// none does (the usual case) a challenge costs no device lookup: REGISTER throughput is the
+// registrar's measure. A device switched to SHA-256 is challenged so within sha256HintTTL;
+// its MD5 answers are refused at once all the same (authenticate reads the device).
+type sha256Hint struct {
+	mu      sync.Mutex
+	any     bool
+	checked time.Time // wall clock
+}
+
+const sha256HintTTL = 5 * time.Second
+
+func (h *sha256Hint) mayRequire(st Store) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.checked.IsZero() && time.Since(h.checked) < sha256HintTTL {
+		return h.any
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	anyDevice, err := st.HasSHA256Devices(ctx)
+	if err != nil {
+		return true // look the device up: the challenge must not be weaker than it asks
+	}
+	h.any, h.checked = anyDevice, time.Now()
+	return anyDevice
 }
 
 // forbiddenWeakDigest is the reason a device that requires SHA-256 hears when it answered

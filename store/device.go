@@ -210,3 +210,13 @@ func (db *DB) DeleteDevice(ctx context.Context, accountID, id int64) error {
 		return nil
 	})
 }
+
+// HasSHA256Devices reports whether any device requires SHA-256 digests. The registrar asks
+// it (and caches the answer briefly) so that, while none does, a challenge costs no device
+// lookup.
+func (db *DB) HasSHA256Devices(ctx context.Context) (bool, error) {
+	var n int
+	err := db.queryRow(ctx, db.read, "SELECT count(*) FROM (SELECT 1 FROM devices WHERE digest_algorithm = ? LIMIT 1) x",
+		switchboard.DigestSHA256).Scan(&n)
+	return n > 0, internal("HasSHA256Devices", err)
+}
