@@ -42,6 +42,8 @@ type Store interface {
 	GetAccountDeviceBySIPUsername(ctx context.Context, accountID int64, username string) (*Device, error)
 	GetAccountBySIPDomain(ctx context.Context, domain string) (*Account, error) // the registrar's tenant
 	HasSIPDomains(ctx context.Context) (bool, error)
+	// HasSHA256Devices reports whether any device requires SHA-256 digests.
+	HasSHA256Devices(ctx context.Context) (bool, error)
 	ListDevices(ctx context.Context, accountID, userID int64) ([]*Device, error) // userID 0 = all users
 	PageDevices(ctx context.Context, accountID, userID int64, p Page) (devices []*Device, more bool, err error)
 	UpdateDevice(ctx context.Context, d *Device) error

@@ -138,6 +138,23 @@ func TestDeviceCRUDAndPasswords(t *testing.T) {
 	if r.result()["require_secure"] != true {
 		t.Errorf("created secure device = %v", r.result())
 	}
+	// The digest it must use: md5 by default, sha-256 on request, nothing else.
+	if r.result()["digest_algorithm"] != "md5" {
+		t.Errorf("new device digest_algorithm = %v, want md5", r.result()["digest_algorithm"])
+	}
+	r = e.request("PATCH", base+"/devices/"+itoa(id), e.a.devKey, map[string]any{"digest_algorithm": "sha-256"})
+	expectOK(t, r, 200, "Device updated")
+	if r.result()["digest_algorithm"] != "sha-256" {
+		t.Errorf("device after PATCH digest_algorithm = %v", r.result())
+	}
+	if stored, err = e.store.GetDevice(ctx, e.a.account.ID, id); err != nil || !stored.RequiresSHA256() {
+		t.Errorf("stored device %+v, %v: want digest sha-256", stored, err)
+	}
+	r = e.request("PATCH", base+"/devices/"+itoa(id), e.a.devKey, map[string]any{"digest_algorithm": "sha1"})
+	expectError(t, r, 400, "BAD_REQUEST")
+	if detail(r, "digest_algorithm") == "" {
+		t.Errorf("details.digest_algorithm missing: %s", r.raw)
+	}
 	expectOK(t, e.request("DELETE", base+"/devices/"+itoa(id), e.a.devKey, nil), 200, "Device deleted")
 	expectError(t, e.request("GET", base+"/devices/"+itoa(id), e.a.devKey, nil), 404, "NOT_FOUND")
 }

@@ -70,7 +70,7 @@ func newEnvOn(t *testing.T, db *store.DB, mutate ...func(*pbx.Config)) *env {
 func newEnvSIP(t *testing.T, db *store.DB, sipMutate func(*sbsip.Config), mutate ...func(*pbx.Config)) *env {
 	t.Helper()
 	sipCfg := sbsip.Config{Store: db, UDPAddr: "127.0.0.1:0", Logger: quietLogger(),
-		Registry: prometheus.NewRegistry(), ChallengeMD5First: true}
+		Registry: prometheus.NewRegistry()}
 	if sipMutate != nil {
 		sipMutate(&sipCfg)
 	}
@@ -200,6 +200,7 @@ func (e *env) waitIdle() {
 type ua struct {
 	t    *testing.T
 	addr string
+	pc   net.PacketConn // its socket (vanish closes it)
 	ua   *sipgo.UserAgent
 	cli  *sipgo.Client
 	dsc  *sipgo.DialogServerCache
@@ -278,7 +279,7 @@ func newUA(t *testing.T, ip, user string) *ua {
 	var port int
 	fmt.Sscan(portS, &port)
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: host, Port: port}}
-	u := &ua{t: t, addr: addr, ua: agent, cli: cli,
+	u := &ua{t: t, addr: addr, pc: pc, ua: agent, cli: cli,
 		dsc:      sipgo.NewDialogServerCache(cli, contact),
 		dcc:      sipgo.NewDialogClientCache(cli, contact),
 		incoming: make(chan *inbound, 8)}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -354,6 +355,7 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 	pending := 0
 	best := forkResult{code: 480, reason: "Temporarily Unavailable"}
 	for _, d := range dests {
+		sent := time.Now()
 		l, err := c.dial(ringCtx, d)
 		if err != nil {
 			c.e.log.Warn("dialling failed", "uniqueid", c.id, "to", d.uri.String(), "error", err)
@@ -363,12 +365,15 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 			continue
 		}
 		pending++
+		legCtx, stopLeg := silentAbandon(ringCtx, sent)
 		c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 		go func() {
 			defer c.e.wg.Done()
-			err := l.uac.WaitAnswer(ringCtx, sipgo.AnswerOptions{
+			defer stopLeg.stop()
+			err := l.uac.WaitAnswer(legCtx, sipgo.AnswerOptions{
 				Username: d.username, Password: d.password,
 				OnResponse: func(r *sipmsg.Response) error {
+					stopLeg.responded.Store(true)
 					switch {
 					case r.StatusCode == 180 || r.StatusCode == 183 && len(r.Body()) == 0:
 						if hooks.ringing != nil {
@@ -431,6 +436,41 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 		return forkResult{winner: winner}
 	}
 	return best
+}
+
+// silentPhoneAfter is how long after its INVITE a phone that sent no response at all is
+// taken for gone: by then the INVITE was sent three times (T1 = 500 ms: at 0, 0.5 and
+// 1.5 s), and a phone that is there answers the first with 100 Trying (sipgo's UAS within
+// 200 ms). Wall-clock time, as the retransmissions are.
+const silentPhoneAfter = 1500 * time.Millisecond
+
+// legStop is the end of one forked INVITE's wait (see silentAbandon).
+type legStop struct {
+	responded atomic.Bool // any response came: the phone is there
+	stop      func()
+}
+
+// silentAbandon returns the context an INVITE sent at sent waits for its answer with. It
+// ends with ring: normally a CANCEL follows, but RFC 3261 §9.1 allows one only after a
+// provisional response, so for a phone that never answered, sipgo would wait out timer B
+// (32 s) — and a phone that vanished without un-registering never answers. Such a phone,
+// silent for silentPhoneAfter, is abandoned instead: its transaction ends at once, nothing
+// more is sent to it. A phone that only had less time to answer gets its CANCEL as usual.
+func silentAbandon(ring context.Context, sent time.Time) (context.Context, *legStop) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ls := &legStop{}
+	stopAfter := context.AfterFunc(ring, func() {
+		if !ls.responded.Load() && time.Since(sent) >= silentPhoneAfter {
+			cancel(sipgo.WaitAnswerForceCancelErr)
+			return
+		}
+		cancel(ring.Err())
+	})
+	ls.stop = func() {
+		stopAfter()
+		cancel(context.Canceled)
+	}
+	return ctx, ls
 }
 
 // acceptAnswer completes an answered leg: ACK, its media from the 200's SDP, its dialog

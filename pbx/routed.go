@@ -169,7 +169,30 @@ func (c *call) ringUntil(st *callerState, dests []dest, deadline time.Time) *leg
 	if !st.answered {
 		hooks.ringing = func() { c.sendRinging(st.a, nil) }
 	}
-	return c.fork(ctx, dests, hooks).winner
+	result := make(chan forkResult, 1)
+	c.e.wg.Add(1) // in the call's goroutine: wg is above zero
+	go func() {
+		defer c.e.wg.Done()
+		result <- c.fork(ctx, dests, hooks)
+	}()
+	select {
+	case r := <-result:
+		return r.winner
+	case <-ctx.Done():
+		// The deadline passed or the caller left: the queue's timers (max wait, abandon)
+		// go on now. The fork may not be done yet: a phone that never answered the INVITE
+		// (it vanished) cannot be cancelled until it does (RFC 3261 §9.1), so its
+		// transaction runs out timer B, 32 s. The fork finishes in the background, and a
+		// phone that answers meanwhile is hung up.
+		c.e.wg.Add(1)
+		go func() {
+			defer c.e.wg.Done()
+			if r := <-result; r.winner != nil {
+				r.winner.hangup()
+			}
+		}()
+		return nil
+	}
 }
 
 // hangingUp reports whether the call was asked to end (shutdown).

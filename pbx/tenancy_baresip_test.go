@@ -19,7 +19,6 @@ import (
 	"switchboard"
 	"switchboard/internal/testpeer"
 	"switchboard/internal/tstest"
-	sbsip "switchboard/sip"
 	"switchboard/store/storetest"
 )
 
@@ -184,7 +183,7 @@ func (p *domainBaresip) command(t *testing.T, cmd, params string) {
 // 1002; neither reaches or disturbs the other's phones, whatever is tried across.
 func TestTwoTenantsSameExtensionsOnTheirDomains(t *testing.T) {
 	bin := testpeer.Require(t, "baresip", "baresip-core")
-	e := newEnvSIP(t, storetest.NewSQLite(t), func(c *sbsip.Config) { c.ChallengeMD5Only = true })
+	e := newEnvSIP(t, storetest.NewSQLite(t), nil)
 	acme := newTenant(t, e, e.account, "acme.test", "acme-secret")
 	beta := newTenant(t, e, &switchboard.Account{Name: "Beta"}, "beta.test", "beta-secret")
 	for i, tn := range []*tenant{acme, beta} {

@@ -258,6 +258,9 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	dev, res := s.authenticate(req, "Authorization", acct)
 	switch res.kind {
 	case authOK:
+	case authWeakDigest:
+		s.respond(req, tx, 403, forbiddenWeakDigest)
+		return
 	case authMalformed:
 		s.respond(req, tx, 400, "Bad Authorization")
 		return
@@ -265,7 +268,7 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, 500, "Server Internal Error")
 		return
 	default:
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", res.kind == authStale, realmOf(acct))
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", res.kind == authStale, acct, fromUser(req))
 		return
 	}
 	if refuseInsecure(dev, req) {

@@ -18,7 +18,7 @@ func TestSIPpSubscribesToABusyLamp(t *testing.T) {
 }
 
 func sippSubscribes(t *testing.T, sipp, network string) {
-	e := startServer(t, func(c *Config) { c.ChallengeMD5First = true })
+	e := startServer(t)
 	addr := e.udp
 	if network == "tcp" {
 		addr = e.tcp

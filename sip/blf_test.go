@@ -22,7 +22,7 @@ type blfEnv struct {
 func startBLF(t *testing.T, mutate ...func(*Config)) *blfEnv {
 	t.Helper()
 	// sipgo's client answers the first challenge only and computes MD5.
-	e := startServer(t, append([]func(*Config){func(c *Config) { c.ChallengeMD5First = true }}, mutate...)...)
+	e := startServer(t, mutate...)
 	b := &blfEnv{testEnv: e, alice: e.user(t, "1001"), bob: e.user(t, "1002")}
 	e.device(t, b.alice, "alice", "alice-pw-1")
 	b.w = blfwatch.New(t, "127.0.0.1")
