@@ -81,7 +81,7 @@ type Config struct {
 }
 
 // allowed is the Allow header: what this server answers to with something other than 405.
-const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE"
+const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, REFER"
 
 // maxMessageLength caps a SIP message. Real REGISTERs are well under 2 KB; anything larger
 // is refused by the parser instead of buffered.
@@ -291,6 +291,7 @@ func (s *Server) Run(ctx context.Context) error {
 	srv.OnCancel(s.handleNoDialog) // a CANCEL matching an INVITE is handled by the transaction layer
 	srv.OnInfo(s.handleInDialog)
 	srv.OnUpdate(s.handleInDialog)
+	srv.OnRefer(s.handleInDialog) // transfers (RFC 3515), inside a call's dialog only
 	srv.OnNoRoute(s.handleUnsupported)
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -407,7 +408,7 @@ func (s *Server) handleNoDialog(req *sip.Request, tx sip.ServerTransaction) {
 
 // knownMethods are SIP methods this server recognises but does not accept (405); any other
 // method is not implemented (501), as RFC 3261 §21.5.2 and §21.4.6 distinguish.
-var knownMethods = map[string]bool{"SUBSCRIBE": true, "NOTIFY": true, "REFER": true, "INFO": true,
+var knownMethods = map[string]bool{"SUBSCRIBE": true, "NOTIFY": true, "INFO": true,
 	"MESSAGE": true, "PRACK": true, "UPDATE": true, "PUBLISH": true}
 
 func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
@@ -750,6 +751,13 @@ func (s *Server) tenant(ctx context.Context, host string) (acct *switchboard.Acc
 		return nil, false, err
 	}
 	return nil, !some, nil
+}
+
+// Tenant tells the account whose SIP domain host is, as for the From of a request: nil
+// and known for an IP address or the server's own name (any account), not known for a
+// domain no account has. The engine checks a REFER's target with it.
+func (s *Server) Tenant(ctx context.Context, host string) (acct *switchboard.Account, known bool, err error) {
+	return s.tenant(ctx, host)
 }
 
 // publicName is the host of --sip-public, lowercase, or "".
