@@ -474,3 +474,39 @@ func tagOf(p sip.HeaderParams) string {
 	v, _ := p.Get("tag")
 	return v
 }
+
+// A blind transfer to a ring group's extension: bob is released at once (200 OK) and alice
+// walks the group as a caller dialling it would; carol, its member, answers and talks to
+// her. The call's record credits the transfer and ends once.
+func TestBlindTransferToRingGroup(t *testing.T) {
+	tstest.CheckGoroutines(t)
+	e := newEnv(t)
+	alice, bob, carol, _, ub, uc := threePhones(t, e)
+	rg := &switchboard.RingGroup{AccountID: e.account.ID, Name: "Front Desk", Extension: "8100",
+		Strategy: switchboard.RingSimultaneous, RingTime: 20, Members: []switchboard.RingGroupMember{{UserID: uc.ID}}}
+	if err := e.db.CreateRingGroup(context.Background(), rg); err != nil {
+		t.Fatal(err)
+	}
+	c, in := callBob(t, e, alice, bob)
+	if code := referIn(t, in.dlg, "<sip:8100@"+e.sipAddr+">"); code != 202 {
+		t.Fatalf("REFER to the ring group answered %d; want 202", code)
+	}
+	if frags := sipfrags(t, bob); frags[len(frags)-1] != "SIP/2.0 200 OK" {
+		t.Errorf("bob's NOTIFYs = %q; want a final 200 OK", frags)
+	}
+	endedWithin(t, in.dlg.Context(), "bob's leg to be released")
+	cin := carol.next()
+	cin.answer(t, "127.0.0.1", 0)
+	expectAudio(t, c.rtp, cin.rtp, ulawFrame(13), ulawFrame(13))
+	expectAudio(t, cin.rtp, c.rtp, ulawFrame(14), ulawFrame(14))
+	if err := cin.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	endedWithin(t, c.dlg.Context(), "alice's leg to end with carol's BYE")
+	e.waitIdle()
+	r := e.endedRecord(switchboard.CallOutbound)
+	if r.TransferredTo != "8100" || r.TransferredByUserID != ub.ID || r.Disposition != switchboard.DispositionAnswered {
+		t.Errorf("record = %+v", r)
+	}
+	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+}
