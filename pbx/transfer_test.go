@@ -510,3 +510,46 @@ func TestBlindTransferToRingGroup(t *testing.T) {
 	}
 	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
 }
+
+// The attended transfer with the consultation call placed by the other party: carol calls
+// bob (carol's leg is the engine's UAS leg of that call), bob REFERs alice's call with
+// Replaces naming his dialog with carol as he sees it (his own tag as to-tag). Alice and
+// carol talk on carol's existing leg.
+func TestAttendedTransferToACallerJoinsHerLeg(t *testing.T) {
+	tstest.CheckGoroutines(t)
+	e := newEnv(t)
+	alice, bob, carol, _, ub, _ := threePhones(t, e)
+	c, in := callBob(t, e, alice, bob)
+	cc := carol.dial(e, "1002", "carol", "carol-pw-1", 0)
+	bin := bob.next()
+	bin.answer(t, "127.0.0.1", 0)
+	cc.answered(t)
+	expectAudio(t, cc.rtp, bin.rtp, ulawFrame(1), ulawFrame(1))
+
+	replaces := bin.dlg.InviteRequest.CallID().Value() + ";to-tag=" + tagOf(bin.dlg.InviteResponse.To().Params) +
+		";from-tag=" + tagOf(bin.dlg.InviteRequest.From().Params)
+	referTo := "<sip:1003@" + e.sipAddr + "?Replaces=" + strings.NewReplacer("@", "%40", ";", "%3B", "=", "%3D").Replace(replaces) + ">"
+	if code := referIn(t, in.dlg, referTo); code != 202 {
+		t.Fatalf("REFER with Replaces answered %d; want 202", code)
+	}
+	endedWithin(t, in.dlg.Context(), "bob's leg of alice's call to end")
+	endedWithin(t, bin.dlg.Context(), "bob's leg of carol's call to end")
+	expectAudio(t, c.rtp, cc.rtp, ulawFrame(2), ulawFrame(2))
+	expectAudio(t, cc.rtp, c.rtp, ulawFrame(3), ulawFrame(3))
+	if err := cc.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	endedWithin(t, c.dlg.Context(), "alice's leg to end with carol's BYE")
+	e.waitIdle()
+	rs, _ := e.db.ListCallRecords(context.Background(), e.account.ID, switchboard.CallRecordFilter{})
+	n := 0
+	for _, r := range rs {
+		if r.TransferredTo == "1003" && r.TransferredByUserID == ub.ID {
+			n++
+		}
+	}
+	if len(rs) != 2 || n != 1 {
+		t.Errorf("records = %+v; want two, alice's transferred to 1003 by bob", rs)
+	}
+	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+}
