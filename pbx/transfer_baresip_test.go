@@ -27,6 +27,7 @@ import (
 // its commands (baresip 1.0's "transfer" sends a blind REFER).
 type toneBaresip struct {
 	ctrl string
+	dir  string // snd_path: sndfile writes dump-<time>-dec.wav, what the phone heard, per call
 	out  *tstest.Buffer
 }
 
@@ -40,13 +41,14 @@ func startToneBaresip(t *testing.T, bin string, e *env, user, password string, h
 		"sip_listen " + listen,
 		fmt.Sprintf("audio_source ausine,%d", hz),
 		"ausrc_srate 48000", "ausrc_channels 2", "auplay_srate 48000",
-		"audio_player aufile," + filepath.Join(dir, "heard.wav"),
+		"audio_player aufile," + filepath.Join(dir, "heard.wav"), // baresip 1.0 plays nowhere: sndfile records
 		"audio_alert aufile," + filepath.Join(dir, "alert.wav"),
 		fmt.Sprintf("rtp_ports %d-%d", rtpBase, rtpBase+99),
 		"module_path /usr/lib/baresip/modules",
 		"module g711.so", "module ausine.so", "module aufile.so", "module account.so",
-		"module menu.so", "module ctrl_tcp.so",
+		"module menu.so", "module ctrl_tcp.so", "module sndfile.so",
 		"ctrl_tcp_listen " + ctrl,
+		"snd_path " + dir,
 		"",
 	}, "\n")
 	account := fmt.Sprintf("<sip:%s@127.0.0.1>;auth_pass=%s;outbound=\"sip:%s\";answermode=auto;regint=600;audio_codecs=PCMU\n",
@@ -58,7 +60,7 @@ func startToneBaresip(t *testing.T, bin string, e *env, user, password string, h
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "-f", dir, "-n", "127.0.0.1")
-	p := &toneBaresip{ctrl: ctrl, out: &tstest.Buffer{}}
+	p := &toneBaresip{ctrl: ctrl, dir: dir, out: &tstest.Buffer{}}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -202,6 +204,117 @@ func TestTransfersBetweenBaresips(t *testing.T) {
 	}
 	if err := c.dlg.Bye(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	e.waitIdle()
+	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+}
+
+// lastHeard returns the last seconds of a baresip's recording of what it played out (the
+// first channel) and its sample rate; nil while there is not that much yet.
+func (p *toneBaresip) lastHeard(t *testing.T, seconds float64) (samples []float64, rate int) {
+	t.Helper()
+	dumps, _ := filepath.Glob(filepath.Join(p.dir, "dump-*-dec.wav"))
+	if len(dumps) == 0 {
+		return nil, 0
+	}
+	b, err := os.ReadFile(dumps[len(dumps)-1])
+	if err != nil || len(b) < 44 {
+		return nil, 0
+	}
+	// RIFF: find the fmt and data chunks.
+	channels, bits := 1, 16
+	pos := 12
+	var data []byte
+	for pos+8 <= len(b) {
+		id, size := string(b[pos:pos+4]), int(uint32(b[pos+4])|uint32(b[pos+5])<<8|uint32(b[pos+6])<<16|uint32(b[pos+7])<<24)
+		body := b[pos+8:]
+		if id == "fmt " && len(body) >= 16 {
+			channels = int(body[2]) | int(body[3])<<8
+			rate = int(uint32(body[4]) | uint32(body[5])<<8 | uint32(body[6])<<16 | uint32(body[7])<<24)
+			bits = int(body[14]) | int(body[15])<<8
+		}
+		if id == "data" {
+			data = body // the size may still be 0 while baresip writes
+			break
+		}
+		pos += 8 + size
+	}
+	if rate == 0 || bits != 16 || channels < 1 {
+		return nil, 0
+	}
+	frame := 2 * channels
+	n := int(seconds * float64(rate))
+	if len(data)/frame < n {
+		return nil, 0
+	}
+	data = data[len(data)/frame*frame-n*frame:]
+	for i := 0; i < n; i++ {
+		v := int16(uint16(data[i*frame]) | uint16(data[i*frame+1])<<8) // the first channel
+		samples = append(samples, float64(v))
+	}
+	return samples, rate
+}
+
+// dominantIs reports whether hz carries most of the energy of samples.
+func dominantIs(samples []float64, rate int, hz float64) bool {
+	if len(samples) == 0 {
+		return false
+	}
+	coeff := 2 * math.Cos(2*math.Pi*hz/float64(rate))
+	var s1, s2, energy float64
+	for _, x := range samples {
+		energy += x * x
+		s := x + coeff*s1 - s2
+		s2, s1 = s1, s
+	}
+	if energy < float64(len(samples))*100*100 { // silence
+		return false
+	}
+	return (s1*s1+s2*s2-coeff*s1*s2)/(energy*float64(len(samples))/2) > 0.5
+}
+
+// Three baresips: alice (700 Hz) calls bob (1000 Hz) with her own "dial" command; bob's
+// baresip blind-transfers her to carol (440 Hz) with its "transfer" command. After the
+// transfer what alice's baresip plays out is carol's 440 Hz and what carol's plays out is
+// alice's 700 Hz: the audio each softphone heard, read from its own recording.
+func TestBlindTransferBetweenThreeBaresips(t *testing.T) {
+	bin := testpeer.Require(t, "baresip", "baresip-core")
+	e := newEnvSIP(t, storetest.NewSQLite(t), func(c *sbsip.Config) { c.ChallengeMD5Only = true })
+	users := map[string]*switchboard.User{}
+	for _, ext := range []string{"1001", "1002", "1003"} {
+		users[ext] = e.user(ext)
+		e.device(users[ext], ext, "pw-"+ext)
+	}
+	alice := startToneBaresip(t, bin, e, "1001", "pw-1001", 700, 19400)
+	bob := startToneBaresip(t, bin, e, "1002", "pw-1002", 1000, 19000)
+	carol := startToneBaresip(t, bin, e, "1003", "pw-1003", 440, 19200)
+	for _, u := range users {
+		tstest.WaitFor(t, "baresip "+u.Extension+" to register", func() bool {
+			on, _ := e.srv.UserPresence(e.account.ID, u.ID)
+			return on
+		})
+	}
+	alice.command(t, "dial", "sip:1002@127.0.0.1")
+	tstest.WaitFor(t, "alice to hear bob's 1000 Hz", func() bool {
+		s, rate := alice.lastHeard(t, 0.2)
+		return dominantIs(s, rate, 1000)
+	})
+	bob.command(t, "transfer", "sip:1003@127.0.0.1")
+	tstest.WaitFor(t, "alice to hear carol's 440 Hz after the transfer", func() bool {
+		s, rate := alice.lastHeard(t, 0.2)
+		return dominantIs(s, rate, 440)
+	})
+	tstest.WaitFor(t, "carol to hear alice's 700 Hz", func() bool {
+		s, rate := carol.lastHeard(t, 0.2)
+		return dominantIs(s, rate, 700)
+	})
+	if ch := e.eng.Channels(e.account.ID, users["1002"].ID); len(ch) != 0 {
+		t.Errorf("bob still has channels %v after the transfer", ch)
+	}
+	carol.command(t, "hangup", "")
+	r := e.endedRecord(switchboard.CallOutbound)
+	if r.TransferredTo != "1003" || r.TransferredByUserID != users["1002"].ID {
+		t.Errorf("record = %+v; want transferred to 1003 by bob", r)
 	}
 	e.waitIdle()
 	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
