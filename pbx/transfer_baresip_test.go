@@ -319,3 +319,55 @@ func TestBlindTransferBetweenThreeBaresips(t *testing.T) {
 	e.waitIdle()
 	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
 }
+
+// An attended transfer between baresips: alice's baresip (700 Hz) calls dave, dave calls
+// carol's baresip (440 Hz) and REFERs alice's call with Replaces naming his dialog with
+// carol (dave is a sipgo phone: baresip 1.0 has no attended transfer). Alice's baresip then
+// hears carol and carol's hears alice, on the legs they already had.
+func TestAttendedTransferBetweenBaresips(t *testing.T) {
+	bin := testpeer.Require(t, "baresip", "baresip-core")
+	e := newEnvSIP(t, storetest.NewSQLite(t), func(c *sbsip.Config) { c.ChallengeMD5Only = true })
+	users := map[string]*switchboard.User{}
+	for _, ext := range []string{"1001", "1003", "1004"} {
+		users[ext] = e.user(ext)
+		e.device(users[ext], ext, "pw-"+ext)
+	}
+	dave := newUA(t, "127.0.0.1", "1004")
+	dave.register(e, "1004", "pw-1004")
+	alice := startToneBaresip(t, bin, e, "1001", "pw-1001", 700, 19400)
+	carol := startToneBaresip(t, bin, e, "1003", "pw-1003", 440, 19200)
+	for _, ext := range []string{"1001", "1003"} {
+		tstest.WaitFor(t, "baresip "+ext+" to register", func() bool {
+			on, _ := e.srv.UserPresence(e.account.ID, users[ext].ID)
+			return on
+		})
+	}
+	alice.command(t, "dial", "sip:1004@127.0.0.1")
+	din := dave.next()
+	din.answer(t, "127.0.0.1", 0)
+	answerSent(t, din)
+	consult := dave.dial(e, "1003", "1004", "pw-1004", 0)
+	consult.answered(t)
+	if !hearsTone(t, consult.rtp, 440) {
+		t.Fatal("dave does not hear carol while consulting")
+	}
+	replaces := consult.dlg.InviteRequest.CallID().Value() + ";to-tag=" + tagOf(consult.dlg.InviteResponse.To().Params) +
+		";from-tag=" + tagOf(consult.dlg.InviteRequest.From().Params)
+	referTo := "<sip:1003@" + e.sipAddr + "?Replaces=" + strings.NewReplacer("@", "%40", ";", "%3B", "=", "%3D").Replace(replaces) + ">"
+	if code := referIn(t, din.dlg, referTo); code != 202 {
+		t.Fatalf("REFER with Replaces answered %d; want 202", code)
+	}
+	endedWithin(t, consult.dlg.Context(), "dave's consultation leg to end")
+	endedWithin(t, din.dlg.Context(), "dave's leg of alice's call to end")
+	tstest.WaitFor(t, "alice to hear carol's 440 Hz after the transfer", func() bool {
+		s, rate := alice.lastHeard(t, 0.2)
+		return dominantIs(s, rate, 440)
+	})
+	tstest.WaitFor(t, "carol to hear alice's 700 Hz after the transfer", func() bool {
+		s, rate := carol.lastHeard(t, 0.2)
+		return dominantIs(s, rate, 700)
+	})
+	alice.command(t, "hangup", "")
+	e.waitIdle()
+	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+}
