@@ -343,7 +343,7 @@ func (c *call) finish(d switchboard.CallDisposition) {
 	end := c.e.now().UTC()
 	c.mu.Lock()
 	r := c.record()
-	answeredBy := c.answeredBy
+	answeredBy, user := c.answeredBy, c.user // a transfer may change them until now
 	c.mu.Unlock()
 	r.AnsweredAt, r.EndedAt, r.Disposition = answered, end, d
 	duration := max(0, int(end.Sub(c.started)/time.Second))
@@ -354,7 +354,7 @@ func (c *call) finish(d switchboard.CallDisposition) {
 		billable = max(0, int(end.Sub(answered)/time.Second))
 	}
 	r.Duration, r.BillableSeconds = duration, billable
-	ev := c.event(c.eventName("ended"), c.user, c.calleeFields(answeredBy, map[string]any{
+	ev := c.event(c.eventName("ended"), user, c.calleeFields(answeredBy, map[string]any{
 		events.FieldAnswered:         !answered.IsZero(),
 		events.FieldDuration:         duration,
 		events.FieldAnsweredDuration: billable,
