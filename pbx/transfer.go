@@ -677,6 +677,13 @@ func (e *Engine) HangupCall(ctx context.Context, accountID int64, callID string)
 	return nil
 }
 
+// OpenDialogs is the number of SIP dialogs the engine tracks (tests check none is left).
+func (e *Engine) OpenDialogs() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.dialogs)
+}
+
 // liveCall is the account's call in progress with the uniqueid, or nil.
 func (e *Engine) liveCall(accountID int64, callID string) *call {
 	e.mu.Lock()

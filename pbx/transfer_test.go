@@ -122,7 +122,7 @@ func TestBlindTransferByREFER(t *testing.T) {
 		t.Errorf("call.transferred data = %v", ev.Data)
 	}
 	e.waitIdle()
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
 
 // A blind transfer to a phone that is busy gives the call back to the transferor: bob
@@ -149,7 +149,7 @@ func TestBlindTransferToBusyTargetGivesTheCallBack(t *testing.T) {
 		t.Errorf("record = %+v; a failed transfer is not one", r)
 	}
 	e.waitIdle()
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
 
 // Bad REFERs get their SIP answer and leave the call as it was: alice and bob still talk,
@@ -225,7 +225,7 @@ func TestBadREFERsAreRefusedAndDisturbNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitIdle()
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
 
 // An attended transfer: alice calls bob, bob calls carol, bob REFERs alice's dialog to
@@ -282,7 +282,7 @@ func TestAttendedTransferJoinsBothCalls(t *testing.T) {
 	if ev == nil || events.String(ev.Data, events.FieldTransferType) != "attended" || dataInt(ev, events.FieldTransferToUserID) != uc.ID {
 		t.Errorf("call.transferred = %+v", ev)
 	}
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
 
 // Park and retrieve: bob blind-transfers alice to 700 (the first free slot, 701); alice
@@ -349,7 +349,7 @@ func TestParkAndRetrieve(t *testing.T) {
 		dataInt(re, events.FieldUserID) != uc.ID || dataBool(re, events.FieldReturned) {
 		t.Errorf("park events = %v", names(evs))
 	}
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
 
 // A parked call nobody takes rings the parker back once the park timeout passes on the
@@ -386,7 +386,7 @@ func TestParkTimeoutRingsTheParkerBack(t *testing.T) {
 	if e.eng.ParkedCalls() != 0 {
 		t.Errorf("parked calls = %d; want 0", e.eng.ParkedCalls())
 	}
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
 
 // The API's transfer and hangup, on the engine: an unknown call is ENOTFOUND, an unknown
@@ -437,7 +437,7 @@ func TestTransferAndHangupCallAPI(t *testing.T) {
 		t.Errorf("record = %+v; want transferred to 1003 through the API", r)
 	}
 	e.waitIdle()
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
 
 // liveCallID is the uniqueid of the one call in progress.
@@ -508,7 +508,7 @@ func TestBlindTransferToRingGroup(t *testing.T) {
 	if r.TransferredTo != "8100" || r.TransferredByUserID != ub.ID || r.Disposition != switchboard.DispositionAnswered {
 		t.Errorf("record = %+v", r)
 	}
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
 
 // The attended transfer with the consultation call placed by the other party: carol calls
@@ -551,5 +551,5 @@ func TestAttendedTransferToACallerJoinsHerLeg(t *testing.T) {
 	if len(rs) != 2 || n != 1 {
 		t.Errorf("records = %+v; want two, alice's transferred to 1003 by bob", rs)
 	}
-	tstest.WaitFor(t, "every RTP port back", func() bool { return e.eng.Ports().InUse() == 0 })
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
