@@ -553,3 +553,35 @@ func TestAttendedTransferToACallerJoinsHerLeg(t *testing.T) {
 	}
 	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
+
+// A blind transfer to a phone number goes out through the account's trunk (with its
+// digest) and the caller talks to the far end.
+func TestBlindTransferToANumberThroughTheTrunk(t *testing.T) {
+	tstest.CheckGoroutines(t)
+	e := newEnv(t)
+	alice, bob, _, _ := twoPhones(t, e)
+	carrier := newCarrier(t, carrierIP, "acme", "trunk-secret")
+	e.trunk(carrier)
+	c, in := callBob(t, e, alice, bob)
+	if code := referIn(t, in.dlg, "<sip:+15557654321@"+e.sipAddr+">"); code != 202 {
+		t.Fatalf("REFER to a number answered %d; want 202", code)
+	}
+	out := carrier.next()
+	if out.req.Recipient.User != "+15557654321" {
+		t.Errorf("carrier asked for %q", out.req.Recipient.User)
+	}
+	out.answer(t, carrierIP, 0)
+	endedWithin(t, in.dlg.Context(), "bob's leg to be released")
+	expectAudio(t, c.rtp, out.rtp, ulawFrame(15), ulawFrame(15))
+	expectAudio(t, out.rtp, c.rtp, ulawFrame(16), ulawFrame(16))
+	if err := out.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	endedWithin(t, c.dlg.Context(), "alice's leg after the far end hung up")
+	r := e.endedRecord(switchboard.CallOutbound)
+	if r.TransferredTo != "+15557654321" {
+		t.Errorf("record = %+v", r)
+	}
+	e.waitIdle()
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
+}
