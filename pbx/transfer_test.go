@@ -299,6 +299,14 @@ func TestParkAndRetrieve(t *testing.T) {
 	if frags := sipfrags(t, bob); frags[len(frags)-1] != "SIP/2.0 200 OK" {
 		t.Errorf("bob's NOTIFYs = %q; want a final 200 OK", frags)
 	}
+	// Before he is released bob hears the slot: 7 as DTMF (852 Hz + 1209 Hz).
+	heardSeven := false
+	for pkt := in.rtp.recv(tstest.DefaultWait); pkt != nil && !heardSeven; pkt = in.rtp.recv(time.Second) {
+		heardSeven = toneLevel(pkt.Payload, 852) > 0.2 && toneLevel(pkt.Payload, 1209) > 0.2
+	}
+	if !heardSeven {
+		t.Error("bob did not hear the slot's first digit 7 before being released")
+	}
 	endedWithin(t, in.dlg.Context(), "bob's leg to be released")
 	if heardTone(t, c.rtp) < 10 {
 		t.Error("alice hears no hold music while parked")
