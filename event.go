@@ -40,8 +40,8 @@ const (
 	EventCampaignPaused        = "campaign.paused"
 	EventCampaignFinished      = "campaign.finished"
 	EventPresenceChanged       = "presence.changed"
-	// EventCallLimitExceeded: an outbound call was refused by a toll-fraud guard.
-	EventCallLimitExceeded = "call.limit_exceeded"
+	// EventLimitTripped: an outbound call was refused by a toll-fraud guard.
+	EventLimitTripped = "limit.tripped"
 	// EventCallTransferred: a call was transferred (blind or attended; who, to whom).
 	EventCallTransferred = "call.transferred"
 	// EventCallParked / EventCallRetrieved: a call was parked in a slot / taken from it (or
@@ -62,7 +62,7 @@ var EventNames = []string{
 	EventContactCreated, EventContactUpdated, EventContactDeleted,
 	EventCampaignStarted, EventCampaignPaused, EventCampaignFinished,
 	EventPresenceChanged,
-	EventCallLimitExceeded,
+	EventLimitTripped,
 	EventCallTransferred, EventCallParked, EventCallRetrieved,
 }
 

@@ -13,7 +13,6 @@ import (
 
 	"switchboard"
 	"switchboard/events"
-	"switchboard/media"
 )
 
 // Transfers. A phone in an answered call transfers the other party (the transferee) with a
@@ -225,9 +224,9 @@ func (e *Engine) transferTarget(ctx context.Context, c *call, by *switchboard.Us
 func (c *call) transfereeID() string { return c.from }
 
 // detach takes the transferor t out of the bridge, leaving the transferee e alone in slot a
-// (the slot a queue or ring group walk bridges from), and returns whether t had put the
-// call on hold. t stays the call's (extras) until its dialog ends.
-func (c *call) detach(t, e *leg) (held bool) {
+// (the slot a queue or ring group walk bridges from). t stays the call's (extras) until its
+// dialog ends. The music e heard because t held the call stops: the transfer plays its own.
+func (c *call) detach(t, e *leg) {
 	c.mu.Lock()
 	relay := c.relay
 	c.relay = nil
@@ -240,20 +239,26 @@ func (c *call) detach(t, e *leg) (held bool) {
 	if relay != nil {
 		relay.Close()
 	}
-	return t != nil && t.held()
+	c.stopHeldMusic(e)
 }
 
-// playHold plays hold music to l until the returned stop is called.
+// stopHeldMusic stops the music on hold l hears because the other party held the call.
+func (c *call) stopHeldMusic(l *leg) {
+	c.mu.Lock()
+	stop := c.heldMusic[l]
+	delete(c.heldMusic, l)
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// playHold plays the call's music on hold to l until the returned stop is called.
 func (c *call) playHold(l *leg) (stop func()) {
-	ctx, cancel := context.WithCancel(l.ctx())
-	done := make(chan struct{})
-	c.e.wg.Add(1) // from a tracked goroutine: wg is above zero
-	go func() {
-		defer c.e.wg.Done()
-		defer close(done)
-		_ = l.media.Play(ctx, newHoldMusic())
-	}()
-	return func() { cancel(); <-done }
+	c.mu.Lock()
+	class := c.musicClass
+	c.mu.Unlock()
+	return c.playMusic(l, class)
 }
 
 // transferContext ends when the transferee's dialog does or the call is asked to end.
@@ -276,7 +281,7 @@ func (c *call) transferContext(transferee *leg) (context.Context, context.Cancel
 func (c *call) runBlind(t transferor, transferee *leg, tt *transferTarget) {
 	defer c.endTransfer()
 	t.notify("100 Trying", false)
-	held := c.detach(t.l, transferee)
+	c.detach(t.l, transferee)
 	if tt.slot != "" {
 		c.park(t, transferee, tt.slot)
 		return
@@ -284,7 +289,7 @@ func (c *call) runBlind(t transferor, transferee *leg, tt *transferTarget) {
 	if tt.plan.target.Type != switchboard.TargetNone {
 		// A queue or ring group takes the call at once, as a phone's blind transfer into
 		// the dialplan does: the transferor is done, the caller walks the targets.
-		c.transferDone(t, tt.to, nil, transferBlind, held, transferee)
+		c.transferDone(t, tt.to, nil, transferBlind)
 		c.mu.Lock()
 		c.busyWith = ""
 		c.mu.Unlock()
@@ -314,7 +319,7 @@ func (c *call) runBlind(t transferor, transferee *leg, tt *transferTarget) {
 	if res.winner.userID == 0 {
 		u = nil // a number through the trunk
 	}
-	c.transferDone(t, tt.to, u, transferBlind, held, transferee)
+	c.transferDone(t, tt.to, u, transferBlind)
 }
 
 // attach bridges the transferee with the leg w that now takes the transferor's place; false
@@ -347,13 +352,22 @@ func (c *call) transferFailed(t transferor, transferee *leg, code int, reason st
 	c.mu.Lock()
 	c.extras = removeLeg(c.extras, t.l)
 	c.mu.Unlock()
-	c.attach(transferee, t.l)
+	if c.attach(transferee, t.l) && t.l.held() {
+		// The transferor still holds the call: the transferee hears the music until it
+		// resumes (takeHold stops it then).
+		stop := c.playHold(transferee)
+		c.mu.Lock()
+		if c.heldMusic == nil {
+			c.heldMusic = map[*leg]func(){}
+		}
+		c.heldMusic[transferee] = stop
+		c.mu.Unlock()
+	}
 }
 
 // transferDone records a completed transfer: the new party is the call's (record user,
-// busy count), call.transferred is stored, the transferee is taken off hold if the
-// transferor had held it, and the transferor is told 200 and hung up.
-func (c *call) transferDone(t transferor, to string, u *switchboard.User, kind string, held bool, transferee *leg) {
+// busy count), call.transferred is stored, and the transferor is told 200 and hung up.
+func (c *call) transferDone(t transferor, to string, u *switchboard.User, kind string) {
 	by := t.by
 	c.mu.Lock()
 	c.transferredBy, c.transferredTo = by, to
@@ -375,13 +389,6 @@ func (c *call) transferDone(t transferor, to string, u *switchboard.User, kind s
 		extra[events.FieldTransferToUserID] = u.ID
 	}
 	c.emit(c.event(switchboard.EventCallTransferred, by, extra))
-	if held {
-		c.e.goTracked(func() {
-			if err := transferee.reoffer(media.SendRecv); err != nil {
-				c.e.log.Warn("taking the transferee off hold failed", "uniqueid", c.id, "error", err)
-			}
-		})
-	}
 	c.releaseTransferor(t)
 }
 
@@ -535,7 +542,9 @@ func (c *call) referAttended(tl *leg, by *switchboard.User, replaces string, req
 		defer c.endTransfer()
 		defer other.endTransfer()
 		t.notify("100 Trying", false)
-		held := c.detach(tl, transferee)
+		c.detach(tl, transferee)
+		// The joined party heard music while the transferor held the consultation call.
+		other.stopHeldMusic(joined)
 		// The consultation call gives up its other party: it keeps only t's consulting
 		// leg, which ends it (finish hangs it up).
 		other.mu.Lock()
@@ -569,10 +578,7 @@ func (c *call) referAttended(tl *leg, by *switchboard.User, replaces string, req
 			to = u.Extension
 			other.removeParty(u.ID) // the joined user now talks on this call
 		}
-		c.transferDone(t, to, u, transferAttended, held, transferee)
-		if joined.held() || consult.held() {
-			e.goTracked(func() { _ = joined.reoffer(media.SendRecv) })
-		}
+		c.transferDone(t, to, u, transferAttended)
 		other.hangup("attended transfer completed")
 	}()
 }

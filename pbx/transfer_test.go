@@ -593,3 +593,27 @@ func TestBlindTransferToANumberThroughTheTrunk(t *testing.T) {
 	e.waitIdle()
 	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
 }
+
+// Phones hold before they transfer: bob holds alice (she hears music on hold), then
+// transfers her to carol. Once carol answers, the music stops and alice hears carol.
+func TestBlindTransferAfterHoldStopsTheMusic(t *testing.T) {
+	tstest.CheckGoroutines(t)
+	e := newEnv(t)
+	alice, bob, carol, _, _, _ := threePhones(t, e)
+	c, in := callBob(t, e, alice, bob)
+	reinviteIn(t, in.dlg, in.req.Contact().Address, in.rtp, "sendonly", "")
+	hears(t, c.rtp, 523.25, 1000)
+	if code := referIn(t, in.dlg, "<sip:1003@"+e.sipAddr+">"); code != 202 {
+		t.Fatalf("REFER answered %d; want 202", code)
+	}
+	cin := carol.next()
+	cin.answer(t, "127.0.0.1", 0)
+	endedWithin(t, in.dlg.Context(), "bob's leg to be hung up")
+	expectAudio(t, cin.rtp, c.rtp, ulawFrame(17), ulawFrame(17))
+	expectAudio(t, c.rtp, cin.rtp, ulawFrame(18), ulawFrame(18))
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	tstest.WaitFor(t, "every RTP port and dialog back", func() bool { return e.eng.Ports().InUse() == 0 && e.eng.OpenDialogs() == 0 })
+}
