@@ -11,6 +11,7 @@ import (
 	"switchboard"
 	"switchboard/events"
 	"switchboard/media"
+	"switchboard/sip"
 )
 
 // Call park. A phone parks the other party by blind-transferring it to a park slot: 701 to
@@ -308,6 +309,7 @@ func (e *Engine) retrieve(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev 
 		unclaim()
 		return
 	}
+	r.light(sip.DialogConfirmed) // the retriever's busy lamp: in a call
 	select {
 	case pc.retrieved <- r:
 	case <-pc.gone:
