@@ -42,6 +42,12 @@ const (
 	EventPresenceChanged       = "presence.changed"
 	// EventLimitTripped: an outbound call was refused by a toll-fraud guard.
 	EventLimitTripped = "limit.tripped"
+	// EventCallTransferred: a call was transferred (blind or attended; who, to whom).
+	EventCallTransferred = "call.transferred"
+	// EventCallParked / EventCallRetrieved: a call was parked in a slot / taken from it (or
+	// returned to the parker when nobody took it).
+	EventCallParked    = "call.parked"
+	EventCallRetrieved = "call.retrieved"
 )
 
 // EventNames lists every canonical event name, in catalog order.
@@ -57,6 +63,7 @@ var EventNames = []string{
 	EventCampaignStarted, EventCampaignPaused, EventCampaignFinished,
 	EventPresenceChanged,
 	EventLimitTripped,
+	EventCallTransferred, EventCallParked, EventCallRetrieved,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

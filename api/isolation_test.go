@@ -68,6 +68,7 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine})
 	ie.env = newEnv(t, db, func(c *api.Config) {
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
+		c.CallControl = engine // the real engine: it finds only calls of the path's account
 		c.Provision, c.Trunks = provisioning, provisioning
 	})
 	ie.aIDs = ie.seedServices(ie.a, "192.0.2.10")
@@ -166,6 +167,7 @@ func (ie *isolationEnv) walkBodies(tn *tenant) map[string]any {
 		"POST /webhook_deliveries/resend":               map[string]any{"ids": []any{ie.bIDs["delivery_id"], ie.aIDs["delivery_id"]}},
 		"POST /webhooks/{webhook_id}/test":              map[string]any{"event": "contact.created"},
 		"POST /webhooks/{webhook_id}/rotate":            map[string]any{},
+		"POST /calls/{call_id}/transfer":                map[string]any{"to": "1002"},
 		"PUT /trunks/{trunk_id}":                        map[string]any{"name": "Hacked", "host": "192.0.2.30"},
 		"POST /trunks":                                  map[string]any{"name": "Hacked", "host": "192.0.2.40"},
 		"POST /devices/{device_id}/password":            nil,
@@ -291,8 +293,11 @@ func testTenantIsolation(t *testing.T, e *isolationEnv) {
 		if op.method == "GET" && r.status != http.StatusOK {
 			t.Errorf("%s: status %d, want 200: %.300s", where, r.status, r.raw)
 		}
-		// Writes come before the deletes: the owner's things are all there to be found.
-		if op.method != "DELETE" && (r.status == http.StatusNotFound || r.status == http.StatusForbidden) {
+		// Writes come before the deletes: the owner's things are all there to be found. A
+		// call in progress exists only while SIP carries it, and the walk has none: the
+		// owner's transfer and hangup hear 404 like anyone's.
+		inProgress := strings.HasPrefix(op.path, "/calls/{call_id}/")
+		if op.method != "DELETE" && !inProgress && (r.status == http.StatusNotFound || r.status == http.StatusForbidden) {
 			t.Errorf("%s: status %d: the owner's own thing was not found or refused: %.300s", where, r.status, r.raw)
 		}
 		if leaked(r) {

@@ -174,6 +174,21 @@ var examples = map[string]map[string]any{
 		FieldDirection: DirectionOutbound, FieldTo: "+442071234567", FieldLimit: "account_concurrent_calls", FieldMax: 10,
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
 	},
+	switchboard.EventCallTransferred: {
+		FieldDirection: DirectionInbound, FieldFrom: exampleCaller, FieldCallerName: exampleCNAM, FieldTo: exampleDID,
+		FieldNumber: exampleDID, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
+		FieldUserName: exampleUserName, FieldTransferType: "blind", FieldTransferTo: "202", FieldTransferToUserID: 43,
+	},
+	switchboard.EventCallParked: {
+		FieldDirection: DirectionInbound, FieldFrom: exampleCaller, FieldCallerName: exampleCNAM, FieldTo: exampleDID,
+		FieldNumber: exampleDID, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
+		FieldUserName: exampleUserName, FieldParkSlot: "701",
+	},
+	switchboard.EventCallRetrieved: {
+		FieldDirection: DirectionInbound, FieldFrom: exampleCaller, FieldCallerName: exampleCNAM, FieldTo: exampleDID,
+		FieldNumber: exampleDID, FieldUserID: 43, FieldExtension: "202", FieldUserName: "Bob Jones",
+		FieldParkSlot: "701", FieldReturned: false, FieldParkedByUserID: exampleUserID,
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.

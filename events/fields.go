@@ -93,6 +93,23 @@ import (
 // "finished").
 //
 // presence.changed: user_id, extension, status ("online" or "offline").
+//
+// call.transferred: the call's fields (direction, from, caller_name, to, number,
+// call_started_at) and
+//
+//	user_id, extension, user_name  who transferred it (absent: through the API)
+//	transfer_type       string  "blind" or "attended"
+//	transfer_to         string  what it was transferred to: the extension, queue or ring
+//	                            group extension or number dialled (blind), or the
+//	                            extension of the party it was joined with (attended)
+//	transfer_to_user_id int     the account's user who took the call over, when one did
+//
+// call.parked: the call's fields and park_slot (string, "701"), user_id, extension,
+// user_name (who parked it).
+//
+// call.retrieved: the call's fields and park_slot, returned (bool: the park timed out and
+// the call went back to the parker), user_id, extension, user_name (who took it: the
+// retriever, or the parker it returned to), parked_by_user_id (int).
 const (
 	FieldDirection        = "direction"
 	FieldFrom             = "from"
@@ -103,6 +120,12 @@ const (
 	FieldExtension        = "extension"
 	FieldUserName         = "user_name"
 	FieldAnsweredByUserID = "answered_by_user_id"
+	FieldTransferType     = "transfer_type"
+	FieldTransferTo       = "transfer_to"
+	FieldTransferToUserID = "transfer_to_user_id"
+	FieldParkSlot         = "park_slot"
+	FieldReturned         = "returned"
+	FieldParkedByUserID   = "parked_by_user_id"
 	FieldQueueID          = "queue_id"
 	FieldQueueName        = "queue_name"
 	FieldQueueCallID      = "queue_call_id"

@@ -97,7 +97,7 @@ func (l *leg) readAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return // a retransmitted ACK, or one for nothing we sent
 	}
 	if offered {
-		l.c.takeReinviteAnswer(l, req)
+		l.owner().takeReinviteAnswer(l, req)
 	}
 	close(ch)
 }

@@ -144,6 +144,6 @@ func (c *call) runClickToCall(own, far *plan) {
 		return
 	}
 	c.markAnswered(far.userOf(b))
-	c.waitEnd(a, b)
+	c.waitEnd()
 	c.finish(switchboard.DispositionAnswered)
 }

@@ -27,7 +27,9 @@ func (e *Engine) InDialog(req *sipmsg.Request, tx sipmsg.ServerTransaction) bool
 			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		}
 	case sipmsg.INVITE:
-		l.c.reinvite(l, req, tx)
+		l.owner().reinvite(l, req, tx)
+	case sipmsg.REFER:
+		l.owner().refer(l, req, tx)
 	case sipmsg.INFO:
 		// SIP INFO DTMF is not relayed (RFC 4733 is); acknowledge it so the dialog lives.
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))

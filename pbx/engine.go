@@ -104,8 +104,11 @@ type Config struct {
 	// the answer is then hung up on both legs (disposition failed); a lost re-INVITE ACK
 	// only stops the retransmissions.
 	AckTimeout time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// ParkTimeout is how long a parked call waits for a retrieval before it rings the
+	// parker back (default 45 s).
+	ParkTimeout time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Engine is the call engine. It implements sip.CallHandler and switchboard.CallPlacer.
@@ -160,11 +163,16 @@ type Engine struct {
 	trunkMu      sync.Mutex
 	trunks       []*switchboard.Trunk
 	trunksLoaded time.Time
+
+	// parkMu (a leaf) guards parked: the account's calls in park slots (park.go).
+	parkMu sync.Mutex
+	parked map[parkKey]*parkedCall
 }
 
 var (
-	_ sip.CallHandler        = (*Engine)(nil)
-	_ switchboard.CallPlacer = (*Engine)(nil)
+	_ sip.CallHandler            = (*Engine)(nil)
+	_ switchboard.CallPlacer     = (*Engine)(nil)
+	_ switchboard.CallController = (*Engine)(nil)
 )
 
 // New checks cfg and returns an engine; connect it with cfg.SIP.SetCallHandler(engine) and
@@ -184,6 +192,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = defaultAckTimeout()
+	}
+	if cfg.ParkTimeout <= 0 {
+		cfg.ParkTimeout = defaultParkTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

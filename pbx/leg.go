@@ -59,7 +59,22 @@ type leg struct {
 
 	answeredAt time.Time // when this dialled leg's 2xx arrived (wall clock), for the answer-to-bridge delay
 
-	lamp sip.DialogState // what busy lamps were last told of this leg (blf.go), under mu
+	// peerAddr is where the leg's peer sends from (ip:port): the caller's INVITE source, or
+	// the address a dialled leg was sent to. A REFER in the dialog must come from there.
+	peerAddr string
+	// movedTo is the call the leg belongs to since an attended transfer joined it to
+	// another call; its in-dialog requests go there (owner).
+	movedTo atomic.Pointer[call]
+	lamp    sip.DialogState // what busy lamps were last told of this leg (blf.go), under mu
+}
+
+// owner is the call whose bridge the leg is in: the call it was made for, or the one an
+// attended transfer moved it to.
+func (l *leg) owner() *call {
+	if c := l.movedTo.Load(); c != nil {
+		return c
+	}
+	return l.c
 }
 
 // ctx is done when the leg's dialog has ended (BYE received or sent, or CANCELled).
@@ -272,7 +287,7 @@ func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &leg{c: c, media: sess, userID: d.userID, secure: strings.EqualFold(d.transport, "tls")}
+	l := &leg{c: c, media: sess, userID: d.userID, secure: strings.EqualFold(d.transport, "tls"), peerAddr: d.addr}
 	offer, err := l.sdpOffer(media.SendRecv)
 	if err != nil {
 		sess.Close()

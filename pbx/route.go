@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,6 +105,10 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 			return
 		}
 	}
+	if dev != nil && e.isParkSlot(dialledOf(req)) && dialledOf(req) != strconv.Itoa(parkAny) {
+		e.retrieve(req, tx, dev, offer, dialledOf(req)) // a phone dials a park slot
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	p, err := e.route(ctx, req, dev)
 	cancel()
@@ -137,7 +142,7 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 		return
 	}
 	c := e.newCall(p)
-	a := &leg{c: c, media: sess, uas: dtx, inviteTx: tx, userID: callerUserID(p), lateOffer: offer == nil,
+	a := &leg{c: c, media: sess, uas: dtx, inviteTx: tx, userID: callerUserID(p), lateOffer: offer == nil, peerAddr: req.Source(),
 		secure: offer != nil && offer.Crypto != nil || offer == nil && strings.EqualFold(req.Transport(), "TLS") ||
 			dev != nil && dev.RequireSecure}
 	var answer []byte
@@ -190,12 +195,18 @@ func sourceAddr(req *sipmsg.Request) (netip.Addr, bool) {
 	return ap.Addr().Unmap(), true
 }
 
-// route decides where an INVITE goes.
-func (e *Engine) route(ctx context.Context, req *sipmsg.Request, dev *switchboard.Device) (*plan, error) {
+// dialledOf is what an INVITE dialled: its Request-URI's user (else the To's).
+func dialledOf(req *sipmsg.Request) string {
 	dialled := strings.TrimSpace(req.Recipient.User)
 	if dialled == "" && req.To() != nil {
 		dialled = req.To().Address.User
 	}
+	return dialled
+}
+
+// route decides where an INVITE goes.
+func (e *Engine) route(ctx context.Context, req *sipmsg.Request, dev *switchboard.Device) (*plan, error) {
+	dialled := dialledOf(req)
 	if dev == nil {
 		return e.routeFromTrunk(ctx, req, dialled)
 	}

@@ -46,8 +46,13 @@ func (c *call) runRouted(a *leg, answer []byte, p *plan) {
 		return
 	}
 	st := &callerState{a: a, answer: answer, p: p}
+	c.walkTargets(st, p.target)
+}
+
+// walkTargets runs the call from target (a queue or ring group) along overflow and fallback
+// targets to its end: a routed call from its start, a transferred call from the transfer.
+func (c *call) walkTargets(st *callerState, target switchboard.Target) {
 	defer c.stopMOH(st)
-	target := p.target
 	visited := map[switchboard.Target]bool{}
 	for hops := 0; ; hops++ {
 		if target.Type == switchboard.TargetNone || target.Type == switchboard.TargetHangup {
@@ -106,6 +111,7 @@ func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[str
 	c.stopMOH(st)
 	c.mu.Lock()
 	c.b = b
+	c.legsSwapped()
 	if u != nil && c.direction == switchboard.CallInbound {
 		c.user = u // an inbound call is the answering agent's; an outbound one stays the caller's
 	}
@@ -129,7 +135,7 @@ func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[str
 	if !st.answered && !c.answerCaller(st) {
 		return false
 	}
-	c.waitEnd(st.a, b)
+	c.waitEnd()
 	return true
 }
 

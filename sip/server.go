@@ -90,7 +90,7 @@ type Config struct {
 }
 
 // allowed is the Allow header: what this server answers to with something other than 405.
-const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, SUBSCRIBE"
+const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, SUBSCRIBE, REFER"
 
 // maxMessageLength caps a SIP message. Real REGISTERs are well under 2 KB; anything larger
 // is refused by the parser instead of buffered.
@@ -323,6 +323,7 @@ func (s *Server) Run(ctx context.Context) error {
 	srv.OnCancel(s.handleNoDialog) // a CANCEL matching an INVITE is handled by the transaction layer
 	srv.OnInfo(s.handleInDialog)
 	srv.OnUpdate(s.handleInDialog)
+	srv.OnRefer(s.handleInDialog) // transfers (RFC 3515), inside a call's dialog only
 	srv.OnSubscribe(s.handleSubscribe)
 	srv.OnNoRoute(s.handleUnsupported)
 	s.blf.openBLF()
@@ -445,7 +446,7 @@ func (s *Server) handleNoDialog(req *sip.Request, tx sip.ServerTransaction) {
 
 // knownMethods are SIP methods this server recognises but does not accept (405); any other
 // method is not implemented (501), as RFC 3261 §21.5.2 and §21.4.6 distinguish.
-var knownMethods = map[string]bool{"NOTIFY": true, "REFER": true, "INFO": true,
+var knownMethods = map[string]bool{"NOTIFY": true, "INFO": true,
 	"MESSAGE": true, "PRACK": true, "UPDATE": true, "PUBLISH": true}
 
 func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
@@ -854,6 +855,13 @@ func (s *Server) tenant(ctx context.Context, host string) (acct *switchboard.Acc
 		return nil, false, err
 	}
 	return nil, !some, nil
+}
+
+// Tenant tells the account whose SIP domain host is, as for the From of a request: nil
+// and known for an IP address or the server's own name (any account), not known for a
+// domain no account has. The engine checks a REFER's target with it.
+func (s *Server) Tenant(ctx context.Context, host string) (acct *switchboard.Account, known bool, err error) {
+	return s.tenant(ctx, host)
 }
 
 // publicName is the host of --sip-public, lowercase, or "".
