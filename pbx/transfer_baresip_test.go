@@ -18,7 +18,6 @@ import (
 	"switchboard/internal/testpeer"
 	"switchboard/internal/tstest"
 	"switchboard/media"
-	sbsip "switchboard/sip"
 	"switchboard/store/storetest"
 )
 
@@ -134,7 +133,7 @@ func hearsTone(t *testing.T, p *rtpPeer, hz float64) bool {
 // ends up hearing carol again on carol's existing leg.
 func TestTransfersBetweenBaresips(t *testing.T) {
 	bin := testpeer.Require(t, "baresip", "baresip-core")
-	e := newEnvSIP(t, storetest.NewSQLite(t), func(c *sbsip.Config) { c.ChallengeMD5Only = true })
+	e := newEnvSIP(t, storetest.NewSQLite(t), nil)
 	ua1 := e.user("1001")
 	ub := e.user("1002")
 	uc := e.user("1003")
@@ -279,7 +278,7 @@ func dominantIs(samples []float64, rate int, hz float64) bool {
 // alice's 700 Hz: the audio each softphone heard, read from its own recording.
 func TestBlindTransferBetweenThreeBaresips(t *testing.T) {
 	bin := testpeer.Require(t, "baresip", "baresip-core")
-	e := newEnvSIP(t, storetest.NewSQLite(t), func(c *sbsip.Config) { c.ChallengeMD5Only = true })
+	e := newEnvSIP(t, storetest.NewSQLite(t), nil)
 	users := map[string]*switchboard.User{}
 	for _, ext := range []string{"1001", "1002", "1003"} {
 		users[ext] = e.user(ext)
@@ -326,7 +325,7 @@ func TestBlindTransferBetweenThreeBaresips(t *testing.T) {
 // hears carol and carol's hears alice, on the legs they already had.
 func TestAttendedTransferBetweenBaresips(t *testing.T) {
 	bin := testpeer.Require(t, "baresip", "baresip-core")
-	e := newEnvSIP(t, storetest.NewSQLite(t), func(c *sbsip.Config) { c.ChallengeMD5Only = true })
+	e := newEnvSIP(t, storetest.NewSQLite(t), nil)
 	users := map[string]*switchboard.User{}
 	for _, ext := range []string{"1001", "1003", "1004"} {
 		users[ext] = e.user(ext)
