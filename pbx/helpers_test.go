@@ -210,8 +210,6 @@ type ua struct {
 	hookMu   sync.Mutex
 	// onInvite, when set, answers INVITEs itself (the carrier's digest challenge).
 	onInvite func(req *sip.Request, tx sip.ServerTransaction) bool
-	// onAck, when set, sees every ACK the UA receives.
-	onAck func(req *sip.Request)
 	// onBye, when set, sees every BYE before the UA answers it.
 	onBye func(req *sip.Request)
 	// notifies gets the body of every NOTIFY the UA receives (a transfer's sipfrag).
@@ -221,12 +219,6 @@ type ua struct {
 func (u *ua) setOnBye(f func(req *sip.Request)) {
 	u.hookMu.Lock()
 	u.onBye = f
-	u.hookMu.Unlock()
-}
-
-func (u *ua) setOnAck(f func(req *sip.Request)) {
-	u.hookMu.Lock()
-	u.onAck = f
 	u.hookMu.Unlock()
 }
 
@@ -319,12 +311,6 @@ func newUA(t *testing.T, ip, user string) *ua {
 		}
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
-		u.hookMu.Lock()
-		hook := u.onAck
-		u.hookMu.Unlock()
-		if hook != nil {
-			hook(req)
-		}
 		_ = u.dsc.ReadAck(req, tx)
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {

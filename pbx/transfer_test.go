@@ -41,20 +41,6 @@ func referIn(t *testing.T, dlg *sipgo.DialogServerSession, referTo string) int {
 	return res.StatusCode
 }
 
-// referOut is referIn for a dialog bob placed (a UAC dialog).
-func referOut(t *testing.T, dlg *sipgo.DialogClientSession, referTo string) int {
-	t.Helper()
-	req := sip.NewRequest(sip.REFER, dlg.InviteResponse.Contact().Address)
-	req.AppendHeader(sip.NewHeader("Refer-To", referTo))
-	ctx, cancel := context.WithTimeout(context.Background(), tstest.DefaultWait)
-	defer cancel()
-	res, err := dlg.Do(ctx, req)
-	if err != nil {
-		t.Fatalf("REFER: %v", err)
-	}
-	return res.StatusCode
-}
-
 // sipfrags collects the NOTIFY bodies a phone receives until one is final (not 100).
 func sipfrags(t *testing.T, u *ua) []string {
 	t.Helper()
