@@ -42,6 +42,8 @@ const (
 	EventPresenceChanged       = "presence.changed"
 	// EventCallLimitExceeded: an outbound call was refused by a toll-fraud guard.
 	EventCallLimitExceeded = "call.limit_exceeded"
+	// EventCallPickedUp: a ringing call was picked up (*8) by another user, directed or group.
+	EventCallPickedUp = "call.picked_up"
 )
 
 // EventNames lists every canonical event name, in catalog order.
@@ -57,6 +59,7 @@ var EventNames = []string{
 	EventCampaignStarted, EventCampaignPaused, EventCampaignFinished,
 	EventPresenceChanged,
 	EventCallLimitExceeded,
+	EventCallPickedUp,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

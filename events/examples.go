@@ -174,6 +174,11 @@ var examples = map[string]map[string]any{
 		FieldDirection: DirectionOutbound, FieldTo: "+442071234567", FieldLimit: "account_concurrent_calls", FieldMax: 10,
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
 	},
+	switchboard.EventCallPickedUp: {
+		FieldDirection: DirectionInbound, FieldFrom: "+15551234567", FieldTo: "+15557654321", FieldNumber: "+15557654321",
+		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+		FieldPickup: PickupDirected, FieldRingingUserID: 1002, FieldRingingExtension: "1002", FieldRingingUserName: "Bob Lee",
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.

@@ -47,6 +47,9 @@ type call struct {
 
 	hangupC    chan struct{} // closed when the call is asked to end (inactivity, shutdown)
 	hangupOnce sync.Once
+	// finished is closed once the call has ended and is forgotten (finish).
+	finished     chan struct{}
+	finishedOnce sync.Once
 
 	mu       sync.Mutex
 	a, b     *leg
@@ -61,13 +64,15 @@ type call struct {
 	// (queue_id, queue_name or ring_group_id, ring_group_name), for the answered event.
 	via map[string]any
 	// answeredBy is the account's user who answered, if one did (the callee of an internal
-	// call; the agent of a queue or ring group call).
+	// call; the agent of a queue or ring group call; the user who picked it up).
 	answeredBy *switchboard.User
+	// ringing is what the call's fork rings now, for pickups (pickup.go); nil otherwise.
+	ringing *ringingSet
 }
 
 func (e *Engine) newCall(p *plan) *call {
 	return &call{e: e, id: e.nextUniqueID(), callInfo: p.callInfo, started: e.now().UTC(), ringTime: p.ringTime,
-		parties: p.parties, hangupC: make(chan struct{}), slots: p.slots}
+		parties: p.parties, hangupC: make(chan struct{}), finished: make(chan struct{}), slots: p.slots}
 }
 
 // takeSlots makes the call hold slots of a plan made while it runs (an overflow to a
@@ -338,6 +343,7 @@ func (c *call) finish(d switchboard.CallDisposition) {
 	}
 	c.e.countEnded(d)
 	c.e.removeCall(c)
+	c.finishedOnce.Do(func() { close(c.finished) })
 	c.e.queues.kickAll() // a user may be free for a queue call now
 }
 
@@ -438,7 +444,16 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 		c.finish(switchboard.DispositionFailed)
 		return
 	}
-	c.markAnswered(p.userOf(b))
+	u := p.userOf(b)
+	if b.pickedUpBy != nil {
+		c.handOverParty(b.pickedUpBy)
+		if c.direction == switchboard.CallInbound {
+			c.mu.Lock()
+			c.user = u // the record credits the user who picked the call up
+			c.mu.Unlock()
+		}
+	}
+	c.markAnswered(u)
 	if err := c.answerCallerAndAwaitAck(a, answer, b.ctx().Done()); err != nil && !errors.Is(err, errAckInterrupted) {
 		// A half-open dialog: the callee answered but the caller never confirmed (no ACK,
 		// or no usable answer after a late offer). Both legs get a BYE.

@@ -110,7 +110,7 @@ type Config struct {
 // Lock order: a queue's statusSnapshot.mu, then Engine.mu, then a call's call.mu. Every
 // other mutex is a leaf, held while no other of these is taken: queueManager.mu (computing
 // statuses reads Engine.mu first and releases it), queueManager.kickMu, membersMu and
-// snapsMu, Engine.mediaMu and trunkMu, a leg's mu and respondMu.
+// snapsMu, Engine.mediaMu, trunkMu, usersMu and flagsMu, a leg's mu and respondMu.
 type Engine struct {
 	cfg   Config
 	store Store
@@ -156,6 +156,13 @@ type Engine struct {
 	trunkMu      sync.Mutex
 	trunks       []*switchboard.Trunk
 	trunksLoaded time.Time
+
+	// users changes users for feature codes (SetUserService); flags caches the queue
+	// members' do not disturb and call waiting (features.go). Both mutexes are leaves.
+	usersMu sync.Mutex
+	users   switchboard.UserService
+	flagsMu sync.Mutex
+	flags   map[agentKey]userFlags
 }
 
 var (
@@ -197,7 +204,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, store: cfg.Store, sip: cfg.SIP, ports: pool, now: cfg.Now,
 		log:   cfg.Logger.With("component", "pbx"),
 		calls: make(map[string]*call), busy: map[agentKey]int{},
-		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outMinutes: minuteLedgers{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
+		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outMinutes: minuteLedgers{}, dialogs: make(map[string]*leg), queues: newQueueManager(), flags: map[agentKey]userFlags{},
 		recovered: make(chan struct{}), intn: rand.IntN}
 	// Uniqueids are <epoch>.<sequence>; starting the sequence at the start time's
 	// milliseconds keeps ids of a restarted process apart from the last one's.

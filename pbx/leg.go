@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"switchboard"
 	"switchboard/media"
 )
 
@@ -56,6 +57,10 @@ type leg struct {
 	secure bool
 
 	answeredAt time.Time // when this dialled leg's 2xx arrived (wall clock), for the answer-to-bridge delay
+
+	// pickedUpBy is the user whose *8 INVITE this leg is (pickup.go): the call's answered
+	// callee though no fork dialled it.
+	pickedUpBy *switchboard.User
 }
 
 // ctx is done when the leg's dialog has ended (BYE received or sent, or CANCELled).
@@ -406,6 +411,7 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 	}
 	results := make(chan outcome, len(dests))
 	pending := 0
+	ringingUsers := map[int64]bool{}
 	best := forkResult{code: 480, reason: "Temporarily Unavailable"}
 	for _, d := range dests {
 		l, err := c.dial(ringCtx, d)
@@ -417,6 +423,9 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 			continue
 		}
 		pending++
+		if d.userID != 0 {
+			ringingUsers[d.userID] = true
+		}
 		c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 		go func() {
 			defer c.e.wg.Done()
@@ -448,23 +457,27 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 			results <- outcome{l, err}
 		}()
 	}
+	// What rings is published for pickups (*8) until the fork is decided.
+	rs := &ringingSet{users: ringingUsers, offers: make(chan *pickupOffer), done: make(chan struct{})}
+	if pending > 0 {
+		c.publishRinging(rs)
+	}
 	var winner *leg
-	for ; pending > 0; pending-- {
-		o := <-results
+	for pending > 0 && winner == nil {
+		var o outcome
+		select {
+		case o = <-results:
+			pending--
+		case pk := <-rs.offers:
+			if c.takePickup(ringCtx, pk) {
+				winner = pk.l
+			}
+			continue
+		}
 		if o.err == nil {
-			if winner == nil && c.acceptAnswer(o.l) {
+			if c.acceptAnswer(o.l) {
 				winner = o.l
-				cancelRing()
-				// The others are being cancelled: collect them in the background.
-				c.e.wg.Add(1)
-				go func(n int) {
-					defer c.e.wg.Done()
-					for ; n > 0; n-- {
-						o := <-results
-						c.discard(o.l, o.err)
-					}
-				}(pending - 1)
-				break
+				continue
 			}
 			c.discard(o.l, nil)
 			continue
@@ -480,8 +493,20 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 		}
 		o.l.close()
 	}
+	c.withdrawRinging(rs)
 	cancelRing()
 	if winner != nil {
+		// The others are being cancelled: collect them in the background.
+		if pending > 0 {
+			c.e.wg.Add(1)
+			go func(n int) {
+				defer c.e.wg.Done()
+				for ; n > 0; n-- {
+					o := <-results
+					c.discard(o.l, o.err)
+				}
+			}(pending)
+		}
 		return forkResult{winner: winner}
 	}
 	return best
