@@ -411,7 +411,15 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 	}
 	results := make(chan outcome, len(dests))
 	pending := 0
-	ringingUsers := map[int64]bool{}
+	// What rings is published for pickups (*8) before the first INVITE leaves, until the
+	// fork is decided; an offer made while the others are dialled waits for the loop below.
+	rs := &ringingSet{users: map[int64]bool{}, offers: make(chan *pickupOffer), done: make(chan struct{})}
+	for _, d := range dests {
+		if d.userID != 0 {
+			rs.users[d.userID] = true
+		}
+	}
+	c.publishRinging(rs)
 	best := forkResult{code: 480, reason: "Temporarily Unavailable"}
 	for _, d := range dests {
 		l, err := c.dial(ringCtx, d)
@@ -423,9 +431,6 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 			continue
 		}
 		pending++
-		if d.userID != 0 {
-			ringingUsers[d.userID] = true
-		}
 		c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 		go func() {
 			defer c.e.wg.Done()
@@ -456,11 +461,6 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 				}})
 			results <- outcome{l, err}
 		}()
-	}
-	// What rings is published for pickups (*8) until the fork is decided.
-	rs := &ringingSet{users: ringingUsers, offers: make(chan *pickupOffer), done: make(chan struct{})}
-	if pending > 0 {
-		c.publishRinging(rs)
 	}
 	var winner *leg
 	for pending > 0 && winner == nil {
