@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -370,4 +371,53 @@ func TestPickupWithNothingToTakeIsRefused(t *testing.T) {
 	if n := e.eng.Ports().InUse(); n != 0 {
 		t.Errorf("%d RTP ports still in use", n)
 	}
+}
+
+// A call from a number picked up (*8 and the extension): the inbound call's record and its
+// answered and ended events are the picker's; its events are in order with call.picked_up
+// before the answer. A user on do not disturb refuses such calls too (486 to the carrier).
+func TestPickupOfAnInboundCallCreditsThePicker(t *testing.T) {
+	e := newEnv(t)
+	svc := withUsers(e)
+	_, bob, carol, ub, uc := pickupPhones(t, e)
+	carrier := newCarrier(t, carrierIP, "acme", "trunk-secret")
+	e.trunk(carrier)
+	num := &switchboard.Number{AccountID: e.account.ID, Number: "+15550001000", Status: "active",
+		Target: switchboard.Target{Type: switchboard.TargetUser, ID: ub.ID}}
+	if err := e.db.CreateNumber(context.Background(), num); err != nil {
+		t.Fatal(err)
+	}
+	c := carrier.dial(e, "+15550001000", "+15557654321", "")
+	in := bob.next()
+	in.ring(t)
+	pc := pickUp(t, e, c, in, carol, "*81002", "carol", "carol-pw-1")
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	endedWithin(t, pc.dlg.Context(), "carol's leg after the carrier's BYE")
+	r := e.endedRecord(switchboard.CallInbound)
+	if r.UserID != uc.ID || r.Extension != "1003" || r.Disposition != switchboard.DispositionAnswered {
+		t.Errorf("record = %+v; want carol's answered call", r)
+	}
+	evs := e.callEvents(r.UniqueID)
+	want := []string{switchboard.EventCallInboundStarted, switchboard.EventCallInboundRinging, switchboard.EventCallPickedUp,
+		switchboard.EventCallInboundAnswered, switchboard.EventCallInboundEnded}
+	if got := names(evs); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("events = %v; want %v", got, want)
+	}
+	for _, ev := range evs[2:] {
+		if events.String(ev.Data, events.FieldUserID) != itoa(uc.ID) {
+			t.Errorf("%s user_id = %v; want carol (%d)", ev.Name, ev.Data[events.FieldUserID], uc.ID)
+		}
+	}
+
+	if _, err := svc.UpdateUser(context.Background(), e.account.ID, ub.ID,
+		switchboard.UserChange{DoNotDisturb: ptrTo(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if code := carrier.dial(e, "+15550001000", "+15557654321", "").finalCode(t); code != 486 {
+		t.Errorf("call from a number to a user on do not disturb: %d; want 486", code)
+	}
+	noInvite(t, bob, "bob (do not disturb)")
+	e.waitIdle()
 }
