@@ -421,3 +421,48 @@ func TestPickupOfAnInboundCallCreditsThePicker(t *testing.T) {
 	noInvite(t, bob, "bob (do not disturb)")
 	e.waitIdle()
 }
+
+// A pickup racing the ringing phone's answer: exactly one of them gets the call, the other
+// a clear answer (the picker 404 or 481; the phone's late 200 an ACK and a BYE), the caller
+// talks to the winner, and nothing is left behind.
+func TestPickupRacingTheAnswer(t *testing.T) {
+	e := newEnv(t)
+	alice, bob, carol, _, _ := pickupPhones(t, e)
+	tstest.CheckGoroutines(t)
+	for i := range 5 {
+		c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+		in := bob.next()
+		in.ring(t)
+		in.answer(t, "127.0.0.1", 0)
+		pc := carol.dial(e, "*81002", "carol", "carol-pw-1", 0)
+		var err error
+		select {
+		case err = <-pc.err:
+		case <-time.After(tstest.DefaultWait):
+			t.Fatalf("round %d: the pickup got no final answer", i)
+		}
+		c.answered(t)
+		if err == nil { // carol won: bob's 200 was acknowledged and hung up
+			if aerr := pc.dlg.Ack(context.Background()); aerr != nil {
+				t.Fatal(aerr)
+			}
+			pc.rtp.setRemote(t, pc.dlg.InviteResponse.Body())
+			endedWithin(t, in.dlg.Context(), "bob's late answer after the pickup won")
+			expectAudio(t, c.rtp, pc.rtp, ulawFrame(i), ulawFrame(i))
+			t.Logf("round %d: the pickup won", i)
+		} else {
+			if code := statusOf(err); code != 404 && code != 481 {
+				t.Fatalf("round %d: the pickup that lost got %v; want 404 or 481", i, err)
+			}
+			expectAudio(t, c.rtp, in.rtp, ulawFrame(i), ulawFrame(i))
+			t.Logf("round %d: bob's answer won; the pickup got %d", i, statusOf(err))
+		}
+		if err := c.dlg.Bye(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.waitIdle()
+	}
+	if n := e.eng.Ports().InUse(); n != 0 {
+		t.Errorf("%d RTP ports still in use", n)
+	}
+}
