@@ -40,8 +40,8 @@ const (
 	EventCampaignPaused        = "campaign.paused"
 	EventCampaignFinished      = "campaign.finished"
 	EventPresenceChanged       = "presence.changed"
-	// EventCallLimitExceeded: an outbound call was refused by a toll-fraud guard.
-	EventCallLimitExceeded = "call.limit_exceeded"
+	// EventLimitTripped: an outbound call was refused by a toll-fraud guard.
+	EventLimitTripped = "limit.tripped"
 	// EventCallPickedUp: a ringing call was picked up (*8) by another user, directed or group.
 	EventCallPickedUp = "call.picked_up"
 )
@@ -58,7 +58,7 @@ var EventNames = []string{
 	EventContactCreated, EventContactUpdated, EventContactDeleted,
 	EventCampaignStarted, EventCampaignPaused, EventCampaignFinished,
 	EventPresenceChanged,
-	EventCallLimitExceeded,
+	EventLimitTripped,
 	EventCallPickedUp,
 }
 

@@ -100,12 +100,14 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	r := ie.request("POST", tn.base(ie.srv)+"/trunks", tn.devKey, map[string]any{"name": "Carrier" + tag, "host": trunkHost})
 	expectOK(t, r, http.StatusCreated, "Trunk created")
 	// A developer key of its own, for the owner's walk to revoke without locking itself out.
+	music := &switchboard.MusicClass{AccountID: tn.account.ID, Name: "jazz", Format: "wav", Samples: 160}
+	must(t, ie.db.CreateMusicClass(ctx, music, make([]byte, 160)))
 	_, spare := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	spare.AccountID, spare.Name = tn.account.ID, "spare"+tag
 	must(t, ie.db.CreateAPIKey(ctx, spare))
 	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
-		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "trunk_id": int64(r.result()["pk"].(float64))}
+		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64))}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -324,6 +326,8 @@ func snapshot(t *testing.T, db *store.DB, accountID int64) string {
 	deliveries, _, err := db.ListDeliveries(ctx, switchboard.DeliveryFilter{AccountID: accountID})
 	add(deliveries, err)
 	add(db.ListTrunks(ctx, accountID))
+	classes, _, err := db.PageMusicClasses(ctx, accountID, switchboard.Page{Limit: 100})
+	add(classes, err)
 	events, err := db.ListEvents(ctx, accountID, 0, 1000)
 	add(len(events), err)
 	b, err := json.Marshal(parts)

@@ -170,7 +170,7 @@ var examples = map[string]map[string]any{
 	switchboard.EventPresenceChanged: {
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldStatus: "online",
 	},
-	switchboard.EventCallLimitExceeded: {
+	switchboard.EventLimitTripped: {
 		FieldDirection: DirectionOutbound, FieldTo: "+442071234567", FieldLimit: "account_concurrent_calls", FieldMax: 10,
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
 	},
@@ -186,7 +186,7 @@ var noCall = map[string]bool{
 	switchboard.EventSMSReceived: true, switchboard.EventSMSSent: true, switchboard.EventSMSDelivered: true,
 	switchboard.EventContactCreated: true, switchboard.EventContactUpdated: true, switchboard.EventContactDeleted: true,
 	switchboard.EventCampaignStarted: true, switchboard.EventCampaignPaused: true, switchboard.EventCampaignFinished: true,
-	switchboard.EventPresenceChanged: true, switchboard.EventCallLimitExceeded: true,
+	switchboard.EventPresenceChanged: true, switchboard.EventLimitTripped: true,
 }
 
 // Example returns the event name with the example values of the providers' documents, as of

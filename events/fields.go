@@ -79,7 +79,7 @@ import (
 // SMS events: message_id (string), from (E.164), to ([]string of E.164; sms.received has
 // one), body, user_id (sms.sent: who sent it), status (sms.delivered: "delivered").
 //
-// call.limit_exceeded (an outbound call through a trunk refused by a toll-fraud guard):
+// limit.tripped (an outbound call through a trunk refused by a toll-fraud guard):
 // limit (string: "account_concurrent_calls", "user_concurrent_calls",
 // "account_minutes_per_hour", "user_minutes_per_hour", "destination_country"), max (int:
 // the limit, calls or minutes), country_code

@@ -11,6 +11,7 @@ import (
 	"switchboard"
 	"switchboard/events"
 	"switchboard/media"
+	"switchboard/sip"
 )
 
 // Why a call ended, as the hangup_cause field says it.
@@ -68,6 +69,17 @@ type call struct {
 	answeredBy *switchboard.User
 	// ringing is what the call's fork rings now, for pickups (pickup.go); nil otherwise.
 	ringing *ringingSet
+	// musicClass is what the call plays on hold: its queue's class, or "" for the account's
+	// default.
+	musicClass string
+	// heldMusic stops the music played to a leg because the other leg holds the call.
+	heldMusic map[*leg]func()
+}
+
+func (c *call) setMusicClass(class string) {
+	c.mu.Lock()
+	c.musicClass = class
+	c.mu.Unlock()
 }
 
 func (e *Engine) newCall(p *plan) *call {
@@ -240,6 +252,7 @@ func (c *call) begin(a *leg) bool {
 		a.close()
 		return false
 	}
+	a.light(sip.DialogEarly) // the caller's phone is now in a call, ringing out
 	return true
 }
 

@@ -6,8 +6,8 @@
 // The SIP core (package sip) authenticates and hands new INVITEs and in-dialog requests to
 // the Engine (it implements sip.CallHandler). The engine routes (extensions, forwarding,
 // numbers, the account's trunk), forks to every registered phone of a user, passes on
-// ringing, early media, busy, CANCEL, BYE and hold, ends calls whose RTP stops, and stores
-// each call's record with its events.
+// ringing, early media, busy, CANCEL and BYE, plays music on hold to the party a phone holds,
+// ends calls whose RTP stops, and stores each call's record with its events.
 //
 // The engine works with sipgo's message types (github.com/emiago/sipgo/sip) but sends and
 // receives only through the sip.Server's client and handlers: it owns no socket of its own
@@ -65,6 +65,9 @@ type Store interface {
 	EndGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
 	CloseOpenGroupCalls(ctx context.Context, at time.Time) (int, error)
 	AppendEvents(ctx context.Context, events ...*switchboard.Event) error
+
+	// Music on hold: the audio (8 kHz µ-law) of a class; ENOTFOUND when none is uploaded.
+	GetMusicClassAudio(ctx context.Context, accountID int64, name string) ([]byte, error)
 }
 
 // Sealer seals trunk passwords at rest and opens them to answer the carrier's challenges
@@ -110,7 +113,8 @@ type Config struct {
 // Lock order: a queue's statusSnapshot.mu, then Engine.mu, then a call's call.mu. Every
 // other mutex is a leaf, held while no other of these is taken: queueManager.mu (computing
 // statuses reads Engine.mu first and releases it), queueManager.kickMu, membersMu and
-// snapsMu, Engine.mediaMu, trunkMu, usersMu and flagsMu, a leg's mu and respondMu.
+// snapsMu, Engine.mediaMu, trunkMu, usersMu and flagsMu, a leg's mu and respondMu. (A leg's mu is held while
+// its state goes to the SIP core's busy lamp hub, whose lock is a leaf in turn: blf.go.)
 type Engine struct {
 	cfg   Config
 	store Store

@@ -305,6 +305,8 @@ func TestGroupPickupTakesAQueueCallRingingAFellowMember(t *testing.T) {
 		events.String(picked[0].Data, events.FieldRingingUserID) != itoa(ub.ID) {
 		t.Fatalf("call.picked_up = %v", picked)
 	}
+	// The queue stores its answer once the caller is bridged.
+	tstest.WaitFor(t, "queue.member.answered", func() bool { return len(e.eventsNamed(switchboard.EventQueueMemberAnswered)) > 0 })
 	answered := e.eventsNamed(switchboard.EventQueueMemberAnswered)
 	if len(answered) != 1 || events.String(answered[0].Data, events.FieldUserID) != itoa(uc.ID) {
 		t.Errorf("queue.member.answered = %v; want carol", answered)
@@ -441,12 +443,13 @@ func TestPickupRacingTheAnswer(t *testing.T) {
 		case <-time.After(tstest.DefaultWait):
 			t.Fatalf("round %d: the pickup got no final answer", i)
 		}
-		c.answered(t)
 		if err == nil { // carol won: bob's 200 was acknowledged and hung up
+			// The caller is answered once the picker's ACK came.
 			if aerr := pc.dlg.Ack(context.Background()); aerr != nil {
 				t.Fatal(aerr)
 			}
 			pc.rtp.setRemote(t, pc.dlg.InviteResponse.Body())
+			c.answered(t)
 			endedWithin(t, in.dlg.Context(), "bob's late answer after the pickup won")
 			expectAudio(t, c.rtp, pc.rtp, ulawFrame(i), ulawFrame(i))
 			t.Logf("round %d: the pickup won", i)
@@ -454,6 +457,7 @@ func TestPickupRacingTheAnswer(t *testing.T) {
 			if code := statusOf(err); code != 404 && code != 481 {
 				t.Fatalf("round %d: the pickup that lost got %v; want 404 or 481", i, err)
 			}
+			c.answered(t)
 			expectAudio(t, c.rtp, in.rtp, ulawFrame(i), ulawFrame(i))
 			t.Logf("round %d: bob's answer won; the pickup got %d", i, statusOf(err))
 		}

@@ -13,6 +13,7 @@ import (
 
 	"switchboard"
 	"switchboard/media"
+	"switchboard/sip"
 )
 
 // leg is one side of a call: a SIP dialog and its RTP session. The caller's leg of a phone
@@ -61,6 +62,8 @@ type leg struct {
 	// pickedUpBy is the user whose *8 INVITE this leg is (pickup.go): the call's answered
 	// callee though no fork dialled it.
 	pickedUpBy *switchboard.User
+
+	lamp sip.DialogState // what busy lamps were last told of this leg (blf.go), under mu
 }
 
 // ctx is done when the leg's dialog has ended (BYE received or sent, or CANCELled).
@@ -153,6 +156,7 @@ func (l *leg) close() {
 		l.uac.Close()
 	}
 	l.c.e.removeDialog(id)
+	l.light(sip.DialogTerminated)
 }
 
 func (l *leg) setDialogID(id string) {
@@ -193,65 +197,6 @@ func (l *leg) remoteTarget() (sipmsg.Uri, bool) {
 		return sipmsg.Uri{}, false
 	}
 	return *c.Address.Clone(), true
-}
-
-// reoffer sends the leg a re-INVITE with our SDP in direction dir (hold passed through) and
-// takes its answer.
-func (l *leg) reoffer(dir media.Direction) error {
-	target, ok := l.remoteTarget()
-	if !ok {
-		return errors.New("no contact to send the re-INVITE to")
-	}
-	body, err := l.sdpOffer(dir)
-	if err != nil {
-		return err
-	}
-	req := sipmsg.NewRequest(sipmsg.INVITE, target)
-	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(body)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var tx sipmsg.ClientTransaction
-	if l.uas != nil {
-		tx, err = l.uas.TransactionRequest(ctx, req)
-	} else {
-		tx, err = l.uac.TransactionRequest(ctx, req)
-	}
-	if err != nil {
-		return err
-	}
-	res, err := finalResponse(ctx, tx)
-	if err != nil || !res.IsSuccess() {
-		tx.Terminate() // a failure's ACK is the transaction's own
-		if err != nil {
-			return err
-		}
-		return errors.New("re-INVITE answered " + res.StartLine())
-	}
-	ack := sipmsg.NewRequest(sipmsg.ACK, target)
-	if l.uas != nil {
-		err = l.uas.WriteRequest(ack)
-	} else {
-		err = l.uac.WriteRequest(ack)
-	}
-	if err != nil {
-		tx.Terminate()
-		return err
-	}
-	// A lost ACK makes the peer resend its 200 (and, after 32 s without one, hang up). The
-	// transaction stays in its Accepted state until Timer M (64*T1) and passes the resent
-	// 200s here: each gets the same ACK again (RFC 3261 13.2.2.4, RFC 6026).
-	template, client := ack.Clone(), l.c.e.sip.Client()
-	tx.OnRetransmission(func(r *sipmsg.Response) {
-		if r.IsSuccess() && client != nil {
-			_ = client.WriteRequest(template.Clone())
-		}
-	})
-	remote, err := media.ParseSDP(res.Body())
-	if err != nil {
-		return err
-	}
-	return l.setRemote(remote)
 }
 
 // errDowngrade: a secure leg's SDP came without SRTP.
@@ -359,6 +304,7 @@ func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
 		return nil, err
 	}
 	l.uac = dcs
+	l.light(sip.DialogEarly)
 	return l, nil
 }
 
@@ -532,6 +478,7 @@ func (c *call) acceptAnswer(l *leg) bool {
 		l.hangup()
 		return false
 	}
+	l.light(sip.DialogConfirmed)
 	return true
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"switchboard"
 	"switchboard/events"
+	"switchboard/sip"
 )
 
 // Call pickup: a user dials *8<extension> (directed) to take a call ringing that user's
@@ -213,6 +214,7 @@ func (c *call) takePickup(ringCtx context.Context, o *pickupOffer) bool {
 		l.hangup()
 		return false
 	}
+	l.light(sip.DialogConfirmed) // the picker's busy lamp: on a call now
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	ringing, gerr := c.e.store.GetUser(ctx, c.accountID, o.ringing)
 	cancel()

@@ -344,7 +344,8 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 		c.finish(switchboard.DispositionCancelled)
 		return switchboard.Target{}, true
 	}
-	c.startMOH(st)
+	c.setMusicClass(q.MusicOnHold) // a hold later in the call plays the queue's class too
+	c.startMOH(st, q.MusicOnHold)
 	var maxWaitEnd time.Time
 	if q.MaxWait > 0 {
 		maxWaitEnd = qc.entered.Add(time.Duration(q.MaxWait) * time.Second)

@@ -18,9 +18,8 @@ type callerState struct {
 	a        *leg
 	answer   []byte
 	p        *plan
-	answered bool // the caller's INVITE was answered (a queue answers to play music)
-	mohStop  context.CancelFunc
-	mohDone  chan struct{}
+	answered bool   // the caller's INVITE was answered (a queue answers to play music)
+	mohStop  func() // stops the queue's music on hold, while it plays
 }
 
 // answerCaller answers the caller's INVITE (once) and waits for the ACK.

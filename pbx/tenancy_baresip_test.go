@@ -241,7 +241,7 @@ func TestTwoTenantsSameExtensionsOnTheirDomains(t *testing.T) {
 		{sip.INVITE, []int{407}},   // as 1002@acme.test: acme's 1002 has another password
 		{sip.REGISTER, []int{401}}, // taking over acme's 1001
 		{sip.MESSAGE, []int{405, 404, 403, 407}},
-		{sip.SUBSCRIBE, []int{405, 404, 403, 407}},
+		{sip.SUBSCRIBE, []int{401, 404, 403, 407}}, // a busy lamp on acme's 1001
 	} {
 		req := domainRequest(e, tc.method, "1001", "acme.test", "1002", "acme.test")
 		if tc.method == sip.REGISTER {
@@ -255,7 +255,7 @@ func TestTwoTenantsSameExtensionsOnTheirDomains(t *testing.T) {
 			req.SetBody(newRTPPeer(t, "127.0.0.1").offer(0))
 		}
 		if tc.method == sip.SUBSCRIBE {
-			req.AppendHeader(sip.NewHeader("Event", "presence"))
+			req.AppendHeader(sip.NewHeader("Event", "dialog"))
 			req.AppendHeader(sip.NewHeader("Contact", "<sip:1002@"+mallory.addr+">"))
 		}
 		user := "1002"

@@ -39,6 +39,7 @@ type Store interface {
 	GetAccountBySIPDomain(ctx context.Context, domain string) (*switchboard.Account, error)
 	HasSIPDomains(ctx context.Context) (bool, error)
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
+	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.User, error) // busy lamps
 	ListRegistrations(ctx context.Context) ([]switchboard.Registration, error)
 	// ReplaceUserRegistrations stores the user's registrations with the presence events of
 	// the change, in one transaction.
@@ -78,10 +79,15 @@ type Config struct {
 	// challenge instead of skipping it — baresip 1.0 (libre, Debian 12's baresip-core)
 	// answers "Function not implemented" — and cannot register otherwise.
 	ChallengeMD5Only bool
+
+	// BLFMaxPerDevice and BLFMaxPerAccount cap the live busy lamp subscriptions (SUBSCRIBE
+	// to the dialog event package) of one device and of one account; defaults
+	// DefaultBLFMaxPerDevice and DefaultBLFMaxPerAccount.
+	BLFMaxPerDevice, BLFMaxPerAccount int
 }
 
 // allowed is the Allow header: what this server answers to with something other than 405.
-const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE"
+const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, SUBSCRIBE"
 
 // maxMessageLength caps a SIP message. Real REGISTERs are well under 2 KB; anything larger
 // is refused by the parser instead of buffered.
@@ -105,6 +111,7 @@ type Server struct {
 	dummyHA1 map[string]string
 
 	regs registrations
+	blf  *blfHub // busy lamp subscriptions (blf.go)
 
 	ready   chan struct{}
 	addrMu  sync.Mutex // guards the fields below
@@ -154,6 +161,12 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	cfg.DefaultExpires = min(max(cfg.DefaultExpires, cfg.MinExpires), cfg.MaxExpires)
 	cfg.Ban = cfg.Ban.withDefaults()
+	if cfg.BLFMaxPerDevice <= 0 {
+		cfg.BLFMaxPerDevice = DefaultBLFMaxPerDevice
+	}
+	if cfg.BLFMaxPerAccount <= 0 {
+		cfg.BLFMaxPerAccount = DefaultBLFMaxPerAccount
+	}
 	m, err := newMetrics(cfg.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("sip: register metrics: %w", err)
@@ -173,6 +186,7 @@ func NewServer(cfg Config) (*Server, error) {
 		bans:     newBanList(cfg.Ban, cfg.Now),
 		dummyHA1: map[string]string{algMD5: dummy.HA1MD5, algSHA256: dummy.HA1SHA256},
 		regs:     registrations{users: make(map[userKey]*userReg)},
+		blf:      newBLFHub(),
 		parseLog: parseLog{perSource: make(map[netip.Addr]*bucket)},
 		ready:    make(chan struct{}),
 	}, nil
@@ -291,7 +305,9 @@ func (s *Server) Run(ctx context.Context) error {
 	srv.OnCancel(s.handleNoDialog) // a CANCEL matching an INVITE is handled by the transaction layer
 	srv.OnInfo(s.handleInDialog)
 	srv.OnUpdate(s.handleInDialog)
+	srv.OnSubscribe(s.handleSubscribe)
 	srv.OnNoRoute(s.handleUnsupported)
+	s.blf.openBLF()
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -307,6 +323,7 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Go(func() { errs <- srv.ServeTLS(tlsLn) })
 	}
 	wg.Go(func() { s.sweeper(runCtx) })
+	wg.Go(func() { s.blfSweeper(runCtx) })
 
 	s.addrMu.Lock()
 	if pc != nil {
@@ -336,6 +353,8 @@ func (s *Server) Run(ctx context.Context) error {
 			runErr = fmt.Errorf("sip: serve: %w", err)
 		}
 	}
+	// Subscribers hear that their subscriptions end while the transports are still up.
+	s.blf.closeBLF()
 	stop()
 	closeAll()
 	client.Close()
@@ -407,7 +426,7 @@ func (s *Server) handleNoDialog(req *sip.Request, tx sip.ServerTransaction) {
 
 // knownMethods are SIP methods this server recognises but does not accept (405); any other
 // method is not implemented (501), as RFC 3261 §21.5.2 and §21.4.6 distinguish.
-var knownMethods = map[string]bool{"SUBSCRIBE": true, "NOTIFY": true, "REFER": true, "INFO": true,
+var knownMethods = map[string]bool{"NOTIFY": true, "REFER": true, "INFO": true,
 	"MESSAGE": true, "PRACK": true, "UPDATE": true, "PUBLISH": true}
 
 func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
