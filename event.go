@@ -48,6 +48,8 @@ const (
 	// returned to the parker when nobody took it).
 	EventCallParked    = "call.parked"
 	EventCallRetrieved = "call.retrieved"
+	// EventCallPickedUp: a ringing call was picked up (*8) by another user, directed or group.
+	EventCallPickedUp = "call.picked_up"
 )
 
 // EventNames lists every canonical event name, in catalog order.
@@ -64,6 +66,7 @@ var EventNames = []string{
 	EventPresenceChanged,
 	EventLimitTripped,
 	EventCallTransferred, EventCallParked, EventCallRetrieved,
+	EventCallPickedUp,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

@@ -189,6 +189,11 @@ var examples = map[string]map[string]any{
 		FieldNumber: exampleDID, FieldUserID: 43, FieldExtension: "202", FieldUserName: "Bob Jones",
 		FieldParkSlot: "701", FieldReturned: false, FieldParkedByUserID: exampleUserID,
 	},
+	switchboard.EventCallPickedUp: {
+		FieldDirection: DirectionInbound, FieldFrom: "+15551234567", FieldTo: "+15557654321", FieldNumber: "+15557654321",
+		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+		FieldPickup: PickupDirected, FieldRingingUserID: 1002, FieldRingingExtension: "1002", FieldRingingUserName: "Bob Lee",
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.

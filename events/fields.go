@@ -110,6 +110,12 @@ import (
 // call.retrieved: the call's fields and park_slot, returned (bool: the park timed out and
 // the call went back to the parker), user_id, extension, user_name (who took it: the
 // retriever, or the parker it returned to), parked_by_user_id (int).
+// call.picked_up (a ringing call taken by another user dialling *8, see docs/calls.md): the
+// call fields (direction, from, caller_name, to, number, call_started_at); user_id,
+// extension, user_name are the user who picked the call up; pickup ("directed": *8 and an
+// extension, "group": *8 alone, a call ringing a fellow ring group member);
+// ringing_user_id, ringing_extension, ringing_user_name: the user whose phones were
+// ringing with the call (whose call it was).
 const (
 	FieldDirection        = "direction"
 	FieldFrom             = "from"
@@ -167,6 +173,16 @@ const (
 	FieldCountryCode      = "country_code"
 	FieldCampaignID       = "campaign_id"
 	FieldCampaignName     = "campaign_name"
+	FieldPickup           = "pickup"
+	FieldRingingUserID    = "ringing_user_id"
+	FieldRingingExtension = "ringing_extension"
+	FieldRingingUserName  = "ringing_user_name"
+)
+
+// Values of the pickup field of call.picked_up.
+const (
+	PickupDirected = "directed"
+	PickupGroup    = "group"
 )
 
 // Values of the direction field.

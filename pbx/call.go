@@ -48,6 +48,9 @@ type call struct {
 
 	hangupC    chan struct{} // closed when the call is asked to end (inactivity, shutdown)
 	hangupOnce sync.Once
+	// endedC is closed once the call has ended and is forgotten (finish).
+	endedC    chan struct{}
+	endedOnce sync.Once
 
 	mu       sync.Mutex
 	a, b     *leg
@@ -62,7 +65,7 @@ type call struct {
 	// (queue_id, queue_name or ring_group_id, ring_group_name), for the answered event.
 	via map[string]any
 	// answeredBy is the account's user who answered, if one did (the callee of an internal
-	// call; the agent of a queue or ring group call).
+	// call; the agent of a queue or ring group call; the user who picked it up).
 	answeredBy *switchboard.User
 
 	// legsChanged is closed (and replaced) when a transfer, a park or a retrieval swaps the
@@ -79,6 +82,8 @@ type call struct {
 	// transferredBy and transferredTo are the last transfer's, for the record.
 	transferredBy *switchboard.User
 	transferredTo string
+	// ringing is what the call's fork rings now, for pickups (pickup.go); nil otherwise.
+	ringing *ringingSet
 	// musicClass is what the call plays on hold: its queue's class, or "" for the account's
 	// default.
 	musicClass string
@@ -94,7 +99,8 @@ func (c *call) setMusicClass(class string) {
 
 func (e *Engine) newCall(p *plan) *call {
 	return &call{e: e, id: e.nextUniqueID(), callInfo: p.callInfo, started: e.now().UTC(), ringTime: p.ringTime,
-		parties: p.parties, hangupC: make(chan struct{}), slots: p.slots, legsChanged: make(chan struct{})}
+		parties: p.parties, hangupC: make(chan struct{}), slots: p.slots, legsChanged: make(chan struct{}),
+		endedC: make(chan struct{})}
 }
 
 // takeSlots makes the call hold slots of a plan made while it runs (an overflow to a
@@ -381,6 +387,7 @@ func (c *call) finish(d switchboard.CallDisposition) {
 	}
 	c.e.countEnded(d)
 	c.e.removeCall(c)
+	c.endedOnce.Do(func() { close(c.endedC) })
 	c.e.queues.kickAll() // a user may be free for a queue call now
 }
 
@@ -510,7 +517,16 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 		c.finish(switchboard.DispositionFailed)
 		return
 	}
-	c.markAnswered(p.userOf(b))
+	u := p.userOf(b)
+	if b.pickedUpBy != nil {
+		c.handOverParty(b.pickedUpBy)
+		if c.direction == switchboard.CallInbound {
+			c.mu.Lock()
+			c.user = u // the record credits the user who picked the call up
+			c.mu.Unlock()
+		}
+	}
+	c.markAnswered(u)
 	if err := c.answerCallerAndAwaitAck(a, answer, b.ctx().Done()); err != nil && !errors.Is(err, errAckInterrupted) {
 		// A half-open dialog: the callee answered but the caller never confirmed (no ACK,
 		// or no usable answer after a late offer). Both legs get a BYE.

@@ -116,7 +116,7 @@ type Config struct {
 // Lock order: a queue's statusSnapshot.mu, then Engine.mu, then a call's call.mu. Every
 // other mutex is a leaf, held while no other of these is taken: queueManager.mu (computing
 // statuses reads Engine.mu first and releases it), queueManager.kickMu, membersMu and
-// snapsMu, Engine.mediaMu and trunkMu, a leg's mu and respondMu. (A leg's mu is held while
+// snapsMu, Engine.mediaMu, trunkMu, usersMu and flagsMu, a leg's mu and respondMu. (A leg's mu is held while
 // its state goes to the SIP core's busy lamp hub, whose lock is a leaf in turn: blf.go.)
 type Engine struct {
 	cfg   Config
@@ -167,6 +167,12 @@ type Engine struct {
 	// parkMu (a leaf) guards parked: the account's calls in park slots (park.go).
 	parkMu sync.Mutex
 	parked map[parkKey]*parkedCall
+	// users changes users for feature codes (SetUserService); flags caches the queue
+	// members' do not disturb and call waiting (features.go). Both mutexes are leaves.
+	usersMu sync.Mutex
+	users   switchboard.UserService
+	flagsMu sync.Mutex
+	flags   map[agentKey]userFlags
 }
 
 var (
@@ -212,7 +218,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, store: cfg.Store, sip: cfg.SIP, ports: pool, now: cfg.Now,
 		log:   cfg.Logger.With("component", "pbx"),
 		calls: make(map[string]*call), busy: map[agentKey]int{},
-		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outMinutes: minuteLedgers{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
+		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outMinutes: minuteLedgers{}, dialogs: make(map[string]*leg), queues: newQueueManager(), flags: map[agentKey]userFlags{},
 		recovered: make(chan struct{}), intn: rand.IntN}
 	// Uniqueids are <epoch>.<sequence>; starting the sequence at the start time's
 	// milliseconds keeps ids of a restarted process apart from the last one's.

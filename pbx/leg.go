@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"switchboard"
 	"switchboard/media"
 	"switchboard/sip"
 )
@@ -65,7 +66,11 @@ type leg struct {
 	// movedTo is the call the leg belongs to since an attended transfer joined it to
 	// another call; its in-dialog requests go there (owner).
 	movedTo atomic.Pointer[call]
-	lamp    sip.DialogState // what busy lamps were last told of this leg (blf.go), under mu
+	// pickedUpBy is the user whose *8 INVITE this leg is (pickup.go): the call's answered
+	// callee though no fork dialled it.
+	pickedUpBy *switchboard.User
+
+	lamp sip.DialogState // what busy lamps were last told of this leg (blf.go), under mu
 }
 
 // owner is the call whose bridge the leg is in: the call it was made for, or the one an
@@ -368,6 +373,15 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 	}
 	results := make(chan outcome, len(dests))
 	pending := 0
+	// What rings is published for pickups (*8) before the first INVITE leaves, until the
+	// fork is decided; an offer made while the others are dialled waits for the loop below.
+	rs := &ringingSet{users: map[int64]bool{}, offers: make(chan *pickupOffer), done: make(chan struct{})}
+	for _, d := range dests {
+		if d.userID != 0 {
+			rs.users[d.userID] = true
+		}
+	}
+	c.publishRinging(rs)
 	best := forkResult{code: 480, reason: "Temporarily Unavailable"}
 	for _, d := range dests {
 		sent := time.Now()
@@ -415,22 +429,21 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 		}()
 	}
 	var winner *leg
-	for ; pending > 0; pending-- {
-		o := <-results
+	for pending > 0 && winner == nil {
+		var o outcome
+		select {
+		case o = <-results:
+			pending--
+		case pk := <-rs.offers:
+			if c.takePickup(ringCtx, pk) {
+				winner = pk.l
+			}
+			continue
+		}
 		if o.err == nil {
-			if winner == nil && c.acceptAnswer(o.l) {
+			if c.acceptAnswer(o.l) {
 				winner = o.l
-				cancelRing()
-				// The others are being cancelled: collect them in the background.
-				c.e.wg.Add(1)
-				go func(n int) {
-					defer c.e.wg.Done()
-					for ; n > 0; n-- {
-						o := <-results
-						c.discard(o.l, o.err)
-					}
-				}(pending - 1)
-				break
+				continue
 			}
 			c.discard(o.l, nil)
 			continue
@@ -446,8 +459,20 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 		}
 		o.l.close()
 	}
+	c.withdrawRinging(rs)
 	cancelRing()
 	if winner != nil {
+		// The others are being cancelled: collect them in the background.
+		if pending > 0 {
+			c.e.wg.Add(1)
+			go func(n int) {
+				defer c.e.wg.Done()
+				for ; n > 0; n-- {
+					o := <-results
+					c.discard(o.l, o.err)
+				}
+			}(pending)
+		}
 		return forkResult{winner: winner}
 	}
 	return best
