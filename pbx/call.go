@@ -542,6 +542,11 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 // dialog), at the ring time, or when the call is asked to hang up.
 func (c *call) ringContext(parent context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(parent, c.ringTime)
+	return c.untilHangup(ctx, cancel)
+}
+
+// untilHangup makes ctx (cancelled by cancel) end also when the call is asked to hang up.
+func (c *call) untilHangup(ctx context.Context, cancel context.CancelFunc) (context.Context, context.CancelFunc) {
 	go func() {
 		select {
 		case <-c.hangupC:

@@ -350,6 +350,10 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 	if q.MaxWait > 0 {
 		maxWaitEnd = qc.entered.Add(time.Duration(q.MaxWait) * time.Second)
 	}
+	// The waits between attempts end when the caller hangs up or the call is asked to (a
+	// shutdown): a caller in a long retry pause is not left waiting out the clock.
+	waitCtx, stopWaits := c.untilHangup(context.WithCancel(st.a.ctx()))
+	defer stopWaits()
 	for {
 		switch {
 		case st.a.ended() || c.hangingUp():
@@ -370,7 +374,7 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 		}
 		picks := c.nextPicks(q, qs, qc, statuses)
 		if len(picks) == 0 {
-			e.pause(st.a.ctx()) // a caller who left is seen at the top of the loop
+			e.pause(waitCtx) // a caller who left is seen at the top of the loop
 			continue
 		}
 		deadline := e.now().Add(time.Duration(max(q.Timeout, 1)) * time.Second)
@@ -385,7 +389,7 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 			if !maxWaitEnd.IsZero() && maxWaitEnd.Before(retryEnd) {
 				retryEnd = maxWaitEnd
 			}
-			e.sleepUntil(st.a.ctx(), retryEnd)
+			e.sleepUntil(waitCtx, retryEnd)
 		}
 	}
 }

@@ -657,3 +657,17 @@ func TestQueueCallFromAnExtensionStaysTheCallers(t *testing.T) {
 		}
 	}
 }
+
+// A caller waiting out a queue's retry pause is hung up at once when the call is asked to
+// end (a shutdown), not when the pause is over: the test clock never reaches its end.
+func TestQueueRetryPauseEndsOnHangup(t *testing.T) {
+	q := newQueueEnv(t, 1)
+	q.queue(func(qu *switchboard.Queue) { qu.Retry = 600 })
+	c := q.callIn()
+	_, in := q.ringing()
+	q.timeOut(in, &switchboard.Queue{Timeout: 15}) // the member does not answer: the retry pause starts
+	q.quiet("during the retry pause")
+	q.eng.HangupAll("shutdown")
+	endedWithin(t, c.dlg.Context(), "the waiting caller after the hang-up")
+	q.waitIdle()
+}
