@@ -278,6 +278,7 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 	if u == nil && len(next) == 0 {
 		return []binding{}, nil // an un-REGISTER of nothing: nothing to store
 	}
+	before := devices[dev.ID]
 	if len(next) == 0 {
 		delete(devices, dev.ID)
 	} else {
@@ -294,7 +295,7 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 			return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
 		}
 	}
-	if err := s.storeUser(ctx, key, devices, presence); err != nil {
+	if err := s.regWrites.save(ctx, deviceChange(key, dev.ID, before, next, r, presence)); err != nil {
 		s.log.Error("storing the registration failed; registration not changed", "error", err,
 			"account_id", key.accountID, "user_id", key.userID)
 		return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
@@ -305,6 +306,31 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 	s.updateGaugesLocked(now)
 	s.regs.mu.Unlock()
 	return sortedBindings(next), nil
+}
+
+// deviceChange is what a REGISTER changes in the store: the bindings it set, and those the
+// device had before that it no longer has (removed, or expired and dropped).
+func deviceChange(key userKey, deviceID int64, before, after map[string]*binding, r *registerRequest, presence *switchboard.Event) switchboard.RegistrationChange {
+	c := switchboard.RegistrationChange{AccountID: key.accountID, UserID: key.userID}
+	for _, req := range r.contacts {
+		if b := after[req.uri]; b != nil && req.expires > 0 {
+			c.Save = append(c.Save, storedBinding(key, deviceID, b))
+		}
+	}
+	for uri, b := range before {
+		if after[uri] == nil {
+			c.Remove = append(c.Remove, storedBinding(key, deviceID, b))
+		}
+	}
+	if presence != nil {
+		c.Events = []*switchboard.Event{presence}
+	}
+	return c
+}
+
+func storedBinding(key userKey, deviceID int64, b *binding) switchboard.Registration {
+	return switchboard.Registration{AccountID: key.accountID, UserID: key.userID, DeviceID: deviceID,
+		Contact: b.uri, Expires: b.expires, CallID: b.callID, CSeq: b.cseq, Source: b.source, Transport: b.transport}
 }
 
 // storeUser writes the user's bindings, and the presence event if any, in one transaction.

@@ -44,6 +44,9 @@ type Store interface {
 	// the change, in one transaction.
 	ReplaceUserRegistrations(ctx context.Context, accountID, userID int64, regs []switchboard.Registration,
 		events ...*switchboard.Event) error
+	// SaveRegistrationChanges stores several users' binding changes, each with its events,
+	// in one transaction (the registrar's group commit).
+	SaveRegistrationChanges(ctx context.Context, changes []switchboard.RegistrationChange) error
 }
 
 // Config configures a Server. Zero values take the documented defaults.
@@ -105,6 +108,8 @@ type Server struct {
 	dummyHA1 map[string]string
 
 	regs registrations
+	// regWrites commits the REGISTERs' binding changes, many to a transaction.
+	regWrites groupCommit
 
 	ready   chan struct{}
 	addrMu  sync.Mutex // guards the fields below
@@ -175,6 +180,8 @@ func NewServer(cfg Config) (*Server, error) {
 		regs:     registrations{users: make(map[userKey]*userReg)},
 		parseLog: parseLog{perSource: make(map[netip.Addr]*bucket)},
 		ready:    make(chan struct{}),
+
+		regWrites: groupCommit{store: cfg.Store},
 	}, nil
 }
 
