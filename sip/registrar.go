@@ -417,6 +417,7 @@ func (s *Server) sweep(ctx context.Context) {
 	now := s.now()
 	s.nonces.prune()
 	s.bans.prune()
+	s.devices.prune(now)
 	s.logParseSummary()
 
 	s.regs.mu.Lock()

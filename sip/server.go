@@ -81,6 +81,10 @@ type Config struct {
 	// challenge instead of skipping it — baresip 1.0 (libre, Debian 12's baresip-core)
 	// answers "Function not implemented" — and cannot register otherwise.
 	ChallengeMD5Only bool
+	// DeviceCacheTTL keeps the devices digest authentication looked up in memory for that
+	// long, instead of reading a phone's credentials from the store on every request; a
+	// changed password or a deleted device shows within it. 0 reads the store every time.
+	DeviceCacheTTL time.Duration
 }
 
 // allowed is the Allow header: what this server answers to with something other than 405.
@@ -110,6 +114,8 @@ type Server struct {
 	regs registrations
 	// regWrites commits the REGISTERs' binding changes, many to a transaction.
 	regWrites groupCommit
+	// devices caches the devices authentication looked up (Config.DeviceCacheTTL).
+	devices deviceCache
 
 	ready   chan struct{}
 	addrMu  sync.Mutex // guards the fields below
@@ -182,6 +188,7 @@ func NewServer(cfg Config) (*Server, error) {
 		ready:    make(chan struct{}),
 
 		regWrites: groupCommit{store: cfg.Store},
+		devices:   deviceCache{ttl: cfg.DeviceCacheTTL},
 	}, nil
 }
 
@@ -646,13 +653,7 @@ func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard
 		return nil, authResult{authMalformed}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	var dev *switchboard.Device
-	var err error
-	if acct != nil {
-		dev, err = s.cfg.Store.GetAccountDeviceBySIPUsername(ctx, acct.ID, c.username)
-	} else {
-		dev, err = s.cfg.Store.GetDeviceBySIPUsername(ctx, c.username)
-	}
+	dev, err := s.device(ctx, acct, c.username)
 	cancel()
 	if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		s.log.Error("device lookup failed", "error", err)

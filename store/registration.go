@@ -86,12 +86,13 @@ func (db *DB) ListRegistrations(ctx context.Context) ([]switchboard.Registration
 
 // Statements of SaveRegistrationChanges, prepared once on SQLite's write connection.
 const (
-	sqlDeviceOfUser = "SELECT 1 FROM devices WHERE id = ? AND account_id = ? AND user_id = ?"
-	// A refresh updates the row in place; the key (device_id, contact) is the binding's
-	// identity, and a device belongs to one user, so the row is always this user's.
+	// A binding is written only for a device of the user: the SELECT yields no row
+	// otherwise, and nothing is written. A refresh updates the row in place; the key
+	// (device_id, contact) is the binding's identity, and a device belongs to one user.
 	sqlUpsertRegistration = `INSERT INTO registrations
 		(account_id, user_id, device_id, contact, expires_at, call_id, cseq, source, transport)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS
+		(SELECT 1 FROM devices WHERE id = ? AND account_id = ? AND user_id = ?)
 		ON CONFLICT (device_id, contact) DO UPDATE SET account_id = excluded.account_id,
 		user_id = excluded.user_id, expires_at = excluded.expires_at, call_id = excluded.call_id,
 		cseq = excluded.cseq, source = excluded.source, transport = excluded.transport`
@@ -121,7 +122,7 @@ func (db *DB) SaveRegistrationChanges(ctx context.Context, changes []switchboard
 	// PostgreSQL's driver caches prepared statements per connection by itself.
 	prepared := map[string]*sql.Stmt{}
 	if db.dialect == DialectSQLite {
-		for _, q := range []string{sqlDeviceOfUser, sqlUpsertRegistration, sqlDeleteRegistration} {
+		for _, q := range []string{sqlUpsertRegistration, sqlDeleteRegistration} {
 			if st := db.stmts.prepared(ctx, db.write, q); st != nil {
 				prepared[q] = st
 			}
@@ -132,46 +133,34 @@ func (db *DB) SaveRegistrationChanges(ctx context.Context, changes []switchboard
 		for q, st := range prepared {
 			inTx[q] = tx.StmtContext(ctx, st)
 		}
-		queryRow := func(q string, args ...any) *sql.Row {
-			if st := inTx[q]; st != nil {
-				return st.QueryRowContext(ctx, args...)
-			}
-			return db.queryRow(ctx, tx, q, args...)
-		}
-		exec := func(q string, args ...any) error {
+		exec := func(q string, args ...any) (int64, error) {
+			var res sql.Result
 			var err error
 			if st := inTx[q]; st != nil {
-				_, err = st.ExecContext(ctx, args...)
+				res, err = st.ExecContext(ctx, args...)
 			} else {
-				_, err = db.exec(ctx, tx, q, args...)
+				res, err = db.exec(ctx, tx, q, args...)
 			}
-			return internal("SaveRegistrationChanges", err)
+			if err != nil {
+				return 0, internal("SaveRegistrationChanges", err)
+			}
+			n, err := res.RowsAffected()
+			return n, internal("SaveRegistrationChanges", err)
 		}
 		for _, c := range changes {
-			checked := map[int64]bool{}
-			for _, r := range c.Save {
-				if checked[r.DeviceID] {
-					continue
-				}
-				var one int
-				err := queryRow(sqlDeviceOfUser, r.DeviceID, c.AccountID, c.UserID).Scan(&one)
-				if noRows(err) {
-					return badRequest("device_id", fmt.Sprintf("%d is not a device of user %d", r.DeviceID, c.UserID))
-				}
-				if err != nil {
-					return internal("SaveRegistrationChanges", err)
-				}
-				checked[r.DeviceID] = true
-			}
 			for _, r := range c.Remove {
-				if err := exec(sqlDeleteRegistration, c.AccountID, c.UserID, r.DeviceID, r.Contact); err != nil {
+				if _, err := exec(sqlDeleteRegistration, c.AccountID, c.UserID, r.DeviceID, r.Contact); err != nil {
 					return err
 				}
 			}
 			for _, r := range c.Save {
-				if err := exec(sqlUpsertRegistration, r.AccountID, r.UserID, r.DeviceID, r.Contact, toMS(r.Expires),
-					r.CallID, int64(r.CSeq), r.Source, r.Transport); err != nil {
+				n, err := exec(sqlUpsertRegistration, r.AccountID, r.UserID, r.DeviceID, r.Contact, toMS(r.Expires),
+					r.CallID, int64(r.CSeq), r.Source, r.Transport, r.DeviceID, c.AccountID, c.UserID)
+				if err != nil {
 					return err
+				}
+				if n == 0 {
+					return badRequest("device_id", fmt.Sprintf("%d is not a device of user %d", r.DeviceID, c.UserID))
 				}
 			}
 			for _, ev := range c.Events {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,6 +24,8 @@ type sipFlags struct {
 	acme    string // domain
 	acmeCA  string
 	acmeTo  string // contact email
+	// authCacheTTL is sip.Config.DeviceCacheTTL.
+	authCacheTTL time.Duration
 }
 
 func addSIPFlags(fs *flag.FlagSet, f *sipFlags) {
@@ -35,6 +38,7 @@ func addSIPFlags(fs *flag.FlagSet, f *sipFlags) {
 	fs.StringVar(&f.acmeCA, "sip-tls-acme-ca", "", "ACME directory URL for --sip-tls-acme (default Let's Encrypt's production CA)")
 	fs.StringVar(&f.acmeTo, "sip-tls-acme-email", "", "contact email given to the ACME CA for --sip-tls-acme (expiry notices)")
 	fs.StringVar(&f.digest, "sip-digest", "sha256,md5", `digest challenges offered, in order: "sha256,md5" (RFC 8760), "md5,sha256" for phones that read only the first (SIPp 3.6), or "md5" for phones that fail on SHA-256 (baresip 1.0)`)
+	fs.DurationVar(&f.authCacheTTL, "sip-auth-cache-ttl", time.Second, "how long a phone's credentials are kept in memory after a lookup, so its REGISTERs and INVITEs do not read them from the database each time; a changed password or a deleted device shows within it; 0 reads the database every time")
 }
 
 // newSIPServer builds the registrar, or returns nil when SIP is off. stop ends the ACME
@@ -45,7 +49,7 @@ func newSIPServer(c *serveConfig, db *store.DB, logger *slog.Logger, registry *p
 		return nil, stop, nil
 	}
 	cfg := sip.Config{Store: db, UDPAddr: c.sip.addr, TCPAddr: c.sip.addr, PublicAddr: c.sip.public,
-		Logger: logger, Registry: registry}
+		Logger: logger, Registry: registry, DeviceCacheTTL: c.sip.authCacheTTL}
 	if addr := strings.TrimSpace(c.sip.tlsAddr); addr != "" && addr != "off" {
 		switch {
 		case c.sip.acme != "" && (c.sip.tlsCert != "" || c.sip.tlsKey != ""):
