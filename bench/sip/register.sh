@@ -96,8 +96,10 @@ section=$(cat <<MD
 Measured $(date -u +%Y-%m-%d) on this machine ($(nproc) cores), \`switchboard serve --demo\` on
 SQLite, SIPp $(sipp -v 2>&1 | awk '/SIPp v/ {sub(/-.*/, "", $2); print $2}') on the same machine over UDP loopback, the 3 demo users (1001–1003)
 in turn from SIPp's injection file. One registration = REGISTER, 401 with a fresh nonce,
-REGISTER with the MD5 digest (checked against the stored HA1, nonce count recorded, the
-user's bindings written to the database), 200 OK listing the contacts. Offered rate
+REGISTER with the MD5 digest (checked against the stored HA1, which serve keeps in memory
+for \`--sip-auth-cache-ttl\` 1s; nonce count recorded; the binding the REGISTER changed
+committed to the database before the answer, REGISTERs that arrive together sharing one
+transaction), 200 OK listing the contacts. Offered rate
 $RATE/s, at most 200 in flight. The baseline is a SIPp UAS answering the same exchange
 with a fixed challenge and a 200, checking and storing nothing (bench/sip/register_uas.xml),
 in the same run. The reference is Kamailio $(kamailio -v 2>/dev/null | awk '/^version:/ {print $3}') from Debian with the same users, digest
