@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,8 @@ type groupCommit struct {
 
 	// batches and changes count what was committed, so tests can see commits shared.
 	batches, changes atomic.Int64
+	// preparing counts the REGISTERs computing a change they will save (see prepare).
+	preparing atomic.Int64
 
 	mu      sync.Mutex
 	pending []*pendingChange
@@ -38,11 +41,12 @@ type groupCommit struct {
 // for every batch (a fresh goroutine per batch spent a sixth of the CPU copying stacks).
 const writerLinger = 100 * time.Millisecond
 
-// commitDelay is how long the writer lets changes gather before a commit when the last
-// batch had company (as PostgreSQL's commit_delay with commit_siblings): under load a
-// transaction's fixed cost — BEGIN, COMMIT, the WAL's locks — then buys a few dozen
-// REGISTERs instead of one or two, for a millisecond more on each answer. A REGISTER that
-// comes alone is written at once.
+// commitDelay bounds how long the writer waits, before a commit, for the REGISTERs that are
+// about to queue a change (as PostgreSQL's commit_delay with commit_siblings): a
+// transaction's fixed cost — BEGIN, COMMIT, the WAL's locks — then buys several REGISTERs
+// instead of one. It waits only while such REGISTERs exist, so a REGISTER that comes alone
+// is written at once, and REGISTERs that cannot join (waiting behind an earlier REGISTER of
+// the same user) hold nothing up.
 const commitDelay = time.Millisecond
 
 type pendingChange struct {
@@ -50,13 +54,22 @@ type pendingChange struct {
 	done   chan error
 }
 
+// prepare announces a change about to be saved, so the writer can wait for it to join the
+// next commit. The caller calls the returned function when it gives up instead; save
+// takes the announcement back itself once the change is queued.
+func (g *groupCommit) prepare() (abandon func()) {
+	g.preparing.Add(1)
+	return sync.OnceFunc(func() { g.preparing.Add(-1) })
+}
+
 // save queues the change and waits until it is committed, or failed, or ctx ends. When ctx
 // ends first the change may still be committed later: the caller answers with an error
 // and the phone retries, which is harmless (a re-REGISTER rewrites the same rows).
-func (g *groupCommit) save(ctx context.Context, c switchboard.RegistrationChange) error {
+func (g *groupCommit) save(ctx context.Context, c switchboard.RegistrationChange, prepared func()) error {
 	p := &pendingChange{change: c, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, p)
+	prepared()
 	if !g.writing {
 		g.writing = true
 		if g.wake == nil {
@@ -83,14 +96,10 @@ func (g *groupCommit) save(ctx context.Context, c switchboard.RegistrationChange
 func (g *groupCommit) write() {
 	idle := time.NewTimer(writerLinger)
 	defer idle.Stop()
-	last := 0 // the size of the last batch
 	for {
-		if last > 1 {
-			time.Sleep(commitDelay)
-		}
+		g.gather()
 		g.mu.Lock()
 		n := min(len(g.pending), maxBatch)
-		last = n
 		if n == 0 {
 			g.mu.Unlock()
 			idle.Reset(writerLinger)
@@ -115,6 +124,17 @@ func (g *groupCommit) write() {
 		}
 		g.mu.Unlock()
 		g.commit(batch)
+	}
+}
+
+// gather lets the REGISTERs that are preparing a change queue it, for up to commitDelay.
+func (g *groupCommit) gather() {
+	if g.preparing.Load() == 0 {
+		return
+	}
+	deadline := time.Now().Add(commitDelay)
+	for g.preparing.Load() > 0 && time.Now().Before(deadline) {
+		runtime.Gosched()
 	}
 }
 

@@ -104,6 +104,17 @@ func TestRegistersShareCommitsAndAnswerAfterThem(t *testing.T) {
 			if res := phones[gone].register("MD5", phones[gone].contactHeader(0)...); res.StatusCode != 200 {
 				t.Fatalf("un-REGISTER: %d", res.StatusCode)
 			}
+			// A REGISTER refused after it announced a change (out of order: a CSeq already
+			// seen) takes the announcement back, or every later commit would wait for it.
+			stale := phones[2].cseq
+			phones[2].cseq = 0
+			if res := phones[2].register("MD5", phones[2].contactHeader(3600)...); res.StatusCode != 500 {
+				t.Fatalf("out-of-order REGISTER: %d, want 500", res.StatusCode)
+			}
+			phones[2].cseq = stale
+			if n := e.srv.regWrites.preparing.Load(); n != 0 {
+				t.Fatalf("%d REGISTERs still counted as preparing a change after all were answered", n)
+			}
 			e.stop()
 			second := startServerOn(t, db)
 			for i, p := range phones {

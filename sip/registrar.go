@@ -239,6 +239,8 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 	lock := s.regs.userLock(key)
 	lock.Lock()
 	defer lock.Unlock()
+	prepared := s.regWrites.prepare()
+	defer prepared() // when nothing is saved; save takes it back as soon as it queues
 
 	// Work on copies so nothing changes until the store has taken the new state.
 	s.regs.mu.Lock()
@@ -295,7 +297,7 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 			return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
 		}
 	}
-	if err := s.regWrites.save(ctx, deviceChange(key, dev.ID, before, next, r, presence)); err != nil {
+	if err := s.regWrites.save(ctx, deviceChange(key, dev.ID, before, next, r, presence), prepared); err != nil {
 		s.log.Error("storing the registration failed; registration not changed", "error", err,
 			"account_id", key.accountID, "user_id", key.userID)
 		return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
