@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -29,8 +30,11 @@ type groupCommit struct {
 	// preparing counts the REGISTERs computing a change they will save (see prepare).
 	preparing atomic.Int64
 
+	log *slog.Logger
+
 	mu      sync.Mutex
 	pending []*pendingChange
+	waiters int  // pending changes someone waits for (not write-behind)
 	writing bool // a writer goroutine is draining pending
 	// wake tells a lingering writer that changes are pending.
 	wake chan struct{}
@@ -49,9 +53,13 @@ const writerLinger = 100 * time.Millisecond
 // the same user) hold nothing up.
 const commitDelay = time.Millisecond
 
+// behindDelay is how long a write-behind change (saveLater) may wait for company before it
+// is committed: many refreshes then share one transaction.
+const behindDelay = 20 * time.Millisecond
+
 type pendingChange struct {
 	change switchboard.RegistrationChange
-	done   chan error
+	done   chan error // nil for a write-behind change: nobody waits for it
 }
 
 // prepare announces a change about to be saved, so the writer can wait for it to join the
@@ -69,7 +77,38 @@ func (g *groupCommit) save(ctx context.Context, c switchboard.RegistrationChange
 	p := &pendingChange{change: c, done: make(chan error, 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, p)
+	g.waiters++
 	prepared()
+	g.startLocked()
+	g.mu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// saveLater queues a change nobody waits for (write-behind): it is committed with the next
+// batch, or within behindDelay. It is queued in order with the others, so a later change of
+// the same binding is never overwritten by it.
+func (g *groupCommit) saveLater(c switchboard.RegistrationChange, prepared func()) {
+	g.mu.Lock()
+	g.pending = append(g.pending, &pendingChange{change: c})
+	prepared()
+	if !g.writing {
+		g.startLocked()
+	} // else no wake-up: it waits for company
+	g.mu.Unlock()
+}
+
+// flush returns once every change queued before it is committed (or failed).
+func (g *groupCommit) flush(ctx context.Context) error {
+	return g.save(ctx, switchboard.RegistrationChange{}, func() {})
+}
+
+// startLocked starts the writer, or wakes it. The caller holds g.mu.
+func (g *groupCommit) startLocked() {
 	if !g.writing {
 		g.writing = true
 		if g.wake == nil {
@@ -82,13 +121,6 @@ func (g *groupCommit) save(ctx context.Context, c switchboard.RegistrationChange
 		default: // already woken
 		}
 	}
-	g.mu.Unlock()
-	select {
-	case err := <-p.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // write commits batches until nothing has been pending for writerLinger, then exits: the
@@ -96,10 +128,23 @@ func (g *groupCommit) save(ctx context.Context, c switchboard.RegistrationChange
 func (g *groupCommit) write() {
 	idle := time.NewTimer(writerLinger)
 	defer idle.Stop()
+	waited := false // for company of write-behind changes, since the last commit
 	for {
 		g.gather()
 		g.mu.Lock()
 		n := min(len(g.pending), maxBatch)
+		if n > 0 && n < maxBatch && g.waiters == 0 && !waited {
+			// Only write-behind changes: let more gather, unless someone starts waiting.
+			g.mu.Unlock()
+			waited = true
+			idle.Reset(behindDelay)
+			select {
+			case <-g.wake:
+			case <-idle.C:
+			}
+			continue
+		}
+		waited = false
 		if n == 0 {
 			g.mu.Unlock()
 			idle.Reset(writerLinger)
@@ -118,6 +163,11 @@ func (g *groupCommit) write() {
 			return
 		}
 		batch := g.pending[:n:n]
+		for _, p := range batch {
+			if p.done != nil {
+				g.waiters--
+			}
+		}
 		g.pending = g.pending[n:]
 		if len(g.pending) == 0 {
 			g.pending = nil // let the backing array go
@@ -153,11 +203,24 @@ func (g *groupCommit) commit(batch []*pendingChange) {
 	err := g.store.SaveRegistrationChanges(ctx, changes)
 	if err == nil || len(batch) == 1 {
 		for _, p := range batch {
-			p.done <- err
+			p.report(err, g.log)
 		}
 		return
 	}
 	for i, p := range batch {
-		p.done <- g.store.SaveRegistrationChanges(ctx, changes[i:i+1])
+		p.report(g.store.SaveRegistrationChanges(ctx, changes[i:i+1]), g.log)
+	}
+}
+
+// report gives the outcome to whoever waits for it. A write-behind change that failed only
+// leaves the store with the binding's earlier expiry, which the rule of saveLater allows.
+func (p *pendingChange) report(err error, log *slog.Logger) {
+	if p.done != nil {
+		p.done <- err
+		return
+	}
+	if err != nil && log != nil {
+		log.Warn("storing a registration refresh failed; the stored binding keeps its earlier expiry", "error", err,
+			"account_id", p.change.AccountID, "user_id", p.change.UserID)
 	}
 }

@@ -171,3 +171,103 @@ func TestDeviceCacheShowsChangesWithinItsTTL(t *testing.T) {
 		t.Fatalf("deleted device after the TTL: %d, want 401", res.StatusCode)
 	}
 }
+
+// blockingStore is the real store whose binding writes wait while it is blocked.
+type blockingStore struct {
+	*store.DB
+	mu   sync.Mutex
+	gate chan struct{} // nil = open
+}
+
+func (b *blockingStore) block() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.gate = make(chan struct{})
+}
+
+func (b *blockingStore) open() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	close(b.gate)
+	b.gate = nil
+}
+
+func (b *blockingStore) SaveRegistrationChanges(ctx context.Context, changes []switchboard.RegistrationChange) error {
+	b.mu.Lock()
+	gate := b.gate
+	b.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return b.DB.SaveRegistrationChanges(ctx, changes)
+}
+
+// TestRefreshIsWrittenBehind: a refresh of a stored binding from the same address, whose
+// stored expiry still covers half the new interval, is answered without waiting for the
+// store, and is stored by the time the server stops; a new binding, or a refresh once the
+// stored expiry covers less than half, waits for its commit.
+func TestRefreshIsWrittenBehind(t *testing.T) {
+	tstest.CheckGoroutines(t)
+	db := storetest.NewSQLite(t)
+	bs := &blockingStore{DB: db}
+	e := startServerOn(t, db, func(c *Config) { c.Store = bs })
+	u := e.user(t, "1001")
+	e.device(t, u, "alice", "pw-alice")
+	desk := dialPhone(t, "udp", e.udp, "", "alice", "pw-alice")
+	if res := desk.register("MD5", desk.contactHeader(3600)...); res.StatusCode != 200 { // stored until +60 min
+		t.Fatalf("register: %d", res.StatusCode)
+	}
+
+	bs.block()
+	e.clock.Advance(10 * time.Minute) // the stored expiry covers 50 of the new 60 minutes
+	if res := desk.register("MD5", desk.contactHeader(3600)...); res.StatusCode != 200 {
+		t.Fatalf("refresh while the store is blocked: %d, want 200 without waiting for it", res.StatusCode)
+	}
+	// A second contact (another address) is a new binding: no answer until it is stored.
+	laptop := dialPhone(t, "udp", e.udp, "", "alice", "pw-alice")
+	laptop.send(laptop.request("REGISTER", laptop.contactHeader(3600)...))
+	c := pick(t, challenges(t, laptop.read(), "WWW-Authenticate"), "MD5")
+	laptop.send(laptop.request("REGISTER", append([]string{laptop.auth("MD5", c.nonce, 1)}, laptop.contactHeader(3600)...)...))
+	if res, err := laptop.readWithin(50 * time.Millisecond); err == nil {
+		t.Fatalf("new binding answered %d before it was stored", res.StatusCode)
+	}
+	bs.open()
+	if res := laptop.read(); res.StatusCode != 200 {
+		t.Fatalf("new binding: %d", res.StatusCode)
+	}
+
+	// 35 minutes on, the desk's stored expiry (+60 min) covers 25 of a new 60: that
+	// refresh waits for its commit.
+	bs.block()
+	e.clock.Advance(25 * time.Minute)
+	desk.send(desk.request("REGISTER", desk.contactHeader(3600)...))
+	c = pick(t, challenges(t, desk.read(), "WWW-Authenticate"), "MD5")
+	desk.send(desk.request("REGISTER", append([]string{desk.auth("MD5", c.nonce, 1)}, desk.contactHeader(3600)...)...))
+	if res, err := desk.readWithin(50 * time.Millisecond); err == nil {
+		t.Fatalf("refresh with less than half the interval stored answered %d before it was stored", res.StatusCode)
+	}
+	bs.open()
+	if res := desk.read(); res.StatusCode != 200 {
+		t.Fatalf("refresh: %d", res.StatusCode)
+	}
+	// One more written-behind refresh, then a stop: it is stored when Run returns.
+	e.clock.Advance(time.Minute)
+	if res := desk.register("MD5", desk.contactHeader(3600)...); res.StatusCode != 200 {
+		t.Fatalf("last refresh: %d", res.StatusCode)
+	}
+	e.stop()
+	stored, err := db.ListRegistrations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := e.clock.Now().Add(time.Hour)
+	for _, r := range stored {
+		if r.Contact == "sip:alice@"+desk.conn.LocalAddr().String() {
+			if r.CSeq != uint32(desk.cseq) || !r.Expires.Equal(want) {
+				t.Fatalf("desk stored with CSeq %d until %v, want the last refresh's %d until %v", r.CSeq, r.Expires, desk.cseq, want)
+			}
+			return
+		}
+	}
+	t.Fatalf("desk binding not stored: %+v", stored)
+}

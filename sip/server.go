@@ -187,7 +187,7 @@ func NewServer(cfg Config) (*Server, error) {
 		parseLog: parseLog{perSource: make(map[netip.Addr]*bucket)},
 		ready:    make(chan struct{}),
 
-		regWrites: groupCommit{store: cfg.Store},
+		regWrites: groupCommit{store: cfg.Store, log: cfg.Logger},
 		devices:   deviceCache{ttl: cfg.DeviceCacheTTL},
 	}, nil
 }
@@ -355,6 +355,12 @@ func (s *Server) Run(ctx context.Context) error {
 	client.Close()
 	ua.Close()
 	wg.Wait()
+	// Refreshes written behind are stored before Run returns, so a restart finds them.
+	flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.regWrites.flush(flushCtx); err != nil {
+		s.log.Warn("storing the last registration refreshes failed", "error", err)
+	}
 	return runErr
 }
 

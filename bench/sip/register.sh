@@ -99,7 +99,9 @@ in turn from SIPp's injection file. One registration = REGISTER, 401 with a fres
 REGISTER with the MD5 digest (checked against the stored HA1, which serve keeps in memory
 for \`--sip-auth-cache-ttl\` 1s; nonce count recorded; the binding the REGISTER changed
 committed to the database before the answer, REGISTERs that arrive together sharing one
-transaction), 200 OK listing the contacts. Offered rate
+transaction — except a refresh of a stored binding from the same address, written behind
+within 20 ms, see docs/sip.md), 200 OK listing the contacts. SIPp registers the same three
+contacts over and over, so after the first three REGISTERs every one is such a refresh. Offered rate
 $RATE/s, at most 200 in flight. The baseline is a SIPp UAS answering the same exchange
 with a fixed challenge and a 200, checking and storing nothing (bench/sip/register_uas.xml),
 in the same run. The reference is Kamailio $(kamailio -v 2>/dev/null | awk '/^version:/ {print $3}') from Debian with the same users, digest
