@@ -38,7 +38,7 @@ type cachedDevice struct {
 
 // device returns the device with the SIP username, of acct when not nil, from the cache or
 // the store.
-func (s *Server) device(ctx context.Context, acct *switchboard.Account, username string) (*switchboard.Device, error) {
+func (s *Server) device(acct *switchboard.Account, username string) (*switchboard.Device, error) {
 	c := &s.devices
 	key := deviceCacheKey{username: username}
 	if acct != nil {
@@ -54,6 +54,9 @@ func (s *Server) device(ctx context.Context, acct *switchboard.Account, username
 			return &d, nil
 		}
 	}
+	// The timeout (a timer) only for a store read: a cached answer needs none.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	var dev *switchboard.Device
 	var err error
 	if acct != nil {

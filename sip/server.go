@@ -658,9 +658,7 @@ func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard
 	if !ok {
 		return nil, authResult{authMalformed}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	dev, err := s.device(ctx, acct, c.username)
-	cancel()
+	dev, err := s.device(acct, c.username)
 	if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		s.log.Error("device lookup failed", "error", err)
 		return nil, authResult{authStoreError}
