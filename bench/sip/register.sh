@@ -111,7 +111,7 @@ Command: \`bench/sip/register.sh $CALLS $RATE\`
 
 | registrar | registrations | failed | seconds | **registrations/s** |
 |---|---|---|---|---|
-| switchboard (bindings durable in SQLite) | $sb_ok | $sb_failed | $sb_secs | **$sb_rps** |
+| switchboard (bindings in SQLite; refreshes written behind) | $sb_ok | $sb_failed | $sb_secs | **$sb_rps** |
 | Kamailio (bindings in memory) | $kam_ok | $kam_failed | $kam_secs | $kam_rps |
 | baseline (SIPp UAS) | $base_ok | $base_failed | $base_secs | $base_rps |
 
