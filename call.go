@@ -180,6 +180,12 @@ type CallRecord struct {
 	// RecordingRequested says the call was placed asking for a recording (click-to-call's
 	// `recording`). Recording itself is not built yet: the request is kept for when it is.
 	RecordingRequested bool
+	// TransferredTo is where the call was last transferred (the extension, number or park
+	// slot dialled, blind or attended); "" when it never was. TransferredByUserID is the user
+	// who transferred it (0: through the API). The record stays one per call: UserID then
+	// credits the user who took the call over.
+	TransferredTo       string
+	TransferredByUserID int64
 }
 
 // Validate checks the record before it is stored.

@@ -26,10 +26,33 @@ type Device struct {
 	// over UDP or TCP is refused (403), its calls without SRTP are refused (488), and calls
 	// to it go only to its TLS registrations, with SRTP.
 	RequireSecure bool
+	// DigestAlgorithm is the digest the device must authenticate with: DigestMD5 (or "",
+	// the default) is challenged as the server is configured (MD5 alone unless
+	// --sip-digest says otherwise); DigestSHA256 is challenged with SHA-256 alone and an
+	// MD5 answer is refused (403), for phones that do SHA-256, so that no MD5 response
+	// (cheap to crack offline) of their password ever goes over the wire.
+	DigestAlgorithm string
 	// Realm is the digest realm the HA1s are for: the account's SIP domain when the
 	// password was set, else "" (SIPRealm). See DigestRealm.
 	Realm     string
 	CreatedAt time.Time
+}
+
+// Digest algorithms a device may require (Device.DigestAlgorithm).
+const (
+	DigestMD5    = "md5"
+	DigestSHA256 = "sha-256"
+)
+
+// RequiresSHA256 reports whether the device may authenticate only with SHA-256.
+func (d *Device) RequiresSHA256() bool { return d.DigestAlgorithm == DigestSHA256 }
+
+// Digest is the device's DigestAlgorithm, DigestMD5 when unset.
+func (d *Device) Digest() string {
+	if d.DigestAlgorithm == "" {
+		return DigestMD5
+	}
+	return d.DigestAlgorithm
 }
 
 // DigestRealm is the realm the device's password hashes are for.
@@ -57,6 +80,9 @@ func (d *Device) Validate() error {
 	if len(d.Name) > 100 {
 		v.Add("name", "must be at most 100 characters")
 	}
+	if d.DigestAlgorithm != "" && d.DigestAlgorithm != DigestMD5 && d.DigestAlgorithm != DigestSHA256 {
+		v.Add("digest_algorithm", `must be "md5" or "sha-256"`)
+	}
 	return v.Err()
 }
 
@@ -68,6 +94,8 @@ type DeviceChange struct {
 	SIPPassword *string // the plaintext; only its digest hashes are stored
 	// RequireSecure: TLS and SRTP only (see Device.RequireSecure).
 	RequireSecure *bool
+	// DigestAlgorithm: DigestMD5 or DigestSHA256 (see Device.DigestAlgorithm).
+	DigestAlgorithm *string
 }
 
 // DeviceService provisions SIP devices. The methods that set a password return it: it is

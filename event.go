@@ -40,8 +40,16 @@ const (
 	EventCampaignPaused        = "campaign.paused"
 	EventCampaignFinished      = "campaign.finished"
 	EventPresenceChanged       = "presence.changed"
-	// EventCallLimitExceeded: an outbound call was refused by a toll-fraud guard.
-	EventCallLimitExceeded = "call.limit_exceeded"
+	// EventLimitTripped: an outbound call was refused by a toll-fraud guard.
+	EventLimitTripped = "limit.tripped"
+	// EventCallTransferred: a call was transferred (blind or attended; who, to whom).
+	EventCallTransferred = "call.transferred"
+	// EventCallParked / EventCallRetrieved: a call was parked in a slot / taken from it (or
+	// returned to the parker when nobody took it).
+	EventCallParked    = "call.parked"
+	EventCallRetrieved = "call.retrieved"
+	// EventCallPickedUp: a ringing call was picked up (*8) by another user, directed or group.
+	EventCallPickedUp = "call.picked_up"
 )
 
 // EventNames lists every canonical event name, in catalog order.
@@ -56,7 +64,9 @@ var EventNames = []string{
 	EventContactCreated, EventContactUpdated, EventContactDeleted,
 	EventCampaignStarted, EventCampaignPaused, EventCampaignFinished,
 	EventPresenceChanged,
-	EventCallLimitExceeded,
+	EventLimitTripped,
+	EventCallTransferred, EventCallParked, EventCallRetrieved,
+	EventCallPickedUp,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

@@ -57,6 +57,19 @@ type CallPlacer interface {
 	PlaceCall(ctx context.Context, req OutboundCallRequest) (*OutboundCall, error)
 }
 
+// CallController acts on calls in progress (the call engine implements it).
+type CallController interface {
+	// TransferCall transfers an answered call blind to `to` (an extension of a user, queue
+	// or ring group, a phone number, or a park slot of the account): the party of the user
+	// the call's record names leaves, the other party is put through. It returns once the
+	// transfer has started. ENOTFOUND: no such call in progress, or no such target;
+	// ECONFLICT: the call cannot be transferred now (not answered, already being
+	// transferred, park lot full, target unreachable); EBADREQUEST: a target not allowed.
+	TransferCall(ctx context.Context, accountID int64, callID, to string) error
+	// HangupCall ends a call in progress. ENOTFOUND: no such call in progress.
+	HangupCall(ctx context.Context, accountID int64, callID string) error
+}
+
 // SMSRequest is an SMS to send, already validated by the API.
 type SMSRequest struct {
 	AccountID int64

@@ -42,6 +42,8 @@ type Store interface {
 	GetAccountDeviceBySIPUsername(ctx context.Context, accountID int64, username string) (*Device, error)
 	GetAccountBySIPDomain(ctx context.Context, domain string) (*Account, error) // the registrar's tenant
 	HasSIPDomains(ctx context.Context) (bool, error)
+	// HasSHA256Devices reports whether any device requires SHA-256 digests.
+	HasSHA256Devices(ctx context.Context) (bool, error)
 	ListDevices(ctx context.Context, accountID, userID int64) ([]*Device, error) // userID 0 = all users
 	PageDevices(ctx context.Context, accountID, userID int64, p Page) (devices []*Device, more bool, err error)
 	UpdateDevice(ctx context.Context, d *Device) error
@@ -88,6 +90,17 @@ type Store interface {
 	// UpdateContactFunc stores contact.updated naming the fields whose values changed.
 	UpdateContactFunc(ctx context.Context, accountID, id int64, change func(*Contact) error) (*Contact, error)
 	DeleteContact(ctx context.Context, accountID, id int64) error // + contact.deleted
+
+	// CreateMusicClass stores a new class with its audio (8 kHz µ-law); a name the account
+	// has already is CONFLICT.
+	CreateMusicClass(ctx context.Context, m *MusicClass, audio []byte) error
+	GetMusicClass(ctx context.Context, accountID, id int64) (*MusicClass, error)                // without its audio
+	GetMusicClassByName(ctx context.Context, accountID int64, name string) (*MusicClass, error) // without its audio
+	GetMusicClassAudio(ctx context.Context, accountID int64, name string) ([]byte, error)
+	PageMusicClasses(ctx context.Context, accountID int64, p Page) (classes []*MusicClass, more bool, err error)
+	// ReplaceMusicClassAudio gives the class new audio of the format, samples long.
+	ReplaceMusicClassAudio(ctx context.Context, accountID, id int64, format string, samples int, audio []byte) (*MusicClass, error)
+	DeleteMusicClass(ctx context.Context, accountID, id int64) error // CONFLICT while a queue names it
 
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication

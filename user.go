@@ -29,8 +29,14 @@ type User struct {
 	// MaxOutMinutes caps the user's outbound trunk minutes in any hour; 0 = no
 	// limit of their own.
 	MaxOutMinutes int
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// DoNotDisturb: the user takes no calls. A direct call goes to their forward number
+	// when forwarding is on, else is refused busy; queues and ring groups skip them.
+	DoNotDisturb bool
+	// CallWaitingOff: a user already on a call gets no second one (refused busy, skipped
+	// by queues and ring groups). The zero value is call waiting on, the default.
+	CallWaitingOff bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // DisplayName is the caller ID name the user shows, falling back to the full name.
@@ -109,6 +115,9 @@ type UserChange struct {
 	MaxOutboundCalls *int
 	// MaxOutMinutes: see User.
 	MaxOutMinutes *int
+	DoNotDisturb  *bool
+	// CallWaiting is the API's call_waiting (true = on); the user stores its negation.
+	CallWaiting *bool
 }
 
 // UserService provisions users with their defaults and checks. provision.Service implements it.

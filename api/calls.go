@@ -63,6 +63,8 @@ type userCallJSON struct {
 	Date              string `json:"date" doc:"When the call started, UTC, ISO 8601"`
 	Duration          int    `json:"duration" doc:"Seconds from start to end"`
 	Status            string `json:"status" doc:"answered, no-answer, busy, failed, cancelled; in-progress while up"`
+	TransferredTo     string `json:"transferred_to" doc:"Where the call was last transferred (extension, number or park slot); empty if never"`
+	TransferredBy     int64  `json:"transferred_by" doc:"The user who transferred it (0: never, or through the API)"`
 }
 
 type userCallsPageJSON struct {
@@ -222,7 +224,8 @@ func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountI
 	for _, rec := range page.Records {
 		j := userCallJSON{CallID: rec.UniqueID, Type: rec.Direction, CallerID: rec.From, CallerName: rec.CallerName,
 			DestinationNumber: rec.To, UserID: rec.UserID, UserExtension: rec.Extension,
-			Date: rec.StartedAt.UTC().Format(time.RFC3339), Duration: rec.Duration, Status: string(rec.Disposition)}
+			Date: rec.StartedAt.UTC().Format(time.RFC3339), Duration: rec.Duration, Status: string(rec.Disposition),
+			TransferredTo: rec.TransferredTo, TransferredBy: rec.TransferredByUserID}
 		if u := byID[rec.UserID]; u != nil {
 			j.UserName = u.DisplayName()
 		}

@@ -78,7 +78,8 @@ func TestCallRecordsAPI(t *testing.T) {
 	call := r.result()["calls"].([]any)[0].(map[string]any)
 	expectFields(t, "user call", call, map[string]string{"call_id": "string", "type": "string", "caller_id": "string",
 		"caller_name": "string", "destination_number": "string", "user_name": "string", "user_extension": "string",
-		"date": "string", "duration": "integer", "user_id": "integer", "status": "string"})
+		"date": "string", "duration": "integer", "user_id": "integer", "status": "string",
+		"transferred_to": "string", "transferred_by": "integer"})
 	if call["user_extension"] != "1001" || call["date"] != "2025-03-04T09:02:00Z" || call["duration"] != float64(40) {
 		t.Errorf("call = %v", call)
 	}

@@ -74,8 +74,10 @@ type deviceJSON struct {
 	SIPUsername string `json:"sip_username" doc:"SIP username (unique on the server)"`
 	SIPRealm    string `json:"sip_realm" doc:"SIP digest realm its password is hashed for: the account's SIP domain when it was set, else switchboard"`
 	// RequireSecure is the device's security policy.
-	RequireSecure bool   `json:"require_secure" doc:"The device must use SIP over TLS and SRTP: REGISTER and INVITE over UDP or TCP are refused with 403, calls without SRTP with 488"`
-	CreatedAt     string `json:"created_at" doc:"RFC 3339 time of creation"`
+	RequireSecure bool `json:"require_secure" doc:"The device must use SIP over TLS and SRTP: REGISTER and INVITE over UDP or TCP are refused with 403, calls without SRTP with 488"`
+	// DigestAlgorithm is the digest the device must authenticate with.
+	DigestAlgorithm string `json:"digest_algorithm" doc:"md5: challenged as the server is configured (MD5 alone by default, which every phone answers); sha-256: challenged with SHA-256 alone, and an MD5 answer is refused with 403"`
+	CreatedAt       string `json:"created_at" doc:"RFC 3339 time of creation"`
 }
 
 // deviceSecretJSON is a device with its SIP password, shown only when it is set.
@@ -86,7 +88,7 @@ type deviceSecretJSON struct {
 
 func toDeviceJSON(d *switchboard.Device) deviceJSON {
 	return deviceJSON{PK: d.ID, UserID: d.UserID, Name: d.Name, SIPUsername: d.SIPUsername, SIPRealm: d.DigestRealm(),
-		RequireSecure: d.RequireSecure, CreatedAt: formatTime(d.CreatedAt)}
+		RequireSecure: d.RequireSecure, DigestAlgorithm: d.Digest(), CreatedAt: formatTime(d.CreatedAt)}
 }
 
 // deviceRequestJSON is the body of POST and PATCH devices: a field left out is "not given".
@@ -95,9 +97,11 @@ type deviceRequestJSON struct {
 	SIPUsername   *string `json:"sip_username" doc:"SIP username, 3 to 64 letters, digits, dots, dashes, underscores; changing it needs sip_password too, since the stored hashes bind the username" default:"generated"`
 	SIPPassword   *string `json:"sip_password" doc:"SIP password, 8 to 128 characters" default:"generated"`
 	RequireSecure *bool   `json:"require_secure" doc:"TLS and SRTP only: REGISTER and INVITE over UDP or TCP are refused with 403" default:"false"`
+	// DigestAlgorithm is sha-256 for a phone that does SHA-256 digests.
+	DigestAlgorithm *string `json:"digest_algorithm" doc:"md5 or sha-256: sha-256 challenges the device with SHA-256 alone and refuses an MD5 answer (403); only for phones that do SHA-256 (baresip 1.0 and many desk phones do not)" default:"md5"`
 }
 
 func (b deviceRequestJSON) change() switchboard.DeviceChange {
 	return switchboard.DeviceChange{Name: b.Name, SIPUsername: b.SIPUsername, SIPPassword: b.SIPPassword,
-		RequireSecure: b.RequireSecure}
+		RequireSecure: b.RequireSecure, DigestAlgorithm: b.DigestAlgorithm}
 }

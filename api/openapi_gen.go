@@ -176,7 +176,9 @@ func (g *specGen) operation(rt *route) jsonObject {
 		op["security"] = []any{jsonObject{"ApiKey": []string{}}}
 		op["x-key-types"] = []string{"developer"}
 	}
-	if rt.Request != nil {
+	if _, ok := rt.Request.(audioUploadBody); ok {
+		op["requestBody"] = audioUploadSchema()
+	} else if rt.Request != nil {
 		op["requestBody"] = jsonObject{"required": true,
 			"content": jsonObject{"application/json": jsonObject{"schema": g.requestSchema(rt.Request)}}}
 	}

@@ -24,6 +24,7 @@ type ProvisioningService interface {
 	switchboard.NumberService
 	switchboard.ContactService
 	switchboard.APIKeyService
+	switchboard.MusicClassService
 }
 
 // provisioningRoutes registers the provisioning API: developer keys manage the account's
@@ -38,6 +39,7 @@ func (s *Server) provisioningRoutes() {
 	s.resourceRoutes("Contacts", needsProvisioning, s.contactRoutes())
 	s.resourceRoutes("API keys", needsProvisioning, s.apiKeyRoutes())
 	s.resourceRoutes("Settings", needsProvisioning, s.settingsRoutes())
+	s.resourceRoutes("Music on hold", needsProvisioning, s.musicClassRoutes())
 }
 
 // resourceRoute is one provisioning route: its documentation (see route) and its handler.

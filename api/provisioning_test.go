@@ -22,9 +22,11 @@ func TestUserCRUD(t *testing.T) {
 	expectFields(t, "user", r.result(), map[string]string{"pk": "integer", "presence_id": "string", "callerID": "string",
 		"first_name": "string", "last_name": "string", "email": "string", "time_zone": "string", "voicemail_enabled": "boolean",
 		"forward_enabled": "boolean", "forward_number": "string", "ring_time": "integer", "max_outbound_calls": "integer",
-		"max_outbound_minutes_per_hour": "integer", "created_at": "string", "updated_at": "string"})
+		"max_outbound_minutes_per_hour": "integer", "do_not_disturb": "boolean", "call_waiting": "boolean",
+		"created_at": "string", "updated_at": "string"})
 	u := r.result()
-	if u["callerID"] != "Grace Hopper" || u["forward_number"] != "+15552223333" || u["voicemail_enabled"] != true || u["ring_time"] != float64(30) {
+	if u["callerID"] != "Grace Hopper" || u["forward_number"] != "+15552223333" || u["voicemail_enabled"] != true || u["ring_time"] != float64(30) ||
+		u["do_not_disturb"] != false || u["call_waiting"] != true {
 		t.Errorf("created user = %v", u)
 	}
 	id := itoa(int64(u["pk"].(float64)))
@@ -39,6 +41,16 @@ func TestUserCRUD(t *testing.T) {
 	expectOK(t, r, 200, "User details")
 	if r.result()["callerID"] != "Amazing Grace" {
 		t.Errorf("stored user = %v", r.result())
+	}
+	// Do not disturb and call waiting: changed alone, and a wrong type is the client's mistake.
+	r = e.request("PATCH", base+"/users/"+id, e.a.devKey, map[string]any{"do_not_disturb": true, "call_waiting": false})
+	expectOK(t, r, 200, "User updated")
+	if r.result()["do_not_disturb"] != true || r.result()["call_waiting"] != false || r.result()["callerID"] != "Amazing Grace" {
+		t.Errorf("patched do_not_disturb and call_waiting: %v", r.result())
+	}
+	expectError(t, e.request("PATCH", base+"/users/"+id, e.a.devKey, map[string]any{"do_not_disturb": "yes"}), 400, "BAD_REQUEST")
+	if r := e.request("GET", base+"/users/"+id, e.a.devKey, nil); r.result()["do_not_disturb"] != true || r.result()["call_waiting"] != false {
+		t.Errorf("stored do_not_disturb and call_waiting: %v", r.result())
 	}
 	// Forwarding on with the number cleared is refused, and nothing changes.
 	r = e.request("PATCH", base+"/users/"+id, e.a.devKey, map[string]any{"forward_number": "", "first_name": "Changed"})
@@ -137,6 +149,23 @@ func TestDeviceCRUDAndPasswords(t *testing.T) {
 	expectOK(t, r, 201, "Device created")
 	if r.result()["require_secure"] != true {
 		t.Errorf("created secure device = %v", r.result())
+	}
+	// The digest it must use: md5 by default, sha-256 on request, nothing else.
+	if r.result()["digest_algorithm"] != "md5" {
+		t.Errorf("new device digest_algorithm = %v, want md5", r.result()["digest_algorithm"])
+	}
+	r = e.request("PATCH", base+"/devices/"+itoa(id), e.a.devKey, map[string]any{"digest_algorithm": "sha-256"})
+	expectOK(t, r, 200, "Device updated")
+	if r.result()["digest_algorithm"] != "sha-256" {
+		t.Errorf("device after PATCH digest_algorithm = %v", r.result())
+	}
+	if stored, err = e.store.GetDevice(ctx, e.a.account.ID, id); err != nil || !stored.RequiresSHA256() {
+		t.Errorf("stored device %+v, %v: want digest sha-256", stored, err)
+	}
+	r = e.request("PATCH", base+"/devices/"+itoa(id), e.a.devKey, map[string]any{"digest_algorithm": "sha1"})
+	expectError(t, r, 400, "BAD_REQUEST")
+	if detail(r, "digest_algorithm") == "" {
+		t.Errorf("details.digest_algorithm missing: %s", r.raw)
 	}
 	expectOK(t, e.request("DELETE", base+"/devices/"+itoa(id), e.a.devKey, nil), 200, "Device deleted")
 	expectError(t, e.request("GET", base+"/devices/"+itoa(id), e.a.devKey, nil), 404, "NOT_FOUND")

@@ -24,12 +24,14 @@ import (
 // POST /call/outbound, SMS POST /sms/send, Webhooks the webhook and delivery-log routes,
 // VoxPria's too.
 type Config struct {
-	Store    switchboard.Store
-	Live     switchboard.LiveState
-	Calls    switchboard.CallPlacer
-	SMS      switchboard.SMSSender
-	Webhooks WebhookService
-	Logger   *slog.Logger
+	Store switchboard.Store
+	Live  switchboard.LiveState
+	Calls switchboard.CallPlacer
+	// CallControl transfers and hangs up calls in progress; nil answers 503.
+	CallControl switchboard.CallController
+	SMS         switchboard.SMSSender
+	Webhooks    WebhookService
+	Logger      *slog.Logger
 	// CallRecords pages the call records of /calls/* and /user/calls; optional.
 	CallRecords CallRecordReader
 	// Now is the clock of the rate limits and of the envelopes' timestamps; default time.Now.
@@ -64,18 +66,19 @@ type Config struct {
 
 // Server is the HTTP handler of the whole API.
 type Server struct {
-	store      switchboard.Store
-	live       switchboard.LiveState
-	calls      switchboard.CallPlacer
-	sms        switchboard.SMSSender
-	webhooks   WebhookService
-	provision  ProvisioningService
-	trunks     switchboard.TrunkService
-	logger     *slog.Logger
-	now        func() time.Time
-	registry   *prometheus.Registry
-	ready      func(ctx context.Context) error
-	trustProxy bool
+	store       switchboard.Store
+	live        switchboard.LiveState
+	calls       switchboard.CallPlacer
+	callControl switchboard.CallController
+	sms         switchboard.SMSSender
+	webhooks    WebhookService
+	provision   ProvisioningService
+	trunks      switchboard.TrunkService
+	logger      *slog.Logger
+	now         func() time.Time
+	registry    *prometheus.Registry
+	ready       func(ctx context.Context) error
+	trustProxy  bool
 
 	callRecords CallRecordReader
 
@@ -97,19 +100,20 @@ const (
 // New returns the API server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{
-		store:      cfg.Store,
-		live:       cfg.Live,
-		calls:      cfg.Calls,
-		sms:        cfg.SMS,
-		webhooks:   cfg.Webhooks,
-		provision:  cfg.Provision,
-		trunks:     cfg.Trunks,
-		logger:     cfg.Logger,
-		now:        cfg.Now,
-		registry:   cfg.Registry,
-		ready:      cfg.Ready,
-		trustProxy: cfg.TrustProxyHeaders,
-		mux:        http.NewServeMux(),
+		store:       cfg.Store,
+		live:        cfg.Live,
+		calls:       cfg.Calls,
+		callControl: cfg.CallControl,
+		sms:         cfg.SMS,
+		webhooks:    cfg.Webhooks,
+		provision:   cfg.Provision,
+		trunks:      cfg.Trunks,
+		logger:      cfg.Logger,
+		now:         cfg.Now,
+		registry:    cfg.Registry,
+		ready:       cfg.Ready,
+		trustProxy:  cfg.TrustProxyHeaders,
+		mux:         http.NewServeMux(),
 
 		callRecords: cfg.CallRecords,
 	}
@@ -155,6 +159,7 @@ func (s *Server) registerRoutes() {
 	s.v3Routes()
 	s.provisioningRoutes()
 	s.callRoutes()
+	s.callControlRoutes()
 	s.webhookRoutes()
 	s.trunkRoutes()
 	s.operational("GET /healthz", "Liveness: 200 while the process serves", s.handleHealthz)

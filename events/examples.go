@@ -170,9 +170,29 @@ var examples = map[string]map[string]any{
 	switchboard.EventPresenceChanged: {
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldStatus: "online",
 	},
-	switchboard.EventCallLimitExceeded: {
+	switchboard.EventLimitTripped: {
 		FieldDirection: DirectionOutbound, FieldTo: "+442071234567", FieldLimit: "account_concurrent_calls", FieldMax: 10,
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+	},
+	switchboard.EventCallTransferred: {
+		FieldDirection: DirectionInbound, FieldFrom: exampleCaller, FieldCallerName: exampleCNAM, FieldTo: exampleDID,
+		FieldNumber: exampleDID, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
+		FieldUserName: exampleUserName, FieldTransferType: "blind", FieldTransferTo: "202", FieldTransferToUserID: 43,
+	},
+	switchboard.EventCallParked: {
+		FieldDirection: DirectionInbound, FieldFrom: exampleCaller, FieldCallerName: exampleCNAM, FieldTo: exampleDID,
+		FieldNumber: exampleDID, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
+		FieldUserName: exampleUserName, FieldParkSlot: "701",
+	},
+	switchboard.EventCallRetrieved: {
+		FieldDirection: DirectionInbound, FieldFrom: exampleCaller, FieldCallerName: exampleCNAM, FieldTo: exampleDID,
+		FieldNumber: exampleDID, FieldUserID: 43, FieldExtension: "202", FieldUserName: "Bob Jones",
+		FieldParkSlot: "701", FieldReturned: false, FieldParkedByUserID: exampleUserID,
+	},
+	switchboard.EventCallPickedUp: {
+		FieldDirection: DirectionInbound, FieldFrom: "+15551234567", FieldTo: "+15557654321", FieldNumber: "+15557654321",
+		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+		FieldPickup: PickupDirected, FieldRingingUserID: 1002, FieldRingingExtension: "1002", FieldRingingUserName: "Bob Lee",
 	},
 }
 
@@ -181,7 +201,7 @@ var noCall = map[string]bool{
 	switchboard.EventSMSReceived: true, switchboard.EventSMSSent: true, switchboard.EventSMSDelivered: true,
 	switchboard.EventContactCreated: true, switchboard.EventContactUpdated: true, switchboard.EventContactDeleted: true,
 	switchboard.EventCampaignStarted: true, switchboard.EventCampaignPaused: true, switchboard.EventCampaignFinished: true,
-	switchboard.EventPresenceChanged: true, switchboard.EventCallLimitExceeded: true,
+	switchboard.EventPresenceChanged: true, switchboard.EventLimitTripped: true,
 }
 
 // Example returns the event name with the example values of the providers' documents, as of

@@ -79,7 +79,7 @@ import (
 // SMS events: message_id (string), from (E.164), to ([]string of E.164; sms.received has
 // one), body, user_id (sms.sent: who sent it), status (sms.delivered: "delivered").
 //
-// call.limit_exceeded (an outbound call through a trunk refused by a toll-fraud guard):
+// limit.tripped (an outbound call through a trunk refused by a toll-fraud guard):
 // limit (string: "account_concurrent_calls", "user_concurrent_calls",
 // "account_minutes_per_hour", "user_minutes_per_hour", "destination_country"), max (int:
 // the limit, calls or minutes), country_code
@@ -93,6 +93,29 @@ import (
 // "finished").
 //
 // presence.changed: user_id, extension, status ("online" or "offline").
+//
+// call.transferred: the call's fields (direction, from, caller_name, to, number,
+// call_started_at) and
+//
+//	user_id, extension, user_name  who transferred it (absent: through the API)
+//	transfer_type       string  "blind" or "attended"
+//	transfer_to         string  what it was transferred to: the extension, queue or ring
+//	                            group extension or number dialled (blind), or the
+//	                            extension of the party it was joined with (attended)
+//	transfer_to_user_id int     the account's user who took the call over, when one did
+//
+// call.parked: the call's fields and park_slot (string, "701"), user_id, extension,
+// user_name (who parked it).
+//
+// call.retrieved: the call's fields and park_slot, returned (bool: the park timed out and
+// the call went back to the parker), user_id, extension, user_name (who took it: the
+// retriever, or the parker it returned to), parked_by_user_id (int).
+// call.picked_up (a ringing call taken by another user dialling *8, see docs/calls.md): the
+// call fields (direction, from, caller_name, to, number, call_started_at); user_id,
+// extension, user_name are the user who picked the call up; pickup ("directed": *8 and an
+// extension, "group": *8 alone, a call ringing a fellow ring group member);
+// ringing_user_id, ringing_extension, ringing_user_name: the user whose phones were
+// ringing with the call (whose call it was).
 const (
 	FieldDirection        = "direction"
 	FieldFrom             = "from"
@@ -103,6 +126,12 @@ const (
 	FieldExtension        = "extension"
 	FieldUserName         = "user_name"
 	FieldAnsweredByUserID = "answered_by_user_id"
+	FieldTransferType     = "transfer_type"
+	FieldTransferTo       = "transfer_to"
+	FieldTransferToUserID = "transfer_to_user_id"
+	FieldParkSlot         = "park_slot"
+	FieldReturned         = "returned"
+	FieldParkedByUserID   = "parked_by_user_id"
 	FieldQueueID          = "queue_id"
 	FieldQueueName        = "queue_name"
 	FieldQueueCallID      = "queue_call_id"
@@ -144,6 +173,16 @@ const (
 	FieldCountryCode      = "country_code"
 	FieldCampaignID       = "campaign_id"
 	FieldCampaignName     = "campaign_name"
+	FieldPickup           = "pickup"
+	FieldRingingUserID    = "ringing_user_id"
+	FieldRingingExtension = "ringing_extension"
+	FieldRingingUserName  = "ringing_user_name"
+)
+
+// Values of the pickup field of call.picked_up.
+const (
+	PickupDirected = "directed"
+	PickupGroup    = "group"
 )
 
 // Values of the direction field.

@@ -109,7 +109,7 @@ func Ringback() Source {
 	}}
 }
 
-// HoldMusic is the stand-in for music on hold until recorded music can be played: a slow,
+// HoldMusic is the generated music on hold, played until an account uploads its own: a slow,
 // quiet arpeggio (C5 E5 G5 E5, 400 ms each with 100 ms between) and a second of rest, so a
 // caller hears the line is alive. It never ends.
 func HoldMusic() Source {

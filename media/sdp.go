@@ -67,7 +67,7 @@ type offeredStream struct {
 }
 
 // OnHold reports whether the SDP puts the call on hold: a=sendonly or a=inactive, or the
-// RFC 2543 connection address 0.0.0.0. The engine passes hold on to the other leg.
+// RFC 2543 connection address 0.0.0.0. The engine then plays music on hold to the other leg.
 func (r *Remote) OnHold() bool {
 	return r.Direction == SendOnly || r.Direction == Inactive || r.Addr.Addr().IsUnspecified()
 }

@@ -62,6 +62,9 @@ type remoteState struct {
 	latched bool
 	codec   Codec
 	event   int // telephone-event payload type, or NoTelephoneEvent
+	// receivesNothing: the remote's SDP said a=sendonly or a=inactive, so it asked for no
+	// audio (a phone putting its call on hold): nothing is sent to it, played or relayed.
+	receivesNothing bool
 
 	// SRTP, when the remote's SDP carried a key: srtpIn decrypts what it sends (used by the
 	// reader goroutine only), srtpOut encrypts what we send (used under sendMu only).
@@ -71,9 +74,11 @@ type remoteState struct {
 }
 
 // canSend reports whether there is somewhere to send: not before SDP and not while the
-// remote put the call on hold with c=0.0.0.0 or port 0.
+// remote put the call on hold with c=0.0.0.0 or port 0, or asked for no audio with
+// a=sendonly or a=inactive (RFC 3264 section 5.1: we must not send to it then).
 func (r *remoteState) canSend() bool {
-	return r != nil && r.target.Addr().IsValid() && !r.target.Addr().IsUnspecified() && r.target.Port() != 0
+	return r != nil && !r.receivesNothing &&
+		r.target.Addr().IsValid() && !r.target.Addr().IsUnspecified() && r.target.Port() != 0
 }
 
 // Session is the media of one call leg: one local UDP socket, the remote it talks to, and
@@ -214,7 +219,8 @@ func (s *Session) SRTPKey(suite CryptoSuite) (*Crypto, error) {
 }
 
 // SetRemote points the session at the far end that r (a parsed SDP) describes: its
-// address, codec and telephone-event payload type. With r.Crypto (RTP/SAVP) every packet
+// address, codec, telephone-event payload type and direction: while r says a=sendonly or
+// a=inactive the session sends it nothing (no played, relayed or event packets). With r.Crypto (RTP/SAVP) every packet
 // is SRTP both ways from then on: what arrives is decrypted with the remote's key (and
 // dropped when it fails authentication), what is sent is encrypted with SRTPKey's, so a
 // bridge between an SRTP leg and a plain one decrypts on one side and encrypts on the
@@ -237,7 +243,8 @@ func (s *Session) SetRemote(r *Remote) error {
 		return fmt.Errorf("media: telephone-event payload type %d is invalid", r.TelephoneEvent)
 	}
 	expect := netip.AddrPortFrom(r.Addr.Addr().Unmap(), r.Addr.Port())
-	next := &remoteState{expect: expect, target: expect, codec: r.Codec, event: r.TelephoneEvent}
+	next := &remoteState{expect: expect, target: expect, codec: r.Codec, event: r.TelephoneEvent,
+		receivesNothing: r.Direction == SendOnly || r.Direction == Inactive}
 	if r.Crypto != nil {
 		if _, err := s.SRTPKey(r.Crypto.Suite); err != nil {
 			return err

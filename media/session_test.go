@@ -576,3 +576,48 @@ func TestPlayMutesBridgedAudioAndTheStreamContinuesAfterIt(t *testing.T) {
 		t.Fatal("timestamps must move forward by at least a frame at each change of source")
 	}
 }
+
+// A remote that asked for no audio (a=sendonly or a=inactive: a phone holding the call) is
+// sent nothing, neither relayed audio, nor events, nor played frames; when it resumes with
+// a=sendrecv the relay to it starts again.
+func TestSessionSendsNothingToARemoteThatAskedForNone(t *testing.T) {
+	for _, dir := range []Direction{SendOnly, Inactive} {
+		t.Run(string(dir), func(t *testing.T) {
+			pool := newPool(t)
+			held, other := newSession(t, pool, nil), newSession(t, pool, nil)
+			holder, talker := newPhone(t, loopback), newPhone(t, loopback)
+			if err := held.SetRemote(&Remote{Addr: holder.addr(), Codec: pcmu, TelephoneEvent: 101, Direction: dir}); err != nil {
+				t.Fatal(err)
+			}
+			connect(t, other, talker, pcmu, 101)
+			r, err := Bridge(held, other)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+
+			const sent = 20
+			for i := 0; i < sent; i++ {
+				talker.send(other, 0, false, []byte{byte(i), 1, 2, 3}, 160)
+			}
+			talker.sendEvent(other, 101, 7000, TelephoneEvent{Event: 5, Duration: 160}, true)
+			ctx, cancel := context.WithCancel(t.Context())
+			played := make(chan error, 1)
+			go func() { played <- held.Play(ctx, PCM(make([]int16, 5*FrameSamples))) }()
+			if err := <-played; err != nil {
+				t.Fatalf("Play to a holding remote: %v", err)
+			}
+			cancel()
+			tstest.WaitFor(t, "the talker's packets to be received", func() bool { return other.Stats().PacketsIn == sent+1 })
+			if n := held.Stats().PacketsOut; n != 0 {
+				t.Fatalf("%d packets were sent to a remote that said a=%s", n, dir)
+			}
+
+			connect(t, held, holder, pcmu, 101) // resume: a=sendrecv
+			talker.send(other, 0, false, []byte{0xEE, 1, 2, 3}, 160)
+			if pkt, _ := holder.read(); pkt.Payload[0] != 0xEE {
+				t.Fatalf("the first packet after resuming is %x, want the one sent after it", pkt.Payload)
+			}
+		})
+	}
+}

@@ -2,21 +2,10 @@ package media
 
 import (
 	"io"
-	"math"
 	"testing"
 )
 
-// goertzel returns the power of freq in samples, normalised by their count.
-func goertzel(samples []int16, freq float64) float64 {
-	w := 2 * math.Pi * freq / SampleRate
-	coeff := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range samples {
-		s0 := float64(x) + coeff*s1 - s2
-		s2, s1 = s1, s0
-	}
-	return (s1*s1 + s2*s2 - coeff*s1*s2) / float64(len(samples)*len(samples))
-}
+func goertzel(samples []int16, freq float64) float64 { return Goertzel(samples, freq) }
 
 func frames(t *testing.T, src Source, n int) [][]int16 {
 	t.Helper()

@@ -8,6 +8,7 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 
 	"switchboard/media"
+	"switchboard/sip"
 )
 
 // A 2xx to an INVITE travels without the transaction layer's retransmissions: the UAS
@@ -52,7 +53,11 @@ func (c *call) answerCallerAndAwaitAck(a *leg, sdp []byte, interrupt <-chan stru
 			a.inviteTx.Terminate()
 			return err
 		}
-		return a.lateAnswerError()
+		if err := a.lateAnswerError(); err != nil {
+			return err
+		}
+		a.light(sip.DialogConfirmed)
+		return nil
 	case <-timer.C:
 		a.inviteTx.Terminate()
 		return errNoAck
@@ -92,7 +97,7 @@ func (l *leg) readAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return // a retransmitted ACK, or one for nothing we sent
 	}
 	if offered {
-		l.c.takeReinviteAnswer(l, req)
+		l.owner().takeReinviteAnswer(l, req)
 	}
 	close(ch)
 }

@@ -11,6 +11,7 @@ import (
 	"switchboard"
 	"switchboard/events"
 	"switchboard/media"
+	"switchboard/sip"
 )
 
 // Why a call ended, as the hangup_cause field says it.
@@ -47,6 +48,9 @@ type call struct {
 
 	hangupC    chan struct{} // closed when the call is asked to end (inactivity, shutdown)
 	hangupOnce sync.Once
+	// endedC is closed once the call has ended and is forgotten (finish).
+	endedC    chan struct{}
+	endedOnce sync.Once
 
 	mu       sync.Mutex
 	a, b     *leg
@@ -61,13 +65,42 @@ type call struct {
 	// (queue_id, queue_name or ring_group_id, ring_group_name), for the answered event.
 	via map[string]any
 	// answeredBy is the account's user who answered, if one did (the callee of an internal
-	// call; the agent of a queue or ring group call).
+	// call; the agent of a queue or ring group call; the user who picked it up).
 	answeredBy *switchboard.User
+
+	// legsChanged is closed (and replaced) when a transfer, a park or a retrieval swaps the
+	// legs a and b, so that waitEnd watches the new ones.
+	legsChanged chan struct{}
+	// extras are legs the call owns that are not bridged: a transferor waiting for the
+	// outcome of its REFER. finish hangs them up.
+	extras []*leg
+	// finished: finish has taken the legs; a transfer or retrieval that completes later
+	// hangs up what it brought instead of handing it to the call.
+	finished bool
+	// busyWith is the transfer or park in progress on the call, if any (one at a time).
+	busyWith string
+	// transferredBy and transferredTo are the last transfer's, for the record.
+	transferredBy *switchboard.User
+	transferredTo string
+	// ringing is what the call's fork rings now, for pickups (pickup.go); nil otherwise.
+	ringing *ringingSet
+	// musicClass is what the call plays on hold: its queue's class, or "" for the account's
+	// default.
+	musicClass string
+	// heldMusic stops the music played to a leg because the other leg holds the call.
+	heldMusic map[*leg]func()
+}
+
+func (c *call) setMusicClass(class string) {
+	c.mu.Lock()
+	c.musicClass = class
+	c.mu.Unlock()
 }
 
 func (e *Engine) newCall(p *plan) *call {
 	return &call{e: e, id: e.nextUniqueID(), callInfo: p.callInfo, started: e.now().UTC(), ringTime: p.ringTime,
-		parties: p.parties, hangupC: make(chan struct{}), slots: p.slots}
+		parties: p.parties, hangupC: make(chan struct{}), slots: p.slots, legsChanged: make(chan struct{}),
+		endedC: make(chan struct{})}
 }
 
 // takeSlots makes the call hold slots of a plan made while it runs (an overflow to a
@@ -201,6 +234,12 @@ func (c *call) record() *switchboard.CallRecord {
 	if c.user != nil {
 		r.UserID, r.Extension = c.user.ID, c.user.Extension
 	}
+	if c.transferredTo != "" {
+		r.TransferredTo = c.transferredTo
+		if c.transferredBy != nil {
+			r.TransferredByUserID = c.transferredBy.ID
+		}
+	}
 	return r
 }
 
@@ -235,6 +274,7 @@ func (c *call) begin(a *leg) bool {
 		a.close()
 		return false
 	}
+	a.light(sip.DialogEarly) // the caller's phone is now in a call, ringing out
 	return true
 }
 
@@ -286,21 +326,30 @@ var dispositionCause = map[switchboard.CallDisposition]string{
 }
 
 // finish closes both legs, stores the record with the ended event and forgets the call.
+// A call is finished once: a transfer to a queue or ring group runs the queue's own ending
+// while the call's goroutine waits for the same legs; the second finish does nothing.
 func (c *call) finish(d switchboard.CallDisposition) {
 	c.mu.Lock()
-	a, b, relay, early := c.a, c.b, c.relay, c.early
+	if c.finished {
+		c.mu.Unlock()
+		return
+	}
+	c.finished = true
+	a, b, relay, early, extras := c.a, c.b, c.relay, c.early, c.extras
 	answered := c.answered
 	if c.callerUnconfirmed && d == switchboard.DispositionAnswered {
 		d = switchboard.DispositionFailed
 	}
 	c.mu.Unlock()
+	// A transfer or park still ringing or waiting for this call stops.
+	c.hangupOnce.Do(func() { close(c.hangupC) })
 	if relay != nil {
 		relay.Close()
 	}
 	// The legs are hung up side by side: a party that vanished (its BYE unanswered) must
 	// not delay the other's BYE.
 	var hangups sync.WaitGroup
-	for _, l := range []*leg{a, b, early} {
+	for _, l := range append([]*leg{a, b, early}, extras...) {
 		if l != nil {
 			hangups.Add(1)
 			go func() {
@@ -313,7 +362,7 @@ func (c *call) finish(d switchboard.CallDisposition) {
 	end := c.e.now().UTC()
 	c.mu.Lock()
 	r := c.record()
-	answeredBy := c.answeredBy
+	answeredBy, user := c.answeredBy, c.user // a transfer may change them until now
 	c.mu.Unlock()
 	r.AnsweredAt, r.EndedAt, r.Disposition = answered, end, d
 	duration := max(0, int(end.Sub(c.started)/time.Second))
@@ -324,7 +373,7 @@ func (c *call) finish(d switchboard.CallDisposition) {
 		billable = max(0, int(end.Sub(answered)/time.Second))
 	}
 	r.Duration, r.BillableSeconds = duration, billable
-	ev := c.event(c.eventName("ended"), c.user, c.calleeFields(answeredBy, map[string]any{
+	ev := c.event(c.eventName("ended"), user, c.calleeFields(answeredBy, map[string]any{
 		events.FieldAnswered:         !answered.IsZero(),
 		events.FieldDuration:         duration,
 		events.FieldAnsweredDuration: billable,
@@ -338,6 +387,7 @@ func (c *call) finish(d switchboard.CallDisposition) {
 	}
 	c.e.countEnded(d)
 	c.e.removeCall(c)
+	c.endedOnce.Do(func() { close(c.endedC) })
 	c.e.queues.kickAll() // a user may be free for a queue call now
 }
 
@@ -368,13 +418,42 @@ func recoveredEndEvent(r *switchboard.CallRecord) *switchboard.Event {
 	return ev
 }
 
-// waitEnd blocks until either leg's dialog ends or the call is asked to hang up.
-func (c *call) waitEnd(a, b *leg) {
-	select {
-	case <-a.ctx().Done():
-	case <-b.ctx().Done():
-	case <-c.hangupC:
+// waitEnd blocks until either bridged leg's dialog ends or the call is asked to hang up.
+// The legs are the call's current ones: a transfer or park swaps them (legsChanged), and a
+// leg taken out of the bridge (a transferor, a parker) no longer ends the call.
+func (c *call) waitEnd() {
+	for {
+		c.mu.Lock()
+		a, b, changed := c.a, c.b, c.legsChanged
+		c.mu.Unlock()
+		var aDone, bDone <-chan struct{} // nil (never ready) for an empty slot
+		if a != nil {
+			aDone = a.ctx().Done()
+		}
+		if b != nil {
+			bDone = b.ctx().Done()
+		}
+		select {
+		case <-aDone:
+		case <-bDone:
+		case <-c.hangupC:
+		case <-changed:
+			continue
+		}
+		// A leg ended: unless a transfer swapped it out in the meantime, the call ends.
+		c.mu.Lock()
+		same := c.a == a && c.b == b
+		c.mu.Unlock()
+		if same {
+			return
+		}
 	}
+}
+
+// legsSwapped wakes waitEnd to watch the call's new legs; under c.mu.
+func (c *call) legsSwapped() {
+	close(c.legsChanged)
+	c.legsChanged = make(chan struct{})
 }
 
 // runInbound drives a call whose caller's leg a is a UAS dialog (a phone or a trunk):
@@ -438,7 +517,16 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 		c.finish(switchboard.DispositionFailed)
 		return
 	}
-	c.markAnswered(p.userOf(b))
+	u := p.userOf(b)
+	if b.pickedUpBy != nil {
+		c.handOverParty(b.pickedUpBy)
+		if c.direction == switchboard.CallInbound {
+			c.mu.Lock()
+			c.user = u // the record credits the user who picked the call up
+			c.mu.Unlock()
+		}
+	}
+	c.markAnswered(u)
 	if err := c.answerCallerAndAwaitAck(a, answer, b.ctx().Done()); err != nil && !errors.Is(err, errAckInterrupted) {
 		// A half-open dialog: the callee answered but the caller never confirmed (no ACK,
 		// or no usable answer after a late offer). Both legs get a BYE.
@@ -446,7 +534,7 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 		c.finish(switchboard.DispositionFailed)
 		return
 	}
-	c.waitEnd(a, b)
+	c.waitEnd()
 	c.finish(switchboard.DispositionAnswered)
 }
 

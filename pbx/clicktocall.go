@@ -45,8 +45,8 @@ func (e *Engine) PlaceCall(ctx context.Context, req switchboard.OutboundCallRequ
 	}
 	own := &plan{callInfo: callInfo{accountID: u.AccountID, user: u}}
 	// The user's phones show the number being called as the caller, as VoIPLine does.
-	err = e.planUser(ctx, own, u, to, to)
-	own.release() // forwarding is refused below: the user's own leg never takes a trunk
+	err = e.ringUser(ctx, own, u, to, to) // the user asked for the call: do not disturb does not apply
+	own.release()                         // forwarding is refused below: the user's own leg never takes a trunk
 	if err != nil {
 		if errors.As(err, &r) {
 			return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "The call cannot be placed: %s", r.reason)
@@ -144,6 +144,6 @@ func (c *call) runClickToCall(own, far *plan) {
 		return
 	}
 	c.markAnswered(far.userOf(b))
-	c.waitEnd(a, b)
+	c.waitEnd()
 	c.finish(switchboard.DispositionAnswered)
 }

@@ -6,8 +6,8 @@ import (
 	"switchboard/media"
 )
 
-// InDialog handles a request inside one of the engine's dialogs: ACK, BYE, re-INVITE (hold
-// passed through to the other leg), INFO. It reports false when no dialog matches.
+// InDialog handles a request inside one of the engine's dialogs: ACK, BYE, re-INVITE (hold:
+// the other leg hears music), INFO. It reports false when no dialog matches.
 func (e *Engine) InDialog(req *sipmsg.Request, tx sipmsg.ServerTransaction) bool {
 	l := e.findDialog(req)
 	if l == nil {
@@ -27,7 +27,9 @@ func (e *Engine) InDialog(req *sipmsg.Request, tx sipmsg.ServerTransaction) bool
 			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 		}
 	case sipmsg.INVITE:
-		l.c.reinvite(l, req, tx)
+		l.owner().reinvite(l, req, tx)
+	case sipmsg.REFER:
+		l.owner().refer(l, req, tx)
 	case sipmsg.INFO:
 		// SIP INFO DTMF is not relayed (RFC 4733 is); acknowledge it so the dialog lives.
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
@@ -37,8 +39,8 @@ func (e *Engine) InDialog(req *sipmsg.Request, tx sipmsg.ServerTransaction) bool
 	return true
 }
 
-// reinvite answers a re-INVITE of leg l (a hold, a resume, a new address) and passes its
-// direction on to the other leg, so that putting a call on hold is seen on both sides. A
+// reinvite answers a re-INVITE of leg l (a hold, a resume, a new address): a hold is
+// answered recvonly (or inactive) and plays music on hold to the other leg (takeHold). A
 // re-INVITE without SDP asks us for an offer (RFC 3261 section 14.2, as some phones and
 // carriers send to refresh a session): our 200 carries it and the ACK the answer.
 func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction) {
@@ -54,12 +56,9 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 	var body []byte
 	var offer *media.Remote // the phone's offer, when it made one
 	if offerless {
-		dir := media.SendRecv
-		if other := c.other(l); other != nil && other.held() {
-			dir = media.SendOnly // the other party holds the call: keep l on hold
-		}
+		// Our side always offers sendrecv: when the other party holds, l hears music.
 		var err error
-		if body, err = l.sdpOffer(dir); err != nil {
+		if body, err = l.sdpOffer(media.SendRecv); err != nil {
 			reply(500, "Server Internal Error")
 			return
 		}
@@ -85,7 +84,7 @@ func (c *call) reinvite(l *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction
 		return
 	}
 	if offer != nil {
-		c.takeHold(l, offer.OnHold(), offer.Direction)
+		c.takeHold(l, offer.OnHold())
 	}
 	// The 200 is resent until its ACK arrives; sipgo's transaction does not (RFC 6026). Once
 	// the engine is stopping it is not: the call is being hung up.
@@ -105,28 +104,44 @@ func (c *call) takeReinviteAnswer(l *leg, ack *sipmsg.Request) {
 			"uniqueid", c.id, "error", err)
 		return
 	}
-	c.takeHold(l, answer.OnHold(), answer.Direction)
+	c.takeHold(l, answer.OnHold())
 }
 
-// takeHold records whether leg l's SDP puts the call on hold and, when that changed,
-// passes it on to the other leg.
-func (c *call) takeHold(l *leg, onHold bool, d media.Direction) {
+// takeHold records whether leg l's SDP puts the call on hold and, when that changed, starts
+// or stops the music on hold the other leg hears. The other leg is not re-INVITEd: its
+// media session plays the music instead of l's voice, and l itself, having asked for no
+// audio (a=sendonly or a=inactive, or c=0.0.0.0), is sent nothing by its own session. On
+// resume the music stops and the relay, which stayed up, carries both voices again; RFC
+// 4733 events and transcoding are the relay's as before.
+func (c *call) takeHold(l *leg, onHold bool) {
 	wasHeld := l.held()
 	l.setHold(onHold)
 	other := c.other(l)
 	if other == nil || wasHeld == onHold {
-		return // only a change of hold is passed on
+		return // only a change of hold starts or stops music
 	}
-	dir := media.SendRecv
 	if onHold {
-		dir = media.SendOnly
-		if d == media.Inactive {
-			dir = media.Inactive
+		c.mu.Lock()
+		class := c.musicClass
+		c.mu.Unlock()
+		stop := c.playMusic(other, class)
+		c.mu.Lock()
+		if c.heldMusic == nil {
+			c.heldMusic = map[*leg]func(){}
 		}
+		prev := c.heldMusic[other]
+		c.heldMusic[other] = stop
+		c.mu.Unlock()
+		if prev != nil {
+			prev() // two holds raced: one music is enough
+		}
+		return
 	}
-	c.e.goTracked(func() {
-		if err := other.reoffer(dir); err != nil {
-			c.e.log.Warn("passing hold on failed", "uniqueid", c.id, "error", err)
-		}
-	})
+	c.mu.Lock()
+	stop := c.heldMusic[other]
+	delete(c.heldMusic, other)
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 }

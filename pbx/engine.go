@@ -6,8 +6,8 @@
 // The SIP core (package sip) authenticates and hands new INVITEs and in-dialog requests to
 // the Engine (it implements sip.CallHandler). The engine routes (extensions, forwarding,
 // numbers, the account's trunk), forks to every registered phone of a user, passes on
-// ringing, early media, busy, CANCEL, BYE and hold, ends calls whose RTP stops, and stores
-// each call's record with its events.
+// ringing, early media, busy, CANCEL and BYE, plays music on hold to the party a phone holds,
+// ends calls whose RTP stops, and stores each call's record with its events.
 //
 // The engine works with sipgo's message types (github.com/emiago/sipgo/sip) but sends and
 // receives only through the sip.Server's client and handlers: it owns no socket of its own
@@ -65,6 +65,9 @@ type Store interface {
 	EndGroupCall(ctx context.Context, g *switchboard.GroupCall, events ...*switchboard.Event) error
 	CloseOpenGroupCalls(ctx context.Context, at time.Time) (int, error)
 	AppendEvents(ctx context.Context, events ...*switchboard.Event) error
+
+	// Music on hold: the audio (8 kHz µ-law) of a class; ENOTFOUND when none is uploaded.
+	GetMusicClassAudio(ctx context.Context, accountID int64, name string) ([]byte, error)
 }
 
 // Sealer seals trunk passwords at rest and opens them to answer the carrier's challenges
@@ -101,8 +104,11 @@ type Config struct {
 	// the answer is then hung up on both legs (disposition failed); a lost re-INVITE ACK
 	// only stops the retransmissions.
 	AckTimeout time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// ParkTimeout is how long a parked call waits for a retrieval before it rings the
+	// parker back (default 45 s).
+	ParkTimeout time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
 }
 
 // Engine is the call engine. It implements sip.CallHandler and switchboard.CallPlacer.
@@ -110,7 +116,8 @@ type Config struct {
 // Lock order: a queue's statusSnapshot.mu, then Engine.mu, then a call's call.mu. Every
 // other mutex is a leaf, held while no other of these is taken: queueManager.mu (computing
 // statuses reads Engine.mu first and releases it), queueManager.kickMu, membersMu and
-// snapsMu, Engine.mediaMu and trunkMu, a leg's mu and respondMu.
+// snapsMu, Engine.mediaMu, trunkMu, usersMu and flagsMu, a leg's mu and respondMu. (A leg's mu is held while
+// its state goes to the SIP core's busy lamp hub, whose lock is a leaf in turn: blf.go.)
 type Engine struct {
 	cfg   Config
 	store Store
@@ -156,11 +163,22 @@ type Engine struct {
 	trunkMu      sync.Mutex
 	trunks       []*switchboard.Trunk
 	trunksLoaded time.Time
+
+	// parkMu (a leaf) guards parked: the account's calls in park slots (park.go).
+	parkMu sync.Mutex
+	parked map[parkKey]*parkedCall
+	// users changes users for feature codes (SetUserService); flags caches the queue
+	// members' do not disturb and call waiting (features.go). Both mutexes are leaves.
+	usersMu sync.Mutex
+	users   switchboard.UserService
+	flagsMu sync.Mutex
+	flags   map[agentKey]userFlags
 }
 
 var (
-	_ sip.CallHandler        = (*Engine)(nil)
-	_ switchboard.CallPlacer = (*Engine)(nil)
+	_ sip.CallHandler            = (*Engine)(nil)
+	_ switchboard.CallPlacer     = (*Engine)(nil)
+	_ switchboard.CallController = (*Engine)(nil)
 )
 
 // New checks cfg and returns an engine; connect it with cfg.SIP.SetCallHandler(engine) and
@@ -181,6 +199,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.AckTimeout <= 0 {
 		cfg.AckTimeout = defaultAckTimeout()
 	}
+	if cfg.ParkTimeout <= 0 {
+		cfg.ParkTimeout = defaultParkTimeout
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -197,7 +218,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, store: cfg.Store, sip: cfg.SIP, ports: pool, now: cfg.Now,
 		log:   cfg.Logger.With("component", "pbx"),
 		calls: make(map[string]*call), busy: map[agentKey]int{},
-		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outMinutes: minuteLedgers{}, dialogs: make(map[string]*leg), queues: newQueueManager(),
+		outAccount: map[int64]int{}, outUser: map[agentKey]int{}, outMinutes: minuteLedgers{}, dialogs: make(map[string]*leg), queues: newQueueManager(), flags: map[agentKey]userFlags{},
 		recovered: make(chan struct{}), intn: rand.IntN}
 	// Uniqueids are <epoch>.<sequence>; starting the sequence at the start time's
 	// milliseconds keeps ids of a restarted process apart from the last one's.

@@ -186,17 +186,8 @@ func resending() bool {
 // "lost" (not sent), a retransmission arrives, and the ACK then stops them.
 func TestReinvite200IsRetransmittedUntilACK(t *testing.T) {
 	e := newEnv(t)
-	bob, c, in := establishedCall(t, e)
+	_, c, in := establishedCall(t, e)
 
-	held := make(chan struct{}, 1)
-	bob.setOnInvite(func(req *sip.Request, tx sip.ServerTransaction) bool {
-		if to, _ := req.To().Params.Get("tag"); to == "" {
-			return false
-		}
-		held <- struct{}{}
-		_ = tx.Respond(sip.NewSDPResponseFromRequest(req, in.rtp.offer(0)))
-		return true
-	})
 	offer := string(c.rtp.offer(0))
 	hold := []byte(strings.TrimSuffix(offer, "a=sendrecv\r\n") + "a=sendonly\r\n")
 	req := sip.NewRequest(sip.INVITE, c.dlg.InviteResponse.Contact().Address)
@@ -238,11 +229,6 @@ func TestReinvite200IsRetransmittedUntilACK(t *testing.T) {
 		t.Fatal(err)
 	}
 	tstest.WaitFor(t, "the PBX to stop retransmitting the 200 after the ACK", func() bool { return !resending() })
-	select {
-	case <-held:
-	case <-ctx.Done():
-		t.Fatal("hold was not passed on to bob")
-	}
 	if e.eng.ActiveCalls() != 1 {
 		t.Fatal("the call ended")
 	}

@@ -70,7 +70,7 @@ func newEnvOn(t *testing.T, db *store.DB, mutate ...func(*pbx.Config)) *env {
 func newEnvSIP(t *testing.T, db *store.DB, sipMutate func(*sbsip.Config), mutate ...func(*pbx.Config)) *env {
 	t.Helper()
 	sipCfg := sbsip.Config{Store: db, UDPAddr: "127.0.0.1:0", Logger: quietLogger(),
-		Registry: prometheus.NewRegistry(), ChallengeMD5First: true}
+		Registry: prometheus.NewRegistry()}
 	if sipMutate != nil {
 		sipMutate(&sipCfg)
 	}
@@ -200,6 +200,7 @@ func (e *env) waitIdle() {
 type ua struct {
 	t    *testing.T
 	addr string
+	pc   net.PacketConn // its socket (vanish closes it)
 	ua   *sipgo.UserAgent
 	cli  *sipgo.Client
 	dsc  *sipgo.DialogServerCache
@@ -209,21 +210,15 @@ type ua struct {
 	hookMu   sync.Mutex
 	// onInvite, when set, answers INVITEs itself (the carrier's digest challenge).
 	onInvite func(req *sip.Request, tx sip.ServerTransaction) bool
-	// onAck, when set, sees every ACK the UA receives.
-	onAck func(req *sip.Request)
 	// onBye, when set, sees every BYE before the UA answers it.
 	onBye func(req *sip.Request)
+	// notifies gets the body of every NOTIFY the UA receives (a transfer's sipfrag).
+	notifies chan string
 }
 
 func (u *ua) setOnBye(f func(req *sip.Request)) {
 	u.hookMu.Lock()
 	u.onBye = f
-	u.hookMu.Unlock()
-}
-
-func (u *ua) setOnAck(f func(req *sip.Request)) {
-	u.hookMu.Lock()
-	u.onAck = f
 	u.hookMu.Unlock()
 }
 
@@ -278,10 +273,17 @@ func newUA(t *testing.T, ip, user string) *ua {
 	var port int
 	fmt.Sscan(portS, &port)
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: host, Port: port}}
-	u := &ua{t: t, addr: addr, ua: agent, cli: cli,
+	u := &ua{t: t, addr: addr, pc: pc, ua: agent, cli: cli,
 		dsc:      sipgo.NewDialogServerCache(cli, contact),
 		dcc:      sipgo.NewDialogClientCache(cli, contact),
-		incoming: make(chan *inbound, 8)}
+		incoming: make(chan *inbound, 8), notifies: make(chan string, 16)}
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		select {
+		case u.notifies <- string(req.Body()):
+		default:
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		u.hookMu.Lock()
 		hook := u.onInvite
@@ -309,12 +311,6 @@ func newUA(t *testing.T, ip, user string) *ua {
 		}
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
-		u.hookMu.Lock()
-		hook := u.onAck
-		u.hookMu.Unlock()
-		if hook != nil {
-			hook(req)
-		}
 		_ = u.dsc.ReadAck(req, tx)
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {

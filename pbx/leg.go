@@ -5,13 +5,16 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 
+	"switchboard"
 	"switchboard/media"
+	"switchboard/sip"
 )
 
 // leg is one side of a call: a SIP dialog and its RTP session. The caller's leg of a phone
@@ -56,6 +59,27 @@ type leg struct {
 	secure bool
 
 	answeredAt time.Time // when this dialled leg's 2xx arrived (wall clock), for the answer-to-bridge delay
+
+	// peerAddr is where the leg's peer sends from (ip:port): the caller's INVITE source, or
+	// the address a dialled leg was sent to. A REFER in the dialog must come from there.
+	peerAddr string
+	// movedTo is the call the leg belongs to since an attended transfer joined it to
+	// another call; its in-dialog requests go there (owner).
+	movedTo atomic.Pointer[call]
+	// pickedUpBy is the user whose *8 INVITE this leg is (pickup.go): the call's answered
+	// callee though no fork dialled it.
+	pickedUpBy *switchboard.User
+
+	lamp sip.DialogState // what busy lamps were last told of this leg (blf.go), under mu
+}
+
+// owner is the call whose bridge the leg is in: the call it was made for, or the one an
+// attended transfer moved it to.
+func (l *leg) owner() *call {
+	if c := l.movedTo.Load(); c != nil {
+		return c
+	}
+	return l.c
 }
 
 // ctx is done when the leg's dialog has ended (BYE received or sent, or CANCELled).
@@ -148,6 +172,7 @@ func (l *leg) close() {
 		l.uac.Close()
 	}
 	l.c.e.removeDialog(id)
+	l.light(sip.DialogTerminated)
 }
 
 func (l *leg) setDialogID(id string) {
@@ -188,65 +213,6 @@ func (l *leg) remoteTarget() (sipmsg.Uri, bool) {
 		return sipmsg.Uri{}, false
 	}
 	return *c.Address.Clone(), true
-}
-
-// reoffer sends the leg a re-INVITE with our SDP in direction dir (hold passed through) and
-// takes its answer.
-func (l *leg) reoffer(dir media.Direction) error {
-	target, ok := l.remoteTarget()
-	if !ok {
-		return errors.New("no contact to send the re-INVITE to")
-	}
-	body, err := l.sdpOffer(dir)
-	if err != nil {
-		return err
-	}
-	req := sipmsg.NewRequest(sipmsg.INVITE, target)
-	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
-	req.SetBody(body)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var tx sipmsg.ClientTransaction
-	if l.uas != nil {
-		tx, err = l.uas.TransactionRequest(ctx, req)
-	} else {
-		tx, err = l.uac.TransactionRequest(ctx, req)
-	}
-	if err != nil {
-		return err
-	}
-	res, err := finalResponse(ctx, tx)
-	if err != nil || !res.IsSuccess() {
-		tx.Terminate() // a failure's ACK is the transaction's own
-		if err != nil {
-			return err
-		}
-		return errors.New("re-INVITE answered " + res.StartLine())
-	}
-	ack := sipmsg.NewRequest(sipmsg.ACK, target)
-	if l.uas != nil {
-		err = l.uas.WriteRequest(ack)
-	} else {
-		err = l.uac.WriteRequest(ack)
-	}
-	if err != nil {
-		tx.Terminate()
-		return err
-	}
-	// A lost ACK makes the peer resend its 200 (and, after 32 s without one, hang up). The
-	// transaction stays in its Accepted state until Timer M (64*T1) and passes the resent
-	// 200s here: each gets the same ACK again (RFC 3261 13.2.2.4, RFC 6026).
-	template, client := ack.Clone(), l.c.e.sip.Client()
-	tx.OnRetransmission(func(r *sipmsg.Response) {
-		if r.IsSuccess() && client != nil {
-			_ = client.WriteRequest(template.Clone())
-		}
-	})
-	remote, err := media.ParseSDP(res.Body())
-	if err != nil {
-		return err
-	}
-	return l.setRemote(remote)
 }
 
 // errDowngrade: a secure leg's SDP came without SRTP.
@@ -326,7 +292,7 @@ func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &leg{c: c, media: sess, userID: d.userID, secure: strings.EqualFold(d.transport, "tls")}
+	l := &leg{c: c, media: sess, userID: d.userID, secure: strings.EqualFold(d.transport, "tls"), peerAddr: d.addr}
 	offer, err := l.sdpOffer(media.SendRecv)
 	if err != nil {
 		sess.Close()
@@ -354,6 +320,7 @@ func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
 		return nil, err
 	}
 	l.uac = dcs
+	l.light(sip.DialogEarly)
 	return l, nil
 }
 
@@ -406,8 +373,18 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 	}
 	results := make(chan outcome, len(dests))
 	pending := 0
+	// What rings is published for pickups (*8) before the first INVITE leaves, until the
+	// fork is decided; an offer made while the others are dialled waits for the loop below.
+	rs := &ringingSet{users: map[int64]bool{}, offers: make(chan *pickupOffer), done: make(chan struct{})}
+	for _, d := range dests {
+		if d.userID != 0 {
+			rs.users[d.userID] = true
+		}
+	}
+	c.publishRinging(rs)
 	best := forkResult{code: 480, reason: "Temporarily Unavailable"}
 	for _, d := range dests {
+		sent := time.Now()
 		l, err := c.dial(ringCtx, d)
 		if err != nil {
 			c.e.log.Warn("dialling failed", "uniqueid", c.id, "to", d.uri.String(), "error", err)
@@ -417,12 +394,15 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 			continue
 		}
 		pending++
+		legCtx, stopLeg := silentAbandon(ringCtx, sent)
 		c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 		go func() {
 			defer c.e.wg.Done()
-			err := l.uac.WaitAnswer(ringCtx, sipgo.AnswerOptions{
+			defer stopLeg.stop()
+			err := l.uac.WaitAnswer(legCtx, sipgo.AnswerOptions{
 				Username: d.username, Password: d.password,
 				OnResponse: func(r *sipmsg.Response) error {
+					stopLeg.responded.Store(true)
 					switch {
 					case r.StatusCode == 180 || r.StatusCode == 183 && len(r.Body()) == 0:
 						if hooks.ringing != nil {
@@ -449,22 +429,21 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 		}()
 	}
 	var winner *leg
-	for ; pending > 0; pending-- {
-		o := <-results
+	for pending > 0 && winner == nil {
+		var o outcome
+		select {
+		case o = <-results:
+			pending--
+		case pk := <-rs.offers:
+			if c.takePickup(ringCtx, pk) {
+				winner = pk.l
+			}
+			continue
+		}
 		if o.err == nil {
-			if winner == nil && c.acceptAnswer(o.l) {
+			if c.acceptAnswer(o.l) {
 				winner = o.l
-				cancelRing()
-				// The others are being cancelled: collect them in the background.
-				c.e.wg.Add(1)
-				go func(n int) {
-					defer c.e.wg.Done()
-					for ; n > 0; n-- {
-						o := <-results
-						c.discard(o.l, o.err)
-					}
-				}(pending - 1)
-				break
+				continue
 			}
 			c.discard(o.l, nil)
 			continue
@@ -480,11 +459,58 @@ func (c *call) fork(ctx context.Context, dests []dest, hooks forkHooks) forkResu
 		}
 		o.l.close()
 	}
+	c.withdrawRinging(rs)
 	cancelRing()
 	if winner != nil {
+		// The others are being cancelled: collect them in the background.
+		if pending > 0 {
+			c.e.wg.Add(1)
+			go func(n int) {
+				defer c.e.wg.Done()
+				for ; n > 0; n-- {
+					o := <-results
+					c.discard(o.l, o.err)
+				}
+			}(pending)
+		}
 		return forkResult{winner: winner}
 	}
 	return best
+}
+
+// silentPhoneAfter is how long after its INVITE a phone that sent no response at all is
+// taken for gone: by then the INVITE was sent three times (T1 = 500 ms: at 0, 0.5 and
+// 1.5 s), and a phone that is there answers the first with 100 Trying (sipgo's UAS within
+// 200 ms). Wall-clock time, as the retransmissions are.
+const silentPhoneAfter = 1500 * time.Millisecond
+
+// legStop is the end of one forked INVITE's wait (see silentAbandon).
+type legStop struct {
+	responded atomic.Bool // any response came: the phone is there
+	stop      func()
+}
+
+// silentAbandon returns the context an INVITE sent at sent waits for its answer with. It
+// ends with ring: normally a CANCEL follows, but RFC 3261 §9.1 allows one only after a
+// provisional response, so for a phone that never answered, sipgo would wait out timer B
+// (32 s) — and a phone that vanished without un-registering never answers. Such a phone,
+// silent for silentPhoneAfter, is abandoned instead: its transaction ends at once, nothing
+// more is sent to it. A phone that only had less time to answer gets its CANCEL as usual.
+func silentAbandon(ring context.Context, sent time.Time) (context.Context, *legStop) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ls := &legStop{}
+	stopAfter := context.AfterFunc(ring, func() {
+		if !ls.responded.Load() && time.Since(sent) >= silentPhoneAfter {
+			cancel(sipgo.WaitAnswerForceCancelErr)
+			return
+		}
+		cancel(ring.Err())
+	})
+	ls.stop = func() {
+		stopAfter()
+		cancel(context.Canceled)
+	}
+	return ctx, ls
 }
 
 // acceptAnswer completes an answered leg: ACK, its media from the 200's SDP, its dialog
@@ -507,6 +533,7 @@ func (c *call) acceptAnswer(l *leg) bool {
 		l.hangup()
 		return false
 	}
+	l.light(sip.DialogConfirmed)
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"switchboard"
 	"switchboard/media"
 )
 
@@ -40,19 +41,71 @@ func (h *holdMusic) ReadFrame(frame []int16) error {
 	return nil
 }
 
-// startMOH plays music on hold to the caller until stopMOH.
-func (c *call) startMOH(st *callerState) {
+// musicSource is the music of the account's class: its uploaded audio looped, or the
+// generated music for the default class (and, with a warning, for a class that is gone:
+// a queue's class deleted between its check and the call). Callers hear music either way.
+func (e *Engine) musicSource(ctx context.Context, accountID int64, class string) media.Source {
+	if class == "" {
+		class = switchboard.DefaultMusicClass
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	audio, err := e.store.GetMusicClassAudio(ctx, accountID, class)
+	if err == nil && len(audio) > 0 {
+		return &loopedUlaw{audio: audio}
+	}
+	if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		e.log.Warn("music class unreadable; playing the generated default", "class", class, "error", err)
+	} else if class != switchboard.DefaultMusicClass {
+		e.log.Warn("music class missing; playing the generated default", "class", class)
+	}
+	return newHoldMusic()
+}
+
+// loopedUlaw is an endless media.Source of 8 kHz µ-law audio (a music class as stored),
+// starting again at its end.
+type loopedUlaw struct {
+	audio []byte
+	pos   int
+}
+
+func (l *loopedUlaw) ReadFrame(frame []int16) error {
+	for i := range frame {
+		frame[i] = media.UlawDecode(l.audio[l.pos])
+		l.pos = (l.pos + 1) % len(l.audio)
+	}
+	return nil
+}
+
+// playMusic plays the account's music class (DefaultMusicClass for "") to leg l until stop
+// is called, l's dialog ends or its media closes. stop returns once the music has stopped,
+// and may be called more than once. While it plays, audio relayed to l from a bridged leg
+// is muted (media.Session.Play), so the music replaces the other party's voice. If l's
+// phone asked for no audio (it holds the call itself), nothing reaches it: the media
+// session sends nothing to such a remote. Hold (dialog.go), queues and call park use it.
+func (c *call) playMusic(l *leg, class string) (stop func()) {
+	if !c.e.track() {
+		return func() {} // the engine is stopping: every call is being hung up
+	}
+	ctx, cancel := context.WithCancel(l.ctx())
+	done := make(chan struct{})
+	go func() {
+		defer c.e.wg.Done()
+		defer close(done)
+		_ = l.media.Play(ctx, c.e.musicSource(ctx, c.accountID, class))
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// startMOH plays the queue's music on hold to the caller until stopMOH.
+func (c *call) startMOH(st *callerState, class string) {
 	if st.mohStop != nil {
 		return
 	}
-	ctx, cancel := context.WithCancel(st.a.ctx())
-	st.mohStop, st.mohDone = cancel, make(chan struct{})
-	c.e.wg.Add(1) // in the call's goroutine: wg is above zero
-	go func() {
-		defer c.e.wg.Done()
-		defer close(st.mohDone)
-		_ = st.a.media.Play(ctx, newHoldMusic())
-	}()
+	st.mohStop = c.playMusic(st.a, class)
 }
 
 func (c *call) stopMOH(st *callerState) {
@@ -60,6 +113,5 @@ func (c *call) stopMOH(st *callerState) {
 		return
 	}
 	st.mohStop()
-	<-st.mohDone
-	st.mohStop, st.mohDone = nil, nil
+	st.mohStop = nil
 }

@@ -208,9 +208,11 @@ func (e *Engine) memberStatuses(q *switchboard.Queue, members []switchboard.Queu
 func (e *Engine) computeStatuses(q *switchboard.Queue, members []switchboard.QueueMember) (out []memberStatus, wrapUntil time.Time) {
 	online := make([]bool, len(members))
 	onCall := make([]bool, len(members))
+	refusing := make([]bool, len(members))
 	for i, m := range members {
 		online[i] = len(e.sip.Contacts(q.AccountID, m.UserID)) > 0
 		onCall[i] = e.userBusy(q.AccountID, m.UserID)
+		refusing[i] = e.refusesQueueCall(q.AccountID, m.UserID, onCall[i])
 	}
 	now := e.now()
 	e.queues.mu.Lock()
@@ -218,7 +220,7 @@ func (e *Engine) computeStatuses(q *switchboard.Queue, members []switchboard.Que
 	out = make([]memberStatus, 0, len(members))
 	for i, m := range members {
 		k := agentKey{q.AccountID, m.UserID}
-		st := memberStatus{m: m, online: online[i], busy: onCall[i] || e.queues.ringing[k] > 0}
+		st := memberStatus{m: m, online: online[i], busy: onCall[i] || e.queues.ringing[k] > 0, refusing: refusing[i]}
 		if last, ok := e.queues.lastCall[k]; ok && q.WrapUpTime > 0 {
 			if end := last.Add(time.Duration(q.WrapUpTime) * time.Second); now.Before(end) {
 				st.wrapUp = true
@@ -342,7 +344,8 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 		c.finish(switchboard.DispositionCancelled)
 		return switchboard.Target{}, true
 	}
-	c.startMOH(st)
+	c.setMusicClass(q.MusicOnHold) // a hold later in the call plays the queue's class too
+	c.startMOH(st, q.MusicOnHold)
 	var maxWaitEnd time.Time
 	if q.MaxWait > 0 {
 		maxWaitEnd = qc.entered.Add(time.Duration(q.MaxWait) * time.Second)
@@ -479,6 +482,9 @@ func (c *call) offerMembers(st *callerState, q *switchboard.Queue, qs *queueStat
 	var agent *switchboard.User
 	if winner != nil {
 		agent = users[winner.userID]
+		if winner.pickedUpBy != nil {
+			agent = winner.pickedUpBy // picked up (*8): the picker answered
+		}
 	}
 	for id, u := range users {
 		if agent == nil || id != agent.ID {

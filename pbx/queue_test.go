@@ -12,6 +12,8 @@ import (
 	"switchboard"
 	"switchboard/internal/tstest"
 	"switchboard/pbx"
+	sbsip "switchboard/sip"
+	"switchboard/store/storetest"
 )
 
 // qenv is a PBX on an injected clock with a caller (alice, 1001) and agents 2001… with
@@ -34,8 +36,15 @@ const queuePoll, quietFor = 20 * time.Millisecond, 15 * queuePoll
 
 func newQueueEnv(t *testing.T, agents int) *qenv {
 	t.Helper()
+	return newQueueEnvSIP(t, agents, nil)
+}
+
+// newQueueEnvSIP is newQueueEnv with the SIP server's config changed by sipMutate.
+func newQueueEnvSIP(t *testing.T, agents int, sipMutate func(*sbsip.Config)) *qenv {
+	t.Helper()
 	clk := tstest.NewClock(time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC))
-	e := newEnv(t, func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour; c.QueuePoll = queuePoll })
+	e := newEnvSIP(t, storetest.NewSQLite(t), sipMutate,
+		func(c *pbx.Config) { c.Now = clk.Now; c.SweepInterval = time.Hour; c.QueuePoll = queuePoll })
 	q := &qenv{env: e, clk: clk}
 	aliceUser := e.user("1001", func(u *switchboard.User) { u.FirstName, u.LastName = "Alice", "A" })
 	q.aliceUser = aliceUser

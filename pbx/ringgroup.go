@@ -94,6 +94,9 @@ func (c *call) runRingGroup(st *callerState, groupID int64) (switchboard.Target,
 		return rg.Fallback, false
 	}
 	agent := users[winner.userID]
+	if winner.pickedUpBy != nil {
+		agent = winner.pickedUpBy // picked up (*8): the picker answered
+	}
 	g.AnsweredAt, g.UserID, g.Extension, g.UserName = e.now().UTC(), agent.ID, agent.Extension, agent.DisplayName()
 	actx, acancel := context.WithTimeout(context.Background(), storeTimeout)
 	if err := e.store.AnswerGroupCall(actx, g); err != nil {

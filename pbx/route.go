@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,14 +47,21 @@ type plan struct {
 	// slots are the outbound trunk calls of the plan counted against the toll-fraud
 	// guards; the call takes them over (newCall), and they are given back when it ends.
 	slots []*outboundSlot
+	// feature is a setting code the caller dialled (*78…), pickup a *8 code
+	// (features.go, pickup.go); the caller's leg then goes to neither a fork nor a queue.
+	feature *featureCode
+	pickup  *pickupPlan
 }
 
 // release gives back the plan's slots: for a plan that never became a call, or as a
 // safety net once the call has ended (release is idempotent).
 func (p *plan) release() { releaseSlots(p.slots) }
 
-// userOf is the user whose phone l is (nil for a trunk leg).
+// userOf is the user whose phone l is (nil for a trunk leg), or who picked the call up.
 func (p *plan) userOf(l *leg) *switchboard.User {
+	if l.pickedUpBy != nil {
+		return l.pickedUpBy
+	}
 	if u := p.destUsers[l.userID]; u != nil {
 		return u
 	}
@@ -104,6 +112,10 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 			return
 		}
 	}
+	if dev != nil && e.isParkSlot(dialledOf(req)) && dialledOf(req) != strconv.Itoa(parkAny) {
+		e.retrieve(req, tx, dev, offer, dialledOf(req)) // a phone dials a park slot
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	p, err := e.route(ctx, req, dev)
 	cancel()
@@ -137,7 +149,7 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 		return
 	}
 	c := e.newCall(p)
-	a := &leg{c: c, media: sess, uas: dtx, inviteTx: tx, userID: callerUserID(p), lateOffer: offer == nil,
+	a := &leg{c: c, media: sess, uas: dtx, inviteTx: tx, userID: callerUserID(p), lateOffer: offer == nil, peerAddr: req.Source(),
 		secure: offer != nil && offer.Crypto != nil || offer == nil && strings.EqualFold(req.Transport(), "TLS") ||
 			dev != nil && dev.RequireSecure}
 	var answer []byte
@@ -166,6 +178,14 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 	}
 	_ = dtx.Respond(100, "Trying", nil)
 	a.setDialogID(dtx.ID)
+	switch {
+	case p.feature != nil:
+		c.runFeature(a, answer, p)
+		return
+	case p.pickup != nil:
+		c.runPickup(a, answer, p)
+		return
+	}
 	if p.target.Type != switchboard.TargetNone {
 		c.runRouted(a, answer, p)
 		return
@@ -190,18 +210,27 @@ func sourceAddr(req *sipmsg.Request) (netip.Addr, bool) {
 	return ap.Addr().Unmap(), true
 }
 
-// route decides where an INVITE goes.
-func (e *Engine) route(ctx context.Context, req *sipmsg.Request, dev *switchboard.Device) (*plan, error) {
+// dialledOf is what an INVITE dialled: its Request-URI's user (else the To's).
+func dialledOf(req *sipmsg.Request) string {
 	dialled := strings.TrimSpace(req.Recipient.User)
 	if dialled == "" && req.To() != nil {
 		dialled = req.To().Address.User
 	}
+	return dialled
+}
+
+// route decides where an INVITE goes.
+func (e *Engine) route(ctx context.Context, req *sipmsg.Request, dev *switchboard.Device) (*plan, error) {
+	dialled := dialledOf(req)
 	if dev == nil {
 		return e.routeFromTrunk(ctx, req, dialled)
 	}
 	caller, err := e.store.GetUser(ctx, dev.AccountID, dev.UserID)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(dialled, "*") {
+		return e.routeFeature(ctx, caller, dialled)
 	}
 	return e.routeFromUser(ctx, caller, dialled, "")
 }
@@ -270,9 +299,23 @@ func (e *Engine) routeFromUser(ctx context.Context, caller *switchboard.User, di
 	return p, nil
 }
 
-// planUser adds the destinations that ring user u: their forward number through the trunk
-// when forwarding is on, else every registered phone.
+// planUser adds the destinations of a call to user u: their forward number through the
+// trunk when forwarding is on, else every registered phone unless u takes no call now (do
+// not disturb, or call waiting off while on a call: busy, as Asterisk and FreePBX answer).
 func (e *Engine) planUser(ctx context.Context, p *plan, u *switchboard.User, fromUser, fromName string) error {
+	if !(u.ForwardEnabled && u.ForwardNumber != "") && !e.takesCall(u) {
+		why := "is on do not disturb"
+		if !u.DoNotDisturb {
+			why = "is on a call and call waiting is off"
+		}
+		return refuse(486, "Busy Here: "+u.Extension+" "+why)
+	}
+	return e.ringUser(ctx, p, u, fromUser, fromName)
+}
+
+// ringUser adds the destinations that ring user u whatever their do not disturb and call
+// waiting say (click-to-call rings the user's own phones at their own request).
+func (e *Engine) ringUser(ctx context.Context, p *plan, u *switchboard.User, fromUser, fromName string) error {
 	if p.destUsers == nil {
 		p.destUsers = map[int64]*switchboard.User{}
 	}

@@ -18,9 +18,8 @@ type callerState struct {
 	a        *leg
 	answer   []byte
 	p        *plan
-	answered bool // the caller's INVITE was answered (a queue answers to play music)
-	mohStop  context.CancelFunc
-	mohDone  chan struct{}
+	answered bool   // the caller's INVITE was answered (a queue answers to play music)
+	mohStop  func() // stops the queue's music on hold, while it plays
 }
 
 // answerCaller answers the caller's INVITE (once) and waits for the ACK.
@@ -47,8 +46,13 @@ func (c *call) runRouted(a *leg, answer []byte, p *plan) {
 		return
 	}
 	st := &callerState{a: a, answer: answer, p: p}
+	c.walkTargets(st, p.target)
+}
+
+// walkTargets runs the call from target (a queue or ring group) along overflow and fallback
+// targets to its end: a routed call from its start, a transferred call from the transfer.
+func (c *call) walkTargets(st *callerState, target switchboard.Target) {
 	defer c.stopMOH(st)
-	target := p.target
 	visited := map[switchboard.Target]bool{}
 	for hops := 0; ; hops++ {
 		if target.Type == switchboard.TargetNone || target.Type == switchboard.TargetHangup {
@@ -107,6 +111,7 @@ func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[str
 	c.stopMOH(st)
 	c.mu.Lock()
 	c.b = b
+	c.legsSwapped()
 	if u != nil && c.direction == switchboard.CallInbound {
 		c.user = u // an inbound call is the answering agent's; an outbound one stays the caller's
 	}
@@ -130,7 +135,7 @@ func (c *call) connect(st *callerState, b *leg, u *switchboard.User, via map[str
 	if !st.answered && !c.answerCaller(st) {
 		return false
 	}
-	c.waitEnd(st.a, b)
+	c.waitEnd()
 	return true
 }
 
@@ -170,7 +175,30 @@ func (c *call) ringUntil(st *callerState, dests []dest, deadline time.Time) *leg
 	if !st.answered {
 		hooks.ringing = func() { c.sendRinging(st.a, nil) }
 	}
-	return c.fork(ctx, dests, hooks).winner
+	result := make(chan forkResult, 1)
+	c.e.wg.Add(1) // in the call's goroutine: wg is above zero
+	go func() {
+		defer c.e.wg.Done()
+		result <- c.fork(ctx, dests, hooks)
+	}()
+	select {
+	case r := <-result:
+		return r.winner
+	case <-ctx.Done():
+		// The deadline passed or the caller left: the queue's timers (max wait, abandon)
+		// go on now. The fork may not be done yet: a phone that never answered the INVITE
+		// (it vanished) cannot be cancelled until it does (RFC 3261 §9.1), so its
+		// transaction runs out timer B, 32 s. The fork finishes in the background, and a
+		// phone that answers meanwhile is hung up.
+		c.e.wg.Add(1)
+		go func() {
+			defer c.e.wg.Done()
+			if r := <-result; r.winner != nil {
+				r.winner.hangup()
+			}
+		}()
+		return nil
+	}
 }
 
 // hangingUp reports whether the call was asked to end (shutdown).

@@ -17,10 +17,13 @@ type memberStatus struct {
 	online bool // a registered phone
 	busy   bool // on a call or ringing for a queue
 	wrapUp bool
+	// refusing: the member's user takes no call now (do not disturb, or call waiting off
+	// while on a call; Engine.takesCall), whatever ringinuse says.
+	refusing bool
 }
 
 func (s memberStatus) available(ringInUse bool) bool {
-	return s.online && !s.m.Paused && !s.wrapUp && (ringInUse || !s.busy)
+	return s.online && !s.m.Paused && !s.wrapUp && !s.refusing && (ringInUse || !s.busy)
 }
 
 // memberHistory is what a queue remembers of its members for its strategies.

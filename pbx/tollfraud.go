@@ -26,12 +26,12 @@ import (
 //     their MaxOutMinutes.
 //
 // A call that passes takes a slot, counted until the call ends; one that does not is
-// refused 403 and a call.limit_exceeded event is stored. Taking the slot happens under the
+// refused 403 and a limit.tripped event is stored. Taking the slot happens under the
 // engine's lock with the check, so a burst of simultaneous INVITEs cannot overshoot. The
 // minutes are counted in this process: a call that is up when the hour's minutes run out is
 // not cut off, and a restart (or another node) starts from zero.
 
-// Limits named in call.limit_exceeded.
+// Limits named in limit.tripped.
 const (
 	limitAccountCalls = "account_concurrent_calls"
 	limitUserCalls    = "user_concurrent_calls"
@@ -197,10 +197,10 @@ func (e *Engine) guardOutbound(ctx context.Context, accountID int64, u *switchbo
 			data[events.FieldExtension] = u.Extension
 			data[events.FieldUserName] = u.DisplayName()
 		}
-		ev := switchboard.NewEvent(accountID, switchboard.EventCallLimitExceeded, data)
+		ev := switchboard.NewEvent(accountID, switchboard.EventLimitTripped, data)
 		ev.OccurredAt = e.now().UTC()
 		if err := e.store.AppendEvents(ctx, ev); err != nil {
-			e.log.Error("storing call.limit_exceeded failed", "account_id", accountID, "error", err)
+			e.log.Error("storing limit.tripped failed", "account_id", accountID, "error", err)
 		}
 		e.log.Warn("outbound call refused by a toll-fraud guard", "account_id", accountID, "limit", limit, "to", number)
 		return refuse(403, "Forbidden: "+reason)

@@ -10,7 +10,7 @@ import (
 	"switchboard/pbx"
 )
 
-// limitEvents returns the account's stored call.limit_exceeded events.
+// limitEvents returns the account's stored limit.tripped events.
 func (e *env) limitEvents() []*switchboard.Event {
 	e.t.Helper()
 	evs, err := e.db.ListEvents(context.Background(), e.account.ID, 0, 1000)
@@ -19,7 +19,7 @@ func (e *env) limitEvents() []*switchboard.Event {
 	}
 	var out []*switchboard.Event
 	for _, ev := range evs {
-		if ev.Name == switchboard.EventCallLimitExceeded {
+		if ev.Name == switchboard.EventLimitTripped {
 			out = append(out, ev)
 		}
 	}
@@ -51,7 +51,7 @@ func (e *env) setAccount(change func(a *switchboard.Account)) {
 }
 
 // The account allows 2 concurrent outbound calls: two phone calls through the trunk are
-// up, the third is refused 403 before the carrier sees it, and call.limit_exceeded is
+// up, the third is refused 403 before the carrier sees it, and limit.tripped is
 // stored. Once one call ends, the next goes out again.
 func TestAccountOutboundCallLimit(t *testing.T) {
 	e := newEnv(t)
@@ -72,7 +72,7 @@ func TestAccountOutboundCallLimit(t *testing.T) {
 	}
 	evs := e.limitEvents()
 	if len(evs) != 1 {
-		t.Fatalf("%d call.limit_exceeded events; want 1", len(evs))
+		t.Fatalf("%d limit.tripped events; want 1", len(evs))
 	}
 	d := evs[0].Data
 	if d["limit"] != "account_concurrent_calls" || d["to"] != "+15557654322" || d["max"] != float64(2) ||

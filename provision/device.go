@@ -97,6 +97,7 @@ func applyDevice(d *switchboard.Device, c switchboard.DeviceChange, realm string
 	creating := d.ID == 0
 	set(&d.Name, c.Name)
 	set(&d.RequireSecure, c.RequireSecure)
+	set(&d.DigestAlgorithm, c.DigestAlgorithm)
 	if c.SIPUsername != nil && *c.SIPUsername != d.SIPUsername {
 		d.SIPUsername = *c.SIPUsername
 		if !creating && c.SIPPassword == nil {

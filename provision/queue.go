@@ -18,14 +18,27 @@ func (s *Service) CreateQueue(ctx context.Context, accountID int64, c switchboar
 	q := &switchboard.Queue{AccountID: accountID, Timeout: DefaultQueueTimeout, Retry: DefaultQueueRetry}
 	v := applyQueue(q, c)
 	q.ApplyDefaults()
+	if err := s.checkMusicClass(ctx, v, accountID, c.MusicOnHold); err != nil {
+		return nil, err
+	}
 	return created(ctx, v, q, s.store.CreateQueue)
 }
 
-// UpdateQueue changes the settings c gives; an overflow that leads back to the queue is
-// refused.
+// UpdateQueue changes the settings c gives; an overflow that leads back to the queue, or a
+// musiconhold naming no music class, is refused.
 func (s *Service) UpdateQueue(ctx context.Context, accountID, id int64, c switchboard.QueueChange) (*switchboard.Queue, error) {
+	// The class is looked up before the queue's write transaction (whose change function
+	// must not call the store); a class deleted in between is played as the default.
+	classes := switchboard.ValidationErrors{}
+	if err := s.checkMusicClass(ctx, classes, accountID, c.MusicOnHold); err != nil {
+		return nil, err
+	}
 	return s.store.UpdateQueueFunc(ctx, accountID, id, func(q *switchboard.Queue) error {
-		if err := validate(applyQueue(q, c), q); err != nil {
+		v := applyQueue(q, c)
+		for field, problem := range classes {
+			v.Add(field, problem)
+		}
+		if err := validate(v, q); err != nil {
 			return err
 		}
 		return s.checkRoutingLoop(ctx, accountID, switchboard.Target{Type: switchboard.TargetQueue, ID: q.ID}, q.Overflow, "overflow")

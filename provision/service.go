@@ -54,15 +54,16 @@ func New(cfg Config) *Service {
 }
 
 var (
-	_ switchboard.AccountService   = (*Service)(nil)
-	_ switchboard.UserService      = (*Service)(nil)
-	_ switchboard.DeviceService    = (*Service)(nil)
-	_ switchboard.QueueService     = (*Service)(nil)
-	_ switchboard.RingGroupService = (*Service)(nil)
-	_ switchboard.NumberService    = (*Service)(nil)
-	_ switchboard.ContactService   = (*Service)(nil)
-	_ switchboard.APIKeyService    = (*Service)(nil)
-	_ switchboard.TrunkService     = (*Service)(nil)
+	_ switchboard.AccountService    = (*Service)(nil)
+	_ switchboard.UserService       = (*Service)(nil)
+	_ switchboard.DeviceService     = (*Service)(nil)
+	_ switchboard.QueueService      = (*Service)(nil)
+	_ switchboard.RingGroupService  = (*Service)(nil)
+	_ switchboard.NumberService     = (*Service)(nil)
+	_ switchboard.ContactService    = (*Service)(nil)
+	_ switchboard.APIKeyService     = (*Service)(nil)
+	_ switchboard.TrunkService      = (*Service)(nil)
+	_ switchboard.MusicClassService = (*Service)(nil)
 )
 
 // queueMembersChanged tells the engine, if there is one, to read the queue's members again.

@@ -9,8 +9,8 @@ import (
 // DefaultRingTime is how long a new user's phones ring, in seconds.
 const DefaultRingTime = 30
 
-// CreateUser stores a new user; voicemail is on and the ring time DefaultRingTime unless c
-// says otherwise.
+// CreateUser stores a new user; voicemail is on, the ring time DefaultRingTime, do not
+// disturb off and call waiting on unless c says otherwise.
 func (s *Service) CreateUser(ctx context.Context, accountID int64, c switchboard.UserChange) (*switchboard.User, error) {
 	u := &switchboard.User{AccountID: accountID, VoicemailEnabled: true, RingTimeSeconds: DefaultRingTime}
 	return created(ctx, applyUser(u, c), u, s.store.CreateUser)
@@ -37,6 +37,10 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.Valida
 	set(&u.RingTimeSeconds, c.RingTimeSeconds)
 	set(&u.MaxOutboundCalls, c.MaxOutboundCalls)
 	set(&u.MaxOutMinutes, c.MaxOutMinutes)
+	set(&u.DoNotDisturb, c.DoNotDisturb)
+	if c.CallWaiting != nil {
+		u.CallWaitingOff = !*c.CallWaiting
+	}
 	return v
 }
 

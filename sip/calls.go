@@ -133,6 +133,8 @@ type Contact struct {
 }
 
 // Contacts returns the live registrations of every device of the user, in a stable order.
+// A contact that did not answer its last qualify OPTIONS (qualify.go) is left out: ringing
+// it would only wait for a phone that is gone.
 // A device that requires TLS (Device.RequireSecure) is reached only at its TLS
 // registrations, even if it registered otherwise before the policy was set.
 func (s *Server) Contacts(accountID, userID int64) []Contact {
@@ -168,8 +170,8 @@ func (s *Server) liveContacts(accountID, userID int64) []Contact {
 	}
 	var out []Contact
 	for devID, bs := range u.devices {
-		for _, b := range sortedBindings(bs) {
-			if now.Before(b.expires) {
+		for _, b := range bs {
+			if now.Before(b.expires) && !s.qualify.unreachable(b) {
 				out = append(out, Contact{DeviceID: devID, URI: b.uri, Source: b.source, Transport: b.transport})
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"strconv"
 	"strings"
@@ -24,6 +25,39 @@ const (
 	algMD5    = "MD5"
 	algSHA256 = "SHA-256"
 )
+
+// DefaultDigest is the challenge of a device that does not require SHA-256: MD5 alone.
+// A challenge offering both algorithms is what RFC 8760 asks for, but it is not what phones
+// read: baresip 1.0 (Debian's baresip-core) fails outright on a SHA-256 challenge ("Function
+// not implemented") even after an MD5 one, and SIPp and many desk phones read only the first
+// challenge and know only MD5. MD5 alone registers them all; a device whose phone does
+// SHA-256 is made to use it with Device.DigestAlgorithm.
+const DefaultDigest = "md5"
+
+// ParseDigest parses a challenge order as --sip-digest takes it: "md5" (the default),
+// "sha256", "sha256,md5" (RFC 8760's order) or "md5,sha256". It returns the algorithms as
+// challenged.
+func ParseDigest(s string) ([]string, error) {
+	var algs []string
+	seen := map[string]bool{}
+	for f := range strings.SplitSeq(strings.ToLower(strings.ReplaceAll(s, " ", "")), ",") {
+		var alg string
+		switch f {
+		case "md5":
+			alg = algMD5
+		case "sha256", "sha-256":
+			alg = algSHA256
+		default:
+			return nil, fmt.Errorf(`digest algorithms %q: want "md5", "sha256", "sha256,md5" or "md5,sha256"`, s)
+		}
+		if seen[alg] {
+			return nil, fmt.Errorf("digest algorithms %q: %s named twice", s, f)
+		}
+		seen[alg] = true
+		algs = append(algs, alg)
+	}
+	return algs, nil
+}
 
 // A nonce is base64url(issued-at unix nanos (8) | random (8) | HMAC-SHA256 of both (16)).
 // Signing instead of storing every nonce keeps challenges free for the server: an attacker
@@ -43,7 +77,7 @@ type nonceIssuer struct {
 	key []byte
 	ttl time.Duration
 	now func() time.Time
-	// algorithms in challenge order
+	// algorithms in challenge order, for devices that do not require SHA-256
 	algorithms []string
 
 	mu sync.Mutex
@@ -60,17 +94,10 @@ type ncEntry struct {
 
 const maxTrackedNonces = 200_000
 
-func newNonceIssuer(ttl time.Duration, now func() time.Time, md5First, md5Only bool) *nonceIssuer {
+func newNonceIssuer(ttl time.Duration, now func() time.Time, algs []string) *nonceIssuer {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
-	}
-	algs := []string{algSHA256, algMD5}
-	if md5First {
-		algs = []string{algMD5, algSHA256}
-	}
-	if md5Only {
-		algs = []string{algMD5}
 	}
 	return &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry)}
 }
@@ -144,17 +171,19 @@ func (n *nonceIssuer) prune() {
 	n.mu.Unlock()
 }
 
-// challenges returns the WWW-Authenticate (or Proxy-Authenticate) values for a fresh nonce:
-// SHA-256 first, as RFC 8760 asks, then MD5 for the phones that know nothing else (unless
-// Config.ChallengeMD5First turned the order round).
-func (n *nonceIssuer) challenges(stale bool, realm string) []string {
+// challenges returns the WWW-Authenticate (or Proxy-Authenticate) values for a fresh nonce,
+// one per algorithm of algs in order (nil: the server's, Config.Digest).
+func (n *nonceIssuer) challenges(stale bool, realm string, algs []string) []string {
 	nonce := n.issue()
 	suffix := ""
 	if stale {
 		suffix = ", stale=true"
 	}
-	out := make([]string, 0, 2)
-	for _, alg := range n.algorithms {
+	if algs == nil {
+		algs = n.algorithms
+	}
+	out := make([]string, 0, len(algs))
+	for _, alg := range algs {
 		out = append(out, `Digest realm="`+realm+`", nonce="`+nonce+`", algorithm=`+alg+`, qop="auth"`+suffix)
 	}
 	return out

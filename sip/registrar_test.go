@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,15 @@ func TestRegisterWithMD5AndSHA256(t *testing.T) {
 		{"udp", "MD5"}, {"udp", "SHA-256"}, {"tcp", "MD5"}, {"tcp", "SHA-256"},
 	} {
 		t.Run(tc.network+"/"+tc.alg, func(t *testing.T) {
-			e := startServer(t)
+			// The default challenge is MD5 alone (every phone answers it); SHA-256 is
+			// offered when the operator asks for RFC 8760's order.
+			want := []string{"MD5"}
+			var mutate []func(*Config)
+			if tc.alg == "SHA-256" {
+				want = []string{"SHA-256", "MD5"}
+				mutate = append(mutate, func(c *Config) { c.Digest = "sha256,md5" })
+			}
+			e := startServer(t, mutate...)
 			u := e.user(t, "1001")
 			e.device(t, u, "alice1001", "s3cret-pass")
 			addr := e.udp
@@ -33,8 +42,12 @@ func TestRegisterWithMD5AndSHA256(t *testing.T) {
 				t.Fatalf("unauthenticated REGISTER: got %d, want 401", first.StatusCode)
 			}
 			cs := challenges(t, first, "WWW-Authenticate")
-			if len(cs) != 2 || cs[0].algorithm != "SHA-256" || cs[1].algorithm != "MD5" {
-				t.Fatalf("challenges %+v: want SHA-256 then MD5", cs)
+			var got []string
+			for _, c := range cs {
+				got = append(got, c.algorithm)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("challenges %+v: want %v", cs, want)
 			}
 			for _, c := range cs {
 				if c.realm != switchboard.SIPRealm || c.qop != "auth" || c.nonce == "" || c.stale {
@@ -71,8 +84,8 @@ func TestWrongPasswordAndUnknownUserAnswerAlike(t *testing.T) {
 	shape := func(p *phone) string {
 		t.Helper()
 		first := p.do("REGISTER", p.contactHeader(3600)...)
-		c := pick(t, challenges(t, first, "WWW-Authenticate"), "SHA-256")
-		res := p.do("REGISTER", append([]string{p.auth("SHA-256", c.nonce, 1)}, p.contactHeader(3600)...)...)
+		c := pick(t, challenges(t, first, "WWW-Authenticate"), "MD5")
+		res := p.do("REGISTER", append([]string{p.auth("MD5", c.nonce, 1)}, p.contactHeader(3600)...)...)
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d %s\n", res.StatusCode, res.Reason)
 		nonceRE := regexp.MustCompile(`nonce="[^"]*"`)
@@ -139,21 +152,21 @@ func TestExpiredNonceIsStale(t *testing.T) {
 	e.device(t, u, "alice1001", "pw-123456")
 	p := dialPhone(t, "udp", e.udp, "", "alice1001", "pw-123456")
 
-	c := pick(t, challenges(t, p.do("REGISTER", p.contactHeader(3600)...), "WWW-Authenticate"), "SHA-256")
+	c := pick(t, challenges(t, p.do("REGISTER", p.contactHeader(3600)...), "WWW-Authenticate"), "MD5")
 	e.clock.Advance(61 * time.Second)
-	res := p.do("REGISTER", append([]string{p.auth("SHA-256", c.nonce, 1)}, p.contactHeader(3600)...)...)
+	res := p.do("REGISTER", append([]string{p.auth("MD5", c.nonce, 1)}, p.contactHeader(3600)...)...)
 	if res.StatusCode != 401 {
 		t.Fatalf("expired nonce: got %d, want 401", res.StatusCode)
 	}
 	cs := challenges(t, res, "WWW-Authenticate")
-	if len(cs) != 2 || !cs[0].stale || !cs[1].stale {
-		t.Fatalf("expired nonce challenges %+v: want both stale=true", cs)
+	if len(cs) != 1 || !cs[0].stale {
+		t.Fatalf("expired nonce challenges %+v: want one, stale=true", cs)
 	}
 	if got := e.counter(t, e.srv.metrics.authFailures); got != 0 {
 		t.Errorf("a stale nonce with the right password counted as %v auth failures, want 0", got)
 	}
 	// The phone answers the new nonce and is in.
-	if res := p.do("REGISTER", append([]string{p.auth("SHA-256", cs[0].nonce, 1)}, p.contactHeader(3600)...)...); res.StatusCode != 200 {
+	if res := p.do("REGISTER", append([]string{p.auth("MD5", cs[0].nonce, 1)}, p.contactHeader(3600)...)...); res.StatusCode != 200 {
 		t.Fatalf("fresh nonce after stale: got %d, want 200", res.StatusCode)
 	}
 }
@@ -245,12 +258,12 @@ func TestTwoDevicesOfOneUser(t *testing.T) {
 	soft := dialPhone(t, "tcp", e.tcp, "", "alice-soft", "pw-soft-1")
 	online := func() bool { on, _ := e.srv.UserPresence(e.account.ID, u.ID); return on }
 
-	desk.register("SHA-256", desk.contactHeader(3600)...)
+	desk.register("MD5", desk.contactHeader(3600)...)
 	soft.register("MD5", soft.contactHeader(3600)...)
 	if got := e.counter(t, e.srv.metrics.registered); got != 2 {
 		t.Errorf("registered devices = %v, want 2", got)
 	}
-	desk.register("SHA-256", desk.contactHeader(0)...)
+	desk.register("MD5", desk.contactHeader(0)...)
 	if !online() {
 		t.Fatal("offline while the softphone is still registered")
 	}

@@ -38,7 +38,10 @@ type Store interface {
 	GetAccountDeviceBySIPUsername(ctx context.Context, accountID int64, username string) (*switchboard.Device, error)
 	GetAccountBySIPDomain(ctx context.Context, domain string) (*switchboard.Account, error)
 	HasSIPDomains(ctx context.Context) (bool, error)
+	// HasSHA256Devices reports whether any device requires SHA-256 (see Server.challenge).
+	HasSHA256Devices(ctx context.Context) (bool, error)
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
+	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.User, error) // busy lamps
 	ListRegistrations(ctx context.Context) ([]switchboard.Registration, error)
 	// ReplaceUserRegistrations stores the user's registrations with the presence events of
 	// the change, in one transaction.
@@ -72,15 +75,21 @@ type Config struct {
 
 	MaxExpires, MinExpires, DefaultExpires int // defaults 3600, 60, 3600
 
-	// ChallengeMD5First puts the MD5 challenge before the SHA-256 one. RFC 8760 wants
-	// SHA-256 first (the default), and a conforming phone picks the best algorithm it knows
-	// whatever the order; but some UAs read only the first challenge and know only MD5 —
-	// SIPp 3.6 among them, which the benchmark uses.
-	ChallengeMD5First bool
-	// ChallengeMD5Only offers only the MD5 challenge. Some UAs fail outright on a SHA-256
-	// challenge instead of skipping it — baresip 1.0 (libre, Debian 12's baresip-core)
-	// answers "Function not implemented" — and cannot register otherwise.
-	ChallengeMD5Only bool
+	// BLFMaxPerDevice and BLFMaxPerAccount cap the live busy lamp subscriptions (SUBSCRIBE
+	// to the dialog event package) of one device and of one account; defaults
+	// DefaultBLFMaxPerDevice and DefaultBLFMaxPerAccount.
+	BLFMaxPerDevice, BLFMaxPerAccount int
+	// Digest is the challenge of devices that do not require SHA-256, as ParseDigest reads
+	// it: "" is DefaultDigest, MD5 alone, which every phone answers. A device with
+	// DigestAlgorithm "sha-256" is always challenged with SHA-256 alone.
+	Digest string
+
+	// QualifyInterval is how often each registered contact is sent an OPTIONS (see
+	// qualify.go); 0 is DefaultQualifyInterval, negative disables qualifying.
+	QualifyInterval time.Duration
+	// QualifyTimeout is how long a qualify OPTIONS waits for an answer before the contact
+	// is marked unreachable; default DefaultQualifyTimeout.
+	QualifyTimeout time.Duration
 	// DeviceCacheTTL keeps the devices digest authentication looked up in memory for that
 	// long, instead of reading a phone's credentials from the store on every request; a
 	// changed password or a deleted device shows within it. 0 reads the store every time.
@@ -88,7 +97,7 @@ type Config struct {
 }
 
 // allowed is the Allow header: what this server answers to with something other than 405.
-const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE"
+const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, SUBSCRIBE, REFER"
 
 // maxMessageLength caps a SIP message. Real REGISTERs are well under 2 KB; anything larger
 // is refused by the parser instead of buffered.
@@ -111,7 +120,10 @@ type Server struct {
 	// the same hashing as a known one and gets the same answer.
 	dummyHA1 map[string]string
 
-	regs registrations
+	regs    registrations
+	blf     *blfHub   // busy lamp subscriptions (blf.go)
+	qualify qualifier // reachability of the bindings (qualify.go)
+	sha256  sha256Hint
 	// regWrites commits the REGISTERs' binding changes, many to a transaction.
 	regWrites groupCommit
 	// devices caches the devices authentication looked up (Config.DeviceCacheTTL).
@@ -165,6 +177,25 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	cfg.DefaultExpires = min(max(cfg.DefaultExpires, cfg.MinExpires), cfg.MaxExpires)
 	cfg.Ban = cfg.Ban.withDefaults()
+	if cfg.BLFMaxPerDevice <= 0 {
+		cfg.BLFMaxPerDevice = DefaultBLFMaxPerDevice
+	}
+	if cfg.BLFMaxPerAccount <= 0 {
+		cfg.BLFMaxPerAccount = DefaultBLFMaxPerAccount
+	}
+	if cfg.Digest == "" {
+		cfg.Digest = DefaultDigest
+	}
+	digest, err := ParseDigest(cfg.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	if cfg.QualifyInterval == 0 {
+		cfg.QualifyInterval = DefaultQualifyInterval
+	}
+	if cfg.QualifyTimeout <= 0 {
+		cfg.QualifyTimeout = DefaultQualifyTimeout
+	}
 	m, err := newMetrics(cfg.Registry)
 	if err != nil {
 		return nil, fmt.Errorf("sip: register metrics: %w", err)
@@ -180,10 +211,11 @@ func NewServer(cfg Config) (*Server, error) {
 		now:      cfg.Now,
 		log:      cfg.Logger.With("component", "sip"),
 		metrics:  m,
-		nonces:   newNonceIssuer(cfg.NonceTTL, cfg.Now, cfg.ChallengeMD5First, cfg.ChallengeMD5Only),
+		nonces:   newNonceIssuer(cfg.NonceTTL, cfg.Now, digest),
 		bans:     newBanList(cfg.Ban, cfg.Now),
 		dummyHA1: map[string]string{algMD5: dummy.HA1MD5, algSHA256: dummy.HA1SHA256},
 		regs:     registrations{users: make(map[userKey]*userReg)},
+		blf:      newBLFHub(),
 		parseLog: parseLog{perSource: make(map[netip.Addr]*bucket)},
 		ready:    make(chan struct{}),
 
@@ -305,7 +337,10 @@ func (s *Server) Run(ctx context.Context) error {
 	srv.OnCancel(s.handleNoDialog) // a CANCEL matching an INVITE is handled by the transaction layer
 	srv.OnInfo(s.handleInDialog)
 	srv.OnUpdate(s.handleInDialog)
+	srv.OnRefer(s.handleInDialog) // transfers (RFC 3515), inside a call's dialog only
+	srv.OnSubscribe(s.handleSubscribe)
 	srv.OnNoRoute(s.handleUnsupported)
+	s.blf.openBLF()
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -321,6 +356,8 @@ func (s *Server) Run(ctx context.Context) error {
 		wg.Go(func() { errs <- srv.ServeTLS(tlsLn) })
 	}
 	wg.Go(func() { s.sweeper(runCtx) })
+	wg.Go(func() { s.blfSweeper(runCtx) })
+	wg.Go(func() { s.qualifyLoop(runCtx, client) })
 
 	s.addrMu.Lock()
 	if pc != nil {
@@ -350,6 +387,8 @@ func (s *Server) Run(ctx context.Context) error {
 			runErr = fmt.Errorf("sip: serve: %w", err)
 		}
 	}
+	// Subscribers hear that their subscriptions end while the transports are still up.
+	s.blf.closeBLF()
 	stop()
 	closeAll()
 	client.Close()
@@ -427,7 +466,7 @@ func (s *Server) handleNoDialog(req *sip.Request, tx sip.ServerTransaction) {
 
 // knownMethods are SIP methods this server recognises but does not accept (405); any other
 // method is not implemented (501), as RFC 3261 §21.5.2 and §21.4.6 distinguish.
-var knownMethods = map[string]bool{"SUBSCRIBE": true, "NOTIFY": true, "REFER": true, "INFO": true,
+var knownMethods = map[string]bool{"NOTIFY": true, "INFO": true,
 	"MESSAGE": true, "PRACK": true, "UPDATE": true, "PUBLISH": true}
 
 func (s *Server) handleUnsupported(req *sip.Request, tx sip.ServerTransaction) {
@@ -475,12 +514,14 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 		calls.Invite(req, tx, dev)
+	case authWeakDigest:
+		s.respond(req, tx, 403, forbiddenWeakDigest)
 	case authMalformed:
 		s.respond(req, tx, 400, "Bad Proxy-Authorization")
 	case authStoreError:
 		s.respond(req, tx, 500, "Server Internal Error")
 	default:
-		s.challenge(req, tx, 407, "Proxy Authentication Required", "Proxy-Authenticate", res.kind == authStale, realmOf(acct))
+		s.challenge(req, tx, 407, "Proxy Authentication Required", "Proxy-Authenticate", res.kind == authStale, acct, fromUser(req))
 	}
 }
 
@@ -522,19 +563,23 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	case authOK:
 	case authMissing:
 		s.registerOutcome(outcomeChallenged)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, acct, req.To().Address.User)
 		return
 	case authStale:
 		s.registerOutcome(outcomeStale)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", true, realmOf(acct))
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", true, acct, req.To().Address.User)
 		return
 	case authReplay:
 		s.registerOutcome(outcomeReplay)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, acct, req.To().Address.User)
 		return
 	case authFailed:
 		s.registerOutcome(outcomeAuthFailed)
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, realmOf(acct))
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", false, acct, req.To().Address.User)
+		return
+	case authWeakDigest:
+		s.registerOutcome(outcomeForbidden)
+		s.respond(req, tx, 403, forbiddenWeakDigest)
 		return
 	case authMalformed:
 		s.registerOutcome(outcomeBadRequest)
@@ -620,14 +665,71 @@ func realmOf(acct *switchboard.Account) string {
 	return acct.SIPDomain
 }
 
-// challenge answers 401/407 with a fresh nonce for realm, SHA-256 challenge first.
-func (s *Server) challenge(req *sip.Request, tx sip.ServerTransaction, code int, reason, header string, stale bool, realm string) {
-	vals := s.nonces.challenges(stale, realm)
+// challenge answers 401/407 with a fresh nonce for acct's realm: SHA-256 alone when username
+// is a device that requires it, else the server's challenges (Config.Digest). An unknown
+// username is challenged like any device that does not require SHA-256.
+func (s *Server) challenge(req *sip.Request, tx sip.ServerTransaction, code int, reason, header string, stale bool,
+	acct *switchboard.Account, username string) {
+	var algs []string
+	if s.sha256.mayRequire(s.cfg.Store) {
+		if dev, err := s.lookupDevice(acct, username); err == nil && dev.RequiresSHA256() {
+			algs = []string{algSHA256}
+		} else if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			s.log.Error("device lookup failed; challenging with the default digest", "error", err)
+		}
+	}
+	vals := s.nonces.challenges(stale, realmOf(acct), algs)
 	hs := make([]sip.Header, 0, len(vals))
 	for _, v := range vals {
 		hs = append(hs, sip.NewHeader(header, v))
 	}
 	s.respond(req, tx, code, reason, hs...)
+}
+
+// sha256Hint remembers for a few seconds whether any device requires SHA-256, so that while
+// none does (the usual case) a challenge costs no device lookup: REGISTER throughput is the
+// registrar's measure. A device switched to SHA-256 is challenged so within sha256HintTTL;
+// its MD5 answers are refused at once all the same (authenticate reads the device).
+type sha256Hint struct {
+	mu      sync.Mutex
+	any     bool
+	checked time.Time // wall clock
+}
+
+const sha256HintTTL = 5 * time.Second
+
+func (h *sha256Hint) mayRequire(st Store) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.checked.IsZero() && time.Since(h.checked) < sha256HintTTL {
+		return h.any
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	anyDevice, err := st.HasSHA256Devices(ctx)
+	if err != nil {
+		return true // look the device up: the challenge must not be weaker than it asks
+	}
+	h.any, h.checked = anyDevice, time.Now()
+	return anyDevice
+}
+
+// forbiddenWeakDigest is the reason a device that requires SHA-256 hears when it answered
+// with MD5 (it was challenged with SHA-256 alone, so only a forged or confused answer does).
+const forbiddenWeakDigest = "Forbidden: this device must authenticate with SHA-256"
+
+// lookupDevice finds the device with a SIP username: acct's when the request named its SIP
+// domain, else by the username alone (see GetDeviceBySIPUsername).
+func (s *Server) lookupDevice(acct *switchboard.Account, username string) (*switchboard.Device, error) {
+	return s.device(acct, username) // through the credential cache (devicecache.go)
+}
+
+// fromUser is the user part of the From URI: the SIP username a phone's INVITE comes from.
+func fromUser(req *sip.Request) string {
+	if f := req.From(); f != nil {
+		return f.Address.User
+	}
+	return ""
 }
 
 type authKind int
@@ -640,6 +742,7 @@ const (
 	authStale
 	authReplay
 	authStoreError
+	authWeakDigest // the password is right, but the device requires SHA-256 and MD5 answered
 )
 
 type authResult struct{ kind authKind }
@@ -658,7 +761,7 @@ func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard
 	if !ok {
 		return nil, authResult{authMalformed}
 	}
-	dev, err := s.device(acct, c.username)
+	dev, err := s.lookupDevice(acct, c.username)
 	if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		s.log.Error("device lookup failed", "error", err)
 		return nil, authResult{authStoreError}
@@ -681,6 +784,11 @@ func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard
 	if !match || dev == nil || c.realm != realmOf(acct) || !knownAlg {
 		s.authFailed(req)
 		return nil, authResult{authFailed}
+	}
+	if dev.RequiresSHA256() && alg != algSHA256 {
+		// Refused, not challenged again: the phone was offered SHA-256 alone, so asking
+		// once more would only loop.
+		return nil, authResult{authWeakDigest}
 	}
 	// The password is right. A nonce we did not issue (say, from before a restart) or one
 	// that expired is stale, not a failure: the phone retries with the new nonce at once.
@@ -762,6 +870,13 @@ func (s *Server) tenant(ctx context.Context, host string) (acct *switchboard.Acc
 		return nil, false, err
 	}
 	return nil, !some, nil
+}
+
+// Tenant tells the account whose SIP domain host is, as for the From of a request: nil
+// and known for an IP address or the server's own name (any account), not known for a
+// domain no account has. The engine checks a REFER's target with it.
+func (s *Server) Tenant(ctx context.Context, host string) (acct *switchboard.Account, known bool, err error) {
+	return s.tenant(ctx, host)
 }
 
 // publicName is the host of --sip-public, lowercase, or "".

@@ -17,8 +17,8 @@ import (
 
 // SIPp (Debian package sip-tester) is an independent SIP implementation: if it registers,
 // real phones can. CI installs it; locally the test is skipped when it is missing.
-// SIPp 3.6 computes only MD5 digests and reads only the first challenge, so these servers
-// run with ChallengeMD5First.
+// SIPp 3.6 computes only MD5 digests and reads only the first challenge: these servers run
+// with the defaults, which SIPp must register with unchanged.
 func requireSIPp(t *testing.T) string {
 	t.Helper()
 	path := testpeer.Require(t, "sipp", "sip-tester")
@@ -88,7 +88,7 @@ func TestSIPpRegisters(t *testing.T) {
 	sipp := requireSIPp(t)
 	for _, network := range []string{"udp", "tcp"} {
 		t.Run(network, func(t *testing.T) {
-			e := startServer(t, func(c *Config) { c.ChallengeMD5First = true })
+			e := startServer(t)
 			a := e.user(t, "1001")
 			b := e.user(t, "1002")
 			e.device(t, a, "alice1001", "pw-alice-1")
@@ -116,7 +116,7 @@ func TestSIPpRegisters(t *testing.T) {
 
 func TestSIPpWrongPasswordIsRefused(t *testing.T) {
 	sipp := requireSIPp(t)
-	e := startServer(t, func(c *Config) { c.ChallengeMD5First = true })
+	e := startServer(t)
 	a := e.user(t, "1001")
 	e.device(t, a, "alice1001", "pw-alice-1")
 	out, ok := runSIPp(t, sipp, "register_wrong_password.xml", "udp", e.udp, []string{"alice1001;not-it", "nobody;x"})

@@ -42,7 +42,7 @@ func runSipvicious(t *testing.T, tool, srcIP string, args ...string) string {
 // when the operator offers MD5 first, the one algorithm it knows (with SHA-256 first, the
 // default, it cannot even start).
 func TestSipviciousFindsNothing(t *testing.T) {
-	e := startServer(t, func(c *Config) { c.ChallengeMD5First = true })
+	e := startServer(t)
 	for _, ext := range []string{"1001", "1002", "1005"} {
 		u := e.user(t, ext)
 		e.device(t, u, ext, "s3cret-pass-"+ext)

@@ -50,7 +50,8 @@ func tenantPhone(t *testing.T, e *testEnv, localIP, domain, user, password strin
 }
 
 func TestDomainTellsTheTenant(t *testing.T) {
-	e := startServer(t)
+	// SHA-256 offered too: its HA1 binds the realm, which is what this checks.
+	e := startServer(t, func(c *Config) { c.Digest = "sha256,md5" })
 	beta, aUser, bUser := twoTenants(t, e)
 
 	acme := tenantPhone(t, e, "127.0.0.1", "acme.test", "1001", "acme-pw-1")
@@ -143,7 +144,8 @@ func TestWithoutDomainsAnyHostWorks(t *testing.T) {
 // does not answer the domain's challenge (the operator sets it again), and an answer in
 // another realm than the one challenged fails.
 func TestRealmIsTheAccountsDomain(t *testing.T) {
-	e := startServer(t)
+	// SHA-256 offered too: its HA1 binds the realm, which is what this checks.
+	e := startServer(t, func(c *Config) { c.Digest = "sha256,md5" })
 	u := e.user(t, "1001")
 	e.device(t, u, "alice", "alice-pw-1") // hashed for switchboard.SIPRealm
 	e.account.SIPDomain = "acme.test"

@@ -228,7 +228,7 @@ func TestLoadCertFilesRefusesBadFiles(t *testing.T) {
 // registers and calls only over TLS: over UDP or TCP it gets 403 with the reason, and a
 // binding it made in clear before the policy was set is no longer where calls go.
 func TestDeviceThatRequiresTLSIsRefusedOverUDPAndTCP(t *testing.T) {
-	e, _, _, first := startTLSServer(t, func(c *Config) { c.ChallengeMD5Only = true })
+	e, _, _, first := startTLSServer(t)
 	u := e.user(t, "1001")
 	d := e.device(t, u, "alice1001", "pw-123456")
 

@@ -9,14 +9,16 @@ import (
 )
 
 const callRecordColumns = `id, account_id, uniqueid, direction, from_number, to_number, caller_name, user_id, extension,
-	started_at, answered_at, ended_at, duration, billable_seconds, disposition, crm_id, recording_requested`
+	started_at, answered_at, ended_at, duration, billable_seconds, disposition, crm_id, recording_requested,
+	transferred_to, transferred_by_user_id`
 
 func scanCallRecord(s interface{ Scan(...any) error }) (*switchboard.CallRecord, error) {
 	var r switchboard.CallRecord
 	var started, answered, ended int64
 	var disposition string
 	err := s.Scan(&r.ID, &r.AccountID, &r.UniqueID, &r.Direction, &r.From, &r.To, &r.CallerName, &r.UserID, &r.Extension,
-		&started, &answered, &ended, &r.Duration, &r.BillableSeconds, &disposition, &r.CRMID, &r.RecordingRequested)
+		&started, &answered, &ended, &r.Duration, &r.BillableSeconds, &disposition, &r.CRMID, &r.RecordingRequested,
+		&r.TransferredTo, &r.TransferredByUserID)
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +79,11 @@ func (db *DB) EndCallRecord(ctx context.Context, r *switchboard.CallRecord, even
 	fillDurations(r)
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
 		ok, err := db.execAffected(ctx, tx, `UPDATE call_records SET answered_at = ?, ended_at = ?, duration = ?,
-			billable_seconds = ?, disposition = ?, user_id = ?, extension = ?, caller_name = ?
+			billable_seconds = ?, disposition = ?, user_id = ?, extension = ?, caller_name = ?,
+			transferred_to = ?, transferred_by_user_id = ?
 			WHERE account_id = ? AND uniqueid = ? AND ended_at = 0`,
 			toMS(r.AnsweredAt), toMS(r.EndedAt), r.Duration, r.BillableSeconds, string(r.Disposition),
-			r.UserID, r.Extension, r.CallerName, r.AccountID, r.UniqueID)
+			r.UserID, r.Extension, r.CallerName, r.TransferredTo, r.TransferredByUserID, r.AccountID, r.UniqueID)
 		if err != nil {
 			return internal("EndCallRecord", err)
 		}

@@ -7,17 +7,20 @@ import (
 	"switchboard"
 )
 
-const deviceColumns = "id, account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, require_secure, sip_realm, created_at"
+const deviceColumns = "id, account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, require_secure, sip_realm, digest_algorithm, created_at"
 
 func scanDevice(s interface{ Scan(...any) error }) (*switchboard.Device, error) {
 	var d switchboard.Device
 	var created int64
-	if err := s.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &d.RequireSecure, &d.Realm, &created); err != nil {
+	if err := s.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &d.RequireSecure, &d.Realm, &d.DigestAlgorithm, &created); err != nil {
 		return nil, err
 	}
 	d.CreatedAt = fromMS(created)
 	if d.Realm == switchboard.SIPRealm {
 		d.Realm = ""
+	}
+	if d.DigestAlgorithm == switchboard.DigestMD5 {
+		d.DigestAlgorithm = "" // the default, as a Device spells it
 	}
 	return &d, nil
 }
@@ -67,9 +70,9 @@ func (db *DB) CreateDevice(ctx context.Context, d *switchboard.Device) error {
 		if err := db.sipUsernameClash(ctx, tx, d); err != nil {
 			return err
 		}
-		err := db.queryRow(ctx, tx, `INSERT INTO devices (account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, require_secure, sip_realm, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			d.AccountID, d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.RequireSecure, d.DigestRealm(), toMS(t)).Scan(&d.ID)
+		err := db.queryRow(ctx, tx, `INSERT INTO devices (account_id, user_id, name, sip_username, ha1_md5, ha1_sha256, require_secure, sip_realm, digest_algorithm, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			d.AccountID, d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.RequireSecure, d.DigestRealm(), d.Digest(), toMS(t)).Scan(&d.ID)
 		if isUniqueViolation(err) {
 			return sipUsernameTaken(d)
 		}
@@ -93,7 +96,7 @@ func (db *DB) GetDevice(ctx context.Context, accountID, id int64) (*switchboard.
 // store's rule), else the only device with that username; several is NOT_FOUND.
 func (db *DB) GetDeviceBySIPUsername(ctx context.Context, username string) (*switchboard.Device, error) {
 	rows, err := db.query(ctx, db.read, `SELECT d.id, d.account_id, d.user_id, d.name, d.sip_username, d.ha1_md5,
-		d.ha1_sha256, d.require_secure, d.sip_realm, d.created_at, CASE WHEN a.sip_domain IS NULL THEN 0 ELSE 1 END
+		d.ha1_sha256, d.require_secure, d.sip_realm, d.digest_algorithm, d.created_at, CASE WHEN a.sip_domain IS NULL THEN 0 ELSE 1 END
 		FROM devices d JOIN accounts a ON a.id = d.account_id WHERE d.sip_username = ?
 		ORDER BY CASE WHEN a.sip_domain IS NULL THEN 0 ELSE 1 END, d.id LIMIT 2`, username)
 	if err != nil {
@@ -106,12 +109,15 @@ func (db *DB) GetDeviceBySIPUsername(ctx context.Context, username string) (*swi
 		var d switchboard.Device
 		var created int64
 		var hasDomain int
-		if err := rows.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &d.RequireSecure, &d.Realm, &created, &hasDomain); err != nil {
+		if err := rows.Scan(&d.ID, &d.AccountID, &d.UserID, &d.Name, &d.SIPUsername, &d.HA1MD5, &d.HA1SHA256, &d.RequireSecure, &d.Realm, &d.DigestAlgorithm, &created, &hasDomain); err != nil {
 			return nil, internal("GetDeviceBySIPUsername", err)
 		}
 		d.CreatedAt = fromMS(created)
 		if d.Realm == switchboard.SIPRealm {
 			d.Realm = ""
+		}
+		if d.DigestAlgorithm == switchboard.DigestMD5 {
+			d.DigestAlgorithm = ""
 		}
 		found, withDomain = append(found, &d), append(withDomain, hasDomain == 1)
 	}
@@ -179,8 +185,8 @@ func (db *DB) saveDevice(ctx context.Context, tx *sql.Tx, d *switchboard.Device)
 	}
 	var created int64
 	err := db.queryRow(ctx, tx, `UPDATE devices SET user_id = ?, name = ?, sip_username = ?, ha1_md5 = ?, ha1_sha256 = ?,
-		require_secure = ?, sip_realm = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
-		d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.RequireSecure, d.DigestRealm(), d.AccountID, d.ID).Scan(&created)
+		require_secure = ?, sip_realm = ?, digest_algorithm = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+		d.UserID, d.Name, d.SIPUsername, d.HA1MD5, d.HA1SHA256, d.RequireSecure, d.DigestRealm(), d.Digest(), d.AccountID, d.ID).Scan(&created)
 	if isUniqueViolation(err) {
 		return sipUsernameTaken(d)
 	}
@@ -203,4 +209,14 @@ func (db *DB) DeleteDevice(ctx context.Context, accountID, id int64) error {
 		}
 		return nil
 	})
+}
+
+// HasSHA256Devices reports whether any device requires SHA-256 digests. The registrar asks
+// it (and caches the answer briefly) so that, while none does, a challenge costs no device
+// lookup.
+func (db *DB) HasSHA256Devices(ctx context.Context) (bool, error) {
+	var n int
+	err := db.queryRow(ctx, db.read, "SELECT count(*) FROM (SELECT 1 FROM devices WHERE digest_algorithm = ? LIMIT 1) x",
+		switchboard.DigestSHA256).Scan(&n)
+	return n > 0, internal("HasSHA256Devices", err)
 }

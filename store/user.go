@@ -8,16 +8,19 @@ import (
 )
 
 const userColumns = `id, account_id, extension, first_name, last_name, email, caller_id_name, time_zone,
-	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at, max_outbound_calls, max_outbound_minutes`
+	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at, max_outbound_calls, max_outbound_minutes, do_not_disturb, call_waiting`
 
 func scanUser(s interface{ Scan(...any) error }) (*switchboard.User, error) {
 	var u switchboard.User
 	var created, updated int64
+	var callWaiting bool
 	err := s.Scan(&u.ID, &u.AccountID, &u.Extension, &u.FirstName, &u.LastName, &u.Email, &u.CallerIDName,
-		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated, &u.MaxOutboundCalls, &u.MaxOutMinutes)
+		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated, &u.MaxOutboundCalls, &u.MaxOutMinutes,
+		&u.DoNotDisturb, &callWaiting)
 	if err != nil {
 		return nil, err
 	}
+	u.CallWaitingOff = !callWaiting
 	u.CreatedAt, u.UpdatedAt = fromMS(created), fromMS(updated)
 	return &u, nil
 }
@@ -35,11 +38,11 @@ func (db *DB) CreateUser(ctx context.Context, u *switchboard.User) error {
 		var id int64
 		err := db.queryRow(ctx, tx, `INSERT INTO users (account_id, extension, first_name, last_name, email, caller_id_name,
 			time_zone, voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at,
-			max_outbound_calls, max_outbound_minutes)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			max_outbound_calls, max_outbound_minutes, do_not_disturb, call_waiting)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			u.AccountID, u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone,
 			u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), toMS(t), u.MaxOutboundCalls,
-			u.MaxOutMinutes).Scan(&id)
+			u.MaxOutMinutes, u.DoNotDisturb, !u.CallWaitingOff).Scan(&id)
 		if isUniqueViolation(err) {
 			return conflict(userExtensionField, u.Extension+" is already used by another user")
 		}
@@ -113,9 +116,11 @@ func (db *DB) saveUser(ctx context.Context, tx *sql.Tx, u *switchboard.User) err
 	var created int64
 	err := db.queryRow(ctx, tx, `UPDATE users SET extension = ?, first_name = ?, last_name = ?, email = ?,
 			caller_id_name = ?, time_zone = ?, voicemail_enabled = ?, forward_enabled = ?, forward_number = ?,
-			ring_time_seconds = ?, max_outbound_calls = ?, max_outbound_minutes = ?, updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+			ring_time_seconds = ?, max_outbound_calls = ?, max_outbound_minutes = ?, do_not_disturb = ?, call_waiting = ?,
+			updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
 		u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
-		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, u.MaxOutboundCalls, u.MaxOutMinutes, toMS(t), u.AccountID, u.ID).Scan(&created)
+		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, u.MaxOutboundCalls, u.MaxOutMinutes, u.DoNotDisturb,
+		!u.CallWaitingOff, toMS(t), u.AccountID, u.ID).Scan(&created)
 	if noRows(err) {
 		return notFound("user", u.ID)
 	}

@@ -49,7 +49,7 @@ func main() {
 func run(mode string, calls, rate int, hold time.Duration) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := benchpbx.Start(ctx, "bench-calls", false)
+	p, err := benchpbx.Start(ctx, "bench-calls")
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
 // Command queues benchmarks a call queue with SIPp as agents and as callers (not a timed
 // test). The agents are real queue members: users of the account, each with a device that
-// SIPp registers with digest authentication (MD5 first, as `switchboard serve --sip-digest
-// md5,sha256` challenges; SIPp 3.6 computes only MD5) from one address, where SIPp's
+// SIPp registers with digest authentication (MD5, the registrar's default challenge and the
+// only digest SIPp 3.6 computes) from one address, where SIPp's
 // built-in uas then answers every INVITE at once. The callers come from the SIP trunk's
 // address (SIPp's built-in uac) to a number whose target is the queue; the queue answers
 // each caller at once with music on hold, and each caller hangs up `hold` after that answer,
@@ -61,7 +61,7 @@ func main() {
 func run(agents, rate, calls int, hold time.Duration) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := benchpbx.Start(ctx, "bench-queues", true)
+	p, err := benchpbx.Start(ctx, "bench-queues")
 	if err != nil {
 		return err
 	}

@@ -489,3 +489,11 @@ func TestAdminTrustAndAccountsView(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+func TestServeRefusesAnUnknownDigest(t *testing.T) {
+	err := serve(context.Background(), []string{"--data", t.TempDir(), "--http", "127.0.0.1:0", "--sip", "127.0.0.1:0",
+		"--sip-digest", "sha1"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--sip-digest") || !strings.Contains(err.Error(), `"md5"`) {
+		t.Fatalf("got %v, want an error naming --sip-digest and what it takes", err)
+	}
+}

@@ -19,12 +19,15 @@ type pbxFlags struct {
 	rtpPorts   string
 	rtpIP      string
 	rtpTimeout time.Duration
+	// parkTimeout: how long a parked call waits before it rings the parker back.
+	parkTimeout time.Duration
 }
 
 func addPBXFlags(fs *flag.FlagSet, f *pbxFlags) {
 	fs.StringVar(&f.rtpPorts, "rtp-ports", "10000-20000", "UDP port range of the calls' RTP (one port per call leg)")
 	fs.StringVar(&f.rtpIP, "rtp-ip", "", "address RTP binds to and announces in SDP; default: the SIP address's host")
 	fs.DurationVar(&f.rtpTimeout, "rtp-timeout", 60*time.Second, "an answered call whose RTP stops this long is hung up")
+	fs.DurationVar(&f.parkTimeout, "park-timeout", 45*time.Second, "a parked call nobody retrieves for this long rings the parker back")
 }
 
 // newCallEngine builds the call engine on the SIP server and connects the two, or returns
@@ -40,7 +43,7 @@ func newCallEngine(c *serveConfig, db *store.DB, key []byte, sipServer *sip.Serv
 		return nil, fmt.Errorf("--rtp-ports %q must be a range such as 10000-20000 (1024-65535)", c.pbx.rtpPorts)
 	}
 	cfg := pbx.Config{Store: db, SIP: sipServer, RTPPortMin: min, RTPPortMax: max,
-		InactivityTimeout: c.pbx.rtpTimeout, Logger: logger}
+		InactivityTimeout: c.pbx.rtpTimeout, ParkTimeout: c.pbx.parkTimeout, Logger: logger}
 	if c.pbx.rtpIP != "" {
 		ip, err := netip.ParseAddr(c.pbx.rtpIP)
 		if err != nil {

@@ -86,8 +86,10 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	// answers 503 to placing calls.
 	var live switchboard.LiveState = switchboard.Offline{}
 	var calls switchboard.CallPlacer
+	var callControl switchboard.CallController
 	if m.engine != nil {
 		calls = m.engine
+		callControl = m.engine
 		live = m.engine // presence and queue stats need the engine's channels and callers
 	}
 
@@ -102,6 +104,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		}
 		provisioning = provision.New(provision.Config{Store: m.db, Sealer: sealer, Engine: m.engine, Logger: logger})
 		trunks = provisioning
+		m.engine.SetUserService(provisioning) // feature codes (*78…) change users as the API does
 	}
 
 	var shared api.RequestCounter
@@ -116,6 +119,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Store:                m.db,
 		Live:                 live,
 		Calls:                calls,
+		CallControl:          callControl,
 		Logger:               logger,
 		Registry:             registry,
 		Ready:                m.db.Ping,

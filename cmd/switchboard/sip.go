@@ -17,6 +17,8 @@ type sipFlags struct {
 	addr   string
 	public string
 	digest string
+	// qualify is the OPTIONS keep-alive interval; 0 disables it.
+	qualify time.Duration
 	// SIP over TLS
 	tlsAddr string
 	tlsCert string
@@ -37,7 +39,8 @@ func addSIPFlags(fs *flag.FlagSet, f *sipFlags) {
 	fs.StringVar(&f.acme, "sip-tls-acme", "", "domain to get the --sip-tls certificate for through ACME (Let's Encrypt), instead of --sip-tls-cert/--sip-tls-key; cached under the data directory; needs the host reachable as that domain on port 80 or 443")
 	fs.StringVar(&f.acmeCA, "sip-tls-acme-ca", "", "ACME directory URL for --sip-tls-acme (default Let's Encrypt's production CA)")
 	fs.StringVar(&f.acmeTo, "sip-tls-acme-email", "", "contact email given to the ACME CA for --sip-tls-acme (expiry notices)")
-	fs.StringVar(&f.digest, "sip-digest", "sha256,md5", `digest challenges offered, in order: "sha256,md5" (RFC 8760), "md5,sha256" for phones that read only the first (SIPp 3.6), or "md5" for phones that fail on SHA-256 (baresip 1.0)`)
+	fs.StringVar(&f.digest, "sip-digest", sip.DefaultDigest, `digest challenges offered, in order, to devices whose digest_algorithm is md5 (the default): "md5" registers every phone; "sha256,md5" (RFC 8760's order) fails phones that read only the first challenge (SIPp, many desk phones), and any order offering SHA-256 fails phones that choke on it (baresip 1.0); also "md5,sha256" and "sha256". A device with digest_algorithm sha-256 is always challenged with SHA-256 alone`)
+	fs.DurationVar(&f.qualify, "sip-qualify", sip.DefaultQualifyInterval, "how often each registered contact is sent an OPTIONS to check it still answers (and keep its NAT open); one that does not answer within 3 s is not rung until it answers again; 0 disables")
 	fs.DurationVar(&f.authCacheTTL, "sip-auth-cache-ttl", time.Second, "how long a phone's credentials are kept in memory after a lookup, so its REGISTERs and INVITEs do not read them from the database each time; a changed password or a deleted device shows within it; 0 reads the database every time")
 }
 
@@ -69,15 +72,14 @@ func newSIPServer(c *serveConfig, db *store.DB, logger *slog.Logger, registry *p
 			cfg.TLSAddr, cfg.TLS = addr, sip.ServerTLSConfig(certs.GetCertificate)
 		}
 	}
-	switch strings.ReplaceAll(c.sip.digest, " ", "") {
-	case "sha256,md5":
-	case "md5,sha256":
-		cfg.ChallengeMD5First = true
-	case "md5":
-		cfg.ChallengeMD5Only = true
-	default:
+	if _, err := sip.ParseDigest(c.sip.digest); err != nil {
 		stop()
-		return nil, func() {}, fmt.Errorf(`--sip-digest %q: want "sha256,md5", "md5,sha256" or "md5"`, c.sip.digest)
+		return nil, func() {}, fmt.Errorf("--sip-digest: %w", err)
+	}
+	cfg.Digest = c.sip.digest
+	cfg.QualifyInterval = c.sip.qualify
+	if c.sip.qualify <= 0 {
+		cfg.QualifyInterval = -1 // Config's 0 is the default; the flag's 0 is off
 	}
 	srv, err := sip.NewServer(cfg)
 	if err != nil {

@@ -24,7 +24,7 @@ func TestTwoSoftphonesCallThroughServe(t *testing.T) {
 	bin := testpeer.Require(t, "baresip", "baresip-core")
 	dir := t.TempDir()
 	m, _, _ := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
-		"--sip", "127.0.0.1:0", "--sip-digest", "md5", "--rtp-ports", "32000-32099")
+		"--sip", "127.0.0.1:0", "--rtp-ports", "32000-32099")
 	base, sipAddr := m.HTTPURL(), m.SIPUDPAddr().String()
 	var demo demoFile
 	b, _ := os.ReadFile(filepath.Join(dir, "demo.json"))

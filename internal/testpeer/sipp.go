@@ -3,7 +3,7 @@ package testpeer
 // SIPpRegisterScenario is a SIPp scenario that registers one device per line of its
 // injection file with digest authentication: field0 is the SIP username, field1 SIPp's
 // "[authentication username=U password=P]". SIPp 3.6 answers only an MD5 challenge offered
-// first, so the server must run with MD5 first (--sip-digest md5,sha256). The queue tests
+// first, which the registrar's default (MD5 alone) is. The queue tests
 // and bench/queues register their SIPp agents with it.
 const SIPpRegisterScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="REGISTER with digest">

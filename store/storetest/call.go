@@ -121,6 +121,8 @@ func testCallRecordLifecycle(t *testing.T, f *fixture) {
 	r.AnsweredAt = start.Add(5 * time.Second)
 	r.EndedAt = start.Add(65*time.Second + 500*time.Millisecond)
 	r.Disposition = switchboard.DispositionAnswered
+	// The call was transferred: the record keeps where to and by whom (the diff below).
+	r.TransferredTo, r.TransferredByUserID = "701", f.ua.ID
 	mustOK(t, f.db.EndCallRecord(f.ctx, r, callEvents(f, r.UniqueID, switchboard.EventCallInboundEnded)))
 	got, err = f.db.GetCallRecord(f.ctx, f.a.ID, r.UniqueID)
 	mustOK(t, err)

@@ -50,8 +50,12 @@ func testDevices(t *testing.T, f *fixture) {
 		t.Fatalf("ListDevices of a user (-want +got):\n%s", d)
 	}
 
+	if some, err := f.db.HasSHA256Devices(f.ctx); err != nil || some {
+		t.Fatalf("HasSHA256Devices before any = %v, %v", some, err)
+	}
 	upd := *d1
 	upd.UserID, upd.Name, upd.SIPUsername, upd.RequireSecure = u2.ID, "Moved", "bob-second", true
+	upd.DigestAlgorithm = switchboard.DigestSHA256
 	upd.SetSIPPassword("new password")
 	mustOK(t, f.db.UpdateDevice(f.ctx, &upd))
 	got, err = f.db.GetDevice(f.ctx, f.a.ID, d1.ID)
@@ -59,7 +63,10 @@ func testDevices(t *testing.T, f *fixture) {
 	if d := diff(&upd, got); d != "" {
 		t.Fatalf("after UpdateDevice (-want +got):\n%s", d)
 	}
-	// The registrar's lookups see the same device, its security policy included.
+	if some, err := f.db.HasSHA256Devices(f.ctx); err != nil || !some {
+		t.Fatalf("HasSHA256Devices with one = %v, %v", some, err)
+	}
+	// The registrar's lookups see the same device, its security and digest policies included.
 	byName, err := f.db.GetDeviceBySIPUsername(f.ctx, "bob-second")
 	mustOK(t, err)
 	if d := diff(&upd, byName); d != "" {

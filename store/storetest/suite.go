@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Numbers/ConflictsAndReferences", testNumberConflicts},
 		{"Contacts/RoundTripWithEvents", testContacts},
 		{"Contacts/FailedChangesStoreNoEvent", testContactFailures},
+		{"MusicClasses/RoundTripAndIsolation", testMusicClasses},
 		{"APIKeys/LookupAndRevocation", testAPIKeys},
 		{"APIKeys/ReferencesAndIsolation", testAPIKeyReferences},
 		{"Events/AppendAndList", testEvents},

@@ -44,6 +44,25 @@ func testUsers(t *testing.T, f *fixture) {
 	if !got.CreatedAt.Equal(f.ua.CreatedAt) {
 		t.Fatalf("UpdateUser changed CreatedAt: %v -> %v", f.ua.CreatedAt, got.CreatedAt)
 	}
+	// Do not disturb and call waiting round-trip both ways (each has a column default the
+	// store must not fall back to).
+	for _, flags := range [][2]bool{{true, true}, {false, false}, {true, false}} {
+		upd.DoNotDisturb, upd.CallWaitingOff = flags[0], flags[1]
+		mustOK(t, f.db.UpdateUser(f.ctx, &upd))
+		got, err = f.db.GetUser(f.ctx, f.a.ID, f.ua.ID)
+		mustOK(t, err)
+		if d := diff(&upd, got); d != "" {
+			t.Fatalf("after UpdateUser with DoNotDisturb=%v CallWaitingOff=%v (-want +got):\n%s", flags[0], flags[1], d)
+		}
+	}
+	dnd := &switchboard.User{AccountID: f.a.ID, Extension: "11", DoNotDisturb: true, CallWaitingOff: true}
+	mustOK(t, f.db.CreateUser(f.ctx, dnd))
+	got, err = f.db.GetUser(f.ctx, f.a.ID, dnd.ID)
+	mustOK(t, err)
+	if d := diff(dnd, got); d != "" {
+		t.Fatalf("CreateUser with do not disturb and no call waiting (-want +got):\n%s", d)
+	}
+	mustOK(t, f.db.DeleteUser(f.ctx, f.a.ID, dnd.ID))
 	// The old extension is free again, the new one is taken.
 	f.user(t, f.a.ID, "100")
 	wantField(t, f.db.CreateUser(f.ctx, &switchboard.User{AccountID: f.a.ID, Extension: "101"}), switchboard.ECONFLICT, "presence_id")

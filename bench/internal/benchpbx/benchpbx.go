@@ -38,9 +38,9 @@ type PBX struct {
 	running sync.WaitGroup
 }
 
-// Start runs a PBX for the benchmark name (the temporary directory's prefix). With
-// challengeMD5First the registrar offers MD5 before SHA-256, the only digest SIPp 3.6 computes.
-func Start(ctx context.Context, name string, challengeMD5First bool) (_ *PBX, err error) {
+// Start runs a PBX for the benchmark name (the temporary directory's prefix). The registrar
+// challenges with MD5 alone, its default and the only digest SIPp 3.6 computes.
+func Start(ctx context.Context, name string) (_ *PBX, err error) {
 	if _, err := exec.LookPath("sipp"); err != nil {
 		return nil, fmt.Errorf("sipp is required: apt-get install -y sip-tester")
 	}
@@ -63,7 +63,7 @@ func Start(ctx context.Context, name string, challengeMD5First bool) (_ *PBX, er
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if p.SIP, err = sip.NewServer(sip.Config{Store: p.DB, UDPAddr: "127.0.0.1:0", Logger: quiet,
-		Registry: prometheus.NewRegistry(), ChallengeMD5First: challengeMD5First}); err != nil {
+		Registry: prometheus.NewRegistry()}); err != nil {
 		return nil, err
 	}
 	if p.Engine, err = pbx.New(pbx.Config{Store: p.DB, SIP: p.SIP, Logger: quiet}); err != nil {
