@@ -24,6 +24,7 @@ const maxContactsPerDevice = 10
 type binding struct {
 	uri       string // the Contact URI, the binding's identity
 	expires   time.Time
+	stored    time.Time // the expiry the store holds for it (older after a write-behind refresh)
 	callID    string
 	cseq      uint32
 	source    string // ip:port the REGISTER came from; where requests go behind NAT
@@ -107,7 +108,7 @@ func (s *Server) loadRegistrations(ctx context.Context) error {
 		if u.devices[r.DeviceID] == nil {
 			u.devices[r.DeviceID] = make(map[string]*binding)
 		}
-		u.devices[r.DeviceID][r.Contact] = &binding{uri: r.Contact, expires: r.Expires, callID: r.CallID,
+		u.devices[r.DeviceID][r.Contact] = &binding{uri: r.Contact, expires: r.Expires, stored: r.Expires, callID: r.CallID,
 			cseq: r.CSeq, source: r.Source, transport: r.Transport}
 	}
 	for key, u := range s.regs.users {
@@ -239,6 +240,8 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 	lock := s.regs.userLock(key)
 	lock.Lock()
 	defer lock.Unlock()
+	prepared := s.regWrites.prepare()
+	defer prepared() // when nothing is saved; save takes it back as soon as it queues
 
 	// Work on copies so nothing changes until the store has taken the new state.
 	s.regs.mu.Lock()
@@ -278,6 +281,7 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 	if u == nil && len(next) == 0 {
 		return []binding{}, nil // an un-REGISTER of nothing: nothing to store
 	}
+	before := devices[dev.ID]
 	if len(next) == 0 {
 		delete(devices, dev.ID)
 	} else {
@@ -294,10 +298,23 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 			return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
 		}
 	}
-	if err := s.storeUser(ctx, key, devices, presence); err != nil {
-		s.log.Error("storing the registration failed; registration not changed", "error", err,
-			"account_id", key.accountID, "user_id", key.userID)
-		return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
+	change := deviceChange(key, dev.ID, before, next, r, presence)
+	if refreshOnly(change, before, now) {
+		// The store already holds these bindings, live for at least half the new interval:
+		// the new expiry is written behind, and the 200 does not wait for it.
+		for _, c := range change.Save {
+			next[c.Contact].stored = before[c.Contact].stored
+		}
+		s.regWrites.saveLater(change, prepared)
+	} else {
+		for _, c := range change.Save {
+			next[c.Contact].stored = c.Expires
+		}
+		if err := s.regWrites.save(ctx, change, prepared); err != nil {
+			s.log.Error("storing the registration failed; registration not changed", "error", err,
+				"account_id", key.accountID, "user_id", key.userID)
+			return nil, &registerError{code: 500, reason: "Server Internal Error", outcome: outcomeError}
+		}
 	}
 
 	s.regs.mu.Lock()
@@ -305,6 +322,51 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 	s.updateGaugesLocked(now)
 	s.regs.mu.Unlock()
 	return sortedBindings(next), nil
+}
+
+// deviceChange is what a REGISTER changes in the store: the bindings it set, and those the
+// device had before that it no longer has (removed, or expired and dropped).
+func deviceChange(key userKey, deviceID int64, before, after map[string]*binding, r *registerRequest, presence *switchboard.Event) switchboard.RegistrationChange {
+	c := switchboard.RegistrationChange{AccountID: key.accountID, UserID: key.userID}
+	for _, req := range r.contacts {
+		if b := after[req.uri]; b != nil && req.expires > 0 {
+			c.Save = append(c.Save, storedBinding(key, deviceID, b))
+		}
+	}
+	for uri, b := range before {
+		if after[uri] == nil {
+			c.Remove = append(c.Remove, storedBinding(key, deviceID, b))
+		}
+	}
+	if presence != nil {
+		c.Events = []*switchboard.Event{presence}
+	}
+	return c
+}
+
+// refreshOnly reports whether a change only refreshes bindings the store holds — from the
+// same source and transport, with no presence event — whose stored expiry still covers at
+// least half of the new interval. Such a change is written behind: a crash before it lands
+// leaves the binding stored with that earlier expiry, by which time the phone, which
+// re-registers before its interval runs out, has usually refreshed it again. Anything
+// else — a new binding, a move to another address, a removal — is committed before the 200.
+func refreshOnly(c switchboard.RegistrationChange, before map[string]*binding, now time.Time) bool {
+	if len(c.Save) == 0 || len(c.Remove) > 0 || len(c.Events) > 0 {
+		return false
+	}
+	for _, r := range c.Save {
+		old := before[r.Contact]
+		if old == nil || old.source != r.Source || old.transport != r.Transport ||
+			old.stored.Before(now.Add(r.Expires.Sub(now)/2)) {
+			return false
+		}
+	}
+	return true
+}
+
+func storedBinding(key userKey, deviceID int64, b *binding) switchboard.Registration {
+	return switchboard.Registration{AccountID: key.accountID, UserID: key.userID, DeviceID: deviceID,
+		Contact: b.uri, Expires: b.expires, CallID: b.callID, CSeq: b.cseq, Source: b.source, Transport: b.transport}
 }
 
 // storeUser writes the user's bindings, and the presence event if any, in one transaction.
@@ -391,6 +453,7 @@ func (s *Server) sweep(ctx context.Context) {
 	now := s.now()
 	s.nonces.prune()
 	s.bans.prune()
+	s.devices.prune(now)
 	s.logParseSummary()
 
 	s.regs.mu.Lock()

@@ -47,6 +47,9 @@ type Store interface {
 	// the change, in one transaction.
 	ReplaceUserRegistrations(ctx context.Context, accountID, userID int64, regs []switchboard.Registration,
 		events ...*switchboard.Event) error
+	// SaveRegistrationChanges stores several users' binding changes, each with its events,
+	// in one transaction (the registrar's group commit).
+	SaveRegistrationChanges(ctx context.Context, changes []switchboard.RegistrationChange) error
 }
 
 // Config configures a Server. Zero values take the documented defaults.
@@ -87,6 +90,10 @@ type Config struct {
 	// QualifyTimeout is how long a qualify OPTIONS waits for an answer before the contact
 	// is marked unreachable; default DefaultQualifyTimeout.
 	QualifyTimeout time.Duration
+	// DeviceCacheTTL keeps the devices digest authentication looked up in memory for that
+	// long, instead of reading a phone's credentials from the store on every request; a
+	// changed password or a deleted device shows within it. 0 reads the store every time.
+	DeviceCacheTTL time.Duration
 }
 
 // allowed is the Allow header: what this server answers to with something other than 405.
@@ -117,6 +124,10 @@ type Server struct {
 	blf     *blfHub   // busy lamp subscriptions (blf.go)
 	qualify qualifier // reachability of the bindings (qualify.go)
 	sha256  sha256Hint
+	// regWrites commits the REGISTERs' binding changes, many to a transaction.
+	regWrites groupCommit
+	// devices caches the devices authentication looked up (Config.DeviceCacheTTL).
+	devices deviceCache
 
 	ready   chan struct{}
 	addrMu  sync.Mutex // guards the fields below
@@ -207,6 +218,9 @@ func NewServer(cfg Config) (*Server, error) {
 		blf:      newBLFHub(),
 		parseLog: parseLog{perSource: make(map[netip.Addr]*bucket)},
 		ready:    make(chan struct{}),
+
+		regWrites: groupCommit{store: cfg.Store, log: cfg.Logger},
+		devices:   deviceCache{ttl: cfg.DeviceCacheTTL},
 	}, nil
 }
 
@@ -380,6 +394,12 @@ func (s *Server) Run(ctx context.Context) error {
 	client.Close()
 	ua.Close()
 	wg.Wait()
+	// Refreshes written behind are stored before Run returns, so a restart finds them.
+	flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.regWrites.flush(flushCtx); err != nil {
+		s.log.Warn("storing the last registration refreshes failed", "error", err)
+	}
 	return runErr
 }
 
@@ -701,12 +721,7 @@ const forbiddenWeakDigest = "Forbidden: this device must authenticate with SHA-2
 // lookupDevice finds the device with a SIP username: acct's when the request named its SIP
 // domain, else by the username alone (see GetDeviceBySIPUsername).
 func (s *Server) lookupDevice(acct *switchboard.Account, username string) (*switchboard.Device, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if acct != nil {
-		return s.cfg.Store.GetAccountDeviceBySIPUsername(ctx, acct.ID, username)
-	}
-	return s.cfg.Store.GetDeviceBySIPUsername(ctx, username)
+	return s.device(acct, username) // through the credential cache (devicecache.go)
 }
 
 // fromUser is the user part of the From URI: the SIP username a phone's INVITE comes from.

@@ -26,6 +26,8 @@ type sipFlags struct {
 	acme    string // domain
 	acmeCA  string
 	acmeTo  string // contact email
+	// authCacheTTL is sip.Config.DeviceCacheTTL.
+	authCacheTTL time.Duration
 }
 
 func addSIPFlags(fs *flag.FlagSet, f *sipFlags) {
@@ -39,6 +41,7 @@ func addSIPFlags(fs *flag.FlagSet, f *sipFlags) {
 	fs.StringVar(&f.acmeTo, "sip-tls-acme-email", "", "contact email given to the ACME CA for --sip-tls-acme (expiry notices)")
 	fs.StringVar(&f.digest, "sip-digest", sip.DefaultDigest, `digest challenges offered, in order, to devices whose digest_algorithm is md5 (the default): "md5" registers every phone; "sha256,md5" (RFC 8760's order) fails phones that read only the first challenge (SIPp, many desk phones), and any order offering SHA-256 fails phones that choke on it (baresip 1.0); also "md5,sha256" and "sha256". A device with digest_algorithm sha-256 is always challenged with SHA-256 alone`)
 	fs.DurationVar(&f.qualify, "sip-qualify", sip.DefaultQualifyInterval, "how often each registered contact is sent an OPTIONS to check it still answers (and keep its NAT open); one that does not answer within 3 s is not rung until it answers again; 0 disables")
+	fs.DurationVar(&f.authCacheTTL, "sip-auth-cache-ttl", time.Second, "how long a phone's credentials are kept in memory after a lookup, so its REGISTERs and INVITEs do not read them from the database each time; a changed password or a deleted device shows within it; 0 reads the database every time")
 }
 
 // newSIPServer builds the registrar, or returns nil when SIP is off. stop ends the ACME
@@ -49,7 +52,7 @@ func newSIPServer(c *serveConfig, db *store.DB, logger *slog.Logger, registry *p
 		return nil, stop, nil
 	}
 	cfg := sip.Config{Store: db, UDPAddr: c.sip.addr, TCPAddr: c.sip.addr, PublicAddr: c.sip.public,
-		Logger: logger, Registry: registry}
+		Logger: logger, Registry: registry, DeviceCacheTTL: c.sip.authCacheTTL}
 	if addr := strings.TrimSpace(c.sip.tlsAddr); addr != "" && addr != "off" {
 		switch {
 		case c.sip.acme != "" && (c.sip.tlsCert != "" || c.sip.tlsKey != ""):

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Devices/RoundTrip", testDevices},
 		{"Devices/ConflictsAndReferences", testDeviceConflicts},
 		{"Devices/Registrations", testRegistrations},
+		{"Devices/RegistrationChanges", testRegistrationChanges},
 		{"Trunks/TrustGrants", testTrustGrants},
 		{"Accounts/SIPDomainsAndUsernames", testSIPDomains},
 		{"Devices/SIPUsernameAcrossAccountsRace", testSIPUsernameRace},
