@@ -519,6 +519,11 @@ func TestAttendedTransferToACallerJoinsHerLeg(t *testing.T) {
 	bin.answer(t, "127.0.0.1", 0)
 	cc.answered(t)
 	expectAudio(t, cc.rtp, bin.rtp, ulawFrame(1), ulawFrame(1))
+	select { // bob's answer is written (and ACKed) before the test reads it
+	case <-bin.final:
+	case <-time.After(tstest.DefaultWait):
+		t.Fatal("bob's answer was never acknowledged")
+	}
 
 	replaces := bin.dlg.InviteRequest.CallID().Value() + ";to-tag=" + tagOf(bin.dlg.InviteResponse.To().Params) +
 		";from-tag=" + tagOf(bin.dlg.InviteRequest.From().Params)
