@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 	"strings"
-
-	"switchboard"
 )
 
 // Acting on calls in progress: a blind transfer and a hangup. The call engine decides
@@ -20,13 +18,13 @@ type callActionResultJSON struct {
 }
 
 func (s *Server) callControlRoutes() {
-	s.handleAPI(route{Method: "POST", Path: "/calls/{call_id}/transfer", Access: accessDeveloper, Tag: "Calls",
+	s.handleAPI(route{Method: "POST", Path: "/calls/{call_id}/transfer", Access: accessDeveloper, Tag: "Calls", Needs: needsCallControl,
 		Summary: "Transfer a call",
 		Description: "Transfers an answered call blind: the party of the user the call's record names leaves, the other party is put through to `to`. " +
 			"The outcome is the call.transferred event (or call.parked for a park slot). 404 NOT_FOUND: no such call in progress, or no such target; " +
 			"409 CONFLICT: the call is not answered, is already being transferred, or the park lot is full.",
 		Message: "Call transfer started", Request: callTransferJSON{}, Result: callActionResultJSON{}}, s.transferCall)
-	s.handleAPI(route{Method: "POST", Path: "/calls/{call_id}/hangup", Access: accessDeveloper, Tag: "Calls",
+	s.handleAPI(route{Method: "POST", Path: "/calls/{call_id}/hangup", Access: accessDeveloper, Tag: "Calls", Needs: needsCallControl,
 		Summary: "Hang up a call", Description: "Ends a call in progress (BYE to answered parties, CANCEL to ringing ones). 404 NOT_FOUND: no such call in progress.",
 		Message: "Call hanging up", Result: callActionResultJSON{}}, s.hangupCall)
 }
@@ -40,9 +38,6 @@ func (s *Server) transferCall(w http.ResponseWriter, r *http.Request, c *caller)
 	if to == "" {
 		return badRequest("to", "is required: an extension, a phone number or a park slot")
 	}
-	if s.callControl == nil {
-		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Call control is not available: no SIP service is running on this server")
-	}
 	callID := r.PathValue("call_id")
 	if err := s.callControl.TransferCall(r.Context(), c.accountID, callID, to); err != nil {
 		return err
@@ -52,9 +47,6 @@ func (s *Server) transferCall(w http.ResponseWriter, r *http.Request, c *caller)
 }
 
 func (s *Server) hangupCall(w http.ResponseWriter, r *http.Request, c *caller) error {
-	if s.callControl == nil {
-		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Call control is not available: no SIP service is running on this server")
-	}
 	callID := r.PathValue("call_id")
 	if err := s.callControl.HangupCall(r.Context(), c.accountID, callID); err != nil {
 		return err

@@ -108,6 +108,7 @@ const (
 	needsSMS
 	needsProvisioning
 	needsTrunks
+	needsCallControl
 )
 
 // unavailable is the one place a missing service becomes an answer: 503 SERVICE_UNAVAILABLE
@@ -126,6 +127,8 @@ func (s *Server) unavailable(need optionalService) error {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Provisioning is not available: no provisioning service is configured on this server")
 	case need == needsTrunks && s.trunks == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "SIP trunks are not available: no call engine is configured on this server")
+	case need == needsCallControl && s.callControl == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Call control is not available: no SIP service is running on this server")
 	}
 	return nil
 }
