@@ -38,6 +38,21 @@ func referReply(req *sipmsg.Request, tx sipmsg.ServerTransaction, code int, reas
 	_ = tx.Respond(sipmsg.NewResponseFromRequest(req, code, reason, nil))
 }
 
+// refuseRefer answers a REFER with the refusal err carries (claimTransfer's are all
+// refusals).
+func refuseRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction, err error) {
+	var r *refusal
+	errors.As(err, &r)
+	referReply(req, tx, r.code, r.reason)
+}
+
+// acceptRefer answers 202: the REFER's outcome follows in NOTIFYs.
+func (e *Engine) acceptRefer(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	res := sipmsg.NewResponseFromRequest(req, 202, "Accepted", nil)
+	res.AppendHeader(&sipmsg.ContactHeader{Address: e.sip.ContactHeaderFor(req.Transport()).Address})
+	_ = tx.Respond(res)
+}
+
 // refer handles a REFER that leg t sent inside its dialog of call c. Everything that can be
 // refused is checked before the 202: a refused REFER leaves the call as it was.
 func (c *call) refer(t *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction) {
@@ -92,9 +107,7 @@ func (c *call) refer(t *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	transferee, err := c.claimTransfer(t)
 	if err != nil {
 		tt.release()
-		var r *refusal
-		errors.As(err, &r)
-		referReply(req, tx, r.code, r.reason)
+		refuseRefer(req, tx, err)
 		return
 	}
 	if !e.track() {
@@ -103,9 +116,7 @@ func (c *call) refer(t *leg, req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		referReply(req, tx, 503, "Service Unavailable")
 		return
 	}
-	res := sipmsg.NewResponseFromRequest(req, 202, "Accepted", nil)
-	res.AppendHeader(&sipmsg.ContactHeader{Address: e.sip.ContactHeaderFor(req.Transport()).Address})
-	_ = tx.Respond(res)
+	e.acceptRefer(req, tx)
 	go func() {
 		defer e.wg.Done()
 		c.runBlind(transferor{l: t, by: by, referred: true}, transferee, tt)
@@ -523,9 +534,7 @@ func (c *call) referAttended(tl *leg, by *switchboard.User, replaces string, req
 	transferee, err := c.claimTransfer(tl)
 	if err != nil {
 		other.endTransfer()
-		var r *refusal
-		errors.As(err, &r)
-		referReply(req, tx, r.code, r.reason)
+		refuseRefer(req, tx, err)
 		return
 	}
 	if !e.track() {
@@ -534,9 +543,7 @@ func (c *call) referAttended(tl *leg, by *switchboard.User, replaces string, req
 		referReply(req, tx, 503, "Service Unavailable")
 		return
 	}
-	res := sipmsg.NewResponseFromRequest(req, 202, "Accepted", nil)
-	res.AppendHeader(&sipmsg.ContactHeader{Address: e.sip.ContactHeaderFor(req.Transport()).Address})
-	_ = tx.Respond(res)
+	e.acceptRefer(req, tx)
 	go func() {
 		defer e.wg.Done()
 		defer c.endTransfer()
