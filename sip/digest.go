@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,12 +86,23 @@ type nonceIssuer struct {
 	// Only successful authentications add entries, so its size is bounded by the rate of
 	// valid REGISTERs times the TTL; maxTrackedNonces is a hard cap on top of that.
 	lastNC map[string]ncEntry
+	// seed hashes the identity of the request that used a count (see requestID).
+	seed maphash.Seed
 }
 
 type ncEntry struct {
 	nc      uint64
 	expires time.Time
+	// request identifies the request that used nc and until is when its retransmissions
+	// stop being accepted: see useCount.
+	request uint64
+	until   time.Time
 }
+
+// retransmitWindow is how long after a request is accepted the same request may arrive
+// again as a UDP retransmission: Timer F (64×T1), the longest a client keeps retransmitting
+// a request whose response it never received.
+const retransmitWindow = 64 * 500 * time.Millisecond
 
 const maxTrackedNonces = 200_000
 
@@ -99,7 +111,8 @@ func newNonceIssuer(ttl time.Duration, now func() time.Time, algs []string) *non
 	if _, err := rand.Read(key); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry)}
+	return &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry),
+		seed: maphash.MakeSeed()}
 }
 
 func (n *nonceIssuer) issue() string {
@@ -134,14 +147,35 @@ func (n *nonceIssuer) check(nonce string) error {
 	return nil
 }
 
-// useCount records nc for nonce and reports false if it is not greater than every count
-// used with that nonce before (a replay).
-func (n *nonceIssuer) useCount(nonce string, nc uint64) bool {
+// requestID identifies one request across its retransmissions: they repeat its source,
+// Call-ID, CSeq and Via branch exactly; a new request (a replay included) has a new branch.
+func (n *nonceIssuer) requestID(source, callID string, cseq uint32, branch string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(n.seed)
+	h.WriteString(source)
+	h.WriteByte(0)
+	h.WriteString(callID)
+	h.WriteByte(0)
+	h.WriteString(strconv.FormatUint(uint64(cseq), 10))
+	h.WriteByte(0)
+	h.WriteString(branch)
+	return h.Sum64()
+}
+
+// useCount records nc for nonce, used by the request identified by request (requestID),
+// and reports false if it is not greater than every count used with that nonce before (a
+// replay). The one exception is the request that used the highest count arriving again
+// within retransmitWindow: a UDP retransmission of a request whose answer was lost, which
+// must be answered as the first time was; retransmission says it is one. The registrar ends a REGISTER's transaction as
+// soon as it has answered instead of keeping it for Timer J to absorb such retransmissions
+// (see handleRegister), so they reach the registrar.
+func (n *nonceIssuer) useCount(nonce string, nc uint64, request uint64) (ok, retransmission bool) {
 	now := n.now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if e, ok := n.lastNC[nonce]; ok && now.Before(e.expires) && nc <= e.nc {
-		return false
+		again := nc == e.nc && request == e.request && now.Before(e.until)
+		return again, again
 	}
 	if len(n.lastNC) >= maxTrackedNonces {
 		n.pruneLocked(now)
@@ -149,10 +183,10 @@ func (n *nonceIssuer) useCount(nonce string, nc uint64) bool {
 	if len(n.lastNC) >= maxTrackedNonces {
 		// Still full of live nonces: refuse to track more rather than grow. The client gets
 		// a fresh challenge and retries, so this degrades service without opening replays.
-		return false
+		return false, false
 	}
-	n.lastNC[nonce] = ncEntry{nc: nc, expires: now.Add(n.ttl)}
-	return true
+	n.lastNC[nonce] = ncEntry{nc: nc, expires: now.Add(n.ttl), request: request, until: now.Add(retransmitWindow)}
+	return true, false
 }
 
 func (n *nonceIssuer) pruneLocked(now time.Time) {
