@@ -88,6 +88,9 @@ type nonceIssuer struct {
 	lastNC map[string]ncEntry
 	// seed hashes the identity of the request that used a count (see requestID).
 	seed maphash.Seed
+	// macs are keyed HMAC-SHA256s ready for sign: making one allocates and hashes the key,
+	// and every REGISTER signs a nonce or checks one.
+	macs sync.Pool
 }
 
 type ncEntry struct {
@@ -111,8 +114,10 @@ func newNonceIssuer(ttl time.Duration, now func() time.Time, algs []string) *non
 	if _, err := rand.Read(key); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry),
+	n := &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry),
 		seed: maphash.MakeSeed()}
+	n.macs.New = func() any { return hmac.New(sha256.New, key) }
+	return n
 }
 
 func (n *nonceIssuer) issue() string {
@@ -126,9 +131,12 @@ func (n *nonceIssuer) issue() string {
 }
 
 func (n *nonceIssuer) sign(b []byte) []byte {
-	m := hmac.New(sha256.New, n.key)
+	m := n.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(b)
-	return m.Sum(nil)[:16]
+	sum := m.Sum(nil)[:16]
+	n.macs.Put(m)
+	return sum
 }
 
 // check says whether nonce was issued by us and is still fresh.
@@ -231,12 +239,33 @@ type credentials struct {
 // parseCredentials parses an Authorization header. It returns false for anything that is
 // not a digest header with the fields qop=auth needs.
 func parseCredentials(value string) (credentials, bool) {
-	p, ok := digestParams(value)
+	var c credentials
+	// Straight into the fields, not through a map: this runs for every REGISTER.
+	ok := eachDigestParam(value, func(key, val string) {
+		switch key {
+		case "username":
+			c.username = val
+		case "realm":
+			c.realm = val
+		case "nonce":
+			c.nonce = val
+		case "uri":
+			c.uri = val
+		case "response":
+			c.response = val
+		case "algorithm":
+			c.algorithm = val
+		case "cnonce":
+			c.cnonce = val
+		case "qop":
+			c.qop = val
+		case "nc":
+			c.nc = val
+		}
+	})
 	if !ok {
 		return credentials{}, false
 	}
-	c := credentials{username: p["username"], realm: p["realm"], nonce: p["nonce"], uri: p["uri"],
-		response: p["response"], algorithm: p["algorithm"], cnonce: p["cnonce"], qop: p["qop"], nc: p["nc"]}
 	if c.algorithm == "" {
 		c.algorithm = algMD5 // RFC 7616 §3.4: absent means MD5
 	}
@@ -250,11 +279,20 @@ func parseCredentials(value string) (credentials, bool) {
 // digestParams parses `Digest k=v, k="v", ...` into its parameters, keys in lower case (a
 // repeated key keeps its last value). It returns false when value is not a digest header.
 func digestParams(value string) (map[string]string, bool) {
-	value = strings.TrimSpace(value)
-	if len(value) < 7 || !strings.EqualFold(value[:7], "digest ") {
+	params := map[string]string{}
+	if !eachDigestParam(value, func(key, val string) { params[key] = val }) {
 		return nil, false
 	}
-	params := map[string]string{}
+	return params, true
+}
+
+// eachDigestParam calls f with each parameter of `Digest k=v, k="v", ...` in order, keys in
+// lower case. It returns false when value is not a digest header (f may have been called).
+func eachDigestParam(value string, f func(key, val string)) bool {
+	value = strings.TrimSpace(value)
+	if len(value) < 7 || !strings.EqualFold(value[:7], "digest ") {
+		return false
+	}
 	rest := value[7:]
 	for len(rest) > 0 {
 		rest = strings.TrimLeft(rest, " \t,")
@@ -263,7 +301,7 @@ func digestParams(value string) (map[string]string, bool) {
 		}
 		eq := strings.IndexByte(rest, '=')
 		if eq <= 0 {
-			return nil, false
+			return false
 		}
 		key := strings.ToLower(strings.TrimSpace(rest[:eq]))
 		rest = strings.TrimLeft(rest[eq+1:], " \t")
@@ -271,7 +309,7 @@ func digestParams(value string) (map[string]string, bool) {
 		if strings.HasPrefix(rest, `"`) {
 			end := strings.IndexByte(rest[1:], '"')
 			if end < 0 {
-				return nil, false
+				return false
 			}
 			val = rest[1 : 1+end]
 			rest = rest[end+2:]
@@ -283,9 +321,9 @@ func digestParams(value string) (map[string]string, bool) {
 			val = strings.TrimSpace(rest[:end])
 			rest = rest[end:]
 		}
-		params[key] = val
+		f(key, val)
 	}
-	return params, true
+	return true
 }
 
 // nonceCount parses the 8 hex digit nc value.

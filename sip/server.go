@@ -863,9 +863,7 @@ func fromHost(req *sip.Request) string {
 // belongs to no account is answered 404 without a challenge and counts towards a ban of
 // the source, like a failed authentication: scanning for domains is scanning.
 func (s *Server) tenantOrRefuse(req *sip.Request, tx sip.ServerTransaction, host string) (*switchboard.Account, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	acct, known, err := s.tenant(ctx, host)
+	acct, known, err := s.tenant(context.Background(), host)
 	if err != nil {
 		s.log.Error("SIP domain lookup failed", "error", err)
 		s.respond(req, tx, 500, "Server Internal Error")
@@ -890,6 +888,9 @@ func (s *Server) tenant(ctx context.Context, host string) (acct *switchboard.Acc
 	if _, err := netip.ParseAddr(host); err == nil || host == "" || host == s.publicName() {
 		return nil, true, nil
 	}
+	// The deadline only from here: most requests name an address and need no look-up.
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	a, err := s.cfg.Store.GetAccountBySIPDomain(ctx, host)
 	if err == nil {
 		return a, true, nil
