@@ -550,12 +550,13 @@ func dialledUser(req *sip.Request) string {
 func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	// Over UDP sipgo keeps an answered transaction for Timer J (32 s) to answer the
 	// request's retransmissions from it: at thousands of REGISTERs a second that is hundreds
-	// of thousands of live transactions with their requests, responses and timers, and the
-	// garbage collector walking them cost a third of the registrar's CPU. A REGISTER's
-	// transaction ends once answered instead; a retransmission is handled afresh, which
-	// gives the same answer: a new challenge for an unauthenticated one, and for an
-	// authenticated one the nonce count it used is accepted again from the same request
-	// (nonceIssuer.useCount) and re-applies the same bindings.
+	// of thousands of live transactions with their requests, responses and timers, and
+	// allocating and collecting them cost about a quarter of the CPU per registration
+	// (pprof under SIPp, docs/benchmarks.md). A REGISTER's transaction ends once answered
+	// instead; a retransmission is handled afresh, which gives the same answer: a new
+	// challenge for an unauthenticated one, and for an authenticated one the nonce count it
+	// used is accepted again from the same request (nonceIssuer.useCount) and re-applies the
+	// same bindings.
 	defer tx.Terminate()
 	if req.To() == nil || req.CallID() == nil || req.CSeq() == nil {
 		s.registerOutcome(outcomeBadRequest)
