@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,12 +86,26 @@ type nonceIssuer struct {
 	// Only successful authentications add entries, so its size is bounded by the rate of
 	// valid REGISTERs times the TTL; maxTrackedNonces is a hard cap on top of that.
 	lastNC map[string]ncEntry
+	// seed hashes the identity of the request that used a count (see requestID).
+	seed maphash.Seed
+	// macs are keyed HMAC-SHA256s ready for sign: making one allocates and hashes the key,
+	// and every REGISTER signs a nonce or checks one.
+	macs sync.Pool
 }
 
 type ncEntry struct {
 	nc      uint64
 	expires time.Time
+	// request identifies the request that used nc and until is when its retransmissions
+	// stop being accepted: see useCount.
+	request uint64
+	until   time.Time
 }
+
+// retransmitWindow is how long after a request is accepted the same request may arrive
+// again as a UDP retransmission: Timer F (64×T1), the longest a client keeps retransmitting
+// a request whose response it never received.
+const retransmitWindow = 64 * 500 * time.Millisecond
 
 const maxTrackedNonces = 200_000
 
@@ -99,7 +114,10 @@ func newNonceIssuer(ttl time.Duration, now func() time.Time, algs []string) *non
 	if _, err := rand.Read(key); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	return &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry)}
+	n := &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry),
+		seed: maphash.MakeSeed()}
+	n.macs.New = func() any { return hmac.New(sha256.New, key) }
+	return n
 }
 
 func (n *nonceIssuer) issue() string {
@@ -113,9 +131,12 @@ func (n *nonceIssuer) issue() string {
 }
 
 func (n *nonceIssuer) sign(b []byte) []byte {
-	m := hmac.New(sha256.New, n.key)
+	m := n.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(b)
-	return m.Sum(nil)[:16]
+	sum := m.Sum(nil)[:16]
+	n.macs.Put(m)
+	return sum
 }
 
 // check says whether nonce was issued by us and is still fresh.
@@ -134,14 +155,35 @@ func (n *nonceIssuer) check(nonce string) error {
 	return nil
 }
 
-// useCount records nc for nonce and reports false if it is not greater than every count
-// used with that nonce before (a replay).
-func (n *nonceIssuer) useCount(nonce string, nc uint64) bool {
+// requestID identifies one request across its retransmissions: they repeat its source,
+// Call-ID, CSeq and Via branch exactly; a new request (a replay included) has a new branch.
+func (n *nonceIssuer) requestID(source, callID string, cseq uint32, branch string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(n.seed)
+	h.WriteString(source)
+	h.WriteByte(0)
+	h.WriteString(callID)
+	h.WriteByte(0)
+	h.WriteString(strconv.FormatUint(uint64(cseq), 10))
+	h.WriteByte(0)
+	h.WriteString(branch)
+	return h.Sum64()
+}
+
+// useCount records nc for nonce, used by the request identified by request (requestID),
+// and reports false if it is not greater than every count used with that nonce before (a
+// replay). The one exception is the request that used the highest count arriving again
+// within retransmitWindow: a UDP retransmission of a request whose answer was lost, which
+// must be answered as the first time was; retransmission says it is one. The registrar ends a REGISTER's transaction as
+// soon as it has answered instead of keeping it for Timer J to absorb such retransmissions
+// (see handleRegister), so they reach the registrar.
+func (n *nonceIssuer) useCount(nonce string, nc uint64, request uint64) (ok, retransmission bool) {
 	now := n.now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if e, ok := n.lastNC[nonce]; ok && now.Before(e.expires) && nc <= e.nc {
-		return false
+		again := nc == e.nc && request == e.request && now.Before(e.until)
+		return again, again
 	}
 	if len(n.lastNC) >= maxTrackedNonces {
 		n.pruneLocked(now)
@@ -149,10 +191,10 @@ func (n *nonceIssuer) useCount(nonce string, nc uint64) bool {
 	if len(n.lastNC) >= maxTrackedNonces {
 		// Still full of live nonces: refuse to track more rather than grow. The client gets
 		// a fresh challenge and retries, so this degrades service without opening replays.
-		return false
+		return false, false
 	}
-	n.lastNC[nonce] = ncEntry{nc: nc, expires: now.Add(n.ttl)}
-	return true
+	n.lastNC[nonce] = ncEntry{nc: nc, expires: now.Add(n.ttl), request: request, until: now.Add(retransmitWindow)}
+	return true, false
 }
 
 func (n *nonceIssuer) pruneLocked(now time.Time) {
@@ -197,12 +239,33 @@ type credentials struct {
 // parseCredentials parses an Authorization header. It returns false for anything that is
 // not a digest header with the fields qop=auth needs.
 func parseCredentials(value string) (credentials, bool) {
-	p, ok := digestParams(value)
+	var c credentials
+	// Straight into the fields, not through a map: this runs for every REGISTER.
+	ok := eachDigestParam(value, func(key, val string) {
+		switch key {
+		case "username":
+			c.username = val
+		case "realm":
+			c.realm = val
+		case "nonce":
+			c.nonce = val
+		case "uri":
+			c.uri = val
+		case "response":
+			c.response = val
+		case "algorithm":
+			c.algorithm = val
+		case "cnonce":
+			c.cnonce = val
+		case "qop":
+			c.qop = val
+		case "nc":
+			c.nc = val
+		}
+	})
 	if !ok {
 		return credentials{}, false
 	}
-	c := credentials{username: p["username"], realm: p["realm"], nonce: p["nonce"], uri: p["uri"],
-		response: p["response"], algorithm: p["algorithm"], cnonce: p["cnonce"], qop: p["qop"], nc: p["nc"]}
 	if c.algorithm == "" {
 		c.algorithm = algMD5 // RFC 7616 §3.4: absent means MD5
 	}
@@ -216,11 +279,20 @@ func parseCredentials(value string) (credentials, bool) {
 // digestParams parses `Digest k=v, k="v", ...` into its parameters, keys in lower case (a
 // repeated key keeps its last value). It returns false when value is not a digest header.
 func digestParams(value string) (map[string]string, bool) {
-	value = strings.TrimSpace(value)
-	if len(value) < 7 || !strings.EqualFold(value[:7], "digest ") {
+	params := map[string]string{}
+	if !eachDigestParam(value, func(key, val string) { params[key] = val }) {
 		return nil, false
 	}
-	params := map[string]string{}
+	return params, true
+}
+
+// eachDigestParam calls f with each parameter of `Digest k=v, k="v", ...` in order, keys in
+// lower case. It returns false when value is not a digest header (f may have been called).
+func eachDigestParam(value string, f func(key, val string)) bool {
+	value = strings.TrimSpace(value)
+	if len(value) < 7 || !strings.EqualFold(value[:7], "digest ") {
+		return false
+	}
 	rest := value[7:]
 	for len(rest) > 0 {
 		rest = strings.TrimLeft(rest, " \t,")
@@ -229,7 +301,7 @@ func digestParams(value string) (map[string]string, bool) {
 		}
 		eq := strings.IndexByte(rest, '=')
 		if eq <= 0 {
-			return nil, false
+			return false
 		}
 		key := strings.ToLower(strings.TrimSpace(rest[:eq]))
 		rest = strings.TrimLeft(rest[eq+1:], " \t")
@@ -237,7 +309,7 @@ func digestParams(value string) (map[string]string, bool) {
 		if strings.HasPrefix(rest, `"`) {
 			end := strings.IndexByte(rest[1:], '"')
 			if end < 0 {
-				return nil, false
+				return false
 			}
 			val = rest[1 : 1+end]
 			rest = rest[end+2:]
@@ -249,9 +321,9 @@ func digestParams(value string) (map[string]string, bool) {
 			val = strings.TrimSpace(rest[:end])
 			rest = rest[end:]
 		}
-		params[key] = val
+		f(key, val)
 	}
-	return params, true
+	return true
 }
 
 // nonceCount parses the 8 hex digit nc value.

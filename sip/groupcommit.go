@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -194,10 +195,7 @@ func (g *groupCommit) gather() {
 func (g *groupCommit) commit(batch []*pendingChange) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	changes := make([]switchboard.RegistrationChange, len(batch))
-	for i, p := range batch {
-		changes[i] = p.change
-	}
+	changes := withoutSuperseded(batch)
 	g.batches.Add(1)
 	g.changes.Add(int64(len(changes)))
 	err := g.store.SaveRegistrationChanges(ctx, changes)
@@ -207,9 +205,44 @@ func (g *groupCommit) commit(batch []*pendingChange) {
 		}
 		return
 	}
-	for i, p := range batch {
-		p.report(g.store.SaveRegistrationChanges(ctx, changes[i:i+1]), g.log)
+	for _, p := range batch {
+		p.report(g.store.SaveRegistrationChanges(ctx, []switchboard.RegistrationChange{p.change}), g.log)
 	}
+}
+
+// withoutSuperseded is the batch's changes in order, less the write-behind refreshes that a
+// later change of the same batch overwrites entirely: every binding they save is saved
+// again or removed after them in the same transaction, so writing them changes nothing
+// that is committed. A phone that refreshes often (or a benchmark re-registering the
+// same contacts) then costs one row per binding per commit. A change someone waits for,
+// or one that removes bindings or carries events, is always written.
+func withoutSuperseded(batch []*pendingChange) []switchboard.RegistrationChange {
+	type bindingKey struct {
+		device  int64
+		contact string
+	}
+	later := make(map[bindingKey]bool)
+	keep := make([]switchboard.RegistrationChange, 0, len(batch))
+	for i := len(batch) - 1; i >= 0; i-- {
+		p := batch[i]
+		c := p.change
+		superseded := p.done == nil && len(c.Remove) == 0 && len(c.Events) == 0 && len(c.Save) > 0
+		for _, r := range c.Save {
+			superseded = superseded && later[bindingKey{r.DeviceID, r.Contact}]
+		}
+		if superseded {
+			continue
+		}
+		for _, r := range c.Save {
+			later[bindingKey{r.DeviceID, r.Contact}] = true
+		}
+		for _, r := range c.Remove {
+			later[bindingKey{r.DeviceID, r.Contact}] = true
+		}
+		keep = append(keep, c)
+	}
+	slices.Reverse(keep)
+	return keep
 }
 
 // report gives the outcome to whoever waits for it. A write-behind change that failed only

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"switchboard"
 	"switchboard/internal/tstest"
 	"switchboard/store"
@@ -270,4 +272,44 @@ func TestRefreshIsWrittenBehind(t *testing.T) {
 		}
 	}
 	t.Fatalf("desk binding not stored: %+v", stored)
+}
+
+// A write-behind refresh that a later change of the same batch overwrites entirely is not
+// written; anything else is, in order: a change someone waits for, one with events or
+// removals, and a refresh with a binding no later change saves.
+func TestSupersededRefreshesAreNotWritten(t *testing.T) {
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	save := func(expires int, contacts ...string) switchboard.RegistrationChange {
+		c := switchboard.RegistrationChange{AccountID: 1, UserID: 1}
+		for _, k := range contacts {
+			c.Save = append(c.Save, switchboard.Registration{AccountID: 1, UserID: 1, DeviceID: 7, Contact: k,
+				Expires: at.Add(time.Duration(expires) * time.Second)})
+		}
+		return c
+	}
+	behind := func(c switchboard.RegistrationChange) *pendingChange { return &pendingChange{change: c} }
+	waited := func(c switchboard.RegistrationChange) *pendingChange {
+		return &pendingChange{change: c, done: make(chan error, 1)}
+	}
+	withEvent := save(3, "sip:a@h")
+	withEvent.Events = []*switchboard.Event{{Name: "presence.changed"}}
+	removal := save(4, "sip:e@h")
+	removal.Remove = []switchboard.Registration{{DeviceID: 7, Contact: "sip:f@h"}}
+	batch := []*pendingChange{
+		behind(save(1, "sip:a@h")),            // 0: a saved again by 2: dropped
+		behind(save(1, "sip:b@h")),            // 1: b saved by no one later: kept
+		behind(save(2, "sip:a@h")),            // 2: a saved again by 3: dropped
+		behind(withEvent),                     // 3: has an event: kept
+		behind(save(5, "sip:c@h", "sip:d@h")), // 4: d saved by no one later: kept
+		waited(save(5, "sip:e@h")),            // 5: waited for, though 6 saves e again: kept
+		behind(removal),                       // 6: removes, though 7 saves e again: kept
+		behind(save(6, "sip:c@h", "sip:e@h")), // 7: kept
+		behind(save(7, "sip:a@h")),            // 8: last: kept
+	}
+	got := withoutSuperseded(batch)
+	want := []switchboard.RegistrationChange{batch[1].change, batch[3].change, batch[4].change,
+		batch[5].change, batch[6].change, batch[7].change, batch[8].change}
+	if !cmp.Equal(got, want) {
+		t.Errorf("written changes differ (-want +got):\n%s", cmp.Diff(want, got))
+	}
 }

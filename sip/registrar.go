@@ -137,6 +137,9 @@ type registerRequest struct {
 	cseq      uint32
 	source    string
 	transport string
+	// retransmission: this very request was applied before (authResult.retransmission), so
+	// its CSeq equal to the binding's is not out of order.
+	retransmission bool
 }
 
 // registerError is a REGISTER refused before any state changed.
@@ -265,7 +268,7 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 	}
 	for _, c := range r.contacts {
 		old := next[c.uri]
-		if old != nil && old.callID == r.callID && r.cseq <= old.cseq {
+		if old != nil && old.callID == r.callID && (r.cseq < old.cseq || r.cseq == old.cseq && !r.retransmission) {
 			return nil, &registerError{code: 500, reason: "Out Of Order REGISTER", outcome: outcomeOutOfOrder}
 		}
 		if c.expires == 0 {

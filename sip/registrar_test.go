@@ -405,3 +405,43 @@ func TestRegistrationsSurviveRestart(t *testing.T) {
 		t.Fatalf("stored registrations after the sweep = %+v, want alice's only", stored)
 	}
 }
+
+// A REGISTER's transaction ends as soon as it is answered (handleRegister), so a UDP
+// retransmission of an authenticated REGISTER whose 200 was lost reaches the registrar
+// again: it must get the same answer, not be refused as a replay of its nonce count. After
+// Timer F no client retransmits, and the same bytes are a replay.
+func TestRetransmittedRegisterGetsTheSameAnswer(t *testing.T) {
+	e := startServer(t, func(c *Config) { c.NonceTTL = 10 * time.Minute })
+	u := e.user(t, "1001")
+	e.device(t, u, "alice1001", "pw-123456")
+	p := dialPhone(t, "udp", e.udp, "", "alice1001", "pw-123456")
+
+	c := pick(t, challenges(t, p.do("REGISTER", p.contactHeader(3600)...), "WWW-Authenticate"), "MD5")
+	msg := p.request("REGISTER", append([]string{p.auth("MD5", c.nonce, 1)}, p.contactHeader(3600)...)...)
+	for i := range 6 {
+		attempt := "first"
+		if i > 0 {
+			attempt = fmt.Sprintf("retransmission %d", i)
+		}
+		p.send(msg)
+		res := p.read()
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: got %d %s, want 200", attempt, res.StatusCode, res.Reason)
+		}
+		if cs := headerValues(res, "Contact"); len(cs) != 1 || !strings.Contains(cs[0], "alice1001@") {
+			t.Errorf("%s: Contact = %q, want the registered contact", attempt, cs)
+		}
+	}
+	if got := e.outcomes(outcomeReplay); got != 0 {
+		t.Errorf("replay outcomes = %v, want 0", got)
+	}
+
+	e.clock.Advance(retransmitWindow + time.Second)
+	p.send(msg)
+	if res := p.read(); res.StatusCode != 401 {
+		t.Fatalf("same REGISTER after Timer F: got %d %s, want 401", res.StatusCode, res.Reason)
+	}
+	if got := e.outcomes(outcomeReplay); got != 1 {
+		t.Errorf("replay outcomes = %v, want 1", got)
+	}
+}

@@ -548,6 +548,16 @@ func dialledUser(req *sip.Request) string {
 }
 
 func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
+	// Over UDP sipgo keeps an answered transaction for Timer J (32 s) to answer the
+	// request's retransmissions from it: at thousands of REGISTERs a second that is hundreds
+	// of thousands of live transactions with their requests, responses and timers, and
+	// allocating and collecting them cost about a quarter of the CPU per registration
+	// (pprof under SIPp, docs/benchmarks.md). A REGISTER's transaction ends once answered
+	// instead; a retransmission is handled afresh, which gives the same answer: a new
+	// challenge for an unauthenticated one, and for an authenticated one the nonce count it
+	// used is accepted again from the same request (nonceIssuer.useCount) and re-applies the
+	// same bindings.
+	defer tx.Terminate()
 	if req.To() == nil || req.CallID() == nil || req.CSeq() == nil {
 		s.registerOutcome(outcomeBadRequest)
 		s.respond(req, tx, 400, "Missing To, Call-ID or CSeq")
@@ -613,6 +623,7 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	var bindings []binding
 	if rerr == nil {
+		r.retransmission = res.retransmission
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		bindings, rerr = s.applyRegister(ctx, r)
 		cancel()
@@ -745,7 +756,12 @@ const (
 	authWeakDigest // the password is right, but the device requires SHA-256 and MD5 answered
 )
 
-type authResult struct{ kind authKind }
+type authResult struct {
+	kind authKind
+	// retransmission: the request is a UDP retransmission of one already accepted (see
+	// nonceIssuer.useCount); its REGISTER is applied again as it was the first time.
+	retransmission bool
+}
 
 // authenticate checks the request's digest credentials in header against the device with
 // that SIP username: of acct when the request named its SIP domain, else found by the
@@ -755,16 +771,16 @@ type authResult struct{ kind authKind }
 func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard.Account) (*switchboard.Device, authResult) {
 	h := req.GetHeader(header)
 	if h == nil {
-		return nil, authResult{authMissing}
+		return nil, authResult{kind: authMissing}
 	}
 	c, ok := parseCredentials(h.Value())
 	if !ok {
-		return nil, authResult{authMalformed}
+		return nil, authResult{kind: authMalformed}
 	}
 	dev, err := s.lookupDevice(acct, c.username)
 	if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		s.log.Error("device lookup failed", "error", err)
-		return nil, authResult{authStoreError}
+		return nil, authResult{kind: authStoreError}
 	}
 	alg := algMD5
 	if strings.EqualFold(c.algorithm, algSHA256) {
@@ -783,26 +799,43 @@ func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard
 	// the account had its domain is hashed for switchboard.SIPRealm and does not match.)
 	if !match || dev == nil || c.realm != realmOf(acct) || !knownAlg {
 		s.authFailed(req)
-		return nil, authResult{authFailed}
+		return nil, authResult{kind: authFailed}
 	}
 	if dev.RequiresSHA256() && alg != algSHA256 {
 		// Refused, not challenged again: the phone was offered SHA-256 alone, so asking
 		// once more would only loop.
-		return nil, authResult{authWeakDigest}
+		return nil, authResult{kind: authWeakDigest}
 	}
 	// The password is right. A nonce we did not issue (say, from before a restart) or one
 	// that expired is stale, not a failure: the phone retries with the new nonce at once.
 	if s.nonces.check(c.nonce) != nil {
-		return nil, authResult{authStale}
+		return nil, authResult{kind: authStale}
 	}
 	nc, ok := c.nonceCount()
 	if !ok {
-		return nil, authResult{authMalformed}
+		return nil, authResult{kind: authMalformed}
 	}
-	if !s.nonces.useCount(c.nonce, nc) {
-		return nil, authResult{authReplay}
+	ok, again := s.nonces.useCount(c.nonce, nc, s.requestID(req))
+	if !ok {
+		return nil, authResult{kind: authReplay}
 	}
-	return dev, authResult{authOK}
+	return dev, authResult{kind: authOK, retransmission: again}
+}
+
+// requestID identifies req across its retransmissions (see nonceIssuer.requestID).
+func (s *Server) requestID(req *sip.Request) uint64 {
+	var callID, branch string
+	var cseq uint32
+	if h := req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	if h := req.CSeq(); h != nil {
+		cseq = h.SeqNo
+	}
+	if h := req.Via(); h != nil {
+		branch, _ = h.Params.Get("branch")
+	}
+	return s.nonces.requestID(req.Source(), callID, cseq, branch)
 }
 
 func (s *Server) authFailed(req *sip.Request) {
@@ -831,9 +864,7 @@ func fromHost(req *sip.Request) string {
 // belongs to no account is answered 404 without a challenge and counts towards a ban of
 // the source, like a failed authentication: scanning for domains is scanning.
 func (s *Server) tenantOrRefuse(req *sip.Request, tx sip.ServerTransaction, host string) (*switchboard.Account, bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	acct, known, err := s.tenant(ctx, host)
+	acct, known, err := s.tenant(context.Background(), host)
 	if err != nil {
 		s.log.Error("SIP domain lookup failed", "error", err)
 		s.respond(req, tx, 500, "Server Internal Error")
@@ -858,6 +889,9 @@ func (s *Server) tenant(ctx context.Context, host string) (acct *switchboard.Acc
 	if _, err := netip.ParseAddr(host); err == nil || host == "" || host == s.publicName() {
 		return nil, true, nil
 	}
+	// The deadline only from here: most requests name an address and need no look-up.
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	a, err := s.cfg.Store.GetAccountBySIPDomain(ctx, host)
 	if err == nil {
 		return a, true, nil
