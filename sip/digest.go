@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,6 +87,11 @@ type nonceIssuer struct {
 	// Only successful authentications add entries, so its size is bounded by the rate of
 	// valid REGISTERs times the TTL; maxTrackedNonces is a hard cap on top of that.
 	lastNC map[string]ncEntry
+	// maxTracked caps lastNC (maxTrackedNonces).
+	maxTracked int
+	// floor (Unix nanoseconds) makes every nonce issued at or before it stale: it is raised
+	// when lastNC is full of live nonces and is emptied (see useCount).
+	floor atomic.Int64
 	// seed hashes the identity of the request that used a count (see requestID).
 	seed maphash.Seed
 	// macs are keyed HMAC-SHA256s ready for sign: making one allocates and hashes the key,
@@ -115,7 +121,7 @@ func newNonceIssuer(ttl time.Duration, now func() time.Time, algs []string) *non
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	n := &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry),
-		seed: maphash.MakeSeed()}
+		maxTracked: maxTrackedNonces, seed: maphash.MakeSeed()}
 	n.macs.New = func() any { return hmac.New(sha256.New, key) }
 	return n
 }
@@ -148,11 +154,20 @@ func (n *nonceIssuer) check(nonce string) error {
 	if !hmac.Equal(raw[16:], n.sign(raw[:16])) {
 		return errNonceInvalid
 	}
-	issued := time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8])))
-	if n.now().Sub(issued) > n.ttl {
+	issued := int64(binary.BigEndian.Uint64(raw[:8]))
+	if n.now().Sub(time.Unix(0, issued)) > n.ttl || issued <= n.floor.Load() {
 		return errNonceExpired
 	}
 	return nil
+}
+
+// issuedAt is when a nonce that passed check was issued (Unix nanoseconds).
+func issuedAt(nonce string) int64 {
+	var raw [nonceRawLen]byte
+	if n, err := base64.RawURLEncoding.Decode(raw[:], []byte(nonce)); err != nil || n != nonceRawLen {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(raw[:8]))
 }
 
 // requestID identifies one request across its retransmissions: they repeat its source,
@@ -170,31 +185,51 @@ func (n *nonceIssuer) requestID(source, callID string, cseq uint32, branch strin
 	return h.Sum64()
 }
 
-// useCount records nc for nonce, used by the request identified by request (requestID),
-// and reports false if it is not greater than every count used with that nonce before (a
-// replay). The one exception is the request that used the highest count arriving again
-// within retransmitWindow: a UDP retransmission of a request whose answer was lost, which
-// must be answered as the first time was; retransmission says it is one. The registrar ends a REGISTER's transaction as
-// soon as it has answered instead of keeping it for Timer J to absorb such retransmissions
-// (see handleRegister), so they reach the registrar.
-func (n *nonceIssuer) useCount(nonce string, nc uint64, request uint64) (ok, retransmission bool) {
+// nonceUse is what useCount found.
+type nonceUse int
+
+const (
+	nonceFresh          nonceUse = iota // a new count: accepted
+	nonceRetransmission                 // the same request again: accepted as it was
+	nonceReplay                         // a count used before by another request: refused
+	nonceStale                          // issued before the floor: the phone must take a new nonce
+)
+
+// useCount records nc for nonce, used by the request identified by request (requestID).
+// A count not greater than every count used with that nonce before is a replay. The one
+// exception is the request that used the highest count arriving again within
+// retransmitWindow: a UDP retransmission of a request whose answer was lost, which must be
+// answered as the first time was. The registrar ends a REGISTER's transaction as soon as it
+// has answered instead of keeping it for Timer J to absorb such retransmissions (see
+// handleRegister), so they reach the registrar.
+//
+// lastNC holds the counts of live nonces. When it is full of them (a sustained rate of
+// registrations above maxTracked per nonce TTL), it is emptied and the floor raised to
+// now: every nonce issued until now is stale from then on, so forgetting their counts
+// opens no replay, and each phone takes one fresh nonce (a stale challenge, no failure).
+func (n *nonceIssuer) useCount(nonce string, nc uint64, request uint64) nonceUse {
 	now := n.now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if e, ok := n.lastNC[nonce]; ok && now.Before(e.expires) && nc <= e.nc {
-		again := nc == e.nc && request == e.request && now.Before(e.until)
-		return again, again
+	if issuedAt(nonce) <= n.floor.Load() {
+		return nonceStale // raised since check: the counts of this nonce may be forgotten
 	}
-	if len(n.lastNC) >= maxTrackedNonces {
+	if e, ok := n.lastNC[nonce]; ok && now.Before(e.expires) && nc <= e.nc {
+		if nc == e.nc && request == e.request && now.Before(e.until) {
+			return nonceRetransmission
+		}
+		return nonceReplay
+	}
+	if len(n.lastNC) >= n.maxTracked {
 		n.pruneLocked(now)
 	}
-	if len(n.lastNC) >= maxTrackedNonces {
-		// Still full of live nonces: refuse to track more rather than grow. The client gets
-		// a fresh challenge and retries, so this degrades service without opening replays.
-		return false, false
+	if len(n.lastNC) >= n.maxTracked {
+		n.lastNC = make(map[string]ncEntry)
+		n.floor.Store(now.UnixNano())
+		return nonceStale
 	}
 	n.lastNC[nonce] = ncEntry{nc: nc, expires: now.Add(n.ttl), request: request, until: now.Add(retransmitWindow)}
-	return true, false
+	return nonceFresh
 }
 
 func (n *nonceIssuer) pruneLocked(now time.Time) {

@@ -815,11 +815,15 @@ func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard
 	if !ok {
 		return nil, authResult{kind: authMalformed}
 	}
-	ok, again := s.nonces.useCount(c.nonce, nc, s.requestID(req))
-	if !ok {
+	switch s.nonces.useCount(c.nonce, nc, s.requestID(req)) {
+	case nonceReplay:
 		return nil, authResult{kind: authReplay}
+	case nonceStale:
+		return nil, authResult{kind: authStale}
+	case nonceRetransmission:
+		return dev, authResult{kind: authOK, retransmission: true}
 	}
-	return dev, authResult{kind: authOK, retransmission: again}
+	return dev, authResult{kind: authOK}
 }
 
 // requestID identifies req across its retransmissions (see nonceIssuer.requestID).
