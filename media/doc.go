@@ -16,6 +16,13 @@
 //	relay, err := media.Bridge(leg, otherLeg)     // until hang-up or transfer
 //	defer relay.Close()
 //
+// To hear what a leg's remote sends (voicemail, in-band DTMF, conference mixing,
+// recording), add a sink; it gets decoded 8 kHz PCM in the receiving goroutine and must not
+// block:
+//
+//	stop := leg.Listen(func(pcm []int16) { recorder.Write(pcm) })
+//	defer stop()
+//
 // An RTP/SAVP offer (offer.Crypto != nil, SRTP keyed by SDES) is answered with the
 // session's own key, and the session is SRTP from SetRemote on:
 //

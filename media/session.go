@@ -120,6 +120,11 @@ type Session struct {
 
 	playing atomic.Int32 // Play calls running; relayed audio into this session yields to them
 
+	listen listeners                   // Listen's sinks, by id
+	sinks  atomic.Pointer[[]AudioSink] // the sinks the reader calls; nil when none
+	sinkMu sync.Mutex                  // held by the reader while it calls sinks
+	heard  []int16                     // decoded audio for the sinks, under sinkMu
+
 	closeOnce  sync.Once
 	closed     atomic.Bool
 	closedCh   chan struct{}
@@ -392,6 +397,7 @@ func (s *Session) receive(data []byte, src netip.AddrPort, pkt *rtp.Packet) {
 
 	switch {
 	case pkt.PayloadType == r.codec.PayloadType:
+		s.hear(pkt.Payload, r.codec.Encoding) // before forward, which may transcode in place
 		s.forward(pkt, r, false)
 	case r.event != NoTelephoneEvent && int(pkt.PayloadType) == r.event:
 		for _, d := range s.detector.observe(pkt.Timestamp, pkt.Payload) {
