@@ -192,24 +192,24 @@ func standsOut(p []float64, i int) bool {
 }
 
 // DetectInband listens to the remote's audio for DTMF tones and delivers the keys on
-// Digits with the RFC 4733 ones, until stop is called; call it once per session. A remote
-// that sends telephone-events sends its keys that way, and many phones play the tone as
-// well: its tones are ignored from its first telephone-event on. While the remote's SDP
-// negotiated telephone-event, a tone's key is delivered only when the tone ends, and only
-// if no telephone-event came meanwhile, so that the first key of a phone that sends both
-// counts once; otherwise (no telephone-event negotiated: trunks and phones that can only
-// send tones) a key is delivered about 40 ms into its tone.
+// Digits with the RFC 4733 ones, until stop is called; call it once per session.
+//
+// Without telephone-event in the remote's SDP (trunks and phones that can only send
+// tones), a key is delivered about 40 ms into its tone. With it, the remote normally sends
+// its keys as telephone-events, and many phones play the tone in the audio as well: a
+// tone's key is then delivered only when the tone ends, and only if the remote never sent
+// a telephone-event, so that a press sent both ways counts once (even when its first
+// event comes after the tone began) while a gateway that negotiates telephone-event but
+// passes tones is still heard.
 func (s *Session) DetectInband() (stop func()) {
 	var det InbandDetector
 	var pending Digit // a key whose tone has not ended, on a session with telephone-event
 	// The sink runs in the reader goroutine, as deliverDigit must.
 	return s.Listen(func(pcm []int16) {
 		det.feed(pcm, func(k Digit) {
-			switch {
-			case s.sentEvents.Load():
-			case s.TelephoneEvent() == NoTelephoneEvent:
+			if s.TelephoneEvent() == NoTelephoneEvent {
 				s.deliverDigit(k)
-			default:
+			} else {
 				pending = k
 			}
 		}, func(k Digit) {
