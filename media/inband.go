@@ -140,13 +140,22 @@ func classifyBlock(b *[inbandBlock]int16) Digit {
 	if energy == 0 {
 		return 0
 	}
-	for i, coeff := range inbandCoeffs {
-		var s1, s2 float64
-		for _, x := range b {
-			s0 := float64(x) + coeff*s1 - s2
-			s2, s1 = s1, s0
-		}
-		power[i] = (s1*s1 + s2*s2 - coeff*s1*s2) / (inbandBlock * inbandBlock)
+	// The eight filters run side by side in one pass: independent chains the CPU overlaps.
+	c := &inbandCoeffs
+	var s1, s2 [8]float64
+	for _, x := range b {
+		v := float64(x)
+		s1[0], s2[0] = v+c[0]*s1[0]-s2[0], s1[0]
+		s1[1], s2[1] = v+c[1]*s1[1]-s2[1], s1[1]
+		s1[2], s2[2] = v+c[2]*s1[2]-s2[2], s1[2]
+		s1[3], s2[3] = v+c[3]*s1[3]-s2[3], s1[3]
+		s1[4], s2[4] = v+c[4]*s1[4]-s2[4], s1[4]
+		s1[5], s2[5] = v+c[5]*s1[5]-s2[5], s1[5]
+		s1[6], s2[6] = v+c[6]*s1[6]-s2[6], s1[6]
+		s1[7], s2[7] = v+c[7]*s1[7]-s2[7], s1[7]
+	}
+	for i := range power {
+		power[i] = (s1[i]*s1[i] + s2[i]*s2[i] - c[i]*s1[i]*s2[i]) / (inbandBlock * inbandBlock)
 	}
 	row, col := strongest(power[:4]), strongest(power[4:])
 	lo, hi := power[row], power[4+col]

@@ -276,3 +276,14 @@ func TestDTMFTonesAreDetected(t *testing.T) {
 		t.Errorf("DTMFTones(%q): detected %q, want 71 (non-keys skipped)", "7x1", got)
 	}
 }
+
+// BenchmarkInbandDetector is the detector's cost per 20 ms frame of one leg:
+// go test ./media -run XXX -bench InbandDetector
+func BenchmarkInbandDetector(b *testing.B) {
+	audio := addNoise(DTMFTones("1234567890"), -40)
+	var d InbandDetector
+	for i := 0; b.Loop(); i++ {
+		off := (i * FrameSamples) % (len(audio) - FrameSamples)
+		d.Feed(audio[off:off+FrameSamples], func(Digit) {})
+	}
+}
