@@ -67,6 +67,13 @@ var inbandQuarterSize = func() (n [4]float64) {
 // inbandMinPower is inbandMinLevel as a normalised Goertzel power: (amplitude/2)².
 var inbandMinPower = math.Pow(dBm0Peak*math.Pow(10, inbandMinLevel/20.0)/2, 2)
 
+// The dB limits as power ratios.
+var (
+	inbandLowOverHigh = dB(inbandMaxLowOverHigh)
+	inbandHighOverLow = dB(inbandMaxHighOverLow)
+	inbandPeakRatio   = dB(inbandRelativePeak)
+)
+
 func dB(v float64) float64 { return math.Pow(10, v/10) }
 
 // InbandDetector finds DTMF key presses in 8 kHz audio. Feed it the audio in order, in
@@ -162,7 +169,7 @@ func classifyBlock(b *[inbandBlock]int16) Digit {
 	switch {
 	case lo < inbandMinPower || hi < inbandMinPower:
 		return 0
-	case lo > hi*dB(inbandMaxLowOverHigh) || hi > lo*dB(inbandMaxHighOverLow):
+	case lo > hi*inbandLowOverHigh || hi > lo*inbandHighOverLow:
 		return 0
 	case !standsOut(power[:4], row) || !standsOut(power[4:], col):
 		return 0
@@ -193,7 +200,7 @@ func strongest(p []float64) int {
 // standsOut reports whether p[i] is inbandRelativePeak dB above every other power of p.
 func standsOut(p []float64, i int) bool {
 	for j, v := range p {
-		if j != i && v*dB(inbandRelativePeak) > p[i] {
+		if j != i && v*inbandPeakRatio > p[i] {
 			return false
 		}
 	}
