@@ -97,7 +97,7 @@ type Config struct {
 }
 
 // allowed is the Allow header: what this server answers to with something other than 405.
-const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, SUBSCRIBE, REFER"
+const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, SUBSCRIBE, REFER, INFO"
 
 // maxMessageLength caps a SIP message. Real REGISTERs are well under 2 KB; anything larger
 // is refused by the parser instead of buffered.
