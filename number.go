@@ -19,8 +19,8 @@ type Number struct {
 	AIAgentID         string
 	Target            Target // where inbound calls to this number go
 	// Language is what callers to this number hear system prompts in; "" = the account's.
-	Language string
-	CreatedAt         time.Time
+	Language  string
+	CreatedAt time.Time
 }
 
 // NumberStatuses are the statuses a number may have.
