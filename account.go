@@ -142,6 +142,7 @@ type AccountChange struct {
 	MaxOutMinutes    *int
 	CountryCode      *string
 	AllowedCountries *[]string // replaces the list
+	Language         *string   // "" = DefaultLanguage
 }
 
 // AccountService changes an account's settings. provision.Service implements it.
