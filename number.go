@@ -83,3 +83,15 @@ type NumberService interface {
 	UpdateNumber(ctx context.Context, accountID, id int64, c NumberChange) (*Number, error)
 	DeleteNumber(ctx context.Context, accountID, id int64) error
 }
+
+// PromptLanguage is the language callers to the number hear system prompts in: the
+// number's own, else its account's (account may be nil: then DefaultLanguage).
+func (n *Number) PromptLanguage(account *Account) string {
+	if n.Language != "" {
+		return n.Language
+	}
+	if account == nil {
+		return DefaultLanguage
+	}
+	return account.SpokenLanguage()
+}

@@ -97,12 +97,19 @@ func testLanguages(t *testing.T, f *fixture) {
 	if got.Language != "pt-BR" {
 		t.Fatalf("number language %q", got.Language)
 	}
+	if l := got.PromptLanguage(a); l != "pt-BR" {
+		t.Fatalf("a number's own language loses to %q", l)
+	}
 	_, err = f.db.UpdateNumberFunc(f.ctx, f.a.ID, n.ID, func(n *switchboard.Number) error { n.Language = ""; return nil })
 	mustOK(t, err)
 	got, err = f.db.GetNumber(f.ctx, f.a.ID, n.ID)
 	mustOK(t, err)
 	if got.Language != "" {
 		t.Fatalf("number language after clearing: %q", got.Language)
+	}
+	a.Language = "de"
+	if l := got.PromptLanguage(a); l != "de" {
+		t.Fatalf("a number without a language plays %q, not its account's de", l)
 	}
 	bad := newNumber(f.a.ID, "+15557654322")
 	bad.Language = "../en"
