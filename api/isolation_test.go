@@ -19,7 +19,10 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/blob"
+	"switchboard/internal/tstest"
 	"switchboard/pbx"
+	"switchboard/prompt"
 	"switchboard/provision"
 	"switchboard/sip"
 	"switchboard/store"
@@ -65,7 +68,10 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	ie := &isolationEnv{db: db, webhooks: svc}
 	ie.recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(ie.recv.Close)
-	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine})
+	blobs, err := blob.NewDir(t.TempDir())
+	must(t, err)
+	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine, Blobs: blobs,
+		Speaker: &prompt.Speaker{Path: "/nonexistent/espeak-ng"}})
 	ie.env = newEnv(t, db, func(c *api.Config) {
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
@@ -103,12 +109,16 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	// A developer key of its own, for the owner's walk to revoke without locking itself out.
 	music := &switchboard.MusicClass{AccountID: tn.account.ID, Name: "jazz", Format: "wav", Samples: 160}
 	must(t, ie.db.CreateMusicClass(ctx, music, make([]byte, 160)))
+	pr := ie.request("POST", tn.base(ie.srv)+"/prompts?name=Prompt"+tag, tn.devKey, string(tstest.WAV(8000, 1, make([]int16, 800))),
+		"Content-Type", "audio/wav")
+	expectOK(t, pr, http.StatusCreated, "Prompt created")
 	_, spare := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	spare.AccountID, spare.Name = tn.account.ID, "spare"+tag
 	must(t, ie.db.CreateAPIKey(ctx, spare))
 	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
-		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64))}
+		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
+		"prompt_id": int64(pr.result()["pk"].(float64))}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -136,6 +146,9 @@ func (accountSMS) SendSMS(_ context.Context, req switchboard.SMSRequest) (*switc
 
 var (
 	pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
+	// nameParams are path parameters that name a thing every account has (a system prompt),
+	// not an id of one account's: the walk fills them in as they are.
+	nameParams = map[string]string{"name": "goodbye"}
 	// randomValueRE matches keys, secrets and signatures: random text that may hold "Bx".
 	randomValueRE = regexp.MustCompile(`"(key|prefix|secret)":"[^"]*"|[A-Za-z0-9+/=_-]{20,}`)
 )
@@ -222,6 +235,9 @@ func walkOps(t *testing.T, e *env) []walkOp {
 // send makes the request of op on account's path with ids, as key.
 func (ie *isolationEnv) send(op walkOp, accountID int64, ids map[string]int64, body any, key string) response {
 	url := ie.srv.URL + "/v3/voice/" + itoa(accountID) + pathParamRE.ReplaceAllStringFunc(op.path, func(p string) string {
+		if name, ok := nameParams[p[1:len(p)-1]]; ok {
+			return name
+		}
 		return itoa(ids[p[1:len(p)-1]])
 	})
 	if body == nil && (op.method == "POST" || op.method == "PATCH" || op.method == "PUT") {
@@ -248,7 +264,7 @@ func testTenantIsolation(t *testing.T, e *isolationEnv) {
 	walked := 0
 	bodies := e.walkBodies(e.b)
 	for _, op := range ops {
-		hasIDs := pathParamRE.MatchString(op.path)
+		hasIDs := pathParamRE.MatchString(strings.ReplaceAll(op.path, "{name}", ""))
 		for keyName, key := range keys {
 			where := fmt.Sprintf("%s %s with A's %s", op.method, op.path, keyName)
 			r := e.send(op, e.b.account.ID, e.bIDs, bodies[op.method+" "+op.path], key)
