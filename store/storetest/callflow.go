@@ -200,7 +200,9 @@ func testPageCallFlows(t *testing.T, f *fixture) {
 	}
 	qb := f.queue(t, f.b.ID, "500")
 	mustOK(t, f.db.CreateCallFlow(f.ctx, queueFlow(f.b.ID, "b's", qb.ID)))
-	page := func(p switchboard.Page) ([]*switchboard.CallFlow, bool, error) { return f.db.PageCallFlows(f.ctx, f.a.ID, p) }
+	page := func(p switchboard.Page) ([]*switchboard.CallFlow, bool, error) {
+		return f.db.PageCallFlows(f.ctx, f.a.ID, p)
+	}
 	for _, size := range []int{1, 2, 1000} {
 		got := walk(t, size, 5, page, func(p *switchboard.Page, fl *switchboard.CallFlow) { p.After = fl.ID })
 		var names []string
