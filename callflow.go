@@ -599,6 +599,9 @@ type CallFlowChange struct {
 	Name  *string
 	Start *string
 	Nodes map[string]FlowNode // nil = not given; a PATCH replaces all nodes
+	// KeepToken is the masked token answers show: a webhook node sent back with it keeps
+	// the token its node of the same name has.
+	KeepToken string
 }
 
 // FlowUse is one thing that sends calls to a flow, a queue, a ring group or a user: a
