@@ -66,7 +66,11 @@ func TestCallFlowValidation(t *testing.T) {
 			"nodes.menu.timeout_s", "between 1 and 60"},
 		{"too many retries", func(f *switchboard.CallFlow) { n := f.Nodes["menu"]; r := 10; n.Retries = &r; f.Nodes["menu"] = n },
 			"nodes.menu.retries", "between 0 and 9"},
-		{"bad time zone", func(f *switchboard.CallFlow) { n := f.Nodes["hours"]; n.TimeZone = "Mars/Olympus"; f.Nodes["hours"] = n },
+		{"bad time zone", func(f *switchboard.CallFlow) {
+			n := f.Nodes["hours"]
+			n.TimeZone = "Mars/Olympus"
+			f.Nodes["hours"] = n
+		},
 			"nodes.hours.time_zone", `"Mars/Olympus" is not an IANA time zone`},
 		{"bad open time", func(f *switchboard.CallFlow) { f.Nodes["hours"].Open[0].To = "25:00" },
 			"nodes.hours.open.0.to", "must be a time HH:MM"},
@@ -88,7 +92,11 @@ func TestCallFlowValidation(t *testing.T) {
 		{"forward not E.164", func(f *switchboard.CallFlow) {
 			f.Nodes["sales"] = switchboard.FlowNode{Type: "forward", Number: "0301234", Next: "mailbox"}
 		}, "nodes.sales.number", "must be an E.164 number"},
-		{"long menu name", func(f *switchboard.CallFlow) { n := f.Nodes["menu"]; n.Name = strings.Repeat("x", 201); f.Nodes["menu"] = n },
+		{"long menu name", func(f *switchboard.CallFlow) {
+			n := f.Nodes["menu"]
+			n.Name = strings.Repeat("x", 201)
+			f.Nodes["menu"] = n
+		},
 			"nodes.menu.name", "at most 200 characters"},
 		{"long flow name", func(f *switchboard.CallFlow) { f.Name = strings.Repeat("x", 101) }, "name", "at most 100 characters"},
 		{"bad language", func(f *switchboard.CallFlow) {
