@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"switchboard"
@@ -21,11 +20,6 @@ func (s *Server) callFlowRoutes() []resourceRoute {
 				"naming the node and field, e.g. nodes.menu.options.1. Route a number to it with PATCH /numbers/{id} {\"callflow_id\": id}.",
 			request: createBody(callFlowRequestJSON{}), result: callFlowJSON{},
 			serve: createHandler[callFlowRequestJSON](&s.provision, ProvisioningService.CreateCallFlow, toCallFlowJSON)},
-		{method: "GET", path: "/callflows/references", summary: "What leads to a user, queue, ring group or call flow",
-			message: "References", description: "The numbers routing to it, the queues whose overflow and ring groups whose " +
-				"fallback point at it, and the call flow nodes naming it.",
-			query:  []queryParam{{"type", "user, queue, ringgroup or callflow"}, {"id", "Its ID"}},
-			result: []flowUseJSON{}, serve: s.flowReferences},
 		{method: "GET", path: "/callflows/{callflow_id}", summary: "Get a call flow", message: "Call flow details",
 			result: callFlowJSON{}, serve: getByID(&s.store, "callflow_id", switchboard.Store.GetCallFlow, toCallFlowJSON)},
 		{method: "PATCH", path: "/callflows/{callflow_id}", summary: "Change a call flow (only the fields given)", message: "Call flow updated",
@@ -44,7 +38,34 @@ func (s *Server) callFlowRoutes() []resourceRoute {
 			message: "Simulated call", description: "The path a call would take at time from caller pressing keys, with the " +
 				"decisions and their reasons, without placing a call.",
 			request: simulateRequestJSON{}, result: simulationJSON{}, serve: s.simulateCallFlow},
+		s.referencesRoute("/users/{user_id}/references", "user", "user_id", switchboard.TargetUser),
+		s.referencesRoute("/queues/{queue_id}/references", "queue", "queue_id", switchboard.TargetQueue),
+		s.referencesRoute("/ring_groups/{ring_group_id}/references", "ring group", "ring_group_id", switchboard.TargetRingGroup),
+		s.referencesRoute("/callflows/{callflow_id}/references", "call flow", "callflow_id", switchboard.TargetCallFlow),
 	}
+}
+
+// referencesRoute is GET …/{param}/references: what leads to the user, queue, ring group
+// or call flow.
+func (s *Server) referencesRoute(path, what, param string, t switchboard.TargetType) resourceRoute {
+	return resourceRoute{method: "GET", path: path, summary: "What leads to this " + what, message: "References",
+		description: "The numbers routing to the " + what + ", the queues whose overflow and ring groups whose fallback " +
+			"point at it, and the call flow nodes naming it.",
+		result: []flowUseJSON{}, serve: func(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
+			id, err := pathID(r, param)
+			if err != nil {
+				return nil, err
+			}
+			uses, err := s.provision.FlowReferences(r.Context(), c.accountID, t, id)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]flowUseJSON, len(uses))
+			for i, u := range uses {
+				out[i] = flowUseJSON{Kind: u.Kind, ID: u.ID, Name: u.Name, Node: u.Node, Field: u.Field}
+			}
+			return out, nil
+		}}
 }
 
 // maskedToken stands for a webhook node's token in answers: the token authenticates the
@@ -184,21 +205,4 @@ type flowUseJSON struct {
 	Name  string `json:"name" doc:"The number (E.164), the queue's or ring group's name, the flow's name"`
 	Node  string `json:"node,omitempty" doc:"The flow node, for kind callflow"`
 	Field string `json:"field" doc:"What points: target, overflow, fallback, or the node's field (queue_id …)"`
-}
-
-func (s *Server) flowReferences(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
-	q := r.URL.Query()
-	id, err := strconv.ParseInt(q.Get("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return nil, badRequest("id", "must be a positive integer")
-	}
-	uses, err := s.provision.FlowReferences(r.Context(), c.accountID, switchboard.TargetType(q.Get("type")), id)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]flowUseJSON, len(uses))
-	for i, u := range uses {
-		out[i] = flowUseJSON{Kind: u.Kind, ID: u.ID, Name: u.Name, Node: u.Node, Field: u.Field}
-	}
-	return out, nil
 }

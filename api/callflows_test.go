@@ -188,7 +188,7 @@ func TestCallFlowIsolation(t *testing.T) {
 	if !strings.Contains(detail(r, "nodes.operator.user_id")+detail(r, "nodes.sales.queue_id")+detail(r, "nodes.support.ring_group_id"), "in this account") {
 		t.Fatalf("details %v", r.body["details"])
 	}
-	r = e.request("GET", fmt.Sprintf("%s/callflows/references?type=queue&id=%d", bBase, e.a.sales.ID), bKey, nil)
+	r = e.request("GET", fmt.Sprintf("%s/queues/%d/references", bBase, e.a.sales.ID), bKey, nil)
 	expectError(t, r, http.StatusNotFound, "NOT_FOUND")
 	r = e.request("GET", bBase+"/callflows", bKey, nil)
 	expectOK(t, r, http.StatusOK, "List of call flows")
@@ -273,9 +273,9 @@ func TestCallFlowSimulateAndOverride(t *testing.T) {
 		}
 	}
 	for body, field := range map[string]string{
-		`{"time": "tomorrow"}`:                    "time",
-		`{"keys": "1x"}`:                          "keys",
-		`{"outcomes": {"sales": "maybe"}}`:        "outcomes.sales",
+		`{"time": "tomorrow"}`:                   "time",
+		`{"keys": "1x"}`:                         "keys",
+		`{"outcomes": {"sales": "maybe"}}`:       "outcomes.sales",
 		`{"outcomes": {"mailbox": "no_answer"}}`: "outcomes.mailbox",
 	} {
 		r := e.request("POST", flowURL+"/simulate", key, body)
@@ -298,15 +298,30 @@ func TestCallFlowReferences(t *testing.T) {
 	e.a.group.Fallback = switchboard.Target{Type: switchboard.TargetQueue, ID: e.a.sales.ID}
 	must(t, e.store.UpdateRingGroup(context.Background(), e.a.group))
 
-	r = e.request("GET", fmt.Sprintf("%s/callflows/references?type=queue&id=%d", base, e.a.sales.ID), key, nil)
+	r = e.request("GET", fmt.Sprintf("%s/queues/%d/references", base, e.a.sales.ID), key, nil)
 	expectOK(t, r, http.StatusOK, "References")
 	want := fmt.Sprintf("[map[field:target id:%d kind:number name:%s] map[field:fallback id:%d kind:ring_group name:Front Desk] "+
 		"map[field:queue_id id:%v kind:callflow name:Main line node:sales]]", e.a.supportLine.ID, e.a.supportLine.Number, e.a.group.ID, flowID)
 	if got := fmt.Sprint(r.results()); got != want {
 		t.Fatalf("references\n got %s\nwant %s", got, want)
 	}
-	expectError(t, e.request("GET", base+"/callflows/references?type=trunk&id=1", key, nil), http.StatusBadRequest, "BAD_REQUEST")
-	expectError(t, e.request("GET", base+"/callflows/references?type=queue", key, nil), http.StatusBadRequest, "BAD_REQUEST")
+	r = e.request("GET", fmt.Sprintf("%s/users/%d/references", base, e.a.john.ID), key, nil)
+	expectOK(t, r, http.StatusOK, "References")
+	if got := fmt.Sprint(r.results()); got != fmt.Sprintf("[map[field:user_id id:%v kind:callflow name:Main line node:operator]]", flowID) {
+		t.Fatalf("user references %s", got)
+	}
+	r = e.request("GET", fmt.Sprintf("%s/ring_groups/%d/references", base, e.a.group.ID), key, nil)
+	expectOK(t, r, http.StatusOK, "References")
+	if got := fmt.Sprint(r.results()); got != fmt.Sprintf("[map[field:ring_group_id id:%v kind:callflow name:Main line node:support]]", flowID) {
+		t.Fatalf("ring group references %s", got)
+	}
+	expectOK(t, e.request("PATCH", fmt.Sprintf("%s/numbers/%d", base, e.a.mainLine.ID), key, map[string]any{"callflow_id": flowID}), http.StatusOK, "Number updated")
+	r = e.request("GET", fmt.Sprintf("%s/callflows/%v/references", base, flowID), key, nil)
+	expectOK(t, r, http.StatusOK, "References")
+	if got := fmt.Sprint(r.results()); got != fmt.Sprintf("[map[field:target id:%d kind:number name:%s]]", e.a.mainLine.ID, e.a.mainLine.Number) {
+		t.Fatalf("flow references %s", got)
+	}
+	expectError(t, e.request("GET", base+"/queues/999/references", key, nil), http.StatusNotFound, "NOT_FOUND")
 }
 
 // Prompts, voicemail boxes and conference rooms are checked through provision's FlowRefs:
