@@ -75,6 +75,10 @@ type NumberChange struct {
 	AIAgentID         *string
 	Target            *TargetChange
 	Language          *string // "" = the account's language
+	// CallFlowID routes the number to the account's call flow: its Target becomes
+	// {callflow, id}; 0 clears a flow target (calls then have no target). Given together
+	// with Target it is refused.
+	CallFlowID *int64
 }
 
 // NumberService provisions phone numbers. provision.Service implements it.

@@ -36,6 +36,9 @@ type Config struct {
 	Blobs switchboard.BlobStore
 	// Speaker speaks text prompts (espeak-ng); nil or not installed = text prompts answer 503.
 	Speaker *prompt.Speaker
+	// FlowRefs checks that the prompts, voicemail boxes and conference rooms a call flow
+	// names exist in the account, by switchboard.FlowRef* kind (see FlowRefChecker).
+	FlowRefs map[string]FlowRefChecker
 }
 
 // Service implements the root's provisioning services (UserService, QueueService, …).
@@ -44,6 +47,8 @@ type Service struct {
 	sealer Sealer
 	engine Engine
 	logger *slog.Logger
+	// flowRefs: Config.FlowRefs.
+	flowRefs map[string]FlowRefChecker
 	// trustMu serializes the check and the write of trusted addresses (trunks, grants) in
 	// this process, so that two accounts cannot both take one address at the same moment.
 	trustMu sync.Mutex
@@ -55,7 +60,8 @@ type Service struct {
 
 // New returns the service for cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, sealer: cfg.Sealer, engine: cfg.Engine, logger: cfg.Logger, blobs: cfg.Blobs, speaker: cfg.Speaker}
+	s := &Service{store: cfg.Store, sealer: cfg.Sealer, engine: cfg.Engine, logger: cfg.Logger, blobs: cfg.Blobs, speaker: cfg.Speaker,
+		flowRefs: cfg.FlowRefs}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -74,6 +80,7 @@ var (
 	_ switchboard.TrunkService      = (*Service)(nil)
 	_ switchboard.MusicClassService = (*Service)(nil)
 	_ switchboard.PromptService     = (*Service)(nil)
+	_ switchboard.CallFlowService   = (*Service)(nil)
 )
 
 // queueMembersChanged tells the engine, if there is one, to read the queue's members again.
