@@ -102,6 +102,14 @@ type Store interface {
 	ReplaceMusicClassAudio(ctx context.Context, accountID, id int64, format string, samples int, audio []byte) (*MusicClass, error)
 	DeleteMusicClass(ctx context.Context, accountID, id int64) error // CONFLICT while a queue names it
 
+	// CreateConferenceRoom stores a room and claims its extension (CONFLICT when taken).
+	CreateConferenceRoom(ctx context.Context, r *ConferenceRoom) error
+	GetConferenceRoom(ctx context.Context, accountID, id int64) (*ConferenceRoom, error)
+	GetConferenceRoomByExtension(ctx context.Context, accountID int64, extension string) (*ConferenceRoom, error)
+	PageConferenceRooms(ctx context.Context, accountID int64, p Page) (rooms []*ConferenceRoom, more bool, err error)
+	UpdateConferenceRoomFunc(ctx context.Context, accountID, id int64, change func(*ConferenceRoom) error) (*ConferenceRoom, error)
+	DeleteConferenceRoom(ctx context.Context, accountID, id int64) error
+
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication
 	ListAPIKeys(ctx context.Context, accountID int64) ([]*APIKey, error)

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Contacts/RoundTripWithEvents", testContacts},
 		{"Contacts/FailedChangesStoreNoEvent", testContactFailures},
 		{"MusicClasses/RoundTripAndIsolation", testMusicClasses},
+		{"ConferenceRooms/RoundTripExtensionsAndIsolation", testConferenceRooms},
 		{"APIKeys/LookupAndRevocation", testAPIKeys},
 		{"APIKeys/ReferencesAndIsolation", testAPIKeyReferences},
 		{"Events/AppendAndList", testEvents},
