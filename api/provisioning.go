@@ -25,6 +25,7 @@ type ProvisioningService interface {
 	switchboard.ContactService
 	switchboard.APIKeyService
 	switchboard.MusicClassService
+	switchboard.ConferenceService
 }
 
 // provisioningRoutes registers the provisioning API: developer keys manage the account's
@@ -40,6 +41,8 @@ func (s *Server) provisioningRoutes() {
 	s.resourceRoutes("API keys", needsProvisioning, s.apiKeyRoutes())
 	s.resourceRoutes("Settings", needsProvisioning, s.settingsRoutes())
 	s.resourceRoutes("Music on hold", needsProvisioning, s.musicClassRoutes())
+	s.resourceRoutes("Conferences", needsProvisioning, s.conferenceRoutes())
+	s.resourceRoutes("Conferences", needsConferences, s.conferenceLiveRoutes())
 }
 
 // resourceRoute is one provisioning route: its documentation (see route) and its handler.

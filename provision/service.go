@@ -64,6 +64,7 @@ var (
 	_ switchboard.APIKeyService     = (*Service)(nil)
 	_ switchboard.TrunkService      = (*Service)(nil)
 	_ switchboard.MusicClassService = (*Service)(nil)
+	_ switchboard.ConferenceService = (*Service)(nil)
 )
 
 // queueMembersChanged tells the engine, if there is one, to read the queue's members again.
