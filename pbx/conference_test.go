@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,9 +18,11 @@ import (
 	"github.com/pion/rtp"
 
 	"switchboard"
+	"switchboard/api"
 	"switchboard/events"
 	"switchboard/internal/tstest"
 	"switchboard/media"
+	"switchboard/provision"
 	"switchboard/store"
 	"switchboard/webhook"
 )
@@ -439,4 +443,105 @@ func TestConferenceRoomNumberIsTheAccountsOwn(t *testing.T) {
 
 func sin(freq float64, n int) float64 {
 	return math.Sin(2 * math.Pi * freq * float64(n) / media.SampleRate)
+}
+
+// Stopping the engine with parties in a room hangs them up and ends the room: no mixing
+// goroutine outlives the engine's Run.
+func TestConferenceEngineShutdownEndsTheRoom(t *testing.T) {
+	e := newEnv(t)
+	room := e.room("805", func(r *switchboard.ConferenceRoom) { r.AnnounceJoinLeave = true })
+	a := dialRoom(t, e, confUser(t, e, "201"), "201", "805", 500)
+	b := dialRoom(t, e, confUser(t, e, "202"), "202", "805", 1100)
+	tstest.WaitFor(t, "two parties in the room", func() bool {
+		parts, _ := e.eng.ConferenceParticipants(context.Background(), e.account.ID, room.ID)
+		return len(parts) == 2
+	})
+	if !mixerRunning() {
+		t.Fatal("no mixing goroutine while the room is in use")
+	}
+	e.stopEngine()
+	endedWithin(t, a.call.dlg.Context(), "A's call at shutdown")
+	endedWithin(t, b.call.dlg.Context(), "B's call at shutdown")
+	if mixerRunning() {
+		t.Fatal("the room's mixing goroutine outlived the engine's Run")
+	}
+	if n := e.eng.Ports().InUse(); n != 0 {
+		t.Fatalf("%d RTP ports still in use after shutdown", n)
+	}
+}
+
+// mixerRunning reports whether any media.Mixer's goroutine runs in this process.
+func mixerRunning() bool {
+	buf := make([]byte, 1<<22)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "media.(*Mixer).run")
+}
+
+// The participants routes of the API reach the engine: listing shows the parties, mute
+// silences one for the others, kick hangs it up; another account's key sees none of it.
+func TestConferenceParticipantsThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	room := e.room("806")
+	apiSrv := httptest.NewServer(api.New(api.Config{Store: e.db, Live: e.eng, Conferences: e.eng,
+		Provision: provision.New(provision.Config{Store: e.db, Engine: e.eng})}))
+	t.Cleanup(apiSrv.Close)
+	keyOf := func(accountID int64) string {
+		key, k := switchboard.NewAPIKey(switchboard.KeyDeveloper)
+		k.AccountID, k.Name = accountID, "backend"
+		if err := e.db.CreateAPIKey(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+		return key
+	}
+	key, other := keyOf(e.account.ID), e.otherAccount("Beta")
+	otherKey := keyOf(other.ID)
+	do := func(method, path, key string) (int, map[string]any) {
+		t.Helper()
+		req, _ := http.NewRequest(method, apiSrv.URL+path, nil)
+		req.Header.Set("X-API-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
+	base := fmt.Sprintf("/v3/voice/%d/conferences/%d", e.account.ID, room.ID)
+
+	a := dialRoom(t, e, confUser(t, e, "201"), "201", "806", 500)
+	b := dialRoom(t, e, confUser(t, e, "202"), "202", "806", 1100)
+	var list []any
+	tstest.WaitFor(t, "the API to list two parties", func() bool {
+		_, body := do("GET", base+"/participants", key)
+		list, _ = body["result"].([]any)
+		return len(list) == 2
+	})
+	first := list[0].(map[string]any)
+	if first["number"] != "201" || first["muted"] != false {
+		t.Fatalf("first party: %v", first)
+	}
+	aID := fmt.Sprint(int64(first["participant_id"].(float64)))
+	if code, _ := do("GET", fmt.Sprintf("/v3/voice/%d/conferences/%d/participants", other.ID, room.ID), otherKey); code != http.StatusNotFound {
+		t.Fatalf("B's key listing A's room: %d; want 404", code)
+	}
+	if code, _ := do("POST", fmt.Sprintf("/v3/voice/%d/conferences/%d/participants/%s/mute", other.ID, room.ID, aID), otherKey); code != http.StatusNotFound {
+		t.Fatalf("B's key muting in A's room: %d; want 404", code)
+	}
+	if !confHears(b.listen(25), 500) {
+		t.Fatal("B does not hear A before the API mutes A")
+	}
+	if code, body := do("POST", base+"/participants/"+aID+"/mute", key); code != http.StatusOK {
+		t.Fatalf("mute: %d %v", code, body)
+	}
+	if confHears(b.listen(25), 500) {
+		t.Error("B still hears A after the API muted A")
+	}
+	if code, _ := do("POST", base+"/participants/"+aID+"/kick", key); code != http.StatusOK {
+		t.Fatalf("kick: %d", code)
+	}
+	endedWithin(t, a.call.dlg.Context(), "the kicked party's call")
+	if code, _ := do("POST", base+"/participants/"+aID+"/unmute", key); code != http.StatusNotFound {
+		t.Fatalf("unmuting a party that left: %d; want 404", code)
+	}
 }
