@@ -69,6 +69,7 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	ie.env = newEnv(t, db, func(c *api.Config) {
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
+		c.Conferences = engine // likewise for the parties of conference rooms
 		c.Provision, c.Trunks = provisioning, provisioning
 	})
 	ie.aIDs = ie.seedServices(ie.a, "192.0.2.10")
@@ -103,12 +104,16 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	// A developer key of its own, for the owner's walk to revoke without locking itself out.
 	music := &switchboard.MusicClass{AccountID: tn.account.ID, Name: "jazz", Format: "wav", Samples: 160}
 	must(t, ie.db.CreateMusicClass(ctx, music, make([]byte, 160)))
+	room := &switchboard.ConferenceRoom{AccountID: tn.account.ID, Name: "Board" + tag, Extension: "8800", MaxParticipants: 10,
+		PINHash: switchboard.HashConferencePIN("4321")}
+	must(t, ie.db.CreateConferenceRoom(ctx, room))
 	_, spare := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	spare.AccountID, spare.Name = tn.account.ID, "spare"+tag
 	must(t, ie.db.CreateAPIKey(ctx, spare))
 	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
-		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64))}
+		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
+		"conference_id": room.ID, "participant_id": 1}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -170,6 +175,8 @@ func (ie *isolationEnv) walkBodies(tn *tenant) map[string]any {
 		"POST /calls/{call_id}/transfer":                map[string]any{"to": "1002"},
 		"PUT /trunks/{trunk_id}":                        map[string]any{"name": "Hacked", "host": "192.0.2.30"},
 		"POST /trunks":                                  map[string]any{"name": "Hacked", "host": "192.0.2.40"},
+		"POST /conferences":                             map[string]any{"name": "Hacked", "extension": "8809"},
+		"PATCH /conferences/{conference_id}":            map[string]any{"name": "Hacked", "pin": ""},
 		"POST /devices/{device_id}/password":            nil,
 		"POST /webhook_deliveries/{delivery_id}/resend": nil,
 	}
@@ -296,7 +303,8 @@ func testTenantIsolation(t *testing.T, e *isolationEnv) {
 		// Writes come before the deletes: the owner's things are all there to be found. A
 		// call in progress exists only while SIP carries it, and the walk has none: the
 		// owner's transfer and hangup hear 404 like anyone's.
-		inProgress := strings.HasPrefix(op.path, "/calls/{call_id}/")
+		// Nobody is in a conference room either: acting on a participant is 404.
+		inProgress := strings.HasPrefix(op.path, "/calls/{call_id}/") || strings.Contains(op.path, "/participants/{participant_id}/")
 		if op.method != "DELETE" && !inProgress && (r.status == http.StatusNotFound || r.status == http.StatusForbidden) {
 			t.Errorf("%s: status %d: the owner's own thing was not found or refused: %.300s", where, r.status, r.raw)
 		}
@@ -333,6 +341,8 @@ func snapshot(t *testing.T, db *store.DB, accountID int64) string {
 	add(db.ListTrunks(ctx, accountID))
 	classes, _, err := db.PageMusicClasses(ctx, accountID, switchboard.Page{Limit: 100})
 	add(classes, err)
+	rooms, _, err := db.PageConferenceRooms(ctx, accountID, switchboard.Page{Limit: 100})
+	add(rooms, err)
 	events, err := db.ListEvents(ctx, accountID, 0, 1000)
 	add(len(events), err)
 	b, err := json.Marshal(parts)
