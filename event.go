@@ -50,6 +50,9 @@ const (
 	EventCallRetrieved = "call.retrieved"
 	// EventCallPickedUp: a ringing call was picked up (*8) by another user, directed or group.
 	EventCallPickedUp = "call.picked_up"
+	// EventConferenceJoined / EventConferenceLeft: a party joined or left a conference room.
+	EventConferenceJoined = "conference.joined"
+	EventConferenceLeft   = "conference.left"
 )
 
 // EventNames lists every canonical event name, in catalog order.
@@ -67,6 +70,7 @@ var EventNames = []string{
 	EventLimitTripped,
 	EventCallTransferred, EventCallParked, EventCallRetrieved,
 	EventCallPickedUp,
+	EventConferenceJoined, EventConferenceLeft,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

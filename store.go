@@ -118,6 +118,13 @@ type Store interface {
 	// FlowReferences lists what sends calls to the user, queue, ring group or call flow:
 	// numbers, queue overflows, ring group fallbacks and flow nodes.
 	FlowReferences(ctx context.Context, accountID int64, t TargetType, id int64) ([]FlowUse, error)
+	// CreateConferenceRoom stores a room and claims its extension (CONFLICT when taken).
+	CreateConferenceRoom(ctx context.Context, r *ConferenceRoom) error
+	GetConferenceRoom(ctx context.Context, accountID, id int64) (*ConferenceRoom, error)
+	GetConferenceRoomByExtension(ctx context.Context, accountID int64, extension string) (*ConferenceRoom, error)
+	PageConferenceRooms(ctx context.Context, accountID int64, p Page) (rooms []*ConferenceRoom, more bool, err error)
+	UpdateConferenceRoomFunc(ctx context.Context, accountID, id int64, change func(*ConferenceRoom) error) (*ConferenceRoom, error)
+	DeleteConferenceRoom(ctx context.Context, accountID, id int64) error
 
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication

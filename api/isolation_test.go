@@ -75,6 +75,7 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	ie.env = newEnv(t, db, func(c *api.Config) {
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
+		c.Conferences = engine // likewise for the parties of conference rooms
 		c.Provision, c.Trunks = provisioning, provisioning
 	})
 	ie.aIDs = ie.seedServices(ie.a, "192.0.2.10")
@@ -117,13 +118,16 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 		"sales": {Type: "queue", QueueID: tn.sales.ID, Next: "bye"},
 		"bye":   {Type: "hangup"}}}
 	must(t, ie.db.CreateCallFlow(ctx, callflow))
+	room := &switchboard.ConferenceRoom{AccountID: tn.account.ID, Name: "Board" + tag, Extension: "8800", MaxParticipants: 10,
+		PINHash: switchboard.HashConferencePIN("4321")}
+	must(t, ie.db.CreateConferenceRoom(ctx, room))
 	_, spare := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	spare.AccountID, spare.Name = tn.account.ID, "spare"+tag
 	must(t, ie.db.CreateAPIKey(ctx, spare))
 	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
-		"prompt_id": int64(pr.result()["pk"].(float64)), "callflow_id": callflow.ID}
+		"prompt_id": int64(pr.result()["pk"].(float64)), "callflow_id": callflow.ID, "conference_id": room.ID, "participant_id": 1}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -193,6 +197,8 @@ func (ie *isolationEnv) walkBodies(tn *tenant) map[string]any {
 		"PATCH /callflows/{callflow_id}":                map[string]any{"name": "Hacked"},
 		"PUT /callflows/{callflow_id}/override":         map[string]any{"state": "closed"},
 		"POST /callflows/{callflow_id}/simulate":        map[string]any{"keys": "1"},
+		"POST /conferences":                             map[string]any{"name": "Hacked", "extension": "8809"},
+		"PATCH /conferences/{conference_id}":            map[string]any{"name": "Hacked", "pin": ""},
 		"POST /devices/{device_id}/password":            nil,
 		"POST /webhook_deliveries/{delivery_id}/resend": nil,
 	}
@@ -322,7 +328,8 @@ func testTenantIsolation(t *testing.T, e *isolationEnv) {
 		// Writes come before the deletes: the owner's things are all there to be found. A
 		// call in progress exists only while SIP carries it, and the walk has none: the
 		// owner's transfer and hangup hear 404 like anyone's.
-		inProgress := strings.HasPrefix(op.path, "/calls/{call_id}/")
+		// Nobody is in a conference room either: acting on a participant is 404.
+		inProgress := strings.HasPrefix(op.path, "/calls/{call_id}/") || strings.Contains(op.path, "/participants/{participant_id}/")
 		if op.method != "DELETE" && !inProgress && (r.status == http.StatusNotFound || r.status == http.StatusForbidden) {
 			t.Errorf("%s: status %d: the owner's own thing was not found or refused: %.300s", where, r.status, r.raw)
 		}
@@ -361,6 +368,8 @@ func snapshot(t *testing.T, db *store.DB, accountID int64) string {
 	add(classes, err)
 	callflows, _, err := db.PageCallFlows(ctx, accountID, switchboard.Page{Limit: 100})
 	add(callflows, err)
+	rooms, _, err := db.PageConferenceRooms(ctx, accountID, switchboard.Page{Limit: 100})
+	add(rooms, err)
 	events, err := db.ListEvents(ctx, accountID, 0, 1000)
 	add(len(events), err)
 	b, err := json.Marshal(parts)

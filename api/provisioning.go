@@ -32,6 +32,7 @@ type ProvisioningService interface {
 	SimulateCallFlow(ctx context.Context, accountID, id int64, sim flow.Simulation) (flow.SimulationResult, error)
 	// FlowReferences answers what leads to a user, queue, ring group or call flow.
 	FlowReferences(ctx context.Context, accountID int64, t switchboard.TargetType, id int64) ([]switchboard.FlowUse, error)
+	switchboard.ConferenceService
 }
 
 // provisioningRoutes registers the provisioning API: developer keys manage the account's
@@ -50,6 +51,8 @@ func (s *Server) provisioningRoutes() {
 	s.resourceRoutes("Music on hold", needsProvisioning, s.musicClassRoutes())
 	s.resourceRoutes(promptTag, needsProvisioning, s.promptRoutes())
 	s.promptFileRoutes()
+	s.resourceRoutes("Conferences", needsProvisioning, s.conferenceRoutes())
+	s.resourceRoutes("Conferences", needsConferences, s.conferenceLiveRoutes())
 }
 
 // resourceRoute is one provisioning route: its documentation (see route) and its handler.

@@ -109,6 +109,7 @@ const (
 	needsProvisioning
 	needsTrunks
 	needsCallControl
+	needsConferences
 )
 
 // unavailable is the one place a missing service becomes an answer: 503 SERVICE_UNAVAILABLE
@@ -127,6 +128,8 @@ func (s *Server) unavailable(need optionalService) error {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Provisioning is not available: no provisioning service is configured on this server")
 	case need == needsTrunks && s.trunks == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "SIP trunks are not available: no call engine is configured on this server")
+	case need == needsConferences && s.conferences == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Conference rooms in progress are not available: no call engine is running on this server")
 	case need == needsCallControl && s.callControl == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Call control is not available: no SIP service is running on this server")
 	}

@@ -29,6 +29,8 @@ type Config struct {
 	Calls switchboard.CallPlacer
 	// CallControl transfers and hangs up calls in progress; nil answers 503.
 	CallControl switchboard.CallController
+	// Conferences lists and acts on the parties in conference rooms; nil answers 503.
+	Conferences switchboard.ConferenceController
 	SMS         switchboard.SMSSender
 	Webhooks    WebhookService
 	Logger      *slog.Logger
@@ -70,6 +72,7 @@ type Server struct {
 	live        switchboard.LiveState
 	calls       switchboard.CallPlacer
 	callControl switchboard.CallController
+	conferences switchboard.ConferenceController
 	sms         switchboard.SMSSender
 	webhooks    WebhookService
 	provision   ProvisioningService
@@ -104,6 +107,7 @@ func New(cfg Config) *Server {
 		live:        cfg.Live,
 		calls:       cfg.Calls,
 		callControl: cfg.CallControl,
+		conferences: cfg.Conferences,
 		sms:         cfg.SMS,
 		webhooks:    cfg.Webhooks,
 		provision:   cfg.Provision,

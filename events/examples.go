@@ -189,6 +189,18 @@ var examples = map[string]map[string]any{
 		FieldNumber: exampleDID, FieldUserID: 43, FieldExtension: "202", FieldUserName: "Bob Jones",
 		FieldParkSlot: "701", FieldReturned: false, FieldParkedByUserID: exampleUserID,
 	},
+	switchboard.EventConferenceJoined: {
+		FieldDirection: DirectionOutbound, FieldFrom: exampleExtension, FieldCallerName: exampleUserName, FieldTo: "800",
+		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+		FieldConferenceID: 7, FieldConferenceName: "Board room", FieldConferenceExtension: "800",
+		FieldParticipantID: 3, FieldParticipantCount: 3,
+	},
+	switchboard.EventConferenceLeft: {
+		FieldDirection: DirectionOutbound, FieldFrom: exampleExtension, FieldCallerName: exampleUserName, FieldTo: "800",
+		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+		FieldConferenceID: 7, FieldConferenceName: "Board room", FieldConferenceExtension: "800",
+		FieldParticipantID: 3, FieldParticipantCount: 2,
+	},
 	switchboard.EventCallPickedUp: {
 		FieldDirection: DirectionInbound, FieldFrom: "+15551234567", FieldTo: "+15557654321", FieldNumber: "+15557654321",
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,

@@ -116,6 +116,24 @@ import (
 // extension, "group": *8 alone, a call ringing a fellow ring group member);
 // ringing_user_id, ringing_extension, ringing_user_name: the user whose phones were
 // ringing with the call (whose call it was).
+//
+// conference.joined / conference.left: the party's call fields (direction, from = the
+// party's number or extension, caller_name, to = what was dialled, call_started_at; user_id,
+// extension, user_name when the party is a user of the account) and
+//
+//	conference_id         int     the room
+//	conference_name       string
+//	conference_extension  string  the room number
+//	participant_id        int     the party in the room (the API's participant_id)
+//	participant_count     int     parties in the room after the join or leave
+const (
+	FieldConferenceID        = "conference_id"
+	FieldConferenceName      = "conference_name"
+	FieldConferenceExtension = "conference_extension"
+	FieldParticipantID       = "participant_id"
+	FieldParticipantCount    = "participant_count"
+)
+
 const (
 	FieldDirection        = "direction"
 	FieldFrom             = "from"

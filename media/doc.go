@@ -28,4 +28,15 @@
 //
 //	key, err := leg.SRTPKey(offer.Crypto.Suite)
 //	answer, err := offer.AnswerSecure(leg.LocalAddr(), media.Origin{}, key)
+//
+// A conference room is a Mixer: each participant hears everyone else, never themselves,
+// mixed every 20 ms by one goroutine per room and sent in each participant's own codec
+// (latency: one tick plus at most 80 ms of jitter buffer; see Mixer). A session in a room is
+// not bridged; Play on it (a beep for that participant) pauses the mix to it meanwhile:
+//
+//	room := media.NewMixer(media.MixerConfig{JoinLeaveTones: true})
+//	defer room.Close()
+//	p, err := room.Join(leg, false)   // ErrMixerClosed once the room is closed
+//	p.SetMuted(true)                  // the others stop hearing the leg; it still hears them
+//	p.Leave()                         // on hang-up; the others hear the leave tone
 package media

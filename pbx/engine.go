@@ -68,6 +68,10 @@ type Store interface {
 
 	// Music on hold: the audio (8 kHz µ-law) of a class; ENOTFOUND when none is uploaded.
 	GetMusicClassAudio(ctx context.Context, accountID int64, name string) ([]byte, error)
+
+	// Conference rooms (conference.go).
+	GetConferenceRoom(ctx context.Context, accountID, id int64) (*switchboard.ConferenceRoom, error)
+	GetConferenceRoomByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.ConferenceRoom, error)
 }
 
 // Sealer seals trunk passwords at rest and opens them to answer the carrier's challenges
@@ -173,6 +177,8 @@ type Engine struct {
 	users   switchboard.UserService
 	flagsMu sync.Mutex
 	flags   map[agentKey]userFlags
+	// conf holds the conference rooms in progress (conference.go).
+	conf conferences
 }
 
 var (

@@ -244,11 +244,14 @@ func (e *Engine) routeFromUser(ctx context.Context, caller *switchboard.User, di
 		callee, err := e.store.GetUserByExtension(ctx, caller.AccountID, dialled)
 		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
 			t, err := e.groupByExtension(ctx, caller.AccountID, dialled)
+			if err == nil && t.Type == switchboard.TargetNone {
+				t, err = e.lookupConference(ctx, caller.AccountID, dialled) // a conference room's number
+			}
 			if err != nil {
 				return nil, err
 			}
 			if t.Type == switchboard.TargetNone {
-				return nil, refuse(404, "Not Found: no user, queue or ring group with extension "+dialled)
+				return nil, refuse(404, "Not Found: no user, queue, ring group or conference room with extension "+dialled)
 			}
 			p.target = t
 			p.parties = []party{{userID: caller.ID, direction: switchboard.CallOutbound, from: caller.Extension, to: dialled}}

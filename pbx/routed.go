@@ -76,6 +76,9 @@ func (c *call) walkTargets(st *callerState, target switchboard.Target) {
 		case switchboard.TargetUser, switchboard.TargetExternal:
 			c.runDirect(st, target)
 			return
+		case targetConference:
+			c.runConference(st, target.ID)
+			return
 		default:
 			c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
 			return

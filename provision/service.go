@@ -81,6 +81,7 @@ var (
 	_ switchboard.MusicClassService = (*Service)(nil)
 	_ switchboard.PromptService     = (*Service)(nil)
 	_ switchboard.CallFlowService   = (*Service)(nil)
+	_ switchboard.ConferenceService = (*Service)(nil)
 )
 
 // queueMembersChanged tells the engine, if there is one, to read the queue's members again.

@@ -96,9 +96,11 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	var live switchboard.LiveState = switchboard.Offline{}
 	var calls switchboard.CallPlacer
 	var callControl switchboard.CallController
+	var conferences switchboard.ConferenceController
 	if m.engine != nil {
 		calls = m.engine
 		callControl = m.engine
+		conferences = m.engine
 		live = m.engine // presence and queue stats need the engine's channels and callers
 	}
 
@@ -136,6 +138,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Live:                 live,
 		Calls:                calls,
 		CallControl:          callControl,
+		Conferences:          conferences,
 		Logger:               logger,
 		Registry:             registry,
 		Ready:                m.db.Ping,

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"MusicClasses/RoundTripAndIsolation", testMusicClasses},
 		{"Prompts/RoundTripAndIsolation", testPrompts},
 		{"Languages/AccountsAndNumbers", testLanguages},
+		{"ConferenceRooms/RoundTripExtensionsAndIsolation", testConferenceRooms},
 		{"APIKeys/LookupAndRevocation", testAPIKeys},
 		{"APIKeys/ReferencesAndIsolation", testAPIKeyReferences},
 		{"Events/AppendAndList", testEvents},
