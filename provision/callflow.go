@@ -16,6 +16,33 @@ import (
 // transaction); a kind without a checker is not checked.
 type FlowRefChecker func(ctx context.Context, accountID, id int64) (bool, error)
 
+// StoreFlowRefs checks the prompts and conference rooms flow nodes name against the store:
+// what a server passes as Config.FlowRefs.
+func StoreFlowRefs(st switchboard.Store) map[string]FlowRefChecker {
+	exists := func(get func(ctx context.Context, accountID, id int64) error) FlowRefChecker {
+		return func(ctx context.Context, accountID, id int64) (bool, error) {
+			switch err := get(ctx, accountID, id); {
+			case err == nil:
+				return true, nil
+			case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
+				return false, nil
+			default:
+				return false, err
+			}
+		}
+	}
+	return map[string]FlowRefChecker{
+		switchboard.FlowRefPrompt: exists(func(ctx context.Context, accountID, id int64) error {
+			_, err := st.GetPrompt(ctx, accountID, id)
+			return err
+		}),
+		switchboard.FlowRefConference: exists(func(ctx context.Context, accountID, id int64) error {
+			_, err := st.GetConferenceRoom(ctx, accountID, id)
+			return err
+		}),
+	}
+}
+
 // flowRefWords name the kinds in messages.
 var flowRefWords = map[string]string{switchboard.FlowRefPrompt: "prompt", switchboard.FlowRefVoicemail: "voicemail box",
 	switchboard.FlowRefConference: "conference room", switchboard.FlowRefQueue: "queue",

@@ -13,14 +13,6 @@ import (
 	"switchboard/prompt"
 )
 
-// PromptInUse tells which call flows of the account play the prompt (their names), for
-// DeletePrompt to refuse deleting it; the flow service provides it.
-type PromptInUse func(ctx context.Context, accountID, promptID int64) ([]string, error)
-
-// SetPromptInUse sets the hook DeletePrompt consults (nil: no flow plays prompts). Set it
-// before the service serves requests.
-func (s *Service) SetPromptInUse(f PromptInUse) { s.promptInUse = f }
-
 // prompts answers 503 while no blob store is configured.
 func (s *Service) promptStorage() error {
 	if s.blobs == nil {
@@ -140,24 +132,14 @@ func (s *Service) OpenPromptAudio(ctx context.Context, accountID, id int64) (*sw
 	return p, r, info, nil
 }
 
-// DeletePrompt deletes the account's prompt unless a call flow plays it (CONFLICT naming
-// the flows), then its audio.
+// DeletePrompt deletes the account's prompt unless a call flow plays it (the store answers
+// CONFLICT naming the flows and nodes), then its audio.
 func (s *Service) DeletePrompt(ctx context.Context, accountID, id int64) error {
 	if err := s.promptStorage(); err != nil {
 		return err
 	}
 	if _, err := s.store.GetPrompt(ctx, accountID, id); err != nil {
 		return err
-	}
-	if s.promptInUse != nil {
-		flows, err := s.promptInUse(ctx, accountID, id)
-		if err != nil {
-			return err
-		}
-		if len(flows) > 0 {
-			return switchboard.FieldError(switchboard.ECONFLICT, "prompt_id",
-				"is played by the call flow "+strings.Join(flows, ", ")+": take it out of the flow first")
-		}
 	}
 	p, err := s.store.DeletePrompt(ctx, accountID, id)
 	if err != nil {

@@ -53,9 +53,8 @@ type Service struct {
 	// this process, so that two accounts cannot both take one address at the same moment.
 	trustMu sync.Mutex
 
-	blobs       switchboard.BlobStore
-	speaker     *prompt.Speaker
-	promptInUse PromptInUse // see SetPromptInUse
+	blobs   switchboard.BlobStore
+	speaker *prompt.Speaker
 }
 
 // New returns the service for cfg.

@@ -179,9 +179,10 @@ func (db *DB) routesTo(ctx context.Context, q querier, accountID int64, t switch
 }
 
 // refuseIfFlowsName answers CONFLICT naming the flows and nodes of the account that name the
-// user, queue or ring group: deleting it would leave those nodes leading nowhere.
-func (db *DB) refuseIfFlowsName(ctx context.Context, q querier, accountID int64, t switchboard.TargetType, id int64) error {
-	uses, err := db.flowNodesNaming(ctx, q, accountID, t, id)
+// row of a FlowRef kind: deleting it would leave those nodes leading nowhere. Called in the
+// delete's transaction, so no flow can start naming the row in between.
+func (db *DB) refuseIfFlowsName(ctx context.Context, q querier, accountID int64, kind string, id int64) error {
+	uses, err := db.flowNodesNaming(ctx, q, accountID, kind, id)
 	if err != nil || len(uses) == 0 {
 		return err
 	}
@@ -201,18 +202,21 @@ func (db *DB) FlowReferences(ctx context.Context, accountID int64, t switchboard
 	if err != nil {
 		return nil, err
 	}
-	inFlows, err := db.flowNodesNaming(ctx, db.read, accountID, t, id)
+	inFlows, err := db.flowNodesNaming(ctx, db.read, accountID, flowRefKindOf[t], id)
 	if err != nil {
 		return nil, err
 	}
 	return append(uses, inFlows...), nil
 }
 
-// flowNodesNaming lists the nodes of the account's flows that name the user, queue or ring
-// group, by flow id and node name.
-func (db *DB) flowNodesNaming(ctx context.Context, q querier, accountID int64, t switchboard.TargetType, id int64) ([]switchboard.FlowUse, error) {
-	kind := map[switchboard.TargetType]string{switchboard.TargetUser: switchboard.FlowRefUser,
-		switchboard.TargetQueue: switchboard.FlowRefQueue, switchboard.TargetRingGroup: switchboard.FlowRefRingGroup}[t]
+// flowRefKindOf is the FlowRef kind of the targets flow nodes name.
+var flowRefKindOf = map[switchboard.TargetType]string{switchboard.TargetUser: switchboard.FlowRefUser,
+	switchboard.TargetQueue: switchboard.FlowRefQueue, switchboard.TargetRingGroup: switchboard.FlowRefRingGroup}
+
+// flowNodesNaming lists the nodes of the account's flows that name the row of a FlowRef kind
+// (a user, queue, ring group, prompt, voicemail box or conference room), by flow id and
+// node name.
+func (db *DB) flowNodesNaming(ctx context.Context, q querier, accountID int64, kind string, id int64) ([]switchboard.FlowUse, error) {
 	if kind == "" {
 		return nil, nil
 	}

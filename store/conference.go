@@ -123,6 +123,9 @@ func (db *DB) DeleteConferenceRoom(ctx context.Context, accountID, id int64) err
 		if ok, err := db.exists(ctx, tx, accountID, ownerConference, id); err != nil || !ok {
 			return orNotFound(err, "conference room", id)
 		}
+		if err := db.refuseIfFlowsName(ctx, tx, accountID, switchboard.FlowRefConference, id); err != nil {
+			return err
+		}
 		if err := db.releaseExtension(ctx, tx, ownerConference, id); err != nil {
 			return err
 		}

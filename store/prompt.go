@@ -61,6 +61,9 @@ func (db *DB) PagePrompts(ctx context.Context, accountID int64, p switchboard.Pa
 func (db *DB) DeletePrompt(ctx context.Context, accountID, id int64) (*switchboard.Prompt, error) {
 	var p *switchboard.Prompt
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := db.refuseIfFlowsName(ctx, tx, accountID, switchboard.FlowRefPrompt, id); err != nil {
+			return err
+		}
 		var err error
 		p, err = scanPrompt(db.queryRow(ctx, tx, "DELETE FROM prompts WHERE account_id = ? AND id = ? RETURNING "+promptColumns, accountID, id))
 		if noRows(err) {

@@ -173,7 +173,7 @@ func (db *DB) checkTarget(ctx context.Context, q querier, accountID int64, t swi
 // route leads to a row that is gone.
 func (db *DB) clearTargetsTo(ctx context.Context, tx *sql.Tx, accountID int64, t switchboard.TargetType, id int64) error {
 	// A flow node naming it cannot be pointed at nothing: the delete is refused instead.
-	if err := db.refuseIfFlowsName(ctx, tx, accountID, t, id); err != nil {
+	if err := db.refuseIfFlowsName(ctx, tx, accountID, flowRefKindOf[t], id); err != nil {
 		return err
 	}
 	stmts := []string{

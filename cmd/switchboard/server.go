@@ -112,7 +112,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 
 	// Provisioning goes through one service. The call engine caches queue members and trunks,
 	// so it is told of their changes; trunks are provisioned only where an engine uses them.
-	provisioning := provision.New(provision.Config{Store: m.db, Logger: logger, Blobs: m.blobs, Speaker: m.speaker})
+	flowRefs := provision.StoreFlowRefs(m.db)
+	provisioning := provision.New(provision.Config{Store: m.db, Logger: logger, Blobs: m.blobs, Speaker: m.speaker, FlowRefs: flowRefs})
 	var trunks switchboard.TrunkService
 	if m.engine != nil {
 		sealer, err := webhook.NewSealer(secretKey)
@@ -120,7 +121,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 			return nil, err
 		}
 		provisioning = provision.New(provision.Config{Store: m.db, Sealer: sealer, Engine: m.engine, Logger: logger,
-			Blobs: m.blobs, Speaker: m.speaker})
+			Blobs: m.blobs, Speaker: m.speaker, FlowRefs: flowRefs})
 		trunks = provisioning
 		m.engine.SetUserService(provisioning) // feature codes (*78…) change users as the API does
 	}

@@ -231,12 +231,23 @@ func testDeleteNamedByFlow(t *testing.T, f *fixture) {
 	fl := queueFlow(f.a.ID, "Main", q.ID)
 	fl.Nodes["q"] = switchboard.FlowNode{Type: switchboard.FlowNodeQueue, QueueID: q.ID, Next: "rg"}
 	fl.Nodes["rg"] = switchboard.FlowNode{Type: switchboard.FlowNodeRingGroup, RingGroupID: g.ID, Next: "op"}
-	fl.Nodes["op"] = switchboard.FlowNode{Type: switchboard.FlowNodeUser, UserID: u.ID, Next: "bye"}
+	fl.Nodes["op"] = switchboard.FlowNode{Type: switchboard.FlowNodeUser, UserID: u.ID, Next: "hello"}
+	p := &switchboard.Prompt{AccountID: f.a.ID, Name: "Hello", Source: switchboard.PromptSourceWAV, Samples: 8,
+		Size: 60, BlobKey: switchboard.AccountBlobKey(f.a.ID, "prompts", "hello.wav")}
+	mustOK(t, f.db.CreatePrompt(f.ctx, p))
+	room := &switchboard.ConferenceRoom{AccountID: f.a.ID, Name: "Board", Extension: "800", MaxParticipants: 10}
+	mustOK(t, f.db.CreateConferenceRoom(f.ctx, room))
+	fl.Nodes["hello"] = switchboard.FlowNode{Type: switchboard.FlowNodeAnnouncement, PromptID: p.ID, Next: "room"}
+	fl.Nodes["room"] = switchboard.FlowNode{Type: switchboard.FlowNodeConference, ConferenceID: room.ID}
+	delete(fl.Nodes, "bye") // the room ends the flow
 	mustOK(t, f.db.CreateCallFlow(f.ctx, fl))
+	_, promptErr := f.db.DeletePrompt(f.ctx, f.a.ID, p.ID)
 	for what, err := range map[string]error{
-		`call flow "Main" (node q, queue_id)`:       f.db.DeleteQueue(f.ctx, f.a.ID, q.ID),
-		`call flow "Main" (node rg, ring_group_id)`: f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID),
-		`call flow "Main" (node op, user_id)`:       f.db.DeleteUser(f.ctx, f.a.ID, u.ID),
+		`call flow "Main" (node q, queue_id)`:         f.db.DeleteQueue(f.ctx, f.a.ID, q.ID),
+		`call flow "Main" (node rg, ring_group_id)`:   f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID),
+		`call flow "Main" (node op, user_id)`:         f.db.DeleteUser(f.ctx, f.a.ID, u.ID),
+		`call flow "Main" (node hello, prompt_id)`:    promptErr,
+		`call flow "Main" (node room, conference_id)`: f.db.DeleteConferenceRoom(f.ctx, f.a.ID, room.ID),
 	} {
 		wantCode(t, err, switchboard.ECONFLICT)
 		if !strings.Contains(switchboard.ErrorMessage(err), what) {
@@ -247,4 +258,7 @@ func testDeleteNamedByFlow(t *testing.T, f *fixture) {
 	mustOK(t, f.db.DeleteQueue(f.ctx, f.a.ID, q.ID))
 	mustOK(t, f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID))
 	mustOK(t, f.db.DeleteUser(f.ctx, f.a.ID, u.ID))
+	_, promptErr = f.db.DeletePrompt(f.ctx, f.a.ID, p.ID)
+	mustOK(t, promptErr)
+	mustOK(t, f.db.DeleteConferenceRoom(f.ctx, f.a.ID, room.ID))
 }
