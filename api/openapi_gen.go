@@ -178,6 +178,10 @@ func (g *specGen) operation(rt *route) jsonObject {
 	}
 	if _, ok := rt.Request.(audioUploadBody); ok {
 		op["requestBody"] = audioUploadSchema()
+	} else if _, ok := rt.Request.(promptCreateBody); ok {
+		body := audioUploadSchema()
+		body["content"].(jsonObject)["application/json"] = jsonObject{"schema": g.schemaOf(reflect.TypeOf(promptTextJSON{}))}
+		op["requestBody"] = body
 	} else if rt.Request != nil {
 		op["requestBody"] = jsonObject{"required": true,
 			"content": jsonObject{"application/json": jsonObject{"schema": g.requestSchema(rt.Request)}}}

@@ -29,7 +29,7 @@ func (s *Server) promptRoutes() []resourceRoute {
 				"or text too long is refused with 400, a larger file with 413; without espeak-ng on the server a text prompt is " +
 				"refused with 503.",
 			query:   []queryParam{{"name", "Prompt name (uploads)"}, {"language", "Language of the prompt (uploads), optional"}},
-			request: audioUploadBody{}, result: promptJSON{}, serve: s.createPrompt},
+			request: promptCreateBody{}, result: promptJSON{}, serve: s.createPrompt},
 		{method: "GET", path: "/prompts/system", summary: "List the system prompts in a language", message: "List of system prompts",
 			description: "Every system prompt the call engine plays, with where its audio comes from for this account: " +
 				"\"account\" (uploaded here), \"system\" (generated), \"fallback-en\" (no audio in the language: English) or " +
@@ -60,6 +60,9 @@ func (s *Server) promptFileRoutes() {
 		Query:       []queryParam{{"language", "Language tag; default: the account's language"}},
 		Description: "What the account's calls play for the system prompt: its upload, the generated audio, or the fallback tones."}, s.systemPromptAudio)
 }
+
+// promptCreateBody marks POST /prompts: an audio upload (audioUploadBody) or promptTextJSON.
+type promptCreateBody struct{}
 
 // audioFileResult marks a route answering a WAV file (see the OpenAPI generator).
 type audioFileResult struct{}

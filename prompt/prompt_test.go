@@ -11,16 +11,8 @@ import (
 	"switchboard"
 	"switchboard/blob"
 	"switchboard/media"
+	"switchboard/store/storetest"
 )
-
-type rows map[int64]*switchboard.Prompt
-
-func (r rows) GetPrompt(_ context.Context, accountID, id int64) (*switchboard.Prompt, error) {
-	if p, ok := r[id]; ok && p.AccountID == accountID {
-		return p, nil
-	}
-	return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no prompt")
-}
 
 func put(t *testing.T, d *blob.Dir, key string, pcm []int16) {
 	t.Helper()
@@ -45,23 +37,32 @@ func TestLibraryCacheIsBoundedAndFollowsReplacement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := rows{}
-	for id := int64(1); id <= 3; id++ {
-		key := switchboard.AccountBlobKey(7, "prompts", string(rune('a'+id))+".wav")
-		put(t, d, key, tone(1000, int16(id)))
-		r[id] = &switchboard.Prompt{ID: id, AccountID: 7, BlobKey: key}
+	db := storetest.NewSQLite(t)
+	acct := &switchboard.Account{ID: 7, Name: "Acme"}
+	if err := db.CreateAccount(ctx, acct); err != nil {
+		t.Fatal(err)
 	}
-	lib := NewLibrary(r, d, 2500, nil)
-	for id := int64(1); id <= 3; id++ {
+	var ids []int64
+	for i := 1; i <= 3; i++ {
+		p := &switchboard.Prompt{AccountID: 7, Name: "p", Source: "wav", Samples: 1000,
+			BlobKey: switchboard.AccountBlobKey(7, "prompts", string(rune('a'+i))+".wav")}
+		put(t, d, p.BlobKey, tone(1000, int16(i)))
+		if err := db.CreatePrompt(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	lib := NewLibrary(db, d, 2500, nil)
+	for i, id := range ids {
 		pcm, err := lib.Prompt(ctx, 7, id)
-		if err != nil || len(pcm) != 1000 || pcm[0] != int16(id) {
+		if err != nil || len(pcm) != 1000 || pcm[0] != int16(i+1) {
 			t.Fatalf("prompt %d: %d samples, %v", id, len(pcm), err)
 		}
 	}
 	if n, samples := lib.cached(); n != 2 || samples != 2000 {
 		t.Fatalf("cache holds %d entries, %d samples; want 2, 2000", n, samples)
 	}
-	if _, err := lib.Prompt(ctx, 8, 1); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+	if _, err := lib.Prompt(ctx, 8, ids[0]); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		t.Fatalf("another account's prompt: %v", err)
 	}
 	// Replace an account system prompt: the next play hears the new audio.
@@ -83,7 +84,7 @@ func TestLibraryCacheIsBoundedAndFollowsReplacement(t *testing.T) {
 func TestSystemFallbackOrder(t *testing.T) {
 	ctx := context.Background()
 	d, _ := blob.NewDir(t.TempDir())
-	lib := NewLibrary(rows{}, d, 0, nil)
+	lib := NewLibrary(storetest.NewSQLite(t), d, 0, nil)
 	name := switchboard.SysPromptInvalidOption
 	check := func(lang string, want int16) {
 		t.Helper()

@@ -88,6 +88,13 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	if m.sip, m.stopACME, err = newSIPServer(c, m.db, logger, registry); err != nil {
 		return nil, err
 	}
+	// Prompt audio is kept before the engine is built, so that the engine can play it.
+	if m.blobs, err = newBlobStore(c.storage.dataDir); err != nil {
+		return nil, err
+	}
+	m.speaker = &prompt.Speaker{Path: c.prompts.espeak}
+	m.prompts = prompt.NewLibrary(m.db, m.blobs, 0, logger)
+
 	if m.engine, err = newCallEngine(c, m.db, secretKey, m.sip, logger); err != nil {
 		return nil, err
 	}
@@ -103,12 +110,6 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		conferences = m.engine
 		live = m.engine // presence and queue stats need the engine's channels and callers
 	}
-
-	if m.blobs, err = newBlobStore(c.storage.dataDir); err != nil {
-		return nil, err
-	}
-	m.speaker = &prompt.Speaker{Path: c.prompts.espeak}
-	m.prompts = prompt.NewLibrary(m.db, m.blobs, 0, logger)
 
 	// Provisioning goes through one service. The call engine caches queue members and trunks,
 	// so it is told of their changes; trunks are provisioned only where an engine uses them.
