@@ -50,6 +50,11 @@ const (
 	EventCallRetrieved = "call.retrieved"
 	// EventCallPickedUp: a ringing call was picked up (*8) by another user, directed or group.
 	EventCallPickedUp = "call.picked_up"
+	// EventQueueCallbackRequested / Placed / Failed: a waiting caller asked to be called back
+	// keeping their place / the callback was dialled (an agent answered) / it was given up.
+	EventQueueCallbackRequested = "queue.callback.requested"
+	EventQueueCallbackPlaced    = "queue.callback.placed"
+	EventQueueCallbackFailed    = "queue.callback.failed"
 )
 
 // EventNames lists every canonical event name, in catalog order.
@@ -67,6 +72,7 @@ var EventNames = []string{
 	EventLimitTripped,
 	EventCallTransferred, EventCallParked, EventCallRetrieved,
 	EventCallPickedUp,
+	EventQueueCallbackRequested, EventQueueCallbackPlaced, EventQueueCallbackFailed,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

@@ -139,13 +139,20 @@ type queueJSON struct {
 	MaxWait        int        `json:"max_wait" doc:"Seconds a caller may wait before the overflow; 0 = no limit"`
 	ServiceLevel   int        `json:"service_level" doc:"Seconds within which an answer counts for the service level"`
 	Overflow       targetJSON `json:"overflow" doc:"Where callers go when the queue is full or they wait too long"`
+	// Callback: see docs/queues.md "Callback".
+	CallbackEnabled bool   `json:"callback_enabled" doc:"A waiting caller may press callback_key to hang up and be called back, keeping their place"`
+	CallbackKey     string `json:"callback_key" doc:"The DTMF key that asks for a callback: 0-9, * or #"`
+	CallbackAfterS  int    `json:"callback_after_s" doc:"Seconds a caller must have waited before the key is taken; 0 = at once"`
+	CallbackMax     int    `json:"callback_max" doc:"Most pending callbacks in the queue; 0 = no limit"`
+	CallbackRetries int    `json:"callback_retries" doc:"How many more times an unanswered callback is dialled before it is given up"`
 }
 
 func toQueueJSON(q *switchboard.Queue) queueJSON {
 	return queueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy),
 		MusicOnHold: q.MusicOnHold, Timeout: q.Timeout, Retry: q.Retry, WrapUpTime: q.WrapUpTime, MaxLen: q.MaxLen,
 		JoinEmpty: q.JoinEmpty, LeaveWhenEmpty: q.LeaveWhenEmpty, RingInUse: q.RingInUse, MaxWait: q.MaxWait,
-		ServiceLevel: q.ServiceLevel, Overflow: toTargetJSON(q.Overflow)}
+		ServiceLevel: q.ServiceLevel, Overflow: toTargetJSON(q.Overflow), CallbackEnabled: q.CallbackEnabled,
+		CallbackKey: q.CallbackKey, CallbackAfterS: q.CallbackAfter, CallbackMax: q.CallbackMax, CallbackRetries: q.CallbackRetries}
 }
 
 // queueRequestJSON is the body of POST and PATCH queues: a field left out is "not given".
@@ -164,6 +171,12 @@ type queueRequestJSON struct {
 	MaxWait        *int        `json:"max_wait" doc:"Seconds before overflow; 0 = no limit"`
 	ServiceLevel   *int        `json:"service_level" doc:"Service level seconds" default:"20"`
 	Overflow       *targetJSON `json:"overflow" doc:"Overflow target" default:"hang up" create:"nullable"`
+
+	CallbackEnabled *bool   `json:"callback_enabled" doc:"Offer waiting callers a callback that keeps their place" default:"false"`
+	CallbackKey     *string `json:"callback_key" doc:"DTMF key asking for a callback: 0-9, * or #" default:"1"`
+	CallbackAfterS  *int    `json:"callback_after_s" doc:"Seconds of waiting before the key is taken; 0 = at once" default:"0"`
+	CallbackMax     *int    `json:"callback_max" doc:"Most pending callbacks; 0 = no limit" default:"0"`
+	CallbackRetries *int    `json:"callback_retries" doc:"More dials of an unanswered callback, 0 to 10" default:"1"`
 }
 
 // memberRequestJSON is the body of POST and PATCH queue members; PATCH takes the user from
@@ -178,7 +191,8 @@ func (b queueRequestJSON) change() switchboard.QueueChange {
 	c := switchboard.QueueChange{QueueName: b.QueueName, Extension: b.Extension, MusicOnHold: b.MusicOnHold,
 		Timeout: b.Timeout, Retry: b.Retry, WrapUpTime: b.WrapUpTime, MaxLen: b.MaxLen, JoinEmpty: b.JoinEmpty,
 		LeaveWhenEmpty: b.LeaveWhenEmpty, RingInUse: b.RingInUse, MaxWait: b.MaxWait, ServiceLevel: b.ServiceLevel,
-		Overflow: b.Overflow.target()}
+		Overflow: b.Overflow.target(), CallbackEnabled: b.CallbackEnabled, CallbackKey: b.CallbackKey,
+		CallbackAfter: b.CallbackAfterS, CallbackMax: b.CallbackMax, CallbackRetries: b.CallbackRetries}
 	if b.Strategy != nil {
 		strategy := switchboard.QueueStrategy(*b.Strategy)
 		c.Strategy = &strategy
