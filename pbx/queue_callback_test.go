@@ -11,6 +11,7 @@ import (
 	"switchboard"
 	"switchboard/internal/tstest"
 	"switchboard/media"
+	"switchboard/pbx"
 )
 
 // sendDigit sends one RFC 4733 key press from the peer, as a phone does: three packets of
@@ -319,5 +320,69 @@ func TestQueueCallbackRules(t *testing.T) {
 	noCallback(c2, "a callback over callback_max")
 	if n := requested(); n != 1 {
 		t.Errorf("%d callbacks requested; want 1", n)
+	}
+}
+
+// TestQueueCallbackSurvivesARestart: a pending callback outlives the engine that took it;
+// the next engine on the same store puts it back in its queue and calls the caller back
+// when the agent is there.
+func TestQueueCallbackSurvivesARestart(t *testing.T) {
+	q := newQueueEnv(t, 1)
+	qu := q.queue(func(qu *switchboard.Queue) { qu.CallbackEnabled = true })
+	q.pauseAgents(qu, true)
+	cr := q.fromTrunk(switchboard.Target{Type: switchboard.TargetQueue, ID: qu.ID})
+	const caller = "+15551110007"
+	c := cr.dial(q.env, "+15559876543", caller, "")
+	c.answered(t)
+	sendDigit(t, c.rtp, '1')
+	endedWithin(t, c.dlg.Context(), "the caller who asked for a callback")
+	stayID := q.accountEvents(switchboard.EventQueueCallbackRequested)[0].Data["queue_call_id"]
+
+	// The engine stops (the SIP server and the phones' registrations stay) and a new one
+	// starts on the same store.
+	q.stopEngine()
+	eng, err := pbx.New(pbx.Config{Store: q.db, SIP: q.srv, Sealer: q.sealer, Logger: quietLogger(),
+		RTPPortMin: rtpPortMin, RTPPortMax: rtpPortMax, Now: q.clk.Now, SweepInterval: time.Hour, QueuePoll: queuePoll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.Attach()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	q.eng = eng
+	tstest.WaitFor(t, "the callback back in its queue", func() bool {
+		st := eng.QueueStats(q.account.ID, qu.ID)
+		return st.CallbacksPending == 1 && st.CallersWaiting == 1
+	})
+
+	q.pauseAgents(qu, false)
+	in := q.agents[0].ua.next()
+	if got := in.req.From().Address.User; got != caller {
+		t.Fatalf("the agent was offered %s; want the callback to %s", got, caller)
+	}
+	in.answer(t, "127.0.0.1", 0)
+	out := cr.next()
+	if out.req.Recipient.User != caller {
+		t.Fatalf("the trunk was asked for %s; want %s", out.req.Recipient.User, caller)
+	}
+	out.answer(t, carrierIP, 0)
+	expectAudio(t, out.rtp, in.rtp, ulawFrame(15), ulawFrame(15))
+	if err := in.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	endedWithin(t, out.dlg.Context(), "the called-back caller after the agent hung up")
+	placed := q.accountEvents(switchboard.EventQueueCallbackPlaced)
+	if len(placed) != 1 || placed[0].Data["queue_call_id"] != stayID {
+		t.Errorf("queue.callback.placed = %+v; want one for the stay %v", placed, stayID)
+	}
+	q.waitIdle()
+	page, err := q.db.ListGroupCalls(context.Background(), q.account.ID, switchboard.TargetQueue, switchboard.CallQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Calls) != 1 || page.Calls[0].Status != switchboard.GroupCallAnswered {
+		t.Errorf("stays = %+v; want the one stay, answered after the restart", page.Calls)
 	}
 }
