@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"switchboard"
 )
@@ -26,7 +27,55 @@ func (s *Server) queueRoutes() []resourceRoute {
 			message: "Queue member updated", request: patchBody(memberRequestJSON{}), result: memberJSON{}, serve: s.patchMember},
 		{method: "DELETE", path: "/queues/{queue_id}/members/{user_id}", summary: "Remove a member from a queue",
 			message: "Queue member removed", result: deletedJSON{}, serve: s.removeMember},
+		{method: "GET", path: "/queues/{queue_id}/callbacks", summary: "List a queue's callbacks (pending, or all with status=all; newest first, at most 1000)",
+			message: "List of queue callbacks", result: []callbackJSON{}, query: callbackQuery, serve: s.listCallbacks},
 	}
+}
+
+// callbackQuery chooses which callbacks are listed.
+var callbackQuery = []queryParam{{"status", "pending (default): the callbacks waiting for their turn; all: every callback, done and failed too"}}
+
+func (s *Server) listCallbacks(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
+	id, err := pathID(r, "queue_id")
+	if err != nil {
+		return nil, err
+	}
+	var all bool
+	switch status := r.URL.Query().Get("status"); status {
+	case "", switchboard.CallbackPending:
+	case "all":
+		all = true
+	default:
+		return nil, switchboard.FieldError(switchboard.EBADREQUEST, "status", "must be pending or all")
+	}
+	cbs, err := s.store.ListQueueCallbacks(r.Context(), c.accountID, id, all)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]callbackJSON, 0, len(cbs))
+	for _, cb := range cbs {
+		out = append(out, callbackJSON{PK: cb.ID, QueueID: cb.QueueID, QueueCallID: cb.StayID, CallID: cb.CallID,
+			CallerID: cb.From, CallerName: cb.CallerName, CallbackNumber: cb.CallbackNumber,
+			EnteredAt: cb.EnteredAt.UTC().Format(time.RFC3339), RequestedAt: cb.RequestedAt.UTC().Format(time.RFC3339),
+			Attempts: cb.Attempts, Status: cb.Status, CallbackCallID: cb.CallbackCallID})
+	}
+	return out, nil
+}
+
+// callbackJSON is a queue callback (docs/queues.md "Callback").
+type callbackJSON struct {
+	PK             int64  `json:"pk" doc:"Callback ID"`
+	QueueID        int64  `json:"queue_id" doc:"The queue"`
+	QueueCallID    string `json:"queue_call_id" doc:"The caller's stay in the queue, kept by the callback"`
+	CallID         string `json:"call_id" doc:"The call that asked for the callback"`
+	CallerID       string `json:"caller_id" doc:"The caller's number"`
+	CallerName     string `json:"caller_name" doc:"The caller's name, when known"`
+	CallbackNumber string `json:"callback_number" doc:"What is dialled back: an E.164 number or the caller's extension"`
+	EnteredAt      string `json:"entered_at" doc:"When the caller entered the queue: their place (UTC ISO 8601)"`
+	RequestedAt    string `json:"requested_at" doc:"When the caller asked (UTC ISO 8601)"`
+	Attempts       int    `json:"attempts" doc:"Times the caller was dialled back"`
+	Status         string `json:"status" doc:"pending, done (put through to an agent) or failed"`
+	CallbackCallID string `json:"callback_call_id" doc:"The last callback call (its call record and events); empty before the first dial"`
 }
 
 // memberPageQuery documents the paging of a queue's members, whose cursor is a user id.
