@@ -33,6 +33,8 @@ type queueCaller struct {
 	// callback is set once the caller hung up to be called back (queue_callback.go): the
 	// entry keeps its place, driven by startCallback, and c is its current callback call.
 	callback *switchboard.QueueCallback
+	// keys watches the waiting caller's callback key; nil for a callback entry.
+	keys *callbackListener
 }
 
 // queueState is the live state of one queue: its waiting callers, in arrival order, and
@@ -369,6 +371,7 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 	// The callback key ends the waits too; it is acted on between attempts.
 	keys := c.listenForCallback(waitCtx, st, q)
 	defer keys.stop()
+	qc.keys = keys
 	for {
 		switch {
 		case st.a.ended() || c.hangingUp():
@@ -476,6 +479,9 @@ func (c *call) offerMembers(st *callerState, q *switchboard.Queue, qs *queueStat
 		return false // the loop records the abandon
 	}
 	// Answered: the caller leaves the queue for the agent.
+	if qc.keys != nil {
+		qc.keys.stop() // the keys pressed in the call are not the queue's
+	}
 	now := e.now().UTC()
 	e.queues.mu.Lock()
 	qc.connected = true

@@ -75,6 +75,7 @@ type callbackListener struct {
 	cancel  context.CancelFunc
 	pressed bool
 	done    chan struct{}
+	once    sync.Once
 }
 
 // listenForCallback starts watching the caller's keys for q's callback key, until stop.
@@ -130,8 +131,10 @@ func (l *callbackListener) take() bool {
 	return true
 }
 
+// stop ends the watching (once the caller leaves the queue or is put through: keys pressed
+// in the call are no longer the queue's); it may be called more than once.
 func (l *callbackListener) stop() {
-	close(l.done)
+	l.once.Do(func() { close(l.done) })
 	l.mu.Lock()
 	l.cancel()
 	l.mu.Unlock()
