@@ -164,8 +164,8 @@ func (c *call) ringUntil(st *callerState, dests []dest, deadline time.Time) *leg
 
 // ringWithin rings dests until one answers, the deadline passes on the engine's clock,
 // parent ends or the call is asked to hang up; ringing, if not nil, runs when a
-// destination rings. A queue callback rings agents with no caller on the line (parent is
-// then context.Background()).
+// destination rings. A queue callback rings agents with no caller on the line: its parent
+// ends when the engine stops.
 func (c *call) ringWithin(parent context.Context, dests []dest, deadline time.Time, ringing func()) *leg {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
