@@ -53,6 +53,11 @@ const (
 	// EventConferenceJoined / EventConferenceLeft: a party joined or left a conference room.
 	EventConferenceJoined = "conference.joined"
 	EventConferenceLeft   = "conference.left"
+	// EventQueueCallbackRequested / Placed / Failed: a waiting caller asked to be called back
+	// keeping their place / the callback was dialled (an agent answered) / it was given up.
+	EventQueueCallbackRequested = "queue.callback.requested"
+	EventQueueCallbackPlaced    = "queue.callback.placed"
+	EventQueueCallbackFailed    = "queue.callback.failed"
 )
 
 // EventNames lists every canonical event name, in catalog order.
@@ -71,6 +76,7 @@ var EventNames = []string{
 	EventCallTransferred, EventCallParked, EventCallRetrieved,
 	EventCallPickedUp,
 	EventConferenceJoined, EventConferenceLeft,
+	EventQueueCallbackRequested, EventQueueCallbackPlaced, EventQueueCallbackFailed,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

@@ -23,6 +23,7 @@ type QueueLiveStats struct {
 	// The fields below are filled by the call engine (pbx), which runs the queues; the SIP
 	// core alone leaves them zero.
 	CallersWaiting     int
+	CallbacksPending   int // of CallersWaiting, the callers who hung up to be called back
 	LongestWaitSeconds int
 	Today              QueueDayStats // since midnight UTC
 	ServiceLevel       int           // the queue's threshold in seconds

@@ -42,7 +42,37 @@ type Queue struct {
 	MaxWait        int    // seconds a caller may wait before the timeout exit; 0 = no limit
 	ServiceLevel   int    // seconds within which an answer counts for the service level; default 20
 	Overflow       Target // where callers go when the queue is full or times out
-	CreatedAt      time.Time
+	// Callback settings (docs/queues.md "Callback"): a waiting caller who presses
+	// CallbackKey, after waiting CallbackAfter seconds, hangs up and is called back when
+	// their turn comes, keeping their place. CallbackMax bounds the pending callbacks (0 =
+	// no limit); CallbackRetries is how many more times an unanswered callback is dialled.
+	CallbackEnabled bool
+	CallbackKey     string // one DTMF key: 0-9, * or #; "" = DefaultCallbackKey
+	CallbackAfter   int    // seconds a caller waits before the key is taken; 0 = at once
+	CallbackMax     int
+	CallbackRetries int
+	CreatedAt       time.Time
+}
+
+// DefaultCallbackKey is the key a waiting caller presses to be called back: the queue
+// plays music and listens to no other key, so any key would do; "1" is what callers are
+// told to press in most queues ("press 1 to be called back").
+const DefaultCallbackKey = "1"
+
+// CallbackDigit is the key that asks for a callback.
+func (q *Queue) CallbackDigit() string {
+	if q.CallbackKey == "" {
+		return DefaultCallbackKey
+	}
+	return q.CallbackKey
+}
+
+// MaxCallbackRetries bounds Queue.CallbackRetries.
+const MaxCallbackRetries = 10
+
+// validCallbackKey reports whether k is one DTMF key a phone can send: 0-9, * or #.
+func validCallbackKey(k string) bool {
+	return len(k) == 1 && strings.Contains("0123456789*#", k)
 }
 
 // Name is the queue's identifier as the v3 API shows it: its id as a string.
@@ -103,6 +133,17 @@ func (q *Queue) Validate() error {
 	if err := q.Overflow.Validate(); err != "" {
 		v.Add("overflow", err)
 	}
+	if q.CallbackKey != "" && !validCallbackKey(q.CallbackKey) {
+		v.Add("callback_key", "must be one key: 0-9, * or #")
+	}
+	for field, n := range map[string]int{"callback_after_s": q.CallbackAfter, "callback_max": q.CallbackMax} {
+		if n < 0 || n > 86400 {
+			v.Add(field, "must be between 0 and 86400")
+		}
+	}
+	if q.CallbackRetries < 0 || q.CallbackRetries > MaxCallbackRetries {
+		v.Add("callback_retries", "must be between 0 and 10")
+	}
 	return v.Err()
 }
 
@@ -126,6 +167,9 @@ func (q *Queue) ApplyDefaults() {
 	if q.ServiceLevel == 0 {
 		q.ServiceLevel = 20
 	}
+	if q.CallbackKey == "" {
+		q.CallbackKey = DefaultCallbackKey
+	}
 }
 
 // QueueChange is a create or a PATCH of a queue as the API received it: a nil field is "not
@@ -146,6 +190,12 @@ type QueueChange struct {
 	MaxWait        *int
 	ServiceLevel   *int
 	Overflow       *TargetChange
+
+	CallbackEnabled *bool
+	CallbackKey     *string
+	CallbackAfter   *int
+	CallbackMax     *int
+	CallbackRetries *int
 }
 
 // QueueMemberChange is a PATCH of a queue member: a nil field is left as it is.
@@ -164,4 +214,38 @@ type QueueService interface {
 	AddQueueMember(ctx context.Context, accountID int64, m QueueMember) error
 	UpdateQueueMember(ctx context.Context, accountID, queueID, userID int64, c QueueMemberChange) (QueueMember, error)
 	RemoveQueueMember(ctx context.Context, accountID, queueID, userID int64) error
+}
+
+// Statuses of a queue callback.
+const (
+	CallbackPending = "pending" // waiting for its turn, or being dialled
+	CallbackDone    = "done"    // the caller answered and was put through to an agent
+	CallbackFailed  = "failed"  // unanswered after every retry, undialable, or its queue deleted
+)
+
+// QueueCallback is a waiting caller's place in a queue, kept after they pressed the
+// callback key and hung up: it is offered to agents when the caller would have been, and
+// the caller is dialled back once an agent answers (pbx/queue_callback.go).
+type QueueCallback struct {
+	ID        int64
+	AccountID int64
+	QueueID   int64
+	StayID    string // the caller's stay in the queue (queue_call_id), which the callback continues
+	CallID    string // the uniqueid of the call that asked for the callback
+	// The asking call's parties, as its record and events show them.
+	Direction  string
+	From       string
+	CallerName string
+	To         string
+	Number     string
+	// CallerUserID is the user an internal caller is (rung back on their phones); 0 for an
+	// external caller, dialled back at CallbackNumber through the trunk.
+	CallerUserID   int64
+	CallbackNumber string    // what is dialled back: an E.164 number, or the user's extension
+	EnteredAt      time.Time // when the caller entered the queue: their place in it
+	RequestedAt    time.Time
+	Attempts       int // times the caller was dialled back
+	Status         string
+	CallbackCallID string // the uniqueid of the last call that dialled the caller back
+	UpdatedAt      time.Time
 }

@@ -63,6 +63,9 @@ type Store interface {
 	ListQueueMembers(ctx context.Context, accountID, queueID int64) ([]QueueMember, error)
 	// PageQueueMembers is one page of ListQueueMembers: p.After is a user id.
 	PageQueueMembers(ctx context.Context, accountID, queueID int64, p Page) (members []QueueMember, more bool, err error)
+	// ListQueueCallbacks is the queue's callbacks, newest request first (at most 1000): the
+	// pending ones, or every one with all.
+	ListQueueCallbacks(ctx context.Context, accountID, queueID int64, all bool) ([]*QueueCallback, error)
 	UpdateQueueMemberFunc(ctx context.Context, accountID, queueID, userID int64, change func(*QueueMember) error) (*QueueMember, error)
 
 	CreateRingGroup(ctx context.Context, g *RingGroup) error

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"switchboard"
 )
@@ -26,7 +27,55 @@ func (s *Server) queueRoutes() []resourceRoute {
 			message: "Queue member updated", request: patchBody(memberRequestJSON{}), result: memberJSON{}, serve: s.patchMember},
 		{method: "DELETE", path: "/queues/{queue_id}/members/{user_id}", summary: "Remove a member from a queue",
 			message: "Queue member removed", result: deletedJSON{}, serve: s.removeMember},
+		{method: "GET", path: "/queues/{queue_id}/callbacks", summary: "List a queue's callbacks (pending, or all with status=all; newest first, at most 1000)",
+			message: "List of queue callbacks", result: []callbackJSON{}, query: callbackQuery, serve: s.listCallbacks},
 	}
+}
+
+// callbackQuery chooses which callbacks are listed.
+var callbackQuery = []queryParam{{"status", "pending (default): the callbacks waiting for their turn; all: every callback, done and failed too"}}
+
+func (s *Server) listCallbacks(w http.ResponseWriter, r *http.Request, c *caller) (any, error) {
+	id, err := pathID(r, "queue_id")
+	if err != nil {
+		return nil, err
+	}
+	var all bool
+	switch status := r.URL.Query().Get("status"); status {
+	case "", switchboard.CallbackPending:
+	case "all":
+		all = true
+	default:
+		return nil, switchboard.FieldError(switchboard.EBADREQUEST, "status", "must be pending or all")
+	}
+	cbs, err := s.store.ListQueueCallbacks(r.Context(), c.accountID, id, all)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]callbackJSON, 0, len(cbs))
+	for _, cb := range cbs {
+		out = append(out, callbackJSON{PK: cb.ID, QueueID: cb.QueueID, QueueCallID: cb.StayID, CallID: cb.CallID,
+			CallerID: cb.From, CallerName: cb.CallerName, CallbackNumber: cb.CallbackNumber,
+			EnteredAt: cb.EnteredAt.UTC().Format(time.RFC3339), RequestedAt: cb.RequestedAt.UTC().Format(time.RFC3339),
+			Attempts: cb.Attempts, Status: cb.Status, CallbackCallID: cb.CallbackCallID})
+	}
+	return out, nil
+}
+
+// callbackJSON is a queue callback (docs/queues.md "Callback").
+type callbackJSON struct {
+	PK             int64  `json:"pk" doc:"Callback ID"`
+	QueueID        int64  `json:"queue_id" doc:"The queue"`
+	QueueCallID    string `json:"queue_call_id" doc:"The caller's stay in the queue, kept by the callback"`
+	CallID         string `json:"call_id" doc:"The call that asked for the callback"`
+	CallerID       string `json:"caller_id" doc:"The caller's number"`
+	CallerName     string `json:"caller_name" doc:"The caller's name, when known"`
+	CallbackNumber string `json:"callback_number" doc:"What is dialled back: an E.164 number or the caller's extension"`
+	EnteredAt      string `json:"entered_at" doc:"When the caller entered the queue: their place (UTC ISO 8601)"`
+	RequestedAt    string `json:"requested_at" doc:"When the caller asked (UTC ISO 8601)"`
+	Attempts       int    `json:"attempts" doc:"Times the caller was dialled back"`
+	Status         string `json:"status" doc:"pending, done (put through to an agent) or failed"`
+	CallbackCallID string `json:"callback_call_id" doc:"The last callback call (its call record and events); empty before the first dial"`
 }
 
 // memberPageQuery documents the paging of a queue's members, whose cursor is a user id.
@@ -139,13 +188,20 @@ type queueJSON struct {
 	MaxWait        int        `json:"max_wait" doc:"Seconds a caller may wait before the overflow; 0 = no limit"`
 	ServiceLevel   int        `json:"service_level" doc:"Seconds within which an answer counts for the service level"`
 	Overflow       targetJSON `json:"overflow" doc:"Where callers go when the queue is full or they wait too long"`
+	// Callback: see docs/queues.md "Callback".
+	CallbackEnabled bool   `json:"callback_enabled" doc:"A waiting caller may press callback_key to hang up and be called back, keeping their place"`
+	CallbackKey     string `json:"callback_key" doc:"The DTMF key that asks for a callback: 0-9, * or #"`
+	CallbackAfterS  int    `json:"callback_after_s" doc:"Seconds a caller must have waited before the key is taken; 0 = at once"`
+	CallbackMax     int    `json:"callback_max" doc:"Most pending callbacks in the queue; 0 = no limit"`
+	CallbackRetries int    `json:"callback_retries" doc:"How many more times an unanswered callback is dialled before it is given up"`
 }
 
 func toQueueJSON(q *switchboard.Queue) queueJSON {
 	return queueJSON{PK: q.ID, Name: q.Name(), QueueName: q.QueueName, Extension: q.Extension, Strategy: string(q.Strategy),
 		MusicOnHold: q.MusicOnHold, Timeout: q.Timeout, Retry: q.Retry, WrapUpTime: q.WrapUpTime, MaxLen: q.MaxLen,
 		JoinEmpty: q.JoinEmpty, LeaveWhenEmpty: q.LeaveWhenEmpty, RingInUse: q.RingInUse, MaxWait: q.MaxWait,
-		ServiceLevel: q.ServiceLevel, Overflow: toTargetJSON(q.Overflow)}
+		ServiceLevel: q.ServiceLevel, Overflow: toTargetJSON(q.Overflow), CallbackEnabled: q.CallbackEnabled,
+		CallbackKey: q.CallbackKey, CallbackAfterS: q.CallbackAfter, CallbackMax: q.CallbackMax, CallbackRetries: q.CallbackRetries}
 }
 
 // queueRequestJSON is the body of POST and PATCH queues: a field left out is "not given".
@@ -164,6 +220,12 @@ type queueRequestJSON struct {
 	MaxWait        *int        `json:"max_wait" doc:"Seconds before overflow; 0 = no limit"`
 	ServiceLevel   *int        `json:"service_level" doc:"Service level seconds" default:"20"`
 	Overflow       *targetJSON `json:"overflow" doc:"Overflow target" default:"hang up" create:"nullable"`
+
+	CallbackEnabled *bool   `json:"callback_enabled" doc:"Offer waiting callers a callback that keeps their place" default:"false"`
+	CallbackKey     *string `json:"callback_key" doc:"DTMF key asking for a callback: 0-9, * or #" default:"1"`
+	CallbackAfterS  *int    `json:"callback_after_s" doc:"Seconds of waiting before the key is taken; 0 = at once" default:"0"`
+	CallbackMax     *int    `json:"callback_max" doc:"Most pending callbacks; 0 = no limit" default:"0"`
+	CallbackRetries *int    `json:"callback_retries" doc:"More dials of an unanswered callback, 0 to 10" default:"1"`
 }
 
 // memberRequestJSON is the body of POST and PATCH queue members; PATCH takes the user from
@@ -178,7 +240,8 @@ func (b queueRequestJSON) change() switchboard.QueueChange {
 	c := switchboard.QueueChange{QueueName: b.QueueName, Extension: b.Extension, MusicOnHold: b.MusicOnHold,
 		Timeout: b.Timeout, Retry: b.Retry, WrapUpTime: b.WrapUpTime, MaxLen: b.MaxLen, JoinEmpty: b.JoinEmpty,
 		LeaveWhenEmpty: b.LeaveWhenEmpty, RingInUse: b.RingInUse, MaxWait: b.MaxWait, ServiceLevel: b.ServiceLevel,
-		Overflow: b.Overflow.target()}
+		Overflow: b.Overflow.target(), CallbackEnabled: b.CallbackEnabled, CallbackKey: b.CallbackKey,
+		CallbackAfter: b.CallbackAfterS, CallbackMax: b.CallbackMax, CallbackRetries: b.CallbackRetries}
 	if b.Strategy != nil {
 		strategy := switchboard.QueueStrategy(*b.Strategy)
 		c.Strategy = &strategy

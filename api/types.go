@@ -130,7 +130,8 @@ type queueAvailabilityJSON struct {
 // the seed, the callers and today's (UTC) figures. Public requests get the seed's only.
 type queueStatsJSON struct {
 	queueAvailabilityJSON
-	CallersWaiting       int     `json:"callers_waiting" doc:"Callers waiting for an agent"`
+	CallersWaiting       int     `json:"callers_waiting" doc:"Callers waiting for an agent, pending callbacks included (they keep their place)"`
+	CallbacksPending     int     `json:"callbacks_pending" doc:"Of the callers waiting, those who hung up to be called back"`
 	LongestWaitSeconds   int     `json:"longest_wait_seconds" doc:"How long the longest-waiting caller has waited"`
 	Offered              int     `json:"offered" doc:"Callers who entered the queue today (UTC)"`
 	Answered             int     `json:"answered" doc:"Of them, answered by an agent"`

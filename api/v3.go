@@ -189,7 +189,7 @@ func (s *Server) queueAvailability(c *caller, q *switchboard.Queue) any {
 		return seed
 	}
 	out := queueStatsJSON{queueAvailabilityJSON: seed,
-		CallersWaiting: st.CallersWaiting, LongestWaitSeconds: st.LongestWaitSeconds, Offered: st.Today.Offered,
+		CallersWaiting: st.CallersWaiting, CallbacksPending: st.CallbacksPending, LongestWaitSeconds: st.LongestWaitSeconds, Offered: st.Today.Offered,
 		Answered: st.Today.Answered, Abandoned: st.Today.Abandoned, ServiceLevel: 100,
 		ServiceLevelSeconds: q.ServiceLevel}
 	if n := st.Today.Answered + st.Today.AbandonedAfterSL; n > 0 {

@@ -16,7 +16,9 @@ var availabilityFields = map[string]string{"pk": "integer", "presence_id": "stri
 var queueFields = map[string]string{"pk": "integer", "name": "string", "queue_name": "string", "extension": "string",
 	"strategy": "string", "musiconhold": "string", "timeout": "integer", "retry": "integer", "wrapuptime": "integer",
 	"maxlen": "integer", "joinempty": "string", "leavewhenempty": "string", "ringinuse": "string",
-	"max_wait": "integer", "service_level": "integer", "overflow": "object"}
+	"max_wait": "integer", "service_level": "integer", "overflow": "object",
+	"callback_enabled": "boolean", "callback_key": "string", "callback_after_s": "integer", "callback_max": "integer",
+	"callback_retries": "integer"}
 
 var queueAvailabilityFields = map[string]string{"pk": "integer", "name": "string", "queue_name": "string",
 	"extension": "string", "is_ready": "boolean", "agents_online": "integer", "agents_available": "integer",
@@ -24,7 +26,7 @@ var queueAvailabilityFields = map[string]string{"pk": "integer", "name": "string
 
 // queueStatsFields are what a developer key sees: the seed's fields and the engine's.
 var queueStatsFields = func() map[string]string {
-	m := map[string]string{"callers_waiting": "integer", "longest_wait_seconds": "integer", "offered": "integer",
+	m := map[string]string{"callers_waiting": "integer", "callbacks_pending": "integer", "longest_wait_seconds": "integer", "offered": "integer",
 		"answered": "integer", "abandoned": "integer", "service_level": "integer", "service_level_seconds": "integer",
 		"average_speed_of_answer": "integer", "average_handle_time": "integer"}
 	for k, v := range queueAvailabilityFields {

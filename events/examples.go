@@ -130,6 +130,23 @@ var examples = map[string]map[string]any{
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
 		FieldWaitTime: 12, FieldDuration: 132, FieldAnsweredDuration: 120,
 	},
+	switchboard.EventQueueCallbackRequested: {
+		FieldQueueID: exampleQueueID, FieldQueueName: "Sales Queue", FieldQueueCallID: "456",
+		FieldFrom: exampleCaller, FieldCallerName: exampleCNAM, FieldTo: exampleDID, FieldNumber: exampleDID,
+		FieldCallbackNumber: exampleCaller, FieldPosition: 3, FieldWaitTime: 95,
+	},
+	switchboard.EventQueueCallbackPlaced: {
+		FieldQueueID: exampleQueueID, FieldQueueName: "Sales Queue", FieldQueueCallID: "456",
+		FieldFrom: exampleCaller, FieldCallerName: "Callback: " + exampleCNAM, FieldTo: exampleDID, FieldNumber: exampleDID,
+		FieldCallbackNumber: exampleCaller, FieldAttempt: 1, FieldOriginalCallID: "1704066900.12301",
+		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+	},
+	switchboard.EventQueueCallbackFailed: {
+		FieldQueueID: exampleQueueID, FieldQueueName: "Sales Queue", FieldQueueCallID: "456",
+		FieldFrom: exampleCaller, FieldCallerName: "Callback: " + exampleCNAM, FieldTo: exampleDID, FieldNumber: exampleDID,
+		FieldCallbackNumber: exampleCaller, FieldAttempt: 2, FieldOriginalCallID: "1704066900.12301",
+		FieldReason: "no_answer",
+	},
 	switchboard.EventRingGroupCallSummary: {
 		FieldRingGroupID: 12, FieldRingGroupName: "Support Team", FieldFrom: exampleCaller,
 		FieldCallerName: exampleCNAM, FieldTo: exampleDID, FieldNumber: exampleDID, FieldAnswered: true,

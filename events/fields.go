@@ -72,6 +72,21 @@ import (
 // duration (seconds in the queue, may be fractional) and reason ("answered", "timeout",
 // "abandoned", "no_answer"); no_answer/timeout/abandoned wait_time (int seconds).
 //
+// queue.callback.requested (the call of the caller who pressed the queue's callback key):
+// queue_id, queue_name, queue_call_id (the stay the callback keeps), from, caller_name, to,
+// number, callback_number (string: what will be dialled back, an E.164 number or the
+// caller's extension), position (int: the caller's place among the waiting callers, 1 =
+// next), wait_time (int seconds waited so far).
+//
+// queue.callback.placed (the callback call, once an agent answered and the caller is being
+// dialled): the queue and caller fields above, callback_number, attempt (int, 1 = the first
+// dial), original_call_id (string: the uniqueid of the call that asked), user_id, extension,
+// user_name (the agent).
+//
+// queue.callback.failed: the queue and caller fields, callback_number, original_call_id,
+// attempt (dials made), reason ("no_answer": unanswered after every retry, "unreachable":
+// the number or user cannot be dialled, "queue_deleted").
+//
 // queue.call.summary / ringgroup.call.summary: queue_id + queue_name or ring_group_id +
 // ring_group_name, from, caller_name, to, number, answered, user_id, extension, user_name
 // (who answered, if anyone), wait_time, duration, answered_duration, call_started_at.
@@ -195,6 +210,10 @@ const (
 	FieldRingingUserID    = "ringing_user_id"
 	FieldRingingExtension = "ringing_extension"
 	FieldRingingUserName  = "ringing_user_name"
+	FieldCallbackNumber   = "callback_number"
+	FieldPosition         = "position"
+	FieldAttempt          = "attempt"
+	FieldOriginalCallID   = "original_call_id"
 )
 
 // Values of the pickup field of call.picked_up.

@@ -66,6 +66,12 @@ type Store interface {
 	CloseOpenGroupCalls(ctx context.Context, at time.Time) (int, error)
 	AppendEvents(ctx context.Context, events ...*switchboard.Event) error
 
+	// Queue callbacks (queue_callback.go): stored when asked for, updated per attempt,
+	// resumed at start.
+	CreateQueueCallback(ctx context.Context, cb *switchboard.QueueCallback, max int, events ...*switchboard.Event) error
+	UpdateQueueCallback(ctx context.Context, cb *switchboard.QueueCallback, events ...*switchboard.Event) error
+	ResumeQueueCallbacks(ctx context.Context) ([]*switchboard.QueueCallback, error)
+
 	// Music on hold: the audio (8 kHz µ-law) of a class; ENOTFOUND when none is uploaded.
 	GetMusicClassAudio(ctx context.Context, accountID int64, name string) ([]byte, error)
 
@@ -264,6 +270,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := e.Recover(ctx); err != nil {
 		e.log.Error("closing open call records failed", "error", err)
 	}
+	e.resumeCallbacks(ctx) // after Recover, which closed their stays
+
 	t := time.NewTicker(e.cfg.SweepInterval)
 	defer t.Stop()
 	for {
@@ -272,6 +280,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.mu.Lock()
 			e.stopping = true
 			e.mu.Unlock()
+			e.queues.stop()
 			e.HangupAll("shutdown")
 			e.wg.Wait()
 			return nil

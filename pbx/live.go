@@ -50,7 +50,10 @@ func (e *Engine) QueueStats(accountID, queueID int64) switchboard.QueueLiveStats
 			}
 			st.ActiveCalls++
 			if !w.connected {
-				st.CallersWaiting++
+				st.CallersWaiting++ // a pending callback keeps its place: it waits too
+				if w.callback != nil {
+					st.CallbacksPending++
+				}
 				st.LongestWaitSeconds = max(st.LongestWaitSeconds, int(now.Sub(w.entered)/time.Second))
 			}
 		}

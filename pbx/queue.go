@@ -2,7 +2,6 @@ package pbx
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,6 +30,11 @@ type queueCaller struct {
 	stayID    string
 	tried     map[int64]bool // members offered the call this round
 	connected bool
+	// callback is set once the caller hung up to be called back (queue_callback.go): the
+	// entry keeps its place, driven by startCallback, and c is its current callback call.
+	callback *switchboard.QueueCallback
+	// keys watches the waiting caller's callback key; nil for a callback entry.
+	keys *callbackListener
 }
 
 // queueState is the live state of one queue: its waiting callers, in arrival order, and
@@ -59,6 +63,14 @@ type queueManager struct {
 	gen       atomic.Uint64
 	snapsMu   sync.Mutex
 	snapshots map[int64]*statusSnapshot
+
+	promptsMu sync.Mutex
+	prompts   CallbackPrompts // confirms callbacks (SetCallbackPrompts); nil: a tone
+
+	// stopping is closed when the engine stops (Run): callback entries, which have no
+	// caller to hang up, stop waiting then.
+	stopping     chan struct{}
+	stoppingOnce sync.Once
 }
 
 // statusSnapshot is one queue's member statuses, computed once and shared by all its
@@ -84,7 +96,7 @@ type cachedMembers struct {
 func newQueueManager() *queueManager {
 	return &queueManager{queues: map[int64]*queueState{}, ringing: map[agentKey]int{},
 		lastCall: map[agentKey]time.Time{}, kick: make(chan struct{}), members: map[int64]cachedMembers{},
-		snapshots: map[int64]*statusSnapshot{}}
+		snapshots: map[int64]*statusSnapshot{}, stopping: make(chan struct{})}
 }
 
 // waitingCount is the number of callers not yet connected to an agent.
@@ -312,9 +324,11 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 	e.queues.mu.Unlock()
 	defer func() {
 		e.queues.mu.Lock()
-		qs.waiting = slices.DeleteFunc(qs.waiting, func(x *queueCaller) bool { return x == qc })
+		handedOver := qc.callback != nil // a callback keeps the caller's place
 		e.queues.mu.Unlock()
-		e.queues.kickAll() // the callers behind move up
+		if !handedOver {
+			e.queues.remove(qs, qc) // the callers behind move up
+		}
 	}()
 
 	g := &switchboard.GroupCall{AccountID: c.accountID, GroupType: switchboard.TargetQueue, GroupID: q.ID,
@@ -354,6 +368,10 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 	// shutdown): a caller in a long retry pause is not left waiting out the clock.
 	waitCtx, stopWaits := c.untilHangup(context.WithCancel(st.a.ctx()))
 	defer stopWaits()
+	// The callback key ends the waits too; it is acted on between attempts.
+	keys := c.listenForCallback(waitCtx, st, q)
+	defer keys.stop()
+	qc.keys = keys
 	for {
 		switch {
 		case st.a.ended() || c.hangingUp():
@@ -363,6 +381,9 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 		case !maxWaitEnd.IsZero() && !e.now().Before(maxWaitEnd):
 			leave(switchboard.GroupCallTimeout, switchboard.EventQueueTimeout, "timeout")
 			return q.Overflow, false
+		}
+		if keys.take() && c.takeCallback(st, q, qs, qc) {
+			return switchboard.Target{}, true
 		}
 		statuses, err := e.snapshot(q, false)
 		if err != nil {
@@ -374,7 +395,7 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 		}
 		picks := c.nextPicks(q, qs, qc, statuses)
 		if len(picks) == 0 {
-			e.pause(waitCtx) // a caller who left is seen at the top of the loop
+			e.pause(keys.waitCtx()) // a caller who left is seen at the top of the loop
 			continue
 		}
 		deadline := e.now().Add(time.Duration(max(q.Timeout, 1)) * time.Second)
@@ -389,7 +410,7 @@ func (c *call) runQueue(st *callerState, queueID int64) (switchboard.Target, boo
 			if !maxWaitEnd.IsZero() && maxWaitEnd.Before(retryEnd) {
 				retryEnd = maxWaitEnd
 			}
-			e.sleepUntil(waitCtx, retryEnd)
+			e.sleepUntil(keys.waitCtx(), retryEnd)
 		}
 	}
 }
@@ -445,56 +466,11 @@ func (c *call) nextPicks(q *switchboard.Queue, qs *queueState, qc *queueCaller, 
 func (c *call) offerMembers(st *callerState, q *switchboard.Queue, qs *queueState, qc *queueCaller, g *switchboard.GroupCall,
 	picks []switchboard.QueueMember, deadline time.Time) bool {
 	e := c.e
-	release := func() {
-		e.queues.mu.Lock()
-		for _, p := range picks {
-			k := agentKey{q.AccountID, p.UserID}
-			if e.queues.ringing[k]--; e.queues.ringing[k] <= 0 {
-				delete(e.queues.ringing, k)
-			}
-		}
-		e.queues.mu.Unlock()
-		e.queues.changed()
+	var ringing func()
+	if !st.answered {
+		ringing = func() { c.sendRinging(st.a, nil) }
 	}
-	users := map[int64]*switchboard.User{}
-	var dests []dest
-	for _, p := range picks {
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		u, err := e.store.GetUser(ctx, c.accountID, p.UserID)
-		cancel()
-		if err != nil {
-			continue
-		}
-		ds := c.destsOf(u)
-		if len(ds) == 0 {
-			continue
-		}
-		users[u.ID] = u
-		dests = append(dests, ds...)
-		c.emit(c.queueEvent(switchboard.EventQueueMemberRinging, q, qc.stayID, u, nil))
-		if c.direction == switchboard.CallInbound {
-			c.emit(c.event(switchboard.EventCallInboundRinging, u, map[string]any{
-				events.FieldQueueID: q.ID, events.FieldQueueName: q.QueueName}))
-		}
-	}
-	if len(dests) == 0 {
-		release()
-		return false
-	}
-	winner := c.ringUntil(st, dests, deadline)
-	release()
-	var agent *switchboard.User
-	if winner != nil {
-		agent = users[winner.userID]
-		if winner.pickedUpBy != nil {
-			agent = winner.pickedUpBy // picked up (*8): the picker answered
-		}
-	}
-	for id, u := range users {
-		if agent == nil || id != agent.ID {
-			c.emit(c.queueEvent(switchboard.EventQueueMemberEnded, q, qc.stayID, u, map[string]any{events.FieldDuration: 0}))
-		}
-	}
+	winner, agent := c.ringMembers(st.a.ctx(), ringing, q, qc, picks, deadline)
 	if winner == nil {
 		return false
 	}
@@ -503,6 +479,9 @@ func (c *call) offerMembers(st *callerState, q *switchboard.Queue, qs *queueStat
 		return false // the loop records the abandon
 	}
 	// Answered: the caller leaves the queue for the agent.
+	if qc.keys != nil {
+		qc.keys.stop() // the keys pressed in the call are not the queue's
+	}
 	now := e.now().UTC()
 	e.queues.mu.Lock()
 	qc.connected = true
@@ -538,4 +517,67 @@ func (c *call) offerMembers(st *callerState, q *switchboard.Queue, qs *queueStat
 	c.finish(switchboard.DispositionAnswered)
 	e.queues.kickAll() // the agent is free (after wrap-up)
 	return true
+}
+
+// ringMembers rings the picked members (reserved by nextPicks) until one answers, the
+// deadline passes, parent ends or the call is asked to hang up, and releases them. Each
+// member rung gets queue.member.ringing, and queue.member.ended (duration 0) unless they
+// answered. It returns the answered leg and its agent, or nil.
+func (c *call) ringMembers(parent context.Context, ringing func(), q *switchboard.Queue, qc *queueCaller,
+	picks []switchboard.QueueMember, deadline time.Time) (*leg, *switchboard.User) {
+	e := c.e
+	release := func() { e.queues.release(q.AccountID, picks) }
+	users := map[int64]*switchboard.User{}
+	var dests []dest
+	for _, p := range picks {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		u, err := e.store.GetUser(ctx, c.accountID, p.UserID)
+		cancel()
+		if err != nil {
+			continue
+		}
+		ds := c.destsOf(u)
+		if len(ds) == 0 {
+			continue
+		}
+		users[u.ID] = u
+		dests = append(dests, ds...)
+		c.emit(c.queueEvent(switchboard.EventQueueMemberRinging, q, qc.stayID, u, nil))
+		if c.direction == switchboard.CallInbound {
+			c.emit(c.event(switchboard.EventCallInboundRinging, u, map[string]any{
+				events.FieldQueueID: q.ID, events.FieldQueueName: q.QueueName}))
+		}
+	}
+	if len(dests) == 0 {
+		release()
+		return nil, nil
+	}
+	winner := c.ringWithin(parent, dests, deadline, ringing)
+	release()
+	var agent *switchboard.User
+	if winner != nil {
+		agent = users[winner.userID]
+		if winner.pickedUpBy != nil {
+			agent = winner.pickedUpBy // picked up (*8): the picker answered
+		}
+	}
+	for id, u := range users {
+		if agent == nil || id != agent.ID {
+			c.emit(c.queueEvent(switchboard.EventQueueMemberEnded, q, qc.stayID, u, map[string]any{events.FieldDuration: 0}))
+		}
+	}
+	return winner, agent
+}
+
+// release frees the members nextPicks reserved for an offer.
+func (m *queueManager) release(accountID int64, picks []switchboard.QueueMember) {
+	m.mu.Lock()
+	for _, p := range picks {
+		k := agentKey{accountID, p.UserID}
+		if m.ringing[k]--; m.ringing[k] <= 0 {
+			delete(m.ringing, k)
+		}
+	}
+	m.mu.Unlock()
+	m.changed()
 }

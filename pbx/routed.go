@@ -158,7 +158,19 @@ func (c *call) destsOf(u *switchboard.User) []dest {
 // ringUntil rings dests until one answers, the deadline passes on the engine's clock, or
 // the caller leaves. The caller hears ringing when nobody answered its INVITE yet.
 func (c *call) ringUntil(st *callerState, dests []dest, deadline time.Time) *leg {
-	ctx, cancel := context.WithCancel(st.a.ctx())
+	var ringing func()
+	if !st.answered {
+		ringing = func() { c.sendRinging(st.a, nil) }
+	}
+	return c.ringWithin(st.a.ctx(), dests, deadline, ringing)
+}
+
+// ringWithin rings dests until one answers, the deadline passes on the engine's clock,
+// parent ends or the call is asked to hang up; ringing, if not nil, runs when a
+// destination rings. A queue callback rings agents with no caller on the line: its parent
+// ends when the engine stops.
+func (c *call) ringWithin(parent context.Context, dests []dest, deadline time.Time, ringing func()) *leg {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	go func() {
 		stop, cancelStop := context.WithCancel(ctx)
@@ -174,10 +186,7 @@ func (c *call) ringUntil(st *callerState, dests []dest, deadline time.Time) *leg
 			cancel()
 		}
 	}()
-	var hooks forkHooks
-	if !st.answered {
-		hooks.ringing = func() { c.sendRinging(st.a, nil) }
-	}
+	hooks := forkHooks{ringing: ringing}
 	result := make(chan forkResult, 1)
 	c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 	go func() {

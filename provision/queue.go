@@ -11,11 +11,14 @@ import (
 const (
 	DefaultQueueTimeout = 15
 	DefaultQueueRetry   = 5
+	// DefaultCallbackRetries: an unanswered callback is dialled once more.
+	DefaultCallbackRetries = 1
 )
 
 // CreateQueue stores a new queue with the defaults for what c does not give.
 func (s *Service) CreateQueue(ctx context.Context, accountID int64, c switchboard.QueueChange) (*switchboard.Queue, error) {
-	q := &switchboard.Queue{AccountID: accountID, Timeout: DefaultQueueTimeout, Retry: DefaultQueueRetry}
+	q := &switchboard.Queue{AccountID: accountID, Timeout: DefaultQueueTimeout, Retry: DefaultQueueRetry,
+		CallbackRetries: DefaultCallbackRetries}
 	v := applyQueue(q, c)
 	q.ApplyDefaults()
 	if err := s.checkMusicClass(ctx, v, accountID, c.MusicOnHold); err != nil {
@@ -60,6 +63,11 @@ func applyQueue(q *switchboard.Queue, c switchboard.QueueChange) switchboard.Val
 	set(&q.RingInUse, c.RingInUse)
 	set(&q.MaxWait, c.MaxWait)
 	set(&q.ServiceLevel, c.ServiceLevel)
+	set(&q.CallbackEnabled, c.CallbackEnabled)
+	set(&q.CallbackKey, c.CallbackKey)
+	set(&q.CallbackAfter, c.CallbackAfter)
+	set(&q.CallbackMax, c.CallbackMax)
+	set(&q.CallbackRetries, c.CallbackRetries)
 	if c.Overflow != nil {
 		q.Overflow = normalizeTarget(v, "overflow", *c.Overflow)
 	}

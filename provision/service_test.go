@@ -107,7 +107,8 @@ func TestCreateAppliesDefaults(t *testing.T) {
 				return f.svc.CreateQueue(f.ctx, f.a, switchboard.QueueChange{QueueName: ptr("Sales"), Extension: ptr("200")})
 			},
 			&switchboard.Queue{AccountID: f.a, QueueName: "Sales", Extension: "200", Strategy: switchboard.StrategyRingAll,
-				MusicOnHold: "default", Timeout: 15, Retry: 5, JoinEmpty: "yes", LeaveWhenEmpty: "no", RingInUse: "no", ServiceLevel: 20},
+				MusicOnHold: "default", Timeout: 15, Retry: 5, JoinEmpty: "yes", LeaveWhenEmpty: "no", RingInUse: "no", ServiceLevel: 20,
+				CallbackKey: "1", CallbackRetries: 1}, // callbacks off, key 1, one retry
 			ignoreStored(switchboard.Queue{}, "ID", "CreatedAt")},
 		{"ring group: simultaneous for 20 s",
 			func() (any, error) {

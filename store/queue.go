@@ -3,20 +3,23 @@ package store
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"switchboard"
 )
 
 const queueColumns = `id, account_id, queue_name, extension, strategy, music_on_hold, timeout, retry, wrapup_time,
 	max_len, join_empty, leave_when_empty, ring_in_use, max_wait, service_level,
-	overflow_type, overflow_id, overflow_number, created_at`
+	overflow_type, overflow_id, overflow_number, callback_enabled, callback_key, callback_after_s, callback_max,
+	callback_retries, created_at`
 
 func scanQueue(s interface{ Scan(...any) error }) (*switchboard.Queue, error) {
 	var q switchboard.Queue
 	var created int64
 	err := s.Scan(&q.ID, &q.AccountID, &q.QueueName, &q.Extension, &q.Strategy, &q.MusicOnHold, &q.Timeout, &q.Retry,
 		&q.WrapUpTime, &q.MaxLen, &q.JoinEmpty, &q.LeaveWhenEmpty, &q.RingInUse, &q.MaxWait, &q.ServiceLevel,
-		&q.Overflow.Type, &q.Overflow.ID, &q.Overflow.Number, &created)
+		&q.Overflow.Type, &q.Overflow.ID, &q.Overflow.Number, &q.CallbackEnabled, &q.CallbackKey, &q.CallbackAfter,
+		&q.CallbackMax, &q.CallbackRetries, &created)
 	if err != nil {
 		return nil, err
 	}
@@ -43,11 +46,13 @@ func (db *DB) CreateQueue(ctx context.Context, q *switchboard.Queue) error {
 		var id int64
 		err := db.queryRow(ctx, tx, `INSERT INTO queues (account_id, queue_name, extension, strategy, music_on_hold, timeout,
 			retry, wrapup_time, max_len, join_empty, leave_when_empty, ring_in_use, max_wait, service_level,
-			overflow_type, overflow_id, overflow_number, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			overflow_type, overflow_id, overflow_number, callback_enabled, callback_key, callback_after_s, callback_max,
+			callback_retries, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			q.AccountID, q.QueueName, q.Extension, string(q.Strategy), q.MusicOnHold, q.Timeout, q.Retry, q.WrapUpTime,
 			q.MaxLen, q.JoinEmpty, q.LeaveWhenEmpty, q.RingInUse, q.MaxWait, q.ServiceLevel,
-			string(q.Overflow.Type), q.Overflow.ID, q.Overflow.Number, toMS(t)).Scan(&id)
+			string(q.Overflow.Type), q.Overflow.ID, q.Overflow.Number, q.CallbackEnabled, q.CallbackKey, q.CallbackAfter,
+			q.CallbackMax, q.CallbackRetries, toMS(t)).Scan(&id)
 		if isUniqueViolation(err) {
 			return queueExtensionTaken(q)
 		}
@@ -109,11 +114,13 @@ func (db *DB) saveQueue(ctx context.Context, tx *sql.Tx, q *switchboard.Queue) e
 	var created int64
 	err := db.queryRow(ctx, tx, `UPDATE queues SET queue_name = ?, extension = ?, strategy = ?, music_on_hold = ?,
 			timeout = ?, retry = ?, wrapup_time = ?, max_len = ?, join_empty = ?, leave_when_empty = ?, ring_in_use = ?,
-			max_wait = ?, service_level = ?, overflow_type = ?, overflow_id = ?, overflow_number = ?
+			max_wait = ?, service_level = ?, overflow_type = ?, overflow_id = ?, overflow_number = ?,
+			callback_enabled = ?, callback_key = ?, callback_after_s = ?, callback_max = ?, callback_retries = ?
 			WHERE account_id = ? AND id = ? RETURNING created_at`,
 		q.QueueName, q.Extension, string(q.Strategy), q.MusicOnHold, q.Timeout, q.Retry, q.WrapUpTime, q.MaxLen,
 		q.JoinEmpty, q.LeaveWhenEmpty, q.RingInUse, q.MaxWait, q.ServiceLevel,
-		string(q.Overflow.Type), q.Overflow.ID, q.Overflow.Number, q.AccountID, q.ID).Scan(&created)
+		string(q.Overflow.Type), q.Overflow.ID, q.Overflow.Number, q.CallbackEnabled, q.CallbackKey, q.CallbackAfter,
+		q.CallbackMax, q.CallbackRetries, q.AccountID, q.ID).Scan(&created)
 	if isUniqueViolation(err) {
 		return queueExtensionTaken(q)
 	}
@@ -254,4 +261,148 @@ func (db *DB) PageQueueMembers(ctx context.Context, accountID, queueID int64, p 
 		out = append(out, *m)
 	}
 	return out, more, nil
+}
+
+const queueCallbackColumns = `id, account_id, queue_id, stay_id, call_id, direction, from_number, caller_name, to_number,
+	number, caller_user_id, callback_number, entered_at, requested_at, attempts, status, callback_call_id, updated_at`
+
+func scanQueueCallback(s interface{ Scan(...any) error }) (*switchboard.QueueCallback, error) {
+	var cb switchboard.QueueCallback
+	var entered, requested, updated int64
+	err := s.Scan(&cb.ID, &cb.AccountID, &cb.QueueID, &cb.StayID, &cb.CallID, &cb.Direction, &cb.From, &cb.CallerName,
+		&cb.To, &cb.Number, &cb.CallerUserID, &cb.CallbackNumber, &entered, &requested, &cb.Attempts, &cb.Status,
+		&cb.CallbackCallID, &updated)
+	if err != nil {
+		return nil, err
+	}
+	cb.EnteredAt, cb.RequestedAt, cb.UpdatedAt = fromMS(entered), fromMS(requested), fromMS(updated)
+	return &cb, nil
+}
+
+// CreateQueueCallback stores a pending callback with its events (queue.callback.requested)
+// in one transaction. max bounds the queue's pending callbacks (0 = no limit): one more is
+// ECONFLICT, and nothing is written. A stay has at most one callback.
+func (db *DB) CreateQueueCallback(ctx context.Context, cb *switchboard.QueueCallback, max int, events ...*switchboard.Event) error {
+	v := switchboard.ValidationErrors{}
+	if cb.QueueID <= 0 {
+		v.Add("queue_id", "is required")
+	}
+	if cb.StayID == "" || cb.CallID == "" {
+		v.Add("stay_id", "the stay and the call are required")
+	}
+	if cb.CallbackNumber == "" {
+		v.Add("callback_number", "is required: a caller without a number cannot be called back")
+	}
+	if cb.EnteredAt.IsZero() || cb.RequestedAt.IsZero() {
+		v.Add("entered_at", "the times are required")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	cb.Status, cb.Attempts, cb.CallbackCallID = switchboard.CallbackPending, 0, ""
+	cb.EnteredAt, cb.RequestedAt = cb.EnteredAt.UTC().Truncate(time.Millisecond), cb.RequestedAt.UTC().Truncate(time.Millisecond)
+	cb.UpdatedAt = cb.RequestedAt
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		if max > 0 {
+			var pending int
+			if err := db.queryRow(ctx, tx, `SELECT COUNT(*) FROM queue_callbacks WHERE account_id = ? AND queue_id = ? AND status = ?`,
+				cb.AccountID, cb.QueueID, switchboard.CallbackPending).Scan(&pending); err != nil {
+				return internal("CreateQueueCallback", err)
+			}
+			if pending >= max {
+				return conflict("callback_max", "the queue has its maximum of pending callbacks")
+			}
+		}
+		err := db.queryRow(ctx, tx, `INSERT INTO queue_callbacks (account_id, queue_id, stay_id, call_id, direction,
+			from_number, caller_name, to_number, number, caller_user_id, callback_number, entered_at, requested_at,
+			attempts, status, callback_call_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			cb.AccountID, cb.QueueID, cb.StayID, cb.CallID, cb.Direction, cb.From, cb.CallerName, cb.To, cb.Number,
+			cb.CallerUserID, cb.CallbackNumber, toMS(cb.EnteredAt), toMS(cb.RequestedAt), cb.Attempts, cb.Status,
+			cb.CallbackCallID, toMS(cb.UpdatedAt)).Scan(&cb.ID)
+		if isUniqueViolation(err) {
+			return conflict("stay_id", cb.StayID+" already has a callback")
+		}
+		if isForeignKeyViolation(err) {
+			return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", cb.AccountID)
+		}
+		if err != nil {
+			return internal("CreateQueueCallback", err)
+		}
+		return db.insertEvents(ctx, tx, events)
+	})
+}
+
+// UpdateQueueCallback saves a pending callback's attempts, status and last call with its
+// events in one transaction. A callback no longer pending is ECONFLICT: it is done or failed
+// for good.
+func (db *DB) UpdateQueueCallback(ctx context.Context, cb *switchboard.QueueCallback, events ...*switchboard.Event) error {
+	switch cb.Status {
+	case switchboard.CallbackPending, switchboard.CallbackDone, switchboard.CallbackFailed:
+	default:
+		return badRequest("status", "must be pending, done or failed")
+	}
+	cb.UpdatedAt = now()
+	return db.writeTx(ctx, func(tx *sql.Tx) error {
+		ok, err := db.execAffected(ctx, tx, `UPDATE queue_callbacks SET attempts = ?, status = ?, callback_call_id = ?,
+			updated_at = ? WHERE account_id = ? AND id = ? AND status = ?`,
+			cb.Attempts, cb.Status, cb.CallbackCallID, toMS(cb.UpdatedAt), cb.AccountID, cb.ID, switchboard.CallbackPending)
+		if err != nil {
+			return internal("UpdateQueueCallback", err)
+		}
+		if !ok {
+			return conflict("status", "the callback is no longer pending")
+		}
+		return db.insertEvents(ctx, tx, events)
+	})
+}
+
+// ResumeQueueCallbacks returns every account's pending callbacks, oldest place first, and
+// reopens their stays: the start-up recovery (CloseOpenGroupCalls) closed them as
+// abandoned, but a pending callback is a caller still in the queue. The call engine calls
+// it once at start, after that recovery.
+func (db *DB) ResumeQueueCallbacks(ctx context.Context) ([]*switchboard.QueueCallback, error) {
+	var out []*switchboard.QueueCallback
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		rows, err := db.query(ctx, tx, "SELECT "+queueCallbackColumns+" FROM queue_callbacks WHERE status = ? ORDER BY entered_at, id",
+			switchboard.CallbackPending)
+		if err != nil {
+			return internal("ResumeQueueCallbacks", err)
+		}
+		out = nil
+		for rows.Next() {
+			cb, err := scanQueueCallback(rows)
+			if err != nil {
+				rows.Close()
+				return internal("ResumeQueueCallbacks", err)
+			}
+			out = append(out, cb)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return internal("ResumeQueueCallbacks", err)
+		}
+		for _, cb := range out {
+			if _, err := db.exec(ctx, tx, `UPDATE group_calls SET left_at = 0, status = '' WHERE account_id = ? AND stay_id = ?
+				AND answered_at = 0`, cb.AccountID, cb.StayID); err != nil {
+				return internal("ResumeQueueCallbacks", err)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ListQueueCallbacks returns the queue's callbacks, newest request first: the pending ones
+// only, or every one with all set. Another account's queue is NOT_FOUND.
+func (db *DB) ListQueueCallbacks(ctx context.Context, accountID, queueID int64, all bool) ([]*switchboard.QueueCallback, error) {
+	if ok, err := db.exists(ctx, db.read, accountID, ownerQueue, queueID); err != nil || !ok {
+		return nil, orNotFound(err, "queue", queueID)
+	}
+	query := "SELECT " + queueCallbackColumns + " FROM queue_callbacks WHERE account_id = ? AND queue_id = ?"
+	args := []any{accountID, queueID}
+	if !all {
+		query += " AND status = ?"
+		args = append(args, switchboard.CallbackPending)
+	}
+	return listRows(ctx, db, "ListQueueCallbacks", scanQueueCallback, query+" ORDER BY requested_at DESC, id DESC LIMIT 1000", args...)
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Queues/ExtensionsSharedWithUsersAndRingGroups", testSharedExtensions},
 		{"Queues/ReferencesAndIsolation", testQueueReferences},
 		{"Queues/Members", testQueueMembers},
+		{"Queues/CallbacksSurviveARestart", testQueueCallbacks},
 		{"RingGroups/RoundTrip", testRingGroups},
 		{"RingGroups/ReferencesAndIsolation", testRingGroupReferences},
 		{"Numbers/RoundTrip", testNumbers},
