@@ -86,7 +86,7 @@ func (c *call) listenForCallback(parent context.Context, st *callerState, q *swi
 	if !q.CallbackEnabled {
 		return l
 	}
-	digits := st.a.media.Digits()
+	digits := st.a.keys()
 	c.e.wg.Add(1) // in the call's goroutine: wg is above zero
 	go func() {
 		defer c.e.wg.Done()
