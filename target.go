@@ -10,9 +10,11 @@ const (
 	TargetRingGroup TargetType = "ringgroup"
 	TargetExternal  TargetType = "external"
 	TargetHangup    TargetType = "hangup"
+	// TargetCallFlow sends the call into a call flow of the account (ID).
+	TargetCallFlow TargetType = "callflow"
 )
 
-// Target is where a call goes: a user, queue or ring group of the account (ID), or an
+// Target is where a call goes: a user, queue, ring group or call flow of the account (ID), or an
 // external number (Number, E.164).
 type Target struct {
 	Type   TargetType
@@ -26,7 +28,7 @@ func (t Target) Validate() string {
 	switch t.Type {
 	case TargetNone, TargetHangup:
 		return ""
-	case TargetUser, TargetQueue, TargetRingGroup:
+	case TargetUser, TargetQueue, TargetRingGroup, TargetCallFlow:
 		if t.ID <= 0 {
 			return "id is required for type " + string(t.Type)
 		}
@@ -37,7 +39,7 @@ func (t Target) Validate() string {
 		}
 		return ""
 	}
-	return "type must be one of user, queue, ringgroup, external, hangup"
+	return "type must be one of user, queue, ringgroup, callflow, external, hangup"
 }
 
 // TargetChange is a target as a request gives it: Number is as typed, nil when not given;
