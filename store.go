@@ -102,6 +102,17 @@ type Store interface {
 	ReplaceMusicClassAudio(ctx context.Context, accountID, id int64, format string, samples int, audio []byte) (*MusicClass, error)
 	DeleteMusicClass(ctx context.Context, accountID, id int64) error // CONFLICT while a queue names it
 
+	// CreateCallFlow validates and stores a new flow, checking that the queues, ring groups
+	// and users its nodes name are the account's; a name taken is CONFLICT.
+	CreateCallFlow(ctx context.Context, f *CallFlow) error
+	GetCallFlow(ctx context.Context, accountID, id int64) (*CallFlow, error)
+	PageCallFlows(ctx context.Context, accountID int64, p Page) (flows []*CallFlow, more bool, err error)
+	UpdateCallFlowFunc(ctx context.Context, accountID, id int64, change func(*CallFlow) error) (*CallFlow, error)
+	DeleteCallFlow(ctx context.Context, accountID, id int64) error // CONFLICT while a number, overflow or fallback uses it
+	// FlowReferences lists what sends calls to the user, queue, ring group or call flow:
+	// numbers, queue overflows, ring group fallbacks and flow nodes.
+	FlowReferences(ctx context.Context, accountID int64, t TargetType, id int64) ([]FlowUse, error)
+
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication
 	ListAPIKeys(ctx context.Context, accountID int64) ([]*APIKey, error)

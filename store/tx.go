@@ -118,15 +118,19 @@ const (
 	kindNumber  = "number"
 	kindContact = "contact"
 	kindAPIKey  = "apikey"
+	// kindCallFlow: call flows (callflow.go).
+	kindCallFlow = "callflow"
 )
 
 // kindTables are the tables of the kinds of rows that belong to an account.
 var kindTables = map[string]string{ownerUser: "users", ownerQueue: "queues", ownerRingGroup: "ring_groups",
-	kindDevice: "devices", kindNumber: "numbers", kindContact: "contacts", kindAPIKey: "api_keys"}
+	kindDevice: "devices", kindNumber: "numbers", kindContact: "contacts", kindAPIKey: "api_keys",
+	kindCallFlow: "callflows"}
 
 // kindWords name the kinds in messages.
 var kindWords = map[string]string{ownerUser: "user", ownerQueue: "queue", ownerRingGroup: "ring group",
-	kindDevice: "device", kindNumber: "number", kindContact: "contact", kindAPIKey: "API key"}
+	kindDevice: "device", kindNumber: "number", kindContact: "contact", kindAPIKey: "API key",
+	kindCallFlow: "call flow"}
 
 // exists reports whether id is a row of the kind (ownerUser, kindDevice, …) in the account.
 func (db *DB) exists(ctx context.Context, q querier, accountID int64, kind string, id int64) (bool, error) {
@@ -149,7 +153,7 @@ func (db *DB) checkRef(ctx context.Context, q querier, accountID int64, ownerTyp
 	return err
 }
 
-// checkTarget checks that a target naming a user, queue or ring group names one of the account.
+// checkTarget checks that a target naming a user, queue, ring group or call flow names one of the account.
 func (db *DB) checkTarget(ctx context.Context, q querier, accountID int64, t switchboard.Target, field string) error {
 	switch t.Type {
 	case switchboard.TargetUser:
@@ -158,6 +162,8 @@ func (db *DB) checkTarget(ctx context.Context, q querier, accountID int64, t swi
 		return db.checkRef(ctx, q, accountID, ownerQueue, t.ID, field)
 	case switchboard.TargetRingGroup:
 		return db.checkRef(ctx, q, accountID, ownerRingGroup, t.ID, field)
+	case switchboard.TargetCallFlow:
+		return db.checkRef(ctx, q, accountID, kindCallFlow, t.ID, field)
 	}
 	return nil
 }

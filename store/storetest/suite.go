@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		})
 	}
 	runWebhookTests(t, open)
+	runCallFlowTests(t, open)
 	runCallTests(t, open)
 	runGroupCallTests(t, open)
 	runCallTraceTests(t, open)
