@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -34,6 +35,7 @@ import (
 	"switchboard/media"
 	"switchboard/phone"
 	"switchboard/sip"
+	"switchboard/webhook"
 )
 
 // Store is what the engine reads and writes: exactly the methods it calls (a *store.DB
@@ -68,6 +70,11 @@ type Store interface {
 
 	// Music on hold: the audio (8 kHz µ-law) of a class; ENOTFOUND when none is uploaded.
 	GetMusicClassAudio(ctx context.Context, accountID int64, name string) ([]byte, error)
+
+	// Call flows (flowcall.go): the account's flow (ENOTFOUND for another account's), and
+	// the trace of what flows did with a call.
+	GetCallFlow(ctx context.Context, accountID, id int64) (*switchboard.CallFlow, error)
+	SaveCallTrace(ctx context.Context, tr *switchboard.CallTrace) error
 }
 
 // Sealer seals trunk passwords at rest and opens them to answer the carrier's challenges
@@ -107,8 +114,15 @@ type Config struct {
 	// ParkTimeout is how long a parked call waits for a retrieval before it rings the
 	// parker back (default 45 s).
 	ParkTimeout time.Duration
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// FlowMaxSteps caps the nodes one call enters in a flow (default flow.DefaultMaxSteps).
+	FlowMaxSteps int
+	// WebhookPolicy decides which URLs a flow's webhook node may reach (the server's
+	// webhook policy: https and public addresses only unless it says otherwise).
+	WebhookPolicy webhook.URLPolicy
+	// Prompts gives flows their prompts' audio; nil plays tones instead (flowcall.go).
+	Prompts switchboard.PromptLibrary
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Engine is the call engine. It implements sip.CallHandler and switchboard.CallPlacer.
@@ -173,6 +187,10 @@ type Engine struct {
 	users   switchboard.UserService
 	flagsMu sync.Mutex
 	flags   map[agentKey]userFlags
+
+	// flowHTTPClient posts webhook nodes' requests (flowcall.go).
+	flowHTTPOnce   sync.Once
+	flowHTTPClient *http.Client
 }
 
 var (

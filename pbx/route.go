@@ -428,7 +428,7 @@ func (e *Engine) routeFromTrunk(ctx context.Context, req *sipmsg.Request, dialle
 		p.slots = append(p.slots, slot)
 		p.dests = []dest{d}
 		p.ringTime = externalRingTime
-	case switchboard.TargetQueue, switchboard.TargetRingGroup:
+	case switchboard.TargetQueue, switchboard.TargetRingGroup, switchboard.TargetCallFlow:
 		p.target = num.Target
 	case switchboard.TargetHangup:
 		return nil, refuse(603, "Decline")
