@@ -189,7 +189,7 @@ type Engine struct {
 	flags   map[agentKey]userFlags
 
 	// flowHTTPClient posts webhook nodes' requests (flowcall.go).
-	flowHTTPOnce   sync.Once
+	flowHTTPMu     sync.Mutex // a leaf
 	flowHTTPClient *http.Client
 }
 

@@ -287,7 +287,7 @@ func (fc *flowCaller) Webhook(ctx context.Context, node *switchboard.FlowNode) e
 	c, e := fc.c, fc.c.e
 	ev := c.event(switchboard.EventFlowWebhook, nil, map[string]any{events.FieldComponentName: node.Name})
 	c.emit(ev)
-	policy := e.cfg.WebhookPolicy
+	policy, client := e.flowHTTP()
 	if err := policy.CheckURL(node.URL); err != nil {
 		return err
 	}
@@ -310,7 +310,7 @@ func (fc *flowCaller) Webhook(ctx context.Context, node *switchboard.FlowNode) e
 		return err
 	}
 	hreq.Header = req.Header
-	res, err := e.flowHTTP().Do(hreq)
+	res, err := client.Do(hreq)
 	if err != nil {
 		return err
 	}
@@ -321,10 +321,15 @@ func (fc *flowCaller) Webhook(ctx context.Context, node *switchboard.FlowNode) e
 	return nil
 }
 
-// flowHTTP is the client of webhook nodes: the webhook client's SSRF checks on every dial.
-func (e *Engine) flowHTTP() *http.Client {
-	e.flowHTTPOnce.Do(func() { e.flowHTTPClient = webhook.NewHTTPClient(e.cfg.WebhookPolicy, flowWebhookTimeout) })
-	return e.flowHTTPClient
+// flowHTTP is the policy of webhook nodes and their client, which checks every address it
+// dials against the policy (SSRF: a host name may resolve to a private address).
+func (e *Engine) flowHTTP() (webhook.URLPolicy, *http.Client) {
+	e.flowHTTPMu.Lock()
+	defer e.flowHTTPMu.Unlock()
+	if e.flowHTTPClient == nil {
+		e.flowHTTPClient = webhook.NewHTTPClient(e.cfg.WebhookPolicy, flowWebhookTimeout)
+	}
+	return e.cfg.WebhookPolicy, e.flowHTTPClient
 }
 
 // SetCallerName prefixes the caller's name that agents' phones show from now on.
@@ -389,4 +394,13 @@ func toneSamples(freq float64, on, off time.Duration, n int) []int16 {
 		out = append(out, make([]int16, offN)...)
 	}
 	return out
+}
+
+// SetWebhookPolicy changes which URLs webhook nodes may reach (tests; a server sets
+// Config.WebhookPolicy).
+func (e *Engine) SetWebhookPolicy(p webhook.URLPolicy) {
+	e.flowHTTPMu.Lock()
+	defer e.flowHTTPMu.Unlock()
+	e.cfg.WebhookPolicy = p
+	e.flowHTTPClient = nil
 }
