@@ -36,9 +36,10 @@ const (
 	promptClosed = 1 // 600 Hz
 	promptMenu   = 2 // 800 Hz
 	promptBye    = 3 // 1000 Hz
+	promptLong   = 4 // 800 Hz like the menu, for a minute: longer than any wait of a test
 )
 
-var promptFreq = map[int64]float64{promptClosed: 600, promptMenu: 800, promptBye: 1000}
+var promptFreq = map[int64]float64{promptClosed: 600, promptMenu: 800, promptBye: 1000, promptLong: 800}
 
 // tonePrompts is a switchboard.PromptLibrary whose prompts are half-second tones of
 // promptFreq, and whose system prompts are 300 Hz; it records the languages asked for.
@@ -51,6 +52,9 @@ func (p *tonePrompts) Prompt(_ context.Context, _, id int64) ([]int16, error) {
 	f, ok := promptFreq[id]
 	if !ok {
 		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "no prompt %d", id)
+	}
+	if id == promptLong {
+		return sine(f, time.Minute), nil
 	}
 	return sine(f, 500*time.Millisecond), nil
 }
@@ -343,6 +347,29 @@ func TestFlowMenuKeyReachesQueueAndSendsIVROption(t *testing.T) {
 	}
 }
 
+// Barge-in: a key pressed while the menu plays stops it and is taken at once. The menu
+// here plays for a minute, far longer than the test waits for the agent to ring.
+func TestFlowKeyDuringPromptBargesIn(t *testing.T) {
+	fe := newFlowEnv(t)
+	f := fe.mainFlow(func(f *switchboard.CallFlow) {
+		menu := f.Nodes["menu"]
+		menu.PromptID = promptLong
+		f.Nodes["menu"] = menu
+	})
+	c := fe.callNumber(f)
+	c.answered(t)
+	if !hearsPrompt(t, c.rtp, promptFreq[promptLong]) {
+		t.Fatal("the caller did not hear the menu")
+	}
+	pressKey(t, c.rtp, '1')
+	_, in := fe.ringing()
+	in.reject(t, 486, "Busy Here")
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fe.waitIdle()
+}
+
 // A caller who presses nothing: the menu times out, the webhook node posts
 // webhook_component_event (VoIPLine) with X-Pbx-Token and the node's header to a real
 // server, and the call goes on to the goodbye announcement, then ends. The canonical
@@ -465,5 +492,55 @@ func TestFlowOfAnotherAccountIsNeverUsed(t *testing.T) {
 	}
 	if _, err := fe.db.GetCallTrace(context.Background(), other.ID, r.UniqueID); err == nil {
 		t.Fatal("B's flow left a trace for A's call")
+	}
+}
+
+// A DTMF flood (hundreds of presses while the menu plays) neither blocks nor keeps the
+// call going: the menu counts one invalid key, goes to its invalid target (the goodbye),
+// and the call ends with every RTP port given back.
+func TestFlowDTMFFloodEndsCleanly(t *testing.T) {
+	fe := newFlowEnv(t)
+	f := fe.mainFlow(nil)
+	c := fe.callNumber(f)
+	c.answered(t)
+	if !hearsPrompt(t, c.rtp, promptFreq[promptMenu]) {
+		t.Fatal("the caller did not hear the menu")
+	}
+	for range 300 {
+		pressKey(t, c.rtp, '9')
+	}
+	c.byeWithin(t, "the caller after the flood")
+	fe.waitIdle()
+	tr := fe.trace(fe.endedRecord(switchboard.CallInbound).UniqueID)
+	if !hasStep(tr, "menu", "invalid", "-> bye") {
+		t.Fatalf("trace = %+v", tr.Steps)
+	}
+	if n := fe.eng.Ports().InUse(); n != 0 {
+		t.Fatalf("%d RTP ports still in use", n)
+	}
+}
+
+// Shutting the engine down while a caller sits in a menu ends the call (BYE), and Run
+// returns only once the flow's goroutines are done: no port is left open.
+func TestFlowShutdownEndsCallsInMenus(t *testing.T) {
+	fe := newFlowEnv(t)
+	f := fe.mainFlow(func(f *switchboard.CallFlow) {
+		menu := f.Nodes["menu"]
+		menu.PromptID = promptLong
+		f.Nodes["menu"] = menu
+	})
+	c := fe.callNumber(f)
+	c.answered(t)
+	if !hearsPrompt(t, c.rtp, promptFreq[promptLong]) {
+		t.Fatal("the caller did not hear the menu")
+	}
+	fe.stopEngine()
+	c.byeWithin(t, "the caller at shutdown")
+	if n := fe.eng.Ports().InUse(); n != 0 {
+		t.Fatalf("%d RTP ports still in use after Run returned", n)
+	}
+	r := fe.endedRecord(switchboard.CallInbound)
+	if _, err := fe.db.GetCallTrace(context.Background(), fe.account.ID, r.UniqueID); err != nil {
+		t.Fatalf("no trace after shutdown: %v", err)
 	}
 }
