@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -131,14 +132,17 @@ type DateException struct {
 	Open []OpenHours `json:"open,omitempty"`
 }
 
-// UnmarshalJSON reads a node, accepting box_id as the voicemail box.
+// UnmarshalJSON reads a node, accepting box_id as the voicemail box. A field no node has
+// is refused: a misspelt "timeout_sec" must not silently become the default.
 func (n *FlowNode) UnmarshalJSON(b []byte) error {
 	type plain FlowNode
 	var v struct {
 		plain
 		BoxID int64 `json:"box_id"`
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
 		return err
 	}
 	*n = FlowNode(v.plain)
@@ -599,6 +603,9 @@ type CallFlowChange struct {
 	Name  *string
 	Start *string
 	Nodes map[string]FlowNode // nil = not given; a PATCH replaces all nodes
+	// KeepToken is the masked token answers show: a webhook node sent back with it keeps
+	// the token its node of the same name has.
+	KeepToken string
 }
 
 // FlowUse is one thing that sends calls to a flow, a queue, a ring group or a user: a

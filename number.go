@@ -69,6 +69,10 @@ type NumberChange struct {
 	Status            *string
 	AIAgentID         *string
 	Target            *TargetChange
+	// CallFlowID routes the number to the account's call flow: its Target becomes
+	// {callflow, id}; 0 clears a flow target (calls then have no target). Given together
+	// with Target it is refused.
+	CallFlowID *int64
 }
 
 // NumberService provisions phone numbers. provision.Service implements it.

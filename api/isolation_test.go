@@ -106,13 +106,18 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	// A call's flow trace, under a numeric call id of the tenant's own (the walk's ids are numbers).
 	callID := 1772443800 + tn.account.ID
 	must(t, ie.db.SaveCallTrace(ctx, &switchboard.CallTrace{AccountID: tn.account.ID, CallID: itoa(callID), CallFlowID: 1}))
+	callflow := &switchboard.CallFlow{AccountID: tn.account.ID, Name: "Main line" + tag, Start: "hours", Nodes: map[string]switchboard.FlowNode{
+		"hours": {Type: "time_condition", TimeZone: "Europe/Berlin", Then: "sales", Else: "bye"},
+		"sales": {Type: "queue", QueueID: tn.sales.ID, Next: "bye"},
+		"bye":   {Type: "hangup"}}}
+	must(t, ie.db.CreateCallFlow(ctx, callflow))
 	_, spare := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	spare.AccountID, spare.Name = tn.account.ID, "spare"+tag
 	must(t, ie.db.CreateAPIKey(ctx, spare))
 	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
-		"call_id": callID}
+		"call_id": callID, "callflow_id": callflow.ID}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -148,32 +153,37 @@ var (
 // making the caller's things point at tn's.
 func (ie *isolationEnv) walkBodies(tn *tenant) map[string]any {
 	return map[string]any{
-		"PATCH /users/{user_id}":                        map[string]any{"first_name": "Hacked"},
-		"POST /users":                                   map[string]any{"presence_id": "1009", "first_name": "Hacked"},
-		"POST /users/{user_id}/devices":                 map[string]any{"name": "Hacked"},
-		"PATCH /devices/{device_id}":                    map[string]any{"name": "Hacked"},
-		"POST /queues":                                  map[string]any{"queue_name": "Hacked", "extension": "8009", "overflow": map[string]any{"type": "user", "id": tn.john.ID}},
-		"PATCH /queues/{queue_id}":                      map[string]any{"queue_name": "Hacked"},
-		"POST /queues/{queue_id}/members":               map[string]any{"user_id": tn.jane.ID},
-		"PATCH /queues/{queue_id}/members/{user_id}":    map[string]any{"paused": true},
-		"POST /ring_groups":                             map[string]any{"name": "Hacked", "extension": "8109", "members": []any{map[string]any{"user_id": tn.john.ID}}},
-		"PATCH /ring_groups/{ring_group_id}":            map[string]any{"name": "Hacked"},
-		"POST /numbers":                                 map[string]any{"number": "+17775550000", "owner_id": tn.john.ID},
-		"PATCH /numbers/{number_id}":                    map[string]any{"friendly_name": "Hacked"},
-		"POST /contacts":                                map[string]any{"phone": "+14155550000", "first_name": "Hacked"},
-		"PATCH /contacts/{contact_id}":                  map[string]any{"first_name": "Hacked"},
-		"POST /api_keys":                                map[string]any{"kind": "user", "user_id": tn.john.ID},
-		"PATCH /settings":                               map[string]any{"public_endpoints": true},
-		"POST /call/outbound":                           map[string]any{"from": "1001", "to": "+15551234567", "caller_id": tn.mainLine.Number},
-		"POST /sms/send":                                map[string]any{"from": tn.mainLine.Number, "to": "+15551234567", "message": "hi"},
-		"POST /webhooks":                                map[string]any{"name": "Hacked", "url": ie.recv.URL + "/hacked", "events": []any{"*"}},
-		"PATCH /webhooks/{webhook_id}":                  map[string]any{"name": "Hacked"},
-		"POST /webhook_deliveries/resend":               map[string]any{"ids": []any{ie.bIDs["delivery_id"], ie.aIDs["delivery_id"]}},
-		"POST /webhooks/{webhook_id}/test":              map[string]any{"event": "contact.created"},
-		"POST /webhooks/{webhook_id}/rotate":            map[string]any{},
-		"POST /calls/{call_id}/transfer":                map[string]any{"to": "1002"},
-		"PUT /trunks/{trunk_id}":                        map[string]any{"name": "Hacked", "host": "192.0.2.30"},
-		"POST /trunks":                                  map[string]any{"name": "Hacked", "host": "192.0.2.40"},
+		"PATCH /users/{user_id}":                     map[string]any{"first_name": "Hacked"},
+		"POST /users":                                map[string]any{"presence_id": "1009", "first_name": "Hacked"},
+		"POST /users/{user_id}/devices":              map[string]any{"name": "Hacked"},
+		"PATCH /devices/{device_id}":                 map[string]any{"name": "Hacked"},
+		"POST /queues":                               map[string]any{"queue_name": "Hacked", "extension": "8009", "overflow": map[string]any{"type": "user", "id": tn.john.ID}},
+		"PATCH /queues/{queue_id}":                   map[string]any{"queue_name": "Hacked"},
+		"POST /queues/{queue_id}/members":            map[string]any{"user_id": tn.jane.ID},
+		"PATCH /queues/{queue_id}/members/{user_id}": map[string]any{"paused": true},
+		"POST /ring_groups":                          map[string]any{"name": "Hacked", "extension": "8109", "members": []any{map[string]any{"user_id": tn.john.ID}}},
+		"PATCH /ring_groups/{ring_group_id}":         map[string]any{"name": "Hacked"},
+		"POST /numbers":                              map[string]any{"number": "+17775550000", "owner_id": tn.john.ID},
+		"PATCH /numbers/{number_id}":                 map[string]any{"friendly_name": "Hacked"},
+		"POST /contacts":                             map[string]any{"phone": "+14155550000", "first_name": "Hacked"},
+		"PATCH /contacts/{contact_id}":               map[string]any{"first_name": "Hacked"},
+		"POST /api_keys":                             map[string]any{"kind": "user", "user_id": tn.john.ID},
+		"PATCH /settings":                            map[string]any{"public_endpoints": true},
+		"POST /call/outbound":                        map[string]any{"from": "1001", "to": "+15551234567", "caller_id": tn.mainLine.Number},
+		"POST /sms/send":                             map[string]any{"from": tn.mainLine.Number, "to": "+15551234567", "message": "hi"},
+		"POST /webhooks":                             map[string]any{"name": "Hacked", "url": ie.recv.URL + "/hacked", "events": []any{"*"}},
+		"PATCH /webhooks/{webhook_id}":               map[string]any{"name": "Hacked"},
+		"POST /webhook_deliveries/resend":            map[string]any{"ids": []any{ie.bIDs["delivery_id"], ie.aIDs["delivery_id"]}},
+		"POST /webhooks/{webhook_id}/test":           map[string]any{"event": "contact.created"},
+		"POST /webhooks/{webhook_id}/rotate":         map[string]any{},
+		"POST /calls/{call_id}/transfer":             map[string]any{"to": "1002"},
+		"PUT /trunks/{trunk_id}":                     map[string]any{"name": "Hacked", "host": "192.0.2.30"},
+		"POST /trunks":                               map[string]any{"name": "Hacked", "host": "192.0.2.40"},
+		"POST /callflows": map[string]any{"name": "Hacked", "start": "q", "nodes": map[string]any{
+			"q": map[string]any{"type": "queue", "queue_id": tn.sales.ID}}},
+		"PATCH /callflows/{callflow_id}":                map[string]any{"name": "Hacked"},
+		"PUT /callflows/{callflow_id}/override":         map[string]any{"state": "closed"},
+		"POST /callflows/{callflow_id}/simulate":        map[string]any{"keys": "1"},
 		"POST /devices/{device_id}/password":            nil,
 		"POST /webhook_deliveries/{delivery_id}/resend": nil,
 	}
@@ -337,6 +347,8 @@ func snapshot(t *testing.T, db *store.DB, accountID int64) string {
 	add(db.ListTrunks(ctx, accountID))
 	classes, _, err := db.PageMusicClasses(ctx, accountID, switchboard.Page{Limit: 100})
 	add(classes, err)
+	callflows, _, err := db.PageCallFlows(ctx, accountID, switchboard.Page{Limit: 100})
+	add(callflows, err)
 	events, err := db.ListEvents(ctx, accountID, 0, 1000)
 	add(len(events), err)
 	b, err := json.Marshal(parts)

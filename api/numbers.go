@@ -32,13 +32,22 @@ type numberJSON struct {
 	Status            string     `json:"status" doc:"active, inactive, porting, suspended"`
 	AIAgentID         *string    `json:"ai_agent_id" doc:"The AI agent assigned; null when none"`
 	Target            targetJSON `json:"target" doc:"Where inbound calls go"`
+	CallFlowID        *int64     `json:"callflow_id" doc:"The call flow inbound calls run (target type callflow); null when none"`
 	CreatedAt         string     `json:"created_at" doc:"RFC 3339 time of creation"`
 }
 
 func toNumberJSON(n *switchboard.Number) numberJSON {
 	return numberJSON{PK: n.ID, Number: n.Number, FriendlyName: n.FriendlyName, SMSEnabled: n.SMSEnabled,
 		MMSEnabled: n.MMSEnabled, OwnerID: nullableID(n.OwnerUserID), SMSAssignedUserID: nullableID(n.SMSAssignedUserID),
-		Status: n.Status, AIAgentID: nullableString(n.AIAgentID), Target: toTargetJSON(n.Target), CreatedAt: formatTime(n.CreatedAt)}
+		Status: n.Status, AIAgentID: nullableString(n.AIAgentID), Target: toTargetJSON(n.Target), CallFlowID: numberCallFlow(n), CreatedAt: formatTime(n.CreatedAt)}
+}
+
+// numberCallFlow is the number's call flow id, nil when it routes elsewhere.
+func numberCallFlow(n *switchboard.Number) *int64 {
+	if n.Target.Type != switchboard.TargetCallFlow {
+		return nil
+	}
+	return nullableID(n.Target.ID)
 }
 
 // numberRequestJSON is the body of POST and PATCH numbers: a field left out is "not given".
@@ -53,10 +62,11 @@ type numberRequestJSON struct {
 	Status            *string     `json:"status" doc:"active, inactive, porting, suspended" default:"active"`
 	AIAgentID         *string     `json:"ai_agent_id" doc:"AI agent ID; \"\" = none (clears it)"`
 	Target            *targetJSON `json:"target" doc:"Where inbound calls go" create:"nullable"`
+	CallFlowID        *int64      `json:"callflow_id" doc:"Route inbound calls to this call flow (sets target to {type: callflow, id}); 0 clears a flow target. Not with target."`
 }
 
 func (b numberRequestJSON) change() switchboard.NumberChange {
 	return switchboard.NumberChange{Number: b.Number, FriendlyName: b.FriendlyName, SMSEnabled: b.SMSEnabled,
 		MMSEnabled: b.MMSEnabled, OwnerUserID: b.OwnerID, SMSAssignedUserID: b.SMSAssignedUserID, Status: b.Status,
-		AIAgentID: b.AIAgentID, Target: b.Target.target()}
+		AIAgentID: b.AIAgentID, Target: b.Target.target(), CallFlowID: b.CallFlowID}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"switchboard"
+	"switchboard/flow"
 )
 
 // ProvisioningService is what the provisioning routes change an account through: defaults,
@@ -25,6 +26,11 @@ type ProvisioningService interface {
 	switchboard.ContactService
 	switchboard.APIKeyService
 	switchboard.MusicClassService
+	switchboard.CallFlowService
+	// SimulateCallFlow answers the path a call would take through the flow (provision.Service).
+	SimulateCallFlow(ctx context.Context, accountID, id int64, sim flow.Simulation) (flow.SimulationResult, error)
+	// FlowReferences answers what leads to a user, queue, ring group or call flow.
+	FlowReferences(ctx context.Context, accountID int64, t switchboard.TargetType, id int64) ([]switchboard.FlowUse, error)
 }
 
 // provisioningRoutes registers the provisioning API: developer keys manage the account's
@@ -36,6 +42,7 @@ func (s *Server) provisioningRoutes() {
 	s.resourceRoutes("Queues", needsProvisioning, s.queueRoutes())
 	s.resourceRoutes("Ring groups", needsProvisioning, s.ringGroupRoutes())
 	s.resourceRoutes("Numbers", needsProvisioning, s.numberRoutes())
+	s.resourceRoutes("Call flows", needsProvisioning, s.callFlowRoutes())
 	s.resourceRoutes("Contacts", needsProvisioning, s.contactRoutes())
 	s.resourceRoutes("API keys", needsProvisioning, s.apiKeyRoutes())
 	s.resourceRoutes("Settings", needsProvisioning, s.settingsRoutes())
@@ -297,8 +304,8 @@ func deleteByID[S any](svc *S, param string, del func(S, context.Context, int64,
 // --- targets, shared by queues, ring groups and numbers ---
 
 type targetJSON struct {
-	Type   string  `json:"type" doc:"user, queue, ringgroup, external, hangup; \"\" = none"`
-	ID     *int64  `json:"id" doc:"The user, queue or ring group ID (types user, queue, ringgroup)"`
+	Type   string  `json:"type" doc:"user, queue, ringgroup, callflow, external, hangup; \"\" = none"`
+	ID     *int64  `json:"id" doc:"The user, queue, ring group or call flow ID (types user, queue, ringgroup, callflow)"`
 	Number *string `json:"number" doc:"The number to call (type external), any form; stored E.164"`
 }
 

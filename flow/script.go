@@ -115,3 +115,33 @@ func (s *Script) SetLanguage(lang string)     { s.Language = lang; s.record("lan
 func (s *Script) Hangup(context.Context)      { s.HungUp = true; s.record("hangup") }
 func (s *Script) Now() time.Time              { return s.Time }
 func (s *Script) CallerNumber() string        { return s.CallerID }
+
+// Simulation is a dry run of a flow: a call at Time from Caller pressing Keys (see Script),
+// with Outcomes by node name for the nodes that connect the call (Answered when not given).
+type Simulation struct {
+	Time     time.Time
+	Caller   string
+	Keys     string
+	Outcomes map[string]Outcome
+}
+
+// SimulationResult is what a dry run did: its steps, and the call's actions in order
+// ("play prompt 3", "connect queue 7", "hangup" …).
+type SimulationResult struct {
+	Trace   Trace
+	Actions []string
+	// StepLimit is true when the call was hung up at the step limit.
+	StepLimit bool
+}
+
+// Run runs the simulation of f with the options (OnStep and ResolveExtension as for a live
+// call).
+func (sim Simulation) Run(ctx context.Context, f *switchboard.CallFlow, opts Options) (SimulationResult, error) {
+	s := &Script{Time: sim.Time, CallerID: sim.Caller, Keys: sim.Keys, Outcomes: sim.Outcomes}
+	trace, err := Simulate(ctx, f, s, opts)
+	res := SimulationResult{Trace: trace, Actions: s.Calls, StepLimit: err == ErrStepLimit}
+	if res.StepLimit {
+		err = nil
+	}
+	return res, err
+}

@@ -47,6 +47,19 @@ func applyNumber(n *switchboard.Number, c switchboard.NumberChange) switchboard.
 	if c.Target != nil {
 		n.Target = normalizeTarget(v, "target", *c.Target)
 	}
+	switch {
+	case c.CallFlowID == nil:
+	case c.Target != nil:
+		v.Add("callflow_id", "cannot be given with target: a number routes to one of them")
+	case *c.CallFlowID > 0:
+		n.Target = switchboard.Target{Type: switchboard.TargetCallFlow, ID: *c.CallFlowID}
+	case *c.CallFlowID == 0:
+		if n.Target.Type == switchboard.TargetCallFlow {
+			n.Target = switchboard.Target{}
+		}
+	default:
+		v.Add("callflow_id", "must be a call flow ID, or 0 to clear it")
+	}
 	return v
 }
 

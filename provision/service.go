@@ -31,6 +31,9 @@ type Config struct {
 	// process (another node's engine sees changes when its caches expire).
 	Engine Engine
 	Logger *slog.Logger // nil = discard
+	// FlowRefs checks that the prompts, voicemail boxes and conference rooms a call flow
+	// names exist in the account, by switchboard.FlowRef* kind (see FlowRefChecker).
+	FlowRefs map[string]FlowRefChecker
 }
 
 // Service implements the root's provisioning services (UserService, QueueService, …).
@@ -39,6 +42,8 @@ type Service struct {
 	sealer Sealer
 	engine Engine
 	logger *slog.Logger
+	// flowRefs: Config.FlowRefs.
+	flowRefs map[string]FlowRefChecker
 	// trustMu serializes the check and the write of trusted addresses (trunks, grants) in
 	// this process, so that two accounts cannot both take one address at the same moment.
 	trustMu sync.Mutex
@@ -46,7 +51,8 @@ type Service struct {
 
 // New returns the service for cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, sealer: cfg.Sealer, engine: cfg.Engine, logger: cfg.Logger}
+	s := &Service{store: cfg.Store, sealer: cfg.Sealer, engine: cfg.Engine, logger: cfg.Logger,
+		flowRefs: cfg.FlowRefs}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -64,6 +70,7 @@ var (
 	_ switchboard.APIKeyService     = (*Service)(nil)
 	_ switchboard.TrunkService      = (*Service)(nil)
 	_ switchboard.MusicClassService = (*Service)(nil)
+	_ switchboard.CallFlowService   = (*Service)(nil)
 )
 
 // queueMembersChanged tells the engine, if there is one, to read the queue's members again.
