@@ -185,6 +185,7 @@ type Engine struct {
 	// members' do not disturb and call waiting (features.go). Both mutexes are leaves.
 	usersMu sync.Mutex
 	users   switchboard.UserService
+	flows   switchboard.CallFlowService // *60 (flow_override.go), under usersMu
 	flagsMu sync.Mutex
 	flags   map[agentKey]userFlags
 

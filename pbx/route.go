@@ -51,6 +51,8 @@ type plan struct {
 	// (features.go, pickup.go); the caller's leg then goes to neither a fork nor a queue.
 	feature *featureCode
 	pickup  *pickupPlan
+	// flowOverride is a *60 call flipping a flow's business hours (flow_override.go).
+	flowOverride *flowOverridePlan
 }
 
 // release gives back the plan's slots: for a plan that never became a call, or as a
@@ -185,6 +187,9 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 	case p.pickup != nil:
 		c.runPickup(a, answer, p)
 		return
+	case p.flowOverride != nil:
+		c.runFlowOverride(a, answer, p)
+		return
 	}
 	if p.target.Type != switchboard.TargetNone {
 		c.runRouted(a, answer, p)
@@ -228,6 +233,9 @@ func (e *Engine) route(ctx context.Context, req *sipmsg.Request, dev *switchboar
 	caller, err := e.store.GetUser(ctx, dev.AccountID, dev.UserID)
 	if err != nil {
 		return nil, err
+	}
+	if rest, ok := strings.CutPrefix(dialled, flowOverrideCode); ok {
+		return e.planFlowOverride(ctx, caller, dialled, rest)
 	}
 	if strings.HasPrefix(dialled, "*") {
 		return e.routeFeature(ctx, caller, dialled)
