@@ -43,9 +43,13 @@ func newCallEngine(c *serveConfig, db *store.DB, key []byte, sipServer *sip.Serv
 		return nil, fmt.Errorf("--rtp-ports %q must be a range such as 10000-20000 (1024-65535)", c.pbx.rtpPorts)
 	}
 	cfg := pbx.Config{Store: db, SIP: sipServer, RTPPortMin: min, RTPPortMax: max,
-		InactivityTimeout: c.pbx.rtpTimeout, ParkTimeout: c.pbx.parkTimeout, Logger: logger,
-		// Webhook nodes of call flows reach what subscriptions may reach.
-		WebhookPolicy: webhook.URLPolicy{AllowHTTP: c.webhooks.allowHTTP || c.demo}}
+		InactivityTimeout: c.pbx.rtpTimeout, ParkTimeout: c.pbx.parkTimeout, Logger: logger}
+	// Webhook nodes of call flows reach what subscriptions may reach.
+	policy, err := webhookPolicy(c)
+	if err != nil {
+		return nil, err
+	}
+	cfg.WebhookPolicy = policy
 	if c.pbx.rtpIP != "" {
 		ip, err := netip.ParseAddr(c.pbx.rtpIP)
 		if err != nil {
