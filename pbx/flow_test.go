@@ -544,3 +544,30 @@ func TestFlowShutdownEndsCallsInMenus(t *testing.T) {
 		t.Fatalf("no trace after shutdown: %v", err)
 	}
 }
+
+// A ring group whose members do not answer falls back to a flow: the caller, never
+// answered by the group, is answered by the flow and hears its announcement.
+func TestFlowAsRingGroupFallback(t *testing.T) {
+	fe := newFlowEnv(t)
+	fe.clk.Set(time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)) // a Sunday: the flow's closed branch
+	f := fe.mainFlow(nil)
+	offline := fe.user("2009") // no phone registered
+	rg := &switchboard.RingGroup{AccountID: fe.account.ID, Name: "Front Desk", Extension: "8100",
+		Strategy: switchboard.RingSimultaneous, RingTime: 20, Members: []switchboard.RingGroupMember{{UserID: offline.ID}},
+		Fallback: switchboard.Target{Type: switchboard.TargetCallFlow, ID: f.ID}}
+	if err := fe.db.CreateRingGroup(context.Background(), rg); err != nil {
+		t.Fatal(err)
+	}
+	fe.carrier = fe.fromTrunk(switchboard.Target{Type: switchboard.TargetRingGroup, ID: rg.ID})
+	c := fe.carrier.dial(fe.env, "+15559876543", "+15551234567", "", 0)
+	c.answered(t)
+	if !hearsPrompt(t, c.rtp, promptFreq[promptClosed]) {
+		t.Fatal("the ring group's fallback flow did not play its announcement")
+	}
+	c.byeWithin(t, "the caller after the announcement")
+	fe.waitIdle()
+	tr := fe.trace(fe.endedRecord(switchboard.CallInbound).UniqueID)
+	if tr.CallFlowID != f.ID || !hasStep(tr, "closed", "entered", "") {
+		t.Fatalf("trace = %+v", tr.Steps)
+	}
+}
