@@ -32,6 +32,17 @@ type Account struct {
 	// code, or holds "*" (any country).
 	CountryCode      string
 	AllowedCountries []string
+	// Language is the account's default language (a tag such as "en" or "de"): system
+	// prompts play in it, and a number's "" language means it. "" means DefaultLanguage.
+	Language string
+}
+
+// SpokenLanguage is the account's language, DefaultLanguage when none is set.
+func (a *Account) SpokenLanguage() string {
+	if a.Language == "" {
+		return DefaultLanguage
+	}
+	return a.Language
 }
 
 // DefaultCountryCode is an account's country calling code when it has none set.
@@ -91,6 +102,9 @@ func (a *Account) Validate() error {
 			break
 		}
 	}
+	if a.Language != "" && !ValidLanguage(a.Language) {
+		v.Add("language", languageProblem)
+	}
 	return v.Err()
 }
 
@@ -128,6 +142,7 @@ type AccountChange struct {
 	MaxOutMinutes    *int
 	CountryCode      *string
 	AllowedCountries *[]string // replaces the list
+	Language         *string   // "" = DefaultLanguage
 }
 
 // AccountService changes an account's settings. provision.Service implements it.

@@ -18,7 +18,9 @@ type Number struct {
 	Status            string
 	AIAgentID         string
 	Target            Target // where inbound calls to this number go
-	CreatedAt         time.Time
+	// Language is what callers to this number hear system prompts in; "" = the account's.
+	Language  string
+	CreatedAt time.Time
 }
 
 // NumberStatuses are the statuses a number may have.
@@ -41,6 +43,9 @@ func (n *Number) Validate() error {
 	}
 	if err := n.Target.Validate(); err != "" {
 		v.Add("target", err)
+	}
+	if n.Language != "" && !ValidLanguage(n.Language) {
+		v.Add("language", languageProblem)
 	}
 	return v.Err()
 }
@@ -69,6 +74,7 @@ type NumberChange struct {
 	Status            *string
 	AIAgentID         *string
 	Target            *TargetChange
+	Language          *string // "" = the account's language
 	// CallFlowID routes the number to the account's call flow: its Target becomes
 	// {callflow, id}; 0 clears a flow target (calls then have no target). Given together
 	// with Target it is refused.
@@ -80,4 +86,16 @@ type NumberService interface {
 	CreateNumber(ctx context.Context, accountID int64, c NumberChange) (*Number, error)
 	UpdateNumber(ctx context.Context, accountID, id int64, c NumberChange) (*Number, error)
 	DeleteNumber(ctx context.Context, accountID, id int64) error
+}
+
+// PromptLanguage is the language callers to the number hear system prompts in: the
+// number's own, else its account's (account may be nil: then DefaultLanguage).
+func (n *Number) PromptLanguage(account *Account) string {
+	if n.Language != "" {
+		return n.Language
+	}
+	if account == nil {
+		return DefaultLanguage
+	}
+	return account.SpokenLanguage()
 }

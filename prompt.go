@@ -140,11 +140,8 @@ type PromptLibrary interface {
 	System(ctx context.Context, accountID int64, name, language string) ([]int16, error)
 }
 
-// PromptUpload is an audio file sent to become a prompt (like MusicUpload).
-type PromptUpload struct {
-	ContentType string
-	Body        io.Reader
-}
+// PromptUpload is an audio file sent to become a prompt: the same as a music upload.
+type PromptUpload = MusicUpload
 
 // PromptSpeech is a prompt to be spoken by espeak-ng.
 type PromptSpeech struct {

@@ -19,7 +19,10 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/blob"
+	"switchboard/internal/tstest"
 	"switchboard/pbx"
+	"switchboard/prompt"
 	"switchboard/provision"
 	"switchboard/sip"
 	"switchboard/store"
@@ -65,7 +68,10 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	ie := &isolationEnv{db: db, webhooks: svc}
 	ie.recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(ie.recv.Close)
-	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine})
+	blobs, err := blob.NewDir(t.TempDir())
+	must(t, err)
+	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine, Blobs: blobs,
+		Speaker: &prompt.Speaker{Path: "/nonexistent/espeak-ng"}})
 	ie.env = newEnv(t, db, func(c *api.Config) {
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
@@ -106,6 +112,9 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	// A call's flow trace, under a numeric call id of the tenant's own (the walk's ids are numbers).
 	callID := 1772443800 + tn.account.ID
 	must(t, ie.db.SaveCallTrace(ctx, &switchboard.CallTrace{AccountID: tn.account.ID, CallID: itoa(callID), CallFlowID: 1}))
+	pr := ie.request("POST", tn.base(ie.srv)+"/prompts?name=Prompt"+tag, tn.devKey, string(tstest.WAV(8000, 1, make([]int16, 800))),
+		"Content-Type", "audio/wav")
+	expectOK(t, pr, http.StatusCreated, "Prompt created")
 	callflow := &switchboard.CallFlow{AccountID: tn.account.ID, Name: "Main line" + tag, Start: "hours", Nodes: map[string]switchboard.FlowNode{
 		"hours": {Type: "time_condition", TimeZone: "Europe/Berlin", Then: "sales", Else: "bye"},
 		"sales": {Type: "queue", QueueID: tn.sales.ID, Next: "bye"},
@@ -117,7 +126,7 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
-		"call_id": callID, "callflow_id": callflow.ID}
+		"prompt_id": int64(pr.result()["pk"].(float64)), "callflow_id": callflow.ID, "call_id": callID}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -145,6 +154,9 @@ func (accountSMS) SendSMS(_ context.Context, req switchboard.SMSRequest) (*switc
 
 var (
 	pathParamRE = regexp.MustCompile(`\{([a-z_]+)\}`)
+	// nameParams are path parameters that name a thing every account has (a system prompt),
+	// not an id of one account's: the walk fills them in as they are.
+	nameParams = map[string]string{"name": "goodbye"}
 	// randomValueRE matches keys, secrets and signatures: random text that may hold "Bx".
 	randomValueRE = regexp.MustCompile(`"(key|prefix|secret)":"[^"]*"|[A-Za-z0-9+/=_-]{20,}`)
 )
@@ -236,6 +248,9 @@ func walkOps(t *testing.T, e *env) []walkOp {
 // send makes the request of op on account's path with ids, as key.
 func (ie *isolationEnv) send(op walkOp, accountID int64, ids map[string]int64, body any, key string) response {
 	url := ie.srv.URL + "/v3/voice/" + itoa(accountID) + pathParamRE.ReplaceAllStringFunc(op.path, func(p string) string {
+		if name, ok := nameParams[p[1:len(p)-1]]; ok {
+			return name
+		}
 		return itoa(ids[p[1:len(p)-1]])
 	})
 	if body == nil && (op.method == "POST" || op.method == "PATCH" || op.method == "PUT") {
@@ -262,7 +277,7 @@ func testTenantIsolation(t *testing.T, e *isolationEnv) {
 	walked := 0
 	bodies := e.walkBodies(e.b)
 	for _, op := range ops {
-		hasIDs := pathParamRE.MatchString(op.path)
+		hasIDs := pathParamRE.MatchString(strings.ReplaceAll(op.path, "{name}", ""))
 		for keyName, key := range keys {
 			where := fmt.Sprintf("%s %s with A's %s", op.method, op.path, keyName)
 			r := e.send(op, e.b.account.ID, e.bIDs, bodies[op.method+" "+op.path], key)

@@ -32,6 +32,7 @@ type numberJSON struct {
 	Status            string     `json:"status" doc:"active, inactive, porting, suspended"`
 	AIAgentID         *string    `json:"ai_agent_id" doc:"The AI agent assigned; null when none"`
 	Target            targetJSON `json:"target" doc:"Where inbound calls go"`
+	Language          string     `json:"language" doc:"The language callers to this number hear system prompts in; \"\" = the account's"`
 	CallFlowID        *int64     `json:"callflow_id" doc:"The call flow inbound calls run (target type callflow); null when none"`
 	CreatedAt         string     `json:"created_at" doc:"RFC 3339 time of creation"`
 }
@@ -39,7 +40,8 @@ type numberJSON struct {
 func toNumberJSON(n *switchboard.Number) numberJSON {
 	return numberJSON{PK: n.ID, Number: n.Number, FriendlyName: n.FriendlyName, SMSEnabled: n.SMSEnabled,
 		MMSEnabled: n.MMSEnabled, OwnerID: nullableID(n.OwnerUserID), SMSAssignedUserID: nullableID(n.SMSAssignedUserID),
-		Status: n.Status, AIAgentID: nullableString(n.AIAgentID), Target: toTargetJSON(n.Target), CallFlowID: numberCallFlow(n), CreatedAt: formatTime(n.CreatedAt)}
+		Status: n.Status, AIAgentID: nullableString(n.AIAgentID), Target: toTargetJSON(n.Target), CallFlowID: numberCallFlow(n), CreatedAt: formatTime(n.CreatedAt),
+		Language: n.Language}
 }
 
 // numberCallFlow is the number's call flow id, nil when it routes elsewhere.
@@ -62,11 +64,12 @@ type numberRequestJSON struct {
 	Status            *string     `json:"status" doc:"active, inactive, porting, suspended" default:"active"`
 	AIAgentID         *string     `json:"ai_agent_id" doc:"AI agent ID; \"\" = none (clears it)"`
 	Target            *targetJSON `json:"target" doc:"Where inbound calls go" create:"nullable"`
+	Language          *string     `json:"language" doc:"Language of system prompts for callers to this number (en, de, pt-BR …); \"\" = the account's"`
 	CallFlowID        *int64      `json:"callflow_id" doc:"Route inbound calls to this call flow (sets target to {type: callflow, id}); 0 clears a flow target. Not with target."`
 }
 
 func (b numberRequestJSON) change() switchboard.NumberChange {
 	return switchboard.NumberChange{Number: b.Number, FriendlyName: b.FriendlyName, SMSEnabled: b.SMSEnabled,
 		MMSEnabled: b.MMSEnabled, OwnerUserID: b.OwnerID, SMSAssignedUserID: b.SMSAssignedUserID, Status: b.Status,
-		AIAgentID: b.AIAgentID, Target: b.Target.target(), CallFlowID: b.CallFlowID}
+		AIAgentID: b.AIAgentID, Target: b.Target.target(), Language: b.Language, CallFlowID: b.CallFlowID}
 }

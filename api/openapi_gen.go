@@ -203,6 +203,11 @@ func (g *specGen) operation(rt *route) jsonObject {
 			},
 		}}},
 	}}
+	if _, ok := rt.Result.(audioFileResult); ok {
+		binary := jsonObject{"audio/wav": jsonObject{"schema": jsonObject{"type": "string", "format": "binary"}}}
+		responses = jsonObject{"200": jsonObject{"description": rt.Message, "content": binary},
+			"206": jsonObject{"description": "The range asked for (HTTP Range)", "content": binary}}
+	}
 	for _, e := range errorResponses {
 		if (e.status == "409" || e.status == "413") && rt.Request == nil {
 			continue

@@ -26,6 +26,7 @@ type ProvisioningService interface {
 	switchboard.ContactService
 	switchboard.APIKeyService
 	switchboard.MusicClassService
+	switchboard.PromptService
 	switchboard.CallFlowService
 	// SimulateCallFlow answers the path a call would take through the flow (provision.Service).
 	SimulateCallFlow(ctx context.Context, accountID, id int64, sim flow.Simulation) (flow.SimulationResult, error)
@@ -47,6 +48,8 @@ func (s *Server) provisioningRoutes() {
 	s.resourceRoutes("API keys", needsProvisioning, s.apiKeyRoutes())
 	s.resourceRoutes("Settings", needsProvisioning, s.settingsRoutes())
 	s.resourceRoutes("Music on hold", needsProvisioning, s.musicClassRoutes())
+	s.resourceRoutes(promptTag, needsProvisioning, s.promptRoutes())
+	s.promptFileRoutes()
 }
 
 // resourceRoute is one provisioning route: its documentation (see route) and its handler.

@@ -419,7 +419,7 @@ func TestSettings(t *testing.T) {
 	expectOK(t, r, 200, "Account settings")
 	expectFields(t, "settings", r.result(), map[string]string{"account_id": "integer", "name": "string", "public_endpoints": "boolean",
 		"sip_domain": "string", "max_outbound_calls": "integer", "max_outbound_minutes_per_hour": "integer", "country_code": "string",
-		"allowed_countries": "array"})
+		"allowed_countries": "array", "language": "string"})
 	if r.result()["public_endpoints"] != false {
 		t.Errorf("settings = %v", r.result())
 	}

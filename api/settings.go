@@ -39,6 +39,7 @@ type settingsJSON struct {
 	MaxOutMinutes    int      `json:"max_outbound_minutes_per_hour" doc:"Minutes of outbound trunk calls the account may use in any hour; 0 = no limit"`
 	CountryCode      string   `json:"country_code" doc:"The account's country calling code (1, 44 …): calls within it always go out"`
 	AllowedCountries []string `json:"allowed_countries" doc:"Other country calling codes outbound calls may reach; [\"*\"] = any; [] = none"`
+	Language         string   `json:"language" doc:"The account's default language (en, de, pt-BR …): system prompts play in it"`
 }
 
 type settingsPatchJSON struct {
@@ -48,6 +49,7 @@ type settingsPatchJSON struct {
 	MaxOutMinutes    *int      `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes allowed in any hour, 0 (no limit) to 100000"`
 	CountryCode      *string   `json:"country_code" doc:"The account's country calling code, 1 to 3 digits"`
 	AllowedCountries *[]string `json:"allowed_countries" doc:"Replaces the list of other calling codes allowed; [\"*\"] allows every country"`
+	Language         *string   `json:"language" doc:"The account's default language, a tag such as en, de or pt-BR; \"\" = en"`
 }
 
 func toSettingsJSON(a *switchboard.Account) settingsJSON {
@@ -56,10 +58,12 @@ func toSettingsJSON(a *switchboard.Account) settingsJSON {
 		allowed = []string{}
 	}
 	return settingsJSON{AccountID: a.ID, Name: a.Name, PublicEndpoints: a.PublicEndpoints, SIPDomain: a.SIPDomain,
-		MaxOutboundCalls: a.MaxOutboundCalls, MaxOutMinutes: a.MaxOutMinutes, CountryCode: a.HomeCountry(), AllowedCountries: allowed}
+		MaxOutboundCalls: a.MaxOutboundCalls, MaxOutMinutes: a.MaxOutMinutes, CountryCode: a.HomeCountry(), AllowedCountries: allowed,
+		Language: a.SpokenLanguage()}
 }
 
 func (b settingsPatchJSON) change() switchboard.AccountChange {
 	return switchboard.AccountChange{PublicEndpoints: b.PublicEndpoints, SIPDomain: b.SIPDomain, MaxOutboundCalls: b.MaxOutboundCalls,
-		CountryCode: b.CountryCode, AllowedCountries: b.AllowedCountries, MaxOutMinutes: b.MaxOutMinutes}
+		CountryCode: b.CountryCode, AllowedCountries: b.AllowedCountries, MaxOutMinutes: b.MaxOutMinutes,
+		Language: b.Language}
 }

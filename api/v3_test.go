@@ -35,7 +35,7 @@ var queueStatsFields = func() map[string]string {
 
 var numberFields = map[string]string{"pk": "integer", "number": "string", "friendly_name": "string",
 	"sms_enabled": "boolean", "mms_enabled": "boolean", "owner_id": "integer", "sms_assigned_user_id": "null",
-	"status": "string", "ai_agent_id": "null", "target": "object", "callflow_id": "null", "created_at": "string"}
+	"status": "string", "ai_agent_id": "null", "target": "object", "callflow_id": "null", "created_at": "string", "language": "string"}
 
 func TestAvailabilityPassesLiveStateThrough(t *testing.T) {
 	e := newSQLiteEnv(t)

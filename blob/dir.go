@@ -170,3 +170,6 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// Root is the directory the store keeps its objects under.
+func (d *Dir) Root() string { return d.root }

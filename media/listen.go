@@ -41,8 +41,8 @@ func (s *Session) Listen(sink AudioSink) (stop func()) {
 			s.listen.mu.Unlock()
 			// The reader holds sinkMu while it calls sinks: taking it here waits out a call
 			// that began before the sink was removed.
-			//lint:ignore SA2001 an empty critical section is the point: a barrier
 			s.sinkMu.Lock()
+			//lint:ignore SA2001 an empty critical section is the point: a barrier
 			s.sinkMu.Unlock()
 		})
 	}

@@ -102,6 +102,9 @@ type Session struct {
 
 	digits   chan Digit
 	detector digitDetector // owned by the reader goroutine
+	// sentEvents: a telephone-event came from the remote, which sends its keys that way;
+	// DetectInband ignores its tones from then on.
+	sentEvents atomic.Bool
 
 	// relayMu is held by the reader while it forwards a packet to the peer, so that a
 	// Relay's Close waits for a forward in flight and none happens after it returns.
@@ -282,8 +285,9 @@ func (s *Session) SetRemote(r *Remote) error {
 }
 
 // Digits delivers the key presses the remote sends as RFC 4733 telephone-events, one per
-// press, whether or not the session is bridged. It is closed when the session closes. If
-// nobody reads, presses beyond a buffer of 32 are dropped and counted.
+// press, whether or not the session is bridged; with DetectInband, also those it sends as
+// tones. It is closed when the session closes. If nobody reads, presses beyond a buffer of
+// 32 are dropped and counted.
 func (s *Session) Digits() <-chan Digit { return s.digits }
 
 // Stats returns the session's counters.
@@ -400,16 +404,23 @@ func (s *Session) receive(data []byte, src netip.AddrPort, pkt *rtp.Packet) {
 		s.hear(pkt.Payload, r.codec.Encoding) // before forward, which may transcode in place
 		s.forward(pkt, r, false)
 	case r.event != NoTelephoneEvent && int(pkt.PayloadType) == r.event:
+		s.sentEvents.Store(true)
 		for _, d := range s.detector.observe(pkt.Timestamp, pkt.Payload) {
-			select {
-			case s.digits <- d:
-			default:
-				s.digitsDropped.Add(1)
-			}
+			s.deliverDigit(d)
 		}
 		s.forward(pkt, r, true)
 	default:
 		s.ignored.Add(1)
+	}
+}
+
+// deliverDigit hands a key press to Digits, or counts it dropped when nobody read the
+// buffer's worth before it; reader goroutine only (Close closes digits after it ends).
+func (s *Session) deliverDigit(d Digit) {
+	select {
+	case s.digits <- d:
+	default:
+		s.digitsDropped.Add(1)
 	}
 }
 

@@ -31,8 +31,7 @@ func (e *Engine) InDialog(req *sipmsg.Request, tx sipmsg.ServerTransaction) bool
 	case sipmsg.REFER:
 		l.owner().refer(l, req, tx)
 	case sipmsg.INFO:
-		// SIP INFO DTMF is not relayed (RFC 4733 is); acknowledge it so the dialog lives.
-		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 200, "OK", nil))
+		l.readInfo(req, tx) // DTMF (keys.go); not relayed to the other leg, as RFC 4733 is
 	default:
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, 501, "Not Implemented", nil))
 	}

@@ -3,16 +3,10 @@ package pbx
 import (
 	"context"
 	"errors"
-
-	"switchboard/media"
 )
 
 // Stand-ins for work of other branches, replaced at merge: the lead deletes this file when
-// dtmf (pbx/keys.go), voicemail and conference are merged.
-
-// keys is the caller's key presses; replaced at merge by pbx/keys.go (RFC 4733, SIP INFO
-// and in-band merged). Here: RFC 4733 only.
-func (l *leg) keys() <-chan media.Digit { return l.media.Digits() }
+// voicemail and conference are merged.
 
 var errNotAvailableYet = errors.New("pbx: not available yet")
 

@@ -498,9 +498,20 @@ func TestFlowOfAnotherAccountIsNeverUsed(t *testing.T) {
 // A DTMF flood (hundreds of presses while the menu plays) neither blocks nor keeps the
 // call going: the menu counts one invalid key, goes to its invalid target (the goodbye),
 // and the call ends with every RTP port given back.
+//
+// The flow sets the call's language to German first: the "invalid option" system prompt
+// is asked for in German.
 func TestFlowDTMFFloodEndsCleanly(t *testing.T) {
 	fe := newFlowEnv(t)
-	f := fe.mainFlow(nil)
+	f := fe.mainFlow(func(f *switchboard.CallFlow) {
+		hours := f.Nodes["hours"]
+		hours.Then = "german"
+		f.Nodes["hours"] = hours
+		f.Nodes["german"] = switchboard.FlowNode{Type: switchboard.FlowNodeSetLanguage, Language: "de", Next: "menu"}
+		menu, one := f.Nodes["menu"], 1
+		menu.Retries = &one // the first invalid key plays "invalid option", the second goes to invalid
+		f.Nodes["menu"] = menu
+	})
 	c := fe.callNumber(f)
 	c.answered(t)
 	if !hearsPrompt(t, c.rtp, promptFreq[promptMenu]) {
@@ -514,6 +525,12 @@ func TestFlowDTMFFloodEndsCleanly(t *testing.T) {
 	tr := fe.trace(fe.endedRecord(switchboard.CallInbound).UniqueID)
 	if !hasStep(tr, "menu", "invalid", "-> bye") {
 		t.Fatalf("trace = %+v", tr.Steps)
+	}
+	fe.prompts.mu.Lock()
+	asked := strings.Join(fe.prompts.languages, " ")
+	fe.prompts.mu.Unlock()
+	if !strings.Contains(asked, "invalid-option:de") {
+		t.Fatalf("system prompts asked for: %q; want invalid-option in de", asked)
 	}
 	if n := fe.eng.Ports().InUse(); n != 0 {
 		t.Fatalf("%d RTP ports still in use", n)

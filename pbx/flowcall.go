@@ -66,6 +66,9 @@ func (c *call) runFlow(st *callerState, flowID int64) {
 	if st.flow.flowID == 0 {
 		st.flow.flowID = f.ID
 	}
+	if st.flow.language == "" {
+		st.flow.language = c.language // the number's, else its account's (routeFromTrunk)
+	}
 	st.flow.depth++
 	fc := &flowCaller{c: c, st: st, flow: f}
 	// The flow's context ends when the caller hangs up or the call is asked to end
@@ -357,8 +360,7 @@ func (fc *flowCaller) CallerNumber() string { return fc.c.from }
 // invalid-option prompt: three short low beeps), so that flows work before any prompt
 // exists. A prompt that cannot be read plays the tone too, with a warning.
 func (e *Engine) promptAudio(ctx context.Context, accountID int64, p flow.Prompt, lang string) []int16 {
-	lib := e.cfg.Prompts
-	if lib != nil {
+	if lib := e.promptLibrary(); lib != nil {
 		var pcm []int16
 		var err error
 		if p.ID > 0 {
@@ -403,4 +405,18 @@ func (e *Engine) SetWebhookPolicy(p webhook.URLPolicy) {
 	defer e.flowHTTPMu.Unlock()
 	e.cfg.WebhookPolicy = p
 	e.flowHTTPClient = nil
+}
+
+// SetPromptLibrary gives flows their prompts' audio (Config.Prompts, for a library made
+// after the engine). Call it before the SIP server runs.
+func (e *Engine) SetPromptLibrary(lib switchboard.PromptLibrary) {
+	e.usersMu.Lock()
+	e.cfg.Prompts = lib
+	e.usersMu.Unlock()
+}
+
+func (e *Engine) promptLibrary() switchboard.PromptLibrary {
+	e.usersMu.Lock()
+	defer e.usersMu.Unlock()
+	return e.cfg.Prompts
 }

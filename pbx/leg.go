@@ -71,6 +71,8 @@ type leg struct {
 	pickedUpBy *switchboard.User
 
 	lamp sip.DialogState // what busy lamps were last told of this leg (blf.go), under mu
+
+	keypad keypad // its key presses, merged from RFC 4733, SIP INFO and tones (keys.go)
 }
 
 // owner is the call whose bridge the leg is in: the call it was made for, or the one an
@@ -312,7 +314,7 @@ func (c *call) dial(ctx context.Context, d dest) (*leg, error) {
 	req.AppendHeader(from)
 	req.AppendHeader(to)
 	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
-	req.AppendHeader(sipmsg.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS"))
+	req.AppendHeader(sipmsg.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"))
 	req.SetBody(offer)
 	dcs, err := ua.WriteInvite(ctx, req)
 	if err != nil {

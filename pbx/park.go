@@ -2,7 +2,6 @@ package pbx
 
 import (
 	"context"
-	"math"
 	"strconv"
 	"time"
 
@@ -148,7 +147,7 @@ func (c *call) park(t transferor, transferee *leg, slot string) {
 	if t.referred && !t.l.ended() {
 		// The parker hears where the call is before it is released.
 		actx, acancel := context.WithTimeout(t.l.ctx(), 10*time.Second)
-		_ = t.l.media.Play(actx, media.PCM(dtmfDigits(slot)))
+		_ = t.l.media.Play(actx, media.PCM(media.DTMFTones(slot)))
 		acancel()
 	}
 	c.releaseTransferor(t)
@@ -322,22 +321,4 @@ func (e *Engine) retrieve(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev 
 	case <-r.ctx().Done():
 	case <-c.hangupC:
 	}
-}
-
-// dtmfDigits renders digits as in-band DTMF tones (ITU-T Q.23): 150 ms of each digit's
-// two frequencies, 100 ms apart, after 300 ms of silence.
-func dtmfDigits(digits string) []int16 {
-	low := map[rune]float64{'1': 697, '2': 697, '3': 697, '4': 770, '5': 770, '6': 770, '7': 852, '8': 852, '9': 852, '*': 941, '0': 941, '#': 941}
-	high := map[rune]float64{'1': 1209, '2': 1336, '3': 1477, '4': 1209, '5': 1336, '6': 1477, '7': 1209, '8': 1336, '9': 1477, '*': 1209, '0': 1336, '#': 1477}
-	const rate = media.SampleRate
-	out := make([]int16, rate*300/1000)
-	for _, d := range digits {
-		lf, hf := low[d], high[d]
-		for i := 0; i < rate*150/1000; i++ {
-			t := float64(i) / rate
-			out = append(out, int16(4000*(math.Sin(2*math.Pi*lf*t)+math.Sin(2*math.Pi*hf*t))))
-		}
-		out = append(out, make([]int16, rate*100/1000)...)
-	}
-	return out
 }

@@ -30,6 +30,9 @@ type callInfo struct {
 	user       *switchboard.User // the account's user of the record and events
 	crmID      string
 	recording  bool // asked for by click-to-call; kept on the record
+	// language is what prompts of a flow the call runs play in, until a set_language node
+	// changes it: the dialled number's, else its account's ("" = DefaultLanguage).
+	language string
 }
 
 // plan is where a call goes and how it is recorded, decided before the call is accepted.
@@ -438,6 +441,13 @@ func (e *Engine) routeFromTrunk(ctx context.Context, req *sipmsg.Request, dialle
 		p.ringTime = externalRingTime
 	case switchboard.TargetQueue, switchboard.TargetRingGroup, switchboard.TargetCallFlow:
 		p.target = num.Target
+		if num.Target.Type == switchboard.TargetCallFlow {
+			acct, err := e.store.GetAccount(ctx, num.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			p.language = num.PromptLanguage(acct)
+		}
 	case switchboard.TargetHangup:
 		return nil, refuse(603, "Decline")
 	default:

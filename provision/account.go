@@ -18,6 +18,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, c switchboard.Acc
 		set(&a.MaxOutboundCalls, c.MaxOutboundCalls)
 		set(&a.MaxOutMinutes, c.MaxOutMinutes)
 		set(&a.CountryCode, c.CountryCode)
+		set(&a.Language, c.Language)
 		if c.AllowedCountries != nil {
 			a.AllowedCountries = normalizeCountries(*c.AllowedCountries)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"time"
 
 	"switchboard"
 	"switchboard/media"
@@ -54,39 +55,50 @@ func (s *Service) ReplaceMusicClassAudio(ctx context.Context, accountID, id int6
 // convertMusic reads and decodes an upload: its format, its audio as 8 kHz µ-law and its
 // length in samples.
 func convertMusic(u switchboard.MusicUpload) (format string, audio []byte, samples int, err error) {
-	mediaType, _, _ := mime.ParseMediaType(u.ContentType)
-	format, ok := musicFormats[mediaType]
-	if !ok {
-		return "", nil, 0, switchboard.Errorf(switchboard.EBADREQUEST,
-			"The upload must be a WAV or MP3 file sent as audio/wav or audio/mpeg (got %q)", u.ContentType)
-	}
-	data, err := io.ReadAll(io.LimitReader(u.Body, switchboard.MaxMusicUploadBytes+1))
-	var known *switchboard.Error
-	if errors.As(err, &known) {
-		return "", nil, 0, err // the door's own answer (a body over its limit)
-	}
+	format, pcm, err := decodeUpload(u, switchboard.MaxMusicUploadBytes, switchboard.MaxMusicDuration)
 	if err != nil {
-		return "", nil, 0, switchboard.Errorf(switchboard.EBADREQUEST, "The upload could not be read: %v", err)
-	}
-	if len(data) > switchboard.MaxMusicUploadBytes {
-		return "", nil, 0, switchboard.Errorf(switchboard.ETOOLARGE, "The audio file is larger than %d MiB", switchboard.MaxMusicUploadBytes>>20)
-	}
-	var pcm []int16
-	if format == "wav" {
-		pcm, err = media.ReadWAV(bytes.NewReader(data), switchboard.MaxMusicDuration)
-	} else {
-		pcm, err = media.ReadMP3(bytes.NewReader(data), switchboard.MaxMusicDuration)
-	}
-	switch {
-	case errors.Is(err, media.ErrAudioTooLong):
-		return "", nil, 0, audioError(fmt.Sprintf("is longer than %s: cut it shorter", switchboard.MaxMusicDuration))
-	case errors.Is(err, media.ErrBadAudio):
-		article := map[string]string{"wav": "a WAV", "mp3": "an MP3"}[format]
-		return "", nil, 0, audioError(fmt.Sprintf("is not %s file this server can play (%v)", article, err))
-	case err != nil:
 		return "", nil, 0, err
 	}
 	return format, media.EncodeFrame(nil, media.PCMU, pcm), len(pcm), nil
+}
+
+// decodeUpload reads an uploaded WAV or MP3 file (music or a prompt) of at most maxBytes
+// and decodes it to 8 kHz mono PCM of at most maxDuration: its format ("wav" or "mp3")
+// and its samples. A file that is not such audio, or is too long, is BAD_REQUEST naming
+// audio; one too large PAYLOAD_TOO_LARGE.
+func decodeUpload(u switchboard.MusicUpload, maxBytes int, maxDuration time.Duration) (format string, pcm []int16, err error) {
+	mediaType, _, _ := mime.ParseMediaType(u.ContentType)
+	format, ok := musicFormats[mediaType]
+	if !ok {
+		return "", nil, switchboard.Errorf(switchboard.EBADREQUEST,
+			"The upload must be a WAV or MP3 file sent as audio/wav or audio/mpeg (got %q)", u.ContentType)
+	}
+	data, err := io.ReadAll(io.LimitReader(u.Body, int64(maxBytes)+1))
+	var known *switchboard.Error
+	if errors.As(err, &known) {
+		return "", nil, err // the door's own answer (a body over its limit)
+	}
+	if err != nil {
+		return "", nil, switchboard.Errorf(switchboard.EBADREQUEST, "The upload could not be read: %v", err)
+	}
+	if len(data) > maxBytes {
+		return "", nil, switchboard.Errorf(switchboard.ETOOLARGE, "The audio file is larger than %d MiB", maxBytes>>20)
+	}
+	if format == "wav" {
+		pcm, err = media.ReadWAV(bytes.NewReader(data), maxDuration)
+	} else {
+		pcm, err = media.ReadMP3(bytes.NewReader(data), maxDuration)
+	}
+	switch {
+	case errors.Is(err, media.ErrAudioTooLong):
+		return "", nil, audioError(fmt.Sprintf("is longer than %s: cut it shorter", maxDuration))
+	case errors.Is(err, media.ErrBadAudio):
+		article := map[string]string{"wav": "a WAV", "mp3": "an MP3"}[format]
+		return "", nil, audioError(fmt.Sprintf("is not %s file this server can play (%v)", article, err))
+	case err != nil:
+		return "", nil, err
+	}
+	return format, pcm, nil
 }
 
 func audioError(problem string) error {

@@ -44,6 +44,7 @@ func applyNumber(n *switchboard.Number, c switchboard.NumberChange) switchboard.
 	set(&n.SMSAssignedUserID, c.SMSAssignedUserID)
 	set(&n.Status, c.Status)
 	set(&n.AIAgentID, c.AIAgentID)
+	set(&n.Language, c.Language)
 	if c.Target != nil {
 		n.Target = normalizeTarget(v, "target", *c.Target)
 	}

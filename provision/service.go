@@ -8,6 +8,7 @@ import (
 
 	"switchboard"
 	"switchboard/phone"
+	"switchboard/prompt"
 )
 
 // Sealer seals trunk passwords at rest (webhook.Sealer with the server key).
@@ -31,6 +32,10 @@ type Config struct {
 	// process (another node's engine sees changes when its caches expire).
 	Engine Engine
 	Logger *slog.Logger // nil = discard
+	// Blobs stores prompt audio; nil = prompts answer 503.
+	Blobs switchboard.BlobStore
+	// Speaker speaks text prompts (espeak-ng); nil or not installed = text prompts answer 503.
+	Speaker *prompt.Speaker
 	// FlowRefs checks that the prompts, voicemail boxes and conference rooms a call flow
 	// names exist in the account, by switchboard.FlowRef* kind (see FlowRefChecker).
 	FlowRefs map[string]FlowRefChecker
@@ -47,11 +52,15 @@ type Service struct {
 	// trustMu serializes the check and the write of trusted addresses (trunks, grants) in
 	// this process, so that two accounts cannot both take one address at the same moment.
 	trustMu sync.Mutex
+
+	blobs       switchboard.BlobStore
+	speaker     *prompt.Speaker
+	promptInUse PromptInUse // see SetPromptInUse
 }
 
 // New returns the service for cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, sealer: cfg.Sealer, engine: cfg.Engine, logger: cfg.Logger,
+	s := &Service{store: cfg.Store, sealer: cfg.Sealer, engine: cfg.Engine, logger: cfg.Logger, blobs: cfg.Blobs, speaker: cfg.Speaker,
 		flowRefs: cfg.FlowRefs}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -70,6 +79,7 @@ var (
 	_ switchboard.APIKeyService     = (*Service)(nil)
 	_ switchboard.TrunkService      = (*Service)(nil)
 	_ switchboard.MusicClassService = (*Service)(nil)
+	_ switchboard.PromptService     = (*Service)(nil)
 	_ switchboard.CallFlowService   = (*Service)(nil)
 )
 

@@ -175,6 +175,7 @@ type filteredPacketConn struct {
 	bans    *banList
 	dropped func()
 	last    *lastDatagram // what was handed on last, for the parse failure it may cause
+	fast    *udpRegistrar // takes REGISTERs from known sources past sipgo (fastregister.go)
 }
 
 func (c *filteredPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
@@ -185,6 +186,9 @@ func (c *filteredPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		}
 		ip := addrIP(addr)
 		if !c.bans.isBanned(ip) {
+			if c.fast != nil && c.fast.take(p[:n], addr) {
+				continue
+			}
 			c.last.set(ip, p[:n])
 			return n, addr, err
 		}

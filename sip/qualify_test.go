@@ -42,7 +42,9 @@ func (p *phone) readRequest() (*sip.Request, error) {
 // Qualify: the registrar sends each binding OPTIONS over its transport to the address its
 // REGISTER came from. A phone that stops answering is left out of Contacts (not rung), its
 // registration otherwise standing; any answer, even 404, makes it reachable again. Run
-// joins the qualify goroutines.
+// joins the qualify goroutines. The UDP phone's socket is connected to the server's, so it
+// hears the OPTIONS only if it comes from the listening socket: this also guards the REGISTER
+// fast path's rule that a new source's first REGISTER goes through sipgo (fastregister.go).
 func TestQualifyMarksASilentContactUnreachableUntilItAnswers(t *testing.T) {
 	for _, network := range []string{"udp", "tcp"} {
 		t.Run(network, func(t *testing.T) {

@@ -97,7 +97,7 @@ type Config struct {
 }
 
 // allowed is the Allow header: what this server answers to with something other than 405.
-const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, SUBSCRIBE, REFER"
+const allowed = "REGISTER, OPTIONS, INVITE, ACK, CANCEL, BYE, SUBSCRIBE, REFER, INFO"
 
 // maxMessageLength caps a SIP message. Real REGISTERs are well under 2 KB; anything larger
 // is refused by the parser instead of buffered.
@@ -265,14 +265,23 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	dropped := func() { s.metrics.dropped.Inc() }
 
+	parser := sip.NewParser()
+	parser.MaxMessageLength = maxMessageLength
 	var pc net.PacketConn
+	var fastRegister *udpRegistrar
 	if s.cfg.UDPAddr != "" {
 		c, err := net.ListenPacket("udp", s.cfg.UDPAddr)
 		if err != nil {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.UDPAddr, err)
 		}
 		closers = append(closers, func() { c.Close() })
-		pc = &filteredPacketConn{PacketConn: c, bans: s.bans, dropped: dropped, last: &s.lastUDP}
+		fastParser := sip.NewParser()
+		fastParser.MaxMessageLength = maxMessageLength
+		fastRegister = newUDPRegistrar(c, fastParser, s.handleRegister)
+		// Deferred, so it runs after ServeUDP returned (wg.Wait below) or never started:
+		// nothing hands the workers requests any more.
+		defer fastRegister.close()
+		pc = &filteredPacketConn{PacketConn: c, bans: s.bans, dropped: dropped, last: &s.lastUDP, fast: fastRegister}
 	}
 	var ln net.Listener
 	if s.cfg.TCPAddr != "" {
@@ -298,8 +307,6 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	sipLog := slog.New(sipgoHandler{Handler: s.log.Handler(), srv: s}).With("layer", "sipgo")
-	parser := sip.NewParser()
-	parser.MaxMessageLength = maxMessageLength
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent("Switchboard"),
 		sipgo.WithUserAgentParser(parser),

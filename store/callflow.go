@@ -178,6 +178,20 @@ func (db *DB) routesTo(ctx context.Context, q querier, accountID int64, t switch
 	return uses, nil
 }
 
+// refuseIfFlowsName answers CONFLICT naming the flows and nodes of the account that name the
+// user, queue or ring group: deleting it would leave those nodes leading nowhere.
+func (db *DB) refuseIfFlowsName(ctx context.Context, q querier, accountID int64, t switchboard.TargetType, id int64) error {
+	uses, err := db.flowNodesNaming(ctx, q, accountID, t, id)
+	if err != nil || len(uses) == 0 {
+		return err
+	}
+	names := make([]string, len(uses))
+	for i, u := range uses {
+		names[i] = describeUse(u)
+	}
+	return conflict("id", "is used by "+strings.Join(names, ", ")+": change the flow first")
+}
+
 // FlowReferences lists what sends calls to the account's user, queue, ring group or call
 // flow (t, id): numbers routing to it, queue overflows and ring group fallbacks pointing at
 // it, and the flow nodes naming it (by user_id, queue_id, ring_group_id), flows by id and
@@ -187,12 +201,22 @@ func (db *DB) FlowReferences(ctx context.Context, accountID int64, t switchboard
 	if err != nil {
 		return nil, err
 	}
+	inFlows, err := db.flowNodesNaming(ctx, db.read, accountID, t, id)
+	if err != nil {
+		return nil, err
+	}
+	return append(uses, inFlows...), nil
+}
+
+// flowNodesNaming lists the nodes of the account's flows that name the user, queue or ring
+// group, by flow id and node name.
+func (db *DB) flowNodesNaming(ctx context.Context, q querier, accountID int64, t switchboard.TargetType, id int64) ([]switchboard.FlowUse, error) {
 	kind := map[switchboard.TargetType]string{switchboard.TargetUser: switchboard.FlowRefUser,
 		switchboard.TargetQueue: switchboard.FlowRefQueue, switchboard.TargetRingGroup: switchboard.FlowRefRingGroup}[t]
 	if kind == "" {
-		return uses, nil
+		return nil, nil
 	}
-	rows, err := db.query(ctx, db.read, "SELECT "+callFlowColumns+" FROM callflows WHERE account_id = ? ORDER BY id", accountID)
+	rows, err := db.query(ctx, q, "SELECT "+callFlowColumns+" FROM callflows WHERE account_id = ? ORDER BY id", accountID)
 	if err != nil {
 		return nil, internal("FlowReferences", err)
 	}
@@ -219,5 +243,5 @@ func (db *DB) FlowReferences(ctx context.Context, accountID int64, t switchboard
 		}
 		return inFlows[i].Node < inFlows[j].Node
 	})
-	return append(uses, inFlows...), nil
+	return inFlows, nil
 }

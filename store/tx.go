@@ -172,6 +172,10 @@ func (db *DB) checkTarget(ctx context.Context, q querier, accountID int64, t swi
 // that sends calls to the deleted user, queue or ring group at nothing instead, so that no
 // route leads to a row that is gone.
 func (db *DB) clearTargetsTo(ctx context.Context, tx *sql.Tx, accountID int64, t switchboard.TargetType, id int64) error {
+	// A flow node naming it cannot be pointed at nothing: the delete is refused instead.
+	if err := db.refuseIfFlowsName(ctx, tx, accountID, t, id); err != nil {
+		return err
+	}
 	stmts := []string{
 		"UPDATE numbers SET target_type = '', target_id = 0, target_number = '' WHERE account_id = ? AND target_type = ? AND target_id = ?",
 		"UPDATE queues SET overflow_type = '', overflow_id = 0, overflow_number = '' WHERE account_id = ? AND overflow_type = ? AND overflow_id = ?",

@@ -40,6 +40,8 @@ func startServe(t *testing.T, args ...string) (m *Main, stdout *tstest.Buffer, s
 	t.Helper()
 	stdout, stderr := &tstest.Buffer{}, &tstest.Buffer{}
 	args = append([]string{"--sip", "off"}, args...) // tests must not fight over port 5060
+	// Nor spend a core speaking the system prompts at each start: tests that want them say so.
+	args = append([]string{"--espeak", "/nonexistent/espeak-ng"}, args...)
 	c, err := parseServeFlags(args, stderr)
 	if err != nil {
 		t.Fatalf("serve %v: %v", args, err)

@@ -15,7 +15,9 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/blob"
 	"switchboard/pbx"
+	"switchboard/prompt"
 	"switchboard/provision"
 	"switchboard/redislimit"
 	"switchboard/sip"
@@ -36,6 +38,13 @@ type Main struct {
 	sip      *sip.Server // nil with --sip off
 	stopACME func()      // ends --sip-tls-acme's renewals; nil until SIP is built
 	engine   *pbx.Engine // nil with --sip off
+	// blobs keeps prompt audio under DATA/blobs; prompts plays prompts to calls; speaker
+	// is espeak-ng (--espeak). promptsDone is closed when the system prompts' generation
+	// (started by Run) has returned.
+	blobs       *blob.Dir
+	prompts     *prompt.Library
+	speaker     *prompt.Speaker
+	promptsDone chan struct{}
 
 	http       *http.Server
 	httpLn     net.Listener
@@ -93,19 +102,27 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		live = m.engine // presence and queue stats need the engine's channels and callers
 	}
 
+	if m.blobs, err = newBlobStore(c.storage.dataDir); err != nil {
+		return nil, err
+	}
+	m.speaker = &prompt.Speaker{Path: c.prompts.espeak}
+	m.prompts = prompt.NewLibrary(m.db, m.blobs, 0, logger)
+
 	// Provisioning goes through one service. The call engine caches queue members and trunks,
 	// so it is told of their changes; trunks are provisioned only where an engine uses them.
-	provisioning := provision.New(provision.Config{Store: m.db, Logger: logger})
+	provisioning := provision.New(provision.Config{Store: m.db, Logger: logger, Blobs: m.blobs, Speaker: m.speaker})
 	var trunks switchboard.TrunkService
 	if m.engine != nil {
 		sealer, err := webhook.NewSealer(secretKey)
 		if err != nil {
 			return nil, err
 		}
-		provisioning = provision.New(provision.Config{Store: m.db, Sealer: sealer, Engine: m.engine, Logger: logger})
+		provisioning = provision.New(provision.Config{Store: m.db, Sealer: sealer, Engine: m.engine, Logger: logger,
+			Blobs: m.blobs, Speaker: m.speaker})
 		trunks = provisioning
 		m.engine.SetUserService(provisioning)     // feature codes (*78…) change users as the API does
 		m.engine.SetCallFlowService(provisioning) // *60 flips a flow's hours as PUT …/override does
+		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
 	}
 
 	var shared api.RequestCounter
@@ -218,6 +235,12 @@ func (m *Main) Run(ctx context.Context) error {
 		redirectTask = goTask(ended, func() error { return m.redirect.Serve(m.redirectLn) })
 	}
 	webhookTask := ctxTask(ctx, ended, m.webhooks.Run)
+	m.promptsDone = make(chan struct{})
+	promptsCtx, stopPrompts := context.WithCancel(ctx)
+	go func() {
+		defer close(m.promptsDone)
+		generateSystemPrompts(promptsCtx, m.blobs, m.speaker, m.logger)
+	}()
 	var engineTask, sipTask *task
 	if m.engine != nil {
 		engineTask = ctxTask(ctx, ended, m.engine.Run)
@@ -270,6 +293,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	var shutdownErr error
 	httpTask.haltWith(func() { shutdownErr = m.http.Shutdown(shutdownCtx) })
+	stopPrompts() // a generation still running kills its espeak-ng and returns
+	<-m.promptsDone
 	if failure != nil {
 		return failure
 	}

@@ -17,6 +17,7 @@ func runCallFlowTests(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"CallFlows/ReferencesMustBeTheAccounts", testCallFlowRefs},
 		{"CallFlows/DeleteRefusedWhileUsed", testCallFlowInUse},
 		{"CallFlows/WhatLeadsTo", testFlowReferences},
+		{"CallFlows/DeleteOfWhatANodeNamesRefused", testDeleteNamedByFlow},
 		{"Paging/CallFlows", testPageCallFlows},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newFixture(t, open(t))) })
@@ -219,4 +220,31 @@ func testPageCallFlows(t *testing.T, f *fixture) {
 		t.Fatalf("offset 3: %+v", rows)
 	}
 	wantBadPage(t, page)
+}
+
+// A user, queue or ring group a flow node names cannot be deleted: the conflict names the
+// flow and node. Once the flow no longer names it, it can.
+func testDeleteNamedByFlow(t *testing.T, f *fixture) {
+	q := f.queue(t, f.a.ID, "500")
+	g := f.ringGroup(t, f.a.ID, "600")
+	u := f.user(t, f.a.ID, "101")
+	fl := queueFlow(f.a.ID, "Main", q.ID)
+	fl.Nodes["q"] = switchboard.FlowNode{Type: switchboard.FlowNodeQueue, QueueID: q.ID, Next: "rg"}
+	fl.Nodes["rg"] = switchboard.FlowNode{Type: switchboard.FlowNodeRingGroup, RingGroupID: g.ID, Next: "op"}
+	fl.Nodes["op"] = switchboard.FlowNode{Type: switchboard.FlowNodeUser, UserID: u.ID, Next: "bye"}
+	mustOK(t, f.db.CreateCallFlow(f.ctx, fl))
+	for what, err := range map[string]error{
+		`call flow "Main" (node q, queue_id)`:       f.db.DeleteQueue(f.ctx, f.a.ID, q.ID),
+		`call flow "Main" (node rg, ring_group_id)`: f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID),
+		`call flow "Main" (node op, user_id)`:       f.db.DeleteUser(f.ctx, f.a.ID, u.ID),
+	} {
+		wantCode(t, err, switchboard.ECONFLICT)
+		if !strings.Contains(switchboard.ErrorMessage(err), what) {
+			t.Errorf("conflict %q does not name %s", switchboard.ErrorMessage(err), what)
+		}
+	}
+	mustOK(t, f.db.DeleteCallFlow(f.ctx, f.a.ID, fl.ID))
+	mustOK(t, f.db.DeleteQueue(f.ctx, f.a.ID, q.ID))
+	mustOK(t, f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID))
+	mustOK(t, f.db.DeleteUser(f.ctx, f.a.ID, u.ID))
 }
