@@ -164,10 +164,10 @@ func run(legs int, hold time.Duration) error {
 	if relay.cpuPerLeg() > 0 {
 		ratio = fmt.Sprintf("%.2f", ivr.cpuPerLeg()/relay.cpuPerLeg())
 	}
-	fmt.Printf("\nRatio IVR leg / relayed leg CPU: **%s**. An IVR leg encodes its prompt (G.711, 50 frames/s) and reads\n"+
-		"RFC 4733 keys; a relayed leg forwards packets. In-band DTMF detection (the dtmf branch's Goertzel\n"+
-		"detector on every received frame) is not in this figure. The IVR calls end \"cancelled\": SIPp hangs up\n"+
-		"while the menu waits for a key, which the record counts as a caller leaving before anyone answered.\n", ratio)
+	fmt.Printf("\nRatio IVR leg / relayed leg CPU: **%s**. An IVR leg encodes its prompt (G.711, 50 frames/s) and listens\n"+
+		"for keys all three ways: RFC 4733, SIP INFO, and in-band tones (the Goertzel detector on every received\n"+
+		"frame); a relayed leg forwards packets. The IVR calls end \"cancelled\": SIPp hangs up while the menu\n"+
+		"waits for a key, which the record counts as a caller leaving before anyone answered.\n", ratio)
 	if ivr.sippFailed || relay.sippFailed {
 		fmt.Printf("\nSIPp reported failed calls (see its output on stderr).\n")
 	}
