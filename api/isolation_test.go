@@ -110,6 +110,9 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	// A developer key of its own, for the owner's walk to revoke without locking itself out.
 	music := &switchboard.MusicClass{AccountID: tn.account.ID, Name: "jazz", Format: "wav", Samples: 160}
 	must(t, ie.db.CreateMusicClass(ctx, music, make([]byte, 160)))
+	// A call's flow trace, under a numeric call id of the tenant's own (the walk's ids are numbers).
+	callID := 1772443800 + tn.account.ID
+	must(t, ie.db.SaveCallTrace(ctx, &switchboard.CallTrace{AccountID: tn.account.ID, CallID: itoa(callID), CallFlowID: 1}))
 	pr := ie.request("POST", tn.base(ie.srv)+"/prompts?name=Prompt"+tag, tn.devKey, string(tstest.WAV(8000, 1, make([]int16, 800))),
 		"Content-Type", "audio/wav")
 	expectOK(t, pr, http.StatusCreated, "Prompt created")
@@ -127,7 +130,7 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
-		"prompt_id": int64(pr.result()["pk"].(float64)), "callflow_id": callflow.ID, "conference_id": room.ID, "participant_id": 1}
+		"prompt_id": int64(pr.result()["pk"].(float64)), "callflow_id": callflow.ID, "conference_id": room.ID, "participant_id": 1, "call_id": callID}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -164,6 +164,7 @@ func (s *Server) registerRoutes() {
 	s.provisioningRoutes()
 	s.callRoutes()
 	s.callControlRoutes()
+	s.callTraceRoutes()
 	s.webhookRoutes()
 	s.trunkRoutes()
 	s.operational("GET /healthz", "Liveness: 200 while the process serves", s.handleHealthz)

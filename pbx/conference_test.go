@@ -195,13 +195,13 @@ func (e *env) room(ext string, mutate ...func(*switchboard.ConferenceRoom)) *swi
 	return r
 }
 
-// hookReceiver is a real HTTP webhook endpoint: it keeps the standard-format bodies.
-type hookReceiver struct {
+// eventReceiver is a real HTTP webhook endpoint: it keeps the standard-format bodies.
+type eventReceiver struct {
 	mu     sync.Mutex
 	bodies []map[string]any
 }
 
-func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *eventReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b, _ := io.ReadAll(r.Body)
 	var m map[string]any
 	if json.Unmarshal(b, &m) == nil {
@@ -212,7 +212,7 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (h *hookReceiver) named(name string) []map[string]any {
+func (h *eventReceiver) named(name string) []map[string]any {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []map[string]any
@@ -226,9 +226,9 @@ func (h *hookReceiver) named(name string) []map[string]any {
 
 // subscribeWebhook delivers the account's conference events in the standard format to a
 // receiver started here, through the real webhook service.
-func subscribeWebhook(t *testing.T, e *env) *hookReceiver {
+func subscribeWebhook(t *testing.T, e *env) *eventReceiver {
 	t.Helper()
-	recv := &hookReceiver{}
+	recv := &eventReceiver{}
 	srv := httptest.NewServer(recv)
 	t.Cleanup(srv.Close)
 	svc, err := webhook.NewService(webhook.Config{Store: e.db, Key: make([]byte, 32), Logger: quietLogger(),

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -34,6 +35,7 @@ import (
 	"switchboard/media"
 	"switchboard/phone"
 	"switchboard/sip"
+	"switchboard/webhook"
 )
 
 // Store is what the engine reads and writes: exactly the methods it calls (a *store.DB
@@ -78,6 +80,10 @@ type Store interface {
 	// Conference rooms (conference.go).
 	GetConferenceRoom(ctx context.Context, accountID, id int64) (*switchboard.ConferenceRoom, error)
 	GetConferenceRoomByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.ConferenceRoom, error)
+	// Call flows (flowcall.go): the account's flow (ENOTFOUND for another account's), and
+	// the trace of what flows did with a call.
+	GetCallFlow(ctx context.Context, accountID, id int64) (*switchboard.CallFlow, error)
+	SaveCallTrace(ctx context.Context, tr *switchboard.CallTrace) error
 }
 
 // Sealer seals trunk passwords at rest and opens them to answer the carrier's challenges
@@ -117,8 +123,15 @@ type Config struct {
 	// ParkTimeout is how long a parked call waits for a retrieval before it rings the
 	// parker back (default 45 s).
 	ParkTimeout time.Duration
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// FlowMaxSteps caps the nodes one call enters in a flow (default flow.DefaultMaxSteps).
+	FlowMaxSteps int
+	// WebhookPolicy decides which URLs a flow's webhook node may reach (the server's
+	// webhook policy: https and public addresses only unless it says otherwise).
+	WebhookPolicy webhook.URLPolicy
+	// Prompts gives flows their prompts' audio; nil plays tones instead (flowcall.go).
+	Prompts switchboard.PromptLibrary
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Engine is the call engine. It implements sip.CallHandler and switchboard.CallPlacer.
@@ -181,10 +194,15 @@ type Engine struct {
 	// members' do not disturb and call waiting (features.go). Both mutexes are leaves.
 	usersMu sync.Mutex
 	users   switchboard.UserService
+	flows   switchboard.CallFlowService // *60 (flow_override.go), under usersMu
 	flagsMu sync.Mutex
 	flags   map[agentKey]userFlags
 	// conf holds the conference rooms in progress (conference.go).
 	conf conferences
+
+	// flowHTTPClient posts webhook nodes' requests (flowcall.go).
+	flowHTTPMu     sync.Mutex // a leaf
+	flowHTTPClient *http.Client
 }
 
 var (

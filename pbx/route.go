@@ -30,6 +30,9 @@ type callInfo struct {
 	user       *switchboard.User // the account's user of the record and events
 	crmID      string
 	recording  bool // asked for by click-to-call; kept on the record
+	// language is what prompts of a flow the call runs play in, until a set_language node
+	// changes it: the dialled number's, else its account's ("" = DefaultLanguage).
+	language string
 }
 
 // plan is where a call goes and how it is recorded, decided before the call is accepted.
@@ -51,6 +54,8 @@ type plan struct {
 	// (features.go, pickup.go); the caller's leg then goes to neither a fork nor a queue.
 	feature *featureCode
 	pickup  *pickupPlan
+	// flowOverride is a *60 call flipping a flow's business hours (flow_override.go).
+	flowOverride *flowOverridePlan
 }
 
 // release gives back the plan's slots: for a plan that never became a call, or as a
@@ -185,6 +190,9 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 	case p.pickup != nil:
 		c.runPickup(a, answer, p)
 		return
+	case p.flowOverride != nil:
+		c.runFlowOverride(a, answer, p)
+		return
 	}
 	if p.target.Type != switchboard.TargetNone {
 		c.runRouted(a, answer, p)
@@ -228,6 +236,9 @@ func (e *Engine) route(ctx context.Context, req *sipmsg.Request, dev *switchboar
 	caller, err := e.store.GetUser(ctx, dev.AccountID, dev.UserID)
 	if err != nil {
 		return nil, err
+	}
+	if rest, ok := strings.CutPrefix(dialled, flowOverrideCode); ok {
+		return e.planFlowOverride(ctx, caller, dialled, rest)
 	}
 	if strings.HasPrefix(dialled, "*") {
 		return e.routeFeature(ctx, caller, dialled)
@@ -431,8 +442,15 @@ func (e *Engine) routeFromTrunk(ctx context.Context, req *sipmsg.Request, dialle
 		p.slots = append(p.slots, slot)
 		p.dests = []dest{d}
 		p.ringTime = externalRingTime
-	case switchboard.TargetQueue, switchboard.TargetRingGroup:
+	case switchboard.TargetQueue, switchboard.TargetRingGroup, switchboard.TargetCallFlow:
 		p.target = num.Target
+		if num.Target.Type == switchboard.TargetCallFlow {
+			acct, err := e.store.GetAccount(ctx, num.AccountID)
+			if err != nil {
+				return nil, err
+			}
+			p.language = num.PromptLanguage(acct)
+		}
 	case switchboard.TargetHangup:
 		return nil, refuse(603, "Decline")
 	default:

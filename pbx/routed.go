@@ -2,10 +2,12 @@ package pbx
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"switchboard"
 	"switchboard/events"
+	"switchboard/flow"
 )
 
 // A call routed to a queue or ring group is driven here: its caller's side (answered by a
@@ -19,7 +21,8 @@ type callerState struct {
 	answer   []byte
 	p        *plan
 	answered bool   // the caller's INVITE was answered (a queue answers to play music)
-	mohStop  func() // stops the queue's music on hold, while it plays
+	mohStop  func() // stops the queue's music on hold (or a flow's ringback), while it plays
+	flow     flowState
 }
 
 // answerCaller answers the caller's INVITE (once) and waits for the ACK.
@@ -49,21 +52,47 @@ func (c *call) runRouted(a *leg, answer []byte, p *plan) {
 	c.walkTargets(st, p.target)
 }
 
-// walkTargets runs the call from target (a queue or ring group) along overflow and fallback
-// targets to its end: a routed call from its start, a transferred call from the transfer.
+// walkTargets runs the call from target (a queue, ring group or call flow) along overflow
+// and fallback targets to its end: a routed call from its start, a transferred call from
+// the transfer.
 func (c *call) walkTargets(st *callerState, target switchboard.Target) {
 	defer c.stopMOH(st)
+	if r := c.walk(st, target, false); !r.done {
+		c.endUnanswered(st, r.disposition, r.code, r.reason)
+	}
+}
+
+// walkResult is how a walk along targets ended: done (the call is finished: answered and
+// over, or the caller left), or not answered, with how to end the call and, for a flow, the
+// outcome.
+type walkResult struct {
+	done        bool
+	outcome     flow.Outcome
+	disposition switchboard.CallDisposition
+	code        int
+	reason      string
+}
+
+func unanswered(o flow.Outcome, d switchboard.CallDisposition, code int, reason string) walkResult {
+	return walkResult{outcome: o, disposition: d, code: code, reason: reason}
+}
+
+var walkDone = walkResult{done: true}
+
+// walk runs the call from target along overflow and fallback targets until someone
+// answers, the caller leaves (done), or no target is left. only stops after target itself
+// (a flow's node with a next node of its own: the flow, not the target, says what follows).
+// A call flow among the targets runs to the call's end.
+func (c *call) walk(st *callerState, target switchboard.Target, only bool) walkResult {
 	visited := map[switchboard.Target]bool{}
 	for hops := 0; ; hops++ {
 		if target.Type == switchboard.TargetNone || target.Type == switchboard.TargetHangup {
-			c.endUnanswered(st, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
-			return
+			return unanswered(flow.NoAnswer, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
 		}
 		if visited[target] || hops >= maxTargetHops {
 			c.e.log.Warn("routing loop cut: the overflow/fallback targets lead back", "uniqueid", c.id,
 				"target_type", target.Type, "target_id", target.ID)
-			c.endUnanswered(st, switchboard.DispositionFailed, 482, "Loop Detected")
-			return
+			return unanswered(flow.Unavailable, switchboard.DispositionFailed, 482, "Loop Detected")
 		}
 		visited[target] = true
 		var next switchboard.Target
@@ -74,21 +103,25 @@ func (c *call) walkTargets(st *callerState, target switchboard.Target) {
 		case switchboard.TargetRingGroup:
 			next, done = c.runRingGroup(st, target.ID)
 		case switchboard.TargetUser, switchboard.TargetExternal:
-			c.runDirect(st, target)
-			return
+			return c.ringDirect(st, target)
+		case switchboard.TargetCallFlow:
+			c.runFlow(st, target.ID)
+			return walkDone
 		case targetConference:
 			c.runConference(st, target.ID)
-			return
+			return walkDone
 		default:
-			c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
-			return
+			return unanswered(flow.Unavailable, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
 		}
 		if done {
-			return
+			return walkDone
 		}
 		if st.a.ended() {
 			c.finish(switchboard.DispositionCancelled)
-			return
+			return walkDone
+		}
+		if only {
+			return unanswered(flow.NoAnswer, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
 		}
 		target = next
 	}
@@ -261,22 +294,28 @@ func (c *call) summary(g *switchboard.GroupCall) *switchboard.Event {
 	return c.event(name, u, data)
 }
 
-// runDirect sends the call to a user or an external number (an overflow or fallback
-// target) and runs it to its end.
-func (c *call) runDirect(st *callerState, t switchboard.Target) {
+// ringDirect rings a user or an external number (an overflow or fallback target, a flow's
+// node) until one answers, bridges and runs the call to its end (done), or reports why
+// nobody answered: busy (do not disturb, call waiting off), unavailable (no phone, no
+// trunk) or no answer.
+func (c *call) ringDirect(st *callerState, t switchboard.Target) walkResult {
 	e := c.e
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	var dests []dest
 	var u *switchboard.User
 	ringTime := externalRingTime
+	why := flow.Unavailable
 	switch t.Type {
 	case switchboard.TargetUser:
 		var err error
 		if u, err = e.store.GetUser(ctx, c.accountID, t.ID); err == nil {
 			p := &plan{}
-			if e.planUser(ctx, p, u, c.from, c.callerName) == nil {
+			err := e.planUser(ctx, p, u, c.from, c.callerName)
+			if err == nil {
 				dests, ringTime = p.dests, p.ringTime
 				c.takeSlots(p)
+			} else if r := (*refusal)(nil); errors.As(err, &r) && r.code == 486 {
+				why = flow.Busy
 			}
 			if c.direction == switchboard.CallInbound && len(dests) > 0 {
 				c.emit(c.event(switchboard.EventCallInboundRinging, u, nil))
@@ -294,17 +333,20 @@ func (c *call) runDirect(st *callerState, t switchboard.Target) {
 	}
 	cancel()
 	if len(dests) == 0 {
-		c.endUnanswered(st, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
-		return
+		return unanswered(why, switchboard.DispositionFailed, 480, "Temporarily Unavailable")
 	}
 	winner := c.ringUntil(st, dests, e.now().Add(ringTime))
 	if winner == nil || st.a.ended() {
 		if winner != nil {
 			winner.hangup()
 		}
-		c.endUnanswered(st, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
-		return
+		if st.a.ended() {
+			c.finish(switchboard.DispositionCancelled)
+			return walkDone
+		}
+		return unanswered(flow.NoAnswer, switchboard.DispositionNoAnswer, 480, "Temporarily Unavailable")
 	}
 	c.connect(st, winner, u, nil, nil)
 	c.finish(switchboard.DispositionAnswered)
+	return walkDone
 }

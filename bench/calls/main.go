@@ -15,7 +15,6 @@ package main
 
 import (
 	"context"
-	"encoding/binary"
 	"flag"
 	"fmt"
 	"log"
@@ -77,11 +76,11 @@ func run(mode string, calls, rate int, hold time.Duration) error {
 		"-nostdin", "-timeout", "600s", "-timeout_error", "-trace_stat", "-stf", filepath.Join(dir, "stat.csv"), "-fd", "1"}
 	if mode == "rtp" {
 		pcap := filepath.Join(dir, "pcmu.pcap")
-		if err := writePCMUPcap(pcap, hold+5*time.Second); err != nil {
+		if err := benchpbx.WritePCMUPcap(pcap, hold+5*time.Second); err != nil {
 			return err
 		}
 		scenario := filepath.Join(dir, "uac_rtp.xml")
-		if err := os.WriteFile(scenario, []byte(strings.ReplaceAll(uacRTPScenario, "PCAP", pcap)), 0o644); err != nil {
+		if err := os.WriteFile(scenario, []byte(strings.ReplaceAll(benchpbx.UACRTPScenario, "PCAP", pcap)), 0o644); err != nil {
 			return err
 		}
 		uasArgs = append(uasArgs, "-rtp_echo", "-mp", strconv.Itoa(benchpbx.FreePort("127.0.0.3")))
@@ -209,117 +208,3 @@ func sippCount(out []byte, name string) int {
 	}
 	return n
 }
-
-func writePCMUPcap(path string, d time.Duration) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	hdr := make([]byte, 24)
-	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
-	binary.LittleEndian.PutUint16(hdr[4:], 2)
-	binary.LittleEndian.PutUint16(hdr[6:], 4)
-	binary.LittleEndian.PutUint32(hdr[16:], 65535)
-	binary.LittleEndian.PutUint32(hdr[20:], 1) // Ethernet
-	if _, err := f.Write(hdr); err != nil {
-		return err
-	}
-	packets := int(d / (20 * time.Millisecond))
-	payload := make([]byte, 160)
-	for i := range payload {
-		payload[i] = 0xff - byte(i%16)
-	}
-	for i := 0; i < packets; i++ {
-		rtp := make([]byte, 12+len(payload))
-		rtp[0], rtp[1] = 0x80, 0
-		binary.BigEndian.PutUint16(rtp[2:], uint16(i))
-		binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
-		binary.BigEndian.PutUint32(rtp[8:], 0x5eed)
-		copy(rtp[12:], payload)
-		udp := make([]byte, 8+len(rtp))
-		binary.BigEndian.PutUint16(udp[0:], 6000)
-		binary.BigEndian.PutUint16(udp[2:], 6002)
-		binary.BigEndian.PutUint16(udp[4:], uint16(len(udp)))
-		copy(udp[8:], rtp)
-		ip := make([]byte, 20+len(udp))
-		ip[0], ip[8], ip[9] = 0x45, 64, 17
-		binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
-		copy(ip[12:], []byte{127, 0, 0, 1})
-		copy(ip[16:], []byte{127, 0, 0, 1})
-		copy(ip[20:], udp)
-		frame := append(make([]byte, 12), 0x08, 0x00)
-		frame = append(frame, ip...)
-		rec := make([]byte, 16)
-		ts := time.Duration(i) * 20 * time.Millisecond
-		binary.LittleEndian.PutUint32(rec[0:], uint32(ts/time.Second))
-		binary.LittleEndian.PutUint32(rec[4:], uint32((ts%time.Second)/time.Microsecond))
-		binary.LittleEndian.PutUint32(rec[8:], uint32(len(frame)))
-		binary.LittleEndian.PutUint32(rec[12:], uint32(len(frame)))
-		if _, err := f.Write(append(rec, frame...)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// uacRTPScenario is SIPp's uac with PCMU audio played from PCAP while the call is up.
-const uacRTPScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="uac with RTP">
-  <send retrans="500">
-    <![CDATA[
-      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>
-      Call-ID: [call_id]
-      CSeq: 1 INVITE
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
-  <send>
-    <![CDATA[
-      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 1 ACK
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
-  <pause/>
-  <send retrans="500">
-    <![CDATA[
-      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-      Call-ID: [call_id]
-      CSeq: 2 BYE
-      Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Length: 0
-    ]]>
-  </send>
-  <recv response="200" crlf="true"/>
-</scenario>
-`

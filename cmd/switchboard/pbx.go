@@ -44,6 +44,12 @@ func newCallEngine(c *serveConfig, db *store.DB, key []byte, sipServer *sip.Serv
 	}
 	cfg := pbx.Config{Store: db, SIP: sipServer, RTPPortMin: min, RTPPortMax: max,
 		InactivityTimeout: c.pbx.rtpTimeout, ParkTimeout: c.pbx.parkTimeout, Logger: logger}
+	// Webhook nodes of call flows reach what subscriptions may reach.
+	policy, err := webhookPolicy(c)
+	if err != nil {
+		return nil, err
+	}
+	cfg.WebhookPolicy = policy
 	if c.pbx.rtpIP != "" {
 		ip, err := netip.ParseAddr(c.pbx.rtpIP)
 		if err != nil {

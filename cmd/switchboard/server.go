@@ -124,7 +124,9 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		provisioning = provision.New(provision.Config{Store: m.db, Sealer: sealer, Engine: m.engine, Logger: logger,
 			Blobs: m.blobs, Speaker: m.speaker, FlowRefs: flowRefs})
 		trunks = provisioning
-		m.engine.SetUserService(provisioning) // feature codes (*78…) change users as the API does
+		m.engine.SetUserService(provisioning)     // feature codes (*78…) change users as the API does
+		m.engine.SetCallFlowService(provisioning) // *60 flips a flow's hours as PUT …/override does
+		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
 	}
 
 	var shared api.RequestCounter

@@ -35,16 +35,9 @@ func addWebhookFlags(fs *flag.FlagSet, f *webhookFlags) {
 // that deliver the outbox. --demo allows http URLs and loopback receivers, so that a
 // receiver on the same machine works out of the box.
 func newWebhookService(c *serveConfig, db *store.DB, key []byte, logger *slog.Logger, registry *prometheus.Registry) (*webhook.Service, error) {
-	policy := webhook.URLPolicy{AllowHTTP: c.webhooks.allowHTTP || c.demo}
-	for _, s := range c.webhooks.allowCIDRs {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, fmt.Errorf("--webhook-allow-cidr %q is not a CIDR such as 10.0.0.0/8", s)
-		}
-		policy.AllowCIDRs = append(policy.AllowCIDRs, p)
-	}
-	if c.demo {
-		policy.AllowCIDRs = append(policy.AllowCIDRs, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+	policy, err := webhookPolicy(c)
+	if err != nil {
+		return nil, err
 	}
 	return webhook.NewService(webhook.Config{
 		Store:        db,
@@ -60,4 +53,21 @@ func newWebhookService(c *serveConfig, db *store.DB, key []byte, logger *slog.Lo
 		SingleNode:        db.Dialect() == store.DialectSQLite,
 		DeliveriesCreated: db.DeliveriesCreated(),
 	})
+}
+
+// webhookPolicy is the URL policy of webhook subscriptions and of call flows' webhook
+// nodes, from the flags.
+func webhookPolicy(c *serveConfig) (webhook.URLPolicy, error) {
+	policy := webhook.URLPolicy{AllowHTTP: c.webhooks.allowHTTP || c.demo}
+	for _, s := range c.webhooks.allowCIDRs {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return webhook.URLPolicy{}, fmt.Errorf("--webhook-allow-cidr %q is not a CIDR such as 10.0.0.0/8", s)
+		}
+		policy.AllowCIDRs = append(policy.AllowCIDRs, p)
+	}
+	if c.demo {
+		policy.AllowCIDRs = append(policy.AllowCIDRs, netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
+	}
+	return policy, nil
 }

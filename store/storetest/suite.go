@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	runCallFlowTests(t, open)
 	runCallTests(t, open)
 	runGroupCallTests(t, open)
+	runCallTraceTests(t, open)
 }
 
 // fixture is a store with two accounts, A and B, each with one user.

@@ -5,6 +5,7 @@ package benchpbx
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"log"
@@ -41,6 +42,11 @@ type PBX struct {
 // Start runs a PBX for the benchmark name (the temporary directory's prefix). The registrar
 // challenges with MD5 alone, its default and the only digest SIPp 3.6 computes.
 func Start(ctx context.Context, name string) (_ *PBX, err error) {
+	return StartWith(ctx, name, nil)
+}
+
+// StartWith is Start with the engine's config changed by mutate (nil: as Start).
+func StartWith(ctx context.Context, name string, mutate func(*pbx.Config)) (_ *PBX, err error) {
 	if _, err := exec.LookPath("sipp"); err != nil {
 		return nil, fmt.Errorf("sipp is required: apt-get install -y sip-tester")
 	}
@@ -66,7 +72,11 @@ func Start(ctx context.Context, name string) (_ *PBX, err error) {
 		Registry: prometheus.NewRegistry()}); err != nil {
 		return nil, err
 	}
-	if p.Engine, err = pbx.New(pbx.Config{Store: p.DB, SIP: p.SIP, Logger: quiet}); err != nil {
+	cfg := pbx.Config{Store: p.DB, SIP: p.SIP, Logger: quiet}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	if p.Engine, err = pbx.New(cfg); err != nil {
 		return nil, err
 	}
 	p.Engine.Attach()
@@ -141,3 +151,118 @@ func LastLines(b []byte, n int) string {
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// WritePCMUPcap writes a pcap of d of PCMU RTP (50 packets/s) for SIPp's play_pcap_audio.
+func WritePCMUPcap(path string, d time.Duration) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 65535)
+	binary.LittleEndian.PutUint32(hdr[20:], 1) // Ethernet
+	if _, err := f.Write(hdr); err != nil {
+		return err
+	}
+	packets := int(d / (20 * time.Millisecond))
+	payload := make([]byte, 160)
+	for i := range payload {
+		payload[i] = 0xff - byte(i%16)
+	}
+	for i := 0; i < packets; i++ {
+		rtp := make([]byte, 12+len(payload))
+		rtp[0], rtp[1] = 0x80, 0
+		binary.BigEndian.PutUint16(rtp[2:], uint16(i))
+		binary.BigEndian.PutUint32(rtp[4:], uint32(i*160))
+		binary.BigEndian.PutUint32(rtp[8:], 0x5eed)
+		copy(rtp[12:], payload)
+		udp := make([]byte, 8+len(rtp))
+		binary.BigEndian.PutUint16(udp[0:], 6000)
+		binary.BigEndian.PutUint16(udp[2:], 6002)
+		binary.BigEndian.PutUint16(udp[4:], uint16(len(udp)))
+		copy(udp[8:], rtp)
+		ip := make([]byte, 20+len(udp))
+		ip[0], ip[8], ip[9] = 0x45, 64, 17
+		binary.BigEndian.PutUint16(ip[2:], uint16(len(ip)))
+		copy(ip[12:], []byte{127, 0, 0, 1})
+		copy(ip[16:], []byte{127, 0, 0, 1})
+		copy(ip[20:], udp)
+		frame := append(make([]byte, 12), 0x08, 0x00)
+		frame = append(frame, ip...)
+		rec := make([]byte, 16)
+		ts := time.Duration(i) * 20 * time.Millisecond
+		binary.LittleEndian.PutUint32(rec[0:], uint32(ts/time.Second))
+		binary.LittleEndian.PutUint32(rec[4:], uint32((ts%time.Second)/time.Microsecond))
+		binary.LittleEndian.PutUint32(rec[8:], uint32(len(frame)))
+		binary.LittleEndian.PutUint32(rec[12:], uint32(len(frame)))
+		if _, err := f.Write(append(rec, frame...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UACRTPScenario is SIPp's uac with PCMU audio played from PCAP while the call is up.
+const UACRTPScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="uac with RTP">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop><action><exec play_pcap_audio="PCAP"/></action></nop>
+  <pause/>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:+15557654321@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+</scenario>
+`
