@@ -360,24 +360,31 @@ func (fc *flowCaller) CallerNumber() string { return fc.c.from }
 // invalid-option prompt: three short low beeps), so that flows work before any prompt
 // exists. A prompt that cannot be read plays the tone too, with a warning.
 func (e *Engine) promptAudio(ctx context.Context, accountID int64, p flow.Prompt, lang string) []int16 {
+	if p.ID == 0 && p.System != "" {
+		return e.systemPrompt(ctx, accountID, p.System, lang, invalidTone)
+	}
 	if lib := e.promptLibrary(); lib != nil {
-		var pcm []int16
-		var err error
-		if p.ID > 0 {
-			pcm, err = lib.Prompt(ctx, accountID, p.ID)
-		} else {
-			pcm, err = lib.System(ctx, accountID, p.System, lang)
-		}
+		pcm, err := lib.Prompt(ctx, accountID, p.ID)
 		if err == nil && len(pcm) > 0 {
 			return pcm
 		}
-		e.log.Warn("prompt unavailable; playing a tone", "account_id", accountID, "prompt_id", p.ID,
-			"system", p.System, "error", err)
-	}
-	if p.ID == 0 && p.System != "" {
-		return invalidTone()
+		e.log.Warn("prompt unavailable; playing a tone", "account_id", accountID, "prompt_id", p.ID, "error", err)
 	}
 	return promptTone()
+}
+
+// systemPrompt is the system prompt name in lang from the engine's prompt library (which
+// itself falls back to English, then to tones); without a library, or when it cannot be
+// read, it is tone(): every part of the engine that speaks a system prompt asks here.
+func (e *Engine) systemPrompt(ctx context.Context, accountID int64, name, lang string, tone func() []int16) []int16 {
+	if lib := e.promptLibrary(); lib != nil {
+		pcm, err := lib.System(ctx, accountID, name, lang)
+		if err == nil && len(pcm) > 0 {
+			return pcm
+		}
+		e.log.Warn("system prompt unavailable; playing a tone", "account_id", accountID, "system", name, "error", err)
+	}
+	return tone()
 }
 
 // promptTone stands for an account prompt without a prompt library: 440 Hz for a second.

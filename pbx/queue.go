@@ -64,8 +64,6 @@ type queueManager struct {
 	snapsMu   sync.Mutex
 	snapshots map[int64]*statusSnapshot
 
-	promptsMu sync.Mutex
-	prompts   CallbackPrompts // confirms callbacks (SetCallbackPrompts); nil: a tone
 
 	// stopping is closed when the engine stops (Run): callback entries, which have no
 	// caller to hang up, stop waiting then.

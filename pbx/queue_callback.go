@@ -27,30 +27,6 @@ import (
 // to callback_retries more times, then given up (queue.callback.failed). Pending callbacks
 // are stored, and resumed with their places when the engine starts again.
 
-// CallbackPromptName is the system prompt a caller hears once their callback is taken.
-const CallbackPromptName = "queue-callback-confirmed"
-
-// CallbackPrompts renders system prompts (8 kHz linear PCM); switchboard.PromptLibrary
-// has this method. Without one the caller hears callbackTone.
-type CallbackPrompts interface {
-	System(ctx context.Context, accountID int64, name, language string) ([]int16, error)
-}
-
-// SetCallbackPrompts makes the engine confirm a callback with the prompt library's
-// CallbackPromptName prompt (in the account's default language) instead of the tone. A
-// prompt that cannot be rendered falls back to the tone.
-func (e *Engine) SetCallbackPrompts(p CallbackPrompts) {
-	e.queues.promptsMu.Lock()
-	e.queues.prompts = p
-	e.queues.promptsMu.Unlock()
-}
-
-func (m *queueManager) callbackPrompts() CallbackPrompts {
-	m.promptsMu.Lock()
-	defer m.promptsMu.Unlock()
-	return m.prompts
-}
-
 // callbackTone is the confirmation a caller hears when no prompt says it: three rising
 // beeps (660, 880 and 1100 Hz, 150 ms each, 50 ms apart), 0.6 s in all.
 var callbackTone = sync.OnceValue(func() []int16 {
@@ -209,19 +185,13 @@ func (c *call) takeCallback(st *callerState, q *switchboard.Queue, qs *queueStat
 // confirmTimeout bounds the confirmation played to the caller.
 const confirmTimeout = 30 * time.Second
 
-// confirmCallback plays the confirmation to the caller: the prompt library's prompt when
-// one is set, else callbackTone.
+// confirmCallback plays the confirmation to the caller: the system prompt
+// callback-confirmed in the call's language when the engine has a prompt library, else
+// callbackTone.
 func (c *call) confirmCallback(st *callerState) {
 	ctx, cancel := context.WithTimeout(st.a.ctx(), confirmTimeout)
 	defer cancel()
-	pcm := callbackTone()
-	if p := c.e.queues.callbackPrompts(); p != nil {
-		if s, err := p.System(ctx, c.accountID, CallbackPromptName, ""); err == nil && len(s) > 0 {
-			pcm = s
-		} else if err != nil {
-			c.e.log.Warn("callback prompt unavailable; playing the tone", "uniqueid", c.id, "error", err)
-		}
-	}
+	pcm := c.e.systemPrompt(ctx, c.accountID, switchboard.SysPromptCallbackConfirmed, c.language, callbackTone)
 	_ = st.a.media.Play(ctx, media.PCM(pcm))
 }
 
