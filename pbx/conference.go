@@ -148,9 +148,9 @@ func (c *call) stayInConference(a *leg, party *confParty) {
 				muted := !party.mixer.Muted()
 				party.mixer.SetMuted(muted)
 				if muted {
-					c.playTo(a, beep(400, 250))
+					c.playTo(a, c.speak(a, switchboard.SysPromptConfMuted, mutedTone))
 				} else {
-					c.playTo(a, beep(800, 250))
+					c.playTo(a, c.speak(a, switchboard.SysPromptConfUnmuted, unmutedTone))
 				}
 			}
 			star = d == '*'
@@ -163,7 +163,7 @@ func (c *call) stayInConference(a *leg, party *confParty) {
 func (c *call) collectPIN(a *leg, room *switchboard.ConferenceRoom) bool {
 	keys := a.keys()
 	for range maxPINAttempts {
-		c.playTo(a, beep(440, 300))
+		c.playTo(a, c.speak(a, switchboard.SysPromptConfEnterPIN, pinTone))
 		pin, ok := readDigits(a, keys)
 		if !ok {
 			return false
@@ -172,10 +172,22 @@ func (c *call) collectPIN(a *leg, room *switchboard.ConferenceRoom) bool {
 			return true
 		}
 		c.e.log.Info("wrong conference PIN", "uniqueid", c.id, "room_id", room.ID)
-		c.playTo(a, errorTone())
+		c.playTo(a, c.speak(a, switchboard.SysPromptPINInvalid, errorTone))
 	}
 	return false
 }
+
+// speak is the system prompt name in the call's language, or tone where none can be read.
+func (c *call) speak(a *leg, name string, tone func() []int16) []int16 {
+	return c.e.systemPrompt(a.ctx(), c.accountID, name, c.language, tone)
+}
+
+// The tones rooms play where no prompt can be read (docs/conferences.md).
+var (
+	mutedTone   = sync.OnceValue(func() []int16 { return beep(400, 250) })
+	unmutedTone = sync.OnceValue(func() []int16 { return beep(800, 250) })
+	pinTone     = sync.OnceValue(func() []int16 { return beep(440, 300) })
+)
 
 // readDigits reads keys up to # (not included). A pause longer than pinDigitTimeout ends
 // the entry as it is; false when the caller left.
