@@ -15,7 +15,7 @@ import (
 
 // Call park. A phone parks the other party by blind-transferring it to a park slot: 701 to
 // 720, or 700 for the first free one. The parked party hears hold music; the parker hears
-// the slot's digits as DTMF tones (no speech synthesiser is shipped) and is released. Any
+// the slot spoken (slotAnnouncement) and is released. Any
 // phone of the account dialling the slot retrieves the call; an empty slot answers 404, a
 // taken one (or a full lot) refuses the REFER with 486. When nobody retrieves the call
 // within the park timeout, it rings the parker's phones again; if the parker does not
@@ -147,7 +147,7 @@ func (c *call) park(t transferor, transferee *leg, slot string) {
 	if t.referred && !t.l.ended() {
 		// The parker hears where the call is before it is released.
 		actx, acancel := context.WithTimeout(t.l.ctx(), 10*time.Second)
-		_ = t.l.media.Play(actx, media.PCM(media.DTMFTones(slot)))
+		_ = t.l.media.Play(actx, media.PCM(c.slotAnnouncement(actx, slot)))
 		acancel()
 	}
 	c.releaseTransferor(t)
@@ -321,4 +321,21 @@ func (e *Engine) retrieve(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev 
 	case <-r.ctx().Done():
 	case <-c.hangupC:
 	}
+}
+
+// slotAnnouncement says "parked at" and the slot's digits in the call's language; without
+// a prompt library the slot is played as DTMF tones (which phones and people can read).
+func (c *call) slotAnnouncement(ctx context.Context, slot string) []int16 {
+	if c.e.promptLibrary() == nil {
+		return media.DTMFTones(slot)
+	}
+	pcm := c.e.systemPrompt(ctx, c.accountID, switchboard.SysPromptParkSlot, c.language, func() []int16 { return nil })
+	for _, d := range slot {
+		if d < '0' || d > '9' {
+			continue
+		}
+		pcm = append(pcm, c.e.systemPrompt(ctx, c.accountID, switchboard.SysPromptDigit(int(d-'0')), c.language,
+			func() []int16 { return media.DTMFTones(string(d)) })...)
+	}
+	return pcm
 }
