@@ -12,4 +12,3 @@ var errNotAvailableYet = errors.New("pbx: not available yet")
 
 // Voicemail is replaced at merge by the voicemail branch (runVoicemail).
 func (fc *flowCaller) Voicemail(ctx context.Context, boxID int64) error { return errNotAvailableYet }
-

@@ -64,7 +64,6 @@ type queueManager struct {
 	snapsMu   sync.Mutex
 	snapshots map[int64]*statusSnapshot
 
-
 	// stopping is closed when the engine stops (Run): callback entries, which have no
 	// caller to hang up, stop waiting then.
 	stopping     chan struct{}
