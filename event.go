@@ -67,6 +67,7 @@ var EventNames = []string{
 	EventLimitTripped,
 	EventCallTransferred, EventCallParked, EventCallRetrieved,
 	EventCallPickedUp,
+	EventVoicemailRead, EventVoicemailDeleted,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

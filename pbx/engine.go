@@ -173,6 +173,9 @@ type Engine struct {
 	users   switchboard.UserService
 	flagsMu sync.Mutex
 	flags   map[agentKey]userFlags
+	// vm is the voicemail configuration and PIN failure counts (voicemail.go); its mutex
+	// is a leaf.
+	vm voicemailState
 }
 
 var (

@@ -42,6 +42,9 @@ type Service struct {
 	// trustMu serializes the check and the write of trusted addresses (trunks, grants) in
 	// this process, so that two accounts cannot both take one address at the same moment.
 	trustMu sync.Mutex
+	// vmMu guards vmCfg, the voicemail storage and hooks (SetVoicemail, voicemail.go).
+	vmMu  sync.Mutex
+	vmCfg VoicemailConfig
 }
 
 // New returns the service for cfg.

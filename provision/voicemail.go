@@ -1,0 +1,311 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"switchboard"
+	"switchboard/events"
+)
+
+// VoicemailConfig is what the voicemail side of the service needs besides the store.
+type VoicemailConfig struct {
+	// Blobs keeps the messages' WAV files; nil answers 503 for everything voicemail.
+	Blobs switchboard.Blobs
+	// Changed is told after a box's messages changed (left, read, deleted): the message
+	// waiting lamps of the box's user are lit or put out from there.
+	Changed func(accountID, boxID, userID int64)
+	// Left is told after a message was stored (voicemail to email).
+	Left func(b *switchboard.VoicemailBox, m *switchboard.VoicemailMessage)
+}
+
+func (s *Service) vm() VoicemailConfig {
+	s.vmMu.Lock()
+	defer s.vmMu.Unlock()
+	return s.vmCfg
+}
+
+// SetVoicemail configures voicemail storage and change hooks; call it before serving.
+func (s *Service) SetVoicemail(cfg VoicemailConfig) {
+	s.vmMu.Lock()
+	s.vmCfg = cfg
+	s.vmMu.Unlock()
+}
+
+var _ switchboard.VoicemailService = (*Service)(nil)
+
+func (s *Service) blobs() (switchboard.Blobs, error) {
+	b := s.vm().Blobs
+	if b == nil {
+		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "Voicemail storage is not configured on this server")
+	}
+	return b, nil
+}
+
+// UserVoicemailBox returns the user's box, creating it with the defaults on first use (a
+// user gets a box the first time anything needs it: a call, *97, the API).
+func (s *Service) UserVoicemailBox(ctx context.Context, accountID, userID int64) (*switchboard.VoicemailBox, error) {
+	b, err := s.store.GetUserVoicemailBox(ctx, accountID, userID)
+	if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		return b, err
+	}
+	u, err := s.store.GetUser(ctx, accountID, userID)
+	if err != nil {
+		return nil, err
+	}
+	b = switchboard.NewVoicemailBox(accountID, userID, u.DisplayName())
+	err = s.store.CreateVoicemailBox(ctx, b)
+	if switchboard.ErrorCode(err) == switchboard.ECONFLICT { // created meanwhile by another request
+		return s.store.GetUserVoicemailBox(ctx, accountID, userID)
+	}
+	return b, err
+}
+
+// CreateVoicemailBox creates a shared box (no user): the defaults, then the change.
+func (s *Service) CreateVoicemailBox(ctx context.Context, accountID int64, c switchboard.VoicemailBoxChange) (*switchboard.VoicemailBox, error) {
+	b := switchboard.NewVoicemailBox(accountID, 0, "")
+	if err := applyVoicemailBox(b, c); err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateVoicemailBox(ctx, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// UpdateVoicemailBox applies a PATCH to the account's box.
+func (s *Service) UpdateVoicemailBox(ctx context.Context, accountID, id int64, c switchboard.VoicemailBoxChange) (*switchboard.VoicemailBox, error) {
+	return s.store.UpdateVoicemailBoxFunc(ctx, accountID, id, func(b *switchboard.VoicemailBox) error {
+		return applyVoicemailBox(b, c)
+	})
+}
+
+// applyVoicemailBox is the one validated path of create and PATCH.
+func applyVoicemailBox(b *switchboard.VoicemailBox, c switchboard.VoicemailBoxChange) error {
+	v := switchboard.ValidationErrors{}
+	set(&b.Name, c.Name)
+	set(&b.MaxMessageSeconds, c.MaxMessageSeconds)
+	set(&b.MaxMessages, c.MaxMessages)
+	set(&b.OnNoAnswer, c.OnNoAnswer)
+	set(&b.OnBusy, c.OnBusy)
+	set(&b.OnDND, c.OnDND)
+	set(&b.OnOffline, c.OnOffline)
+	set(&b.Email, c.Email)
+	set(&b.EmailAttach, c.EmailAttach)
+	if c.PIN != nil {
+		switch {
+		case *c.PIN == "":
+			b.PINHash = ""
+		case !switchboard.ValidVoicemailPIN(*c.PIN):
+			v.Add("pin", "must be 4 to 10 digits, or empty for no PIN")
+		default:
+			b.PINHash = switchboard.HashVoicemailPIN(*c.PIN)
+		}
+	}
+	return validate(v, b)
+}
+
+// DeleteVoicemailBox deletes a box with its messages and their audio.
+func (s *Service) DeleteVoicemailBox(ctx context.Context, accountID, id int64) error {
+	b, err := s.store.GetVoicemailBox(ctx, accountID, id)
+	if err != nil {
+		return err
+	}
+	keys, err := s.store.DeleteVoicemailBox(ctx, accountID, id)
+	if err != nil {
+		return err
+	}
+	if blobs := s.vm().Blobs; blobs != nil {
+		for _, k := range keys {
+			if err := blobs.Delete(ctx, k); err != nil {
+				s.logger.Warn("removing a voicemail file failed", "key", k, "error", err)
+			}
+		}
+	}
+	s.voicemailChanged(accountID, b.ID, b.UserID)
+	return nil
+}
+
+// LeaveVoicemail stores the WAV, then the message with its event in one transaction. When
+// the row cannot be stored (the box filled up meanwhile) the file is removed again.
+func (s *Service) LeaveVoicemail(ctx context.Context, m *switchboard.VoicemailMessage, wav []byte, event func(*switchboard.VoicemailMessage) *switchboard.Event) error {
+	blobs, err := s.blobs()
+	if err != nil {
+		return err
+	}
+	b, err := s.store.GetVoicemailBox(ctx, m.AccountID, m.BoxID)
+	if err != nil {
+		return err
+	}
+	if m.AudioKey == "" {
+		m.AudioKey = fmt.Sprintf("voicemail/%d/%d/%s.wav", m.AccountID, m.BoxID, switchboard.NewEventID()[4:])
+	}
+	m.AudioBytes = int64(len(wav))
+	if err := blobs.Put(ctx, m.AudioKey, wav); err != nil {
+		return fmt.Errorf("storing the voicemail audio: %w", err)
+	}
+	if err := s.store.CreateVoicemailMessage(ctx, m, event); err != nil {
+		_ = blobs.Delete(context.WithoutCancel(ctx), m.AudioKey)
+		return err
+	}
+	s.voicemailChanged(m.AccountID, b.ID, b.UserID)
+	if left := s.vm().Left; left != nil {
+		left(b, m)
+	}
+	return nil
+}
+
+// MarkVoicemailRead marks a message read; the first time, voicemail.read is stored with it.
+func (s *Service) MarkVoicemailRead(ctx context.Context, accountID, id int64) (*switchboard.VoicemailMessage, error) {
+	var box *switchboard.VoicemailBox
+	m, changed, err := s.store.MarkVoicemailRead(ctx, accountID, id, func(m *switchboard.VoicemailMessage) *switchboard.Event {
+		box, _ = s.store.GetVoicemailBox(ctx, accountID, m.BoxID)
+		return s.voicemailEvent(ctx, switchboard.EventVoicemailRead, box, m)
+	})
+	if err == nil && changed {
+		s.voicemailChanged(accountID, m.BoxID, boxUser(box))
+	}
+	return m, err
+}
+
+// DeleteVoicemailMessage deletes a message (voicemail.deleted in the same transaction) and
+// then its audio.
+func (s *Service) DeleteVoicemailMessage(ctx context.Context, accountID, id int64) error {
+	var box *switchboard.VoicemailBox
+	m, err := s.store.DeleteVoicemailMessage(ctx, accountID, id, func(m *switchboard.VoicemailMessage) *switchboard.Event {
+		box, _ = s.store.GetVoicemailBox(ctx, accountID, m.BoxID)
+		return s.voicemailEvent(ctx, switchboard.EventVoicemailDeleted, box, m)
+	})
+	if err != nil {
+		return err
+	}
+	if blobs := s.vm().Blobs; blobs != nil {
+		if err := blobs.Delete(ctx, m.AudioKey); err != nil {
+			s.logger.Warn("removing a voicemail file failed", "key", m.AudioKey, "error", err)
+		}
+	}
+	s.voicemailChanged(accountID, m.BoxID, boxUser(box))
+	return nil
+}
+
+// voicemailEvent builds voicemail.read or voicemail.deleted inside the change's
+// transaction. The counts are read from the read pool, which does not see the change yet,
+// and corrected by it: a read message moves from new to old, a deleted one leaves its side.
+func (s *Service) voicemailEvent(ctx context.Context, name string, b *switchboard.VoicemailBox, m *switchboard.VoicemailMessage) *switchboard.Event {
+	c, _ := s.store.VoicemailCounts(ctx, m.AccountID, m.BoxID)
+	switch name {
+	case switchboard.EventVoicemailRead:
+		c.New, c.Old = max(0, c.New-1), c.Old+1
+	case switchboard.EventVoicemailDeleted:
+		if m.Read {
+			c.Old = max(0, c.Old-1)
+		} else {
+			c.New = max(0, c.New-1)
+		}
+	}
+	data := map[string]any{events.FieldVoicemailID: m.ID, events.FieldVoicemailBoxID: m.BoxID,
+		events.FieldNewMessages: c.New, events.FieldOldMessages: c.Old}
+	if b != nil && b.UserID != 0 {
+		data[events.FieldUserID] = b.UserID
+		if u, err := s.store.GetUser(ctx, m.AccountID, b.UserID); err == nil {
+			data[events.FieldExtension] = u.Extension
+		}
+	}
+	return switchboard.NewEvent(m.AccountID, name, data)
+}
+
+func boxUser(b *switchboard.VoicemailBox) int64 {
+	if b == nil {
+		return 0
+	}
+	return b.UserID
+}
+
+func (s *Service) voicemailChanged(accountID, boxID, userID int64) {
+	if f := s.vm().Changed; f != nil {
+		f(accountID, boxID, userID)
+	}
+}
+
+// OpenVoicemailAudio opens a message's WAV for download.
+func (s *Service) OpenVoicemailAudio(ctx context.Context, accountID, id int64) (*switchboard.VoicemailMessage, io.ReadSeekCloser, int64, error) {
+	blobs, err := s.blobs()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	m, err := s.store.GetVoicemailMessage(ctx, accountID, id)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	f, size, err := blobs.Open(ctx, m.AudioKey)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("opening the voicemail audio: %w", err)
+	}
+	return m, f, size, nil
+}
+
+// DirBlobs keeps blobs as files under a directory (the data directory's "blobs"). Keys
+// are relative slash paths of safe characters; anything else is refused, so a key can
+// never leave the directory.
+type DirBlobs struct{ Dir string }
+
+var blobKey = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$`)
+
+func (d DirBlobs) path(key string) (string, error) {
+	if !blobKey.MatchString(key) {
+		return "", fmt.Errorf("blob key %q is not a safe relative path", key)
+	}
+	return filepath.Join(d.Dir, filepath.FromSlash(key)), nil
+}
+
+// Put writes the blob through a temporary file renamed into place: a reader sees the
+// whole file or none.
+func (d DirBlobs) Put(_ context.Context, key string, data []byte) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+// Open opens the blob with its size.
+func (d DirBlobs) Open(_ context.Context, key string) (io.ReadSeekCloser, int64, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, st.Size(), nil
+}
+
+// Delete removes the blob; a missing one is no error.
+func (d DirBlobs) Delete(_ context.Context, key string) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
