@@ -298,8 +298,10 @@ func wavFile(samples []int16) []byte {
 	b.WriteString("RIFF")
 	_ = binary.Write(&b, binary.LittleEndian, 36+data)
 	b.WriteString("WAVEfmt ")
-	_ = binary.Write(&b, binary.LittleEndian, []any{uint32(16), uint16(1), uint16(1), uint32(media.SampleRate),
-		uint32(2 * media.SampleRate), uint16(2), uint16(16)})
+	for _, v := range []any{uint32(16), uint16(1), uint16(1), uint32(media.SampleRate),
+		uint32(2 * media.SampleRate), uint16(2), uint16(16)} {
+		_ = binary.Write(&b, binary.LittleEndian, v)
+	}
 	b.WriteString("data")
 	_ = binary.Write(&b, binary.LittleEndian, data)
 	_ = binary.Write(&b, binary.LittleEndian, samples)
@@ -339,3 +341,21 @@ var (
 	vmCountPip     = sync.OnceValue(func() []int16 { return tones(toneStep{600, 120}, toneStep{0, 120}) })
 	vmMenuTone     = sync.OnceValue(func() []int16 { return tones(toneStep{0, 200}, toneStep{880, 100}) })
 )
+
+// MessageSummary gives the SIP server a user's voicemail counts for the lamp
+// (sip.Server.SetMessageSummary): has is false for a user without voicemail.
+func (e *Engine) MessageSummary(ctx context.Context, accountID, userID int64) (switchboard.VoicemailCounts, bool, error) {
+	vm := e.voicemail()
+	if vm.Store == nil {
+		return switchboard.VoicemailCounts{}, false, nil
+	}
+	b, err := vm.Store.GetUserVoicemailBox(ctx, accountID, userID)
+	if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
+		return switchboard.VoicemailCounts{}, false, nil
+	}
+	if err != nil {
+		return switchboard.VoicemailCounts{}, false, err
+	}
+	c, err := vm.Store.VoicemailCounts(ctx, accountID, b.ID)
+	return c, err == nil, err
+}

@@ -245,7 +245,11 @@ func (e *Engine) pinLocked(boxID int64) bool {
 	e.vm.mu.Lock()
 	defer e.vm.mu.Unlock()
 	fails := recentFails(e.vm.pinFails[boxID], e.now())
-	e.vm.pinFails[boxID] = fails
+	if len(fails) == 0 {
+		delete(e.vm.pinFails, boxID)
+	} else {
+		e.vm.pinFails[boxID] = fails
+	}
 	return len(fails) >= vmPINLockCalls
 }
 
