@@ -32,6 +32,7 @@ type serveConfig struct {
 	webhooks     webhookFlags
 	sip          sipFlags
 	pbx          pbxFlags
+	voicemail    voicemailFlags
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -53,6 +54,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	addWebhookFlags(fs, &c.webhooks)
 	addSIPFlags(fs, &c.sip)
 	addPBXFlags(fs, &c.pbx)
+	addVoicemailFlags(fs, &c.voicemail)
 	return c
 }
 

@@ -106,6 +106,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		trunks = provisioning
 		m.engine.SetUserService(provisioning) // feature codes (*78…) change users as the API does
 	}
+	vmLinks := wireVoicemail(c.voicemail, c.storage.dataDir, secretKey, m.db, provisioning, m.engine, m.sip)
 
 	var shared api.RequestCounter
 	if c.redisURL != "" {
@@ -131,6 +132,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Webhooks:             m.webhooks,
 		Provision:            provisioning,
 		Trunks:               trunks,
+		Voicemail:            provisioning,
+		VoicemailLinks:       vmLinks,
 	})
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
@@ -140,6 +143,9 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		scheme = "https"
 	}
 	m.baseURL = scheme + "://" + m.httpLn.Addr().String()
+	if vmLinks.BaseURL == "" {
+		vmLinks.BaseURL = m.baseURL
+	}
 	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if c.httpRedirect != "" {

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"flag"
+	"path/filepath"
+	"time"
+
+	"switchboard"
+	"switchboard/pbx"
+	"switchboard/provision"
+	"switchboard/sip"
+)
+
+// voicemailFlags configure the voicemail links (docs/voicemail.md).
+type voicemailFlags struct {
+	publicURL string
+	linkTTL   time.Duration
+}
+
+func addVoicemailFlags(fs *flag.FlagSet, f *voicemailFlags) {
+	fs.StringVar(&f.publicURL, "public-url", "", "the API's public base URL (e.g. https://pbx.example.com), used in the signed voicemail links of events and emails; default: the --http listener's URL")
+	fs.DurationVar(&f.linkTTL, "voicemail-link-ttl", switchboard.DefaultVoicemailLinkTTL, "how long a signed voicemail download link works")
+}
+
+// wireVoicemail connects voicemail: messages are kept under DATA/blobs, a change lights
+// the lamps of the box's user through the SIP server, the engine takes messages and serves
+// *97/*98. The link key is derived from the server key, so nodes sharing a key share links.
+func wireVoicemail(f voicemailFlags, dataDir string, key []byte, db switchboard.VoicemailStore, svc *provision.Service, engine *pbx.Engine, sipServer *sip.Server) *switchboard.VoicemailLinks {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("switchboard voicemail links"))
+	links := &switchboard.VoicemailLinks{Key: mac.Sum(nil), BaseURL: f.publicURL, TTL: f.linkTTL}
+	cfg := provision.VoicemailConfig{Blobs: provision.DirBlobs{Dir: filepath.Join(dataDir, "blobs")}}
+	if sipServer != nil {
+		cfg.Changed = func(accountID, _, userID int64) { sipServer.NotifyMessageWaiting(accountID, userID) }
+	}
+	svc.SetVoicemail(cfg)
+	if engine != nil {
+		engine.SetVoicemail(pbx.VoicemailConfig{Service: svc, Store: db, Links: links})
+		sipServer.SetMessageSummary(engine.MessageSummary)
+	}
+	return links
+}
