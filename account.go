@@ -32,6 +32,17 @@ type Account struct {
 	// code, or holds "*" (any country).
 	CountryCode      string
 	AllowedCountries []string
+	// Language is the account's default language (a tag such as "en" or "de"): system
+	// prompts play in it, and a number's "" language means it. "" means DefaultLanguage.
+	Language string
+}
+
+// SpokenLanguage is the account's language, DefaultLanguage when none is set.
+func (a *Account) SpokenLanguage() string {
+	if a.Language == "" {
+		return DefaultLanguage
+	}
+	return a.Language
 }
 
 // DefaultCountryCode is an account's country calling code when it has none set.
@@ -90,6 +101,9 @@ func (a *Account) Validate() error {
 			v.Add("allowed_countries", "must hold country calling codes such as 44, or \"*\" for any")
 			break
 		}
+	}
+	if a.Language != "" && !ValidLanguage(a.Language) {
+		v.Add("language", languageProblem)
 	}
 	return v.Err()
 }

@@ -18,7 +18,9 @@ type Number struct {
 	Status            string
 	AIAgentID         string
 	Target            Target // where inbound calls to this number go
-	CreatedAt         time.Time
+	// Language is what callers to this number hear system prompts in; "" = the account's.
+	Language  string
+	CreatedAt time.Time
 }
 
 // NumberStatuses are the statuses a number may have.
@@ -41,6 +43,9 @@ func (n *Number) Validate() error {
 	}
 	if err := n.Target.Validate(); err != "" {
 		v.Add("target", err)
+	}
+	if n.Language != "" && !ValidLanguage(n.Language) {
+		v.Add("language", languageProblem)
 	}
 	return v.Err()
 }
@@ -69,6 +74,7 @@ type NumberChange struct {
 	Status            *string
 	AIAgentID         *string
 	Target            *TargetChange
+	Language          *string // "" = the account's language
 }
 
 // NumberService provisions phone numbers. provision.Service implements it.

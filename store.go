@@ -103,6 +103,13 @@ type Store interface {
 	ReplaceMusicClassAudio(ctx context.Context, accountID, id int64, format string, samples int, audio []byte) (*MusicClass, error)
 	DeleteMusicClass(ctx context.Context, accountID, id int64) error // CONFLICT while a queue names it
 
+	// CreatePrompt stores a prompt's row; its audio is in the BlobStore under BlobKey.
+	CreatePrompt(ctx context.Context, p *Prompt) error
+	GetPrompt(ctx context.Context, accountID, id int64) (*Prompt, error)
+	PagePrompts(ctx context.Context, accountID int64, p Page) (prompts []*Prompt, more bool, err error)
+	// DeletePrompt deletes the row and returns it, for its audio to be removed after.
+	DeletePrompt(ctx context.Context, accountID, id int64) (*Prompt, error)
+
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (*APIKey, error) // any account: authentication
 	ListAPIKeys(ctx context.Context, accountID int64) ([]*APIKey, error)

@@ -8,14 +8,14 @@ import (
 	"switchboard"
 )
 
-const accountColumns = "id, name, public_endpoints, sip_domain, created_at, max_outbound_calls, country_code, allowed_countries, max_outbound_minutes"
+const accountColumns = "id, name, public_endpoints, sip_domain, created_at, max_outbound_calls, country_code, allowed_countries, max_outbound_minutes, language"
 
 func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error) {
 	var a switchboard.Account
 	var created int64
 	var domain sql.NullString
 	var allowed string
-	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &domain, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed, &a.MaxOutMinutes); err != nil {
+	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &domain, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed, &a.MaxOutMinutes, &a.Language); err != nil {
 		return nil, err
 	}
 	a.SIPDomain, a.CreatedAt = domain.String, fromMS(created)
@@ -41,6 +41,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 		return badRequest("id", "must be positive")
 	}
 	a.CountryCode = a.HomeCountry()
+	a.Language = a.SpokenLanguage()
 	created := now()
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		var id int64
@@ -50,14 +51,14 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 		}
 		if a.ID != 0 {
 			err = db.queryRow(ctx, tx, `INSERT INTO accounts (id, name, public_endpoints, sip_domain, created_at, max_outbound_calls,
-				country_code, allowed_countries, max_outbound_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				country_code, allowed_countries, max_outbound_minutes, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				a.ID, a.Name, a.PublicEndpoints, nullString(a.SIPDomain), toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
-				strings.Join(a.AllowedCountries, ","), a.MaxOutMinutes).Scan(&id)
+				strings.Join(a.AllowedCountries, ","), a.MaxOutMinutes, a.SpokenLanguage()).Scan(&id)
 		} else {
 			err = db.queryRow(ctx, tx, `INSERT INTO accounts (name, public_endpoints, sip_domain, created_at, max_outbound_calls,
-				country_code, allowed_countries, max_outbound_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				country_code, allowed_countries, max_outbound_minutes, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				a.Name, a.PublicEndpoints, nullString(a.SIPDomain), toMS(created), a.MaxOutboundCalls, a.HomeCountry(),
-				strings.Join(a.AllowedCountries, ","), a.MaxOutMinutes).Scan(&id)
+				strings.Join(a.AllowedCountries, ","), a.MaxOutMinutes, a.SpokenLanguage()).Scan(&id)
 		}
 		if isUniqueViolation(err) {
 			return conflict("id", "is already the id of another account")
@@ -139,9 +140,9 @@ func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Accoun
 	}
 	var created int64
 	err := db.queryRow(ctx, tx, `UPDATE accounts SET name = ?, public_endpoints = ?, sip_domain = ?, max_outbound_calls = ?,
-		country_code = ?, allowed_countries = ?, max_outbound_minutes = ? WHERE id = ? RETURNING created_at`,
+		country_code = ?, allowed_countries = ?, max_outbound_minutes = ?, language = ? WHERE id = ? RETURNING created_at`,
 		a.Name, a.PublicEndpoints, nullString(a.SIPDomain), a.MaxOutboundCalls, a.HomeCountry(), strings.Join(a.AllowedCountries, ","),
-		a.MaxOutMinutes, a.ID).Scan(&created)
+		a.MaxOutMinutes, a.SpokenLanguage(), a.ID).Scan(&created)
 	if noRows(err) {
 		return noAccount(a.ID)
 	}
@@ -151,7 +152,7 @@ func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Accoun
 	if err != nil {
 		return internal("UpdateAccount", err)
 	}
-	a.CreatedAt = fromMS(created)
+	a.CreatedAt, a.Language = fromMS(created), a.SpokenLanguage()
 	return nil
 }
 

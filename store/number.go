@@ -8,14 +8,14 @@ import (
 )
 
 const numberColumns = `id, account_id, number, friendly_name, sms_enabled, mms_enabled, owner_user_id,
-	sms_assigned_user_id, status, ai_agent_id, target_type, target_id, target_number, created_at`
+	sms_assigned_user_id, status, ai_agent_id, target_type, target_id, target_number, created_at, language`
 
 func scanNumber(s interface{ Scan(...any) error }) (*switchboard.Number, error) {
 	var n switchboard.Number
 	var owner, smsAssigned sql.NullInt64
 	var created int64
 	err := s.Scan(&n.ID, &n.AccountID, &n.Number, &n.FriendlyName, &n.SMSEnabled, &n.MMSEnabled, &owner, &smsAssigned,
-		&n.Status, &n.AIAgentID, &n.Target.Type, &n.Target.ID, &n.Target.Number, &created)
+		&n.Status, &n.AIAgentID, &n.Target.Type, &n.Target.ID, &n.Target.Number, &created, &n.Language)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +54,11 @@ func (db *DB) CreateNumber(ctx context.Context, n *switchboard.Number) error {
 			return err
 		}
 		err := db.queryRow(ctx, tx, `INSERT INTO numbers (account_id, number, friendly_name, sms_enabled, mms_enabled,
-			owner_user_id, sms_assigned_user_id, status, ai_agent_id, target_type, target_id, target_number, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			owner_user_id, sms_assigned_user_id, status, ai_agent_id, target_type, target_id, target_number, created_at, language)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			n.AccountID, n.Number, n.FriendlyName, n.SMSEnabled, n.MMSEnabled, nullID(n.OwnerUserID),
 			nullID(n.SMSAssignedUserID), n.Status, n.AIAgentID, string(n.Target.Type), n.Target.ID, n.Target.Number,
-			toMS(t)).Scan(&n.ID)
+			toMS(t), n.Language).Scan(&n.ID)
 		if isUniqueViolation(err) {
 			return numberTaken(n)
 		}
@@ -150,9 +150,9 @@ func (db *DB) saveNumber(ctx context.Context, tx *sql.Tx, n *switchboard.Number)
 	var created int64
 	err := db.queryRow(ctx, tx, `UPDATE numbers SET number = ?, friendly_name = ?, sms_enabled = ?, mms_enabled = ?,
 		owner_user_id = ?, sms_assigned_user_id = ?, status = ?, ai_agent_id = ?, target_type = ?, target_id = ?,
-		target_number = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+		target_number = ?, language = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
 		n.Number, n.FriendlyName, n.SMSEnabled, n.MMSEnabled, nullID(n.OwnerUserID), nullID(n.SMSAssignedUserID),
-		n.Status, n.AIAgentID, string(n.Target.Type), n.Target.ID, n.Target.Number, n.AccountID, n.ID).Scan(&created)
+		n.Status, n.AIAgentID, string(n.Target.Type), n.Target.ID, n.Target.Number, n.Language, n.AccountID, n.ID).Scan(&created)
 	if isUniqueViolation(err) {
 		return numberTaken(n)
 	}

@@ -46,6 +46,8 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Contacts/RoundTripWithEvents", testContacts},
 		{"Contacts/FailedChangesStoreNoEvent", testContactFailures},
 		{"MusicClasses/RoundTripAndIsolation", testMusicClasses},
+		{"Prompts/RoundTripAndIsolation", testPrompts},
+		{"Languages/AccountsAndNumbers", testLanguages},
 		{"APIKeys/LookupAndRevocation", testAPIKeys},
 		{"APIKeys/ReferencesAndIsolation", testAPIKeyReferences},
 		{"Events/AppendAndList", testEvents},
