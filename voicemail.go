@@ -124,7 +124,7 @@ func (b *VoicemailBox) CheckPIN(pin string) bool {
 }
 
 // VoicemailMessage is one message left in a box. Its audio (a WAV file, 8 kHz 16-bit
-// mono) is kept in blob storage under AudioKey.
+// mono) is kept in the BlobStore under AudioKey.
 type VoicemailMessage struct {
 	ID         int64
 	AccountID  int64
@@ -153,14 +153,6 @@ type VoicemailFilter struct {
 
 // VoicemailCounts is what a message waiting lamp shows (RFC 3842): new and old messages.
 type VoicemailCounts struct{ New, Old int }
-
-// Blobs keeps audio files by key (voicemail messages). provision.DirBlobs keeps them under
-// the data directory; an S3-compatible implementation can take its place.
-type Blobs interface {
-	Put(ctx context.Context, key string, data []byte) error
-	Open(ctx context.Context, key string) (io.ReadSeekCloser, int64, error)
-	Delete(ctx context.Context, key string) error
-}
 
 // VoicemailService keeps boxes and messages: one validated path for the API, the call
 // engine and *97. provision.Service implements it.

@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"switchboard"
+	"switchboard/blob"
 	"switchboard/events"
 	"switchboard/internal/tstest"
 	"switchboard/media"
@@ -28,7 +29,11 @@ import (
 func vmEnv(t *testing.T) (*env, *provision.Service, *switchboard.VoicemailLinks) {
 	e := newEnv(t)
 	svc := provision.New(provision.Config{Store: e.db})
-	svc.SetVoicemail(provision.VoicemailConfig{Blobs: provision.DirBlobs{Dir: t.TempDir()},
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetVoicemail(provision.VoicemailConfig{Blobs: blobs,
 		Changed: func(accountID, _, userID int64) { e.srv.NotifyMessageWaiting(accountID, userID) }})
 	links := &switchboard.VoicemailLinks{Key: []byte("0123456789abcdef0123456789abcdef"), BaseURL: "https://pbx.example.com"}
 	e.eng.SetVoicemail(pbx.VoicemailConfig{Service: svc, Store: e.db, Links: links})

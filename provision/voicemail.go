@@ -1,13 +1,11 @@
 package provision
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"regexp"
+	"strconv"
 
 	"switchboard"
 	"switchboard/events"
@@ -16,7 +14,7 @@ import (
 // VoicemailConfig is what the voicemail side of the service needs besides the store.
 type VoicemailConfig struct {
 	// Blobs keeps the messages' WAV files; nil answers 503 for everything voicemail.
-	Blobs switchboard.Blobs
+	Blobs switchboard.BlobStore
 	// Changed is told after a box's messages changed (left, read, deleted): the message
 	// waiting lamps of the box's user are lit or put out from there.
 	Changed func(accountID, boxID, userID int64)
@@ -39,7 +37,7 @@ func (s *Service) SetVoicemail(cfg VoicemailConfig) {
 
 var _ switchboard.VoicemailService = (*Service)(nil)
 
-func (s *Service) blobs() (switchboard.Blobs, error) {
+func (s *Service) blobs() (switchboard.BlobStore, error) {
 	b := s.vm().Blobs
 	if b == nil {
 		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "Voicemail storage is not configured on this server")
@@ -143,10 +141,11 @@ func (s *Service) LeaveVoicemail(ctx context.Context, m *switchboard.VoicemailMe
 		return err
 	}
 	if m.AudioKey == "" {
-		m.AudioKey = fmt.Sprintf("voicemail/%d/%d/%s.wav", m.AccountID, m.BoxID, switchboard.NewEventID()[4:])
+		m.AudioKey = switchboard.AccountBlobKey(m.AccountID, "voicemail", strconv.FormatInt(m.BoxID, 10),
+			switchboard.NewEventID()[4:]+".wav")
 	}
 	m.AudioBytes = int64(len(wav))
-	if err := blobs.Put(ctx, m.AudioKey, wav); err != nil {
+	if _, err := blobs.Put(ctx, m.AudioKey, bytes.NewReader(wav)); err != nil {
 		return fmt.Errorf("storing the voicemail audio: %w", err)
 	}
 	if err := s.store.CreateVoicemailMessage(ctx, m, event); err != nil {
@@ -242,70 +241,9 @@ func (s *Service) OpenVoicemailAudio(ctx context.Context, accountID, id int64) (
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	f, size, err := blobs.Open(ctx, m.AudioKey)
+	f, info, err := blobs.Open(ctx, m.AudioKey)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("opening the voicemail audio: %w", err)
 	}
-	return m, f, size, nil
-}
-
-// DirBlobs keeps blobs as files under a directory (the data directory's "blobs"). Keys
-// are relative slash paths of safe characters; anything else is refused, so a key can
-// never leave the directory.
-type DirBlobs struct{ Dir string }
-
-var blobKey = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_.-]*)*$`)
-
-func (d DirBlobs) path(key string) (string, error) {
-	if !blobKey.MatchString(key) {
-		return "", fmt.Errorf("blob key %q is not a safe relative path", key)
-	}
-	return filepath.Join(d.Dir, filepath.FromSlash(key)), nil
-}
-
-// Put writes the blob through a temporary file renamed into place: a reader sees the
-// whole file or none.
-func (d DirBlobs) Put(_ context.Context, key string, data []byte) error {
-	p, err := d.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, p)
-}
-
-// Open opens the blob with its size.
-func (d DirBlobs) Open(_ context.Context, key string) (io.ReadSeekCloser, int64, error) {
-	p, err := d.path(key)
-	if err != nil {
-		return nil, 0, err
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, 0, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, 0, err
-	}
-	return f, st.Size(), nil
-}
-
-// Delete removes the blob; a missing one is no error.
-func (d DirBlobs) Delete(_ context.Context, key string) error {
-	p, err := d.path(key)
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return nil
+	return m, f, info.Size, nil
 }

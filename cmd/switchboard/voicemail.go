@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/blob"
 	"switchboard/pbx"
 	"switchboard/provision"
 	"switchboard/sip"
@@ -24,14 +25,19 @@ func addVoicemailFlags(fs *flag.FlagSet, f *voicemailFlags) {
 	fs.DurationVar(&f.linkTTL, "voicemail-link-ttl", switchboard.DefaultVoicemailLinkTTL, "how long a signed voicemail download link works")
 }
 
-// wireVoicemail connects voicemail: messages are kept under DATA/blobs, a change lights
+// wireVoicemail connects voicemail: messages are kept under DATA/blobs (the same blob.Dir
+// root as prompts: keys are per account and per kind, so they never meet), a change lights
 // the lamps of the box's user through the SIP server, the engine takes messages and serves
 // *97/*98. The link key is derived from the server key, so nodes sharing a key share links.
-func wireVoicemail(f voicemailFlags, dataDir string, key []byte, db switchboard.VoicemailStore, svc *provision.Service, engine *pbx.Engine, sipServer *sip.Server) *switchboard.VoicemailLinks {
+func wireVoicemail(f voicemailFlags, dataDir string, key []byte, db switchboard.VoicemailStore, svc *provision.Service, engine *pbx.Engine, sipServer *sip.Server) (*switchboard.VoicemailLinks, error) {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte("switchboard voicemail links"))
 	links := &switchboard.VoicemailLinks{Key: mac.Sum(nil), BaseURL: f.publicURL, TTL: f.linkTTL}
-	cfg := provision.VoicemailConfig{Blobs: provision.DirBlobs{Dir: filepath.Join(dataDir, "blobs")}}
+	blobs, err := blob.NewDir(filepath.Join(dataDir, "blobs"))
+	if err != nil {
+		return nil, err
+	}
+	cfg := provision.VoicemailConfig{Blobs: blobs}
 	if sipServer != nil {
 		cfg.Changed = func(accountID, _, userID int64) { sipServer.NotifyMessageWaiting(accountID, userID) }
 	}
@@ -40,5 +46,5 @@ func wireVoicemail(f voicemailFlags, dataDir string, key []byte, db switchboard.
 		engine.SetVoicemail(pbx.VoicemailConfig{Service: svc, Store: db, Links: links})
 		sipServer.SetMessageSummary(engine.MessageSummary)
 	}
-	return links
+	return links, nil
 }
