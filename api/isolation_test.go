@@ -19,6 +19,7 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/blob"
 	"switchboard/pbx"
 	"switchboard/provision"
 	"switchboard/sip"
@@ -44,6 +45,7 @@ type isolationEnv struct {
 	db       *store.DB
 	webhooks *webhook.Service
 	recv     *httptest.Server
+	vm       *provision.Service
 	// ids of each tenant's things, by path parameter name
 	aIDs, bIDs map[string]int64
 }
@@ -66,7 +68,12 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	ie.recv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	t.Cleanup(ie.recv.Close)
 	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine})
+	blobs, err := blob.NewDir(t.TempDir())
+	must(t, err)
+	provisioning.SetVoicemail(provision.VoicemailConfig{Blobs: blobs})
+	ie.vm = provisioning
 	ie.env = newEnv(t, db, func(c *api.Config) {
+		c.Voicemail, c.VoicemailLinks = provisioning, &switchboard.VoicemailLinks{Key: key}
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
 		c.Provision, c.Trunks = provisioning, provisioning
@@ -106,7 +113,11 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	_, spare := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	spare.AccountID, spare.Name = tn.account.ID, "spare"+tag
 	must(t, ie.db.CreateAPIKey(ctx, spare))
-	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
+	box, err := ie.vm.UserVoicemailBox(ctx, tn.account.ID, tn.john.ID)
+	must(t, err)
+	msg := &switchboard.VoicemailMessage{AccountID: tn.account.ID, BoxID: box.ID, CallID: "1.1", DurationMS: 1000}
+	must(t, ie.vm.LeaveVoicemail(ctx, msg, []byte("RIFF"+tag), nil))
+	return map[string]int64{"box_id": box.ID, "message_id": msg.ID,"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64))}
 }
