@@ -117,7 +117,7 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	must(t, err)
 	msg := &switchboard.VoicemailMessage{AccountID: tn.account.ID, BoxID: box.ID, CallID: "1.1", DurationMS: 1000}
 	must(t, ie.vm.LeaveVoicemail(ctx, msg, []byte("RIFF"+tag), nil))
-	return map[string]int64{"box_id": box.ID, "message_id": msg.ID,"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
+	return map[string]int64{"box_id": box.ID, "message_id": msg.ID, "user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64))}
 }
