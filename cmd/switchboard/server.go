@@ -106,7 +106,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		trunks = provisioning
 		m.engine.SetUserService(provisioning) // feature codes (*78…) change users as the API does
 	}
-	vmLinks, err := wireVoicemail(c.voicemail, c.storage.dataDir, secretKey, m.db, provisioning, m.engine, m.sip)
+	vmLinks, err := wireVoicemail(c.voicemail, c.storage.dataDir, secretKey, m.db, provisioning, m.engine, m.sip, logger)
 	if err != nil {
 		return nil, err
 	}
