@@ -259,3 +259,118 @@ func subscribeMWI(t *testing.T, e *env, u *ua, username, password string) {
 		t.Fatalf("SUBSCRIBE message-summary: %d %s", res.StatusCode, res.Reason)
 	}
 }
+
+// A user on do not disturb sends callers straight to voicemail; a message under a second
+// is discarded; a full box takes none (the caller hears the box full tone and the call
+// ends); three wrong PINs on *97 hang up without playing anything.
+func TestVoicemailDNDShortFullAndWrongPIN(t *testing.T) {
+	e, svc, _ := vmEnv(t)
+	alice := e.user("1001", func(u *switchboard.User) { u.VoicemailEnabled = true })
+	bob := e.user("1002", func(u *switchboard.User) { u.VoicemailEnabled = true; u.DoNotDisturb = true })
+	e.device(alice, "alice", "pw-alice")
+	e.device(bob, "bob", "pw-bob")
+	ctx := context.Background()
+	box, err := svc.UserVoicemailBox(ctx, e.account.ID, bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alicePhone := newUA(t, "127.0.0.1", "alice")
+	alicePhone.register(e, "alice", "pw-alice")
+	count := func() int {
+		c, err := e.db.VoicemailCounts(ctx, e.account.ID, box.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.New + c.Old
+	}
+	leave := func(frames int) {
+		t.Helper()
+		c := alicePhone.dial(e, "1002", "alice", "pw-alice")
+		c.answered(t) // DND: answered by voicemail without ringing bob
+		waitBeep(t, c.rtp)
+		for i := range frames {
+			c.rtp.send(t, tone1k(i))
+			time.Sleep(20 * time.Millisecond)
+		}
+		_ = c.dlg.Bye(context.Background())
+		e.waitIdle()
+	}
+	leave(35) // 0.7 s after the beep
+	if n := count(); n != 0 {
+		t.Fatalf("a message under a second was kept (%d)", n)
+	}
+	leave(150)
+	if n := count(); n != 1 {
+		t.Fatalf("messages after one left: %d", n)
+	}
+	one := 1
+	if _, err := svc.UpdateVoicemailBox(ctx, e.account.ID, box.ID, switchboard.VoicemailBoxChange{MaxMessages: &one}); err != nil {
+		t.Fatal(err)
+	}
+	c := alicePhone.dial(e, "1002", "alice", "pw-alice")
+	c.answered(t)
+	ended := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-c.dlg.Context().Done():
+				close(ended)
+				return
+			case <-time.After(20 * time.Millisecond):
+				c.rtp.send(t, tone1k(i))
+			}
+		}
+	}()
+	select {
+	case <-ended: // the PBX hung up after the box full tone
+	case <-time.After(tstest.DefaultWait):
+		t.Fatal("a full box did not end the call")
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("a full box took a message: %d", n)
+	}
+
+	// Three wrong PINs: the PBX hangs up, the message stays unread.
+	pin := "4321"
+	if _, err := svc.UpdateVoicemailBox(ctx, e.account.ID, box.ID, switchboard.VoicemailBoxChange{PIN: &pin}); err != nil {
+		t.Fatal(err)
+	}
+	bobPhone := newUA(t, "127.0.0.1", "bob")
+	l := bobPhone.dial(e, "*97", "bob", "pw-bob")
+	l.answered(t)
+	for range 3 {
+		for _, d := range []uint8{1, 1, 1, 1, 11} {
+			sendDigit(t, l.rtp, d)
+		}
+	}
+	select {
+	case <-l.dlg.Context().Done():
+	case <-time.After(tstest.DefaultWait):
+		t.Fatal("three wrong PINs did not end the call")
+	}
+	if c, _ := e.db.VoicemailCounts(ctx, e.account.ID, box.ID); c.New != 1 {
+		t.Fatalf("counts after wrong PINs: %+v", c)
+	}
+}
+
+// waitBeep reads what the PBX sends until the 1400 Hz beep has been heard, and then its end.
+func waitBeep(t *testing.T, p *rtpPeer) {
+	t.Helper()
+	heard := false
+	for end := time.Now().Add(tstest.DefaultWait); time.Now().Before(end); {
+		pkt := p.recv(time.Second)
+		if pkt == nil || pkt.PayloadType != 0 {
+			continue
+		}
+		pcm := make([]int16, len(pkt.Payload))
+		for i, b := range pkt.Payload {
+			pcm[i] = media.UlawDecode(b)
+		}
+		beep := media.Goertzel(pcm, 1400) > 1e6
+		if heard && !beep {
+			return
+		}
+		heard = heard || beep
+	}
+	t.Fatal("no beep")
+}
