@@ -27,6 +27,9 @@ type VoicemailConfig struct {
 	Service switchboard.VoicemailService
 	Store   switchboard.VoicemailStore
 	Links   *switchboard.VoicemailLinks
+	// Prompts, when set, speaks the system prompts (vm-greeting-default, enter-pin …) in
+	// place of the tones.
+	Prompts switchboard.PromptLibrary
 }
 
 // voicemailState is the engine's voicemail configuration and the PIN failure counts.
@@ -190,11 +193,11 @@ func (c *call) runVoicemail(st *callerState, boxID int64) {
 	a := st.a
 	if counts.New+counts.Old >= box.MaxMessages {
 		e.log.Info("voicemail: box full", "uniqueid", c.id, "box_id", boxID)
-		_ = a.media.Play(a.ctx(), media.PCM(vmBoxFullTone()))
+		c.prompt(a, switchboard.SysPromptVMBoxFull, vmBoxFullTone)
 		c.finish(switchboard.DispositionNoAnswer)
 		return
 	}
-	_ = a.media.Play(a.ctx(), media.PCM(vmGreetingTone()))
+	c.prompt(a, switchboard.SysPromptVMGreetingDefault, vmGreetingTone)
 	_ = a.media.Play(a.ctx(), media.PCM(vmBeep()))
 	samples := c.recordMessage(a, time.Duration(box.MaxMessageSeconds)*time.Second)
 	length := time.Duration(len(samples)) * time.Second / media.SampleRate
@@ -217,11 +220,11 @@ func (c *call) runVoicemail(st *callerState, boxID int64) {
 	cancel()
 	switch {
 	case switchboard.ErrorCode(err) == switchboard.ECONFLICT:
-		_ = a.media.Play(a.ctx(), media.PCM(vmBoxFullTone())) // filled up while recording
+		c.prompt(a, switchboard.SysPromptVMBoxFull, vmBoxFullTone) // filled up while recording
 	case err != nil:
 		e.log.Error("voicemail: storing the message failed", "uniqueid", c.id, "box_id", boxID, "error", err)
 	default:
-		_ = a.media.Play(a.ctx(), media.PCM(vmGoodbyeTone()))
+		c.prompt(a, switchboard.SysPromptGoodbye, vmGoodbyeTone)
 	}
 	c.finish(switchboard.DispositionNoAnswer)
 }
@@ -358,4 +361,18 @@ func (e *Engine) MessageSummary(ctx context.Context, accountID, userID int64) (s
 	}
 	c, err := vm.Store.VoicemailCounts(ctx, accountID, b.ID)
 	return c, err == nil, err
+}
+
+// prompt plays the system prompt name to a, or tone when the engine has no prompt library
+// (or the library fails).
+func (c *call) prompt(a *leg, name string, tone func() []int16) {
+	pcm := tone()
+	if lib := c.e.voicemail().Prompts; lib != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+		if spoken, err := lib.System(ctx, c.accountID, name, ""); err == nil && len(spoken) > 0 {
+			pcm = spoken
+		}
+		cancel()
+	}
+	_ = a.media.Play(a.ctx(), media.PCM(pcm))
 }

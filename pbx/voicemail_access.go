@@ -61,6 +61,7 @@ func (c *call) runVoicemailAccess(a *leg, answer []byte, p *plan) {
 		box, _ = vm.Service.UserVoicemailBox(ctx, p.user.AccountID, p.user.ID)
 	} else {
 		cancel()
+		// No system prompt asks for a mailbox: the tone asks for the extension.
 		_ = a.media.Play(a.ctx(), media.PCM(vmEnterPINTone()))
 		ext := c.collectDigits(a)
 		ctx, cancel = context.WithTimeout(context.Background(), lookupTimeout)
@@ -74,12 +75,12 @@ func (c *call) runVoicemailAccess(a *leg, answer []byte, p *plan) {
 	if box == nil || box.PINHash != "" {
 		if box != nil && c.e.pinLocked(box.ID) {
 			c.e.log.Warn("voicemail: phone access refused, too many wrong PINs", "box_id", box.ID)
-			_ = a.media.Play(a.ctx(), media.PCM(vmWrongPINTone()))
+			c.prompt(a, switchboard.SysPromptPINInvalid, vmWrongPINTone)
 			return
 		}
 		ok := false
 		for range vmMaxPINAttempts {
-			_ = a.media.Play(a.ctx(), media.PCM(vmEnterPINTone()))
+			c.prompt(a, switchboard.SysPromptEnterPIN, vmEnterPINTone)
 			pin := c.collectDigits(a)
 			if a.ended() {
 				return
@@ -88,7 +89,7 @@ func (c *call) runVoicemailAccess(a *leg, answer []byte, p *plan) {
 				ok = true
 				break
 			}
-			_ = a.media.Play(a.ctx(), media.PCM(vmWrongPINTone()))
+			c.prompt(a, switchboard.SysPromptPINInvalid, vmWrongPINTone)
 		}
 		if !ok {
 			if box != nil {
@@ -100,7 +101,7 @@ func (c *call) runVoicemailAccess(a *leg, answer []byte, p *plan) {
 	}
 	c.listen(a, vm, box)
 	if !a.ended() {
-		_ = a.media.Play(a.ctx(), media.PCM(vmGoodbyeTone()))
+		c.prompt(a, switchboard.SysPromptGoodbye, vmGoodbyeTone)
 	}
 }
 
