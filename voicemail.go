@@ -33,6 +33,8 @@ type VoicemailBox struct {
 	Name      string
 	// PINHash is "pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>", "" for no PIN.
 	PINHash string
+	// GreetingKey is the blob of the box's own greeting (8 kHz µ-law), "" for the default.
+	GreetingKey string
 	// MaxMessageSeconds bounds one message; MaxMessages the messages kept (new and old).
 	MaxMessageSeconds int
 	MaxMessages       int
@@ -162,6 +164,12 @@ type VoicemailService interface {
 	CreateVoicemailBox(ctx context.Context, accountID int64, c VoicemailBoxChange) (*VoicemailBox, error)
 	UpdateVoicemailBox(ctx context.Context, accountID, id int64, c VoicemailBoxChange) (*VoicemailBox, error)
 	DeleteVoicemailBox(ctx context.Context, accountID, id int64) error
+	// SetVoicemailGreeting converts an uploaded WAV or MP3 and makes it the box's greeting;
+	// DeleteVoicemailGreeting brings back the default.
+	SetVoicemailGreeting(ctx context.Context, accountID, id int64, u MusicUpload) (*VoicemailBox, error)
+	DeleteVoicemailGreeting(ctx context.Context, accountID, id int64) (*VoicemailBox, error)
+	// VoicemailGreeting is the box's own greeting as 8 kHz PCM, nil for the default.
+	VoicemailGreeting(ctx context.Context, b *VoicemailBox) ([]int16, error)
 	// LeaveVoicemail stores the WAV and the message with its voicemail.left event (built by
 	// event once the message has its id) in one transaction. A full box is ECONFLICT.
 	LeaveVoicemail(ctx context.Context, m *VoicemailMessage, wav []byte, event func(*VoicemailMessage) *Event) error

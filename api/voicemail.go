@@ -34,6 +34,11 @@ func (s *Server) voicemailRoutes() {
 		Request:     voicemailBoxBody{}, Result: voicemailBoxJSON{}}, s.patchVoicemailBox)
 	dev(route{Method: "DELETE", Path: "/voicemail/boxes/{box_id}", Summary: "Delete a voicemail box and its messages",
 		Message: "Voicemail box deleted", Result: deletedJSON{}}, s.deleteVoicemailBox)
+	own(route{Method: "PUT", Path: "/voicemail/boxes/{box_id}/greeting", Summary: "Upload a voicemail box's greeting",
+		Message: "Voicemail box updated", Description: "Callers hear it before the beep in place of the default greeting. " + musicUploadRules,
+		Request: audioUploadBody{}, Result: voicemailBoxJSON{}}, s.putVoicemailGreeting)
+	own(route{Method: "DELETE", Path: "/voicemail/boxes/{box_id}/greeting", Summary: "Go back to the default greeting",
+		Message: "Voicemail box updated", Result: voicemailBoxJSON{}}, s.deleteVoicemailGreeting)
 	own(route{Method: "GET", Path: "/voicemail/boxes/{box_id}/messages", Summary: "List a box's messages (paged)",
 		Message: "List of voicemail messages", Result: []voicemailMessageJSON{},
 		Query: append([]queryParam{{"status", "new (unread) or read; all when absent"}}, pageQuery...)}, s.listVoicemailMessages)
@@ -51,6 +56,7 @@ type voicemailBoxJSON struct {
 	UserID            *int64 `json:"user_id" doc:"The box's user; null for a shared box"`
 	Name              string `json:"name" doc:"Box name"`
 	HasPIN            bool   `json:"has_pin" doc:"Whether a PIN guards listening by phone"`
+	Greeting          string `json:"greeting" doc:"default, or uploaded"`
 	MaxMessageSeconds int    `json:"max_message_seconds" doc:"Longest message recorded"`
 	MaxMessages       int    `json:"max_messages" doc:"Messages kept at most (new and read)"`
 	OnNoAnswer        bool   `json:"on_no_answer" doc:"Unanswered direct calls go to voicemail"`
@@ -64,7 +70,11 @@ type voicemailBoxJSON struct {
 }
 
 func toVoicemailBoxJSON(b *switchboard.VoicemailBox) voicemailBoxJSON {
-	j := voicemailBoxJSON{PK: b.ID, Name: b.Name, HasPIN: b.PINHash != "", MaxMessageSeconds: b.MaxMessageSeconds,
+	greeting := "default"
+	if b.GreetingKey != "" {
+		greeting = "uploaded"
+	}
+	j := voicemailBoxJSON{PK: b.ID, Name: b.Name, HasPIN: b.PINHash != "", Greeting: greeting, MaxMessageSeconds: b.MaxMessageSeconds,
 		MaxMessages: b.MaxMessages, OnNoAnswer: b.OnNoAnswer, OnBusy: b.OnBusy, OnDND: b.OnDND, OnOffline: b.OnOffline,
 		Email: b.Email, EmailAttach: b.EmailAttach, CreatedAt: formatTime(b.CreatedAt), UpdatedAt: formatTime(b.UpdatedAt)}
 	if b.UserID != 0 {
@@ -351,5 +361,41 @@ func (s *Server) serveVoicemailAudio(w http.ResponseWriter, r *http.Request) err
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Content-Disposition", "attachment; filename=\"voicemail-"+strconv.FormatInt(m.ID, 10)+".wav\"")
 	http.ServeContent(w, r, "", m.CreatedAt, f)
+	return nil
+}
+
+func (s *Server) putVoicemailGreeting(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := pathID(r, "box_id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.ownBox(r.Context(), c, id); err != nil {
+		return err
+	}
+	upload, _, err := audioUpload(w, r)
+	if err != nil {
+		return err
+	}
+	b, err := s.voicemail.SetVoicemailGreeting(r.Context(), c.accountID, id, upload)
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "Voicemail box updated", toVoicemailBoxJSON(b))
+	return nil
+}
+
+func (s *Server) deleteVoicemailGreeting(w http.ResponseWriter, r *http.Request, c *caller) error {
+	id, err := pathID(r, "box_id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.ownBox(r.Context(), c, id); err != nil {
+		return err
+	}
+	b, err := s.voicemail.DeleteVoicemailGreeting(r.Context(), c.accountID, id)
+	if err != nil {
+		return err
+	}
+	s.writeResult(w, http.StatusOK, "Voicemail box updated", toVoicemailBoxJSON(b))
 	return nil
 }

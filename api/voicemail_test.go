@@ -158,3 +158,37 @@ func get(t *testing.T, url string, _ *env) response {
 	}
 	return r
 }
+
+// A box's greeting is uploaded as WAV (converted), refused when it is no audio, and
+// removed again; a user key changes only its own box's.
+func TestVoicemailAPIGreeting(t *testing.T) {
+	e, _, msgA, _ := vmAPIEnv(t)
+	url := e.a.base(e.srv) + "/voicemail/boxes/" + strconv.FormatInt(msgA.BoxID, 10) + "/greeting"
+	upload := func(key string, body []byte) response {
+		t.Helper()
+		req, err := http.NewRequest("PUT", url, strings.NewReader(string(body)))
+		must(t, err)
+		req.Header.Set("Content-Type", "audio/wav")
+		req.Header.Set("X-API-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		r := response{status: resp.StatusCode, raw: string(raw)}
+		must(t, json.Unmarshal(raw, &r.body))
+		return r
+	}
+	wav := tstest.WAV(16000, 1, make([]int16, 16000))
+	expectError(t, upload(e.a.janeKey, wav), 404, "NOT_FOUND")
+	expectError(t, upload(e.a.userKey, []byte("not audio")), 400, "BAD_REQUEST")
+	r := upload(e.a.userKey, wav)
+	expectOK(t, r, 200, "Voicemail box updated")
+	if r.result()["greeting"] != "uploaded" {
+		t.Fatalf("after upload: %s", r.raw)
+	}
+	r = e.request("DELETE", url, e.a.devKey, nil)
+	expectOK(t, r, 200, "Voicemail box updated")
+	if r.result()["greeting"] != "default" {
+		t.Fatalf("after delete: %s", r.raw)
+	}
+}

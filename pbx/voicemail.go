@@ -197,7 +197,17 @@ func (c *call) runVoicemail(st *callerState, boxID int64) {
 		c.finish(switchboard.DispositionNoAnswer)
 		return
 	}
-	c.prompt(a, switchboard.SysPromptVMGreetingDefault, vmGreetingTone)
+	ctx, cancel = context.WithTimeout(context.Background(), lookupTimeout)
+	greeting, err := vm.Service.VoicemailGreeting(ctx, box)
+	cancel()
+	if err != nil {
+		e.log.Warn("voicemail: the box's greeting cannot be read; playing the default", "box_id", boxID, "error", err)
+	}
+	if len(greeting) > 0 {
+		_ = a.media.Play(a.ctx(), media.PCM(greeting))
+	} else {
+		c.prompt(a, switchboard.SysPromptVMGreetingDefault, vmGreetingTone)
+	}
 	_ = a.media.Play(a.ctx(), media.PCM(vmBeep()))
 	samples := c.recordMessage(a, time.Duration(box.MaxMessageSeconds)*time.Second)
 	length := time.Duration(len(samples)) * time.Second / media.SampleRate

@@ -9,6 +9,7 @@ import (
 
 	"switchboard"
 	"switchboard/events"
+	"switchboard/media"
 )
 
 // VoicemailConfig is what the voicemail side of the service needs besides the store.
@@ -246,4 +247,81 @@ func (s *Service) OpenVoicemailAudio(ctx context.Context, accountID, id int64) (
 		return nil, nil, 0, fmt.Errorf("opening the voicemail audio: %w", err)
 	}
 	return m, f, info.Size, nil
+}
+
+// SetVoicemailGreeting converts an uploaded WAV or MP3 (as music on hold is converted:
+// 8 kHz µ-law, at most MaxMusicDuration) and makes it the box's greeting. The audio is
+// stored first under a new key and the box points at it in one update; the old greeting's
+// audio is removed after.
+func (s *Service) SetVoicemailGreeting(ctx context.Context, accountID, id int64, u switchboard.MusicUpload) (*switchboard.VoicemailBox, error) {
+	blobs, err := s.blobs()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.GetVoicemailBox(ctx, accountID, id); err != nil {
+		return nil, err
+	}
+	_, audio, _, err := convertMusic(u)
+	if err != nil {
+		return nil, err
+	}
+	key := switchboard.AccountBlobKey(accountID, "voicemail", strconv.FormatInt(id, 10), "greeting-"+switchboard.NewEventID()[4:]+".ulaw")
+	if _, err := blobs.Put(ctx, key, bytes.NewReader(audio)); err != nil {
+		return nil, fmt.Errorf("storing the greeting: %w", err)
+	}
+	return s.replaceGreeting(ctx, blobs, accountID, id, key)
+}
+
+// DeleteVoicemailGreeting brings back the default greeting.
+func (s *Service) DeleteVoicemailGreeting(ctx context.Context, accountID, id int64) (*switchboard.VoicemailBox, error) {
+	blobs, err := s.blobs()
+	if err != nil {
+		return nil, err
+	}
+	return s.replaceGreeting(ctx, blobs, accountID, id, "")
+}
+
+func (s *Service) replaceGreeting(ctx context.Context, blobs switchboard.BlobStore, accountID, id int64, key string) (*switchboard.VoicemailBox, error) {
+	var old string
+	b, err := s.store.UpdateVoicemailBoxFunc(ctx, accountID, id, func(b *switchboard.VoicemailBox) error {
+		old, b.GreetingKey = b.GreetingKey, key
+		return nil
+	})
+	if err != nil {
+		if key != "" {
+			_ = blobs.Delete(context.WithoutCancel(ctx), key)
+		}
+		return nil, err
+	}
+	if old != "" {
+		if err := blobs.Delete(ctx, old); err != nil {
+			s.logger.Warn("removing an old greeting failed", "key", old, "error", err)
+		}
+	}
+	return b, nil
+}
+
+// VoicemailGreeting reads the box's own greeting, nil when it has none.
+func (s *Service) VoicemailGreeting(ctx context.Context, b *switchboard.VoicemailBox) ([]int16, error) {
+	if b.GreetingKey == "" {
+		return nil, nil
+	}
+	blobs, err := s.blobs()
+	if err != nil {
+		return nil, err
+	}
+	f, _, err := blobs.Open(ctx, b.GreetingKey)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ulaw, err := io.ReadAll(f)
+	if err != nil {
+		return nil, err
+	}
+	pcm := make([]int16, len(ulaw))
+	for i, v := range ulaw {
+		pcm[i] = media.UlawDecode(v)
+	}
+	return pcm, nil
 }

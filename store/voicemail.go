@@ -7,14 +7,14 @@ import (
 	"switchboard"
 )
 
-const voicemailBoxColumns = `id, account_id, user_id, name, pin_hash, max_message_seconds, max_messages,
+const voicemailBoxColumns = `id, account_id, user_id, name, pin_hash, greeting_key, max_message_seconds, max_messages,
 	on_no_answer, on_busy, on_dnd, on_offline, email, email_attach, created_at, updated_at`
 
 func scanVoicemailBox(s interface{ Scan(...any) error }) (*switchboard.VoicemailBox, error) {
 	var b switchboard.VoicemailBox
 	var user sql.NullInt64
 	var created, updated int64
-	if err := s.Scan(&b.ID, &b.AccountID, &user, &b.Name, &b.PINHash, &b.MaxMessageSeconds, &b.MaxMessages,
+	if err := s.Scan(&b.ID, &b.AccountID, &user, &b.Name, &b.PINHash, &b.GreetingKey, &b.MaxMessageSeconds, &b.MaxMessages,
 		&b.OnNoAnswer, &b.OnBusy, &b.OnDND, &b.OnOffline, &b.Email, &b.EmailAttach, &created, &updated); err != nil {
 		return nil, err
 	}
@@ -55,10 +55,10 @@ func (db *DB) CreateVoicemailBox(ctx context.Context, b *switchboard.VoicemailBo
 				return err
 			}
 		}
-		err := db.queryRow(ctx, tx, `INSERT INTO voicemail_boxes (account_id, user_id, name, pin_hash, max_message_seconds,
+		err := db.queryRow(ctx, tx, `INSERT INTO voicemail_boxes (account_id, user_id, name, pin_hash, greeting_key, max_message_seconds,
 			max_messages, on_no_answer, on_busy, on_dnd, on_offline, email, email_attach, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			b.AccountID, nullID(b.UserID), b.Name, b.PINHash, b.MaxMessageSeconds, b.MaxMessages, b.OnNoAnswer, b.OnBusy,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			b.AccountID, nullID(b.UserID), b.Name, b.PINHash, b.GreetingKey, b.MaxMessageSeconds, b.MaxMessages, b.OnNoAnswer, b.OnBusy,
 			b.OnDND, b.OnOffline, b.Email, b.EmailAttach, toMS(t), toMS(t)).Scan(&b.ID)
 		switch {
 		case isUniqueViolation(err):
@@ -102,9 +102,9 @@ func (db *DB) UpdateVoicemailBoxFunc(ctx context.Context, accountID, id int64, c
 			"SELECT "+voicemailBoxColumns+" FROM voicemail_boxes WHERE account_id = ? AND id = ?", accountID, id)
 	}, change, func(tx *sql.Tx, b *switchboard.VoicemailBox) error {
 		b.UpdatedAt = now()
-		_, err := db.exec(ctx, tx, `UPDATE voicemail_boxes SET name = ?, pin_hash = ?, max_message_seconds = ?, max_messages = ?,
-			on_no_answer = ?, on_busy = ?, on_dnd = ?, on_offline = ?, email = ?, email_attach = ?, updated_at = ?
-			WHERE account_id = ? AND id = ?`, b.Name, b.PINHash, b.MaxMessageSeconds, b.MaxMessages, b.OnNoAnswer, b.OnBusy,
+		_, err := db.exec(ctx, tx, `UPDATE voicemail_boxes SET name = ?, pin_hash = ?, greeting_key = ?, max_message_seconds = ?,
+			max_messages = ?, on_no_answer = ?, on_busy = ?, on_dnd = ?, on_offline = ?, email = ?, email_attach = ?, updated_at = ?
+			WHERE account_id = ? AND id = ?`, b.Name, b.PINHash, b.GreetingKey, b.MaxMessageSeconds, b.MaxMessages, b.OnNoAnswer, b.OnBusy,
 			b.OnDND, b.OnOffline, b.Email, b.EmailAttach, toMS(b.UpdatedAt), accountID, id)
 		return internal("UpdateVoicemailBox", err)
 	})

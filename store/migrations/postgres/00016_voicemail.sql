@@ -8,6 +8,7 @@ CREATE TABLE voicemail_boxes (
     user_id             BIGINT  REFERENCES users (id) ON DELETE CASCADE,
     name                TEXT    NOT NULL,
     pin_hash            TEXT    NOT NULL DEFAULT '',
+    greeting_key        TEXT    NOT NULL DEFAULT '',
     max_message_seconds BIGINT  NOT NULL,
     max_messages        BIGINT  NOT NULL,
     on_no_answer        BOOLEAN  NOT NULL,

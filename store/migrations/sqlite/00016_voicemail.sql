@@ -8,6 +8,7 @@ CREATE TABLE voicemail_boxes (
     user_id             INTEGER REFERENCES users (id) ON DELETE CASCADE,
     name                TEXT    NOT NULL,
     pin_hash            TEXT    NOT NULL DEFAULT '',
+    greeting_key        TEXT    NOT NULL DEFAULT '',
     max_message_seconds INTEGER NOT NULL,
     max_messages        INTEGER NOT NULL,
     on_no_answer        INTEGER NOT NULL,
