@@ -47,7 +47,7 @@ func (e *Engine) routeFeature(ctx context.Context, caller *switchboard.User, dia
 		p.feature = &featureCode{code: dialled, change: change}
 		return p, nil
 	}
-	if e.routeVoicemailCode(p, caller, dialled) {
+	if routeVoicemailCode(p, dialled) {
 		return p, nil
 	}
 	if rest, ok := strings.CutPrefix(dialled, pickupCode); ok {

@@ -33,7 +33,7 @@ const (
 )
 
 // routeVoicemailCode plans *97 and *98 (false for another code).
-func (e *Engine) routeVoicemailCode(p *plan, caller *switchboard.User, dialled string) bool {
+func routeVoicemailCode(p *plan, dialled string) bool {
 	if dialled != codeOwnVoicemail && dialled != codeAnyVoicemail {
 		return false
 	}
