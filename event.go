@@ -77,6 +77,7 @@ var EventNames = []string{
 	EventCallPickedUp,
 	EventConferenceJoined, EventConferenceLeft,
 	EventQueueCallbackRequested, EventQueueCallbackPlaced, EventQueueCallbackFailed,
+	EventVoicemailRead, EventVoicemailDeleted,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

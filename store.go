@@ -19,6 +19,7 @@ type Store interface {
 	RegistrationStore
 	TrunkStore
 	TrustStore
+	VoicemailStore
 
 	CreateAccount(ctx context.Context, a *Account) error // a.ID != 0 keeps that id
 	GetAccount(ctx context.Context, id int64) (*Account, error)

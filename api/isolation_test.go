@@ -47,6 +47,7 @@ type isolationEnv struct {
 	db       *store.DB
 	webhooks *webhook.Service
 	recv     *httptest.Server
+	vm       *provision.Service
 	// ids of each tenant's things, by path parameter name
 	aIDs, bIDs map[string]int64
 }
@@ -72,7 +73,9 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	must(t, err)
 	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine, Blobs: blobs,
 		Speaker: &prompt.Speaker{Path: "/nonexistent/espeak-ng"}})
+	ie.vm = provisioning
 	ie.env = newEnv(t, db, func(c *api.Config) {
+		c.Voicemail, c.VoicemailLinks = provisioning, &switchboard.VoicemailLinks{Key: key}
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
 		c.Conferences = engine // likewise for the parties of conference rooms
@@ -127,7 +130,11 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	_, spare := switchboard.NewAPIKey(switchboard.KeyDeveloper)
 	spare.AccountID, spare.Name = tn.account.ID, "spare"+tag
 	must(t, ie.db.CreateAPIKey(ctx, spare))
-	return map[string]int64{"user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
+	box, err := ie.vm.UserVoicemailBox(ctx, tn.account.ID, tn.john.ID)
+	must(t, err)
+	msg := &switchboard.VoicemailMessage{AccountID: tn.account.ID, BoxID: box.ID, CallID: "1.1", DurationMS: 1000}
+	must(t, ie.vm.LeaveVoicemail(ctx, msg, []byte("RIFF"+tag), nil))
+	return map[string]int64{"box_id": box.ID, "message_id": msg.ID, "user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
 		"prompt_id": int64(pr.result()["pk"].(float64)), "callflow_id": callflow.ID, "conference_id": room.ID, "participant_id": 1, "call_id": callID}

@@ -110,6 +110,7 @@ const (
 	needsTrunks
 	needsCallControl
 	needsConferences
+	needsVoicemail
 )
 
 // unavailable is the one place a missing service becomes an answer: 503 SERVICE_UNAVAILABLE
@@ -126,6 +127,8 @@ func (s *Server) unavailable(need optionalService) error {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Sending SMS is not available: no SMS gateway is configured on this server")
 	case need == needsProvisioning && s.provision == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Provisioning is not available: no provisioning service is configured on this server")
+	case need == needsVoicemail && s.voicemail == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Voicemail is not configured on this server")
 	case need == needsTrunks && s.trunks == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "SIP trunks are not available: no call engine is configured on this server")
 	case need == needsConferences && s.conferences == nil:

@@ -64,6 +64,10 @@ type Config struct {
 	// Trunks provisions SIP trunks (provision.Service with the trunk password sealer and the
 	// call engine); nil = the trunk routes answer 503.
 	Trunks switchboard.TrunkService
+	// Voicemail keeps boxes and messages (provision.Service with blob storage); nil answers
+	// the voicemail routes 503. VoicemailLinks checks the signed audio links.
+	Voicemail      switchboard.VoicemailService
+	VoicemailLinks *switchboard.VoicemailLinks
 }
 
 // Server is the HTTP handler of the whole API.
@@ -77,6 +81,8 @@ type Server struct {
 	webhooks    WebhookService
 	provision   ProvisioningService
 	trunks      switchboard.TrunkService
+	voicemail   switchboard.VoicemailService
+	vmLinks     *switchboard.VoicemailLinks
 	logger      *slog.Logger
 	now         func() time.Time
 	registry    *prometheus.Registry
@@ -112,6 +118,8 @@ func New(cfg Config) *Server {
 		webhooks:    cfg.Webhooks,
 		provision:   cfg.Provision,
 		trunks:      cfg.Trunks,
+		voicemail:   cfg.Voicemail,
+		vmLinks:     cfg.VoicemailLinks,
 		logger:      cfg.Logger,
 		now:         cfg.Now,
 		registry:    cfg.Registry,
@@ -162,6 +170,7 @@ func New(cfg Config) *Server {
 func (s *Server) registerRoutes() {
 	s.v3Routes()
 	s.provisioningRoutes()
+	s.voicemailRoutes() // voicemail.go
 	s.callRoutes()
 	s.callControlRoutes()
 	s.callTraceRoutes()

@@ -223,6 +223,14 @@ var examples = map[string]map[string]any{
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
 		FieldPickup: PickupDirected, FieldRingingUserID: 1002, FieldRingingExtension: "1002", FieldRingingUserName: "Bob Lee",
 	},
+	switchboard.EventVoicemailRead: {
+		FieldVoicemailID: 555, FieldVoicemailBoxID: 12, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
+		FieldNewMessages: 0, FieldOldMessages: 1,
+	},
+	switchboard.EventVoicemailDeleted: {
+		FieldVoicemailID: 555, FieldVoicemailBoxID: 12, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
+		FieldNewMessages: 0, FieldOldMessages: 0,
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.
@@ -231,6 +239,7 @@ var noCall = map[string]bool{
 	switchboard.EventContactCreated: true, switchboard.EventContactUpdated: true, switchboard.EventContactDeleted: true,
 	switchboard.EventCampaignStarted: true, switchboard.EventCampaignPaused: true, switchboard.EventCampaignFinished: true,
 	switchboard.EventPresenceChanged: true, switchboard.EventLimitTripped: true,
+	switchboard.EventVoicemailRead: true, switchboard.EventVoicemailDeleted: true,
 }
 
 // Example returns the event name with the example values of the providers' documents, as of

@@ -63,6 +63,11 @@ import (
 // voicemail.left: from, caller_name, to, number, user_id, extension, user_name (the
 // mailbox's user), duration, recording_url, voicemail_id (int), call_started_at.
 //
+// voicemail.read / voicemail.deleted (a message listened to, marked read, or removed; no
+// call): voicemail_id (int), voicemail_box_id (int), user_id and extension (the box's
+// user, absent for a shared box), new_messages and old_messages (int: the box after the
+// change, as the message waiting lamp shows it).
+//
 // flow.webhook: component_name, from, caller_name, to, number, call_started_at.
 //
 // Queue events — queue.entered, queue.member.{ringing,answered,ended}, queue.left,
@@ -188,6 +193,10 @@ const (
 	FieldModel            = "model"
 	FieldTotalTokens      = "total_tokens"
 	FieldVoicemailID      = "voicemail_id"
+	// voicemail.read / voicemail.deleted: the box and the lamp's counts after the change.
+	FieldVoicemailBoxID   = "voicemail_box_id"
+	FieldNewMessages      = "new_messages"
+	FieldOldMessages      = "old_messages"
 	FieldComponentName    = "component_name"
 	FieldReason           = "reason"
 	FieldWaitTime         = "wait_time"

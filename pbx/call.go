@@ -493,6 +493,9 @@ func (c *call) runInbound(a *leg, answer []byte, p *plan) {
 		case res.busy:
 			d = switchboard.DispositionBusy
 		}
+		if c.voicemailInstead(a, answer, p, d) {
+			return
+		}
 		if !a.ended() {
 			a.reject(code, reason)
 		}

@@ -203,6 +203,9 @@ type Engine struct {
 	// flowHTTPClient posts webhook nodes' requests (flowcall.go).
 	flowHTTPMu     sync.Mutex // a leaf
 	flowHTTPClient *http.Client
+	// vm is the voicemail configuration and PIN failure counts (voicemail.go); its mutex
+	// is a leaf.
+	vm voicemailState
 }
 
 var (

@@ -47,6 +47,9 @@ func (e *Engine) routeFeature(ctx context.Context, caller *switchboard.User, dia
 		p.feature = &featureCode{code: dialled, change: change}
 		return p, nil
 	}
+	if routeVoicemailCode(p, dialled) {
+		return p, nil
+	}
 	if rest, ok := strings.CutPrefix(dialled, pickupCode); ok {
 		pk, err := e.planPickup(ctx, caller, rest)
 		if err != nil {

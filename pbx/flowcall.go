@@ -434,3 +434,10 @@ func (fc *flowCaller) Conference(_ context.Context, roomID int64) error {
 	fc.c.runConference(fc.st, roomID)
 	return nil
 }
+
+// Voicemail takes a message for the box: the flow ends there (runVoicemail answers the
+// caller if the flow has not, and finishes the call).
+func (fc *flowCaller) Voicemail(_ context.Context, boxID int64) error {
+	fc.c.runVoicemail(fc.st, boxID)
+	return nil
+}

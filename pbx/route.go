@@ -56,6 +56,10 @@ type plan struct {
 	pickup  *pickupPlan
 	// flowOverride is a *60 call flipping a flow's business hours (flow_override.go).
 	flowOverride *flowOverridePlan
+	// voicemail is the box a direct call to a user falls back to (voicemail.go);
+	// voicemailAccess is *97 or *98 dialled (voicemail_access.go).
+	voicemail       *voicemailPlan
+	voicemailAccess string
 }
 
 // release gives back the plan's slots: for a plan that never became a call, or as a
@@ -193,6 +197,12 @@ func (e *Engine) Invite(req *sipmsg.Request, tx sipmsg.ServerTransaction, dev *s
 	case p.flowOverride != nil:
 		c.runFlowOverride(a, answer, p)
 		return
+	case p.voicemailAccess != "":
+		c.runVoicemailAccess(a, answer, p)
+		return
+	case p.voicemail != nil && p.voicemail.reason == vmNow:
+		c.runVoicemailNow(a, answer, p)
+		return
 	}
 	if p.target.Type != switchboard.TargetNone {
 		c.runRouted(a, answer, p)
@@ -275,7 +285,7 @@ func (e *Engine) routeFromUser(ctx context.Context, caller *switchboard.User, di
 		if presentAs != "" {
 			fromUser, fromName = presentAs, presentAs
 		}
-		if err := e.planUser(ctx, p, callee, fromUser, fromName); err != nil {
+		if err := e.planUserOrVoicemail(ctx, p, callee, fromUser, fromName); err != nil {
 			return nil, err
 		}
 		p.parties = []party{{userID: caller.ID, direction: switchboard.CallOutbound, from: caller.Extension, to: dialled}}
@@ -426,7 +436,7 @@ func (e *Engine) routeFromTrunk(ctx context.Context, req *sipmsg.Request, dialle
 			return nil, err
 		}
 		p.user, p.ringingUser = u, u
-		if err := e.planUser(ctx, p, u, p.from, p.callerName); err != nil {
+		if err := e.planUserOrVoicemail(ctx, p, u, p.from, p.callerName); err != nil {
 			return nil, err
 		}
 		p.parties = []party{{userID: u.ID, direction: switchboard.CallInbound, from: p.from, to: number}}

@@ -16,7 +16,8 @@ import (
 // transaction); a kind without a checker is not checked.
 type FlowRefChecker func(ctx context.Context, accountID, id int64) (bool, error)
 
-// StoreFlowRefs checks the prompts and conference rooms flow nodes name against the store:
+// StoreFlowRefs checks the prompts, voicemail boxes and conference rooms flow nodes name
+// against the store:
 // what a server passes as Config.FlowRefs.
 func StoreFlowRefs(st switchboard.Store) map[string]FlowRefChecker {
 	exists := func(get func(ctx context.Context, accountID, id int64) error) FlowRefChecker {
@@ -34,6 +35,10 @@ func StoreFlowRefs(st switchboard.Store) map[string]FlowRefChecker {
 	return map[string]FlowRefChecker{
 		switchboard.FlowRefPrompt: exists(func(ctx context.Context, accountID, id int64) error {
 			_, err := st.GetPrompt(ctx, accountID, id)
+			return err
+		}),
+		switchboard.FlowRefVoicemail: exists(func(ctx context.Context, accountID, id int64) error {
+			_, err := st.GetVoicemailBox(ctx, accountID, id)
 			return err
 		}),
 		switchboard.FlowRefConference: exists(func(ctx context.Context, accountID, id int64) error {

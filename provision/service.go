@@ -55,6 +55,9 @@ type Service struct {
 
 	blobs   switchboard.BlobStore
 	speaker *prompt.Speaker
+	// vmMu guards vmCfg, the voicemail storage and hooks (SetVoicemail, voicemail.go).
+	vmMu  sync.Mutex
+	vmCfg VoicemailConfig
 }
 
 // New returns the service for cfg.

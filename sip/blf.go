@@ -231,6 +231,10 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if _, ok := req.To().Params.Get("tag"); ok {
+		if isMessageSummary(req) {
+			s.refreshMWI(req, tx) // mwi.go
+			return
+		}
 		s.refreshSubscription(req, tx)
 		return
 	}
@@ -238,41 +242,15 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	if !ok {
 		return
 	}
+	if isMessageSummary(req) {
+		s.subscribeMWI(req, tx, acct) // mwi.go
+		return
+	}
 	if !s.dialogEventOK(req, tx) {
 		return
 	}
-	if req.Contact() == nil {
-		s.respond(req, tx, 400, "Missing Contact")
-		return
-	}
-	fromTag, _ := req.From().Params.Get("tag")
-	if fromTag == "" {
-		s.respond(req, tx, 400, "Missing From tag")
-		return
-	}
-	expires, ok := s.subscribeExpires(req, tx)
+	dev, fromTag, expires, ok := s.authSubscriber(req, tx, acct)
 	if !ok {
-		return
-	}
-	// The same digest as REGISTER: 401 with WWW-Authenticate, answered in Authorization.
-	dev, res := s.authenticate(req, "Authorization", acct)
-	switch res.kind {
-	case authOK:
-	case authWeakDigest:
-		s.respond(req, tx, 403, forbiddenWeakDigest)
-		return
-	case authMalformed:
-		s.respond(req, tx, 400, "Bad Authorization")
-		return
-	case authStoreError:
-		s.respond(req, tx, 500, "Server Internal Error")
-		return
-	default:
-		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", res.kind == authStale, acct, fromUser(req))
-		return
-	}
-	if refuseInsecure(dev, req) {
-		s.respond(req, tx, 403, forbiddenInsecure)
 		return
 	}
 	watched, ok := s.watchedUser(req, tx, dev)
@@ -316,6 +294,47 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 	// The first NOTIFY goes once the 200 is on its way (RFC 6665 4.2.1.2).
 	sub.poke()
 	go s.runSubscription(sub)
+}
+
+// authSubscriber checks a new SUBSCRIBE's Contact, From tag and Expires and authenticates
+// its device (the same digest as REGISTER), answering the problem itself (false). Every
+// event package (dialog, message-summary) takes subscribers through here.
+func (s *Server) authSubscriber(req *sip.Request, tx sip.ServerTransaction, acct *switchboard.Account) (dev *switchboard.Device, fromTag string, expires int, ok bool) {
+	if req.Contact() == nil {
+		s.respond(req, tx, 400, "Missing Contact")
+		return nil, "", 0, false
+	}
+	fromTag, _ = req.From().Params.Get("tag")
+	if fromTag == "" {
+		s.respond(req, tx, 400, "Missing From tag")
+		return nil, "", 0, false
+	}
+	expires, ok = s.subscribeExpires(req, tx)
+	if !ok {
+		return nil, "", 0, false
+	}
+	// The same digest as REGISTER: 401 with WWW-Authenticate, answered in Authorization.
+	dev, res := s.authenticate(req, "Authorization", acct)
+	switch res.kind {
+	case authOK:
+	case authWeakDigest:
+		s.respond(req, tx, 403, forbiddenWeakDigest)
+		return nil, "", 0, false
+	case authMalformed:
+		s.respond(req, tx, 400, "Bad Authorization")
+		return nil, "", 0, false
+	case authStoreError:
+		s.respond(req, tx, 500, "Server Internal Error")
+		return nil, "", 0, false
+	default:
+		s.challenge(req, tx, 401, "Unauthorized", "WWW-Authenticate", res.kind == authStale, acct, fromUser(req))
+		return nil, "", 0, false
+	}
+	if refuseInsecure(dev, req) {
+		s.respond(req, tx, 403, forbiddenInsecure)
+		return nil, "", 0, false
+	}
+	return dev, fromTag, expires, true
 }
 
 // add registers a new subscription unless a cap is reached (a status and reason then),
@@ -383,7 +402,7 @@ func (s *Server) refreshSubscription(req *sip.Request, tx sip.ServerTransaction)
 // dialog-info document 406 (false); it reports true for the dialog package.
 func (s *Server) dialogEventOK(req *sip.Request, tx sip.ServerTransaction) bool {
 	if pkg, _, _ := strings.Cut(eventHeader(req), ";"); !strings.EqualFold(strings.TrimSpace(pkg), "dialog") {
-		s.respond(req, tx, 489, "Bad Event", sip.NewHeader("Allow-Events", "dialog"))
+		s.respond(req, tx, 489, "Bad Event", sip.NewHeader("Allow-Events", "dialog, message-summary"))
 		return false
 	}
 	accepts := req.GetHeaders("Accept")

@@ -205,8 +205,8 @@ func TestBLFRefusesBadSubscriptions(t *testing.T) {
 				t.Errorf("%d %s; want %d %s", res.StatusCode, res.Reason, tc.code, tc.reason)
 			}
 			if tc.code == 489 {
-				if h := res.GetHeader("Allow-Events"); h == nil || h.Value() != "dialog" {
-					t.Errorf("489 without Allow-Events: dialog: %v", h)
+				if h := res.GetHeader("Allow-Events"); h == nil || h.Value() != "dialog, message-summary" {
+					t.Errorf("489 without Allow-Events: dialog, message-summary: %v", h)
 				}
 			}
 			if tc.code == 423 {

@@ -122,6 +122,7 @@ type Server struct {
 
 	regs    registrations
 	blf     *blfHub   // busy lamp subscriptions (blf.go)
+	mwi     mwiHub    // message waiting subscriptions and the counts source (mwi.go)
 	qualify qualifier // reachability of the bindings (qualify.go)
 	sha256  sha256Hint
 	// regWrites commits the REGISTERs' binding changes, many to a transaction.
@@ -650,6 +651,7 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 		s.registerOutcome(outcomeRegistered)
 	}
 	s.respond(req, tx, 200, "OK", contactHeaders(bindings, s.now())...)
+	s.mwiAfterRegister(dev, bindings) // mwi.go: the lamp's state again after each REGISTER
 }
 
 // forbiddenInsecure is the reason a device that requires TLS hears over UDP or TCP.

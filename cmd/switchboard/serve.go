@@ -33,6 +33,7 @@ type serveConfig struct {
 	sip          sipFlags
 	pbx          pbxFlags
 	prompts      promptFlags
+	voicemail    voicemailFlags
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -55,6 +56,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	addSIPFlags(fs, &c.sip)
 	addPBXFlags(fs, &c.pbx)
 	addPromptFlags(fs, &c.prompts)
+	addVoicemailFlags(fs, &c.voicemail)
 	return c
 }
 

@@ -128,6 +128,10 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		m.engine.SetCallFlowService(provisioning) // *60 flips a flow's hours as PUT …/override does
 		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
 	}
+	vmLinks, err := wireVoicemail(c.voicemail, m.blobs, secretKey, m.db, provisioning, m.engine, m.sip, logger)
+	if err != nil {
+		return nil, err
+	}
 
 	var shared api.RequestCounter
 	if c.redisURL != "" {
@@ -154,6 +158,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Webhooks:             m.webhooks,
 		Provision:            provisioning,
 		Trunks:               trunks,
+		Voicemail:            provisioning,
+		VoicemailLinks:       vmLinks,
 	})
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
@@ -163,6 +169,9 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		scheme = "https"
 	}
 	m.baseURL = scheme + "://" + m.httpLn.Addr().String()
+	if vmLinks.BaseURL == "" {
+		vmLinks.BaseURL = m.baseURL
+	}
 	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if c.httpRedirect != "" {

@@ -238,16 +238,24 @@ func testDeleteNamedByFlow(t *testing.T, f *fixture) {
 	room := &switchboard.ConferenceRoom{AccountID: f.a.ID, Name: "Board", Extension: "800", MaxParticipants: 10}
 	mustOK(t, f.db.CreateConferenceRoom(f.ctx, room))
 	fl.Nodes["hello"] = switchboard.FlowNode{Type: switchboard.FlowNodeAnnouncement, PromptID: p.ID, Next: "room"}
+	box := switchboard.NewVoicemailBox(f.a.ID, 0, "Sales")
+	mustOK(t, f.db.CreateVoicemailBox(f.ctx, box))
+	fl.Nodes["hello"] = switchboard.FlowNode{Type: switchboard.FlowNodeAnnouncement, PromptID: p.ID, Next: "menu"}
+	fl.Nodes["menu"] = switchboard.FlowNode{Type: switchboard.FlowNodeIVR, PromptID: p.ID,
+		Options: map[string]string{"1": "room", "2": "vm"}, Timeout: "room", Invalid: "room"}
 	fl.Nodes["room"] = switchboard.FlowNode{Type: switchboard.FlowNodeConference, ConferenceID: room.ID}
-	delete(fl.Nodes, "bye") // the room ends the flow
+	fl.Nodes["vm"] = switchboard.FlowNode{Type: switchboard.FlowNodeVoicemail, VoicemailBoxID: box.ID}
+	delete(fl.Nodes, "bye") // the room and the box end the flow
 	mustOK(t, f.db.CreateCallFlow(f.ctx, fl))
+	_, boxErr := f.db.DeleteVoicemailBox(f.ctx, f.a.ID, box.ID)
 	_, promptErr := f.db.DeletePrompt(f.ctx, f.a.ID, p.ID)
 	for what, err := range map[string]error{
-		`call flow "Main" (node q, queue_id)`:         f.db.DeleteQueue(f.ctx, f.a.ID, q.ID),
-		`call flow "Main" (node rg, ring_group_id)`:   f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID),
-		`call flow "Main" (node op, user_id)`:         f.db.DeleteUser(f.ctx, f.a.ID, u.ID),
-		`call flow "Main" (node hello, prompt_id)`:    promptErr,
-		`call flow "Main" (node room, conference_id)`: f.db.DeleteConferenceRoom(f.ctx, f.a.ID, room.ID),
+		`call flow "Main" (node q, queue_id)`:          f.db.DeleteQueue(f.ctx, f.a.ID, q.ID),
+		`call flow "Main" (node rg, ring_group_id)`:    f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID),
+		`call flow "Main" (node op, user_id)`:          f.db.DeleteUser(f.ctx, f.a.ID, u.ID),
+		`call flow "Main" (node hello, prompt_id)`:     promptErr,
+		`call flow "Main" (node room, conference_id)`:  f.db.DeleteConferenceRoom(f.ctx, f.a.ID, room.ID),
+		`call flow "Main" (node vm, voicemail_box_id)`: boxErr,
 	} {
 		wantCode(t, err, switchboard.ECONFLICT)
 		if !strings.Contains(switchboard.ErrorMessage(err), what) {
@@ -261,4 +269,6 @@ func testDeleteNamedByFlow(t *testing.T, f *fixture) {
 	_, promptErr = f.db.DeletePrompt(f.ctx, f.a.ID, p.ID)
 	mustOK(t, promptErr)
 	mustOK(t, f.db.DeleteConferenceRoom(f.ctx, f.a.ID, room.ID))
+	_, boxErr = f.db.DeleteVoicemailBox(f.ctx, f.a.ID, box.ID)
+	mustOK(t, boxErr)
 }

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"Contacts/FailedChangesStoreNoEvent", testContactFailures},
 		{"MusicClasses/RoundTripAndIsolation", testMusicClasses},
 		{"Prompts/RoundTripAndIsolation", testPrompts},
+		{"Voicemail/BoxesMessagesEventsAndIsolation", testVoicemail},
 		{"Languages/AccountsAndNumbers", testLanguages},
 		{"ConferenceRooms/RoundTripExtensionsAndIsolation", testConferenceRooms},
 		{"APIKeys/LookupAndRevocation", testAPIKeys},
