@@ -30,6 +30,9 @@ type Store interface {
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, accountID, id int64) (*User, error)
 	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*User, error)
+	// ExtensionTarget is what the account's extension reaches: a user, queue, ring group or
+	// conference room; a zero Target when nothing has it.
+	ExtensionTarget(ctx context.Context, accountID int64, extension string) (Target, error)
 	ListUsers(ctx context.Context, accountID int64) ([]*User, error) // by extension
 	// PageUsers is one page of ListUsers, by (extension, id): p.AfterKey is an extension.
 	PageUsers(ctx context.Context, accountID int64, p Page) (users []*User, more bool, err error)

@@ -10,6 +10,9 @@ const (
 	TargetRingGroup TargetType = "ringgroup"
 	TargetExternal  TargetType = "external"
 	TargetHangup    TargetType = "hangup"
+	// TargetConference is a conference room: what its extension, a flow node or a transfer
+	// reaches. It is not a target a number, overflow or fallback is set to.
+	TargetConference TargetType = "conference"
 	// TargetCallFlow sends the call into a call flow of the account (ID).
 	TargetCallFlow TargetType = "callflow"
 )

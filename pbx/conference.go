@@ -26,11 +26,6 @@ import (
 //	room full             the busy tone for two seconds, then a hang-up
 //	*6 muted / unmuted    one low 400 Hz beep / one high 800 Hz beep
 
-// targetConference is the routing target of a room's extension: a call plan whose target
-// it is runs runConference (walkTargets), the same for a dialled extension and a blind
-// transfer. It stays inside pbx: numbers and overflows cannot name a room (yet).
-const targetConference switchboard.TargetType = "conference"
-
 // PIN entry: three tries, each ending with # (or the twelfth digit of the longest PIN and
 // a few more: a flood of digits is a wrong PIN), and at most pinDigitTimeout between keys.
 const (
@@ -69,18 +64,6 @@ type confParty struct {
 }
 
 var _ switchboard.ConferenceController = (*Engine)(nil)
-
-// lookupConference finds the account's room with the extension: a target, or none.
-func (e *Engine) lookupConference(ctx context.Context, accountID int64, ext string) (switchboard.Target, error) {
-	r, err := e.store.GetConferenceRoomByExtension(ctx, accountID, ext)
-	switch {
-	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
-		return switchboard.Target{}, nil
-	case err != nil:
-		return switchboard.Target{}, err
-	}
-	return switchboard.Target{Type: targetConference, ID: r.ID}, nil
-}
 
 // runConference puts the caller of st in the room roomID of the call's account and keeps
 // them there until they hang up, are removed, or the engine stops; then the call ends. It

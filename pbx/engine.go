@@ -45,6 +45,7 @@ type Store interface {
 	GetAccount(ctx context.Context, id int64) (*switchboard.Account, error) // its toll-fraud guards
 	GetUser(ctx context.Context, accountID, id int64) (*switchboard.User, error)
 	GetUserByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.User, error)
+	ExtensionTarget(ctx context.Context, accountID int64, extension string) (switchboard.Target, error)
 	GetNumberByE164(ctx context.Context, number string) (*switchboard.Number, error)
 	ListNumbers(ctx context.Context, accountID int64, f switchboard.NumberFilter) ([]*switchboard.Number, error)
 	ListAllTrunks(ctx context.Context) ([]*switchboard.Trunk, error)
@@ -79,7 +80,6 @@ type Store interface {
 
 	// Conference rooms (conference.go).
 	GetConferenceRoom(ctx context.Context, accountID, id int64) (*switchboard.ConferenceRoom, error)
-	GetConferenceRoomByExtension(ctx context.Context, accountID int64, extension string) (*switchboard.ConferenceRoom, error)
 	// Call flows (flowcall.go): the account's flow (ENOTFOUND for another account's), and
 	// the trace of what flows did with a call.
 	GetCallFlow(ctx context.Context, accountID, id int64) (*switchboard.CallFlow, error)

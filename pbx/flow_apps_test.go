@@ -82,7 +82,7 @@ func TestFlowNoInputLeavesVoicemailInTheFlowsBox(t *testing.T) {
 	})
 	c := fe.callNumber(f)
 	c.answered(t)
-	waitBeep(t, c.rtp) // the menu times out; the box's greeting ends in the beep
+	waitBeep(t, c.rtp)   // the menu times out; the box's greeting ends in the beep
 	for i := range 100 { // 2 s of tone, then the caller hangs up
 		c.rtp.send(t, tone1k(i))
 		time.Sleep(20 * time.Millisecond)

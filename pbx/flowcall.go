@@ -154,10 +154,7 @@ func (fc *flowCaller) resolveExtension(ext string) (switchboard.Target, bool) {
 	e, c := fc.c.e, fc.c
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
-	if u, err := e.store.GetUserByExtension(ctx, c.accountID, ext); err == nil {
-		return switchboard.Target{Type: switchboard.TargetUser, ID: u.ID}, true
-	}
-	t, err := e.groupByExtension(ctx, c.accountID, ext)
+	t, err := e.store.ExtensionTarget(ctx, c.accountID, ext)
 	if err != nil || t.Type == switchboard.TargetNone {
 		return switchboard.Target{}, false
 	}

@@ -264,10 +264,7 @@ func (e *Engine) routeFromUser(ctx context.Context, caller *switchboard.User, di
 	if switchboard.ValidExtension(dialled) {
 		callee, err := e.store.GetUserByExtension(ctx, caller.AccountID, dialled)
 		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
-			t, err := e.groupByExtension(ctx, caller.AccountID, dialled)
-			if err == nil && t.Type == switchboard.TargetNone {
-				t, err = e.lookupConference(ctx, caller.AccountID, dialled) // a conference room's number
-			}
+			t, err := e.store.ExtensionTarget(ctx, caller.AccountID, dialled) // a queue, ring group or room
 			if err != nil {
 				return nil, err
 			}
@@ -467,29 +464,6 @@ func (e *Engine) routeFromTrunk(ctx context.Context, req *sipmsg.Request, dialle
 		return nil, refuse(480, "Temporarily Unavailable: the number has no target")
 	}
 	return p, nil
-}
-
-// groupByExtension finds the account's queue or ring group with the extension.
-func (e *Engine) groupByExtension(ctx context.Context, accountID int64, ext string) (switchboard.Target, error) {
-	queues, err := e.store.ListQueues(ctx, accountID)
-	if err != nil {
-		return switchboard.Target{}, err
-	}
-	for _, q := range queues {
-		if q.Extension == ext {
-			return switchboard.Target{Type: switchboard.TargetQueue, ID: q.ID}, nil
-		}
-	}
-	groups, err := e.store.ListRingGroups(ctx, accountID)
-	if err != nil {
-		return switchboard.Target{}, err
-	}
-	for _, g := range groups {
-		if g.Extension == ext {
-			return switchboard.Target{Type: switchboard.TargetRingGroup, ID: g.ID}, nil
-		}
-	}
-	return switchboard.Target{}, nil
 }
 
 // accountTrunk is the trunk an account's calls go out through: its first.

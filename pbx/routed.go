@@ -107,7 +107,7 @@ func (c *call) walk(st *callerState, target switchboard.Target, only bool) walkR
 		case switchboard.TargetCallFlow:
 			c.runFlow(st, target.ID)
 			return walkDone
-		case targetConference:
+		case switchboard.TargetConference:
 			c.runConference(st, target.ID)
 			return walkDone
 		default:

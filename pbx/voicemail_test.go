@@ -51,7 +51,6 @@ func tone1k(frame int) []byte {
 	return out
 }
 
-
 // waitNotify waits for a message-summary NOTIFY body holding want.
 func waitNotify(t *testing.T, u *ua, want string) {
 	t.Helper()

@@ -221,38 +221,12 @@ func (s *Service) SimulateCallFlow(ctx context.Context, accountID, id int64, sim
 	return res, err
 }
 
-// extensionTarget finds the user, queue or ring group of the account with the extension;
-// a zero Target when none has it.
+// extensionTarget finds what the account's extension reaches; a zero Target when nothing.
 func (s *Service) extensionTarget(ctx context.Context, accountID int64, ext string) (switchboard.Target, error) {
 	if !switchboard.ValidExtension(ext) {
 		return switchboard.Target{}, nil
 	}
-	u, err := s.store.GetUserByExtension(ctx, accountID, ext)
-	if err == nil {
-		return switchboard.Target{Type: switchboard.TargetUser, ID: u.ID}, nil
-	}
-	if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
-		return switchboard.Target{}, err
-	}
-	queues, err := s.store.ListQueues(ctx, accountID)
-	if err != nil {
-		return switchboard.Target{}, err
-	}
-	for _, q := range queues {
-		if q.Extension == ext {
-			return switchboard.Target{Type: switchboard.TargetQueue, ID: q.ID}, nil
-		}
-	}
-	groups, err := s.store.ListRingGroups(ctx, accountID)
-	if err != nil {
-		return switchboard.Target{}, err
-	}
-	for _, g := range groups {
-		if g.Extension == ext {
-			return switchboard.Target{Type: switchboard.TargetRingGroup, ID: g.ID}, nil
-		}
-	}
-	return switchboard.Target{}, nil
+	return s.store.ExtensionTarget(ctx, accountID, ext)
 }
 
 // FlowReferences answers what leads to the account's user, queue, ring group or call flow:

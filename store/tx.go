@@ -216,6 +216,30 @@ func (db *DB) claimExtension(ctx context.Context, tx *sql.Tx, accountID int64, e
 	return internal("claimExtension", err)
 }
 
+// ExtensionTarget is what the account's extension reaches (its owner in the extensions
+// table); a zero Target when nothing has it.
+func (db *DB) ExtensionTarget(ctx context.Context, accountID int64, extension string) (switchboard.Target, error) {
+	var ownerType string
+	var ownerID int64
+	err := db.queryRow(ctx, db.read, "SELECT owner_type, owner_id FROM extensions WHERE account_id = ? AND extension = ?",
+		accountID, extension).Scan(&ownerType, &ownerID)
+	if noRows(err) {
+		return switchboard.Target{}, nil
+	}
+	if err != nil {
+		return switchboard.Target{}, internal("ExtensionTarget", err)
+	}
+	t, ok := extensionTargets[ownerType]
+	if !ok {
+		return switchboard.Target{}, internal("ExtensionTarget", fmt.Errorf("extension %s has an unknown owner type %q", extension, ownerType))
+	}
+	return switchboard.Target{Type: t, ID: ownerID}, nil
+}
+
+// extensionTargets: the target each owner type of the extensions table is.
+var extensionTargets = map[string]switchboard.TargetType{ownerUser: switchboard.TargetUser, ownerQueue: switchboard.TargetQueue,
+	ownerRingGroup: switchboard.TargetRingGroup, ownerConference: switchboard.TargetConference}
+
 // releaseExtension frees the extension of a deleted user, queue or ring group.
 func (db *DB) releaseExtension(ctx context.Context, tx *sql.Tx, ownerType string, ownerID int64) error {
 	_, err := db.exec(ctx, tx, "DELETE FROM extensions WHERE owner_type = ? AND owner_id = ?", ownerType, ownerID)

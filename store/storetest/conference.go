@@ -31,6 +31,25 @@ func testConferenceRooms(t *testing.T, f *fixture) {
 		t.Fatalf("GetConferenceRoomByExtension (-want +got):\n%s", d)
 	}
 
+	// What an extension reaches, in the account's one extension space; another account's
+	// extensions reach nothing.
+	q := f.queue(t, f.a.ID, "500")
+	g := f.ringGroup(t, f.a.ID, "600")
+	u := f.user(t, f.a.ID, "101")
+	for ext, want := range map[string]switchboard.Target{
+		"800": {Type: switchboard.TargetConference, ID: r.ID}, "500": {Type: switchboard.TargetQueue, ID: q.ID},
+		"600": {Type: switchboard.TargetRingGroup, ID: g.ID}, "101": {Type: switchboard.TargetUser, ID: u.ID}, "999": {},
+	} {
+		got, err := f.db.ExtensionTarget(f.ctx, f.a.ID, ext)
+		mustOK(t, err)
+		if got != want {
+			t.Errorf("ExtensionTarget(%s) = %+v; want %+v", ext, got, want)
+		}
+		if other, err := f.db.ExtensionTarget(f.ctx, f.b.ID, ext); err != nil || other.Type != switchboard.TargetNone {
+			t.Errorf("another account's ExtensionTarget(%s) = %+v, %v; want nothing", ext, other, err)
+		}
+	}
+
 	// One extension space: users, queues and rooms.
 	wantCode(t, f.db.CreateConferenceRoom(f.ctx, &switchboard.ConferenceRoom{AccountID: f.a.ID, Name: "x", Extension: "100",
 		MaxParticipants: 5}), switchboard.ECONFLICT) // user 100's
