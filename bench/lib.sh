@@ -26,3 +26,18 @@ else:
 open(path, "w").write(doc)
 PY
 }
+
+# wait_system_prompts DATA waits until a server's first start has spoken its system prompts
+# into DATA/blobs (espeak-ng runs for a few seconds after the server is up): a benchmark
+# measures the server at work, not its one-time setup. Without espeak-ng nothing is written
+# and it returns after 10 s.
+wait_system_prompts() {
+  local dir="$1/blobs/system/prompts" last=-1 n i
+  for i in $(seq 1 100); do
+    n=$(find "$dir" -type f 2>/dev/null | wc -l)
+    if [ "$n" -gt 0 ] && [ "$n" -eq "$last" ]; then return 0; fi
+    if [ "$n" -eq 0 ] && [ "$i" -ge 10 ]; then return 0; fi
+    last=$n
+    sleep 1
+  done
+}

@@ -38,7 +38,21 @@ type mwiHub struct {
 	mu      sync.Mutex
 	summary MessageSummary
 	subs    map[string]*mwiSub // by dialog key
+	// lamps are the users' counts as last read, for the NOTIFY after a REGISTER: reading
+	// them from the store at every REGISTER doubled the registrar's cost per registration.
+	// A change on this node replaces its user's entry at once (NotifyMessageWaiting); one
+	// made on another node is seen here within lampTTL.
+	lamps map[userKey]lampState
 }
+
+// lampState is a user's voicemail counts and when they were read.
+type lampState struct {
+	counts switchboard.VoicemailCounts
+	has    bool
+	read   time.Time
+}
+
+const lampTTL = 10 * time.Second
 
 // mwiSub is one message-summary subscription: a dialog the NOTIFYs go in.
 type mwiSub struct {
@@ -181,7 +195,30 @@ func (s *Server) NotifyMessageWaiting(accountID, userID int64) {
 	for _, sub := range subs {
 		go s.notifySub(sub, false)
 	}
-	go s.notifyContacts(accountID, userID, s.Contacts(accountID, userID))
+	go s.notifyContacts(accountID, userID, s.Contacts(accountID, userID), true)
+}
+
+// lamp is the user's counts for their lamp: read from the store when fresh is asked for or
+// the remembered ones are older than lampTTL, else the remembered ones.
+func (s *Server) lamp(ctx context.Context, accountID, userID int64, fresh bool) (switchboard.VoicemailCounts, bool, error) {
+	key, now := userKey{accountID, userID}, s.now()
+	s.mwi.mu.Lock()
+	summary, l := s.mwi.summary, s.mwi.lamps[key]
+	s.mwi.mu.Unlock()
+	if !fresh && !l.read.IsZero() && now.Sub(l.read) < lampTTL {
+		return l.counts, l.has, nil
+	}
+	counts, has, err := summary(ctx, accountID, userID)
+	if err != nil {
+		return counts, has, err
+	}
+	s.mwi.mu.Lock()
+	if s.mwi.lamps == nil {
+		s.mwi.lamps = map[userKey]lampState{}
+	}
+	s.mwi.lamps[key] = lampState{counts: counts, has: has, read: now}
+	s.mwi.mu.Unlock()
+	return counts, has, nil
 }
 
 // mwiAfterRegister sends the lamp's state to the device's registered contacts after a
@@ -190,24 +227,25 @@ func (s *Server) mwiAfterRegister(dev *switchboard.Device, bindings []binding) {
 	if s.messageSummary() == nil || len(bindings) == 0 {
 		return
 	}
-	var contacts []Contact
-	for _, c := range s.Contacts(dev.AccountID, dev.UserID) {
-		if c.DeviceID == dev.ID {
-			contacts = append(contacts, c)
-		}
+	// The device's bindings are its contacts: it has just registered them (over TLS if it
+	// requires it: handleRegister refused it otherwise).
+	contacts := make([]Contact, 0, len(bindings))
+	for _, b := range bindings {
+		contacts = append(contacts, Contact{DeviceID: dev.ID, URI: b.uri, Source: b.source, Transport: b.transport})
 	}
-	go s.notifyContacts(dev.AccountID, dev.UserID, contacts)
+	go s.notifyContacts(dev.AccountID, dev.UserID, contacts, false)
 }
 
 // notifyContacts sends an unsolicited NOTIFY (out of any dialog) to each contact, when the
-// user has voicemail.
-func (s *Server) notifyContacts(accountID, userID int64, contacts []Contact) {
+// user has voicemail; fresh reads the counts from the store (after a change) rather than
+// taking the remembered ones (after a REGISTER).
+func (s *Server) notifyContacts(accountID, userID int64, contacts []Contact, fresh bool) {
 	if len(contacts) == 0 {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
 	defer cancel()
-	counts, has, err := s.messageSummary()(ctx, accountID, userID)
+	counts, has, err := s.lamp(ctx, accountID, userID, fresh)
 	if err != nil || !has {
 		return
 	}

@@ -23,6 +23,7 @@ go build -o "$tmp/switchboard" ./cmd/switchboard
 "$tmp/switchboard" serve --demo --data "$tmp/data" --http 127.0.0.1:28190 --sip 127.0.0.1:25160 \
   --sip-digest md5,sha256 --log-level error >"$tmp/serve.log" 2>&1 &
 for _ in $(seq 1 100); do curl -fs http://127.0.0.1:28190/healthz >/dev/null && break; sleep 0.1; done
+wait_system_prompts "$tmp/data"
 [ -f "$tmp/data/demo.json" ] || { echo "serve did not write demo.json:"; cat "$tmp/serve.log"; exit 1; }
 
 python3 - "$tmp/data/demo.json" >"$tmp/users.csv" <<'PY'
