@@ -34,7 +34,7 @@ PY
 wait_system_prompts() {
   local dir="$1/blobs/system/prompts" last=-1 n i
   for i in $(seq 1 100); do
-    n=$(find "$dir" -type f 2>/dev/null | wc -l)
+    n=$(find "$dir" -type f 2>/dev/null | wc -l || true) # no directory yet: 0
     if [ "$n" -gt 0 ] && [ "$n" -eq "$last" ]; then return 0; fi
     if [ "$n" -eq 0 ] && [ "$i" -ge 10 ]; then return 0; fi
     last=$n
