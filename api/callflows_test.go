@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"switchboard"
 	"switchboard/api"
 	"switchboard/provision"
+	"switchboard/webhook"
 )
 
 // docsExample is the paste-able flow of docs/callflows.md with the tenant's ids in place
@@ -35,7 +37,11 @@ func docsExample(t *testing.T, tn *tenant) string {
 // The docs' example flow is created, read, listed, changed and deleted; a webhook token is
 // never shown, and sent back masked it stays.
 func TestCallFlowCRUD(t *testing.T) {
-	e := newSQLiteEnv(t)
+	sealer, err := webhook.NewSealer(make([]byte, 32))
+	must(t, err)
+	e := newSQLiteEnv(t, func(c *api.Config) {
+		c.Provision = provision.New(provision.Config{Store: c.Store, Sealer: sealer})
+	})
 	base, key := e.a.base(e.srv), e.a.devKey
 
 	r := e.request("POST", base+"/callflows", key, docsExample(t, e.a))
@@ -79,8 +85,11 @@ func TestCallFlowCRUD(t *testing.T) {
 	expectOK(t, r, http.StatusOK, "Call flow updated")
 	stored, err := e.store.GetCallFlow(context.Background(), e.a.account.ID, id)
 	must(t, err)
-	if stored.Nodes["hook"].Token != "s3cret" || stored.Name != "Hook line" {
-		t.Fatalf("stored %+v", stored)
+	// The database holds the token sealed with the server's key, never in clear.
+	sealed, ok := strings.CutPrefix(stored.Nodes["hook"].Token, switchboard.SealedTokenPrefix)
+	raw, _ := base64.StdEncoding.DecodeString(sealed)
+	if opened, err := sealer.Open(raw); !ok || err != nil || opened != "s3cret" || stored.Name != "Hook line" {
+		t.Fatalf("stored token %q (opens to %q, %v), name %q", stored.Nodes["hook"].Token, opened, err, stored.Name)
 	}
 	// A masked token for a node that had none is refused.
 	hook["nodes"].(map[string]any)["hook2"] = map[string]any{"type": "webhook", "url": "https://crm.example.com/2", "token": "********"}

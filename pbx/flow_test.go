@@ -3,6 +3,7 @@ package pbx_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"io"
 	"math"
 	"net/http"
@@ -152,7 +153,7 @@ func (fe *flowEnv) mainFlow(mutate func(f *switchboard.CallFlow)) *switchboard.C
 		"menu": {Type: switchboard.FlowNodeIVR, Name: "Main Menu", PromptID: promptMenu, TimeoutS: 1, Retries: &zero,
 			Options: map[string]string{"1": "sales"}, Timeout: "nobody", Invalid: "bye"},
 		"sales":  {Type: switchboard.FlowNodeQueue, QueueID: fe.queue.ID},
-		"nobody": {Type: switchboard.FlowNodeWebhook, Name: "No input", URL: fe.hooks.srv.URL + "/flow?x=1", Token: "tok-123", Headers: map[string]string{"X-Tenant": "acme"}, Next: "bye"},
+		"nobody": {Type: switchboard.FlowNodeWebhook, Name: "No input", URL: fe.hooks.srv.URL + "/flow?x=1", Token: fe.sealedToken("tok-123"), Headers: map[string]string{"X-Tenant": "acme"}, Next: "bye"},
 		"bye":    {Type: switchboard.FlowNodeAnnouncement, PromptID: promptBye},
 	}}
 	if mutate != nil {
@@ -162,6 +163,12 @@ func (fe *flowEnv) mainFlow(mutate func(f *switchboard.CallFlow)) *switchboard.C
 		fe.t.Fatal(err)
 	}
 	return f
+}
+
+// sealedToken is a webhook node's token as the provisioning service stores it: sealed with
+// the server's key (the engine's Sealer here).
+func (fe *flowEnv) sealedToken(token string) string {
+	return switchboard.SealedTokenPrefix + base64.StdEncoding.EncodeToString(fe.sealer.Seal(token))
 }
 
 // callNumber routes +15559876543 to the flow and calls it from the carrier.

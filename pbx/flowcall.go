@@ -3,10 +3,12 @@ package pbx
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -291,7 +293,10 @@ func (fc *flowCaller) Webhook(ctx context.Context, node *switchboard.FlowNode) e
 	if err := policy.CheckURL(node.URL); err != nil {
 		return err
 	}
-	token := node.Token
+	token, err := e.openToken(node.Token)
+	if err != nil {
+		return err
+	}
 	if token == "" {
 		token = "-" // Render signs with a secret; the header is removed below
 	}
@@ -437,4 +442,18 @@ func (fc *flowCaller) Conference(_ context.Context, roomID int64) error {
 func (fc *flowCaller) Voicemail(_ context.Context, boxID int64) error {
 	fc.c.runVoicemail(fc.st, boxID)
 	return nil
+}
+
+// openToken is a webhook node's token in clear: sealed ones (switchboard.SealedTokenPrefix)
+// are opened with the engine's key, older ones stored as given are taken as they are.
+func (e *Engine) openToken(token string) (string, error) {
+	sealed, ok := strings.CutPrefix(token, switchboard.SealedTokenPrefix)
+	if !ok {
+		return token, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(sealed)
+	if err != nil || e.cfg.Sealer == nil {
+		return "", errors.New("pbx: a webhook node's sealed token cannot be opened")
+	}
+	return e.cfg.Sealer.Open(raw)
 }

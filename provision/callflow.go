@@ -2,8 +2,10 @@ package provision
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"switchboard"
@@ -62,6 +64,7 @@ func (s *Service) CreateCallFlow(ctx context.Context, accountID int64, c switchb
 	if err := s.checkCallFlow(ctx, f); err != nil {
 		return nil, err
 	}
+	s.sealTokens(f)
 	if err := s.store.CreateCallFlow(ctx, f); err != nil {
 		return nil, err
 	}
@@ -75,8 +78,28 @@ func (s *Service) UpdateCallFlow(ctx context.Context, accountID, id int64, c swi
 		if err := applyCallFlow(f, c); err != nil {
 			return err
 		}
-		return s.checkCallFlow(ctx, f)
+		if err := s.checkCallFlow(ctx, f); err != nil {
+			return err
+		}
+		s.sealTokens(f)
+		return nil
 	})
+}
+
+// sealTokens encrypts the webhook nodes' tokens not yet sealed (given in this write, or
+// stored before tokens were sealed), so that the database never holds them in clear. A
+// service without a Sealer (tests, tools) stores them as given.
+func (s *Service) sealTokens(f *switchboard.CallFlow) {
+	if s.sealer == nil {
+		return
+	}
+	for name, n := range f.Nodes {
+		if n.Token == "" || strings.HasPrefix(n.Token, switchboard.SealedTokenPrefix) {
+			continue
+		}
+		n.Token = switchboard.SealedTokenPrefix + base64.StdEncoding.EncodeToString(s.sealer.Seal(n.Token))
+		f.Nodes[name] = n
+	}
 }
 
 // applyCallFlow copies the change into f. A webhook token sent back masked (as answers

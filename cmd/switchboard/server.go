@@ -113,14 +113,16 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 
 	// Provisioning goes through one service. The call engine caches queue members and trunks,
 	// so it is told of their changes; trunks are provisioned only where an engine uses them.
+	// Secrets provisioned (trunk passwords, flows' webhook tokens) are sealed with the key.
+	sealer, err := webhook.NewSealer(secretKey)
+	if err != nil {
+		return nil, err
+	}
 	flowRefs := provision.StoreFlowRefs(m.db)
-	provisioning := provision.New(provision.Config{Store: m.db, Logger: logger, Blobs: m.blobs, Speaker: m.speaker, FlowRefs: flowRefs})
+	provisioning := provision.New(provision.Config{Store: m.db, Sealer: sealer, Logger: logger, Blobs: m.blobs, Speaker: m.speaker,
+		FlowRefs: flowRefs})
 	var trunks switchboard.TrunkService
 	if m.engine != nil {
-		sealer, err := webhook.NewSealer(secretKey)
-		if err != nil {
-			return nil, err
-		}
 		provisioning = provision.New(provision.Config{Store: m.db, Sealer: sealer, Engine: m.engine, Logger: logger,
 			Blobs: m.blobs, Speaker: m.speaker, FlowRefs: flowRefs})
 		trunks = provisioning
