@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"switchboard"
@@ -118,9 +119,7 @@ func (c *call) listen(a *leg, vm VoicemailConfig, box *switchboard.VoicemailBox)
 		}
 		msgs = append(msgs, page...)
 		if r == &unread {
-			for range page {
-				_ = a.media.Play(a.ctx(), media.PCM(vmCountPip()))
-			}
+			c.sayNewMessages(a, len(page))
 		}
 	}
 	cancel()
@@ -129,6 +128,26 @@ func (c *call) listen(a *leg, vm VoicemailConfig, box *switchboard.VoicemailBox)
 			return
 		}
 	}
+}
+
+// sayNewMessages tells the caller how many new messages there are: the number's digits
+// and "new messages" (or "no new messages") from the prompt library, or one pip per new
+// message without one.
+func (c *call) sayNewMessages(a *leg, n int) {
+	if c.e.promptLibrary() == nil {
+		for range n {
+			_ = a.media.Play(a.ctx(), media.PCM(vmCountPip()))
+		}
+		return
+	}
+	if n == 0 {
+		c.prompt(a, switchboard.SysPromptVMNoMessages, func() []int16 { return nil })
+		return
+	}
+	for _, d := range strconv.Itoa(n) {
+		c.prompt(a, switchboard.SysPromptDigit(int(d-'0')), vmCountPip)
+	}
+	c.prompt(a, switchboard.SysPromptVMNewMessages, func() []int16 { return nil })
 }
 
 // playMessage plays one message and takes the keys after it; false means exit (or the

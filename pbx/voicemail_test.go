@@ -74,6 +74,8 @@ func waitNotify(t *testing.T, u *ua, want string) {
 // re-REGISTER each get the lamp's state.
 func TestVoicemailLeftListenedAndLamp(t *testing.T) {
 	e, svc, links := vmEnv(t)
+	prompts := &tonePrompts{} // system prompts are asked for by name (and sound as 300 Hz)
+	e.eng.SetPromptLibrary(prompts)
 	alice := e.user("1001", func(u *switchboard.User) { u.VoicemailEnabled = true })
 	bob := e.user("1002", func(u *switchboard.User) { u.VoicemailEnabled = true; u.RingTimeSeconds = 1 })
 	e.device(alice, "alice", "pw-alice")
@@ -195,6 +197,13 @@ func TestVoicemailLeftListenedAndLamp(t *testing.T) {
 	}()
 	if !<-heard {
 		t.Fatal("*97 did not play the message's tone")
+	}
+	// Before the message, the count is spoken: "one", "new messages".
+	prompts.mu.Lock()
+	asked := strings.Join(prompts.languages, " ")
+	prompts.mu.Unlock()
+	if !strings.Contains(asked, switchboard.SysPromptDigit(1)+": "+switchboard.SysPromptVMNewMessages+":") {
+		t.Fatalf("system prompts asked for: %s; want the count (digit-1) then vm-new-messages", asked)
 	}
 	waitNotify(t, bobPhone, "Voice-Message: 0/1")
 	_ = l.dlg.Bye(context.Background())
