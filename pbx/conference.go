@@ -167,9 +167,9 @@ func (c *call) speak(a *leg, name string, tone func() []int16) []int16 {
 
 // The tones rooms play where no prompt can be read (docs/conferences.md).
 var (
-	mutedTone   = sync.OnceValue(func() []int16 { return beep(400, 250) })
-	unmutedTone = sync.OnceValue(func() []int16 { return beep(800, 250) })
-	pinTone     = sync.OnceValue(func() []int16 { return beep(440, 300) })
+	mutedTone   = sync.OnceValue(func() []int16 { return tones(roomLevel, toneStep{400, 250}) })
+	unmutedTone = sync.OnceValue(func() []int16 { return tones(roomLevel, toneStep{800, 250}) })
+	pinTone     = sync.OnceValue(func() []int16 { return tones(roomLevel, toneStep{440, 300}) })
 )
 
 // readDigits reads keys up to # (not included). A pause longer than pinDigitTimeout ends
@@ -348,22 +348,11 @@ func participantNotFound(id int64) error {
 	return switchboard.Errorf(switchboard.ENOTFOUND, "No participant %d in this conference room now", id)
 }
 
-// The room's tones (see the table at the top of the file).
-func beep(freq float64, ms int) []int16 {
-	out := make([]int16, ms*media.SampleRate/1000)
-	for i := range out {
-		out[i] = int16(3000 * math.Sin(2*math.Pi*freq*float64(i)/media.SampleRate))
-	}
-	return out
-}
+// The room's tones (see the table at the top of the file) are at roomLevel.
+const roomLevel = 3000
 
 var errorTone = sync.OnceValue(func() []int16 {
-	var out []int16
-	for range 3 {
-		out = append(out, beep(300, 120)...)
-		out = append(out, make([]int16, 80*media.SampleRate/1000)...)
-	}
-	return out
+	return tones(roomLevel, toneStep{300, 120}, toneStep{0, 80}, toneStep{300, 120}, toneStep{0, 80}, toneStep{300, 120}, toneStep{0, 80})
 })
 
 // busyTone is the US busy tone (480 + 620 Hz, 0.5 s on, 0.5 s off) for two seconds.

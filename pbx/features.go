@@ -2,7 +2,6 @@ package pbx
 
 import (
 	"context"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -109,15 +108,7 @@ func (c *call) runFeature(a *leg, answer []byte, p *plan) {
 // confirmationTone is what a phone hears after a feature code took effect: two short
 // 880 Hz beeps (Asterisk plays a "feature activated" prompt; a tone needs no language).
 var confirmationTone = sync.OnceValue(func() []int16 {
-	beep, gap := 200*media.SampleRate/1000, 100*media.SampleRate/1000
-	out := make([]int16, 0, 2*(beep+gap))
-	for range 2 {
-		for i := range beep {
-			out = append(out, int16(4000*math.Sin(2*math.Pi*880*float64(i)/media.SampleRate)))
-		}
-		out = append(out, make([]int16, gap)...)
-	}
-	return out
+	return tones(4000, toneStep{880, 200}, toneStep{0, 100}, toneStep{880, 200}, toneStep{0, 100})
 })
 
 // takesCall reports whether user u accepts one more call now: not on do not disturb and,

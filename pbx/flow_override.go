@@ -3,7 +3,6 @@ package pbx
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"switchboard"
 	"switchboard/media"
@@ -112,7 +111,7 @@ func (c *call) runFlowOverride(a *leg, answer []byte, p *plan) {
 	}
 	tone := confirmationTone()
 	if !closed {
-		tone = toneSamples(880, 600*time.Millisecond, 0, 1)
+		tone = tones(6000, toneStep{880, 600})
 	}
 	_ = a.media.Play(a.ctx(), media.PCM(tone))
 	a.hangup()

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -390,22 +389,12 @@ func (e *Engine) systemPrompt(ctx context.Context, accountID int64, name, lang s
 }
 
 // promptTone stands for an account prompt without a prompt library: 440 Hz for a second.
-var promptTone = sync.OnceValue(func() []int16 { return toneSamples(440, time.Second, 0, 1) })
+var promptTone = sync.OnceValue(func() []int16 { return tones(6000, toneStep{440, 1000}) })
 
 // invalidTone stands for a system prompt: three 100 ms beeps at 330 Hz.
-var invalidTone = sync.OnceValue(func() []int16 { return toneSamples(330, 100*time.Millisecond, 100*time.Millisecond, 3) })
-
-func toneSamples(freq float64, on, off time.Duration, n int) []int16 {
-	onN, offN := int(on.Seconds()*media.SampleRate), int(off.Seconds()*media.SampleRate)
-	out := make([]int16, 0, n*(onN+offN))
-	for range n {
-		for i := range onN {
-			out = append(out, int16(6000*math.Sin(2*math.Pi*freq*float64(i)/media.SampleRate)))
-		}
-		out = append(out, make([]int16, offN)...)
-	}
-	return out
-}
+var invalidTone = sync.OnceValue(func() []int16 {
+	return tones(6000, toneStep{330, 100}, toneStep{0, 100}, toneStep{330, 100}, toneStep{0, 100}, toneStep{330, 100}, toneStep{0, 100})
+})
 
 // SetWebhookPolicy changes which URLs webhook nodes may reach (tests; a server sets
 // Config.WebhookPolicy).

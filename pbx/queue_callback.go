@@ -2,7 +2,6 @@ package pbx
 
 import (
 	"context"
-	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -30,15 +29,7 @@ import (
 // callbackTone is the confirmation a caller hears when no prompt says it: three rising
 // beeps (660, 880 and 1100 Hz, 150 ms each, 50 ms apart), 0.6 s in all.
 var callbackTone = sync.OnceValue(func() []int16 {
-	const beep, gap = 150 * media.SampleRate / 1000, 50 * media.SampleRate / 1000
-	var pcm []int16
-	for _, f := range []float64{660, 880, 1100} {
-		for i := range beep {
-			pcm = append(pcm, int16(6000*math.Sin(2*math.Pi*f*float64(i)/media.SampleRate)))
-		}
-		pcm = append(pcm, make([]int16, gap)...)
-	}
-	return pcm
+	return tones(6000, toneStep{660, 150}, toneStep{0, 50}, toneStep{880, 150}, toneStep{0, 50}, toneStep{1100, 150}, toneStep{0, 50})
 })
 
 // callbackListener watches the caller's keys while they wait in a queue. ctx ends when the

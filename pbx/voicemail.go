@@ -318,38 +318,20 @@ func wavFile(samples []int16) []byte {
 	return b.Bytes()
 }
 
-// toneStep is one part of a tone sequence: hz 0 is silence.
-type toneStep struct{ hz, ms int }
-
-// tones renders a tone sequence as 8 kHz PCM: what voicemail plays where no system prompt
-// can be read.
-func tones(steps ...toneStep) []int16 {
-	var out []int16
-	for _, st := range steps {
-		n := st.ms * media.SampleRate / 1000
-		for i := range n {
-			v := 0.0
-			if st.hz > 0 {
-				v = 4000 * math.Sin(2*math.Pi*float64(st.hz)*float64(i)/media.SampleRate)
-			}
-			out = append(out, int16(v))
-		}
-	}
-	return out
-}
-
 // The voicemail tones (docs/voicemail.md). None uses 1 kHz, the test callers' tone.
+const vmLevel = 4000
+
 var (
 	vmGreetingTone = sync.OnceValue(func() []int16 {
-		return tones(toneStep{523, 150}, toneStep{659, 150}, toneStep{784, 300}, toneStep{0, 200})
+		return tones(vmLevel, toneStep{523, 150}, toneStep{659, 150}, toneStep{784, 300}, toneStep{0, 200})
 	})
-	vmBeep         = sync.OnceValue(func() []int16 { return tones(toneStep{1400, 250}) })
-	vmBoxFullTone  = sync.OnceValue(func() []int16 { return tones(toneStep{950, 330}, toneStep{1400, 330}, toneStep{1800, 330}) })
-	vmGoodbyeTone  = sync.OnceValue(func() []int16 { return tones(toneStep{784, 150}, toneStep{523, 300}) })
-	vmEnterPINTone = sync.OnceValue(func() []int16 { return tones(toneStep{660, 200}) })
-	vmWrongPINTone = sync.OnceValue(func() []int16 { return tones(toneStep{400, 150}, toneStep{0, 50}, toneStep{400, 150}) })
-	vmCountPip     = sync.OnceValue(func() []int16 { return tones(toneStep{600, 120}, toneStep{0, 120}) })
-	vmMenuTone     = sync.OnceValue(func() []int16 { return tones(toneStep{0, 200}, toneStep{880, 100}) })
+	vmBeep         = sync.OnceValue(func() []int16 { return tones(vmLevel, toneStep{1400, 250}) })
+	vmBoxFullTone  = sync.OnceValue(func() []int16 { return tones(vmLevel, toneStep{950, 330}, toneStep{1400, 330}, toneStep{1800, 330}) })
+	vmGoodbyeTone  = sync.OnceValue(func() []int16 { return tones(vmLevel, toneStep{784, 150}, toneStep{523, 300}) })
+	vmEnterPINTone = sync.OnceValue(func() []int16 { return tones(vmLevel, toneStep{660, 200}) })
+	vmWrongPINTone = sync.OnceValue(func() []int16 { return tones(vmLevel, toneStep{400, 150}, toneStep{0, 50}, toneStep{400, 150}) })
+	vmCountPip     = sync.OnceValue(func() []int16 { return tones(vmLevel, toneStep{600, 120}, toneStep{0, 120}) })
+	vmMenuTone     = sync.OnceValue(func() []int16 { return tones(vmLevel, toneStep{0, 200}, toneStep{880, 100}) })
 )
 
 // MessageSummary gives the SIP server a user's voicemail counts for the lamp
