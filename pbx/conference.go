@@ -19,11 +19,16 @@ import (
 // party hears everyone else, never themselves. *6 toggles one's own mute. A room's mixer
 // lives while someone is in it.
 //
-// Until the prompt library is merged the room speaks in tones (docs/conferences.md):
+// A full room refuses a caller it has not answered with 486 Busy Here, so the phone shows
+// busy and a flow or a forwarding rule can go on; a caller already answered (by a flow, or
+// while giving the PIN) hears "the conference is full". Every prompt is a system prompt in
+// the call's language; where none can be read the room speaks in tones
+// (docs/conferences.md):
 //
 //	PIN wanted            one 440 Hz beep (again after a wrong PIN)
 //	wrong PIN             three short 300 Hz beeps; after the third wrong PIN, a hang-up
 //	room full             the busy tone for two seconds, then a hang-up
+//	joined / alone        the join tone / none
 //	*6 muted / unmuted    one low 400 Hz beep / one high 800 Hz beep
 
 // PIN entry: three tries, each ending with # (or the twelfth digit of the longest PIN and
@@ -79,6 +84,11 @@ func (c *call) runConference(st *callerState, roomID int64) {
 		c.endUnanswered(st, switchboard.DispositionFailed, 404, "Not Found: no such conference room")
 		return
 	}
+	if !st.answered && !room.HasPIN() && c.e.conferenceSize(room) >= room.MaxParticipants {
+		c.e.log.Info("conference room full", "uniqueid", c.id, "room_id", room.ID, "max", room.MaxParticipants)
+		c.endUnanswered(st, switchboard.DispositionBusy, 486, "Busy Here: the conference room is full")
+		return
+	}
 	if !c.answerCaller(st) {
 		c.finish(switchboard.DispositionFailed)
 		return
@@ -94,10 +104,17 @@ func (c *call) runConference(st *callerState, roomID int64) {
 	if room.HasPIN() && !c.collectPIN(st.a, room) {
 		return
 	}
+	// The welcome is played before joining: once in the mixer the leg's audio is the room's.
+	if c.e.conferenceSize(room) < room.MaxParticipants {
+		c.playTo(st.a, c.speak(st.a, switchboard.SysPromptConfJoined, joinedTone))
+		if c.e.conferenceSize(room) == 0 {
+			c.playTo(st.a, c.speak(st.a, switchboard.SysPromptConfAlone, silence))
+		}
+	}
 	party, count, err := c.e.joinConference(c, st.a, room)
 	if err != nil {
 		c.e.log.Info("conference room full", "uniqueid", c.id, "room_id", room.ID, "max", room.MaxParticipants)
-		c.playTo(st.a, busyTone())
+		c.playTo(st.a, c.speak(st.a, switchboard.SysPromptConfFull, busyTone))
 		return
 	}
 	c.e.log.Info("conference joined", "uniqueid", c.id, "room_id", room.ID, "participant_id", party.id, "count", count)
@@ -170,7 +187,11 @@ var (
 	mutedTone   = sync.OnceValue(func() []int16 { return tones(roomLevel, toneStep{400, 250}) })
 	unmutedTone = sync.OnceValue(func() []int16 { return tones(roomLevel, toneStep{800, 250}) })
 	pinTone     = sync.OnceValue(func() []int16 { return tones(roomLevel, toneStep{440, 300}) })
+	joinedTone  = sync.OnceValue(func() []int16 { return tones(roomLevel, toneStep{440, 150}, toneStep{660, 200}) })
 )
+
+// silence stands for a prompt that has no tone: nothing is played where it cannot be read.
+func silence() []int16 { return nil }
 
 // readDigits reads keys up to # (not included). A pause longer than pinDigitTimeout ends
 // the entry as it is; false when the caller left.
@@ -243,6 +264,16 @@ func (e *Engine) joinConference(c *call, a *leg, room *switchboard.ConferenceRoo
 }
 
 var errRoomFull = switchboard.Errorf(switchboard.ECONFLICT, "The conference room is full")
+
+// conferenceSize is the number of parties in the room now.
+func (e *Engine) conferenceSize(room *switchboard.ConferenceRoom) int {
+	e.conf.mu.Lock()
+	defer e.conf.mu.Unlock()
+	if r := e.conf.rooms[confKey{room.AccountID, room.ID}]; r != nil {
+		return len(r.parts)
+	}
+	return 0
+}
 
 // leaveConference takes the party out of the room, ending the room when it was the last;
 // it returns the parties left.

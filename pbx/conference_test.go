@@ -545,3 +545,35 @@ func TestConferenceParticipantsThroughTheAPI(t *testing.T) {
 		t.Fatalf("unmuting a party that left: %d; want 404", code)
 	}
 }
+
+// A full room answers a new caller 486 Busy Here without answering (the phone shows busy,
+// the call record says busy) and nobody in the room notices; when a place frees up, the
+// next caller gets in.
+func TestConferenceFullRoomRefusesWithBusyHere(t *testing.T) {
+	e := newEnv(t)
+	room := e.room("805", func(r *switchboard.ConferenceRoom) { r.MaxParticipants = 2 })
+	dialRoom(t, e, confUser(t, e, "211"), "211", "805", 500)
+	second := dialRoom(t, e, confUser(t, e, "212"), "212", "805", 900)
+	tstest.WaitFor(t, "two parties in the room", func() bool {
+		parts, _ := e.eng.ConferenceParticipants(context.Background(), e.account.ID, room.ID)
+		return len(parts) == 2
+	})
+	third := confUser(t, e, "213")
+	if code := third.dial(e, "805", "p213", "pw-213-secret").finalCode(t); code != 486 {
+		t.Fatalf("a caller to the full room got %d; want 486", code)
+	}
+	parts, _ := e.eng.ConferenceParticipants(context.Background(), e.account.ID, room.ID)
+	if len(parts) != 2 {
+		t.Fatalf("the room holds %d parties after the refused caller; want 2", len(parts))
+	}
+	second.hangUpPhone()
+	tstest.WaitFor(t, "the room to have a free place", func() bool {
+		parts, _ := e.eng.ConferenceParticipants(context.Background(), e.account.ID, room.ID)
+		return len(parts) == 1
+	})
+	dialRoom(t, e, third, "213", "805", 1300)
+	tstest.WaitFor(t, "the third caller to join once a place is free", func() bool {
+		parts, _ := e.eng.ConferenceParticipants(context.Background(), e.account.ID, room.ID)
+		return len(parts) == 2
+	})
+}

@@ -1,6 +1,7 @@
 package pbx
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"time"
@@ -20,6 +21,8 @@ import (
 //	1 play again   7 delete   9 save (keep, read)   # next   * exit
 //
 // A message played is marked read (voicemail.read, the lamp goes out when none is new).
+// After the last message (or none) the box offers its options: 0 records the box's
+// greeting, which callers then hear instead of the default one.
 
 // The voicemail access feature codes.
 const (
@@ -32,6 +35,9 @@ const (
 	vmPINLockCalls  = 3
 	vmPINLockWindow = time.Hour
 )
+
+// vmMaxGreeting bounds a greeting recorded by phone.
+const vmMaxGreeting = 60 * time.Second
 
 // routeVoicemailCode plans *97 and *98 (false for another code).
 func routeVoicemailCode(p *plan, dialled string) bool {
@@ -100,14 +106,17 @@ func (c *call) runVoicemailAccess(a *leg, answer []byte, p *plan) {
 			return
 		}
 	}
-	c.listen(a, vm, box)
+	if c.listen(a, vm, box) {
+		c.boxOptions(a, vm, box)
+	}
 	if !a.ended() {
 		c.prompt(a, switchboard.SysPromptGoodbye, vmGoodbyeTone)
 	}
 }
 
-// listen plays the count of new messages and then the messages, new ones first.
-func (c *call) listen(a *leg, vm VoicemailConfig, box *switchboard.VoicemailBox) {
+// listen plays the count of new messages and then the messages, new ones first; false
+// when the caller pressed * (exit) or left.
+func (c *call) listen(a *leg, vm VoicemailConfig, box *switchboard.VoicemailBox) bool {
 	unread, read := false, true
 	var msgs []*switchboard.VoicemailMessage
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
@@ -125,9 +134,43 @@ func (c *call) listen(a *leg, vm VoicemailConfig, box *switchboard.VoicemailBox)
 	cancel()
 	for _, m := range msgs {
 		if !c.playMessage(a, vm, m) {
-			return
+			return false
 		}
 	}
+	return !a.ended()
+}
+
+// boxOptions offers the box's options once: 0 records a new greeting after the beep,
+// ended by '#' or silence, and makes it the box's greeting.
+func (c *call) boxOptions(a *leg, vm VoicemailConfig, box *switchboard.VoicemailBox) {
+	key, pressed := c.playUntilKey(a, c.speak(a, switchboard.SysPromptVMOptions, vmMenuTone))
+	if !pressed {
+		key, pressed = c.waitKey(a)
+	}
+	if !pressed || key != '0' {
+		return
+	}
+	c.prompt(a, switchboard.SysPromptVMRecordGreeting, vmGreetingTone)
+	_ = a.media.Play(a.ctx(), media.PCM(vmBeep()))
+	samples := c.recordMessage(a, vmMaxGreeting)
+	if a.ended() {
+		return // a greeting cut off by a hang-up is not kept
+	}
+	if time.Duration(len(samples))*time.Second/media.SampleRate < vmMinMessage {
+		c.prompt(a, switchboard.SysPromptInvalidOption, vmWrongPINTone)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	_, err := vm.Service.SetVoicemailGreeting(ctx, box.AccountID, box.ID,
+		switchboard.MusicUpload{ContentType: "audio/wav", Body: bytes.NewReader(wavFile(samples))})
+	cancel()
+	if err != nil {
+		c.e.log.Error("voicemail: storing a greeting recorded by phone failed", "box_id", box.ID, "error", err)
+		c.prompt(a, switchboard.SysPromptInvalidOption, vmWrongPINTone)
+		return
+	}
+	c.e.log.Info("voicemail: greeting recorded by phone", "box_id", box.ID, "seconds", len(samples)/media.SampleRate)
+	c.prompt(a, switchboard.SysPromptVMGreetingSaved, vmGoodbyeTone)
 }
 
 // sayNewMessages tells the caller how many new messages there are: the number's digits

@@ -360,3 +360,71 @@ func waitBeep(t *testing.T, p *rtpPeer) {
 	}
 	t.Fatal("no beep")
 }
+
+// Bob records his greeting by phone: *97, 0 at the box's options (there are no messages),
+// his 1 kHz tone after the beep, then '#'. The box's greeting is now his recording, and
+// alice, calling bob on do not disturb, hears the 1 kHz greeting before the beep instead
+// of the default one.
+func TestVoicemailGreetingRecordedByPhone(t *testing.T) {
+	e, svc, _ := vmEnv(t)
+	alice := e.user("1001", func(u *switchboard.User) { u.VoicemailEnabled = true })
+	bob := e.user("1002", func(u *switchboard.User) { u.VoicemailEnabled = true; u.DoNotDisturb = true })
+	e.device(alice, "alice", "pw-alice")
+	e.device(bob, "bob", "pw-bob")
+	ctx := context.Background()
+	bobPhone := newUA(t, "127.0.0.1", "bob")
+	bobPhone.register(e, "bob", "pw-bob")
+
+	l := bobPhone.dial(e, "*97", "bob", "pw-bob")
+	l.answered(t)
+	for range 25 { // half a second of silence while the options are offered
+		l.rtp.send(t, bytes.Repeat([]byte{0xff}, 160))
+		time.Sleep(20 * time.Millisecond)
+	}
+	sendDigit(t, l.rtp, '0')
+	waitBeep(t, l.rtp)
+	for i := range 100 { // two seconds of 1 kHz
+		l.rtp.send(t, tone1k(i))
+		time.Sleep(20 * time.Millisecond)
+	}
+	sendDigit(t, l.rtp, '#')
+	var box *switchboard.VoicemailBox
+	tstest.WaitFor(t, "bob's box to have his recorded greeting", func() bool {
+		b, err := svc.UserVoicemailBox(ctx, e.account.ID, bob.ID)
+		box = b
+		return err == nil && b.GreetingKey != ""
+	})
+	greeting, err := svc.VoicemailGreeting(ctx, box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(greeting) < media.SampleRate || media.Goertzel(greeting[:4000], 1000) < 10*media.Goertzel(greeting[:4000], 1400) {
+		t.Fatalf("the recorded greeting does not hold bob's 1 kHz tone (%d samples)", len(greeting))
+	}
+	_ = l.dlg.Bye(ctx)
+	e.waitIdle()
+
+	alicePhone := newUA(t, "127.0.0.1", "alice")
+	alicePhone.register(e, "alice", "pw-alice")
+	c := alicePhone.dial(e, "1002", "alice", "pw-alice")
+	c.answered(t)
+	var pcm []int16
+	for end := time.Now().Add(tstest.DefaultWait); time.Now().Before(end); {
+		pkt := c.rtp.recv(time.Second)
+		if pkt == nil || pkt.PayloadType != 0 {
+			continue
+		}
+		frame := make([]int16, len(pkt.Payload))
+		for i, b := range pkt.Payload {
+			frame[i] = media.UlawDecode(b)
+		}
+		if media.Goertzel(frame, 1400) > 1e6 { // the beep after the greeting
+			break
+		}
+		pcm = append(pcm, frame...)
+	}
+	if len(pcm) < media.SampleRate || media.Goertzel(pcm, 1000) < 10*media.Goertzel(pcm, 523) {
+		t.Fatalf("alice did not hear bob's recorded greeting before the beep (%d samples)", len(pcm))
+	}
+	_ = c.dlg.Bye(ctx)
+}

@@ -58,6 +58,10 @@ func init() {
 	add(switchboard.SysPromptVMDeleted, ToneConfirm, "Message deleted.", "Nachricht gelöscht.")
 	add(switchboard.SysPromptVMSaved, ToneConfirm, "Message saved.", "Nachricht gespeichert.")
 	add(switchboard.SysPromptVMBoxFull, ToneError, "The mailbox is full. Please try again later.", "Das Postfach ist voll. Bitte versuchen Sie es später noch einmal.")
+	add(switchboard.SysPromptVMOptions, ToneInput, "To record your greeting, press 0.", "Um Ihre Ansage aufzunehmen, drücken Sie die 0.")
+	add(switchboard.SysPromptVMRecordGreeting, ToneInput, "After the tone, say your greeting, then press the hash key.",
+		"Sprechen Sie nach dem Ton Ihre Ansage und drücken Sie dann die Raute-Taste.")
+	add(switchboard.SysPromptVMGreetingSaved, ToneConfirm, "Your greeting has been saved.", "Ihre Ansage wurde gespeichert.")
 	add(switchboard.SysPromptEnterPIN, ToneInput, "Please enter your PIN, followed by the hash key.", "Bitte geben Sie Ihre PIN ein, gefolgt von der Raute-Taste.")
 	add(switchboard.SysPromptPINInvalid, ToneError, "That PIN is not correct.", "Diese PIN ist nicht korrekt.")
 	add(switchboard.SysPromptConfEnterPIN, ToneInput, "Please enter the conference PIN, followed by the hash key.", "Bitte geben Sie die Konferenz-PIN ein, gefolgt von der Raute-Taste.")
@@ -65,6 +69,7 @@ func init() {
 	add(switchboard.SysPromptConfLeft, ToneLeave, "You have left the conference.", "Sie haben die Konferenz verlassen.")
 	add(switchboard.SysPromptConfMuted, ToneConfirm, "You are muted.", "Ihr Mikrofon ist stumm geschaltet.")
 	add(switchboard.SysPromptConfUnmuted, ToneConfirm, "You are no longer muted.", "Ihr Mikrofon ist wieder eingeschaltet.")
+	add(switchboard.SysPromptConfFull, ToneError, "This conference is full. Please try again later.", "Diese Konferenz ist voll. Bitte versuchen Sie es später noch einmal.")
 	add(switchboard.SysPromptConfAlone, ToneInfo, "You are the only person in this conference.", "Sie sind die einzige Person in dieser Konferenz.")
 	add(switchboard.SysPromptParkSlot, ToneInfo, "Your call has been parked in slot", "Ihr Anruf wurde geparkt auf Platz")
 	add(switchboard.SysPromptCallbackOffer, ToneInput,
