@@ -38,7 +38,9 @@ type Store interface {
 	PageUsers(ctx context.Context, accountID int64, p Page) (users []*User, more bool, err error)
 	UpdateUser(ctx context.Context, u *User) error
 	UpdateUserFunc(ctx context.Context, accountID, id int64, change func(*User) error) (*User, error)
-	DeleteUser(ctx context.Context, accountID, id int64) error // also its devices, keys and memberships
+	// DeleteUser deletes the user with its devices, keys, memberships and voicemail box; it
+	// returns the blob keys of the box's files, which the caller removes.
+	DeleteUser(ctx context.Context, accountID, id int64) (blobKeys []string, err error)
 
 	CreateDevice(ctx context.Context, d *Device) error
 	GetDevice(ctx context.Context, accountID, id int64) (*Device, error)

@@ -48,9 +48,11 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.Valida
 // engine to read the account's queue members again, so that queue calls stop offering the
 // user at once rather than when the engine's member cache expires.
 func (s *Service) DeleteUser(ctx context.Context, accountID, id int64) error {
-	if err := s.store.DeleteUser(ctx, accountID, id); err != nil {
+	keys, err := s.store.DeleteUser(ctx, accountID, id)
+	if err != nil {
 		return err
 	}
+	s.removeBlobs(ctx, "voicemail file", keys)
 	if s.engine == nil {
 		return nil
 	}

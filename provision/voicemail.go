@@ -119,13 +119,7 @@ func (s *Service) DeleteVoicemailBox(ctx context.Context, accountID, id int64) e
 	if err != nil {
 		return err
 	}
-	if blobs := s.blobs; blobs != nil {
-		for _, k := range keys {
-			if err := blobs.Delete(ctx, k); err != nil {
-				s.logger.Warn("removing a voicemail file failed", "key", k, "error", err)
-			}
-		}
-	}
+	s.removeBlobs(ctx, "voicemail file", keys)
 	s.voicemailChanged(accountID, b.ID, b.UserID)
 	return nil
 }
@@ -324,4 +318,17 @@ func (s *Service) VoicemailGreeting(ctx context.Context, b *switchboard.Voicemai
 		pcm[i] = media.UlawDecode(v)
 	}
 	return pcm, nil
+}
+
+// removeBlobs removes the files of rows just deleted. A failure only leaves an orphan file
+// behind (logged): the rows are gone either way.
+func (s *Service) removeBlobs(ctx context.Context, what string, keys []string) {
+	if s.blobs == nil {
+		return
+	}
+	for _, k := range keys {
+		if err := s.blobs.Delete(ctx, k); err != nil {
+			s.logger.Warn("removing a "+what+" failed", "key", k, "error", err)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"switchboard"
 )
@@ -140,13 +141,33 @@ func (db *DB) saveUser(ctx context.Context, tx *sql.Tx, u *switchboard.User) err
 // DeleteUser deletes the user with its devices, API keys and queue and ring group
 // memberships; numbers it owned or was SMS-assigned keep no owner, and routes to it (number
 // targets, queue overflows, ring group fallbacks) lead nowhere. All in one transaction.
-func (db *DB) DeleteUser(ctx context.Context, accountID, id int64) error {
-	return db.writeTx(ctx, func(tx *sql.Tx) error {
+func (db *DB) DeleteUser(ctx context.Context, accountID, id int64) ([]string, error) {
+	var keys []string
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		if ok, err := db.exists(ctx, tx, accountID, ownerUser, id); err != nil || !ok {
 			return orNotFound(err, "user", id)
 		}
+		// The user's voicemail box goes with the user (ON DELETE CASCADE): its files are
+		// collected here, in the transaction, for the caller to remove after the commit.
+		// A flow that leaves messages in that box keeps the user.
+		var boxID int64
+		switch err := db.queryRow(ctx, tx, "SELECT id FROM voicemail_boxes WHERE account_id = ? AND user_id = ?",
+			accountID, id).Scan(&boxID); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return internal("DeleteUser", err)
+		default:
+			if err := db.refuseIfFlowsName(ctx, tx, accountID, switchboard.FlowRefVoicemail, boxID); err != nil {
+				return err
+			}
+		}
+		var err error
+		if keys, err = db.userVoicemailKeys(ctx, tx, accountID, id); err != nil {
+			return err
+		}
 		// Every statement takes (account id, user id).
 		stmts := []string{
+			"DELETE FROM voicemail_messages WHERE box_id IN (SELECT id FROM voicemail_boxes WHERE account_id = ? AND user_id = ?)",
 			"DELETE FROM devices WHERE account_id = ? AND user_id = ?",
 			"DELETE FROM api_keys WHERE account_id = ? AND user_id = ?",
 			"DELETE FROM queue_members WHERE queue_id IN (SELECT id FROM queues WHERE account_id = ?) AND user_id = ?",
@@ -170,4 +191,33 @@ func (db *DB) DeleteUser(ctx context.Context, accountID, id int64) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// userVoicemailKeys lists the blob keys of the user's voicemail box: its messages' audio and
+// its own greeting.
+func (db *DB) userVoicemailKeys(ctx context.Context, tx *sql.Tx, accountID, userID int64) ([]string, error) {
+	rows, err := db.query(ctx, tx, `SELECT m.audio_key FROM voicemail_messages m JOIN voicemail_boxes b ON b.id = m.box_id
+		WHERE b.account_id = ? AND b.user_id = ?
+		UNION ALL SELECT greeting_key FROM voicemail_boxes WHERE account_id = ? AND user_id = ? AND greeting_key <> ''`,
+		accountID, userID, accountID, userID)
+	if err != nil {
+		return nil, internal("DeleteUser", err)
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, internal("DeleteUser", err)
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal("DeleteUser", err)
+	}
+	return keys, nil
 }

@@ -252,7 +252,7 @@ func testDeleteNamedByFlow(t *testing.T, f *fixture) {
 	for what, err := range map[string]error{
 		`call flow "Main" (node q, queue_id)`:          f.db.DeleteQueue(f.ctx, f.a.ID, q.ID),
 		`call flow "Main" (node rg, ring_group_id)`:    f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID),
-		`call flow "Main" (node op, user_id)`:          f.db.DeleteUser(f.ctx, f.a.ID, u.ID),
+		`call flow "Main" (node op, user_id)`:          errOnly(f.db.DeleteUser(f.ctx, f.a.ID, u.ID)),
 		`call flow "Main" (node hello, prompt_id)`:     promptErr,
 		`call flow "Main" (node room, conference_id)`:  f.db.DeleteConferenceRoom(f.ctx, f.a.ID, room.ID),
 		`call flow "Main" (node vm, voicemail_box_id)`: boxErr,
@@ -265,7 +265,7 @@ func testDeleteNamedByFlow(t *testing.T, f *fixture) {
 	mustOK(t, f.db.DeleteCallFlow(f.ctx, f.a.ID, fl.ID))
 	mustOK(t, f.db.DeleteQueue(f.ctx, f.a.ID, q.ID))
 	mustOK(t, f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID))
-	mustOK(t, f.db.DeleteUser(f.ctx, f.a.ID, u.ID))
+	mustOK(t, errOnly(f.db.DeleteUser(f.ctx, f.a.ID, u.ID)))
 	_, promptErr = f.db.DeletePrompt(f.ctx, f.a.ID, p.ID)
 	mustOK(t, promptErr)
 	mustOK(t, f.db.DeleteConferenceRoom(f.ctx, f.a.ID, room.ID))

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 
 	"switchboard"
@@ -115,4 +116,24 @@ func testVoicemail(t *testing.T, f *fixture) {
 	}
 	_, err = f.db.GetVoicemailMessage(f.ctx, f.a.ID, m1.ID)
 	wantCode(t, err, switchboard.ENOTFOUND)
+
+	// Deleting a user deletes their box and hands back its files (messages and greeting) for
+	// the caller to remove; a flow that leaves messages in the box keeps the user.
+	leaver := &switchboard.User{AccountID: f.a.ID, Extension: "1777", FirstName: "Leaving", LastName: "User"}
+	mustOK(t, f.db.CreateUser(f.ctx, leaver))
+	lbox := switchboard.NewVoicemailBox(f.a.ID, leaver.ID, "Leaving's box")
+	lbox.GreetingKey = "g-leaver"
+	mustOK(t, f.db.CreateVoicemailBox(f.ctx, lbox))
+	mustOK(t, f.db.CreateVoicemailMessage(f.ctx, &switchboard.VoicemailMessage{AccountID: f.a.ID, BoxID: lbox.ID, CallID: "2.1", AudioKey: "k-leaver"}, left))
+	keys, err = f.db.DeleteUser(f.ctx, f.a.ID, leaver.ID)
+	mustOK(t, err)
+	slices.Sort(keys)
+	if d := diff([]string{"g-leaver", "k-leaver"}, keys); d != "" {
+		t.Fatalf("deleted user's voicemail files (-want +got):\n%s", d)
+	}
+	_, err = f.db.GetVoicemailBox(f.ctx, f.a.ID, lbox.ID)
+	wantCode(t, err, switchboard.ENOTFOUND)
 }
+
+// errOnly drops a result that a test does not look at.
+func errOnly[T any](_ T, err error) error { return err }
