@@ -35,8 +35,12 @@ type User struct {
 	// CallWaitingOff: a user already on a call gets no second one (refused busy, skipped
 	// by queues and ring groups). The zero value is call waiting on, the default.
 	CallWaitingOff bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// UnansweredCallFlowID: the account's call flow that takes the user's direct calls
+	// nobody answers (no answer, busy, do not disturb, offline) instead of their voicemail;
+	// 0 = none.
+	UnansweredCallFlowID int64
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // DisplayName is the caller ID name the user shows, falling back to the full name.
@@ -118,6 +122,8 @@ type UserChange struct {
 	DoNotDisturb  *bool
 	// CallWaiting is the API's call_waiting (true = on); the user stores its negation.
 	CallWaiting *bool
+	// UnansweredCallFlowID: see User; 0 clears it.
+	UnansweredCallFlowID *int64
 }
 
 // UserService provisions users with their defaults and checks. provision.Service implements it.

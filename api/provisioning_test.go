@@ -23,7 +23,7 @@ func TestUserCRUD(t *testing.T) {
 		"first_name": "string", "last_name": "string", "email": "string", "time_zone": "string", "voicemail_enabled": "boolean",
 		"forward_enabled": "boolean", "forward_number": "string", "ring_time": "integer", "max_outbound_calls": "integer",
 		"max_outbound_minutes_per_hour": "integer", "do_not_disturb": "boolean", "call_waiting": "boolean",
-		"created_at": "string", "updated_at": "string"})
+		"unanswered_callflow_id": "null", "created_at": "string", "updated_at": "string"})
 	u := r.result()
 	if u["callerID"] != "Grace Hopper" || u["forward_number"] != "+15552223333" || u["voicemail_enabled"] != true || u["ring_time"] != float64(30) ||
 		u["do_not_disturb"] != false || u["call_waiting"] != true {
@@ -51,6 +51,12 @@ func TestUserCRUD(t *testing.T) {
 	expectError(t, e.request("PATCH", base+"/users/"+id, e.a.devKey, map[string]any{"do_not_disturb": "yes"}), 400, "BAD_REQUEST")
 	if r := e.request("GET", base+"/users/"+id, e.a.devKey, nil); r.result()["do_not_disturb"] != true || r.result()["call_waiting"] != false {
 		t.Errorf("stored do_not_disturb and call_waiting: %v", r.result())
+	}
+	// The flow for unanswered calls must be one of the account's.
+	r = e.request("PATCH", base+"/users/"+id, e.a.devKey, map[string]any{"unanswered_callflow_id": 999999})
+	expectError(t, r, 400, "BAD_REQUEST")
+	if !strings.Contains(r.raw, "unanswered_callflow_id") {
+		t.Errorf("refused flow id: the error does not name the field: %s", r.raw)
 	}
 	// Forwarding on with the number cleared is refused, and nothing changes.
 	r = e.request("PATCH", base+"/users/"+id, e.a.devKey, map[string]any{"forward_number": "", "first_name": "Changed"})

@@ -595,3 +595,25 @@ func TestFlowAsRingGroupFallback(t *testing.T) {
 		t.Fatalf("trace = %+v", tr.Steps)
 	}
 }
+
+// A user's unanswered direct calls go to their call flow instead of voicemail: the user
+// is offline, the call from the trunk runs the flow (closed: the announcement), and the
+// trace names the flow.
+func TestFlowTakesAUsersUnansweredCalls(t *testing.T) {
+	fe := newFlowEnv(t)
+	fe.clk.Set(time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)) // a Sunday: the flow's closed branch
+	f := fe.mainFlow(nil)
+	offline := fe.user("2010", func(u *switchboard.User) { u.UnansweredCallFlowID = f.ID }) // no phone registered
+	fe.carrier = fe.fromTrunk(switchboard.Target{Type: switchboard.TargetUser, ID: offline.ID})
+	c := fe.carrier.dial(fe.env, "+15559876543", "+15551234567", "", 0)
+	c.answered(t)
+	if !hearsPrompt(t, c.rtp, promptFreq[promptClosed]) {
+		t.Fatal("the user's unanswered-call flow did not play its announcement")
+	}
+	c.byeWithin(t, "the caller after the announcement")
+	fe.waitIdle()
+	tr := fe.trace(fe.endedRecord(switchboard.CallInbound).UniqueID)
+	if tr.CallFlowID != f.ID || !hasStep(tr, "closed", "entered", "") {
+		t.Fatalf("trace = %+v", tr.Steps)
+	}
+}

@@ -57,11 +57,13 @@ const (
 	vmNow                                   // busy, do not disturb or offline: straight to the box
 )
 
-// voicemailPlan is the voicemail part of a plan: the box a direct call falls back to.
+// voicemailPlan is the voicemail part of a plan: the box a direct call falls back to, or
+// the call flow (flowID) the user has for their unanswered calls instead of the box.
 type voicemailPlan struct {
 	reason voicemailReason
 	user   *switchboard.User
 	box    *switchboard.VoicemailBox
+	flowID int64
 }
 
 // userBox returns u's box when u has voicemail enabled and the engine has voicemail.
@@ -90,6 +92,18 @@ func (e *Engine) planUserOrVoicemail(ctx context.Context, p *plan, u *switchboar
 	}
 	if u.ForwardEnabled && u.ForwardNumber != "" {
 		return err // a forwarded user's calls follow the forward, not the box
+	}
+	if u.UnansweredCallFlowID != 0 { // the user's flow takes every unanswered outcome
+		if err == nil {
+			p.voicemail = &voicemailPlan{reason: vmOnNoAnswer, user: u, flowID: u.UnansweredCallFlowID}
+			return nil
+		}
+		p.voicemail = &voicemailPlan{reason: vmNow, user: u, flowID: u.UnansweredCallFlowID}
+		if p.destUsers == nil {
+			p.destUsers = map[int64]*switchboard.User{}
+		}
+		p.destUsers[u.ID] = u
+		return nil
 	}
 	box := e.userBox(ctx, u)
 	if box == nil {
@@ -129,6 +143,13 @@ func (c *call) voicemailInstead(a *leg, answer []byte, p *plan, d switchboard.Ca
 	if vp == nil || a.ended() || c.hangingUp() {
 		return false
 	}
+	if vp.flowID != 0 {
+		if d != switchboard.DispositionNoAnswer && d != switchboard.DispositionBusy {
+			return false
+		}
+		c.runFlow(&callerState{a: a, answer: answer, p: p}, vp.flowID)
+		return true
+	}
 	if !(d == switchboard.DispositionNoAnswer && vp.box.OnNoAnswer || d == switchboard.DispositionBusy && vp.box.OnBusy) {
 		return false
 	}
@@ -142,7 +163,12 @@ func (c *call) runVoicemailNow(a *leg, answer []byte, p *plan) {
 	if !c.begin(a) {
 		return
 	}
-	c.runVoicemail(&callerState{a: a, answer: answer, p: p}, p.voicemail.box.ID)
+	st := &callerState{a: a, answer: answer, p: p}
+	if p.voicemail.flowID != 0 {
+		c.runFlow(st, p.voicemail.flowID)
+		return
+	}
+	c.runVoicemail(st, p.voicemail.box.ID)
 }
 
 // Recording limits and thresholds.

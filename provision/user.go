@@ -41,6 +41,10 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.Valida
 	if c.CallWaiting != nil {
 		u.CallWaitingOff = !*c.CallWaiting
 	}
+	set(&u.UnansweredCallFlowID, c.UnansweredCallFlowID)
+	if u.UnansweredCallFlowID < 0 {
+		v.Add("unanswered_callflow_id", "must be a call flow's id, or 0 for none")
+	}
 	return v
 }
 

@@ -144,6 +144,8 @@ func describeUse(u switchboard.FlowUse) string {
 		return fmt.Sprintf("queue %q (overflow)", u.Name)
 	case "ring_group":
 		return fmt.Sprintf("ring group %q (fallback)", u.Name)
+	case "user":
+		return fmt.Sprintf("user %s (unanswered calls)", u.Name)
 	}
 	return fmt.Sprintf("call flow %q (node %s, %s)", u.Name, u.Node, u.Field)
 }
@@ -156,6 +158,9 @@ func (db *DB) routesTo(ctx context.Context, q querier, accountID int64, t switch
 		{"number", "target", "SELECT id, number FROM numbers WHERE account_id = ? AND target_type = ? AND target_id = ? ORDER BY id"},
 		{"queue", "overflow", "SELECT id, queue_name FROM queues WHERE account_id = ? AND overflow_type = ? AND overflow_id = ? ORDER BY id"},
 		{"ring_group", "fallback", "SELECT id, name FROM ring_groups WHERE account_id = ? AND fallback_type = ? AND fallback_id = ? ORDER BY id"},
+		// Only a call flow takes a user's unanswered calls.
+		{"user", "unanswered_callflow_id", "SELECT id, extension FROM users WHERE account_id = ? AND ? = '" +
+			string(switchboard.TargetCallFlow) + "' AND unanswered_callflow_id = ? ORDER BY id"},
 	} {
 		rows, err := db.query(ctx, q, s.query, accountID, string(t), id)
 		if err != nil {

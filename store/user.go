@@ -9,7 +9,7 @@ import (
 )
 
 const userColumns = `id, account_id, extension, first_name, last_name, email, caller_id_name, time_zone,
-	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at, max_outbound_calls, max_outbound_minutes, do_not_disturb, call_waiting`
+	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at, max_outbound_calls, max_outbound_minutes, do_not_disturb, call_waiting, unanswered_callflow_id`
 
 func scanUser(s interface{ Scan(...any) error }) (*switchboard.User, error) {
 	var u switchboard.User
@@ -17,7 +17,7 @@ func scanUser(s interface{ Scan(...any) error }) (*switchboard.User, error) {
 	var callWaiting bool
 	err := s.Scan(&u.ID, &u.AccountID, &u.Extension, &u.FirstName, &u.LastName, &u.Email, &u.CallerIDName,
 		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated, &u.MaxOutboundCalls, &u.MaxOutMinutes,
-		&u.DoNotDisturb, &callWaiting)
+		&u.DoNotDisturb, &callWaiting, &u.UnansweredCallFlowID)
 	if err != nil {
 		return nil, err
 	}
@@ -36,14 +36,17 @@ func (db *DB) CreateUser(ctx context.Context, u *switchboard.User) error {
 	}
 	t := now()
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := db.checkUnansweredFlow(ctx, tx, u); err != nil {
+			return err
+		}
 		var id int64
 		err := db.queryRow(ctx, tx, `INSERT INTO users (account_id, extension, first_name, last_name, email, caller_id_name,
 			time_zone, voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at,
-			max_outbound_calls, max_outbound_minutes, do_not_disturb, call_waiting)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			max_outbound_calls, max_outbound_minutes, do_not_disturb, call_waiting, unanswered_callflow_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			u.AccountID, u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone,
 			u.VoicemailEnabled, u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, toMS(t), toMS(t), u.MaxOutboundCalls,
-			u.MaxOutMinutes, u.DoNotDisturb, !u.CallWaitingOff).Scan(&id)
+			u.MaxOutMinutes, u.DoNotDisturb, !u.CallWaitingOff, u.UnansweredCallFlowID).Scan(&id)
 		if isUniqueViolation(err) {
 			return conflict(userExtensionField, u.Extension+" is already used by another user")
 		}
@@ -111,17 +114,29 @@ func (db *DB) UpdateUserFunc(ctx context.Context, accountID, id int64, change fu
 	return updateFunc(ctx, db, load, change, func(tx *sql.Tx, u *switchboard.User) error { return db.saveUser(ctx, tx, u) })
 }
 
+// checkUnansweredFlow checks that the user's unanswered-call flow is one of the account's.
+func (db *DB) checkUnansweredFlow(ctx context.Context, tx *sql.Tx, u *switchboard.User) error {
+	if u.UnansweredCallFlowID == 0 {
+		return nil
+	}
+	return db.checkTarget(ctx, tx, u.AccountID, switchboard.Target{Type: switchboard.TargetCallFlow, ID: u.UnansweredCallFlowID},
+		"unanswered_callflow_id")
+}
+
 // saveUser writes every field of the valid user in tx.
 func (db *DB) saveUser(ctx context.Context, tx *sql.Tx, u *switchboard.User) error {
+	if err := db.checkUnansweredFlow(ctx, tx, u); err != nil {
+		return err
+	}
 	t := now()
 	var created int64
 	err := db.queryRow(ctx, tx, `UPDATE users SET extension = ?, first_name = ?, last_name = ?, email = ?,
 			caller_id_name = ?, time_zone = ?, voicemail_enabled = ?, forward_enabled = ?, forward_number = ?,
 			ring_time_seconds = ?, max_outbound_calls = ?, max_outbound_minutes = ?, do_not_disturb = ?, call_waiting = ?,
-			updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
+			unanswered_callflow_id = ?, updated_at = ? WHERE account_id = ? AND id = ? RETURNING created_at`,
 		u.Extension, u.FirstName, u.LastName, u.Email, u.CallerIDName, u.TimeZone, u.VoicemailEnabled,
 		u.ForwardEnabled, u.ForwardNumber, u.RingTimeSeconds, u.MaxOutboundCalls, u.MaxOutMinutes, u.DoNotDisturb,
-		!u.CallWaitingOff, toMS(t), u.AccountID, u.ID).Scan(&created)
+		!u.CallWaitingOff, u.UnansweredCallFlowID, toMS(t), u.AccountID, u.ID).Scan(&created)
 	if noRows(err) {
 		return notFound("user", u.ID)
 	}

@@ -262,6 +262,19 @@ func testDeleteNamedByFlow(t *testing.T, f *fixture) {
 			t.Errorf("conflict %q does not name %s", switchboard.ErrorMessage(err), what)
 		}
 	}
+	// A user's unanswered calls can go to the flow: only the account's own flow, and the
+	// flow cannot be deleted while it takes them.
+	taker := &switchboard.User{AccountID: f.a.ID, Extension: "1888", FirstName: "T", LastName: "U", UnansweredCallFlowID: fl.ID}
+	mustOK(t, f.db.CreateUser(f.ctx, taker))
+	wantField(t, f.db.CreateUser(f.ctx, &switchboard.User{AccountID: f.b.ID, Extension: "1888", FirstName: "T", LastName: "U",
+		UnansweredCallFlowID: fl.ID}), switchboard.EBADREQUEST, "unanswered_callflow_id")
+	err := f.db.DeleteCallFlow(f.ctx, f.a.ID, fl.ID)
+	wantCode(t, err, switchboard.ECONFLICT)
+	if !strings.Contains(switchboard.ErrorMessage(err), "user 1888 (unanswered calls)") {
+		t.Errorf("conflict %q does not name the user", switchboard.ErrorMessage(err))
+	}
+	_, err = f.db.UpdateUserFunc(f.ctx, f.a.ID, taker.ID, func(u *switchboard.User) error { u.UnansweredCallFlowID = 0; return nil })
+	mustOK(t, err)
 	mustOK(t, f.db.DeleteCallFlow(f.ctx, f.a.ID, fl.ID))
 	mustOK(t, f.db.DeleteQueue(f.ctx, f.a.ID, q.ID))
 	mustOK(t, f.db.DeleteRingGroup(f.ctx, f.a.ID, g.ID))
