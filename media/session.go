@@ -489,6 +489,41 @@ func (s *Session) sendRelayedEvent(pkt *rtp.Packet) {
 	s.writeLocked(r, uint8(r.event), seq, ts, marker || pkt.Marker, pkt.Payload)
 }
 
+// SendDigit sends key d to the remote as one RFC 4733 telephone-event (a press of
+// digitSamples, its three end packets after it) and reports whether it could: false when
+// the remote negotiated no telephone-event, asked for no audio, or the session is closed.
+// The packets go out at once, as a relay of a key that was already pressed.
+func (s *Session) SendDigit(d Digit) bool {
+	code, err := EventForDigit(d)
+	if err != nil {
+		return false
+	}
+	r := s.remote.Load()
+	if !r.canSend() || r.event == NoTelephoneEvent {
+		return false
+	}
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	now := s.clock()
+	seq, ts := s.out.startEvent(now)
+	for i := range 6 {
+		if i > 0 {
+			seq++
+			s.out.advance(seq, ts, now)
+		}
+		ev := TelephoneEvent{Event: code, Volume: 10, Duration: uint16(min(i+1, 4) * digitSamples / 4), End: i >= 3}
+		s.writeLocked(r, uint8(r.event), seq, ts, i == 0, ev.Marshal())
+	}
+	return true
+}
+
+// digitSamples is how long a relayed key press lasts: 100 ms, the usual minimum of DTMF
+// receivers.
+const digitSamples = SampleRate / 10
+
 // sendFrame sends one locally generated 20 ms frame (Play).
 func (s *Session) sendFrame(payload []byte) error {
 	r := s.remote.Load()

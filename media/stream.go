@@ -90,6 +90,16 @@ func (o *outStream) nextLocal(samples int, now time.Time) (seq uint16, ts uint32
 	return seq, ts, marker
 }
 
+// startEvent returns the numbers of a telephone-event that starts now: the next sequence
+// number, and a timestamp advanced by the wall time as after a change of source. What
+// follows (local frames, relayed audio) continues after it.
+func (o *outStream) startEvent(now time.Time) (seq uint16, ts uint32) {
+	seq, ts = o.nextPosition(now)
+	o.srcValid = false
+	o.advance(seq, ts, now)
+	return seq, ts
+}
+
 // advance records a sent packet, keeping the highest sequence number and timestamp in
 // serial-number order (a late, reordered packet does not move them back).
 func (o *outStream) advance(seq uint16, ts uint32, now time.Time) {

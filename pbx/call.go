@@ -158,6 +158,23 @@ func (c *call) other(l *leg) *leg {
 	return nil
 }
 
+// bridgedTo is the leg whose media is bridged with l's, or nil while the call's legs are
+// not bridged (ringing, in an application, parked).
+func (c *call) bridgedTo(l *leg) *leg {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.relay == nil {
+		return nil
+	}
+	switch l {
+	case c.a:
+		return c.b
+	case c.b:
+		return c.a
+	}
+	return nil
+}
+
 // bridge relays media between the caller and l (replacing an early-media bridge).
 func (c *call) bridge(a, l *leg) error {
 	c.mu.Lock()

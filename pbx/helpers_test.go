@@ -214,6 +214,8 @@ type ua struct {
 	onBye func(req *sip.Request)
 	// notifies gets the body of every NOTIFY the UA receives (a transfer's sipfrag).
 	notifies chan string
+	// infos gets the body of every INFO the UA receives (a relayed key).
+	infos chan string
 }
 
 func (u *ua) setOnBye(f func(req *sip.Request)) {
@@ -276,7 +278,14 @@ func newUA(t *testing.T, ip, user string) *ua {
 	u := &ua{t: t, addr: addr, pc: pc, ua: agent, cli: cli,
 		dsc:      sipgo.NewDialogServerCache(cli, contact),
 		dcc:      sipgo.NewDialogClientCache(cli, contact),
-		incoming: make(chan *inbound, 8), notifies: make(chan string, 16)}
+		incoming: make(chan *inbound, 8), notifies: make(chan string, 16), infos: make(chan string, 16)}
+	srv.OnInfo(func(req *sip.Request, tx sip.ServerTransaction) {
+		select {
+		case u.infos <- string(req.Body()):
+		default:
+		}
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
 	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
 		select {
 		case u.notifies <- string(req.Body()):

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	sipmsg "github.com/emiago/sipgo/sip"
 
@@ -16,7 +17,8 @@ import (
 //   - RFC 4733 telephone-events in the RTP stream (media.Session.Digits); most phones and
 //     carriers. Relayed to the other leg of a bridged call as well (media.Bridge).
 //   - SIP INFO in the leg's dialog, application/dtmf-relay (Signal=5) or application/dtmf
-//     (5): older phones and some PBXs. Not relayed to the other leg.
+//     (5): older phones and some PBXs. Relayed to the other leg of a bridged call as
+//     RFC 4733 where that leg negotiated telephone-event, else as the same INFO (relayKey).
 //   - In-band tones in the audio (media.Session.DetectInband): trunks and phones that send
 //     nothing else. On a leg whose SDP negotiated telephone-event a tone's key counts only
 //     when no telephone-event comes with it, so a phone sending both counts once.
@@ -127,6 +129,7 @@ func (l *leg) readInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		}
 		l.keypadStarted().push(key)
 		reply(200, "OK")
+		l.relayKey(key, req)
 	case len(strings.TrimSpace(string(body))) == 0:
 		reply(200, "OK")
 	case req.GetHeader("Info-Package") != nil:
@@ -135,6 +138,28 @@ func (l *leg) readInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		reply(415, "Unsupported Media Type", sipmsg.NewHeader("Accept", typeDTMFRelay+", "+typeDTMF))
 	}
 }
+
+// relayKey passes a key pressed by SIP INFO on leg l to the leg across the bridge, if the
+// call is bridged: whoever listens there (a carrier's IVR, a bank's menu) must hear it. It
+// goes as RFC 4733 where that leg negotiated telephone-event, else as an INFO with the same
+// body, sent in the background (the phone's INFO is already answered).
+func (l *leg) relayKey(key media.Digit, req *sipmsg.Request) {
+	o := l.owner().bridgedTo(l)
+	if o == nil || o.media.SendDigit(key) {
+		return
+	}
+	info := sipmsg.NewRequest(sipmsg.INFO, sipmsg.Uri{})
+	info.AppendHeader(sipmsg.NewHeader("Content-Type", req.ContentType().Value()))
+	info.SetBody(req.Body())
+	go func() {
+		if res, err := o.request(info, infoTimeout); err != nil || !res.IsSuccess() {
+			l.c.e.log.Debug("relaying a SIP INFO key failed", "uniqueid", l.c.id, "error", err)
+		}
+	}()
+}
+
+// infoTimeout bounds a relayed INFO's transaction.
+const infoTimeout = 5 * time.Second
 
 // infoKey reads the key of a DTMF INFO body. Both types are read leniently, as phones
 // vary: "Signal=5" or a bare "5", any case, with or without line breaks; RFC 4733 event

@@ -300,3 +300,59 @@ func TestKeysFloodNeverBlocksAndStaysBounded(t *testing.T) {
 		}
 	}
 }
+
+// A key alice presses by SIP INFO reaches bob across the bridge: as an RFC 4733
+// telephone-event when bob's phone negotiated telephone-event, as the same INFO when it
+// did not (a carrier's IVR behind a trunk must hear the key either way).
+func TestSIPInfoKeyIsRelayedAcrossTheBridge(t *testing.T) {
+	t.Run("as RFC 4733", func(t *testing.T) {
+		e := newEnv(t)
+		_, c, in := establishedCall(t, e)
+		if code := info(t, c.dlg.Do, c.dlg.InviteResponse.Contact().Address, "application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"); code != 200 {
+			t.Fatalf("INFO: %d", code)
+		}
+		for end := time.Now().Add(tstest.DefaultWait); time.Now().Before(end); {
+			pkt := in.rtp.recv(time.Second)
+			if pkt == nil || pkt.PayloadType != 101 {
+				continue
+			}
+			ev, err := media.ParseTelephoneEvent(pkt.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Event != 5 {
+				t.Fatalf("bob received event %d; want 5", ev.Event)
+			}
+			return
+		}
+		t.Fatal("bob's phone received no telephone-event for alice's INFO key")
+	})
+	t.Run("as SIP INFO", func(t *testing.T) {
+		e := newEnv(t)
+		alice, bob, _, _ := twoPhones(t, e)
+		c := alice.dial(e, "1002", "alice", "alice-pw-1", 0)
+		in := bob.next()
+		in.rtp = newRTPPeer(t, "127.0.0.1")
+		in.rtp.setRemote(t, in.req.Body())
+		var noEvents []string // bob's answer without telephone-event
+		for _, line := range strings.Split(string(in.rtp.offer(0)), "\r\n") {
+			if !strings.Contains(line, ":101 ") && line != "" {
+				noEvents = append(noEvents, strings.Replace(line, " 0 101", " 0", 1))
+			}
+		}
+		go func() { _ = in.dlg.RespondSDP([]byte(strings.Join(noEvents, "\r\n") + "\r\n")); in.finalSent() }()
+		c.answered(t)
+		endedOrConfirmed(t, in)
+		if code := info(t, c.dlg.Do, c.dlg.InviteResponse.Contact().Address, "application/dtmf-relay", "Signal=7\r\nDuration=160\r\n"); code != 200 {
+			t.Fatalf("INFO: %d", code)
+		}
+		select {
+		case body := <-bob.infos:
+			if !strings.Contains(body, "Signal=7") {
+				t.Fatalf("bob's phone got INFO %q; want Signal=7", body)
+			}
+		case <-time.After(tstest.DefaultWait):
+			t.Fatal("bob's phone got no INFO for alice's key")
+		}
+	})
+}

@@ -468,17 +468,28 @@ func (l *leg) notifyRefer(status string, final bool) {
 	if l.ended() {
 		return
 	}
-	target, ok := l.remoteTarget()
-	if !ok {
-		return
-	}
-	req := sipmsg.NewRequest(sipmsg.NOTIFY, target)
+	req := sipmsg.NewRequest(sipmsg.NOTIFY, sipmsg.Uri{})
 	req.AppendHeader(sipmsg.NewHeader("Event", "refer"))
 	state := "active;expires=60"
 	if final {
 		state = "terminated;reason=noresource"
 	}
 	req.AppendHeader(sipmsg.NewHeader("Subscription-State", state))
+	req.AppendHeader(sipmsg.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
+	req.SetBody([]byte("SIP/2.0 " + status + "\r\n"))
+	if _, err := l.request(req, notifyTimeout); err != nil {
+		l.c.e.log.Debug("NOTIFY failed", "error", err)
+	}
+}
+
+// request sends req (built with an empty Request-URI) in l's dialog, to the dialog's remote
+// target with our Contact, and returns its final response.
+func (l *leg) request(req *sipmsg.Request, timeout time.Duration) (*sipmsg.Response, error) {
+	target, ok := l.remoteTarget()
+	if !ok {
+		return nil, errNoRemoteTarget
+	}
+	req.Recipient = target
 	transport := "UDP"
 	if l.uas != nil {
 		transport = l.uas.InviteRequest.Transport()
@@ -486,9 +497,7 @@ func (l *leg) notifyRefer(status string, final bool) {
 		transport = l.uac.InviteRequest.Transport()
 	}
 	req.AppendHeader(&sipmsg.ContactHeader{Address: l.c.e.sip.ContactHeaderFor(transport).Address})
-	req.AppendHeader(sipmsg.NewHeader("Content-Type", "message/sipfrag;version=2.0"))
-	req.SetBody([]byte("SIP/2.0 " + status + "\r\n"))
-	ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var tx sipmsg.ClientTransaction
 	var err error
@@ -498,14 +507,13 @@ func (l *leg) notifyRefer(status string, final bool) {
 		tx, err = l.uac.TransactionRequest(ctx, req)
 	}
 	if err != nil {
-		l.c.e.log.Debug("NOTIFY failed", "error", err)
-		return
+		return nil, err
 	}
 	defer tx.Terminate()
-	if _, err := finalResponse(ctx, tx); err != nil {
-		l.c.e.log.Debug("NOTIFY unanswered", "error", err)
-	}
+	return finalResponse(ctx, tx)
 }
+
+var errNoRemoteTarget = errors.New("the dialog has no remote target")
 
 // referAttended joins the transferee of t's call with the other party of the dialog that
 // replaces names (t's other call, RFC 3891): both legs are the engine's, so no new INVITE
