@@ -74,3 +74,11 @@ func (s *Service) checkConsentPrompt(ctx context.Context, accountID int64, field
 	}
 	return nil
 }
+
+// checkNumberConsentPrompt checks a number change's consent prompt is the account's.
+func (s *Service) checkNumberConsentPrompt(ctx context.Context, accountID int64, c switchboard.NumberChange) error {
+	if c.RecordingConsentPromptID == nil {
+		return nil
+	}
+	return s.checkConsentPrompt(ctx, accountID, "recording_consent_prompt_id", *c.RecordingConsentPromptID)
+}
