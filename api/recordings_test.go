@@ -260,7 +260,7 @@ func TestRecordingSettingsAndPolicies(t *testing.T) {
 		"recording_default":           {"recording_default": "sometimes"},
 		"recording_retention_days":    {"recording_retention_days": -1},
 		"recording_consent_prompt_id": {"recording_consent_prompt_id": promptB.ID}, // B's prompt
-		"transcription_enabled":       {"transcription_enabled": true},           // no engine here
+		"transcription_enabled":       {"transcription_enabled": true},             // no engine here
 	} {
 		r := e.request("PATCH", a+"/settings", e.a.devKey, body)
 		expectError(t, r, 400, "BAD_REQUEST")
