@@ -39,8 +39,10 @@ type User struct {
 	// nobody answers (no answer, busy, do not disturb, offline) instead of their voicemail;
 	// 0 = none.
 	UnansweredCallFlowID int64
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// Recording is the policy of the user's calls (recording.go); "" = the account's.
+	Recording string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // DisplayName is the caller ID name the user shows, falling back to the full name.
@@ -65,6 +67,9 @@ func ValidE164(s string) bool { return e164RE.MatchString(s) }
 // Validate checks the user's fields.
 func (u *User) Validate() error {
 	v := ValidationErrors{}
+	if !ValidRecordingPolicy(u.Recording, true) {
+		v.Add("recording", RecordingPolicyProblem)
+	}
 	if !ValidExtension(u.Extension) {
 		v.Add("presence_id", "must be an extension of 2 to 8 digits")
 	}
@@ -124,6 +129,7 @@ type UserChange struct {
 	CallWaiting *bool
 	// UnansweredCallFlowID: see User; 0 clears it.
 	UnansweredCallFlowID *int64
+	Recording            *string // "" = the account's policy
 }
 
 // UserService provisions users with their defaults and checks. provision.Service implements it.

@@ -44,6 +44,7 @@ type userJSON struct {
 	DoNotDisturb     bool    `json:"do_not_disturb" doc:"Do not disturb: direct calls go to the forward number if forwarding is on, else get busy; queues and ring groups skip the user"`
 	CallWaiting      bool    `json:"call_waiting" doc:"Whether a user already on a call is offered a second one; off = busy, as for do not disturb"`
 	UnansweredFlow   *int64  `json:"unanswered_callflow_id" doc:"Call flow that takes the user's direct calls nobody answers, instead of voicemail; null when none"`
+	Recording        string  `json:"recording" doc:"Recording policy of the user's calls: none, inbound, outbound or all; \"\" = the account's recording_default"`
 	CreatedAt        string  `json:"created_at" doc:"RFC 3339 time of creation"`
 	UpdatedAt        string  `json:"updated_at" doc:"RFC 3339 time of the last change"`
 }
@@ -53,7 +54,8 @@ func toUserJSON(u *switchboard.User) userJSON {
 		LastName: u.LastName, Email: u.Email, TimeZone: u.TimeZone, VoicemailEnabled: u.VoicemailEnabled,
 		ForwardEnabled: u.ForwardEnabled, ForwardNumber: nullableString(u.ForwardNumber), RingTime: u.RingTimeSeconds,
 		MaxOutboundCalls: u.MaxOutboundCalls, MaxOutMinutes: u.MaxOutMinutes, DoNotDisturb: u.DoNotDisturb, CallWaiting: !u.CallWaitingOff,
-		UnansweredFlow: nullableID(u.UnansweredCallFlowID), CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt)}
+		UnansweredFlow: nullableID(u.UnansweredCallFlowID), CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt),
+		Recording: u.Recording}
 }
 
 // userRequestJSON is the body of POST and PATCH users: a field left out is "not given".
@@ -73,6 +75,7 @@ type userRequestJSON struct {
 	DoNotDisturb     *bool   `json:"do_not_disturb" doc:"Do not disturb (phones: *78 on, *79 off)" default:"false"`
 	CallWaiting      *bool   `json:"call_waiting" doc:"Offer a second call while the user is on one (phones: *70 on, *71 off)" default:"true"`
 	UnansweredFlow   *int64  `json:"unanswered_callflow_id" doc:"Call flow that takes the user's direct calls nobody answers (no answer, busy, do not disturb, offline) instead of voicemail; 0 = none (clears it)" default:"0"`
+	Recording        *string `json:"recording" doc:"Recording policy of the user's calls: none, inbound, outbound or all; \"\" = the account's recording_default" default:""`
 }
 
 func (b userRequestJSON) change() switchboard.UserChange {
@@ -80,5 +83,5 @@ func (b userRequestJSON) change() switchboard.UserChange {
 		LastName: b.LastName, Email: b.Email, TimeZone: b.TimeZone, VoicemailEnabled: b.VoicemailEnabled,
 		ForwardEnabled: b.ForwardEnabled, ForwardNumber: b.ForwardNumber, RingTimeSeconds: b.RingTime,
 		MaxOutboundCalls: b.MaxOutboundCalls, MaxOutMinutes: b.MaxOutMinutes, DoNotDisturb: b.DoNotDisturb,
-		CallWaiting: b.CallWaiting, UnansweredCallFlowID: b.UnansweredFlow}
+		CallWaiting: b.CallWaiting, UnansweredCallFlowID: b.UnansweredFlow, Recording: b.Recording}
 }

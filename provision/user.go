@@ -45,6 +45,7 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.Valida
 	if u.UnansweredCallFlowID < 0 {
 		v.Add("unanswered_callflow_id", "must be a call flow's id, or 0 for none")
 	}
+	set(&u.Recording, c.Recording)
 	return v
 }
 
