@@ -9,22 +9,18 @@ import (
 // the configured list took it over (canonical only; no provider has such an event).
 const EventTranscriptionFailedOver = "transcription.engine.failed_over"
 
-// TranscriptionSettings is an account's transcription switch. Enabled makes every recording
-// that becomes available get a transcription job; Redact masks card numbers, national ids,
-// bank accounts and emails in transcripts before they are stored or sent.
+// TranscriptionSettings are an account's transcription switches. Enabled makes every
+// recording that becomes available get a transcription job; Redact masks card numbers,
+// national ids, bank accounts and emails in transcripts before they are stored or sent.
 type TranscriptionSettings struct {
 	AccountID int64
 	Enabled   bool
 	Redact    bool
 	Language  string // BCP 47, e.g. "en-US": the analytics' LanguageCode and the engine's hint
-	UpdatedAt time.Time
 }
 
-// DefaultTranscriptionSettings is what an account has before it sets anything: off,
-// redaction on.
-func DefaultTranscriptionSettings(accountID int64) *TranscriptionSettings {
-	return &TranscriptionSettings{AccountID: accountID, Redact: true, Language: "en-US"}
-}
+// DefaultTranscriptionLanguage is an account's language until it sets one.
+const DefaultTranscriptionLanguage = "en-US"
 
 // Transcription job states.
 const (
@@ -43,6 +39,7 @@ type TranscriptionJob struct {
 	RecordingID   string
 	CallID        string
 	CRMID         string
+	Direction     string // the recording's: "inbound" (left = the customer) or "outbound"/"internal" (left = the user)
 	BlobKey       string // the two-channel WAV in the BlobStore
 	DurationMs    int64
 	Status        string
@@ -77,8 +74,8 @@ type Transcript struct {
 type TranscriptionStore interface {
 	GetTranscriptionSettings(ctx context.Context, accountID int64) (*TranscriptionSettings, error)
 	PutTranscriptionSettings(ctx context.Context, s *TranscriptionSettings) error
-	// EnqueueTranscription adds a job for a recording unless it has one (a recording is
-	// transcribed once); it is a no-op returning false then.
+	// EnqueueTranscription adds a job when the account has transcription enabled,
+	// unless the recording has one (a recording is transcribed once); false when not added.
 	EnqueueTranscription(ctx context.Context, j *TranscriptionJob) (bool, error)
 	// ClaimTranscriptionJobs leases up to limit due pending jobs, at most perAccount leased
 	// per account at once (counting every node's leases), and counts the attempt.

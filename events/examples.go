@@ -231,6 +231,10 @@ var examples = map[string]map[string]any{
 		FieldVoicemailID: 555, FieldVoicemailBoxID: 12, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
 		FieldNewMessages: 0, FieldOldMessages: 0,
 	},
+	switchboard.EventTranscriptionFailedOver: {
+		FieldRecordingID: "rec_0123456789abcdef0123456789abcdef", FieldEngine: "openai", FieldNextEngine: "sherpa",
+		FieldError: "openai: HTTP 503: upstream unavailable",
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.

@@ -58,7 +58,11 @@ import (
 // duration, recording_url, recording_id (int).
 //
 // transcription.finished: success (bool), transcription (string: AWS Call Analytics-style
-// JSON, absent on failure), error (string, on failure), provider, model, total_tokens (int).
+// JSON, absent on failure), error (string, on failure), provider, model, total_tokens (int),
+// recording_id (string: the recording transcribed), redactions (int: things masked; success only).
+//
+// transcription.engine.failed_over: recording_id, engine (the one that failed), next_engine
+// (the one taking over), error.
 //
 // voicemail.left: from, caller_name, to, number, user_id, extension, user_name (the
 // mailbox's user), duration, recording_url, voicemail_id (int), call_started_at.
@@ -192,6 +196,9 @@ const (
 	FieldProvider         = "provider"
 	FieldModel            = "model"
 	FieldTotalTokens      = "total_tokens"
+	FieldRedactions       = "redactions"
+	FieldEngine           = "engine"
+	FieldNextEngine       = "next_engine"
 	FieldVoicemailID      = "voicemail_id"
 	// voicemail.read / voicemail.deleted: the box and the lamp's counts after the change.
 	FieldVoicemailBoxID   = "voicemail_box_id"

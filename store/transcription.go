@@ -8,52 +8,34 @@ import (
 	"switchboard"
 )
 
-// GetTranscriptionSettings returns the account's settings, the defaults (off, redaction on)
-// when it never set any.
+// GetTranscriptionSettings returns the account's transcription switches (columns of the
+// accounts table: transcription_enabled, redaction_enabled, transcription_language).
 func (db *DB) GetTranscriptionSettings(ctx context.Context, accountID int64) (*switchboard.TranscriptionSettings, error) {
-	s := switchboard.DefaultTranscriptionSettings(accountID)
-	var updated int64
-	err := db.queryRow(ctx, db.read, `SELECT enabled, redact, language, updated_at FROM transcription_settings
-		WHERE account_id = ?`, accountID).Scan(&s.Enabled, &s.Redact, &s.Language, &updated)
+	s := &switchboard.TranscriptionSettings{AccountID: accountID}
+	err := db.queryRow(ctx, db.read, `SELECT transcription_enabled, redaction_enabled, transcription_language
+		FROM accounts WHERE id = ?`, accountID).Scan(&s.Enabled, &s.Redact, &s.Language)
 	if noRows(err) {
-		return s, nil
+		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", accountID)
 	}
-	if err != nil {
-		return nil, internal("GetTranscriptionSettings", err)
-	}
-	s.UpdatedAt = fromMS(updated)
-	return s, nil
+	return s, internal("GetTranscriptionSettings", err)
 }
 
-// PutTranscriptionSettings stores the account's settings, replacing what it had.
+// PutTranscriptionSettings stores the account's transcription switches.
 func (db *DB) PutTranscriptionSettings(ctx context.Context, s *switchboard.TranscriptionSettings) error {
 	if s.Language == "" {
-		s.Language = "en-US"
+		s.Language = switchboard.DefaultTranscriptionLanguage
 	}
-	s.UpdatedAt = now()
 	return db.writeTx(ctx, func(tx *sql.Tx) error {
-		ok, err := db.accountExists(ctx, tx, s.AccountID)
+		ok, err := db.execAffected(ctx, tx, `UPDATE accounts SET transcription_enabled = ?, redaction_enabled = ?,
+			transcription_language = ? WHERE id = ?`, s.Enabled, s.Redact, s.Language, s.AccountID)
 		if err != nil {
-			return err
+			return internal("PutTranscriptionSettings", err)
 		}
 		if !ok {
 			return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", s.AccountID)
 		}
-		_, err = db.exec(ctx, tx, `INSERT INTO transcription_settings (account_id, enabled, redact, language, updated_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET enabled = excluded.enabled,
-			redact = excluded.redact, language = excluded.language, updated_at = excluded.updated_at`,
-			s.AccountID, s.Enabled, s.Redact, s.Language, toMS(s.UpdatedAt))
-		return internal("PutTranscriptionSettings", err)
+		return nil
 	})
-}
-
-func (db *DB) accountExists(ctx context.Context, q querier, accountID int64) (bool, error) {
-	var one int
-	err := db.queryRow(ctx, q, "SELECT 1 FROM accounts WHERE id = ?", accountID).Scan(&one)
-	if noRows(err) {
-		return false, nil
-	}
-	return err == nil, internal("accountExists", err)
 }
 
 // EnqueueTranscription adds the job in its own transaction; see EnqueueTranscriptionTx.
@@ -67,6 +49,16 @@ func (db *DB) EnqueueTranscription(ctx context.Context, j *switchboard.Transcrip
 	return added, err
 }
 
+// EnqueueTranscriptionIn is EnqueueTranscriptionTx in a hook's transaction (the recording
+// service's OnAvailable).
+func (db *DB) EnqueueTranscriptionIn(ctx context.Context, t switchboard.StoreTx, j *switchboard.TranscriptionJob) (bool, error) {
+	tx, err := sqlTx(t)
+	if err != nil {
+		return false, err
+	}
+	return db.EnqueueTranscriptionTx(ctx, tx, j)
+}
+
 // EnqueueTranscriptionTx adds a job for j's recording in tx — the recording service's
 // transaction that marks the recording available, so a recording is never available
 // without its job — when the account has transcription enabled and the recording has no job
@@ -76,7 +68,7 @@ func (db *DB) EnqueueTranscriptionTx(ctx context.Context, tx *sql.Tx, j *switchb
 		return false, badRequest("recording_id", "a transcription job needs an account, a recording and its audio")
 	}
 	var enabled bool
-	err := db.queryRow(ctx, tx, "SELECT enabled FROM transcription_settings WHERE account_id = ?", j.AccountID).Scan(&enabled)
+	err := db.queryRow(ctx, tx, "SELECT transcription_enabled FROM accounts WHERE id = ?", j.AccountID).Scan(&enabled)
 	if noRows(err) || (err == nil && !enabled) {
 		return false, nil
 	}
@@ -88,10 +80,10 @@ func (db *DB) EnqueueTranscriptionTx(ctx context.Context, tx *sql.Tx, j *switchb
 		j.NextAttemptAt = t
 	}
 	j.Status, j.CreatedAt = switchboard.TranscriptionPending, t
-	err = db.queryRow(ctx, tx, `INSERT INTO transcription_jobs (account_id, recording_id, call_id, crm_id, blob_key,
-		duration_ms, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	err = db.queryRow(ctx, tx, `INSERT INTO transcription_jobs (account_id, recording_id, call_id, crm_id, direction,
+		blob_key, duration_ms, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (recording_id) DO NOTHING RETURNING id`,
-		j.AccountID, j.RecordingID, j.CallID, j.CRMID, j.BlobKey, j.DurationMs, toMS(j.NextAttemptAt), toMS(t), toMS(t)).Scan(&j.ID)
+		j.AccountID, j.RecordingID, j.CallID, j.CRMID, j.Direction, j.BlobKey, j.DurationMs, toMS(j.NextAttemptAt), toMS(t), toMS(t)).Scan(&j.ID)
 	if noRows(err) {
 		return false, nil // the recording has its job already
 	}
@@ -101,13 +93,13 @@ func (db *DB) EnqueueTranscriptionTx(ctx context.Context, tx *sql.Tx, j *switchb
 	return true, nil
 }
 
-const transcriptionJobColumns = `id, account_id, recording_id, call_id, crm_id, blob_key, duration_ms, status, attempts,
+const transcriptionJobColumns = `id, account_id, recording_id, call_id, crm_id, direction, blob_key, duration_ms, status, attempts,
 	next_attempt_at, lease_until, last_error, created_at, completed_at`
 
 func scanTranscriptionJob(s interface{ Scan(...any) error }) (*switchboard.TranscriptionJob, error) {
 	var j switchboard.TranscriptionJob
 	var next, lease, created, completed int64
-	err := s.Scan(&j.ID, &j.AccountID, &j.RecordingID, &j.CallID, &j.CRMID, &j.BlobKey, &j.DurationMs, &j.Status,
+	err := s.Scan(&j.ID, &j.AccountID, &j.RecordingID, &j.CallID, &j.CRMID, &j.Direction, &j.BlobKey, &j.DurationMs, &j.Status,
 		&j.Attempts, &next, &lease, &j.LastError, &created, &completed)
 	if err != nil {
 		return nil, err

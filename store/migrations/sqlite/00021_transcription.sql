@@ -1,16 +1,12 @@
 -- +goose Up
--- Transcription (issue 11): the per-account settings, the durable job queue (one job per
+-- Transcription (issue 11): the account's language, the durable job queue (one job per
 -- recording, claimed like the webhook outbox: a lease that expires if the worker dies) and
 -- the finished transcripts with their call analytics (a JSON document in the Voice360
 -- TRANSCRIPTION_FINISHED shape). The same schema as ../postgres/00021_transcription.sql:
 -- keep them in step.
-CREATE TABLE transcription_settings (
-    account_id INTEGER PRIMARY KEY REFERENCES accounts (id),
-    enabled    INTEGER NOT NULL DEFAULT 0,
-    redact     INTEGER NOT NULL DEFAULT 1,
-    language   TEXT    NOT NULL DEFAULT 'en-US',
-    updated_at INTEGER NOT NULL
-);
+-- The switches are accounts.transcription_enabled and redaction_enabled (00020); the
+-- language the engines are told and the analytics name is the account's too.
+ALTER TABLE accounts ADD COLUMN transcription_language TEXT NOT NULL DEFAULT 'en-US';
 
 CREATE TABLE transcription_jobs (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -18,6 +14,7 @@ CREATE TABLE transcription_jobs (
     recording_id    TEXT    NOT NULL,
     call_id         TEXT    NOT NULL,
     crm_id          TEXT    NOT NULL DEFAULT '',
+    direction       TEXT    NOT NULL DEFAULT '',
     blob_key        TEXT    NOT NULL,
     duration_ms     INTEGER NOT NULL DEFAULT 0,
     status          TEXT    NOT NULL DEFAULT 'pending',
@@ -52,4 +49,4 @@ CREATE INDEX transcripts_call ON transcripts (account_id, call_id);
 -- +goose Down
 DROP TABLE transcripts;
 DROP TABLE transcription_jobs;
-DROP TABLE transcription_settings;
+ALTER TABLE accounts DROP COLUMN transcription_language;
