@@ -93,6 +93,16 @@ func (s *Service) Available() error {
 		Details: map[string]string{"engines": "none configured"}}
 }
 
+// Missing says what is missing for transcription to run, "" when an engine is configured:
+// provision.Service.SetTranscriptionCheck takes it, so that enabling transcription on an
+// account is refused with this text while the server has no engine.
+func (s *Service) Missing() string {
+	if err := s.Available(); err != nil {
+		return strings.TrimPrefix(switchboard.ErrorMessage(err), "Transcription is off on this server: ")
+	}
+	return ""
+}
+
 // Wake makes Run look at the queue now (a job was just enqueued).
 func (s *Service) Wake() {
 	s.init()

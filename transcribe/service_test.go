@@ -380,4 +380,10 @@ func TestAvailableNamesTheMissingSettings(t *testing.T) {
 	if switchboard.ErrorCode(err) != switchboard.EUNAVAILABLE || !strings.Contains(switchboard.ErrorMessage(err), "--transcribe-openai-url") {
 		t.Fatalf("Available() = %v", err)
 	}
+	if m := (&Service{}).Missing(); !strings.HasPrefix(m, "no speech-to-text engine is configured: set --transcribe-openai-url") {
+		t.Errorf("Missing() = %q", m)
+	}
+	if m := (&Service{Engines: []Engine{&OpenAI{}}}).Missing(); m != "" {
+		t.Errorf("Missing() with an engine = %q", m)
+	}
 }
