@@ -22,6 +22,7 @@ import (
 	"switchboard/redislimit"
 	"switchboard/sip"
 	"switchboard/store"
+	"switchboard/transcribe"
 	"switchboard/webhook"
 )
 
@@ -53,6 +54,9 @@ type Main struct {
 	redirectLn net.Listener
 
 	ready chan struct{}
+
+	// transcriber works the transcription queue (runs nothing without an engine).
+	transcriber *transcribe.Service
 }
 
 // newMain builds the server from its flags. It applies the migrations, seeds the demo with
@@ -130,6 +134,13 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		m.engine.SetCallFlowService(provisioning) // *60 flips a flow's hours as PUT …/override does
 		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
 	}
+	// Transcription reads the recordings from the server's blob store; enabling it on an
+	// account is refused while no engine is configured. The recording service's OnAvailable
+	// is m.transcriber.RecordingHook(m.db).
+	if m.transcriber, err = newTranscriber(c.transcribe, m.db, m.blobs, logger); err != nil {
+		return nil, err
+	}
+	provisioning.SetTranscriptionCheck(m.transcriber.Missing)
 	vmLinks, err := wireVoicemail(c.voicemail, m.blobs, secretKey, m.db, provisioning, m.engine, m.sip, logger)
 	if err != nil {
 		return nil, err
@@ -239,7 +250,7 @@ func (m *Main) SIPTCPAddr() net.Addr {
 // own, or else the HTTP shutdown's error.
 func (m *Main) Run(ctx context.Context) error {
 	c := m.cfg
-	ended := make(chan error, 5) // each task sends once, when it returns
+	ended := make(chan error, 6) // each task sends once, when it returns
 	httpTask := goTask(ended, func() error {
 		if c.tlsCert != "" {
 			return m.http.ServeTLS(m.httpLn, c.tlsCert, c.tlsKey)
@@ -251,6 +262,7 @@ func (m *Main) Run(ctx context.Context) error {
 		redirectTask = goTask(ended, func() error { return m.redirect.Serve(m.redirectLn) })
 	}
 	webhookTask := ctxTask(ctx, ended, m.webhooks.Run)
+	transcribeTask := ctxTask(ctx, ended, m.transcriber.Run)
 	m.promptsDone = make(chan struct{})
 	promptsCtx, stopPrompts := context.WithCancel(ctx)
 	go func() {
@@ -301,6 +313,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// SIP stops, then the webhook workers deliver what is claimed and stop.
 	engineTask.halt()
 	sipTask.halt()
+	transcribeTask.halt() // before the webhook workers, which deliver its events
 	webhookTask.halt()
 	shutdownCtx, done := context.WithTimeout(context.Background(), c.shutdownWait)
 	defer done()
