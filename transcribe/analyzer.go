@@ -36,7 +36,7 @@ var (
 		works working solved easy fantastic yes okay ok lovely satisfied`)
 	negativeWords = wordSet(`bad terrible awful angry upset problem issue broken wrong frustrated
 		frustrating annoyed disappointed cancel complaint worse worst hate useless slow error failed fail
-		fails failing unhappy poor charged overcharged never refund late missing confused confusing`)
+		fails failing unhappy poor charged overcharged never late missing confused confusing`)
 	negators  = wordSet(`not no never don't doesn't didn't isn't wasn't aren't can't cannot won't`)
 	stopWords = wordSet(`a an the and or but if then so to of in on at for with from by about as is are
 		was were be been being am i you he she it we they me him her us them my your his its our their this
