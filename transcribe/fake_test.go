@@ -57,6 +57,13 @@ func newFakeOpenAI(t testing.TB, model string) *fakeOpenAI {
 
 func (f *fakeOpenAI) URL() string { return f.srv.URL }
 
+// set changes the fake's script or answers under its lock (its handler reads them under it).
+func (f *fakeOpenAI) set(change func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change()
+}
+
 func (f *fakeOpenAI) Requests() []fakeRequest {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -62,7 +62,7 @@ func TestOpenAIErrorsAreClassified(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fake := newFakeOpenAI(t, "whisper-1")
-			fake.script = []fakeResponse{c.resp}
+			fake.set(func() { fake.script = []fakeResponse{c.resp} })
 			eng := &OpenAI{BaseURL: fake.URL(), ModelName: "whisper-1"}
 			_, err := eng.Transcribe(context.Background(), Audio{WAV: monoWAV(lowTone(1), 8000), Rate: 8000, Channel: "left"})
 			var ee *EngineError
@@ -78,7 +78,7 @@ func TestOpenAIErrorsAreClassified(t *testing.T) {
 
 func TestOpenAITimeoutIsRetryable(t *testing.T) {
 	fake := newFakeOpenAI(t, "whisper-1")
-	fake.hang = make(chan string, 1)
+	fake.set(func() { fake.hang = make(chan string, 1) })
 	eng := &OpenAI{BaseURL: fake.URL(), ModelName: "whisper-1", Timeout: 200 * time.Millisecond}
 	_, err := eng.Transcribe(context.Background(), Audio{WAV: monoWAV(lowTone(1), 8000), Rate: 8000, Channel: "left"})
 	var ee *EngineError

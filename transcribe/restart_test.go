@@ -61,7 +61,8 @@ func TestJobSurvivesAKill(t *testing.T) {
 	}
 	r := newRig(t, db, dataDir)
 	rec := r.record(t, "1704067200.77")
-	r.fake.hang = make(chan string, 1)
+	hang := make(chan string, 1)
+	r.fake.set(func() { r.fake.hang = hang })
 
 	// The first server process claims the job and is killed while the engine works on it.
 	child := exec.Command(os.Args[0], "-test.run=^TestChildTranscriber$", "-test.count=1")
@@ -71,7 +72,7 @@ func TestJobSurvivesAKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-r.fake.hang:
+	case <-hang:
 	case <-time.After(time.Minute):
 		child.Process.Kill()
 		t.Fatal("the child never sent the recording to the engine")
@@ -84,9 +85,7 @@ func TestJobSurvivesAKill(t *testing.T) {
 	if err != nil || job.Status != switchboard.TranscriptionPending || job.Attempts != 1 || job.LeaseUntil.IsZero() {
 		t.Fatalf("after the kill: job %+v, %v; want pending, leased, one attempt", job, err)
 	}
-	r.fake.mu.Lock()
-	r.fake.hang = nil
-	r.fake.mu.Unlock()
+	r.fake.set(func() { r.fake.hang = nil })
 
 	// The next start on the same database finishes it.
 	r.run(t)

@@ -311,11 +311,13 @@ func TestNoJobWhenTheAccountHasTranscriptionOff(t *testing.T) {
 func TestRetriesThenFailsVisibly(t *testing.T) {
 	r := newRig(t, storetest.NewSQLite(t), t.TempDir())
 	r.svc.MaxAttempts = 3
-	r.fake.script = []fakeResponse{
-		{status: 429, retryAfter: "0", body: `{"error":{"message":"Rate limit reached"}}`},
-		{status: 500, body: "oops"},
-		{status: 200, body: "<html>not json</html>"},
-	}
+	r.fake.set(func() {
+		r.fake.script = []fakeResponse{
+			{status: 429, retryAfter: "0", body: `{"error":{"message":"Rate limit reached"}}`},
+			{status: 500, body: "oops"},
+			{status: 200, body: "<html>not json</html>"},
+		}
+	})
 	rec := r.record(t, "1704067200.2")
 	r.run(t)
 	var finished []*switchboard.Event
@@ -341,7 +343,9 @@ func TestRetriesThenFailsVisibly(t *testing.T) {
 
 func TestBadKeyFailsAtOnce(t *testing.T) {
 	r := newRig(t, storetest.NewSQLite(t), t.TempDir())
-	r.fake.script = []fakeResponse{{status: 401, body: `{"error":{"message":"Incorrect API key provided"}}`}}
+	r.fake.set(func() {
+		r.fake.script = []fakeResponse{{status: 401, body: `{"error":{"message":"Incorrect API key provided"}}`}}
+	})
 	rec := r.record(t, "1704067200.3")
 	r.run(t)
 	tstest.WaitFor(t, "the failure event", func() bool {
@@ -355,7 +359,7 @@ func TestBadKeyFailsAtOnce(t *testing.T) {
 
 func TestNextEngineTakesOverAndTheEventSaysSo(t *testing.T) {
 	r := newRig(t, storetest.NewSQLite(t), t.TempDir())
-	r.fake.script = []fakeResponse{{status: 503, body: "down"}}
+	r.fake.set(func() { r.fake.script = []fakeResponse{{status: 503, body: "down"}} })
 	backup := newFakeOpenAI(t, "whisper-1")
 	backup.answers = r.fake.answers
 	r.svc.Engines = append(r.svc.Engines, &OpenAI{BaseURL: backup.URL(), ModelName: "whisper-1", ProviderName: "self-hosted"})
