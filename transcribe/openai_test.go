@@ -19,7 +19,7 @@ func TestOpenAISendsTheChannelAsMultipartAndReadsSegmentsAndWords(t *testing.T) 
 	fake.answers["low"] = verbose(0.0, 2.5, "Hi, I have a question about my bill.", 3.0, 4.0, "Thanks.")
 	eng := &OpenAI{BaseURL: fake.URL(), APIKey: "sk-test", ModelName: "whisper-1"}
 	samples := lowTone(4)
-	res, err := eng.Transcribe(context.Background(), Audio{WAV: monoWAV(samples, 8000), Rate: 8000, Language: "en-US", Channel: "left"})
+	res, err := eng.Transcribe(context.Background(), Audio{WAV: MonoWAV(samples, 8000), Rate: 8000, Language: "en-US", Channel: "left"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestOpenAIErrorsAreClassified(t *testing.T) {
 			fake := newFakeOpenAI(t, "whisper-1")
 			fake.set(func() { fake.script = []fakeResponse{c.resp} })
 			eng := &OpenAI{BaseURL: fake.URL(), ModelName: "whisper-1"}
-			_, err := eng.Transcribe(context.Background(), Audio{WAV: monoWAV(lowTone(1), 8000), Rate: 8000, Channel: "left"})
+			_, err := eng.Transcribe(context.Background(), Audio{WAV: MonoWAV(lowTone(1), 8000), Rate: 8000, Channel: "left"})
 			var ee *EngineError
 			if !errors.As(err, &ee) {
 				t.Fatalf("err = %v, want an *EngineError", err)
@@ -80,7 +80,7 @@ func TestOpenAITimeoutIsRetryable(t *testing.T) {
 	fake := newFakeOpenAI(t, "whisper-1")
 	fake.set(func() { fake.hang = make(chan string, 1) })
 	eng := &OpenAI{BaseURL: fake.URL(), ModelName: "whisper-1", Timeout: 200 * time.Millisecond}
-	_, err := eng.Transcribe(context.Background(), Audio{WAV: monoWAV(lowTone(1), 8000), Rate: 8000, Channel: "left"})
+	_, err := eng.Transcribe(context.Background(), Audio{WAV: MonoWAV(lowTone(1), 8000), Rate: 8000, Channel: "left"})
 	var ee *EngineError
 	if !errors.As(err, &ee) || ee.Permanent {
 		t.Fatalf("err = %v, want a retryable engine error", err)

@@ -277,7 +277,7 @@ func (s *Service) transcribe(ctx context.Context, j *switchboard.TranscriptionJo
 				continue // a side that said nothing (or was paused throughout)
 			}
 			var res *Result
-			res, err = eng.Transcribe(ctx, Audio{WAV: monoWAV(samples, rate), Samples: samples, Rate: rate,
+			res, err = eng.Transcribe(ctx, Audio{WAV: MonoWAV(samples, rate), Samples: samples, Rate: rate,
 				Language: settings.Language, Channel: names[c]})
 			if err != nil {
 				break

@@ -38,7 +38,7 @@ func TestSherpaTranscribesSpeech(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := eng.Transcribe(context.Background(), Audio{Samples: samples, Rate: 8000, WAV: monoWAV(samples, 8000)})
+	res, err := eng.Transcribe(context.Background(), Audio{Samples: samples, Rate: 8000, WAV: MonoWAV(samples, 8000)})
 	if err != nil {
 		t.Fatal(err)
 	}

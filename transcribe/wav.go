@@ -60,8 +60,8 @@ func splitChannels(data []byte) (channels [][]int16, rate int, err error) {
 	return nil, 0, fmt.Errorf("%w: no data chunk", errBadRecording)
 }
 
-// monoWAV encodes samples as a mono 16-bit PCM WAV.
-func monoWAV(samples []int16, rate int) []byte {
+// MonoWAV encodes samples as a mono 16-bit PCM WAV: what the engines are sent.
+func MonoWAV(samples []int16, rate int) []byte {
 	var b bytes.Buffer
 	writeMonoWAV(&b, samples, rate)
 	return b.Bytes()

@@ -116,7 +116,7 @@ func (t totals) wer() float64 { return float64(t.errors) / float64(max(t.words, 
 func measure(eng transcribe.Engine, clips []clip) totals {
 	var t totals
 	for _, c := range clips {
-		wav := monoWAV(c.samples, c.rate)
+		wav := transcribe.MonoWAV(c.samples, c.rate)
 		start := time.Now()
 		res, err := eng.Transcribe(context.Background(), transcribe.Audio{WAV: wav, Samples: c.samples, Rate: c.rate, Language: "en-US", Channel: "test"})
 		t.wall += time.Since(start).Seconds()
@@ -212,28 +212,6 @@ func pcm16(data []byte) ([]int16, int, error) {
 		pos = body + size + size&1
 	}
 	return nil, 0, errors.New("no data chunk")
-}
-
-func monoWAV(samples []int16, rate int) []byte {
-	le := binary.LittleEndian
-	n := len(samples) * 2
-	b := make([]byte, 0, 44+n)
-	b = append(b, "RIFF"...)
-	b = le.AppendUint32(b, uint32(36+n))
-	b = append(b, "WAVEfmt "...)
-	b = le.AppendUint32(b, 16)
-	b = le.AppendUint16(b, 1)
-	b = le.AppendUint16(b, 1)
-	b = le.AppendUint32(b, uint32(rate))
-	b = le.AppendUint32(b, uint32(rate*2))
-	b = le.AppendUint16(b, 2)
-	b = le.AppendUint16(b, 16)
-	b = append(b, "data"...)
-	b = le.AppendUint32(b, uint32(n))
-	for _, s := range samples {
-		b = le.AppendUint16(b, uint16(s))
-	}
-	return b
 }
 
 // standIn answers each clip's audio (known by its length) with the clip's reference text,
