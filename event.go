@@ -78,6 +78,7 @@ var EventNames = []string{
 	EventConferenceJoined, EventConferenceLeft,
 	EventQueueCallbackRequested, EventQueueCallbackPlaced, EventQueueCallbackFailed,
 	EventVoicemailRead, EventVoicemailDeleted,
+	EventRecordingFailed,
 	EventTranscriptionFailedOver,
 }
 

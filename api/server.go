@@ -68,6 +68,10 @@ type Config struct {
 	// the voicemail routes 503. VoicemailLinks checks the signed audio links.
 	Voicemail      switchboard.VoicemailService
 	VoicemailLinks *switchboard.VoicemailLinks
+	// Recordings deletes recordings and checks their signed links (recording.Service);
+	// RecordingBlobs holds their audio. Either nil answers the recording routes 503.
+	Recordings     RecordingService
+	RecordingBlobs switchboard.BlobStore
 }
 
 // Server is the HTTP handler of the whole API.
@@ -83,11 +87,14 @@ type Server struct {
 	trunks      switchboard.TrunkService
 	voicemail   switchboard.VoicemailService
 	vmLinks     *switchboard.VoicemailLinks
-	logger      *slog.Logger
-	now         func() time.Time
-	registry    *prometheus.Registry
-	ready       func(ctx context.Context) error
-	trustProxy  bool
+	// recordings, recordingBlobs: Config.Recordings, Config.RecordingBlobs.
+	recordings     RecordingService
+	recordingBlobs switchboard.BlobStore
+	logger         *slog.Logger
+	now            func() time.Time
+	registry       *prometheus.Registry
+	ready          func(ctx context.Context) error
+	trustProxy     bool
 
 	callRecords CallRecordReader
 
@@ -128,6 +135,9 @@ func New(cfg Config) *Server {
 		mux:         http.NewServeMux(),
 
 		callRecords: cfg.CallRecords,
+
+		recordings:     cfg.Recordings,
+		recordingBlobs: cfg.RecordingBlobs,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
@@ -171,6 +181,7 @@ func (s *Server) registerRoutes() {
 	s.v3Routes()
 	s.provisioningRoutes()
 	s.voicemailRoutes() // voicemail.go
+	s.recordingRoutes() // recordings.go
 	s.callRoutes()
 	s.callControlRoutes()
 	s.callTraceRoutes()
