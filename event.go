@@ -79,6 +79,7 @@ var EventNames = []string{
 	EventQueueCallbackRequested, EventQueueCallbackPlaced, EventQueueCallbackFailed,
 	EventVoicemailRead, EventVoicemailDeleted,
 	EventRecordingFailed,
+	EventTranscriptionFailedOver,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

@@ -185,6 +185,7 @@ func (s *Server) registerRoutes() {
 	s.callRoutes()
 	s.callControlRoutes()
 	s.callTraceRoutes()
+	s.transcriptRoutes()
 	s.webhookRoutes()
 	s.trunkRoutes()
 	s.operational("GET /healthz", "Liveness: 200 while the process serves", s.handleHealthz)

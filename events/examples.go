@@ -235,6 +235,10 @@ var examples = map[string]map[string]any{
 		FieldRecordingID: "rec_0123456789abcdef0123456789abcdef", FieldCallID: "1704067200.12345",
 		FieldReason: "the recording's audio could not be stored: no space left on device",
 	},
+	switchboard.EventTranscriptionFailedOver: {
+		FieldRecordingID: "rec_0123456789abcdef0123456789abcdef", FieldEngine: "openai", FieldNextEngine: "sherpa",
+		FieldError: "openai: HTTP 503: upstream unavailable",
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.

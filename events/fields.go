@@ -63,7 +63,11 @@ import (
 // recording could not be stored).
 //
 // transcription.finished: success (bool), transcription (string: AWS Call Analytics-style
-// JSON, absent on failure), error (string, on failure), provider, model, total_tokens (int).
+// JSON, absent on failure), error (string, on failure), provider, model, total_tokens (int),
+// recording_id (string: the recording transcribed), redactions (int: things masked; success only).
+//
+// transcription.engine.failed_over: recording_id, engine (the one that failed), next_engine
+// (the one taking over), error.
 //
 // voicemail.left: from, caller_name, to, number, user_id, extension, user_name (the
 // mailbox's user), duration, recording_url, voicemail_id (int), call_started_at.
@@ -202,6 +206,9 @@ const (
 	FieldProvider      = "provider"
 	FieldModel         = "model"
 	FieldTotalTokens   = "total_tokens"
+	FieldRedactions    = "redactions"
+	FieldEngine        = "engine"
+	FieldNextEngine    = "next_engine"
 	FieldVoicemailID   = "voicemail_id"
 	// voicemail.read / voicemail.deleted: the box and the lamp's counts after the change.
 	FieldVoicemailBoxID   = "voicemail_box_id"

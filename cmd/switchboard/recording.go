@@ -60,8 +60,5 @@ func wireRecording(ctx context.Context, f recordingFlags, dataDir string, dirBlo
 	if err := svc.RegisterMetrics(registry); err != nil {
 		return nil, nil, err
 	}
-	if err := svc.Repair(ctx); err != nil {
-		logger.Warn("recording repair", "err", err)
-	}
 	return svc, blobs, nil
 }

@@ -35,6 +35,7 @@ type serveConfig struct {
 	prompts      promptFlags
 	voicemail    voicemailFlags
 	recording    recordingFlags
+	transcribe   transcribeFlags
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -59,6 +60,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	addPromptFlags(fs, &c.prompts)
 	addVoicemailFlags(fs, &c.voicemail)
 	addRecordingFlags(fs, &c.recording)
+	addTranscribeFlags(fs, &c.transcribe)
 	return c
 }
 

@@ -23,6 +23,7 @@ import (
 	"switchboard/redislimit"
 	"switchboard/sip"
 	"switchboard/store"
+	"switchboard/transcribe"
 	"switchboard/webhook"
 )
 
@@ -56,6 +57,9 @@ type Main struct {
 	redirectLn net.Listener
 
 	ready chan struct{}
+
+	// transcriber works the transcription queue (runs nothing without an engine).
+	transcriber *transcribe.Service
 }
 
 // newMain builds the server from its flags. It applies the migrations, seeds the demo with
@@ -143,6 +147,18 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		return nil, err
 	}
 	m.recordings = recordings
+	// Transcription reads the recordings where they are stored (the data directory or S3);
+	// a recording that becomes available queues its job in the same transaction. Enabling
+	// transcription on an account is refused while no engine is configured.
+	if m.transcriber, err = newTranscriber(c.transcribe, m.db, recordingBlobs, logger); err != nil {
+		return nil, err
+	}
+	recordings.OnAvailable = m.transcriber.RecordingHook(m.db)
+	provisioning.SetTranscriptionCheck(m.transcriber.Missing)
+	// Recordings the last process was writing when it died are kept (and transcribed) now.
+	if err := recordings.Repair(ctx); err != nil {
+		logger.Warn("repairing recordings left by the last run failed", "error", err)
+	}
 
 	var shared api.RequestCounter
 	if c.redisURL != "" {
@@ -251,7 +267,7 @@ func (m *Main) SIPTCPAddr() net.Addr {
 // own, or else the HTTP shutdown's error.
 func (m *Main) Run(ctx context.Context) error {
 	c := m.cfg
-	ended := make(chan error, 5) // each task sends once, when it returns
+	ended := make(chan error, 6) // each task sends once, when it returns
 	httpTask := goTask(ended, func() error {
 		if c.tlsCert != "" {
 			return m.http.ServeTLS(m.httpLn, c.tlsCert, c.tlsKey)
@@ -264,6 +280,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	webhookTask := ctxTask(ctx, ended, m.webhooks.Run)
 	go m.recordings.RunRetention(ctx, c.recording.retentionInterval) // ends with ctx
+	transcribeTask := ctxTask(ctx, ended, m.transcriber.Run)
 	m.promptsDone = make(chan struct{})
 	promptsCtx, stopPrompts := context.WithCancel(ctx)
 	go func() {
@@ -314,6 +331,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// SIP stops, then the webhook workers deliver what is claimed and stop.
 	engineTask.halt()
 	sipTask.halt()
+	transcribeTask.halt() // before the webhook workers, which deliver its events
 	webhookTask.halt()
 	shutdownCtx, done := context.WithTimeout(context.Background(), c.shutdownWait)
 	defer done()
