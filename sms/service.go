@@ -46,6 +46,9 @@ type Config struct {
 	SimulatorDelay time.Duration
 	// PollInterval is how often the worker looks for due messages without a kick; 0 = 1 s.
 	PollInterval time.Duration
+	// Lease is how long a claimed message is the worker's before another may claim it
+	// again; 0 = Lease (a minute).
+	Lease time.Duration
 }
 
 // CarrierConfig is what a carrier factory gets: the effective settings of the number (its
@@ -96,6 +99,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.SimulatorDelay == 0 {
 		cfg.SimulatorDelay = time.Second
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = Lease
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = time.Second
