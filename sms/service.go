@@ -370,12 +370,25 @@ var (
 
 // Receive stores an inbound message (see switchboard.SMSInbox).
 func (s *Service) Receive(ctx context.Context, carrier, from, to, body, carrierRef string) (*switchboard.Message, error) {
+	if e, ok := phone.Normalize(to); ok {
+		to = e // gateways often drop the + (Kannel's %P)
+	}
 	num, err := s.st.GetNumberByE164(ctx, to)
 	if err != nil {
 		return nil, err
 	}
 	if !num.SMSEnabled {
 		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "Number %s does not receive SMS (sms_enabled is off)", to)
+	}
+	if carrierRef != "" {
+		// A carrier that did not hear our answer delivers the message again: store it once.
+		m, err := s.st.GetInboundByCarrierRef(ctx, num.AccountID, num.ID, carrier, carrierRef)
+		if err == nil {
+			return m, nil
+		}
+		if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			return nil, err
+		}
 	}
 	if !utf8.ValidString(body) {
 		body = strings.ToValidUTF8(body, "\uFFFD")
