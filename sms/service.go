@@ -46,6 +46,8 @@ type Config struct {
 	SimulatorDelay time.Duration
 	// PollInterval is how often the worker looks for due messages without a kick; 0 = 1 s.
 	PollInterval time.Duration
+	// Senders is how many messages of a batch are handed to carriers at once; 0 = 8.
+	Senders int
 	// Lease is how long a claimed message is the worker's before another may claim it
 	// again; 0 = Lease (a minute).
 	Lease time.Duration
@@ -99,6 +101,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.SimulatorDelay == 0 {
 		cfg.SimulatorDelay = time.Second
+	}
+	if cfg.Senders <= 0 {
+		cfg.Senders = 8
 	}
 	if cfg.Lease == 0 {
 		cfg.Lease = Lease
