@@ -80,6 +80,7 @@ var EventNames = []string{
 	EventVoicemailRead, EventVoicemailDeleted,
 	EventRecordingFailed,
 	EventTranscriptionFailedOver,
+	EventSMSFailed,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

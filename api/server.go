@@ -72,6 +72,9 @@ type Config struct {
 	// RecordingBlobs holds their audio. Either nil answers the recording routes 503.
 	Recordings     RecordingService
 	RecordingBlobs switchboard.BlobStore
+	// Messages is the Messages API, the SMS settings and the simulator (sms.Service); nil
+	// answers them 503.
+	Messages MessageService
 }
 
 // Server is the HTTP handler of the whole API.
@@ -90,6 +93,7 @@ type Server struct {
 	// recordings, recordingBlobs: Config.Recordings, Config.RecordingBlobs.
 	recordings     RecordingService
 	recordingBlobs switchboard.BlobStore
+	messages       MessageService
 	logger         *slog.Logger
 	now            func() time.Time
 	registry       *prometheus.Registry
@@ -122,6 +126,7 @@ func New(cfg Config) *Server {
 		callControl: cfg.CallControl,
 		conferences: cfg.Conferences,
 		sms:         cfg.SMS,
+		messages:    cfg.Messages,
 		webhooks:    cfg.Webhooks,
 		provision:   cfg.Provision,
 		trunks:      cfg.Trunks,
@@ -188,6 +193,7 @@ func (s *Server) registerRoutes() {
 	s.transcriptRoutes()
 	s.webhookRoutes()
 	s.trunkRoutes()
+	s.messageRoutes() // messages.go
 	s.operational("GET /healthz", "Liveness: 200 while the process serves", s.handleHealthz)
 	s.operational("GET /readyz", "Readiness: 200 when the database answers, else 503", s.handleReadyz)
 	s.operational("GET /metrics", "Prometheus metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP)

@@ -239,6 +239,10 @@ var examples = map[string]map[string]any{
 		FieldRecordingID: "rec_0123456789abcdef0123456789abcdef", FieldEngine: "openai", FieldNextEngine: "sherpa",
 		FieldError: "openai: HTTP 503: upstream unavailable",
 	},
+	switchboard.EventSMSFailed: {
+		FieldMessageID: "msg_xyz789", FieldFrom: exampleDID, FieldTo: []string{exampleCaller},
+		FieldStatus: "undelivered", FieldCarrierStatus: "UNDELIV", FieldError: "the carrier reported undelivered: UNDELIV",
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.
@@ -248,6 +252,7 @@ var noCall = map[string]bool{
 	switchboard.EventCampaignStarted: true, switchboard.EventCampaignPaused: true, switchboard.EventCampaignFinished: true,
 	switchboard.EventPresenceChanged: true, switchboard.EventLimitTripped: true,
 	switchboard.EventVoicemailRead: true, switchboard.EventVoicemailDeleted: true,
+	switchboard.EventSMSFailed: true,
 }
 
 // Example returns the event name with the example values of the providers' documents, as of

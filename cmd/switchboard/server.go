@@ -22,6 +22,7 @@ import (
 	"switchboard/recording"
 	"switchboard/redislimit"
 	"switchboard/sip"
+	"switchboard/sms"
 	"switchboard/store"
 	"switchboard/transcribe"
 	"switchboard/webhook"
@@ -60,6 +61,8 @@ type Main struct {
 
 	// transcriber works the transcription queue (runs nothing without an engine).
 	transcriber *transcribe.Service
+	// sms is the SMS service and its outbox worker (sms.go).
+	sms *sms.Service
 }
 
 // newMain builds the server from its flags. It applies the migrations, seeds the demo with
@@ -137,6 +140,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		m.engine.SetCallFlowService(provisioning) // *60 flips a flow's hours as PUT …/override does
 		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
 	}
+	m.sms = wireSMS(c, m.db, sealer, logger)
 	vmLinks, err := wireVoicemail(c.voicemail, m.blobs, secretKey, m.db, provisioning, m.engine, m.sip, logger)
 	if err != nil {
 		return nil, err
@@ -189,6 +193,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		VoicemailLinks:       vmLinks,
 		Recordings:           recordings,
 		RecordingBlobs:       recordingBlobs,
+		SMS:                  m.sms,
+		Messages:             m.sms,
 	})
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
@@ -202,6 +208,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		vmLinks.BaseURL = m.baseURL
 	}
 	recordings.Links.BaseURL = vmLinks.BaseURL // --public-url, else the listener
+	m.sms.SetPublicURL(m.baseURL)              // unless --public-url set it
+
 	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if c.httpRedirect != "" {
@@ -267,7 +275,7 @@ func (m *Main) SIPTCPAddr() net.Addr {
 // own, or else the HTTP shutdown's error.
 func (m *Main) Run(ctx context.Context) error {
 	c := m.cfg
-	ended := make(chan error, 6) // each task sends once, when it returns
+	ended := make(chan error, 16) // each task sends once, when it returns: room for every task below
 	httpTask := goTask(ended, func() error {
 		if c.tlsCert != "" {
 			return m.http.ServeTLS(m.httpLn, c.tlsCert, c.tlsKey)
@@ -281,6 +289,7 @@ func (m *Main) Run(ctx context.Context) error {
 	webhookTask := ctxTask(ctx, ended, m.webhooks.Run)
 	go m.recordings.RunRetention(ctx, c.recording.retentionInterval) // ends with ctx
 	transcribeTask := ctxTask(ctx, ended, m.transcriber.Run)
+	smsTask := ctxTask(ctx, ended, m.sms.Run)
 	m.promptsDone = make(chan struct{})
 	promptsCtx, stopPrompts := context.WithCancel(ctx)
 	go func() {
@@ -332,6 +341,7 @@ func (m *Main) Run(ctx context.Context) error {
 	engineTask.halt()
 	sipTask.halt()
 	transcribeTask.halt() // before the webhook workers, which deliver its events
+	smsTask.halt()
 	webhookTask.halt()
 	shutdownCtx, done := context.WithTimeout(context.Background(), c.shutdownWait)
 	defer done()

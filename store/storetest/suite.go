@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	runGroupCallTests(t, open)
 	runCallTraceTests(t, open)
 	runRecordingTests(t, open)
+	runSMSTests(t, open)
 }
 
 // fixture is a store with two accounts, A and B, each with one user.
