@@ -550,3 +550,12 @@ func (s *Service) toPhones(ctx context.Context, m *switchboard.Message) {
 		s.log.Warn("sms: clear phone pending", "message_id", m.ID, "err", err)
 	}
 }
+
+// SetPublicURL sets the base URL carriers call back on, unless Config gave one.
+func (s *Service) SetPublicURL(u string) {
+	s.mu.Lock()
+	if s.cfg.PublicURL == "" {
+		s.cfg.PublicURL = u
+	}
+	s.mu.Unlock()
+}
