@@ -118,14 +118,14 @@ func New(t testing.TB, opts Options) *Kannel {
 
 // dumpLogs shows the end of each program's log in a failed test's output.
 func (k *Kannel) dumpLogs(t testing.TB) {
-	for _, name := range []string{"bearerbox.log", "smsbox.log", "fakesmsc.out", "bearerbox.out", "smsbox.out"} {
+	for _, name := range []string{"bearerbox.log", "smsbox.log", "fakesmsc.out"} {
 		b, err := os.ReadFile(filepath.Join(k.opts.Dir, name))
 		if err != nil {
 			continue
 		}
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-		if len(lines) > 40 {
-			lines = lines[len(lines)-40:]
+		if len(lines) > 25 {
+			lines = lines[len(lines)-25:]
 		}
 		t.Logf("--- %s (last %d lines)\n%s", name, len(lines), strings.Join(lines, "\n"))
 	}
