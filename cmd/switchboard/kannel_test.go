@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -273,4 +274,32 @@ func mustHex(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// admin kannel prints the sms-service group whose get-url carries the account's secret, the
+// one the server derives from the same key (and refuses unknown accounts).
+func TestAdminKannelPrintsTheAccountsService(t *testing.T) {
+	dir := t.TempDir()
+	admin := func(args ...string) (string, error) {
+		var out strings.Builder
+		err := run(t.Context(), append(append([]string{"admin"}, args...), "--data", dir), &out, io.Discard)
+		return out.String(), err
+	}
+	if _, err := admin("account", "create", "--name", "Acme", "--id", "7"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := admin("kannel", "--account", "7", "--callback-url", "http://10.0.0.5:8080", "--secret-key", kannelTestKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `get-url = "` + kannel.MOURL("http://10.0.0.5:8080", 7, kannel.Secret(mustHex(t, kannelTestKey), 7)) + `"`
+	if !strings.Contains(out, want) || !strings.Contains(out, "max-messages = 0") {
+		t.Fatalf("admin kannel printed:\n%s\nwant the line %s", out, want)
+	}
+	if _, err := admin("kannel", "--account", "8", "--callback-url", "http://10.0.0.5:8080"); err == nil {
+		t.Fatal("admin kannel accepted an account that does not exist")
+	}
+	if _, err := admin("kannel", "--account", "7"); err == nil || !strings.Contains(err.Error(), "--callback-url") {
+		t.Fatalf("without --callback-url: %v", err)
+	}
 }
