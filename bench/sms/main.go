@@ -48,7 +48,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if os.Getenv("BENCH_KEEP") == "" {
+			os.RemoveAll(dir)
+		} else {
+			log.Printf("kept %s", dir)
+		}
+	}()
 
 	// Switchboard, on SQLite, with the demo account.
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort())
