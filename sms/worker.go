@@ -72,7 +72,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 // Drain claims one batch of due messages and sends them; it returns how many it claimed.
 func (s *Service) Drain(ctx context.Context) (int, error) {
-	claimed, err := s.st.ClaimMessages(ctx, time.Now(), Lease, 50)
+	claimed, err := s.st.ClaimMessages(ctx, time.Now(), s.cfg.Lease, 50)
 	if err != nil {
 		return 0, err
 	}
