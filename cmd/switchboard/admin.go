@@ -34,6 +34,10 @@ Commands:
                                                    for addresses registered phones use; refused
                                                    when another account trusts any of it
   untrust-cidr --account N CIDR                    withdraw such a grant (stored trunks keep theirs)
+  kannel --account N --callback-url URL [--secret-key HEX]
+                                                   print the kannel.conf sms-service group that hands
+                                                   the account's inbound SMS to Switchboard (with the
+                                                   account's callback secret; docs/sms-kannel.md)
 
 Every command also takes --data DIR and --db URL (see "switchboard help serve").
 `
@@ -68,6 +72,8 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		allowIPs  stringList
 	)
 	fs.Var(&allowIPs, "allow-ip", "IP or CIDR allowed to use the key (repeatable; default any)")
+	callbackURL := fs.String("callback-url", "", "kannel: Switchboard's base URL as Kannel's smsbox reaches it")
+	secretKey := fs.String("secret-key", "", "kannel: the server's --secret-key, if it is not in DATA/secret.key")
 	flagArgs, operands := splitOperands(fs, rest)
 	if err := parseFlags(fs, flagArgs); err != nil {
 		return err
@@ -79,6 +85,8 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer db.Close()
 
 	switch command {
+	case "kannel":
+		return printKannelService(ctx, db, sf.dataDir, *secretKey, *accountID, *callbackURL, stdout)
 	case "accounts":
 		return listAccountsForOperator(ctx, db, stdout)
 	case "trust-cidr", "untrust-cidr":
@@ -193,6 +201,8 @@ func validIPOrCIDR(s string) bool {
 
 // oneWordCommands are the admin commands without a subcommand.
 var oneWordCommands = map[string]bool{"accounts": true, "trust-cidr": true, "untrust-cidr": true}
+
+func init() { oneWordCommands["kannel"] = true }
 
 // splitOperands separates flags (with their values) from operands wherever they stand, so
 // that "trust-cidr --account 2 0.0.0.0/0 --data DIR" parses every flag.

@@ -36,6 +36,7 @@ type serveConfig struct {
 	voicemail    voicemailFlags
 	recording    recordingFlags
 	transcribe   transcribeFlags
+	kannel       kannelFlags
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -61,6 +62,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	addVoicemailFlags(fs, &c.voicemail)
 	addRecordingFlags(fs, &c.recording)
 	addTranscribeFlags(fs, &c.transcribe)
+	addKannelFlags(fs, &c.kannel)
 	return c
 }
 

@@ -63,6 +63,9 @@ type Main struct {
 	transcriber *transcribe.Service
 	// sms is the SMS service and its outbox worker (sms.go).
 	sms *sms.Service
+	// kannel is the Kannel carrier and its callbacks (kannel.go); forgetKannel drops it.
+	kannel       *kannelWiring
+	forgetKannel func()
 }
 
 // newMain builds the server from its flags. It applies the migrations, seeds the demo with
@@ -141,6 +144,9 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
 	}
 	m.sms = wireSMS(c, m.db, sealer, logger)
+	if m.kannel, m.forgetKannel, err = wireKannel(c.kannel, secretKey, m.db, m.sms, logger); err != nil {
+		return nil, err
+	}
 	vmLinks, err := wireVoicemail(c.voicemail, m.blobs, secretKey, m.db, provisioning, m.engine, m.sip, logger)
 	if err != nil {
 		return nil, err
@@ -210,7 +216,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	recordings.Links.BaseURL = vmLinks.BaseURL // --public-url, else the listener
 	m.sms.SetPublicURL(m.baseURL)              // unless --public-url set it
 
-	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	m.http = &http.Server{Handler: withKannel(handler, m.kannel.handler), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if c.httpRedirect != "" {
 		if m.redirectLn, err = net.Listen("tcp", c.httpRedirect); err != nil {
@@ -369,6 +375,9 @@ func (m *Main) Close() error {
 	}
 	if m.limiter != nil {
 		m.limiter.Close()
+	}
+	if m.forgetKannel != nil {
+		m.forgetKannel()
 	}
 	if m.stopACME != nil {
 		m.stopACME()
