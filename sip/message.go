@@ -339,28 +339,8 @@ func (s *Server) smsAfterRegister(dev *switchboard.Device, bindings []binding) {
 		return
 	}
 	key := userKey{dev.AccountID, dev.UserID}
-	s.sms.mu.Lock()
-	phone := s.sms.phone
-	due := false
-	if checker, ok := phone.(PhonePendingChecker); ok {
-		s.sms.mu.Unlock()
-		due = checker.HasPhonePending(key.accountID, key.userID)
-	} else {
-		if phone != nil {
-			_, pending := s.sms.pending[key]
-			_, asked := s.sms.asked[key]
-			due = pending || !asked
-			delete(s.sms.pending, key)
-			if !asked {
-				if s.sms.asked == nil {
-					s.sms.asked = map[userKey]struct{}{}
-				}
-				s.sms.asked[key] = struct{}{}
-			}
-		}
-		s.sms.mu.Unlock()
-	}
-	if !due || phone == nil {
+	phone, due := s.smsDue(key)
+	if !due {
 		return
 	}
 	go func() {
@@ -368,4 +348,32 @@ func (s *Server) smsAfterRegister(dev *switchboard.Device, bindings []binding) {
 		defer cancel()
 		phone.UserRegistered(ctx, key.accountID, key.userID)
 	}()
+}
+
+// smsDue decides whether a REGISTER of the user's is worth a UserRegistered: the service
+// says so (PhonePendingChecker), or, without one, a delivery to the user found no phone, or
+// this is the user's first REGISTER since the server started. It forgets the user's
+// pending mark: a delivery that finds no phone again sets it again.
+func (s *Server) smsDue(key userKey) (switchboard.PhoneSMS, bool) {
+	s.sms.mu.Lock()
+	phone := s.sms.phone
+	if phone == nil {
+		s.sms.mu.Unlock()
+		return nil, false
+	}
+	if checker, ok := phone.(PhonePendingChecker); ok {
+		s.sms.mu.Unlock()
+		return phone, checker.HasPhonePending(key.accountID, key.userID)
+	}
+	defer s.sms.mu.Unlock()
+	_, pending := s.sms.pending[key]
+	_, asked := s.sms.asked[key]
+	delete(s.sms.pending, key)
+	if !asked {
+		if s.sms.asked == nil {
+			s.sms.asked = map[userKey]struct{}{}
+		}
+		s.sms.asked[key] = struct{}{}
+	}
+	return phone, pending || !asked
 }
