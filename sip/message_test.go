@@ -433,9 +433,9 @@ type fakeTrunks struct {
 func (f *fakeTrunks) TrunkSource(ip netip.Addr, dialled string, overTLS bool) bool {
 	return ip == f.ip && dialled == f.number
 }
-func (f *fakeTrunks) TrustedSource(ip netip.Addr) bool                             { return ip == f.ip }
+func (f *fakeTrunks) TrustedSource(ip netip.Addr) bool                                { return ip == f.ip }
 func (f *fakeTrunks) Invite(*sip.Request, sip.ServerTransaction, *switchboard.Device) {}
-func (f *fakeTrunks) InDialog(*sip.Request, sip.ServerTransaction) bool             { return false }
+func (f *fakeTrunks) InDialog(*sip.Request, sip.ServerTransaction) bool               { return false }
 
 type fakeInbox struct {
 	mu  sync.Mutex
