@@ -294,8 +294,9 @@ func (s *Server) sendToContact(ctx context.Context, c Contact, from, body string
 	req := sip.NewRequest(sip.MESSAGE, uri)
 	req.SetTransport(strings.ToUpper(c.Transport))
 	req.SetDestination(c.Source)
-	fromH := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: uriUser(from), Host: contact.Address.Host},
-		Params: sip.NewParams()}
+	// From names the server's address and port, so that the phone's "reply" comes back here.
+	fromH := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: uriUser(from), Host: contact.Address.Host,
+		Port: contact.Address.Port}, Params: sip.NewParams()}
 	fromH.Params.Add("tag", sip.GenerateTagN(16))
 	toH := &sip.ToHeader{Address: sip.Uri{Scheme: uri.Scheme, User: uri.User, Host: uri.Host, Port: uri.Port},
 		Params: sip.NewParams()}
