@@ -78,12 +78,18 @@ type SMSRequest struct {
 	To        string // E.164
 	Message   string
 	SentBy    int64 // the user whose key sent it; 0 for a developer key
+	// FromNumber is the sender as the client wrote it, when From is nil: the SMS service
+	// resolves and checks it (an SMS-enabled number of the account; with UserKey, one the
+	// SentBy user owns or is SMS-assigned to).
+	FromNumber string
+	UserKey    bool
 }
 
 // SMSMessage is an SMS accepted for sending.
 type SMSMessage struct {
 	MessageID string
 	Status    string
+	From, To  string // E.164, as stored
 }
 
 // SMSSender sends SMS through a carrier.

@@ -110,3 +110,77 @@ type PhoneSMS interface {
 	// UserRegistered: the user's device just registered; pending phone deliveries are retried.
 	UserRegistered(ctx context.Context, accountID, userID int64)
 }
+
+// SMSSettings are an account's SMS settings (NumberID 0) or one number's (overriding the
+// account's where set: a non-zero or non-empty value).
+type SMSSettings struct {
+	AccountID int64
+	NumberID  int64 // 0 = the account's defaults
+	// MaxParts (sms_max_parts) allows concatenated messages of up to that many parts
+	// (153 GSM-7 / 67 UCS-2 characters each); 0 or 1 = one part only (160 / 70).
+	MaxParts int
+	// Carrier (sms_carrier) names the carrier: "simulator", "kannel", "sip"; "" = the
+	// server's default (the simulator with serve --demo, else none).
+	Carrier string
+	// AllowPremium lets messages go to short codes and premium-rate numbers.
+	AllowPremium bool
+	// RatePerMinute caps the messages sent per minute (per number for a number's settings,
+	// per account for the account's); 0 = the server's default.
+	RatePerMinute int
+	// Kannel smsbox sendsms settings (carrier "kannel"). KannelPassword is sealed with the
+	// server's key; the store never holds it in clear.
+	KannelURL, KannelUser, KannelSMSC string
+	KannelPassword                    []byte
+	UpdatedAt                         time.Time
+}
+
+// MessageFilter selects messages of an account (GET /messages).
+type MessageFilter struct {
+	NumberIDs []int64   // only these numbers' messages (a user key's own); nil = all
+	NumberID  int64     // one number; 0 = any
+	Party     string    // the other party (E.164); "" = any
+	Direction string    // "" = both
+	Status    string    // "" = any
+	From, To  time.Time // created in [From, To); zero = unbounded
+	Before    string    // cursor: messages older than this message id
+	Limit     int
+}
+
+// Conversation is the messages between one of the account's numbers and another party.
+type Conversation struct {
+	NumberID int64
+	Number   string // the account's side
+	Party    string // the other side
+	Count    int
+	Last     *Message
+}
+
+// SMSStore persists messages (store.DB implements it). The message id is unique across
+// accounts, so the worker and carriers' reports find a message by id alone.
+type SMSStore interface {
+	// CreateMessage stores m with its first history row and events in one transaction.
+	CreateMessage(ctx context.Context, m *Message, first MessageStatusChange, events []*Event) error
+	GetMessage(ctx context.Context, accountID int64, id string) (*Message, error)
+	// GetMessageByID reads a message of any account (carriers' delivery reports).
+	GetMessageByID(ctx context.Context, id string) (*Message, error)
+	MessageHistory(ctx context.Context, accountID int64, id string) ([]MessageStatusChange, error)
+	PageMessages(ctx context.Context, accountID int64, f MessageFilter) (msgs []*Message, more bool, err error)
+	Conversations(ctx context.Context, accountID int64, f MessageFilter) ([]*Conversation, error)
+	// UpdateMessageFunc reads the message locked, lets change alter it and saves it with the
+	// history row and events change returns (nil: none), in one transaction.
+	UpdateMessageFunc(ctx context.Context, id string, change func(*Message) (*MessageStatusChange, []*Event, error)) (*Message, error)
+	// ClaimMessages marks up to limit due outbound messages (queued and due, or sending with
+	// an expired lease: a worker died between claim and confirmation) as sending, counts the
+	// attempt, leases them until now+lease, and returns them. On PostgreSQL the rows are
+	// locked FOR UPDATE SKIP LOCKED so several nodes claim side by side.
+	ClaimMessages(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Message, error)
+	// PhonePending lists the user's messages waiting for a phone, oldest first.
+	PhonePending(ctx context.Context, accountID, userID int64) ([]*Message, error)
+
+	// GetSMSSettings returns the settings row; none is zero settings (not an error).
+	GetSMSSettings(ctx context.Context, accountID, numberID int64) (*SMSSettings, error)
+	PutSMSSettings(ctx context.Context, s *SMSSettings) error
+	// SetSMSOptOut records (out) or clears a STOP of party to the account's number.
+	SetSMSOptOut(ctx context.Context, accountID, numberID int64, party string, out bool) error
+	SMSOptedOut(ctx context.Context, accountID, numberID int64, party string) (bool, error)
+}

@@ -68,6 +68,9 @@ type Config struct {
 	// the voicemail routes 503. VoicemailLinks checks the signed audio links.
 	Voicemail      switchboard.VoicemailService
 	VoicemailLinks *switchboard.VoicemailLinks
+	// Messages is the Messages API, the SMS settings and the simulator (sms.Service); nil
+	// answers them 503.
+	Messages MessageService
 }
 
 // Server is the HTTP handler of the whole API.
@@ -83,6 +86,7 @@ type Server struct {
 	trunks      switchboard.TrunkService
 	voicemail   switchboard.VoicemailService
 	vmLinks     *switchboard.VoicemailLinks
+	messages    MessageService
 	logger      *slog.Logger
 	now         func() time.Time
 	registry    *prometheus.Registry
@@ -115,6 +119,7 @@ func New(cfg Config) *Server {
 		callControl: cfg.CallControl,
 		conferences: cfg.Conferences,
 		sms:         cfg.SMS,
+		messages:    cfg.Messages,
 		webhooks:    cfg.Webhooks,
 		provision:   cfg.Provision,
 		trunks:      cfg.Trunks,
@@ -176,6 +181,7 @@ func (s *Server) registerRoutes() {
 	s.callTraceRoutes()
 	s.webhookRoutes()
 	s.trunkRoutes()
+	s.messageRoutes() // messages.go
 	s.operational("GET /healthz", "Liveness: 200 while the process serves", s.handleHealthz)
 	s.operational("GET /readyz", "Readiness: 200 when the database answers, else 503", s.handleReadyz)
 	s.operational("GET /metrics", "Prometheus metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP)

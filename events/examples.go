@@ -231,6 +231,10 @@ var examples = map[string]map[string]any{
 		FieldVoicemailID: 555, FieldVoicemailBoxID: 12, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
 		FieldNewMessages: 0, FieldOldMessages: 0,
 	},
+	switchboard.EventSMSFailed: {
+		FieldMessageID: "msg_xyz789", FieldFrom: exampleDID, FieldTo: []string{exampleCaller},
+		FieldStatus: "undelivered", FieldCarrierStatus: "UNDELIV", FieldError: "the carrier reported undelivered: UNDELIV",
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.
@@ -240,6 +244,7 @@ var noCall = map[string]bool{
 	switchboard.EventCampaignStarted: true, switchboard.EventCampaignPaused: true, switchboard.EventCampaignFinished: true,
 	switchboard.EventPresenceChanged: true, switchboard.EventLimitTripped: true,
 	switchboard.EventVoicemailRead: true, switchboard.EventVoicemailDeleted: true,
+	switchboard.EventSMSFailed: true,
 }
 
 // Example returns the event name with the example values of the providers' documents, as of

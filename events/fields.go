@@ -98,6 +98,11 @@ import (
 //
 // SMS events: message_id (string), from (E.164), to ([]string of E.164; sms.received has
 // one), body, user_id (sms.sent: who sent it), status (sms.delivered: "delivered").
+// sms.received: user_id is the number's SMS-assigned user (or owner), when it has one.
+// sms.delivered also carries carrier_status (string: the carrier's own text, e.g. Kannel's
+// "DELIVRD"). sms.failed (an outbound SMS failed for good: refused by the carrier, retries
+// exhausted, or a failed/undelivered delivery report): message_id, from, to, status
+// ("failed" or "undelivered"), error (string, readable), carrier_status, user_id (sender).
 //
 // limit.tripped (an outbound call through a trunk refused by a toll-fraud guard):
 // limit (string: "account_concurrent_calls", "user_concurrent_calls",
@@ -203,6 +208,7 @@ const (
 	FieldMessageID        = "message_id"
 	FieldBody             = "body"
 	FieldStatus           = "status"
+	FieldCarrierStatus    = "carrier_status"
 	FieldContactID        = "contact_id"
 	FieldPhone            = "phone"
 	FieldFirstName        = "first_name"

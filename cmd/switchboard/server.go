@@ -21,6 +21,7 @@ import (
 	"switchboard/provision"
 	"switchboard/redislimit"
 	"switchboard/sip"
+	"switchboard/sms"
 	"switchboard/store"
 	"switchboard/webhook"
 )
@@ -53,6 +54,9 @@ type Main struct {
 	redirectLn net.Listener
 
 	ready chan struct{}
+
+	// sms is the SMS service and its outbox worker (sms.go).
+	sms *sms.Service
 }
 
 // newMain builds the server from its flags. It applies the migrations, seeds the demo with
@@ -130,6 +134,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		m.engine.SetCallFlowService(provisioning) // *60 flips a flow's hours as PUT …/override does
 		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
 	}
+	m.sms = wireSMS(c, m.db, sealer, logger)
 	vmLinks, err := wireVoicemail(c.voicemail, m.blobs, secretKey, m.db, provisioning, m.engine, m.sip, logger)
 	if err != nil {
 		return nil, err
@@ -162,6 +167,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Trunks:               trunks,
 		Voicemail:            provisioning,
 		VoicemailLinks:       vmLinks,
+		SMS:                  m.sms,
+		Messages:             m.sms,
 	})
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
@@ -174,6 +181,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	if vmLinks.BaseURL == "" {
 		vmLinks.BaseURL = m.baseURL
 	}
+	m.sms.SetPublicURL(m.baseURL) // unless --public-url set it
+
 	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if c.httpRedirect != "" {
@@ -251,6 +260,7 @@ func (m *Main) Run(ctx context.Context) error {
 		redirectTask = goTask(ended, func() error { return m.redirect.Serve(m.redirectLn) })
 	}
 	webhookTask := ctxTask(ctx, ended, m.webhooks.Run)
+	smsTask := ctxTask(ctx, ended, m.sms.Run)
 	m.promptsDone = make(chan struct{})
 	promptsCtx, stopPrompts := context.WithCancel(ctx)
 	go func() {
@@ -301,6 +311,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// SIP stops, then the webhook workers deliver what is claimed and stop.
 	engineTask.halt()
 	sipTask.halt()
+	smsTask.halt()
 	webhookTask.halt()
 	shutdownCtx, done := context.WithTimeout(context.Background(), c.shutdownWait)
 	defer done()

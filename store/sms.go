@@ -1,0 +1,372 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"switchboard"
+)
+
+// SMS messages, their history, settings and opt-outs (migration 00022). The messages table
+// is also the outbound outbox: the worker claims due rows with ClaimMessages.
+
+const messageColumns = `id, account_id, direction, from_number, to_number, body, encoding, segments, status,
+	carrier, carrier_ref, number_id, user_id, sent_by_user_id, attempts, next_attempt_at, error, phone_pending,
+	phone_user_id, created_at, updated_at`
+
+func scanMessage(row interface{ Scan(...any) error }) (*switchboard.Message, error) {
+	var m switchboard.Message
+	var next, created, updated int64
+	err := row.Scan(&m.ID, &m.AccountID, &m.Direction, &m.From, &m.To, &m.Body, &m.Encoding, &m.Segments, &m.Status,
+		&m.Carrier, &m.CarrierRef, &m.NumberID, &m.UserID, &m.SentByUserID, &m.Attempts, &next, &m.Error,
+		&m.PhonePending, &m.PhoneUserID, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	m.NextAttemptAt, m.CreatedAt, m.UpdatedAt = fromMS(next), fromMS(created), fromMS(updated)
+	return &m, nil
+}
+
+func messageNotFound(id string) error {
+	return switchboard.Errorf(switchboard.ENOTFOUND, "Message %s not found", id)
+}
+
+func (db *DB) insertMessageHistory(ctx context.Context, tx *sql.Tx, id string, c switchboard.MessageStatusChange) error {
+	if c.At.IsZero() {
+		c.At = now()
+	}
+	_, err := db.exec(ctx, tx, `INSERT INTO message_status_history (message_id, status, carrier_status, error, at)
+		VALUES (?, ?, ?, ?, ?)`, id, c.Status, c.CarrierStatus, c.Error, toMS(c.At))
+	return err
+}
+
+// CreateMessage stores m with its first history row and events in one transaction.
+func (db *DB) CreateMessage(ctx context.Context, m *switchboard.Message, first switchboard.MessageStatusChange, events []*switchboard.Event) error {
+	if m.ID == "" || m.AccountID <= 0 {
+		return badRequest("message", "needs an id and an account")
+	}
+	t := now()
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = t
+	}
+	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
+	m.UpdatedAt = m.CreatedAt
+	m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
+	if first.At.IsZero() {
+		first.At = m.CreatedAt
+	}
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := db.exec(ctx, tx, `INSERT INTO messages (`+messageColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.AccountID, m.Direction, m.From, m.To, m.Body, m.Encoding, m.Segments, m.Status, m.Carrier,
+			m.CarrierRef, m.NumberID, m.UserID, m.SentByUserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
+			m.PhonePending, m.PhoneUserID, toMS(m.CreatedAt), toMS(m.UpdatedAt))
+		if isUniqueViolation(err) {
+			return switchboard.Errorf(switchboard.ECONFLICT, "Message %s exists already", m.ID)
+		}
+		if isForeignKeyViolation(err) {
+			return notFound("account", m.AccountID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := db.insertMessageHistory(ctx, tx, m.ID, first); err != nil {
+			return err
+		}
+		return db.insertEvents(ctx, tx, events)
+	})
+	return internal("CreateMessage", err)
+}
+
+func (db *DB) GetMessage(ctx context.Context, accountID int64, id string) (*switchboard.Message, error) {
+	m, err := scanMessage(db.queryRow(ctx, db.read, `SELECT `+messageColumns+` FROM messages WHERE account_id = ? AND id = ?`, accountID, id))
+	if noRows(err) {
+		return nil, messageNotFound(id)
+	}
+	return m, internal("GetMessage", err)
+}
+
+func (db *DB) GetMessageByID(ctx context.Context, id string) (*switchboard.Message, error) {
+	m, err := scanMessage(db.queryRow(ctx, db.read, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+	if noRows(err) {
+		return nil, messageNotFound(id)
+	}
+	return m, internal("GetMessageByID", err)
+}
+
+func (db *DB) MessageHistory(ctx context.Context, accountID int64, id string) ([]switchboard.MessageStatusChange, error) {
+	if _, err := db.GetMessage(ctx, accountID, id); err != nil {
+		return nil, err
+	}
+	return listRows(ctx, db, "MessageHistory", func(r interface{ Scan(...any) error }) (switchboard.MessageStatusChange, error) {
+		var c switchboard.MessageStatusChange
+		var at int64
+		err := r.Scan(&c.Status, &c.CarrierStatus, &c.Error, &at)
+		c.At = fromMS(at)
+		return c, err
+	}, `SELECT status, carrier_status, error, at FROM message_status_history WHERE message_id = ? ORDER BY id`, id)
+}
+
+// messageWhere builds the filter's conditions (after account_id = ?).
+func messageWhere(accountID int64, f switchboard.MessageFilter) (string, []any) {
+	where := []string{"account_id = ?"}
+	args := []any{accountID}
+	if f.NumberIDs != nil {
+		if len(f.NumberIDs) == 0 {
+			where = append(where, "1 = 0")
+		} else {
+			ph := make([]string, len(f.NumberIDs))
+			for i, id := range f.NumberIDs {
+				ph[i] = "?"
+				args = append(args, id)
+			}
+			where = append(where, "number_id IN ("+strings.Join(ph, ", ")+")")
+		}
+	}
+	if f.NumberID != 0 {
+		where, args = append(where, "number_id = ?"), append(args, f.NumberID)
+	}
+	if f.Party != "" {
+		where = append(where, "((direction = 'outbound' AND to_number = ?) OR (direction = 'inbound' AND from_number = ?))")
+		args = append(args, f.Party, f.Party)
+	}
+	if f.Direction != "" {
+		where, args = append(where, "direction = ?"), append(args, f.Direction)
+	}
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "created_at >= ?"), append(args, toMS(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "created_at < ?"), append(args, toMS(f.To))
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// PageMessages returns the newest messages first; f.Before is the last id of the page before.
+func (db *DB) PageMessages(ctx context.Context, accountID int64, f switchboard.MessageFilter) ([]*switchboard.Message, bool, error) {
+	where, args := messageWhere(accountID, f)
+	if f.Before != "" {
+		c, err := db.GetMessage(ctx, accountID, f.Before)
+		if err != nil {
+			return nil, false, badRequest("cursor", "is not a message of this account")
+		}
+		where += " AND (created_at < ? OR (created_at = ? AND id < ?))"
+		args = append(args, toMS(c.CreatedAt), toMS(c.CreatedAt), c.ID)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > switchboard.MaxPageLimit {
+		limit = 100
+	}
+	args = append(args, limit+1)
+	list, err := listRows(ctx, db, "PageMessages", scanMessage,
+		`SELECT `+messageColumns+` FROM messages WHERE `+where+` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	return list, more, nil
+}
+
+// Conversations groups the filtered messages by (number, other party), the most recent
+// conversation first, at most f.Limit (100) of them.
+func (db *DB) Conversations(ctx context.Context, accountID int64, f switchboard.MessageFilter) ([]*switchboard.Conversation, error) {
+	where, args := messageWhere(accountID, f)
+	limit := f.Limit
+	if limit <= 0 || limit > switchboard.MaxPageLimit {
+		limit = 100
+	}
+	args = append(args, limit)
+	type group struct {
+		numberID   int64
+		party      string
+		count      int
+		lastCreate int64
+	}
+	groups, err := listRows(ctx, db, "Conversations", func(r interface{ Scan(...any) error }) (group, error) {
+		var g group
+		return g, r.Scan(&g.numberID, &g.party, &g.count, &g.lastCreate)
+	}, `SELECT number_id, party, COUNT(*), MAX(created_at) FROM (
+		SELECT number_id, CASE WHEN direction = 'outbound' THEN to_number ELSE from_number END AS party, created_at
+		FROM messages WHERE `+where+`) g GROUP BY number_id, party ORDER BY MAX(created_at) DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*switchboard.Conversation, 0, len(groups))
+	for _, g := range groups {
+		last, _, err := db.PageMessages(ctx, accountID, switchboard.MessageFilter{NumberID: g.numberID, Party: g.party, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		c := &switchboard.Conversation{NumberID: g.numberID, Party: g.party, Count: g.count}
+		if len(last) == 1 {
+			c.Last = last[0]
+			c.Number = last[0].From
+			if last[0].Direction == switchboard.SMSInbound {
+				c.Number = last[0].To
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (db *DB) saveMessage(ctx context.Context, tx *sql.Tx, m *switchboard.Message) error {
+	_, err := db.exec(ctx, tx, `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, user_id = ?, attempts = ?,
+		next_attempt_at = ?, error = ?, phone_pending = ?, phone_user_id = ?, encoding = ?, segments = ?, updated_at = ?
+		WHERE id = ?`, m.Status, m.Carrier, m.CarrierRef, m.UserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
+		m.PhonePending, m.PhoneUserID, m.Encoding, m.Segments, toMS(m.UpdatedAt), m.ID)
+	return err
+}
+
+func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
+	change func(*switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
+	var saved *switchboard.Message
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		q := `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
+		if db.dialect == DialectPostgres {
+			q += " FOR UPDATE"
+		}
+		m, err := scanMessage(db.queryRow(ctx, tx, q, id))
+		if noRows(err) {
+			return messageNotFound(id)
+		}
+		if err != nil {
+			return err
+		}
+		c, events, err := change(m)
+		if err != nil {
+			return err
+		}
+		m.UpdatedAt = now()
+		m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
+		if err := db.saveMessage(ctx, tx, m); err != nil {
+			return err
+		}
+		if c != nil {
+			if err := db.insertMessageHistory(ctx, tx, m.ID, *c); err != nil {
+				return err
+			}
+		}
+		saved = m
+		return db.insertEvents(ctx, tx, events)
+	})
+	if err != nil {
+		return nil, internal("UpdateMessageFunc", err)
+	}
+	return saved, nil
+}
+
+func (db *DB) ClaimMessages(ctx context.Context, at time.Time, lease time.Duration, limit int) ([]*switchboard.Message, error) {
+	var claimed []*switchboard.Message
+	nowMS := at.UnixMilli()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		claimed = nil
+		q := `SELECT ` + messageColumns + ` FROM messages WHERE direction = 'outbound' AND status IN ('queued', 'sending')
+			AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
+		if db.dialect == DialectPostgres {
+			q += " FOR UPDATE SKIP LOCKED"
+		}
+		rows, err := db.query(ctx, tx, q, nowMS, limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			claimed = append(claimed, m)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		t := fromMS(nowMS)
+		for _, m := range claimed {
+			retry := m.Status == switchboard.SMSSending // a lease that ran out: a worker died mid-send
+			m.Status, m.Attempts, m.NextAttemptAt, m.UpdatedAt = switchboard.SMSSending, m.Attempts+1, t.Add(lease), t
+			if err := db.saveMessage(ctx, tx, m); err != nil {
+				return err
+			}
+			c := switchboard.MessageStatusChange{Status: switchboard.SMSSending, At: t}
+			if retry {
+				c.Error = "claimed again: the previous send was not confirmed before its lease ran out"
+			}
+			if err := db.insertMessageHistory(ctx, tx, m.ID, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return claimed, internal("ClaimMessages", err)
+}
+
+func (db *DB) PhonePending(ctx context.Context, accountID, userID int64) ([]*switchboard.Message, error) {
+	return listRows(ctx, db, "PhonePending", scanMessage, `SELECT `+messageColumns+` FROM messages
+		WHERE account_id = ? AND phone_user_id = ? AND phone_pending = ? ORDER BY created_at, id LIMIT 500`, accountID, userID, true)
+}
+
+func (db *DB) GetSMSSettings(ctx context.Context, accountID, numberID int64) (*switchboard.SMSSettings, error) {
+	s := &switchboard.SMSSettings{AccountID: accountID, NumberID: numberID}
+	var updated int64
+	err := db.queryRow(ctx, db.read, `SELECT max_parts, carrier, allow_premium, rate_per_minute, kannel_url, kannel_user,
+		kannel_password, kannel_smsc, updated_at FROM sms_settings WHERE account_id = ? AND number_id = ?`, accountID, numberID).
+		Scan(&s.MaxParts, &s.Carrier, &s.AllowPremium, &s.RatePerMinute, &s.KannelURL, &s.KannelUser, &s.KannelPassword,
+			&s.KannelSMSC, &updated)
+	if noRows(err) {
+		return s, nil
+	}
+	s.UpdatedAt = fromMS(updated)
+	return s, internal("GetSMSSettings", err)
+}
+
+func (db *DB) PutSMSSettings(ctx context.Context, s *switchboard.SMSSettings) error {
+	s.UpdatedAt = now()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := db.exec(ctx, tx, `INSERT INTO sms_settings (account_id, number_id, max_parts, carrier, allow_premium,
+			rate_per_minute, kannel_url, kannel_user, kannel_password, kannel_smsc, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (account_id, number_id) DO UPDATE SET max_parts = excluded.max_parts, carrier = excluded.carrier,
+			allow_premium = excluded.allow_premium, rate_per_minute = excluded.rate_per_minute,
+			kannel_url = excluded.kannel_url, kannel_user = excluded.kannel_user,
+			kannel_password = excluded.kannel_password, kannel_smsc = excluded.kannel_smsc, updated_at = excluded.updated_at`,
+			s.AccountID, s.NumberID, s.MaxParts, s.Carrier, s.AllowPremium, s.RatePerMinute, s.KannelURL, s.KannelUser,
+			s.KannelPassword, s.KannelSMSC, toMS(s.UpdatedAt))
+		if isForeignKeyViolation(err) {
+			return notFound("account", s.AccountID)
+		}
+		return err
+	})
+	return internal("PutSMSSettings", err)
+}
+
+func (db *DB) SetSMSOptOut(ctx context.Context, accountID, numberID int64, party string, out bool) error {
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if !out {
+			_, err := db.exec(ctx, tx, `DELETE FROM sms_optouts WHERE account_id = ? AND number_id = ? AND party = ?`, accountID, numberID, party)
+			return err
+		}
+		_, err := db.exec(ctx, tx, `INSERT INTO sms_optouts (account_id, number_id, party, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (account_id, number_id, party) DO NOTHING`, accountID, numberID, party, toMS(now()))
+		return err
+	})
+	return internal("SetSMSOptOut", err)
+}
+
+func (db *DB) SMSOptedOut(ctx context.Context, accountID, numberID int64, party string) (bool, error) {
+	var n int
+	err := db.queryRow(ctx, db.read, `SELECT COUNT(*) FROM sms_optouts WHERE account_id = ? AND number_id = ? AND party = ?`,
+		accountID, numberID, party).Scan(&n)
+	return n > 0, internal("SMSOptedOut", err)
+}
+
+var _ switchboard.SMSStore = (*DB)(nil)

@@ -1,0 +1,224 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard"
+	"switchboard/store"
+)
+
+func runSMSTests(t *testing.T, open func(t *testing.T) *store.DB) {
+	t.Run("SMS/MessagesHistoryEventsAndIsolation", func(t *testing.T) { testSMSMessages(t, newFixture(t, open(t))) })
+	t.Run("SMS/ClaimLeasesAndReclaims", func(t *testing.T) { testSMSClaim(t, newFixture(t, open(t))) })
+	t.Run("SMS/ConcurrentClaimsNeverShare", func(t *testing.T) { testSMSConcurrentClaims(t, newFixture(t, open(t))) })
+	t.Run("SMS/SettingsOptOutsPagingConversations", func(t *testing.T) { testSMSSettingsAndPaging(t, newFixture(t, open(t))) })
+}
+
+func smsMsg(accountID int64, id, from, to string, at time.Time) *switchboard.Message {
+	return &switchboard.Message{ID: id, AccountID: accountID, Direction: switchboard.SMSOutbound, From: from, To: to,
+		Body: "Γειά σου 😀 € [", Encoding: "ucs2", Segments: 1, Status: switchboard.SMSQueued, Carrier: "simulator",
+		NumberID: 7, NextAttemptAt: at, CreatedAt: at}
+}
+
+// A message comes back as stored (Unicode intact), its events are stored with it, its
+// history grows with each change, and another account reads NOT_FOUND.
+func testSMSMessages(t *testing.T, f *fixture) {
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	m := smsMsg(f.a.ID, "msg_1", "+15551234567", "+15550001111", at)
+	ev := switchboard.NewEvent(f.a.ID, switchboard.EventSMSReceived, map[string]any{"message_id": "msg_1"})
+	mustOK(t, f.db.CreateMessage(f.ctx, m, switchboard.MessageStatusChange{Status: switchboard.SMSQueued}, []*switchboard.Event{ev}))
+	got, err := f.db.GetMessage(f.ctx, f.a.ID, "msg_1")
+	mustOK(t, err)
+	if d := diff(m, got); d != "" {
+		t.Fatalf("GetMessage (-want +got):\n%s", d)
+	}
+	_, err = f.db.GetMessage(f.ctx, f.b.ID, "msg_1")
+	wantCode(t, err, switchboard.ENOTFOUND)
+	_, err = f.db.MessageHistory(f.ctx, f.b.ID, "msg_1")
+	wantCode(t, err, switchboard.ENOTFOUND)
+	wantCode(t, f.db.CreateMessage(f.ctx, smsMsg(f.a.ID, "msg_1", "a", "b", at), switchboard.MessageStatusChange{Status: "queued"}, nil), switchboard.ECONFLICT)
+	evs, err := f.db.ListEvents(f.ctx, f.a.ID, 0, 10)
+	mustOK(t, err)
+	if len(evs) != 1 || evs[0].Name != switchboard.EventSMSReceived {
+		t.Fatalf("events after CreateMessage: %+v", evs)
+	}
+
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		m.Status, m.CarrierRef = switchboard.SMSSent, "ref-1"
+		return &switchboard.MessageStatusChange{Status: switchboard.SMSSent, CarrierStatus: "ok"},
+			[]*switchboard.Event{switchboard.NewEvent(m.AccountID, switchboard.EventSMSSent, nil)}, nil
+	})
+	mustOK(t, err)
+	// A failing change writes nothing: no status, no history, no event.
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		m.Status = switchboard.SMSFailed
+		return nil, nil, switchboard.Errorf(switchboard.ECONFLICT, "no")
+	})
+	wantCode(t, err, switchboard.ECONFLICT)
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_404", func(*switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		return nil, nil, nil
+	})
+	wantCode(t, err, switchboard.ENOTFOUND)
+	got, err = f.db.GetMessageByID(f.ctx, "msg_1")
+	mustOK(t, err)
+	h, err := f.db.MessageHistory(f.ctx, f.a.ID, "msg_1")
+	mustOK(t, err)
+	evs, _ = f.db.ListEvents(f.ctx, f.a.ID, 0, 10)
+	if got.Status != switchboard.SMSSent || got.CarrierRef != "ref-1" || len(h) != 2 || h[1].Status != "sent" ||
+		h[1].CarrierStatus != "ok" || len(evs) != 2 {
+		t.Fatalf("after updates: %+v history %+v events %d", got, h, len(evs))
+	}
+}
+
+// Claiming marks due messages sending with a lease and counts the attempt; a message whose
+// lease ran out (its worker died) is claimed again; one not due is left alone.
+func testSMSClaim(t *testing.T, f *fixture) {
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	mustOK(t, f.db.CreateMessage(f.ctx, smsMsg(f.a.ID, "msg_due", "+1", "+2", now.Add(-time.Second)), switchboard.MessageStatusChange{Status: "queued"}, nil))
+	mustOK(t, f.db.CreateMessage(f.ctx, smsMsg(f.b.ID, "msg_later", "+1", "+2", now.Add(time.Hour)), switchboard.MessageStatusChange{Status: "queued"}, nil))
+	in := smsMsg(f.a.ID, "msg_in", "+1", "+2", now.Add(-time.Second))
+	in.Direction, in.Status = switchboard.SMSInbound, switchboard.SMSReceived
+	mustOK(t, f.db.CreateMessage(f.ctx, in, switchboard.MessageStatusChange{Status: "received"}, nil))
+
+	got, err := f.db.ClaimMessages(f.ctx, now, time.Minute, 10)
+	mustOK(t, err)
+	if len(got) != 1 || got[0].ID != "msg_due" || got[0].Status != switchboard.SMSSending || got[0].Attempts != 1 {
+		t.Fatalf("first claim: %+v", got)
+	}
+	again, err := f.db.ClaimMessages(f.ctx, now.Add(30*time.Second), time.Minute, 10)
+	mustOK(t, err)
+	if len(again) != 0 {
+		t.Fatalf("claimed while leased: %+v", again)
+	}
+	again, err = f.db.ClaimMessages(f.ctx, now.Add(61*time.Second), time.Minute, 10)
+	mustOK(t, err)
+	if len(again) != 1 || again[0].ID != "msg_due" || again[0].Attempts != 2 {
+		t.Fatalf("after the lease: %+v", again)
+	}
+	h, err := f.db.MessageHistory(f.ctx, f.a.ID, "msg_due")
+	mustOK(t, err)
+	if len(h) != 3 || h[2].Error == "" {
+		t.Fatalf("history of a reclaimed message: %+v", h)
+	}
+}
+
+// Two claimers side by side never get the same message, and together get all.
+func testSMSConcurrentClaims(t *testing.T, f *fixture) {
+	now := time.Now().UTC().Add(-time.Second)
+	const n = 40
+	for i := range n {
+		mustOK(t, f.db.CreateMessage(f.ctx, smsMsg(f.a.ID, fmt.Sprintf("msg_%02d", i), "+1", "+2", now), switchboard.MessageStatusChange{Status: "queued"}, nil))
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				got, err := f.db.ClaimMessages(f.ctx, time.Now(), time.Hour, 3)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, m := range got {
+					seen[m.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("claimed %d distinct messages, want %d", len(seen), n)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Errorf("%s claimed %d times", id, c)
+		}
+	}
+}
+
+func testSMSSettingsAndPaging(t *testing.T, f *fixture) {
+	s, err := f.db.GetSMSSettings(f.ctx, f.a.ID, 0)
+	mustOK(t, err)
+	if s.MaxParts != 0 || s.Carrier != "" {
+		t.Fatalf("default settings: %+v", s)
+	}
+	put := &switchboard.SMSSettings{AccountID: f.a.ID, NumberID: 5, MaxParts: 3, Carrier: "kannel", AllowPremium: true,
+		RatePerMinute: 60, KannelURL: "http://127.0.0.1:13013/cgi-bin/sendsms", KannelUser: "u", KannelPassword: []byte{1, 2, 3}, KannelSMSC: "fake"}
+	mustOK(t, f.db.PutSMSSettings(f.ctx, put))
+	put.MaxParts = 4
+	mustOK(t, f.db.PutSMSSettings(f.ctx, put))
+	got, err := f.db.GetSMSSettings(f.ctx, f.a.ID, 5)
+	mustOK(t, err)
+	if d := diff(put, got); d != "" {
+		t.Fatalf("settings (-want +got):\n%s", d)
+	}
+	if other, _ := f.db.GetSMSSettings(f.ctx, f.b.ID, 5); other.Carrier != "" {
+		t.Fatalf("account B sees A's settings: %+v", other)
+	}
+
+	mustOK(t, f.db.SetSMSOptOut(f.ctx, f.a.ID, 5, "+15550001111", true))
+	mustOK(t, f.db.SetSMSOptOut(f.ctx, f.a.ID, 5, "+15550001111", true)) // twice is once
+	for _, c := range []struct {
+		acc, num int64
+		want     bool
+	}{{f.a.ID, 5, true}, {f.a.ID, 6, false}, {f.b.ID, 5, false}} {
+		out, err := f.db.SMSOptedOut(f.ctx, c.acc, c.num, "+15550001111")
+		mustOK(t, err)
+		if out != c.want {
+			t.Errorf("opted out (account %d number %d) = %v", c.acc, c.num, out)
+		}
+	}
+	mustOK(t, f.db.SetSMSOptOut(f.ctx, f.a.ID, 5, "+15550001111", false))
+	if out, _ := f.db.SMSOptedOut(f.ctx, f.a.ID, 5, "+15550001111"); out {
+		t.Error("START did not clear the opt-out")
+	}
+
+	base := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Hour)
+	for i := range 5 {
+		m := smsMsg(f.a.ID, fmt.Sprintf("msg_p%d", i), "+15551234567", fmt.Sprintf("+1555000000%d", i%2), base.Add(time.Duration(i)*time.Minute))
+		mustOK(t, f.db.CreateMessage(f.ctx, m, switchboard.MessageStatusChange{Status: "queued"}, nil))
+	}
+	mustOK(t, f.db.CreateMessage(f.ctx, smsMsg(f.b.ID, "msg_b", "+1", "+2", base), switchboard.MessageStatusChange{Status: "queued"}, nil))
+	var ids []string
+	cursor := ""
+	for range 10 {
+		page, more, err := f.db.PageMessages(f.ctx, f.a.ID, switchboard.MessageFilter{Limit: 2, Before: cursor})
+		mustOK(t, err)
+		for _, m := range page {
+			ids = append(ids, m.ID)
+		}
+		if !more {
+			break
+		}
+		cursor = page[len(page)-1].ID
+	}
+	if d := diff([]string{"msg_p4", "msg_p3", "msg_p2", "msg_p1", "msg_p0"}, ids); d != "" {
+		t.Fatalf("pages newest first (-want +got):\n%s", d)
+	}
+	party, _, err := f.db.PageMessages(f.ctx, f.a.ID, switchboard.MessageFilter{Party: "+15550000001"})
+	mustOK(t, err)
+	none, _, err := f.db.PageMessages(f.ctx, f.a.ID, switchboard.MessageFilter{NumberIDs: []int64{}})
+	mustOK(t, err)
+	dated, _, err := f.db.PageMessages(f.ctx, f.a.ID, switchboard.MessageFilter{From: base.Add(90 * time.Second), To: base.Add(4 * time.Minute)})
+	mustOK(t, err)
+	if len(party) != 2 || len(none) != 0 || len(dated) != 2 {
+		t.Fatalf("filters: party %d, no numbers %d, dated %d", len(party), len(none), len(dated))
+	}
+	conv, err := f.db.Conversations(f.ctx, f.a.ID, switchboard.MessageFilter{})
+	mustOK(t, err)
+	if len(conv) != 2 || conv[0].Party != "+15550000000" || conv[0].Count != 3 || conv[0].Last.ID != "msg_p4" ||
+		conv[0].Number != "+15551234567" || conv[1].Count != 2 {
+		t.Fatalf("conversations: %+v %+v", conv[0], conv[1])
+	}
+}
