@@ -135,6 +135,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
 	}
 	m.sms = wireSMS(c, m.db, sealer, logger)
+	wireSIPMessage(m.sip, m.sms, m.db, sealer) // sipmsg.go: SIP MESSAGE <-> the SMS service
 	vmLinks, err := wireVoicemail(c.voicemail, m.blobs, secretKey, m.db, provisioning, m.engine, m.sip, logger)
 	if err != nil {
 		return nil, err
