@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -11,8 +14,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
 
 	"switchboard/internal/testpeer"
 	"switchboard/internal/tstest"
@@ -194,4 +201,158 @@ func (p *textingBaresip) command(t *testing.T, cmd, params string) {
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 4096)
 	conn.Read(buf)
+}
+
+// textAPI sends a JSON request with the key and returns the status and the body.
+func textAPI(t *testing.T, method, url, key string, body any) (int, string) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+	req.Header.Set("X-API-Key", key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out bytes.Buffer
+	out.ReadFrom(res.Body)
+	return res.StatusCode, out.String()
+}
+
+// TestSMSOverTheSIPTrunk: an account whose sms_carrier is "sip" sends SMS as MESSAGE to its
+// trunk, and the trunk's MESSAGE to the account's number is an inbound SMS on the assigned
+// user's phone.
+func TestSMSOverTheSIPTrunk(t *testing.T) {
+	bin := testpeer.Require(t, "baresip", "baresip-core")
+	dir := t.TempDir()
+	m, _, _ := startServe(t, "--demo", "--data", dir, "--http", "127.0.0.1:0",
+		"--sip", "127.0.0.1:0", "--rtp-ports", "32400-32499")
+	base, sipAddr := m.HTTPURL(), m.SIPUDPAddr().String()
+	var demo demoFile
+	b, _ := os.ReadFile(filepath.Join(dir, "demo.json"))
+	if err := json.Unmarshal(b, &demo); err != nil {
+		t.Fatal(err)
+	}
+	acct := fmt.Sprintf("%s/v3/voice/%d", base, demo.AccountID)
+	carrier := newTrunkPeer(t, "127.0.0.9")
+	if code, body := textAPI(t, "POST", acct+"/trunks", demo.DeveloperKey, map[string]any{"name": "SMS carrier",
+		"host": "127.0.0.9", "port": carrier.port, "transport": "udp"}); code != http.StatusCreated {
+		t.Fatalf("POST /trunks: %d %s", code, body)
+	}
+	if code, body := textAPI(t, "PUT", acct+"/sms/settings", demo.DeveloperKey, map[string]any{"sms_carrier": "sip"}); code != http.StatusOK {
+		t.Fatalf("PUT /sms/settings: %d %s", code, body)
+	}
+
+	out := "Out through the trunk: Ωμέγα 中文 😀 €[]"
+	if code, body := textAPI(t, "POST", acct+"/sms/send", demo.DeveloperKey, map[string]any{"from": "+15559876543",
+		"to": "+15557654321", "message": out}); code/100 != 2 {
+		t.Fatalf("sms/send: %d %s", code, body)
+	}
+	tstest.WaitForWithin(t, 20*time.Second, "the MESSAGE at the carrier", func() bool {
+		for _, r := range carrier.received() {
+			if r.Recipient.User == "+15557654321" && r.From().Address.User == "+15559876543" && string(r.Body()) == out {
+				return true
+			}
+		}
+		return false
+	})
+
+	// Inbound: the carrier texts the Support Line; alice (its SMS user) gets it on her phone.
+	alice := startTextingBaresip(t, bin, sipAddr, demo.Users[0])
+	tstest.WaitForWithin(t, 20*time.Second, "alice's phone registered", func() bool {
+		return strings.Contains(alice.out.String(), "200 OK")
+	})
+	in := "Inbound over SIP: Ελλάδα 日本 🙂 {~}"
+	if code := carrier.send(t, sipAddr, "+15550001234", "+15559876543", in); code != 202 {
+		t.Fatalf("carrier's MESSAGE: %d, want 202", code)
+	}
+	tstest.WaitForWithin(t, 20*time.Second, "the inbound SMS on alice's phone", func() bool {
+		return alice.got("+15550001234", in)
+	})
+	var res struct {
+		Result []struct {
+			Direction, From, To, Body, Status, Carrier string
+		}
+	}
+	getJSON(t, http.DefaultClient, acct+"/messages?direction=inbound", demo.DeveloperKey, &res)
+	if len(res.Result) != 1 || res.Result[0].Body != in || res.Result[0].Carrier != "sip" || res.Result[0].Status != "received" {
+		t.Errorf("inbound messages: %+v", res.Result)
+	}
+}
+
+// trunkPeer is a SIP carrier: it answers MESSAGEs 200 and sends its own.
+type trunkPeer struct {
+	port int
+	cli  *sipgo.Client
+	mu   sync.Mutex
+	got  []*sip.Request
+}
+
+func newTrunkPeer(t *testing.T, ip string) *trunkPeer {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	agent, err := sipgo.NewUA(sipgo.WithUserAgentHostname(ip),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(quiet)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := sipgo.NewServer(agent, sipgo.WithServerLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := pc.LocalAddr().String()
+	cli, err := sipgo.NewClient(agent, sipgo.WithClientConnectionAddr(addr), sipgo.WithClientLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &trunkPeer{port: pc.LocalAddr().(*net.UDPAddr).Port, cli: cli}
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		p.mu.Lock()
+		p.got = append(p.got, req)
+		p.mu.Unlock()
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	go func() { _ = srv.ServeUDP(pc) }()
+	tstest.WaitFor(t, "the carrier to listen", func() bool {
+		c, err := agent.TransportLayer().GetConnection("udp", addr)
+		return err == nil && c != nil
+	})
+	t.Cleanup(func() {
+		agent.Close()
+		pc.Close()
+	})
+	return p
+}
+
+func (p *trunkPeer) received() []*sip.Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]*sip.Request(nil), p.got...)
+}
+
+// send sends a MESSAGE from `from` to the number at the server and returns the answer's code.
+func (p *trunkPeer) send(t *testing.T, server, from, to, text string) int {
+	t.Helper()
+	host, portS, _ := net.SplitHostPort(server)
+	port, _ := strconv.Atoi(portS)
+	req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: to, Host: host, Port: port})
+	fh := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "carrier.example"}, Params: sip.NewParams()}
+	fh.Params.Add("tag", sip.GenerateTagN(8))
+	req.AppendHeader(fh)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: to, Host: host, Port: port}, Params: sip.NewParams()})
+	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain;charset=UTF-8"))
+	req.SetBody([]byte(text))
+	ctx, cancel := context.WithTimeout(context.Background(), tstest.DefaultWait)
+	defer cancel()
+	res, err := p.cli.Do(ctx, req)
+	if err != nil {
+		t.Fatalf("carrier's MESSAGE: %v", err)
+	}
+	return res.StatusCode
 }
