@@ -25,6 +25,7 @@ import (
 	"switchboard/prompt"
 	"switchboard/provision"
 	"switchboard/sip"
+	"switchboard/sms"
 	"switchboard/store"
 	"switchboard/store/storetest"
 	"switchboard/webhook"
@@ -80,6 +81,7 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
 		c.Conferences = engine // likewise for the parties of conference rooms
 		c.Provision, c.Trunks = provisioning, provisioning
+		c.Messages = sms.New(sms.Config{Store: db, Sealer: sealer, DefaultCarrier: "simulator"}) // no worker: nothing is sent
 	})
 	ie.aIDs = ie.seedServices(ie.a, "192.0.2.10")
 	ie.bIDs = ie.seedServices(ie.b, "192.0.2.20")
@@ -134,7 +136,12 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	must(t, err)
 	msg := &switchboard.VoicemailMessage{AccountID: tn.account.ID, BoxID: box.ID, CallID: "1.1", DurationMS: 1000}
 	must(t, ie.vm.LeaveVoicemail(ctx, msg, []byte("RIFF"+tag), nil))
-	return map[string]int64{"box_id": box.ID, "message_id": msg.ID, "user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
+	// An SMS of the tenant's, under a numeric id (the walk's ids are numbers).
+	smsID := 1772443900 + tn.account.ID
+	must(t, ie.db.CreateMessage(ctx, &switchboard.Message{ID: itoa(smsID), AccountID: tn.account.ID, Direction: switchboard.SMSOutbound,
+		From: tn.mainLine.Number, To: "+14155550123", Body: "SMS" + tag, Encoding: "gsm7", Segments: 1, Status: switchboard.SMSDelivered,
+		NumberID: tn.mainLine.ID, UserID: tn.john.ID}, switchboard.MessageStatusChange{Status: switchboard.SMSDelivered}, nil))
+	return map[string]int64{"sms_message_id": smsID, "box_id": box.ID, "message_id": msg.ID, "user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
 		"prompt_id": int64(pr.result()["pk"].(float64)), "callflow_id": callflow.ID, "conference_id": room.ID, "participant_id": 1, "call_id": callID}
@@ -157,7 +164,7 @@ func (accountCalls) PlaceCall(_ context.Context, req switchboard.OutboundCallReq
 type accountSMS struct{}
 
 func (accountSMS) SendSMS(_ context.Context, req switchboard.SMSRequest) (*switchboard.SMSMessage, error) {
-	if req.From == nil || req.From.AccountID != req.AccountID {
+	if req.From != nil && req.From.AccountID != req.AccountID {
 		return nil, fmt.Errorf("sending an SMS for account %d from number %+v of another account", req.AccountID, req.From)
 	}
 	return &switchboard.SMSMessage{MessageID: fmt.Sprintf("sms-of-%d", req.AccountID), Status: "queued"}, nil
@@ -194,6 +201,8 @@ func (ie *isolationEnv) walkBodies(tn *tenant) map[string]any {
 		"PATCH /settings":                               map[string]any{"public_endpoints": true},
 		"POST /call/outbound":                           map[string]any{"from": "1001", "to": "+15551234567", "caller_id": tn.mainLine.Number},
 		"POST /sms/send":                                map[string]any{"from": tn.mainLine.Number, "to": "+15551234567", "message": "hi"},
+		"POST /simulator/sms":                           map[string]any{"from": "+14155550123", "to": tn.mainLine.Number, "message": "hi"},
+		"PUT /sms/settings":                             map[string]any{"number_id": tn.mainLine.ID, "sms_max_parts": 2},
 		"POST /webhooks":                                map[string]any{"name": "Hacked", "url": ie.recv.URL + "/hacked", "events": []any{"*"}},
 		"PATCH /webhooks/{webhook_id}":                  map[string]any{"name": "Hacked"},
 		"POST /webhook_deliveries/resend":               map[string]any{"ids": []any{ie.bIDs["delivery_id"], ie.aIDs["delivery_id"]}},

@@ -114,7 +114,7 @@ func (s *Server) messageRoutes() {
 		Summary:     "Conversations",
 		Description: "Messages grouped by the account's number and the other party, most recent first, with the last message of each.",
 		Message:     "List of conversations", Result: []conversationJSON{}, Query: messageQuery}, s.listConversations)
-	s.handleAPI(route{Method: "GET", Path: "/messages/{message_id}", Access: accessUserOrDeveloper, Tag: "SMS",
+	s.handleAPI(route{Method: "GET", Path: "/messages/{sms_message_id}", Access: accessUserOrDeveloper, Tag: "SMS",
 		Summary: "One message", Description: "One message with its status history.",
 		Message: "Message details", Result: messageJSON{}}, s.getMessage)
 	s.handleAPI(route{Method: "POST", Path: "/simulator/sms", Access: accessDeveloper, Tag: "SMS",
@@ -256,7 +256,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, c *caller) e
 	if err != nil {
 		return err
 	}
-	m, hist, err := svc.GetMessage(r.Context(), c.accountID, keyUser(c), r.PathValue("message_id"))
+	m, hist, err := svc.GetMessage(r.Context(), c.accountID, keyUser(c), r.PathValue("sms_message_id"))
 	if err != nil {
 		return err
 	}

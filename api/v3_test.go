@@ -388,7 +388,7 @@ func TestOutboundCallPlaced(t *testing.T) {
 }
 
 func TestSendSMS(t *testing.T) {
-	e := newSQLiteEnv(t)
+	e, _ := newSMSEnv(t, "") // the SMS service, but no carrier
 	url := e.a.base(e.srv) + "/sms/send"
 	long := make([]byte, 161)
 	for i := range long {
@@ -419,7 +419,7 @@ type smsSender struct{ got switchboard.SMSRequest }
 
 func (s *smsSender) SendSMS(_ context.Context, req switchboard.SMSRequest) (*switchboard.SMSMessage, error) {
 	s.got = req
-	return &switchboard.SMSMessage{MessageID: "sms_1", Status: "queued"}, nil
+	return &switchboard.SMSMessage{MessageID: "sms_1", Status: "queued", From: req.FromNumber, To: "+15550001111"}, nil
 }
 
 func TestSendSMSAccepted(t *testing.T) {
@@ -430,7 +430,7 @@ func TestSendSMSAccepted(t *testing.T) {
 	if r.result()["message_id"] != "sms_1" || r.result()["to"] != "+15550001111" {
 		t.Errorf("sms result = %v", r.result())
 	}
-	if s.got.From == nil || s.got.From.ID != e.a.mainLine.ID || s.got.SentBy != e.a.john.ID || s.got.Message != "Hello" {
+	if s.got.FromNumber != "+15551234567" || !s.got.UserKey || s.got.SentBy != e.a.john.ID || s.got.Message != "Hello" {
 		t.Errorf("sender got %+v", s.got)
 	}
 }

@@ -423,19 +423,36 @@ func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrie
 	default:
 		return switchboard.FieldError(switchboard.EBADREQUEST, "status", "must be delivered, failed or undelivered")
 	}
-	_, err := s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	unknown := func(m *switchboard.Message) error {
 		if m.Direction != switchboard.SMSOutbound || (carrier != "" && m.Carrier != carrier) {
-			return nil, nil, switchboard.Errorf(switchboard.ENOTFOUND, "Message %s not found", messageID)
+			return switchboard.Errorf(switchboard.ENOTFOUND, "Message %s not found", messageID)
+		}
+		return nil
+	}
+	// A report that overtakes the worker's confirmation: the carrier had the message, so it
+	// was sent; that is recorded first (its own history row and sms.sent).
+	_, err := s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		if err := unknown(m); err != nil {
+			return nil, nil, err
+		}
+		if m.Status != switchboard.SMSQueued && m.Status != switchboard.SMSSending {
+			return nil, nil, nil
+		}
+		m.Status = switchboard.SMSSent
+		return &switchboard.MessageStatusChange{Status: switchboard.SMSSent}, []*switchboard.Event{s.sentEvent(m)}, nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		if err := unknown(m); err != nil {
+			return nil, nil, err
 		}
 		switch m.Status {
 		case switchboard.SMSDelivered, switchboard.SMSFailed, switchboard.SMSUndelivered:
 			return nil, nil, nil // a repeated or late report: the first final one stands
 		}
 		var events []*switchboard.Event
-		if m.Status == switchboard.SMSQueued || m.Status == switchboard.SMSSending {
-			// The report overtook the worker's confirmation: the carrier had it, so it was sent.
-			events = append(events, s.sentEvent(m))
-		}
 		m.Status = status
 		if status == switchboard.SMSDelivered {
 			m.Error = ""
