@@ -636,3 +636,46 @@ func TestTrunkCarrierSendsMessage(t *testing.T) {
 		t.Errorf("something was sent without a trunk")
 	}
 }
+
+// TestDeliverToUserFollowsTheRegistrationsFlow: a phone behind NAT registers a Contact
+// nobody can reach (its private address); its messages come to the address and, over TCP,
+// the connection its REGISTER came from.
+func TestDeliverToUserFollowsTheRegistrationsFlow(t *testing.T) {
+	for _, network := range []string{"udp", "tcp"} {
+		t.Run(network, func(t *testing.T) {
+			e := startServer(t, func(c *Config) { c.QualifyInterval = -1 })
+			e.srv.SetPhoneSMS(&fakePhoneSMS{})
+			bob := e.user(t, "1002")
+			e.device(t, bob, "bob", "bob-pw-1")
+			server := e.udp
+			if network == "tcp" {
+				server = e.tcp
+			}
+			p := dialPhone(t, network, server, "", "bob", "bob-pw-1")
+			private := "Contact: <sip:bob@10.255.0.1:5060;transport=" + network + ">"
+			if res := p.register(algMD5, private, "Expires: 3600"); res.StatusCode != 200 {
+				t.Fatalf("REGISTER: %d", res.StatusCode)
+			}
+			type result struct {
+				n   int
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				n, err := e.srv.DeliverToUser(context.Background(), e.account.ID, bob.ID, "1001", "через NAT ✓")
+				done <- result{n, err}
+			}()
+			req, err := p.readRequest()
+			if err != nil || req == nil {
+				t.Fatalf("no MESSAGE on the phone's own socket: %v", err)
+			}
+			if req.Method != sip.MESSAGE || string(req.Body()) != "через NAT ✓" || req.Recipient.Host != "10.255.0.1" {
+				t.Fatalf("got %s %s body %q", req.Method, req.Recipient.String(), req.Body())
+			}
+			p.send(sip.NewResponseFromRequest(req, 200, "OK", nil).String())
+			if r := <-done; r.err != nil || r.n != 1 {
+				t.Fatalf("DeliverToUser: %d, %v; want 1", r.n, r.err)
+			}
+		})
+	}
+}
