@@ -367,9 +367,12 @@ func (s *Server) smsDue(key userKey) (switchboard.PhoneSMS, bool) {
 		return phone, checker.HasPhonePending(key.accountID, key.userID)
 	}
 	defer s.sms.mu.Unlock()
-	_, pending := s.sms.pending[key]
+	pending := false
+	if len(s.sms.pending) > 0 { // usually empty: most deliveries find a phone
+		_, pending = s.sms.pending[key]
+		delete(s.sms.pending, key)
+	}
 	_, asked := s.sms.asked[key]
-	delete(s.sms.pending, key)
 	if !asked {
 		if s.sms.asked == nil {
 			s.sms.asked = map[userKey]struct{}{}
