@@ -163,6 +163,9 @@ type SMSStore interface {
 	GetMessage(ctx context.Context, accountID int64, id string) (*Message, error)
 	// GetMessageByID reads a message of any account (carriers' delivery reports).
 	GetMessageByID(ctx context.Context, id string) (*Message, error)
+	// GetInboundByCarrierRef finds the inbound message a carrier delivered under its
+	// reference ref to the account's number (a carrier that retries delivers it once).
+	GetInboundByCarrierRef(ctx context.Context, accountID, numberID int64, carrier, ref string) (*Message, error)
 	MessageHistory(ctx context.Context, accountID int64, id string) ([]MessageStatusChange, error)
 	PageMessages(ctx context.Context, accountID int64, f MessageFilter) (msgs []*Message, more bool, err error)
 	Conversations(ctx context.Context, accountID int64, f MessageFilter) ([]*Conversation, error)

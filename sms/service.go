@@ -46,6 +46,8 @@ type Config struct {
 	SimulatorDelay time.Duration
 	// PollInterval is how often the worker looks for due messages without a kick; 0 = 1 s.
 	PollInterval time.Duration
+	// Senders is how many messages of a batch are handed to carriers at once; 0 = 8.
+	Senders int
 	// Lease is how long a claimed message is the worker's before another may claim it
 	// again; 0 = Lease (a minute).
 	Lease time.Duration
@@ -99,6 +101,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.SimulatorDelay == 0 {
 		cfg.SimulatorDelay = time.Second
+	}
+	if cfg.Senders <= 0 {
+		cfg.Senders = 8
 	}
 	if cfg.Lease == 0 {
 		cfg.Lease = Lease
@@ -370,12 +375,25 @@ var (
 
 // Receive stores an inbound message (see switchboard.SMSInbox).
 func (s *Service) Receive(ctx context.Context, carrier, from, to, body, carrierRef string) (*switchboard.Message, error) {
+	if e, ok := phone.Normalize(to); ok {
+		to = e // gateways often drop the + (Kannel's %P)
+	}
 	num, err := s.st.GetNumberByE164(ctx, to)
 	if err != nil {
 		return nil, err
 	}
 	if !num.SMSEnabled {
 		return nil, switchboard.Errorf(switchboard.ENOTFOUND, "Number %s does not receive SMS (sms_enabled is off)", to)
+	}
+	if carrierRef != "" {
+		// A carrier that did not hear our answer delivers the message again: store it once.
+		m, err := s.st.GetInboundByCarrierRef(ctx, num.AccountID, num.ID, carrier, carrierRef)
+		if err == nil {
+			return m, nil
+		}
+		if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			return nil, err
+		}
 	}
 	if !utf8.ValidString(body) {
 		body = strings.ToValidUTF8(body, "\uFFFD")

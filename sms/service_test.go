@@ -436,6 +436,15 @@ func TestPhones(t *testing.T) {
 	if len(rec) != 1 || rec[0].Data["message_id"] != in.ID || rec[0].Data["body"] != "Καλημέρα 👋" {
 		t.Fatalf("sms.received %v", rec)
 	}
+	// The same message delivered twice under the carrier's reference (and without the +) is
+	// stored once.
+	r1, err := s.Receive(e.ctx, "kannel", "15550001111", "15559876543", "again", "smsc-42")
+	must(t, err)
+	r2, err := s.Receive(e.ctx, "kannel", "15550001111", "15559876543", "again", "smsc-42")
+	must(t, err)
+	if r1.ID != r2.ID || r1.From != "+15550001111" || len(e.events(switchboard.EventSMSReceived)) != 2 {
+		t.Errorf("a repeated delivery: %s / %s, %d sms.received", r1.ID, r2.ID, len(e.events(switchboard.EventSMSReceived)))
+	}
 	if _, err := s.Receive(e.ctx, "simulator", "+15550001111", "+15551112222", "hi", ""); code(err) != switchboard.ENOTFOUND {
 		t.Errorf("inbound to a number without SMS: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"switchboard"
@@ -76,13 +77,28 @@ func (s *Service) Drain(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Up to Config.Senders messages go to carriers at once: a carrier's round trip (Kannel's
+	// HTTP answer) would otherwise bound the throughput.
+	work := make(chan *switchboard.Message)
+	var wg sync.WaitGroup
+	for range min(s.cfg.Senders, len(claimed)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				s.send(ctx, m)
+			}
+		}()
+	}
 	for _, m := range claimed {
 		if ctx.Err() != nil {
-			return len(claimed), ctx.Err()
+			break
 		}
-		s.send(ctx, m)
+		work <- m
 	}
-	return len(claimed), nil
+	close(work)
+	wg.Wait()
+	return len(claimed), ctx.Err()
 }
 
 // send hands one claimed message to its carrier and records the outcome.
@@ -92,7 +108,11 @@ func (s *Service) send(ctx context.Context, m *switchboard.Message) {
 		s.log.Warn("sms: settings", "message_id", m.ID, "err", err)
 		return // the lease runs out and it is tried again
 	}
-	acc, _ := s.st.GetSMSSettings(ctx, m.AccountID, 0)
+	acc, err := s.st.GetSMSSettings(ctx, m.AccountID, 0)
+	if err != nil {
+		s.log.Warn("sms: settings", "message_id", m.ID, "err", err)
+		return
+	}
 	if wait := s.reserve(m, set.RatePerMinute, acc.RatePerMinute); wait > 0 {
 		s.defer_(ctx, m, wait)
 		return

@@ -96,6 +96,16 @@ func (db *DB) GetMessageByID(ctx context.Context, id string) (*switchboard.Messa
 	return m, internal("GetMessageByID", err)
 }
 
+func (db *DB) GetInboundByCarrierRef(ctx context.Context, accountID, numberID int64, carrier, ref string) (*switchboard.Message, error) {
+	m, err := scanMessage(db.queryRow(ctx, db.read, `SELECT `+messageColumns+` FROM messages
+		WHERE account_id = ? AND number_id = ? AND direction = 'inbound' AND carrier = ? AND carrier_ref = ?
+		ORDER BY created_at DESC LIMIT 1`, accountID, numberID, carrier, ref))
+	if noRows(err) {
+		return nil, messageNotFound(ref)
+	}
+	return m, internal("GetInboundByCarrierRef", err)
+}
+
 func (db *DB) MessageHistory(ctx context.Context, accountID int64, id string) ([]switchboard.MessageStatusChange, error) {
 	if _, err := db.GetMessage(ctx, accountID, id); err != nil {
 		return nil, err

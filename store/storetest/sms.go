@@ -80,8 +80,15 @@ func testSMSClaim(t *testing.T, f *fixture) {
 	mustOK(t, f.db.CreateMessage(f.ctx, smsMsg(f.a.ID, "msg_due", "+1", "+2", now.Add(-time.Second)), switchboard.MessageStatusChange{Status: "queued"}, nil))
 	mustOK(t, f.db.CreateMessage(f.ctx, smsMsg(f.b.ID, "msg_later", "+1", "+2", now.Add(time.Hour)), switchboard.MessageStatusChange{Status: "queued"}, nil))
 	in := smsMsg(f.a.ID, "msg_in", "+1", "+2", now.Add(-time.Second))
-	in.Direction, in.Status = switchboard.SMSInbound, switchboard.SMSReceived
+	in.Direction, in.Status, in.CarrierRef = switchboard.SMSInbound, switchboard.SMSReceived, "smsc-1"
 	mustOK(t, f.db.CreateMessage(f.ctx, in, switchboard.MessageStatusChange{Status: "received"}, nil))
+	byRef, err := f.db.GetInboundByCarrierRef(f.ctx, f.a.ID, in.NumberID, "simulator", "smsc-1")
+	mustOK(t, err)
+	if byRef.ID != "msg_in" {
+		t.Fatalf("by carrier ref: %+v", byRef)
+	}
+	_, err = f.db.GetInboundByCarrierRef(f.ctx, f.b.ID, in.NumberID, "simulator", "smsc-1")
+	wantCode(t, err, switchboard.ENOTFOUND)
 
 	got, err := f.db.ClaimMessages(f.ctx, now, time.Minute, 10)
 	mustOK(t, err)
