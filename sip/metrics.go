@@ -27,6 +27,8 @@ type metrics struct {
 	bans          prometheus.Counter
 	dropped       prometheus.Counter
 	parseErrors   prometheus.Counter
+	messages      *prometheus.CounterVec // MESSAGEs taken, by source (message.go)
+	messagesOut   *prometheus.CounterVec // MESSAGEs sent to phones, by result
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -49,11 +51,20 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		dropped: counter("switchboard_sip_banned_packets_dropped_total",
 			"Packets and connections from banned addresses dropped unread."),
 		parseErrors: counter("switchboard_sip_parse_errors_total", "SIP messages that could not be parsed."),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_sip_messages_received_total",
+			Help: "SIP MESSAGEs accepted (202), by source: phone or trunk.",
+		}, []string{"source"}),
+		messagesOut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "switchboard_sip_messages_sent_total",
+			Help: "SIP MESSAGEs sent to phones, by result: delivered, refused, no_answer.",
+		}, []string{"result"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.registrations, m.registered, m.registers, m.authFailures, m.bans, m.dropped, m.parseErrors} {
+	for _, c := range []prometheus.Collector{m.registrations, m.registered, m.registers, m.authFailures, m.bans, m.dropped, m.parseErrors,
+		m.messages, m.messagesOut} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

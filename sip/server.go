@@ -129,6 +129,8 @@ type Server struct {
 	regWrites groupCommit
 	// devices caches the devices authentication looked up (Config.DeviceCacheTTL).
 	devices deviceCache
+	// sms connects SIP MESSAGE to the messaging service (message.go).
+	sms smsHub
 
 	ready   chan struct{}
 	addrMu  sync.Mutex // guards the fields below
@@ -347,6 +349,7 @@ func (s *Server) Run(ctx context.Context) error {
 	srv.OnUpdate(s.handleInDialog)
 	srv.OnRefer(s.handleInDialog) // transfers (RFC 3515), inside a call's dialog only
 	srv.OnSubscribe(s.handleSubscribe)
+	srv.OnMessage(s.handleMessage) // message.go
 	srv.OnNoRoute(s.handleUnsupported)
 	s.blf.openBLF()
 
@@ -464,7 +467,7 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	if _, ok := s.tenantOrRefuse(req, tx, fromHost(req)); !ok {
 		return
 	}
-	s.respond(req, tx, 200, "OK", sip.NewHeader("Allow", allowed), sip.NewHeader("Accept", "application/sdp"))
+	s.respond(req, tx, 200, "OK", sip.NewHeader("Allow", s.allowed()), sip.NewHeader("Accept", "application/sdp"))
 }
 
 // handleNoDialog answers a CANCEL that matches no INVITE transaction.
@@ -652,6 +655,7 @@ func (s *Server) handleRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.respond(req, tx, 200, "OK", contactHeaders(bindings, s.now())...)
 	s.mwiAfterRegister(dev, bindings) // mwi.go: the lamp's state again after each REGISTER
+	s.smsAfterRegister(dev, bindings) // message.go: messages kept for the user's phones
 }
 
 // forbiddenInsecure is the reason a device that requires TLS hears over UDP or TCP.

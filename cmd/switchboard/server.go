@@ -147,6 +147,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	if m.kannel, m.forgetKannel, err = wireKannel(c.kannel, secretKey, m.db, m.sms, logger); err != nil {
 		return nil, err
 	}
+	wireSIPMessage(m.sip, m.sms, m.db, sealer) // sipmsg.go: SIP MESSAGE <-> the SMS service
 	vmLinks, err := wireVoicemail(c.voicemail, m.blobs, secretKey, m.db, provisioning, m.engine, m.sip, logger)
 	if err != nil {
 		return nil, err
