@@ -68,6 +68,8 @@ type Config struct {
 	// the voicemail routes 503. VoicemailLinks checks the signed audio links.
 	Voicemail      switchboard.VoicemailService
 	VoicemailLinks *switchboard.VoicemailLinks
+	// EventStream serves GET …/events/stream and …/events/ws (stream.Hub); nil answers 503.
+	EventStream EventStreamer
 }
 
 // Server is the HTTP handler of the whole API.
@@ -90,6 +92,7 @@ type Server struct {
 	trustProxy  bool
 
 	callRecords CallRecordReader
+	eventStream EventStreamer
 
 	mux     *http.ServeMux
 	routes  []*route // every pattern registered, with its documentation (the OpenAPI source)
@@ -128,6 +131,7 @@ func New(cfg Config) *Server {
 		mux:         http.NewServeMux(),
 
 		callRecords: cfg.CallRecords,
+		eventStream: cfg.EventStream,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
@@ -176,6 +180,7 @@ func (s *Server) registerRoutes() {
 	s.callTraceRoutes()
 	s.webhookRoutes()
 	s.trunkRoutes()
+	s.eventStreamRoutes() // events_stream.go
 	s.operational("GET /healthz", "Liveness: 200 while the process serves", s.handleHealthz)
 	s.operational("GET /readyz", "Readiness: 200 when the database answers, else 503", s.handleReadyz)
 	s.operational("GET /metrics", "Prometheus metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP)

@@ -22,6 +22,7 @@ import (
 	"switchboard/redislimit"
 	"switchboard/sip"
 	"switchboard/store"
+	"switchboard/stream"
 	"switchboard/webhook"
 )
 
@@ -35,6 +36,7 @@ type Main struct {
 	db       *store.DB
 	limiter  *redislimit.Limiter // nil without --redis
 	webhooks *webhook.Service
+	stream   *stream.Hub // the live event stream (stream.go)
 	sip      *sip.Server // nil with --sip off
 	stopACME func()      // ends --sip-tls-acme's renewals; nil until SIP is built
 	engine   *pbx.Engine // nil with --sip off
@@ -143,6 +145,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		shared = m.limiter
 	}
 
+	m.stream = newStreamHub(c, m.db, logger)
 	handler := api.New(api.Config{
 		Store:                m.db,
 		Live:                 live,
@@ -162,6 +165,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Trunks:               trunks,
 		Voicemail:            provisioning,
 		VoicemailLinks:       vmLinks,
+		EventStream:          m.stream,
 	})
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
@@ -239,7 +243,7 @@ func (m *Main) SIPTCPAddr() net.Addr {
 // own, or else the HTTP shutdown's error.
 func (m *Main) Run(ctx context.Context) error {
 	c := m.cfg
-	ended := make(chan error, 5) // each task sends once, when it returns
+	ended := make(chan error, 6) // each task sends once, when it returns
 	httpTask := goTask(ended, func() error {
 		if c.tlsCert != "" {
 			return m.http.ServeTLS(m.httpLn, c.tlsCert, c.tlsKey)
@@ -251,6 +255,7 @@ func (m *Main) Run(ctx context.Context) error {
 		redirectTask = goTask(ended, func() error { return m.redirect.Serve(m.redirectLn) })
 	}
 	webhookTask := ctxTask(ctx, ended, m.webhooks.Run)
+	streamTask := ctxTask(ctx, ended, m.stream.Run)
 	m.promptsDone = make(chan struct{})
 	promptsCtx, stopPrompts := context.WithCancel(ctx)
 	go func() {
@@ -307,6 +312,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if redirectTask != nil {
 		redirectTask.haltWith(func() { m.redirect.Shutdown(shutdownCtx) })
 	}
+	streamTask.halt() // ends the event streams, which HTTP's shutdown would otherwise wait for
 	var shutdownErr error
 	httpTask.haltWith(func() { shutdownErr = m.http.Shutdown(shutdownCtx) })
 	stopPrompts() // a generation still running kills its espeak-ng and returns
