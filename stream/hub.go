@@ -405,3 +405,14 @@ func (s *Subscription) readBacklog(ctx context.Context) ([]*item, error) {
 	}
 	return out, nil
 }
+
+// consumers is how many consumers of the account the hub hands live events to.
+func (h *Hub) consumers(accountID int64) int {
+	f := h.feed(accountID)
+	if f == nil {
+		return 0
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.subs)
+}
