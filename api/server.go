@@ -70,6 +70,8 @@ type Config struct {
 	VoicemailLinks *switchboard.VoicemailLinks
 	// EventStream serves GET …/events/stream and …/events/ws (stream.Hub); nil answers 503.
 	EventStream EventStreamer
+	// Agents changes and reports agent states (provision.Service); nil answers 503.
+	Agents AgentService
 }
 
 // Server is the HTTP handler of the whole API.
@@ -93,6 +95,7 @@ type Server struct {
 
 	callRecords CallRecordReader
 	eventStream EventStreamer
+	agents      AgentService
 
 	mux     *http.ServeMux
 	routes  []*route // every pattern registered, with its documentation (the OpenAPI source)
@@ -132,6 +135,7 @@ func New(cfg Config) *Server {
 
 		callRecords: cfg.CallRecords,
 		eventStream: cfg.EventStream,
+		agents:      cfg.Agents,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
@@ -181,6 +185,7 @@ func (s *Server) registerRoutes() {
 	s.webhookRoutes()
 	s.trunkRoutes()
 	s.eventStreamRoutes() // events_stream.go
+	s.agentRoutes()       // agents.go
 	s.operational("GET /healthz", "Liveness: 200 while the process serves", s.handleHealthz)
 	s.operational("GET /readyz", "Readiness: 200 when the database answers, else 503", s.handleReadyz)
 	s.operational("GET /metrics", "Prometheus metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP)

@@ -166,6 +166,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Voicemail:            provisioning,
 		VoicemailLinks:       vmLinks,
 		EventStream:          m.stream,
+		Agents:               provisioning,
 	})
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
