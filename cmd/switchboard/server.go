@@ -131,6 +131,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		m.engine.SetUserService(provisioning)     // feature codes (*78…) change users as the API does
 		m.engine.SetCallFlowService(provisioning) // *60 flips a flow's hours as PUT …/override does
 		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
+		m.engine.SetAgentService(provisioning)    // *45 and *46 change agent states as the API does
 	}
 	vmLinks, err := wireVoicemail(c.voicemail, m.blobs, secretKey, m.db, provisioning, m.engine, m.sip, logger)
 	if err != nil {
