@@ -68,9 +68,9 @@ func (s *Server) agentRoutes() {
 		Summary: "Replace the account's pause reasons", Description: "Agents paused with a reason taken off the list stay paused with it.",
 		Message: "Pause reasons", Request: pauseReasonsJSON{}, Result: pauseReasonsJSON{}}, s.putPauseReasons)
 	s.handleAPI(route{Method: "GET", Path: "/queues/{queue_id}/agents/report", Access: accessDeveloper, Tag: tag,
-		Summary: "Time the queue's agents spent per state and pause reason",
+		Summary:     "Time the queue's agents spent per state and pause reason",
 		Description: "Sums the recorded state periods (from agent state changes) that overlap the period; a state still current counts up to to.",
-		Message: "Agent report", Result: agentReportJSON{},
+		Message:     "Agent report", Result: agentReportJSON{},
 		Query: []queryParam{{"from", "Start (RFC 3339; default 24 hours before to)"}, {"to", "End (RFC 3339; default now)"}}}, s.agentReport)
 }
 

@@ -47,9 +47,9 @@ func TestAgentStates(t *testing.T) {
 		t.Fatalf("PUT pause_reasons: %d %s", r.status, r.raw)
 	}
 	for _, bad := range []map[string]any{
-		{"state": "paused", "reason": "Coffee"},        // not on the list
-		{"state": "sleeping"},                          // no such state
-		{"state": "available", "reason": "Lunch"},      // a reason without a pause
+		{"state": "paused", "reason": "Coffee"},       // not on the list
+		{"state": "sleeping"},                         // no such state
+		{"state": "available", "reason": "Lunch"},     // a reason without a pause
 		{"state": "paused", "queue_id": e.b.sales.ID}, // another account's queue
 		{},
 	} {
