@@ -2,6 +2,7 @@ package stream
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"switchboard/events"
@@ -16,15 +17,13 @@ import (
 // IVR key, a caller entering a queue) belongs to the account, not to a user, and a user
 // key does not see it.
 func Visible(data map[string]any, userID int64) bool {
-	if userID == 0 {
-		return true
-	}
-	for _, id := range eventUserIDs(data) {
-		if id == userID {
-			return true
-		}
-	}
-	return false
+	return visibleTo(eventUserIDs(data), userID)
+}
+
+// visibleTo is Visible on the event's user ids, found once per event (the hub keeps them
+// with the rendered event for every consumer).
+func visibleTo(eventUsers []int64, userID int64) bool {
+	return userID == 0 || slices.Contains(eventUsers, userID)
 }
 
 // eventUserIDs returns the ids in the event's user-id fields (see Visible). The values are

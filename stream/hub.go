@@ -301,18 +301,7 @@ func (s *Subscription) Last() int64 { return s.last }
 
 // wants reports whether the consumer is to receive it.
 func (s *Subscription) wants(it *item) bool {
-	if !s.filter.Match(it.name) {
-		return false
-	}
-	if s.userID == 0 {
-		return true
-	}
-	for _, id := range it.users {
-		if id == s.userID {
-			return true
-		}
-	}
-	return false
+	return s.filter.Match(it.name) && visibleTo(it.users, s.userID)
 }
 
 // next returns the next events to send, oldest first: the missed ones from the table
