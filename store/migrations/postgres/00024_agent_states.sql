@@ -26,9 +26,14 @@ CREATE TABLE agent_state_periods (
     ended_at   BIGINT
 );
 CREATE INDEX agent_state_periods_queue ON agent_state_periods (account_id, queue_id, started_at);
+-- A webhook subscription's fallback URL gets a delivery once the main URL used up its
+-- retries (docs/webhooks.md "Fallback URL"); '' = none.
+ALTER TABLE webhooks ADD COLUMN fallback_url TEXT NOT NULL DEFAULT '';
+
 CREATE INDEX agent_state_periods_open ON agent_state_periods (queue_id, user_id) WHERE ended_at IS NULL;
 
 -- +goose Down
+ALTER TABLE webhooks DROP COLUMN fallback_url;
 DROP TABLE agent_state_periods;
 DROP TABLE agent_pause_reasons;
 ALTER TABLE queue_members DROP COLUMN pause_reason;
