@@ -9,10 +9,12 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/store"
+	"switchboard/store/storetest"
 )
 
-func newAgentEnv(t *testing.T) *env {
-	return newSQLiteEnv(t, func(c *api.Config) { c.Agents = c.Provision.(api.AgentService) })
+func newAgentEnv(t *testing.T, db *store.DB) *env {
+	return newEnv(t, db, func(c *api.Config) { c.Agents = c.Provision.(api.AgentService) })
 }
 
 // agentEvents returns the account's agent.state.changed events.
@@ -31,8 +33,11 @@ func agentEvents(t *testing.T, e *env, accountID int64) []*switchboard.Event {
 
 // TestAgentStates: pause with a reason from the account's list, every change one event,
 // refusals change nothing, a user key sets its own state only, and GET /agents shows it.
-func TestAgentStates(t *testing.T) {
-	e := newAgentEnv(t)
+func TestAgentStatesSQLite(t *testing.T)   { testAgentStates(t, storetest.NewSQLite(t)) }
+func TestAgentStatesPostgres(t *testing.T) { testAgentStates(t, storetest.NewPostgres(t)) }
+
+func testAgentStates(t *testing.T, db *store.DB) {
+	e := newAgentEnv(t, db)
 	base := e.a.base(e.srv)
 	john := fmt.Sprint(e.a.john.ID)
 	sales := e.a.sales.ID
@@ -109,8 +114,11 @@ func TestAgentStates(t *testing.T) {
 }
 
 // TestAgentReport: the queue's report sums each state's recorded time within the period.
-func TestAgentReport(t *testing.T) {
-	e := newAgentEnv(t)
+func TestAgentReportSQLite(t *testing.T)   { testAgentReport(t, storetest.NewSQLite(t)) }
+func TestAgentReportPostgres(t *testing.T) { testAgentReport(t, storetest.NewPostgres(t)) }
+
+func testAgentReport(t *testing.T, db *store.DB) {
+	e := newAgentEnv(t, db)
 	base := e.a.base(e.srv)
 	john := fmt.Sprint(e.a.john.ID)
 	e.request("PUT", base+"/agents/pause_reasons", e.a.devKey, map[string]any{"reasons": []string{"Lunch"}})
