@@ -30,8 +30,8 @@ func TestFallbackURLGetsTheDeliveryOnceTheMainURLUsedUpItsRetries(t *testing.T) 
 		t.Fatal("the fallback was sent the delivery before the main URL used up its retries")
 	}
 	f.clock.Advance(time.Hour) // past the retry's delay
-	f.runOnce(t) // main, the one retry: 500; the fallback's turn comes at once
-	f.runOnce(t) // fallback
+	f.runOnce(t)               // main, the one retry: 500; the fallback's turn comes at once
+	f.runOnce(t)               // fallback
 	if n := len(main.requests()); n != 2 {
 		t.Errorf("main URL got %d requests, want 2 (the first attempt and one retry)", n)
 	}
