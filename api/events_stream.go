@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"switchboard"
 )
@@ -41,7 +43,7 @@ func (s *Server) eventStreamRoutes() {
 			if err != nil {
 				return err
 			}
-			return s.eventStream.ServeEventStream(w, r, c.accountID, userID)
+			return s.eventStream.ServeEventStream(w, r.WithContext(s.whileKeyValid(r)), c.accountID, userID)
 		})
 	s.handleAPI(route{Method: "GET", Path: "/events/ws", Access: accessUserOrDeveloper, Tag: "Events",
 		Summary: "Live event stream (WebSocket)",
@@ -53,8 +55,35 @@ func (s *Server) eventStreamRoutes() {
 			if err != nil {
 				return err
 			}
-			return s.eventStream.ServeEventWebSocket(w, r, c.accountID, userID)
+			return s.eventStream.ServeEventWebSocket(w, r.WithContext(s.whileKeyValid(r)), c.accountID, userID)
 		})
+}
+
+// streamKeyCheck is how often an open stream checks that its API key is still valid, so
+// that revoking a key ends its streams too (within this, plus the key cache's TTL).
+var streamKeyCheck = 30 * time.Second
+
+// whileKeyValid returns the request's context, ended also when the request's API key stops
+// being valid (revoked) or the store cannot say.
+func (s *Server) whileKeyValid(r *http.Request) context.Context {
+	ctx, cancel := context.WithCancel(r.Context())
+	provided := r.Header.Get(apiKeyHeader)
+	go func() {
+		defer cancel()
+		tick := time.NewTicker(streamKeyCheck)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if k, err := s.lookupKey(r, provided); err != nil || k == nil {
+					return
+				}
+			}
+		}
+	}()
+	return ctx
 }
 
 // streamUser is whose events the caller may receive: 0 (all) for a developer key, the key's
