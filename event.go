@@ -81,6 +81,7 @@ var EventNames = []string{
 	EventRecordingFailed,
 	EventTranscriptionFailedOver,
 	EventSMSFailed,
+	EventAgentStateChanged,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

@@ -86,6 +86,10 @@ type QueueMember struct {
 	UserID  int64
 	Penalty int
 	Paused  bool
+	// PauseReason is why the member paused (one of the account's pause reasons), "" for none.
+	PauseReason string
+	// LoggedOut members get no queue call until they log in (agent states, agent.go).
+	LoggedOut bool
 }
 
 // MaxPenalty bounds a queue member's penalty.

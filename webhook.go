@@ -34,8 +34,11 @@ type Webhook struct {
 	SealedPreviousSecret []byte
 	PreviousSecretUntil  time.Time
 	ConsecutiveFailures  int // deliveries that ended failed since the last success
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// FallbackURL, when set, gets one attempt of a delivery once URL has used up its
+	// retries (checked against the same URL policy); "" = none.
+	FallbackURL string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // RetriesFormatDefault in Webhook.Retries means "the format's own retry rule"
@@ -60,6 +63,8 @@ type WebhookChange struct {
 	// Secret is the voipline format's token (sent as X-Pbx-Token), which the user may choose.
 	// Other formats always get a generated whsec_ secret.
 	Secret *string
+	// FallbackURL: "" removes it.
+	FallbackURL *string
 }
 
 // DeliveryStatus is where a delivery stands.

@@ -212,6 +212,13 @@ func (g *specGen) operation(rt *route) jsonObject {
 		responses = jsonObject{"200": jsonObject{"description": rt.Message, "content": binary},
 			"206": jsonObject{"description": "The range asked for (HTTP Range)", "content": binary}}
 	}
+	if _, ok := rt.Result.(eventStreamResult); ok {
+		responses = jsonObject{"200": jsonObject{"description": "Server-Sent Events (text/event-stream)",
+			"content": jsonObject{"text/event-stream": jsonObject{"schema": jsonObject{"type": "string"}}}}}
+		if rt.Path == "/events/ws" {
+			responses = jsonObject{"101": jsonObject{"description": "Switching to the WebSocket protocol"}}
+		}
+	}
 	for _, e := range errorResponses {
 		if (e.status == "409" || e.status == "413") && rt.Request == nil {
 			continue

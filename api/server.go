@@ -75,6 +75,10 @@ type Config struct {
 	// Messages is the Messages API, the SMS settings and the simulator (sms.Service); nil
 	// answers them 503.
 	Messages MessageService
+	// EventStream serves GET …/events/stream and …/events/ws (stream.Hub); nil answers 503.
+	EventStream EventStreamer
+	// Agents changes and reports agent states (provision.Service); nil answers 503.
+	Agents AgentService
 }
 
 // Server is the HTTP handler of the whole API.
@@ -101,6 +105,8 @@ type Server struct {
 	trustProxy     bool
 
 	callRecords CallRecordReader
+	eventStream EventStreamer
+	agents      AgentService
 
 	mux     *http.ServeMux
 	routes  []*route // every pattern registered, with its documentation (the OpenAPI source)
@@ -143,6 +149,8 @@ func New(cfg Config) *Server {
 
 		recordings:     cfg.Recordings,
 		recordingBlobs: cfg.RecordingBlobs,
+		eventStream:    cfg.EventStream,
+		agents:         cfg.Agents,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
@@ -193,7 +201,9 @@ func (s *Server) registerRoutes() {
 	s.transcriptRoutes()
 	s.webhookRoutes()
 	s.trunkRoutes()
-	s.messageRoutes() // messages.go
+	s.messageRoutes()     // messages.go
+	s.eventStreamRoutes() // events_stream.go
+	s.agentRoutes()       // agents.go
 	s.operational("GET /healthz", "Liveness: 200 while the process serves", s.handleHealthz)
 	s.operational("GET /readyz", "Readiness: 200 when the database answers, else 503", s.handleReadyz)
 	s.operational("GET /metrics", "Prometheus metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP)

@@ -46,6 +46,7 @@ type webhookJSON struct {
 	DisabledAt               *string           `json:"disabled_at"`
 	ConsecutiveFailures      int               `json:"consecutive_failures"`
 	PreviousSecretValidUntil *string           `json:"previous_secret_valid_until"`
+	FallbackURL              *string           `json:"fallback_url" doc:"Gets one attempt of a delivery once url has used up its retries; null when none"`
 	Secret                   string            `json:"secret,omitempty"`
 	CreatedAt                string            `json:"created_at"`
 	UpdatedAt                string            `json:"updated_at"`
@@ -67,7 +68,7 @@ func toWebhookJSON(w *switchboard.Webhook, secret string) webhookJSON {
 	return webhookJSON{ID: w.ID, Name: w.Name, URL: w.URL, Events: events, Format: w.Format, Method: w.Method,
 		Retries: retries, Headers: headers, Active: w.Active, DisabledReason: nullableString(w.DisabledReason),
 		DisabledAt: nullableTime(w.DisabledAt), ConsecutiveFailures: w.ConsecutiveFailures,
-		PreviousSecretValidUntil: nullableTime(w.PreviousSecretUntil), Secret: secret,
+		PreviousSecretValidUntil: nullableTime(w.PreviousSecretUntil), Secret: secret, FallbackURL: nullableString(w.FallbackURL),
 		CreatedAt: formatTime(w.CreatedAt), UpdatedAt: formatTime(w.UpdatedAt)}
 }
 
@@ -83,6 +84,8 @@ type webhookRequestJSON struct {
 	Headers map[string]string `json:"headers,omitempty" doc:"Custom headers sent with every delivery; given, they replace all the stored ones ({} clears them). The value \"[redacted]\" keeps that header's stored value"`
 	Active  *bool             `json:"active,omitempty"`
 	Secret  *string           `json:"secret,omitempty"`
+	// FallbackURL: "" removes it.
+	FallbackURL *string `json:"fallback_url,omitempty" doc:"A second URL that gets one attempt of a delivery once url has used up its retries (the same URL rules); \"\" removes it"`
 }
 
 // showSentHeaders puts the header values the request itself sent into the answer, in place
@@ -99,7 +102,7 @@ func showSentHeaders(out webhookJSON, sent map[string]string) webhookJSON {
 
 func (b webhookRequestJSON) change() switchboard.WebhookChange {
 	return switchboard.WebhookChange{Name: b.Name, URL: b.URL, Events: b.Events, Format: b.Format, Method: b.Method,
-		Retries: b.Retries, Headers: b.Headers, Active: b.Active, Secret: b.Secret}
+		Retries: b.Retries, Headers: b.Headers, Active: b.Active, Secret: b.Secret, FallbackURL: b.FallbackURL}
 }
 
 type rotateRequestJSON struct {

@@ -91,7 +91,7 @@ func TestWebhookSubscriptionLifecycle(t *testing.T) {
 	expectFields(t, "webhook", hook, map[string]string{"id": "integer", "name": "string", "url": "string", "events": "array",
 		"format": "string", "method": "string", "retries": "null", "headers": "object", "active": "boolean",
 		"disabled_reason": "null", "disabled_at": "null", "consecutive_failures": "integer",
-		"previous_secret_valid_until": "null", "secret": "string", "created_at": "string", "updated_at": "string"})
+		"previous_secret_valid_until": "null", "fallback_url": "null", "secret": "string", "created_at": "string", "updated_at": "string"})
 	if hook["format"] != "voice360" || hook["method"] != "POST" || !strings.HasPrefix(hook["secret"].(string), "whsec_") {
 		t.Errorf("defaults: format %v, method %v, secret %v", hook["format"], hook["method"], hook["secret"])
 	}

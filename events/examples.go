@@ -184,6 +184,11 @@ var examples = map[string]map[string]any{
 	switchboard.EventCampaignFinished: {
 		FieldCampaignID: 42, FieldCampaignName: "Spring renewals", FieldStatus: "finished",
 	},
+	switchboard.EventAgentStateChanged: {
+		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldUserName: exampleUserName,
+		FieldAgentState: "paused", FieldReason: "Lunch", FieldQueueIDs: []int64{7},
+		FieldPreviousAgentStates: map[string]any{"7": "available"},
+	},
 	switchboard.EventPresenceChanged: {
 		FieldUserID: exampleUserID, FieldExtension: exampleExtension, FieldStatus: "online",
 	},
@@ -252,7 +257,8 @@ var noCall = map[string]bool{
 	switchboard.EventCampaignStarted: true, switchboard.EventCampaignPaused: true, switchboard.EventCampaignFinished: true,
 	switchboard.EventPresenceChanged: true, switchboard.EventLimitTripped: true,
 	switchboard.EventVoicemailRead: true, switchboard.EventVoicemailDeleted: true,
-	switchboard.EventSMSFailed: true,
+	switchboard.EventSMSFailed:         true,
+	switchboard.EventAgentStateChanged: true,
 }
 
 // Example returns the event name with the example values of the providers' documents, as of

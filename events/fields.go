@@ -369,3 +369,15 @@ func Time(data map[string]any, key string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// agent.state.changed (docs/agents.md): user_id, extension, user_name (the agent);
+//
+//	state            string    "available", "paused" or "logged_out"
+//	reason           string    the pause reason, "" when none
+//	queue_ids        []int     the queues whose state changed
+//	previous_states  object    queue id (as a string) → the state before, per queue
+const (
+	FieldAgentState          = "state"
+	FieldQueueIDs            = "queue_ids"
+	FieldPreviousAgentStates = "previous_states"
+)

@@ -195,6 +195,7 @@ type Engine struct {
 	usersMu sync.Mutex
 	users   switchboard.UserService
 	flows   switchboard.CallFlowService // *60 (flow_override.go), under usersMu
+	agents  AgentStates                 // *45 and *46 (agent_codes.go), under usersMu
 	flagsMu sync.Mutex
 	flags   map[agentKey]userFlags
 	// conf holds the conference rooms in progress (conference.go).

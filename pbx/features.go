@@ -46,6 +46,10 @@ func (e *Engine) routeFeature(ctx context.Context, caller *switchboard.User, dia
 		p.feature = &featureCode{code: dialled, change: change}
 		return p, nil
 	}
+	if dialled == agentLoginCode || dialled == agentPauseCode {
+		p.feature = &featureCode{code: dialled}
+		return p, nil
+	}
 	if routeVoicemailCode(p, dialled) {
 		return p, nil
 	}
@@ -82,6 +86,10 @@ func (e *Engine) userService() switchboard.UserService {
 func (c *call) runFeature(a *leg, answer []byte, p *plan) {
 	defer c.e.wg.Done()
 	defer a.close()
+	if p.feature.code == agentLoginCode || p.feature.code == agentPauseCode {
+		c.runAgentCode(a, answer, p)
+		return
+	}
 	users := c.e.userService()
 	if users == nil {
 		a.reject(503, "Service Unavailable: feature codes are not configured")

@@ -36,7 +36,7 @@ func (e *Engine) QueueStats(accountID, queueID int64) switchboard.QueueLiveStats
 		}
 		if s.online {
 			st.AgentsOnline++
-			if !s.m.Paused && !s.wrapUp && !onCall {
+			if !s.m.LoggedOut && !s.m.Paused && !s.wrapUp && !onCall {
 				st.AgentsAvailable++
 			}
 		}

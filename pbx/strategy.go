@@ -23,7 +23,7 @@ type memberStatus struct {
 }
 
 func (s memberStatus) available(ringInUse bool) bool {
-	return s.online && !s.m.Paused && !s.wrapUp && !s.refusing && (ringInUse || !s.busy)
+	return s.online && !s.m.LoggedOut && !s.m.Paused && !s.wrapUp && !s.refusing && (ringInUse || !s.busy)
 }
 
 // memberHistory is what a queue remembers of its members for its strategies.
@@ -54,7 +54,7 @@ func queueEmpty(setting string, join bool, st []memberStatus) bool {
 		return false
 	}
 	for _, s := range st {
-		if excludeOffline && !s.online {
+		if excludeOffline && (!s.online || s.m.LoggedOut) { // logged out of the queue (agent.go)
 			continue
 		}
 		if excludePaused && s.m.Paused {

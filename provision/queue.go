@@ -101,6 +101,9 @@ func (s *Service) UpdateQueueMember(ctx context.Context, accountID, queueID, use
 	m, err := s.store.UpdateQueueMemberFunc(ctx, accountID, queueID, userID, func(m *switchboard.QueueMember) error {
 		set(&m.Penalty, c.Penalty)
 		set(&m.Paused, c.Paused)
+		if !m.Paused {
+			m.PauseReason = "" // a reason goes with a pause only
+		}
 		return nil
 	})
 	if err := s.membersChanged(queueID, err); err != nil {

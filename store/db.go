@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -21,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"switchboard"
+	"switchboard/events"
 )
 
 // Dialect names as Dialect returns them.
@@ -47,6 +49,10 @@ type DB struct {
 	outboxStmts atomic.Pointer[outboxStatements]
 	// deliveryWake signals the dispatcher that an event created deliveries (deliveries.go).
 	deliveryWake chan struct{}
+	// eventBus hears, after each commit, the accounts whose events the transaction stored
+	// (the live event stream wakes on it); txEvents collects them per open transaction.
+	eventBus *events.Bus
+	txEvents sync.Map // *sql.Tx → *[]int64
 }
 
 // Open connects to the database named by dsn: postgres:// or postgresql:// URLs select
@@ -64,6 +70,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, err
 	}
 	db.deliveryWake = make(chan struct{}, 1)
+	db.eventBus = events.NewBus()
 	if err := db.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect to %s database: %w", db.dialect, err)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"switchboard"
+	"switchboard/events"
 )
 
 // insertEvent stores ev in tx, the transaction of the change that caused it, sets ev.Seq,
@@ -43,6 +45,7 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *switchboard.Event
 	if err != nil {
 		return internal("insertEvent", err)
 	}
+	db.noteEventStored(tx, ev.AccountID)
 	return db.fanOutDeliveries(ctx, tx, ev)
 }
 
@@ -105,4 +108,31 @@ func scanEvent(s interface{ Scan(...any) error }) (*switchboard.Event, error) {
 		return nil, err
 	}
 	return &ev, nil
+}
+
+// noteEventStored remembers that tx stored an event of the account, so that writeTx
+// publishes it on the event bus once tx has committed (and forgets it on a rollback).
+// A transaction runs on one goroutine, so the slice needs no lock of its own.
+func (db *DB) noteEventStored(tx *sql.Tx, accountID int64) {
+	v, _ := db.txEvents.LoadOrStore(tx, new([]int64))
+	ids := v.(*[]int64)
+	if !slices.Contains(*ids, accountID) {
+		*ids = append(*ids, accountID)
+	}
+}
+
+// EventBus is the bus on which the store announces, after each commit, the accounts whose
+// events it stored. Events stored by other processes on the same database are not
+// announced: listeners poll for those.
+func (db *DB) EventBus() *events.Bus { return db.eventBus }
+
+// LatestEventSeq returns the seq of the account's newest event, 0 when it has none: where
+// a consumer that asks for live events only starts.
+func (db *DB) LatestEventSeq(ctx context.Context, accountID int64) (int64, error) {
+	var seq sql.NullInt64
+	err := db.queryRow(ctx, db.read, `SELECT MAX(seq) FROM events WHERE account_id = ?`, accountID).Scan(&seq)
+	if err != nil {
+		return 0, internal("LatestEventSeq", err)
+	}
+	return seq.Int64, nil
 }

@@ -198,9 +198,11 @@ func notMember(queueID, userID int64) error {
 
 func scanQueueMember(s interface{ Scan(...any) error }) (*switchboard.QueueMember, error) {
 	var m switchboard.QueueMember
-	if err := s.Scan(&m.QueueID, &m.UserID, &m.Penalty, &m.Paused); err != nil {
+	loggedIn := true
+	if err := s.Scan(&m.QueueID, &m.UserID, &m.Penalty, &m.Paused, &m.PauseReason, &loggedIn); err != nil {
 		return nil, err
 	}
+	m.LoggedOut = !loggedIn
 	return &m, nil
 }
 
@@ -212,15 +214,15 @@ func (db *DB) UpdateQueueMemberFunc(ctx context.Context, accountID, queueID, use
 			return nil, orNotFound(err, "queue", queueID)
 		}
 		m, err := lockedRow(ctx, db, tx, "queue member", userID, scanQueueMember,
-			"SELECT queue_id, user_id, penalty, paused FROM queue_members WHERE queue_id = ? AND user_id = ?", queueID, userID)
+			"SELECT queue_id, user_id, penalty, paused, pause_reason, logged_in FROM queue_members WHERE queue_id = ? AND user_id = ?", queueID, userID)
 		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
 			return nil, notMember(queueID, userID)
 		}
 		return m, err
 	}
 	save := func(tx *sql.Tx, m *switchboard.QueueMember) error {
-		_, err := db.exec(ctx, tx, "UPDATE queue_members SET penalty = ?, paused = ? WHERE queue_id = ? AND user_id = ?",
-			m.Penalty, m.Paused, queueID, userID)
+		_, err := db.exec(ctx, tx, "UPDATE queue_members SET penalty = ?, paused = ?, pause_reason = ? WHERE queue_id = ? AND user_id = ?",
+			m.Penalty, m.Paused, m.PauseReason, queueID, userID)
 		return internal("UpdateQueueMember", err)
 	}
 	return updateFunc(ctx, db, load, change, save)
@@ -231,7 +233,7 @@ func (db *DB) ListQueueMembers(ctx context.Context, accountID, queueID int64) ([
 	if ok, err := db.exists(ctx, db.read, accountID, ownerQueue, queueID); err != nil || !ok {
 		return nil, orNotFound(err, "queue", queueID)
 	}
-	members, err := listRows(ctx, db, "ListQueueMembers", scanQueueMember, `SELECT m.queue_id, m.user_id, m.penalty, m.paused
+	members, err := listRows(ctx, db, "ListQueueMembers", scanQueueMember, `SELECT m.queue_id, m.user_id, m.penalty, m.paused, m.pause_reason, m.logged_in
 		FROM queue_members m JOIN queues q ON q.id = m.queue_id WHERE q.account_id = ? AND m.queue_id = ? ORDER BY m.user_id`,
 		accountID, queueID)
 	if err != nil {
@@ -250,7 +252,7 @@ func (db *DB) PageQueueMembers(ctx context.Context, accountID, queueID int64, p 
 	if ok, err := db.exists(ctx, db.read, accountID, ownerQueue, queueID); err != nil || !ok {
 		return nil, false, orNotFound(err, "queue", queueID)
 	}
-	members, more, err := pageWhere(ctx, db, "PageQueueMembers", scanQueueMember, p, `SELECT m.queue_id, m.user_id, m.penalty, m.paused
+	members, more, err := pageWhere(ctx, db, "PageQueueMembers", scanQueueMember, p, `SELECT m.queue_id, m.user_id, m.penalty, m.paused, m.pause_reason, m.logged_in
 		FROM queue_members m JOIN queues q ON q.id = m.queue_id WHERE q.account_id = ? AND m.queue_id = ? AND m.user_id > ?`,
 		"m.user_id", accountID, queueID, p.After)
 	if err != nil {

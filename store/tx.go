@@ -27,10 +27,16 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		db.txEvents.Delete(tx)
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	accounts, stored := db.txEvents.LoadAndDelete(tx)
+	if err != nil {
 		return internal("commit", err)
+	}
+	if stored {
+		db.eventBus.Publish(*accounts.(*[]int64)...) // after the commit: readers see them
 	}
 	return nil
 }

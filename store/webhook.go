@@ -18,7 +18,7 @@ import (
 
 const webhookColumns = `id, account_id, name, url, events, event_filter, format, method, retries, headers, active,
 	disabled_reason, disabled_at, secret, previous_secret, previous_secret_until, consecutive_failures,
-	created_at, updated_at`
+	created_at, updated_at, fallback_url`
 
 func scanWebhook(row interface{ Scan(...any) error }) (*switchboard.Webhook, error) {
 	var (
@@ -28,7 +28,7 @@ func scanWebhook(row interface{ Scan(...any) error }) (*switchboard.Webhook, err
 	)
 	if err := row.Scan(&w.ID, &w.AccountID, &w.Name, &w.URL, &events, &filter, &w.Format, &w.Method, &w.Retries,
 		&headers, &w.Active, &w.DisabledReason, &disabledAt, &w.SealedSecret, &w.SealedPreviousSecret, &prevUntil,
-		&w.ConsecutiveFailures, &created, &up); err != nil {
+		&w.ConsecutiveFailures, &created, &up, &w.FallbackURL); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(events), &w.Events); err != nil {
@@ -70,7 +70,7 @@ func webhookArgs(w *switchboard.Webhook) []any {
 		prev = w.SealedPreviousSecret
 	}
 	return []any{w.Name, w.URL, mustJSON(events), mustJSON(filter), w.Format, w.Method, w.Retries, mustJSON(headers),
-		w.Active, w.SealedSecret, prev, toMS(w.PreviousSecretUntil)}
+		w.Active, w.SealedSecret, prev, toMS(w.PreviousSecretUntil), w.FallbackURL}
 }
 
 // CreateWebhook stores a new subscription and sets its ID and times.
@@ -84,8 +84,8 @@ func (db *DB) CreateWebhook(ctx context.Context, w *switchboard.Webhook) error {
 	var id int64
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, db.rebind(`INSERT INTO webhooks (account_id, name, url, events, event_filter,
-			format, method, retries, headers, active, secret, previous_secret, previous_secret_until, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), args...).Scan(&id)
+			format, method, retries, headers, active, secret, previous_secret, previous_secret_until, fallback_url, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`), args...).Scan(&id)
 	})
 	if isForeignKeyViolation(err) {
 		return notFound("account", w.AccountID)
@@ -145,7 +145,7 @@ func (db *DB) UpdateWebhook(ctx context.Context, w *switchboard.Webhook) error {
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, db.rebind(`UPDATE webhooks SET name = ?, url = ?, events = ?, event_filter = ?,
 			format = ?, method = ?, retries = ?, headers = ?, active = ?, secret = ?, previous_secret = ?,
-			previous_secret_until = ?, updated_at = ?,
+			previous_secret_until = ?, fallback_url = ?, updated_at = ?,
 			disabled_reason = CASE WHEN ? THEN '' ELSE disabled_reason END,
 			disabled_at = CASE WHEN ? THEN 0 ELSE disabled_at END,
 			consecutive_failures = CASE WHEN ? THEN 0 ELSE consecutive_failures END

@@ -97,7 +97,10 @@ func (s *Service) send(ctx context.Context, c *switchboard.ClaimedDelivery) swit
 	out := switchboard.AttemptOutcome{DeliveryID: d.ID, WebhookID: w.ID}
 	out.Attempt = switchboard.DeliveryAttempt{DeliveryID: d.ID, Number: d.Attempts + 1, At: now}
 
-	status, retryAfter, err := s.attempt(ctx, w, c.Event, d.WireName, d.MessageID, now, &out.Attempt)
+	// Once the main URL has used up its retries, the next attempt is the fallback URL's,
+	// and its only one: it succeeds or the delivery fails.
+	toFallback := w.FallbackURL != "" && d.RoundAttempts > retriesOf(w)
+	status, retryAfter, err := s.attempt(ctx, w, c.Event, d.WireName, d.MessageID, now, &out.Attempt, toFallback)
 	s.metrics.observeAttempt(out.Attempt.Latency)
 	round := d.RoundAttempts + 1
 	switch {
@@ -110,10 +113,20 @@ func (s *Service) send(ctx context.Context, c *switchboard.ClaimedDelivery) swit
 		out.Status = switchboard.DeliveryFailed
 		s.metrics.delivered("failed")
 		return out
+	case toFallback:
+		out.Status = switchboard.DeliveryFailed // a fallback's 410 does not turn the subscription off
+		s.metrics.delivered("failed")
+		return out
 	case status == http.StatusGone:
 		out.Status = switchboard.DeliveryFailed
 		out.DisableReason = "the receiver answered 410 Gone"
 		s.metrics.delivered("failed")
+		return out
+	}
+	if round > retriesOf(w) && w.FallbackURL != "" {
+		out.Status = switchboard.DeliveryPending // the fallback URL's turn, at once
+		out.NextAttemptAt = now
+		s.metrics.delivered("retried")
 		return out
 	}
 	if round > retriesOf(w) {
@@ -137,7 +150,7 @@ var errUnrenderable = errors.New("the event cannot be rendered in this format")
 // (0 when none was received), the receiver's Retry-After on 429/503, and why the attempt
 // failed (nil for any answer; the caller judges the status).
 func (s *Service) attempt(ctx context.Context, w *switchboard.Webhook, ev *switchboard.Event, wireName, messageID string,
-	now time.Time, log *switchboard.DeliveryAttempt) (status int, retryAfter time.Duration, err error) {
+	now time.Time, log *switchboard.DeliveryAttempt, toFallback bool) (status int, retryAfter time.Duration, err error) {
 	fail := func(e error) (int, time.Duration, error) {
 		log.Error = e.Error()
 		return 0, 0, e
@@ -145,6 +158,9 @@ func (s *Service) attempt(ctx context.Context, w *switchboard.Webhook, ev *switc
 	target, err := s.target(w, now)
 	if err != nil {
 		return fail(err)
+	}
+	if toFallback {
+		target.URL = w.FallbackURL
 	}
 	req, err := Render(target, ev, wireName, messageID, now)
 	if err != nil {

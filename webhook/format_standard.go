@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"maps"
 	"net/http"
 	"time"
@@ -41,4 +42,15 @@ func renderStandard(t Target, ev *switchboard.Event, wireName string) (*rendered
 		return nil, err
 	}
 	return &rendered{method: http.MethodPost, body: body, contentType: "application/json"}, nil
+}
+
+// StandardBody is the standard format's body of ev, without a trailing newline: the
+// canonical JSON that the live event stream (stream/) sends, so that the stream and the
+// webhooks render an event alike.
+func StandardBody(ev *switchboard.Event) ([]byte, error) {
+	r, err := renderStandard(Target{Format: "standard"}, ev, ev.Name)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(r.body, "\n"), nil
 }

@@ -241,6 +241,17 @@ func (s *Service) apply(w *switchboard.Webhook, c switchboard.WebhookChange, cre
 	} else if creating {
 		v.Add("url", "is required")
 	}
+	if c.FallbackURL != nil {
+		u := strings.TrimSpace(*c.FallbackURL)
+		if len(u) > maxURLLength {
+			v.Add("fallback_url", fmt.Sprintf("must be at most %d characters", maxURLLength))
+		} else if u != "" {
+			if err := s.cfg.Policy.CheckURL(u); err != nil { // the same SSRF rules as url
+				v.Add("fallback_url", err.Error())
+			}
+		}
+		w.FallbackURL = u
+	}
 	if c.Events != nil {
 		w.Events = c.Events
 	} else if creating {
@@ -504,7 +515,7 @@ func (s *Service) SendTest(ctx context.Context, accountID, id int64, event strin
 			pick = event // the user named a provider event: send that one
 		}
 		attempt := &switchboard.DeliveryAttempt{Number: 1, At: now}
-		status, _, err := s.attempt(ctx, w, ex, pick, ex.ID, now, attempt)
+		status, _, err := s.attempt(ctx, w, ex, pick, ex.ID, now, attempt, false)
 		s.metrics.observeAttempt(attempt.Latency)
 		if err == nil && (status < 200 || status >= 300) {
 			attempt.Error = fmt.Sprintf("the receiver answered %d", status)

@@ -37,6 +37,7 @@ type serveConfig struct {
 	recording    recordingFlags
 	transcribe   transcribeFlags
 	kannel       kannelFlags
+	stream       streamFlags
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -63,6 +64,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	addRecordingFlags(fs, &c.recording)
 	addTranscribeFlags(fs, &c.transcribe)
 	addKannelFlags(fs, &c.kannel)
+	addStreamFlags(fs, &c.stream)
 	return c
 }
 

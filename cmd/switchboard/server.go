@@ -24,6 +24,7 @@ import (
 	"switchboard/sip"
 	"switchboard/sms"
 	"switchboard/store"
+	"switchboard/stream"
 	"switchboard/transcribe"
 	"switchboard/webhook"
 )
@@ -38,6 +39,7 @@ type Main struct {
 	db       *store.DB
 	limiter  *redislimit.Limiter // nil without --redis
 	webhooks *webhook.Service
+	stream   *stream.Hub // the live event stream (stream.go)
 	sip      *sip.Server // nil with --sip off
 	stopACME func()      // ends --sip-tls-acme's renewals; nil until SIP is built
 	engine   *pbx.Engine // nil with --sip off
@@ -142,6 +144,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		m.engine.SetUserService(provisioning)     // feature codes (*78…) change users as the API does
 		m.engine.SetCallFlowService(provisioning) // *60 flips a flow's hours as PUT …/override does
 		m.engine.SetPromptLibrary(m.prompts)      // flows play the account's and the system prompts
+		m.engine.SetAgentService(provisioning)    // *45 and *46 change agent states as the API does
 	}
 	m.sms = wireSMS(c, m.db, sealer, logger)
 	if m.kannel, m.forgetKannel, err = wireKannel(c.kannel, secretKey, m.db, m.sms, logger); err != nil {
@@ -179,6 +182,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		shared = m.limiter
 	}
 
+	m.stream = newStreamHub(c, m.db, logger)
 	handler := api.New(api.Config{
 		Store:                m.db,
 		Live:                 live,
@@ -202,6 +206,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		RecordingBlobs:       recordingBlobs,
 		SMS:                  m.sms,
 		Messages:             m.sms,
+		EventStream:          m.stream,
+		Agents:               provisioning,
 	})
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
@@ -297,6 +303,7 @@ func (m *Main) Run(ctx context.Context) error {
 	go m.recordings.RunRetention(ctx, c.recording.retentionInterval) // ends with ctx
 	transcribeTask := ctxTask(ctx, ended, m.transcriber.Run)
 	smsTask := ctxTask(ctx, ended, m.sms.Run)
+	streamTask := ctxTask(ctx, ended, m.stream.Run)
 	m.promptsDone = make(chan struct{})
 	promptsCtx, stopPrompts := context.WithCancel(ctx)
 	go func() {
@@ -355,6 +362,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if redirectTask != nil {
 		redirectTask.haltWith(func() { m.redirect.Shutdown(shutdownCtx) })
 	}
+	streamTask.halt() // ends the event streams, which HTTP's shutdown would otherwise wait for
 	var shutdownErr error
 	httpTask.haltWith(func() { shutdownErr = m.http.Shutdown(shutdownCtx) })
 	stopPrompts() // a generation still running kills its espeak-ng and returns
