@@ -22,6 +22,7 @@ import (
 	"switchboard/redislimit"
 	"switchboard/sip"
 	"switchboard/store"
+	"switchboard/web"
 	"switchboard/webhook"
 )
 
@@ -53,6 +54,10 @@ type Main struct {
 	redirectLn net.Listener
 
 	ready chan struct{}
+
+	// portal is the web portal (web/); its Authenticate tells the live stream who a session
+	// cookie belongs to.
+	portal *web.Handler
 }
 
 // newMain builds the server from its flags. It applies the migrations, seeds the demo with
@@ -163,6 +168,10 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Voicemail:            provisioning,
 		VoicemailLinks:       vmLinks,
 	})
+	// The portal serves / and hands every other path (/v3, /docs …) to the API.
+	portal := web.New(web.Config{Store: m.db, Provision: provisioning, Webhooks: m.webhooks, Live: live, Sealer: sealer,
+		API: handler, Secure: c.tlsCert != "", TrustProxyHeaders: c.trustProxy, Logger: logger})
+	m.portal = portal
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
 	}
@@ -174,7 +183,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	if vmLinks.BaseURL == "" {
 		vmLinks.BaseURL = m.baseURL
 	}
-	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	m.http = &http.Server{Handler: portal, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if c.httpRedirect != "" {
 		if m.redirectLn, err = net.Listen("tcp", c.httpRedirect); err != nil {
