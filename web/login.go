@@ -10,13 +10,8 @@ import (
 )
 
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format("2006-01-02 15:04:05")
-	},
-	"join": strings.Join,
+	"when":  when,
+	"join":  strings.Join,
 	"int64": func(i int64) string { return strconv.FormatInt(i, 10) },
 }
 
@@ -83,4 +78,12 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	http.Redirect(w, r, "/users", http.StatusSeeOther)
+}
+
+// when is a time as the portal shows it (UTC), "—" for none.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
 }

@@ -35,6 +35,7 @@ type Store interface {
 	switchboard.Store
 	switchboard.PortalStore
 	ListCallRecords(ctx context.Context, accountID int64, f switchboard.CallRecordFilter) ([]*switchboard.CallRecord, error)
+	ListGroupCalls(ctx context.Context, accountID int64, groupType switchboard.TargetType, q switchboard.CallQuery) (*switchboard.GroupCallPage, error)
 }
 
 // WebhookService is the part of webhook.Service the portal uses.
