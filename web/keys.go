@@ -37,9 +37,7 @@ func (h *Handler) keyCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	if c.Kind == switchboard.KeyUser {
 		c.UserID = formInt(r, "user_id")
 	}
-	for _, ip := range strings.FieldsFunc(r.PostForm.Get("allowed_ips"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' }) {
-		c.AllowedIPs = append(c.AllowedIPs, ip)
-	}
+	c.AllowedIPs = strings.FieldsFunc(r.PostForm.Get("allowed_ips"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' })
 	_, plaintext, err := h.provision.CreateAPIKey(r.Context(), s.Login.AccountID, c)
 	d, lerr := h.keysData(r, s)
 	if lerr != nil {

@@ -61,8 +61,8 @@ func (h *Handler) webhookCreate(w http.ResponseWriter, r *http.Request, s *sessi
 	}
 	c := switchboard.WebhookChange{Name: formString(r, "name"), URL: formString(r, "url"), Format: formString(r, "format"),
 		Events: r.PostForm["events"]}
-	if c.Events == nil {
-		c.Events = []string{}
+	if len(c.Events) == 0 {
+		c.Events = []string{"*"} // the form says: none ticked is every event
 	}
 	hook, secret, err := h.webhooks.CreateWebhook(r.Context(), s.Login.AccountID, c)
 	if err != nil {
