@@ -19,9 +19,13 @@ type cell struct{ Text, Href string }
 type listData struct {
 	Headers []string
 	Rows    [][]cell
-	Note    string
-	DocsTag string
-	Audio   bool // the last cell is an audio link to play inline
+	IDs     []int64 // each row's id, for its delete form (when DeletePath is set)
+	// Form is the page's create form; DeletePath+"/{id}/delete" deletes a row.
+	Form       *listForm
+	DeletePath string
+	Note       string
+	DocsTag    string
+	Audio      bool // the last cell is an audio link to play inline
 }
 
 func txt(s string) cell { return cell{Text: s} }
@@ -76,6 +80,7 @@ func (h *Handler) numbersList(ctx context.Context, a int64) (listData, error) {
 		if n.SMSEnabled {
 			sms = "yes"
 		}
+		d.IDs = append(d.IDs, n.ID)
 		d.Rows = append(d.Rows, []cell{txt(n.Number), txt(n.FriendlyName), txt(n.Status), target(n.Target), txt(sms)})
 	}
 	return d, err
@@ -90,6 +95,7 @@ func (h *Handler) queuesList(ctx context.Context, a int64) (listData, error) {
 			return d, merr
 		}
 		st := h.live.QueueStats(a, q.ID)
+		d.IDs = append(d.IDs, q.ID)
 		d.Rows = append(d.Rows, []cell{txt(q.QueueName), txt(q.Extension), txt(string(q.Strategy)), num(len(members)),
 			num(st.CallersWaiting), num(st.AgentsAvailable)})
 	}
@@ -100,6 +106,7 @@ func (h *Handler) ringGroupsList(ctx context.Context, a int64) (listData, error)
 	gs, err := h.store.ListRingGroups(ctx, a)
 	d := listData{Headers: []string{"Ring group", "Extension", "Strategy", "Members", "Ring time", "Then"}}
 	for _, g := range gs {
+		d.IDs = append(d.IDs, g.ID)
 		d.Rows = append(d.Rows, []cell{txt(g.Name), txt(g.Extension), txt(string(g.Strategy)), num(len(g.Members)),
 			txt(strconv.Itoa(g.RingTime) + " s"), target(g.Fallback)})
 	}
@@ -110,6 +117,7 @@ func (h *Handler) trunksList(ctx context.Context, a int64) (listData, error) {
 	ts, err := h.store.ListTrunks(ctx, a)
 	d := listData{Headers: []string{"Trunk", "Host", "Transport", "Username", "Caller ID", "Trusted addresses"}}
 	for _, t := range ts {
+		d.IDs = append(d.IDs, t.ID)
 		d.Rows = append(d.Rows, []cell{txt(t.Name), txt(fmt.Sprintf("%s:%d", t.Host, t.Port)), txt(t.Transport), txt(t.Username),
 			txt(t.CallerIDNumber), txt(strings.Join(t.InboundAddresses, ", "))})
 	}
@@ -120,6 +128,7 @@ func (h *Handler) contactsList(ctx context.Context, a int64) (listData, error) {
 	cs, err := h.store.ListContacts(ctx, a)
 	d := listData{Headers: []string{"Name", "Phone", "Email", "Company"}}
 	for _, c := range cs {
+		d.IDs = append(d.IDs, c.ID)
 		d.Rows = append(d.Rows, []cell{txt(c.FirstName + " " + c.LastName), txt(c.Phone), txt(c.Email), txt(c.Company)})
 	}
 	return d, err

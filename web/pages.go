@@ -19,11 +19,7 @@ func (h *Handler) pageRoutes() {
 }
 
 func (h *Handler) listRoutes() {
-	h.get("/numbers", true, h.listPage("Numbers", h.numbersList))
-	h.get("/queues", true, h.listPage("Queues", h.queuesList))
-	h.get("/ring-groups", true, h.listPage("Ring groups", h.ringGroupsList))
-	h.get("/trunks", true, h.listPage("Trunks", h.trunksList))
-	h.get("/contacts", true, h.listPage("Contacts", h.contactsList))
+	h.resourceRoutes()
 	h.get("/call-flows", true, h.listPage("Call flows", h.callFlowsList))
 	h.get("/prompts", true, h.listPage("Prompts", h.promptsList))
 	h.get("/conferences", true, h.listPage("Conference rooms", h.conferencesList))

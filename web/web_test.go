@@ -442,3 +442,41 @@ func TestUserDeleteRemovesLogin(t *testing.T) {
 		t.Fatal("a deleted user's login still signs in")
 	}
 }
+
+// The list pages' forms create and delete through the provisioning service; another
+// account's id is 404 and its row stays.
+func TestResourceForms(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	svc := provision.New(provision.Config{Store: f.db})
+	theirs, err := svc.CreateContact(ctx, 2, switchboard.ContactChange{Phone: ptr("+15550009999"), FirstName: ptr("Theirs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.browser()
+	b.signIn(f.admins[0], adminPassword)
+	b.get("/contacts")
+	const evil = `<b onmouseover=alert(1)>x</b>`
+	if status, _ := b.post("/contacts", url.Values{"phone": {"+15550001234"}, "first_name": {evil}}); status != http.StatusSeeOther {
+		t.Fatalf("create contact: %d", status)
+	}
+	_, body := b.get("/contacts")
+	if strings.Contains(body, "<b onmouseover") || !strings.Contains(body, "&lt;b onmouseover") {
+		t.Fatal("the contact's name is not escaped")
+	}
+	if status, body := b.post("/contacts", url.Values{"phone": {"not a number"}}); status != http.StatusBadRequest || !strings.Contains(body, "phone") {
+		t.Fatalf("bad phone: %d", status)
+	}
+	if status, _ := b.post("/contacts/"+strconv.FormatInt(theirs.ID, 10)+"/delete", nil); status != http.StatusNotFound {
+		t.Fatalf("deleting another account's contact: %d", status)
+	}
+	if cs, _ := f.db.ListContacts(ctx, 2); len(cs) != 1 {
+		t.Fatal("account 2's contact is gone")
+	}
+	if status, _ := b.post("/queues", url.Values{"queue_name": {"Sales"}, "extension": {"8001"}, "strategy": {"ringall"}}); status != http.StatusSeeOther {
+		t.Fatalf("create queue: %d", status)
+	}
+	if qs, _ := f.db.ListQueues(ctx, 1); len(qs) != 1 || qs[0].QueueName != "Sales" {
+		t.Fatalf("queues: %v", qs)
+	}
+}
