@@ -16,12 +16,60 @@ func (h *Handler) mePage(w http.ResponseWriter, r *http.Request, s *session) {
 		http.Redirect(w, r, "/security", http.StatusSeeOther)
 		return
 	}
-	u, err := h.store.GetUser(r.Context(), s.Login.AccountID, s.Login.UserID)
+	d, err := h.meData(r, s)
 	if err != nil {
 		h.fail(w, r, "error", page{Title: "My settings", S: s}, err)
 		return
 	}
-	h.render(w, r, http.StatusOK, "me", page{Title: "My settings", S: s, Data: u})
+	h.render(w, r, http.StatusOK, "me", page{Title: "My settings", S: s, Data: d})
+}
+
+type meData struct {
+	*switchboard.User
+	Box *switchboard.VoicemailBox // nil when voicemail is not available here
+}
+
+// meData reads the session's user and their voicemail box (created with the defaults on
+// first use, as a call or *97 would).
+func (h *Handler) meData(r *http.Request, s *session) (*meData, error) {
+	u, err := h.store.GetUser(r.Context(), s.Login.AccountID, s.Login.UserID)
+	if err != nil {
+		return nil, err
+	}
+	d := &meData{User: u}
+	if box, err := h.provision.UserVoicemailBox(r.Context(), s.Login.AccountID, s.Login.UserID); err == nil {
+		d.Box = box
+	}
+	return d, nil
+}
+
+// meVoicemail changes the user's own box: PIN (when typed), when calls go to it, email.
+func (h *Handler) meVoicemail(w http.ResponseWriter, r *http.Request, s *session) {
+	if s.Login.UserID == 0 {
+		h.render(w, r, http.StatusNotFound, "notfound", page{Title: "Not found", S: s})
+		return
+	}
+	box, err := h.provision.UserVoicemailBox(r.Context(), s.Login.AccountID, s.Login.UserID)
+	if err == nil {
+		c := switchboard.VoicemailBoxChange{OnNoAnswer: formBool(r, "on_no_answer"), OnBusy: formBool(r, "on_busy"),
+			OnDND: formBool(r, "on_dnd"), OnOffline: formBool(r, "on_offline"), Email: formBool(r, "email_notify"), EmailAttach: formBool(r, "email_attach")}
+		if pin := formString(r, "pin"); pin != nil && *pin != "" {
+			c.PIN = pin
+		}
+		_, err = h.provision.UpdateVoicemailBox(r.Context(), s.Login.AccountID, box.ID, c)
+	}
+	d, derr := h.meData(r, s)
+	if derr != nil {
+		h.fail(w, r, "error", page{Title: "My settings", S: s}, derr)
+		return
+	}
+	p := page{Title: "My settings", S: s, Data: d}
+	if err != nil {
+		h.fail(w, r, "me", p, err)
+		return
+	}
+	p.Notice = "Voicemail settings saved."
+	h.render(w, r, http.StatusOK, "me", p)
 }
 
 func (h *Handler) meUpdate(w http.ResponseWriter, r *http.Request, s *session) {
@@ -31,16 +79,19 @@ func (h *Handler) meUpdate(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c := userChangeFromForm(r)
 	c.Extension = nil // a user cannot take another extension: that is the administrator's
-	u, err := h.provision.UpdateUser(r.Context(), s.Login.AccountID, s.Login.UserID, c)
-	if err != nil {
-		cur, gerr := h.store.GetUser(r.Context(), s.Login.AccountID, s.Login.UserID)
-		if gerr != nil {
-			err = gerr
-		}
-		h.fail(w, r, "me", page{Title: "My settings", S: s, Data: cur}, err)
+	_, err := h.provision.UpdateUser(r.Context(), s.Login.AccountID, s.Login.UserID, c)
+	d, derr := h.meData(r, s)
+	if derr != nil {
+		h.fail(w, r, "error", page{Title: "My settings", S: s}, derr)
 		return
 	}
-	h.render(w, r, http.StatusOK, "me", page{Title: "My settings", S: s, Data: u, Notice: "Saved."})
+	p := page{Title: "My settings", S: s, Data: d}
+	if err != nil {
+		h.fail(w, r, "me", p, err)
+		return
+	}
+	p.Notice = "Saved."
+	h.render(w, r, http.StatusOK, "me", p)
 }
 
 type securityData struct {

@@ -51,6 +51,7 @@ func (h *Handler) historyRoutes() {
 func (h *Handler) meRoutes() {
 	h.get("/me", false, h.mePage)
 	h.post("/me", false, h.meUpdate)
+	h.post("/me/voicemail", false, h.meVoicemail)
 	h.get("/security", false, h.securityPage)
 	h.post("/security/password", false, h.passwordChange)
 	h.post("/security/totp", false, h.totpStart)

@@ -389,6 +389,16 @@ func TestUserSeesOwnCallsOnly(t *testing.T) {
 	if !u.DoNotDisturb || u.Extension != "1001" {
 		t.Fatalf("after /me: dnd %v extension %s", u.DoNotDisturb, u.Extension)
 	}
+	if status, _ := b.post("/me/voicemail", url.Values{"pin": {"12"}}); status != http.StatusBadRequest {
+		t.Fatalf("a 2-digit PIN: %d", status)
+	}
+	if status, _ := b.post("/me/voicemail", url.Values{"pin": {"4321"}, "on_busy_present": {"1"}, "on_busy": {"on"}}); status != 200 {
+		t.Fatalf("voicemail settings: %d", status)
+	}
+	box, err := f.db.GetUserVoicemailBox(ctx, 1, f.users[0].ID)
+	if err != nil || !box.OnBusy || box.PINHash == "" {
+		t.Fatalf("the box after /me/voicemail: %v %+v", err, box)
+	}
 }
 
 // A device's SIP password is shown once, with a config; the next page view does not show it.
