@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -184,11 +186,22 @@ func (h *Handler) deviceCreate(w http.ResponseWriter, r *http.Request, s *sessio
 // softphoneConfig is the text a softphone needs: server, user and password (a SIP URI
 // line that baresip and most softphones accept, and the fields spelled out).
 func (h *Handler) softphoneConfig(r *http.Request, d *switchboard.Device, password string) string {
-	server := h.sipServer
-	if server == "" {
-		server = strings.Split(r.Host, ":")[0]
+	host := r.Host
+	if name, _, err := net.SplitHostPort(r.Host); err == nil {
+		host = name
 	}
-	domain := server
+	server := host
+	if h.sipServer != nil {
+		if addr := h.sipServer(); addr != "" {
+			server = addr
+			if ip, port, err := net.SplitHostPort(addr); err == nil {
+				if a, err := netip.ParseAddr(ip); err == nil && a.IsUnspecified() {
+					server = net.JoinHostPort(host, port)
+				}
+			}
+		}
+	}
+	domain := host
 	if a, err := h.store.GetAccount(r.Context(), d.AccountID); err == nil && a.SIPDomain != "" {
 		domain = a.SIPDomain
 	}

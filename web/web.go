@@ -64,8 +64,10 @@ type Config struct {
 	Secure bool
 	// TrustProxyHeaders takes the client IP (sign-in throttling) from X-Forwarded-For.
 	TrustProxyHeaders bool
-	// SIPServer is the registrar address shown in softphone configurations, e.g. pbx.example.com:5060.
-	SIPServer string
+	// SIPServer returns the registrar address shown in softphone configurations, e.g.
+	// 192.0.2.10:5060 (an unspecified host is replaced by the portal's host); nil or ""
+	// shows the portal's host.
+	SIPServer func() string
 	Logger    *slog.Logger
 	Now       func() time.Time
 }
@@ -80,7 +82,7 @@ type Handler struct {
 	api        http.Handler
 	secure     bool
 	trustProxy bool
-	sipServer  string
+	sipServer  func() string
 	logger     *slog.Logger
 	now        func() time.Time
 

@@ -84,6 +84,9 @@ func TestPortalInBrowser(t *testing.T) {
 	if dana.SIPUsername == "" || dana.SIPPassword == "" {
 		t.Fatalf("the device page shows no credentials")
 	}
+	if cfg := text("#devconfig"); !strings.Contains(cfg, "SIP server: "+sipAddr) || !strings.Contains(cfg, "auth_pass="+dana.SIPPassword) {
+		t.Fatalf("the softphone configuration: %q", cfg)
+	}
 	shot("device")
 
 	// The wallboard is open while the phone registers: it turns online without a reload.

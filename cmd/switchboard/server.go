@@ -170,7 +170,13 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	})
 	// The portal serves / and hands every other path (/v3, /docs …) to the API.
 	portal := web.New(web.Config{Store: m.db, Provision: provisioning, Webhooks: m.webhooks, Live: live, Sealer: sealer,
-		API: handler, Secure: c.tlsCert != "", TrustProxyHeaders: c.trustProxy, Logger: logger})
+		API: handler, Secure: c.tlsCert != "", TrustProxyHeaders: c.trustProxy, Logger: logger,
+		SIPServer: func() string {
+			if a := m.SIPUDPAddr(); a != nil {
+				return a.String()
+			}
+			return ""
+		}})
 	m.portal = portal
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
