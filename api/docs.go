@@ -306,7 +306,8 @@ ul.errors { margin: .2rem 0; padding-left: 1.2rem; font-size: 13px; color: #5b64
 </style>
 </head>
 <body>
-<header><h1>{{.Title}}</h1><p>{{.Description}}</p><p>Machine-readable: <a style="color:#9cc3ff" href="/v3/openapi.json">/v3/openapi.json</a> (OpenAPI 3.1)</p></header>
+<header><h1>{{.Title}}</h1><p>{{.Description}}</p><p>Machine-readable: <a style="color:#9cc3ff" href="/v3/openapi.json">/v3/openapi.json</a> (OpenAPI 3.1)</p>
+<p>Run the phone system from a browser: <a style="color:#9cc3ff" href="/">the portal</a>.</p></header>
 <main>
 <nav>{{range .Tags}}{{if .Operations}}<h3>{{.Name}}</h3>{{range .Operations}}<a href="#{{.Anchor}}">{{.Method}} {{.Summary}}</a>{{end}}{{end}}{{end}}<h3><a href="#types">Types</a></h3></nav>
 <div>

@@ -13,6 +13,7 @@ import (
 
 	"switchboard"
 	"switchboard/provision"
+	"switchboard/web"
 )
 
 const adminUsage = `Usage: switchboard admin <command> [flags]
@@ -27,6 +28,9 @@ Commands:
                                                    create an API key; the key is printed once
   key list --account N                             list an account's keys (never the keys themselves)
   key revoke --account N --id KEY_ID               revoke a key at once
+  create-login --account N --login LOGIN [--role admin|user] [--user EXTENSION]
+                                                   create a portal sign-in (an administrator by
+                                                   default); its password is printed once
   accounts                                         the operator's view: every account with its
                                                    trunks, the addresses they trust, and grants
   trust-cidr --account N CIDR                      let the account's trunks trust CIDR: needed for
@@ -70,6 +74,8 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		userExt   = fs.String("user", "", "extension of the user a user key belongs to")
 		sipDomain = fs.String("sip-domain", "", "the account's SIP domain, e.g. acme.pbx.example (see docs/sip.md)")
 		allowIPs  stringList
+		login     = fs.String("login", "", "portal login name (create-login)")
+		role      = fs.String("role", "admin", "portal role: admin or user (create-login)")
 	)
 	fs.Var(&allowIPs, "allow-ip", "IP or CIDR allowed to use the key (repeatable; default any)")
 	callbackURL := fs.String("callback-url", "", "kannel: Switchboard's base URL as Kannel's smsbox reaches it")
@@ -110,6 +116,23 @@ func admin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return adminError(err)
 		}
 		fmt.Fprintf(stdout, "account %d may now trust %s in its trunks' addresses\n", g.AccountID, g.Prefix)
+	case "create-login":
+		if _, err := db.GetAccount(ctx, *accountID); err != nil {
+			return fmt.Errorf("--account %d: %w", *accountID, err)
+		}
+		var userID int64
+		if *role == string(switchboard.PortalUser) {
+			u, err := db.GetUserByExtension(ctx, *accountID, *userExt)
+			if err != nil {
+				return fmt.Errorf("--user %q: %w", *userExt, err)
+			}
+			userID = u.ID
+		}
+		l, password, err := web.Logins{Store: db}.Create(ctx, *accountID, *login, switchboard.PortalRole(*role), userID, "")
+		if err != nil {
+			return adminError(err)
+		}
+		fmt.Fprintf(stdout, "portal %s login %q created for account %d. Its password is shown only now:\n%s\n", l.Role, l.Login, l.AccountID, password)
 	case "account create":
 		if strings.TrimSpace(*name) == "" {
 			return fmt.Errorf("--name is required")
@@ -200,7 +223,8 @@ func validIPOrCIDR(s string) bool {
 }
 
 // oneWordCommands are the admin commands without a subcommand.
-var oneWordCommands = map[string]bool{"accounts": true, "trust-cidr": true, "untrust-cidr": true}
+var oneWordCommands = map[string]bool{"accounts": true, "trust-cidr": true, "untrust-cidr": true,
+	"create-login": true}
 
 func init() { oneWordCommands["kannel"] = true }
 

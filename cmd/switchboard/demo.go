@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"switchboard"
+	"switchboard/web"
 )
 
 // DemoAccountID is the account id the providers' documents use in their examples, so their
@@ -26,6 +27,9 @@ type demoFile struct {
 	Queues       []demoQueue     `json:"queues"`
 	RingGroups   []demoRingGroup `json:"ring_groups"`
 	Numbers      []demoNumber    `json:"numbers"`
+	// The portal's administrator sign-in (web/): login and password.
+	PortalLogin    string `json:"portal_login,omitempty"`
+	PortalPassword string `json:"portal_password,omitempty"`
 }
 
 type demoUser struct {
@@ -164,6 +168,14 @@ func seedDemo(ctx context.Context, st switchboard.Store, dataDir string) (*demoF
 			SMSEnabled: n.SMSEnabled, MMSEnabled: n.MMSEnabled})
 	}
 
+	if ps, ok := st.(switchboard.PortalStore); ok {
+		_, password, err := web.Logins{Store: ps}.Create(ctx, DemoAccountID, "admin@demo", switchboard.PortalAdmin, 0, "")
+		if err != nil {
+			return nil, fmt.Errorf("demo portal login: %w", err)
+		}
+		demo.PortalLogin, demo.PortalPassword = "admin@demo", password
+	}
+
 	b, err := json.MarshalIndent(demo, "", "  ")
 	if err != nil {
 		return nil, err
@@ -200,5 +212,8 @@ func printDemoSummary(w io.Writer, d *demoFile, dataDir, baseURL string) {
 		fmt.Fprintf(w, "  %s %-12s user key %s  SIP %s / %s\n", u.Extension, u.Name, u.UserKey, u.SIPUsername, u.SIPPassword)
 	}
 	fmt.Fprintf(w, "\nTry:\n  curl -H 'X-API-Key: %s' %s/v3/voice/%d/availability\n", d.DeveloperKey, baseURL, d.AccountID)
+	if d.PortalLogin != "" {
+		fmt.Fprintf(w, "Portal: %s/  sign in as %s, password %s\n", baseURL, d.PortalLogin, d.PortalPassword)
+	}
 	fmt.Fprintf(w, "API reference: %s/docs\n\n", baseURL)
 }

@@ -26,6 +26,7 @@ import (
 	"switchboard/store"
 	"switchboard/stream"
 	"switchboard/transcribe"
+	"switchboard/web"
 	"switchboard/webhook"
 )
 
@@ -68,6 +69,9 @@ type Main struct {
 	// kannel is the Kannel carrier and its callbacks (kannel.go); forgetKannel drops it.
 	kannel       *kannelWiring
 	forgetKannel func()
+	// portal is the web portal (web/); its Authenticate tells the live stream who a session
+	// cookie belongs to.
+	portal *web.Handler
 }
 
 // newMain builds the server from its flags. It applies the migrations, seeds the demo with
@@ -209,6 +213,16 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		EventStream:          m.stream,
 		Agents:               provisioning,
 	})
+	// The portal serves / and hands every other path (/v3, /docs …) to the API.
+	portal := web.New(web.Config{Store: m.db, Provision: provisioning, Webhooks: m.webhooks, Live: live, Sealer: sealer,
+		API: handler, Secure: c.tlsCert != "", TrustProxyHeaders: c.trustProxy, Logger: logger,
+		SIPServer: func() string {
+			if a := m.SIPUDPAddr(); a != nil {
+				return a.String()
+			}
+			return ""
+		}})
+	m.portal = portal
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
 	}
@@ -223,7 +237,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	recordings.Links.BaseURL = vmLinks.BaseURL // --public-url, else the listener
 	m.sms.SetPublicURL(m.baseURL)              // unless --public-url set it
 
-	m.http = &http.Server{Handler: withKannel(handler, m.kannel.handler), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	m.http = &http.Server{Handler: withKannel(portal, m.kannel.handler), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if c.httpRedirect != "" {
 		if m.redirectLn, err = net.Listen("tcp", c.httpRedirect); err != nil {

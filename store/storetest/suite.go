@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	runCallTraceTests(t, open)
 	runRecordingTests(t, open)
 	runSMSTests(t, open)
+	runPortalTests(t, open)
 }
 
 // fixture is a store with two accounts, A and B, each with one user.
