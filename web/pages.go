@@ -61,4 +61,5 @@ func (h *Handler) meRoutes() {
 func (h *Handler) wallboardRoutes() {
 	h.get("/wallboard", true, h.wallboardPage)
 	h.get("/wallboard/state.json", true, h.wallboardState)
+	h.get("/wallboard/events", true, h.wallboardEvents)
 }

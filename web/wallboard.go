@@ -10,8 +10,10 @@ import (
 )
 
 // The wallboard is a page whose script (assets/wallboard.js) reads /wallboard/state.json
-// and reads it again whenever the live event stream (/v3/voice/{account}/events/stream)
-// says something happened; while the stream is not there it reads it every few seconds.
+// and reads it again whenever the live event stream says something happened: the same
+// stream as the API's /v3/voice/{account}/events/stream, served at /wallboard/events to the
+// session cookie (a browser's EventSource cannot send an API key). While the stream is not
+// there the page reads the state every few seconds.
 // The state is built from the live state and today's queue stays in the store.
 
 type wallUser struct {
@@ -71,6 +73,17 @@ func (h *Handler) wallboardPage(w http.ResponseWriter, r *http.Request, s *sessi
 			Account int64
 			Events  string
 		}{s.Login.AccountID, strings.Join(switchboard.EventNames, " ")}})
+}
+
+// wallboardEvents streams the signed-in administrator's account's events.
+func (h *Handler) wallboardEvents(w http.ResponseWriter, r *http.Request, s *session) {
+	if h.events == nil {
+		http.Error(w, "The live event stream is not available on this server", http.StatusServiceUnavailable)
+		return
+	}
+	if err := h.events.ServeEventStream(w, r, s.Login.AccountID, 0); err != nil {
+		http.Error(w, switchboard.ErrorMessage(err), http.StatusServiceUnavailable)
+	}
 }
 
 func (h *Handler) wallboardState(w http.ResponseWriter, r *http.Request, s *session) {

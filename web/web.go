@@ -68,12 +68,23 @@ type Config struct {
 	// 192.0.2.10:5060 (an unspecified host is replaced by the portal's host); nil or ""
 	// shows the portal's host.
 	SIPServer func() string
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Events serves the live event stream (stream.Hub) that the wallboard follows through
+	// /wallboard/events with the session cookie; nil = the wallboard re-reads every few seconds.
+	Events EventStreamer
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// EventStreamer serves the account's live events as Server-Sent Events to a caller the
+// portal has authenticated: userID 0 for an administrator (every event), else only that
+// user's events.
+type EventStreamer interface {
+	ServeEventStream(w http.ResponseWriter, r *http.Request, accountID, userID int64) error
 }
 
 // Handler serves the portal and hands every other path to the API.
 type Handler struct {
+	events     EventStreamer
 	store      Store
 	provision  *provision.Service
 	webhooks   WebhookService
@@ -104,7 +115,7 @@ const maxFormBytes = 64 << 10
 
 // New returns the portal handler.
 func New(cfg Config) *Handler {
-	h := &Handler{store: cfg.Store, provision: cfg.Provision, webhooks: cfg.Webhooks, live: cfg.Live, sealer: cfg.Sealer,
+	h := &Handler{events: cfg.Events, store: cfg.Store, provision: cfg.Provision, webhooks: cfg.Webhooks, live: cfg.Live, sealer: cfg.Sealer,
 		api: cfg.API, secure: cfg.Secure, trustProxy: cfg.TrustProxyHeaders, sipServer: cfg.SIPServer, logger: cfg.Logger, now: cfg.Now,
 		mux: http.NewServeMux(), pages: map[string]*template.Template{},
 		loginThrottle: newThrottle(maxLoginFailures, throttleWindow), ipThrottle: newThrottle(maxIPFailures, throttleWindow)}

@@ -91,6 +91,10 @@ func TestPortalInBrowser(t *testing.T) {
 
 	// The wallboard is open while the phone registers: it turns online without a reload.
 	run("open the wallboard", chromedp.Navigate(base+"/wallboard"), chromedp.WaitVisible(chromedp.CSS("#presence tbody tr")))
+	// It follows the live event stream (with the session cookie), not the 5 s fallback.
+	tstest.WaitForWithin(t, 30*time.Second, "the wallboard on the live stream", func() bool {
+		return strings.HasPrefix(text("#livestate"), "Live ·")
+	})
 	phone := startBaresip(t, bin, sipAddr, dana, 32400)
 	tstest.WaitForWithin(t, 30*time.Second, "the wallboard shows 1010 online", func() bool {
 		return strings.Contains(text("#presence"), "1010\tDana Agent\tonline") || rowOnline(text("#presence"), "1010")

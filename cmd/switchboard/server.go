@@ -214,7 +214,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Agents:               provisioning,
 	})
 	// The portal serves / and hands every other path (/v3, /docs …) to the API.
-	portal := web.New(web.Config{Store: m.db, Provision: provisioning, Webhooks: m.webhooks, Live: live, Sealer: sealer,
+	portal := web.New(web.Config{Store: m.db, Provision: provisioning, Webhooks: m.webhooks, Live: live, Sealer: sealer, Events: m.stream,
 		API: handler, Secure: c.tlsCert != "", TrustProxyHeaders: c.trustProxy, Logger: logger,
 		SIPServer: func() string {
 			if a := m.SIPUDPAddr(); a != nil {

@@ -5,7 +5,6 @@
 (function () {
   var root = document.getElementById("wallboard");
   if (!root) { return; }
-  var account = root.getAttribute("data-account");
   var stateEl = document.getElementById("livestate");
   var pending = false, streamUp = false, timer = null;
 
@@ -70,7 +69,7 @@
   load();
   poll(true);
   if (window.EventSource) {
-    var es = new EventSource("/v3/voice/" + encodeURIComponent(account) + "/events/stream", { withCredentials: true });
+    var es = new EventSource("/wallboard/events");
     es.onopen = function () { streamUp = true; poll(false); load(); };
     es.onmessage = load;
     (root.getAttribute("data-events") || "").split(" ").forEach(function (n) { es.addEventListener(n, load); });
