@@ -70,13 +70,13 @@ func PatchWAVSizes(w io.WriterAt, dataBytes int64) error {
 // on the first write, then interleaved frames. It buffers nothing itself: callers that
 // write small frames wrap w in a bufio.Writer.
 type WAVWriter struct {
-	w         io.Writer
-	channels  int
-	rate      int
-	data      int64 // audio bytes written
-	started   bool
-	buf       []byte
-	err       error
+	w        io.Writer
+	channels int
+	rate     int
+	data     int64 // audio bytes written
+	started  bool
+	buf      []byte
+	err      error
 }
 
 // NewWAVWriter returns a writer of channels-channel 16-bit PCM at rate Hz to w.
