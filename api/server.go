@@ -68,6 +68,9 @@ type Config struct {
 	// the voicemail routes 503. VoicemailLinks checks the signed audio links.
 	Voicemail      switchboard.VoicemailService
 	VoicemailLinks *switchboard.VoicemailLinks
+	// CallRecording starts, stops, pauses and resumes the recordings of calls in progress
+	// (the call engine, when it stores recordings); nil answers 503.
+	CallRecording switchboard.CallRecorder
 }
 
 // Server is the HTTP handler of the whole API.
@@ -90,6 +93,8 @@ type Server struct {
 	trustProxy  bool
 
 	callRecords CallRecordReader
+
+	callRecording switchboard.CallRecorder
 
 	mux     *http.ServeMux
 	routes  []*route // every pattern registered, with its documentation (the OpenAPI source)
@@ -128,6 +133,8 @@ func New(cfg Config) *Server {
 		mux:         http.NewServeMux(),
 
 		callRecords: cfg.CallRecords,
+
+		callRecording: cfg.CallRecording,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
@@ -173,6 +180,7 @@ func (s *Server) registerRoutes() {
 	s.voicemailRoutes() // voicemail.go
 	s.callRoutes()
 	s.callControlRoutes()
+	s.callRecordingRoutes() // call_recording.go
 	s.callTraceRoutes()
 	s.webhookRoutes()
 	s.trunkRoutes()

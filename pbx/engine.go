@@ -130,6 +130,9 @@ type Config struct {
 	WebhookPolicy webhook.URLPolicy
 	// Prompts gives flows their prompts' audio; nil plays tones instead (flowcall.go).
 	Prompts switchboard.PromptLibrary
+	// Recordings stores call recordings (recording.Service); nil = calls are not recorded
+	// (recording.go).
+	Recordings RecordingService
 	Now     func() time.Time
 	Logger  *slog.Logger
 }
