@@ -133,8 +133,8 @@ type Config struct {
 	// Recordings stores call recordings (recording.Service); nil = calls are not recorded
 	// (recording.go).
 	Recordings RecordingService
-	Now     func() time.Time
-	Logger  *slog.Logger
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Engine is the call engine. It implements sip.CallHandler and switchboard.CallPlacer.

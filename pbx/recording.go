@@ -55,7 +55,7 @@ type callRecording struct {
 	// announced are the legs that heard the consent announcement (under recMu): a
 	// transferor who gets the call back does not hear it again.
 	announced map[*leg]bool
-	once sync.Once // ends it once: completed (end) or failed (fail)
+	once      sync.Once // ends it once: completed (end) or failed (fail)
 }
 
 // consentTone stands for a consent prompt that cannot be read: the recording warning
@@ -479,4 +479,3 @@ func (e *Engine) ControlCallRecording(ctx context.Context, accountID int64, call
 	}
 	return st, nil
 }
-
