@@ -35,6 +35,26 @@ type Account struct {
 	// Language is the account's default language (a tag such as "en" or "de"): system
 	// prompts play in it, and a number's "" language means it. "" means DefaultLanguage.
 	Language string
+
+	// Call recording (recording.go). RecordingDefault is the policy of calls whose user,
+	// queue and number say "" (RecordNone when ""). RecordingRetentionDays deletes
+	// recordings that many days after they ended (0 = kept). RecordingConsentPromptID is
+	// the prompt played as the consent announcement when a recording starts (0 = none; a
+	// number's own prompt comes first). TranscriptionEnabled queues a transcription of every
+	// recording; RedactionEnabled masks card numbers, IDs and emails in transcripts.
+	RecordingDefault         string
+	RecordingRetentionDays   int
+	RecordingConsentPromptID int64
+	TranscriptionEnabled     bool
+	RedactionEnabled         bool
+}
+
+// RecordingPolicy is the account's default recording policy, RecordNone when unset.
+func (a *Account) RecordingPolicy() string {
+	if a.RecordingDefault == "" {
+		return RecordNone
+	}
+	return a.RecordingDefault
 }
 
 // SpokenLanguage is the account's language, DefaultLanguage when none is set.
@@ -105,6 +125,15 @@ func (a *Account) Validate() error {
 	if a.Language != "" && !ValidLanguage(a.Language) {
 		v.Add("language", languageProblem)
 	}
+	if !ValidRecordingPolicy(a.RecordingDefault, true) {
+		v.Add("recording_default", recordingPolicyProblem)
+	}
+	if a.RecordingRetentionDays < 0 || a.RecordingRetentionDays > MaxRecordingRetentionDays {
+		v.Add("recording_retention_days", "must be between 0 (keep) and "+strconv.Itoa(MaxRecordingRetentionDays))
+	}
+	if a.RecordingConsentPromptID < 0 {
+		v.Add("recording_consent_prompt_id", "must be a prompt id, or 0 for none")
+	}
 	return v.Err()
 }
 
@@ -143,6 +172,12 @@ type AccountChange struct {
 	CountryCode      *string
 	AllowedCountries *[]string // replaces the list
 	Language         *string   // "" = DefaultLanguage
+	// Recording settings: see Account.
+	RecordingDefault         *string
+	RecordingRetentionDays   *int
+	RecordingConsentPromptID *int64
+	TranscriptionEnabled     *bool
+	RedactionEnabled         *bool
 }
 
 // AccountService changes an account's settings. provision.Service implements it.

@@ -19,8 +19,13 @@ type Number struct {
 	AIAgentID         string
 	Target            Target // where inbound calls to this number go
 	// Language is what callers to this number hear system prompts in; "" = the account's.
-	Language  string
-	CreatedAt time.Time
+	Language string
+	// Recording is the policy of calls through this number (recording.go); "" = the
+	// account's. RecordingConsentPromptID is the number's own consent announcement (0 = the
+	// account's).
+	Recording                string
+	RecordingConsentPromptID int64
+	CreatedAt                time.Time
 }
 
 // NumberStatuses are the statuses a number may have.
@@ -47,6 +52,12 @@ func (n *Number) Validate() error {
 	if n.Language != "" && !ValidLanguage(n.Language) {
 		v.Add("language", languageProblem)
 	}
+	if !ValidRecordingPolicy(n.Recording, true) {
+		v.Add("recording", RecordingPolicyProblem)
+	}
+	if n.RecordingConsentPromptID < 0 {
+		v.Add("recording_consent_prompt_id", "must be a prompt id, or 0 for the account's")
+	}
 	return v.Err()
 }
 
@@ -65,16 +76,18 @@ type NumberFilter struct {
 // "not given" (left as it is on PATCH, defaulted on create). Number and Target's number are as
 // typed; they are stored E.164. A number's Number is set only on create.
 type NumberChange struct {
-	Number            *string
-	FriendlyName      *string
-	SMSEnabled        *bool
-	MMSEnabled        *bool
-	OwnerUserID       *int64 // 0 = none
-	SMSAssignedUserID *int64 // 0 = none
-	Status            *string
-	AIAgentID         *string
-	Target            *TargetChange
-	Language          *string // "" = the account's language
+	Number                   *string
+	FriendlyName             *string
+	SMSEnabled               *bool
+	MMSEnabled               *bool
+	OwnerUserID              *int64 // 0 = none
+	SMSAssignedUserID        *int64 // 0 = none
+	Status                   *string
+	AIAgentID                *string
+	Target                   *TargetChange
+	Language                 *string // "" = the account's language
+	Recording                *string // "" = the account's policy
+	RecordingConsentPromptID *int64  // 0 = the account's announcement
 	// CallFlowID routes the number to the account's call flow: its Target becomes
 	// {callflow, id}; 0 clears a flow target (calls then have no target). Given together
 	// with Target it is refused.

@@ -51,7 +51,9 @@ type Queue struct {
 	CallbackAfter   int    // seconds a caller waits before the key is taken; 0 = at once
 	CallbackMax     int
 	CallbackRetries int
-	CreatedAt       time.Time
+	// Recording is the policy of the queue's calls (recording.go); "" = the account's.
+	Recording string
+	CreatedAt time.Time
 }
 
 // DefaultCallbackKey is the key a waiting caller presses to be called back: the queue
@@ -144,6 +146,9 @@ func (q *Queue) Validate() error {
 	if q.CallbackRetries < 0 || q.CallbackRetries > MaxCallbackRetries {
 		v.Add("callback_retries", "must be between 0 and 10")
 	}
+	if !ValidRecordingPolicy(q.Recording, true) {
+		v.Add("recording", RecordingPolicyProblem)
+	}
 	return v.Err()
 }
 
@@ -196,6 +201,7 @@ type QueueChange struct {
 	CallbackAfter   *int
 	CallbackMax     *int
 	CallbackRetries *int
+	Recording       *string // "" = the account's policy
 }
 
 // QueueMemberChange is a PATCH of a queue member: a nil field is left as it is.

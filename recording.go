@@ -62,6 +62,12 @@ func ValidRecordingPolicy(p string, inherit bool) bool {
 	return false
 }
 
+// recordingPolicyProblem is the validation message of a policy field.
+const recordingPolicyProblem = `must be "none", "inbound", "outbound" or "all"`
+
+// RecordingPolicyProblem is the validation message of a policy field that may inherit.
+const RecordingPolicyProblem = `must be "none", "inbound", "outbound", "all", or "" (as the account says)`
+
 // RecordingPolicyCovers reports whether the policy records a call of the direction
 // ("inbound", "outbound", "internal"; internal calls count as both ways).
 func RecordingPolicyCovers(policy, direction string) bool {

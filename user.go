@@ -35,8 +35,10 @@ type User struct {
 	// CallWaitingOff: a user already on a call gets no second one (refused busy, skipped
 	// by queues and ring groups). The zero value is call waiting on, the default.
 	CallWaitingOff bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Recording is the policy of the user's calls (recording.go); "" = the account's.
+	Recording string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // DisplayName is the caller ID name the user shows, falling back to the full name.
@@ -61,6 +63,9 @@ func ValidE164(s string) bool { return e164RE.MatchString(s) }
 // Validate checks the user's fields.
 func (u *User) Validate() error {
 	v := ValidationErrors{}
+	if !ValidRecordingPolicy(u.Recording, true) {
+		v.Add("recording", RecordingPolicyProblem)
+	}
 	if !ValidExtension(u.Extension) {
 		v.Add("presence_id", "must be an extension of 2 to 8 digits")
 	}
@@ -118,6 +123,7 @@ type UserChange struct {
 	DoNotDisturb  *bool
 	// CallWaiting is the API's call_waiting (true = on); the user stores its negation.
 	CallWaiting *bool
+	Recording   *string // "" = the account's policy
 }
 
 // UserService provisions users with their defaults and checks. provision.Service implements it.

@@ -194,6 +194,7 @@ type queueJSON struct {
 	CallbackAfterS  int    `json:"callback_after_s" doc:"Seconds a caller must have waited before the key is taken; 0 = at once"`
 	CallbackMax     int    `json:"callback_max" doc:"Most pending callbacks in the queue; 0 = no limit"`
 	CallbackRetries int    `json:"callback_retries" doc:"How many more times an unanswered callback is dialled before it is given up"`
+	Recording       string `json:"recording" doc:"Recording policy of the queue's calls: none, inbound, outbound or all; \"\" = the account's recording_default"`
 }
 
 func toQueueJSON(q *switchboard.Queue) queueJSON {
@@ -201,7 +202,8 @@ func toQueueJSON(q *switchboard.Queue) queueJSON {
 		MusicOnHold: q.MusicOnHold, Timeout: q.Timeout, Retry: q.Retry, WrapUpTime: q.WrapUpTime, MaxLen: q.MaxLen,
 		JoinEmpty: q.JoinEmpty, LeaveWhenEmpty: q.LeaveWhenEmpty, RingInUse: q.RingInUse, MaxWait: q.MaxWait,
 		ServiceLevel: q.ServiceLevel, Overflow: toTargetJSON(q.Overflow), CallbackEnabled: q.CallbackEnabled,
-		CallbackKey: q.CallbackKey, CallbackAfterS: q.CallbackAfter, CallbackMax: q.CallbackMax, CallbackRetries: q.CallbackRetries}
+		CallbackKey: q.CallbackKey, CallbackAfterS: q.CallbackAfter, CallbackMax: q.CallbackMax, CallbackRetries: q.CallbackRetries,
+		Recording: q.Recording}
 }
 
 // queueRequestJSON is the body of POST and PATCH queues: a field left out is "not given".
@@ -226,6 +228,7 @@ type queueRequestJSON struct {
 	CallbackAfterS  *int    `json:"callback_after_s" doc:"Seconds of waiting before the key is taken; 0 = at once" default:"0"`
 	CallbackMax     *int    `json:"callback_max" doc:"Most pending callbacks; 0 = no limit" default:"0"`
 	CallbackRetries *int    `json:"callback_retries" doc:"More dials of an unanswered callback, 0 to 10" default:"1"`
+	Recording       *string `json:"recording" doc:"Recording policy of the queue's calls: none, inbound, outbound or all; \"\" = the account's recording_default" default:""`
 }
 
 // memberRequestJSON is the body of POST and PATCH queue members; PATCH takes the user from
@@ -241,7 +244,8 @@ func (b queueRequestJSON) change() switchboard.QueueChange {
 		Timeout: b.Timeout, Retry: b.Retry, WrapUpTime: b.WrapUpTime, MaxLen: b.MaxLen, JoinEmpty: b.JoinEmpty,
 		LeaveWhenEmpty: b.LeaveWhenEmpty, RingInUse: b.RingInUse, MaxWait: b.MaxWait, ServiceLevel: b.ServiceLevel,
 		Overflow: b.Overflow.target(), CallbackEnabled: b.CallbackEnabled, CallbackKey: b.CallbackKey,
-		CallbackAfter: b.CallbackAfterS, CallbackMax: b.CallbackMax, CallbackRetries: b.CallbackRetries}
+		CallbackAfter: b.CallbackAfterS, CallbackMax: b.CallbackMax, CallbackRetries: b.CallbackRetries,
+		Recording: b.Recording}
 	if b.Strategy != nil {
 		strategy := switchboard.QueueStrategy(*b.Strategy)
 		c.Strategy = &strategy

@@ -40,6 +40,12 @@ type settingsJSON struct {
 	CountryCode      string   `json:"country_code" doc:"The account's country calling code (1, 44 …): calls within it always go out"`
 	AllowedCountries []string `json:"allowed_countries" doc:"Other country calling codes outbound calls may reach; [\"*\"] = any; [] = none"`
 	Language         string   `json:"language" doc:"The account's default language (en, de, pt-BR …): system prompts play in it"`
+	// Recording and transcription (docs/recording.md).
+	RecordingDefault         string `json:"recording_default" doc:"Recording policy of calls whose user, queue and number say \"\": none, inbound, outbound or all"`
+	RecordingRetentionDays   int    `json:"recording_retention_days" doc:"Recordings are deleted this many days after they ended; 0 = kept"`
+	RecordingConsentPromptID int64  `json:"recording_consent_prompt_id" doc:"Prompt played as the recording consent announcement; 0 = none"`
+	TranscriptionEnabled     bool   `json:"transcription_enabled" doc:"Every recording is transcribed (needs a transcription engine on the server)"`
+	RedactionEnabled         bool   `json:"redaction_enabled" doc:"Card numbers, national IDs, bank accounts and emails are masked in transcripts"`
 }
 
 type settingsPatchJSON struct {
@@ -50,6 +56,12 @@ type settingsPatchJSON struct {
 	CountryCode      *string   `json:"country_code" doc:"The account's country calling code, 1 to 3 digits"`
 	AllowedCountries *[]string `json:"allowed_countries" doc:"Replaces the list of other calling codes allowed; [\"*\"] allows every country"`
 	Language         *string   `json:"language" doc:"The account's default language, a tag such as en, de or pt-BR; \"\" = en"`
+	// Recording and transcription (docs/recording.md).
+	RecordingDefault         *string `json:"recording_default" doc:"Default recording policy: none, inbound, outbound or all"`
+	RecordingRetentionDays   *int    `json:"recording_retention_days" doc:"Days recordings are kept after they ended, 0 (kept) to 3650"`
+	RecordingConsentPromptID *int64  `json:"recording_consent_prompt_id" doc:"A prompt of the account played as the consent announcement; 0 = none"`
+	TranscriptionEnabled     *bool   `json:"transcription_enabled" doc:"Transcribe every recording; refused while no transcription engine is configured"`
+	RedactionEnabled         *bool   `json:"redaction_enabled" doc:"Mask card numbers, national IDs, bank accounts and emails in transcripts"`
 }
 
 func toSettingsJSON(a *switchboard.Account) settingsJSON {
@@ -59,11 +71,17 @@ func toSettingsJSON(a *switchboard.Account) settingsJSON {
 	}
 	return settingsJSON{AccountID: a.ID, Name: a.Name, PublicEndpoints: a.PublicEndpoints, SIPDomain: a.SIPDomain,
 		MaxOutboundCalls: a.MaxOutboundCalls, MaxOutMinutes: a.MaxOutMinutes, CountryCode: a.HomeCountry(), AllowedCountries: allowed,
-		Language: a.SpokenLanguage()}
+		Language:         a.SpokenLanguage(),
+		RecordingDefault: a.RecordingPolicy(), RecordingRetentionDays: a.RecordingRetentionDays,
+		RecordingConsentPromptID: a.RecordingConsentPromptID, TranscriptionEnabled: a.TranscriptionEnabled,
+		RedactionEnabled: a.RedactionEnabled}
 }
 
 func (b settingsPatchJSON) change() switchboard.AccountChange {
 	return switchboard.AccountChange{PublicEndpoints: b.PublicEndpoints, SIPDomain: b.SIPDomain, MaxOutboundCalls: b.MaxOutboundCalls,
 		CountryCode: b.CountryCode, AllowedCountries: b.AllowedCountries, MaxOutMinutes: b.MaxOutMinutes,
-		Language: b.Language}
+		Language:         b.Language,
+		RecordingDefault: b.RecordingDefault, RecordingRetentionDays: b.RecordingRetentionDays,
+		RecordingConsentPromptID: b.RecordingConsentPromptID, TranscriptionEnabled: b.TranscriptionEnabled,
+		RedactionEnabled: b.RedactionEnabled}
 }

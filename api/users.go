@@ -43,6 +43,7 @@ type userJSON struct {
 	MaxOutMinutes    int     `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes the user may use in any hour; 0 = no limit of their own"`
 	DoNotDisturb     bool    `json:"do_not_disturb" doc:"Do not disturb: direct calls go to the forward number if forwarding is on, else get busy; queues and ring groups skip the user"`
 	CallWaiting      bool    `json:"call_waiting" doc:"Whether a user already on a call is offered a second one; off = busy, as for do not disturb"`
+	Recording        string  `json:"recording" doc:"Recording policy of the user's calls: none, inbound, outbound or all; \"\" = the account's recording_default"`
 	CreatedAt        string  `json:"created_at" doc:"RFC 3339 time of creation"`
 	UpdatedAt        string  `json:"updated_at" doc:"RFC 3339 time of the last change"`
 }
@@ -51,7 +52,8 @@ func toUserJSON(u *switchboard.User) userJSON {
 	return userJSON{PK: u.ID, PresenceID: u.Extension, CallerID: u.DisplayName(), FirstName: u.FirstName,
 		LastName: u.LastName, Email: u.Email, TimeZone: u.TimeZone, VoicemailEnabled: u.VoicemailEnabled,
 		ForwardEnabled: u.ForwardEnabled, ForwardNumber: nullableString(u.ForwardNumber), RingTime: u.RingTimeSeconds,
-		MaxOutboundCalls: u.MaxOutboundCalls, MaxOutMinutes: u.MaxOutMinutes, DoNotDisturb: u.DoNotDisturb, CallWaiting: !u.CallWaitingOff, CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt)}
+		MaxOutboundCalls: u.MaxOutboundCalls, MaxOutMinutes: u.MaxOutMinutes, DoNotDisturb: u.DoNotDisturb, CallWaiting: !u.CallWaitingOff, CreatedAt: formatTime(u.CreatedAt), UpdatedAt: formatTime(u.UpdatedAt),
+		Recording: u.Recording}
 }
 
 // userRequestJSON is the body of POST and PATCH users: a field left out is "not given".
@@ -70,6 +72,7 @@ type userRequestJSON struct {
 	MaxOutMinutes    *int    `json:"max_outbound_minutes_per_hour" doc:"Outbound trunk minutes in any hour, 0 (no limit of their own) to 100000" default:"0"`
 	DoNotDisturb     *bool   `json:"do_not_disturb" doc:"Do not disturb (phones: *78 on, *79 off)" default:"false"`
 	CallWaiting      *bool   `json:"call_waiting" doc:"Offer a second call while the user is on one (phones: *70 on, *71 off)" default:"true"`
+	Recording        *string `json:"recording" doc:"Recording policy of the user's calls: none, inbound, outbound or all; \"\" = the account's recording_default" default:""`
 }
 
 func (b userRequestJSON) change() switchboard.UserChange {
@@ -77,5 +80,5 @@ func (b userRequestJSON) change() switchboard.UserChange {
 		LastName: b.LastName, Email: b.Email, TimeZone: b.TimeZone, VoicemailEnabled: b.VoicemailEnabled,
 		ForwardEnabled: b.ForwardEnabled, ForwardNumber: b.ForwardNumber, RingTimeSeconds: b.RingTime,
 		MaxOutboundCalls: b.MaxOutboundCalls, MaxOutMinutes: b.MaxOutMinutes, DoNotDisturb: b.DoNotDisturb,
-		CallWaiting: b.CallWaiting}
+		CallWaiting: b.CallWaiting, Recording: b.Recording}
 }

@@ -9,6 +9,9 @@ import (
 
 // UpdateAccount changes the account's settings.
 func (s *Service) UpdateAccount(ctx context.Context, id int64, c switchboard.AccountChange) (*switchboard.Account, error) {
+	if err := s.checkRecordingChange(ctx, id, c); err != nil {
+		return nil, err
+	}
 	return s.store.UpdateAccountFunc(ctx, id, func(a *switchboard.Account) error {
 		set(&a.PublicEndpoints, c.PublicEndpoints)
 		if c.SIPDomain != nil {
@@ -22,6 +25,7 @@ func (s *Service) UpdateAccount(ctx context.Context, id int64, c switchboard.Acc
 		if c.AllowedCountries != nil {
 			a.AllowedCountries = normalizeCountries(*c.AllowedCountries)
 		}
+		changeRecordingSettings(a, c)
 		return nil
 	})
 }

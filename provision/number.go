@@ -8,6 +8,9 @@ import (
 
 // CreateNumber stores a new number of the account, active unless c says otherwise.
 func (s *Service) CreateNumber(ctx context.Context, accountID int64, c switchboard.NumberChange) (*switchboard.Number, error) {
+	if err := s.checkNumberConsentPrompt(ctx, accountID, c); err != nil {
+		return nil, err
+	}
 	n := &switchboard.Number{AccountID: accountID}
 	v := applyNumber(n, c)
 	if c.Number == nil || *c.Number == "" {
@@ -26,6 +29,9 @@ func (s *Service) CreateNumber(ctx context.Context, accountID int64, c switchboa
 
 // UpdateNumber changes what c gives; the number itself stays.
 func (s *Service) UpdateNumber(ctx context.Context, accountID, id int64, c switchboard.NumberChange) (*switchboard.Number, error) {
+	if err := s.checkNumberConsentPrompt(ctx, accountID, c); err != nil {
+		return nil, err
+	}
 	return s.store.UpdateNumberFunc(ctx, accountID, id, func(n *switchboard.Number) error {
 		v := applyNumber(n, c)
 		if err := s.checkNumberUsers(ctx, v, n); err != nil {
@@ -45,6 +51,8 @@ func applyNumber(n *switchboard.Number, c switchboard.NumberChange) switchboard.
 	set(&n.Status, c.Status)
 	set(&n.AIAgentID, c.AIAgentID)
 	set(&n.Language, c.Language)
+	set(&n.Recording, c.Recording)
+	set(&n.RecordingConsentPromptID, c.RecordingConsentPromptID)
 	if c.Target != nil {
 		n.Target = normalizeTarget(v, "target", *c.Target)
 	}

@@ -68,6 +68,7 @@ func applyQueue(q *switchboard.Queue, c switchboard.QueueChange) switchboard.Val
 	set(&q.CallbackAfter, c.CallbackAfter)
 	set(&q.CallbackMax, c.CallbackMax)
 	set(&q.CallbackRetries, c.CallbackRetries)
+	set(&q.Recording, c.Recording)
 	if c.Overflow != nil {
 		q.Overflow = normalizeTarget(v, "overflow", *c.Overflow)
 	}

@@ -58,6 +58,8 @@ type Service struct {
 	// vmMu guards vmCfg, the voicemail storage and hooks (SetVoicemail, voicemail.go).
 	vmMu  sync.Mutex
 	vmCfg VoicemailConfig
+	// transcriptionCheck (under vmMu): SetTranscriptionCheck.
+	transcriptionCheck TranscriptionCheck
 }
 
 // New returns the service for cfg.

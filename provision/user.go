@@ -41,6 +41,7 @@ func applyUser(u *switchboard.User, c switchboard.UserChange) switchboard.Valida
 	if c.CallWaiting != nil {
 		u.CallWaitingOff = !*c.CallWaiting
 	}
+	set(&u.Recording, c.Recording)
 	return v
 }
 

@@ -8,14 +8,16 @@ import (
 	"switchboard"
 )
 
-const accountColumns = "id, name, public_endpoints, sip_domain, created_at, max_outbound_calls, country_code, allowed_countries, max_outbound_minutes, language"
+const accountColumns = "id, name, public_endpoints, sip_domain, created_at, max_outbound_calls, country_code, allowed_countries, max_outbound_minutes, language, " +
+	"recording_default, recording_retention_days, recording_consent_prompt_id, transcription_enabled, redaction_enabled"
 
 func scanAccount(s interface{ Scan(...any) error }) (*switchboard.Account, error) {
 	var a switchboard.Account
 	var created int64
 	var domain sql.NullString
 	var allowed string
-	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &domain, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed, &a.MaxOutMinutes, &a.Language); err != nil {
+	if err := s.Scan(&a.ID, &a.Name, &a.PublicEndpoints, &domain, &created, &a.MaxOutboundCalls, &a.CountryCode, &allowed, &a.MaxOutMinutes, &a.Language,
+		&a.RecordingDefault, &a.RecordingRetentionDays, &a.RecordingConsentPromptID, &a.TranscriptionEnabled, &a.RedactionEnabled); err != nil {
 		return nil, err
 	}
 	a.SIPDomain, a.CreatedAt = domain.String, fromMS(created)
@@ -77,7 +79,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *switchboard.Account) error {
 			}
 		}
 		a.ID = id
-		return nil
+		return db.saveRecordingSettings(ctx, tx, a)
 	})
 	if err != nil {
 		return err
@@ -153,7 +155,16 @@ func (db *DB) saveAccount(ctx context.Context, tx *sql.Tx, a *switchboard.Accoun
 		return internal("UpdateAccount", err)
 	}
 	a.CreatedAt, a.Language = fromMS(created), a.SpokenLanguage()
-	return nil
+	return db.saveRecordingSettings(ctx, tx, a)
+}
+
+// saveRecordingSettings writes the account's recording and transcription settings.
+func (db *DB) saveRecordingSettings(ctx context.Context, tx *sql.Tx, a *switchboard.Account) error {
+	a.RecordingDefault = a.RecordingPolicy()
+	_, err := db.exec(ctx, tx, `UPDATE accounts SET recording_default = ?, recording_retention_days = ?,
+		recording_consent_prompt_id = ?, transcription_enabled = ?, redaction_enabled = ? WHERE id = ?`,
+		a.RecordingDefault, a.RecordingRetentionDays, a.RecordingConsentPromptID, a.TranscriptionEnabled, a.RedactionEnabled, a.ID)
+	return internal("UpdateAccount", err)
 }
 
 func sipDomainTaken() error {

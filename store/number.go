@@ -8,14 +8,14 @@ import (
 )
 
 const numberColumns = `id, account_id, number, friendly_name, sms_enabled, mms_enabled, owner_user_id,
-	sms_assigned_user_id, status, ai_agent_id, target_type, target_id, target_number, created_at, language`
+	sms_assigned_user_id, status, ai_agent_id, target_type, target_id, target_number, created_at, language, recording, recording_consent_prompt_id`
 
 func scanNumber(s interface{ Scan(...any) error }) (*switchboard.Number, error) {
 	var n switchboard.Number
 	var owner, smsAssigned sql.NullInt64
 	var created int64
 	err := s.Scan(&n.ID, &n.AccountID, &n.Number, &n.FriendlyName, &n.SMSEnabled, &n.MMSEnabled, &owner, &smsAssigned,
-		&n.Status, &n.AIAgentID, &n.Target.Type, &n.Target.ID, &n.Target.Number, &created, &n.Language)
+		&n.Status, &n.AIAgentID, &n.Target.Type, &n.Target.ID, &n.Target.Number, &created, &n.Language, &n.Recording, &n.RecordingConsentPromptID)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,10 @@ func (db *DB) CreateNumber(ctx context.Context, n *switchboard.Number) error {
 		if isForeignKeyViolation(err) {
 			return switchboard.Errorf(switchboard.ENOTFOUND, "No account with id %d", n.AccountID)
 		}
-		return internal("CreateNumber", err)
+		if err != nil {
+			return internal("CreateNumber", err)
+		}
+		return db.saveNumberRecording(ctx, tx, n)
 	})
 	if err != nil {
 		n.ID = 0
@@ -160,7 +163,7 @@ func (db *DB) saveNumber(ctx context.Context, tx *sql.Tx, n *switchboard.Number)
 		return internal("UpdateNumber", err)
 	}
 	n.CreatedAt = fromMS(created)
-	return nil
+	return db.saveNumberRecording(ctx, tx, n)
 }
 
 // DeleteNumber deletes the account's number with the id.

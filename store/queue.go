@@ -11,7 +11,7 @@ import (
 const queueColumns = `id, account_id, queue_name, extension, strategy, music_on_hold, timeout, retry, wrapup_time,
 	max_len, join_empty, leave_when_empty, ring_in_use, max_wait, service_level,
 	overflow_type, overflow_id, overflow_number, callback_enabled, callback_key, callback_after_s, callback_max,
-	callback_retries, created_at`
+	callback_retries, created_at, recording`
 
 func scanQueue(s interface{ Scan(...any) error }) (*switchboard.Queue, error) {
 	var q switchboard.Queue
@@ -19,7 +19,7 @@ func scanQueue(s interface{ Scan(...any) error }) (*switchboard.Queue, error) {
 	err := s.Scan(&q.ID, &q.AccountID, &q.QueueName, &q.Extension, &q.Strategy, &q.MusicOnHold, &q.Timeout, &q.Retry,
 		&q.WrapUpTime, &q.MaxLen, &q.JoinEmpty, &q.LeaveWhenEmpty, &q.RingInUse, &q.MaxWait, &q.ServiceLevel,
 		&q.Overflow.Type, &q.Overflow.ID, &q.Overflow.Number, &q.CallbackEnabled, &q.CallbackKey, &q.CallbackAfter,
-		&q.CallbackMax, &q.CallbackRetries, &created)
+		&q.CallbackMax, &q.CallbackRetries, &created, &q.Recording)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (db *DB) CreateQueue(ctx context.Context, q *switchboard.Queue) error {
 			return err
 		}
 		q.ID = id
-		return nil
+		return db.saveRecordingPolicy(ctx, tx, "queues", q.AccountID, q.ID, q.Recording)
 	})
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ func (db *DB) saveQueue(ctx context.Context, tx *sql.Tx, q *switchboard.Queue) e
 		return err
 	}
 	q.CreatedAt = fromMS(created)
-	return nil
+	return db.saveRecordingPolicy(ctx, tx, "queues", q.AccountID, q.ID, q.Recording)
 }
 
 // DeleteQueue deletes the queue and its members; routes to it lead nowhere afterwards.

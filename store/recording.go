@@ -219,3 +219,17 @@ func (db *DB) RecordingUsage(ctx context.Context) (count, bytes int64, err error
 		switchboard.RecordingAvailable).Scan(&count, &bytes)
 	return count, bytes, internal("RecordingUsage", err)
 }
+
+// saveRecordingPolicy writes the recording policy of a user or queue row (table is a
+// constant of the callers, never input).
+func (db *DB) saveRecordingPolicy(ctx context.Context, tx *sql.Tx, table string, accountID, id int64, policy string) error {
+	_, err := db.exec(ctx, tx, "UPDATE "+table+" SET recording = ? WHERE account_id = ? AND id = ?", policy, accountID, id)
+	return internal("save recording policy", err)
+}
+
+// saveNumberRecording writes a number's recording policy and consent prompt.
+func (db *DB) saveNumberRecording(ctx context.Context, tx *sql.Tx, n *switchboard.Number) error {
+	_, err := db.exec(ctx, tx, "UPDATE numbers SET recording = ?, recording_consent_prompt_id = ? WHERE account_id = ? AND id = ?",
+		n.Recording, n.RecordingConsentPromptID, n.AccountID, n.ID)
+	return internal("save number recording", err)
+}

@@ -8,7 +8,7 @@ import (
 )
 
 const userColumns = `id, account_id, extension, first_name, last_name, email, caller_id_name, time_zone,
-	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at, max_outbound_calls, max_outbound_minutes, do_not_disturb, call_waiting`
+	voicemail_enabled, forward_enabled, forward_number, ring_time_seconds, created_at, updated_at, max_outbound_calls, max_outbound_minutes, do_not_disturb, call_waiting, recording`
 
 func scanUser(s interface{ Scan(...any) error }) (*switchboard.User, error) {
 	var u switchboard.User
@@ -16,7 +16,7 @@ func scanUser(s interface{ Scan(...any) error }) (*switchboard.User, error) {
 	var callWaiting bool
 	err := s.Scan(&u.ID, &u.AccountID, &u.Extension, &u.FirstName, &u.LastName, &u.Email, &u.CallerIDName,
 		&u.TimeZone, &u.VoicemailEnabled, &u.ForwardEnabled, &u.ForwardNumber, &u.RingTimeSeconds, &created, &updated, &u.MaxOutboundCalls, &u.MaxOutMinutes,
-		&u.DoNotDisturb, &callWaiting)
+		&u.DoNotDisturb, &callWaiting, &u.Recording)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (db *DB) CreateUser(ctx context.Context, u *switchboard.User) error {
 			return err
 		}
 		u.ID = id
-		return nil
+		return db.saveRecordingPolicy(ctx, tx, "users", u.AccountID, u.ID, u.Recording)
 	})
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ func (db *DB) saveUser(ctx context.Context, tx *sql.Tx, u *switchboard.User) err
 		return err
 	}
 	u.CreatedAt, u.UpdatedAt = fromMS(created), t
-	return nil
+	return db.saveRecordingPolicy(ctx, tx, "users", u.AccountID, u.ID, u.Recording)
 }
 
 // DeleteUser deletes the user with its devices, API keys and queue and ring group

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 	runCallTests(t, open)
 	runGroupCallTests(t, open)
 	runCallTraceTests(t, open)
+	runRecordingTests(t, open)
 }
 
 // fixture is a store with two accounts, A and B, each with one user.
