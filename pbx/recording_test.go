@@ -152,7 +152,12 @@ func audibleOf(s []int16) []int16 {
 // from callerPCM, callee's a 1 kHz tone, for as long as callerPCM lasts.
 func talk(t *testing.T, caller, callee *rtpPeer, callerPCM []int16) {
 	t.Helper()
-	tone := tstest.Sine(8000, len(callerPCM)+media.FrameSamples, 8000, 1000)
+	talkBoth(t, caller, callee, callerPCM, tstest.Sine(8000, len(callerPCM), 8000, 1000))
+}
+
+// talkBoth sends callerPCM and calleePCM (as long) from the two peers, 20 ms at a time.
+func talkBoth(t *testing.T, caller, callee *rtpPeer, callerPCM, tone []int16) {
+	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond) // the media clock, not a wait
 	defer tick.Stop()
 	for i := 0; i+media.FrameSamples <= len(callerPCM); i += media.FrameSamples {
@@ -365,18 +370,145 @@ func TestRecordingControlPausesIntoSilenceAndStopsWhileTheCallGoesOn(t *testing.
 	}
 }
 
-// liveCallID is the id of the one call in progress (from its started event).
+// liveCallID is the id of the call started last (from its started event).
 func (e *recEnv) liveCallID() string {
 	e.t.Helper()
 	evs, err := e.db.ListEvents(context.Background(), e.account.ID, 0, 1000)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	id := ""
 	for _, ev := range evs {
 		if strings.HasSuffix(ev.Name, ".started") && ev.CallID != "" {
-			return ev.CallID
+			id = ev.CallID
 		}
 	}
-	e.t.Fatal("no call started")
-	return ""
+	if id == "" {
+		e.t.Fatal("no call started")
+	}
+	return id
+}
+
+// The recording policies, call by call on one PBX (alice calls bob): the account's default
+// records when nobody says anything; a user's explicit "none" opts out of it; a user's
+// "inbound" records the calls they receive, not the ones they make.
+func TestRecordingPolicyDecidesAtAnswer(t *testing.T) {
+	e := newRecEnv(t)
+	alice, bob, ua1, ub := twoPhones(t, e.env)
+	setUser := func(u *switchboard.User, policy string) {
+		if _, err := e.db.UpdateUserFunc(context.Background(), e.account.ID, u.ID, func(u *switchboard.User) error {
+			u.Recording = policy
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name                string
+		account, alice, bob string
+		recorded            bool
+	}{
+		{"nothing set", "", "", "", false},
+		{"account records all", "all", "", "", true},
+		{"callee opts out", "all", "", "none", false},
+		{"callee records what it receives", "none", "", "inbound", true},
+		{"caller records what it receives only", "none", "inbound", "", false},
+		{"caller records what it makes", "none", "outbound", "", true},
+	} {
+		e.setAccount(func(a *switchboard.Account) { a.RecordingDefault = tc.account })
+		setUser(ua1, tc.alice)
+		setUser(ub, tc.bob)
+		c, _ := callBob(t, e.env, alice, bob)
+		callID := e.liveCallID()
+		if tc.recorded {
+			e.waitRecording(callID, switchboard.RecordingActive)
+		}
+		if err := c.dlg.Bye(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		e.waitIdle()
+		e.eng.Wait() // the decision, made beside the call, is made
+		recs := e.recordingsOf(callID)
+		if got := len(recs) == 1; got != tc.recorded || len(recs) > 1 {
+			t.Fatalf("%s: %d recordings, want recorded %v", tc.name, len(recs), tc.recorded)
+		}
+		if tc.recorded {
+			e.waitRecording(callID, switchboard.RecordingAvailable)
+		}
+	}
+}
+
+// A recorded call (the account records all, with a consent announcement) is transferred by
+// its callee while paused: both parties hear the announcement at the start, the
+// transfer's target hears it when it joins; the pause lasts across the transfer; the
+// caller stays on the left channel and the target takes the right one.
+func TestRecordingFollowsATransferAndItsPauseLastsAcrossIt(t *testing.T) {
+	e := newRecEnv(t, func(c *pbx.Config) { c.Prompts = &tonePrompts{} })
+	e.setAccount(func(a *switchboard.Account) {
+		a.RecordingDefault, a.RecordingConsentPromptID = switchboard.RecordAll, promptClosed // 600 Hz
+	})
+	alice, bob, carol, _, _, _ := threePhones(t, e.env)
+	c, in := callBob(t, e.env, alice, bob)
+	callID := e.liveCallID()
+	e.waitRecording(callID, switchboard.RecordingActive)
+	if !hearsPrompt(t, c.rtp, 600) || !hearsPrompt(t, in.rtp, 600) {
+		t.Fatal("the parties did not hear the consent announcement")
+	}
+	sec := func(f float64) []int16 { return tstest.Sine(8000, 8000, 8000, f) }
+	talkBoth(t, c.rtp, in.rtp, sec(1000), sec(800)) // alice 1 kHz, bob 800 Hz
+
+	ctl := func(action string) {
+		t.Helper()
+		if _, err := e.eng.ControlCallRecording(context.Background(), e.account.ID, callID, action); err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+	}
+	ctl("pause")
+	if code := referIn(t, in.dlg, "<sip:1003@"+e.sipAddr+">"); code != 202 {
+		t.Fatalf("REFER answered %d; want 202", code)
+	}
+	cin := carol.next()
+	cin.answer(t, "127.0.0.1", 0)
+	endedWithin(t, in.dlg.Context(), "bob's leg to be hung up")
+	if !hearsPrompt(t, cin.rtp, 600) {
+		t.Fatal("the transfer's target did not hear the consent announcement")
+	}
+	talkBoth(t, c.rtp, cin.rtp, sec(1000), sec(400)) // still paused: carol's 400 Hz is not kept
+	ctl("resume")
+	talkBoth(t, c.rtp, cin.rtp, sec(1000), sec(2000)) // carol 2 kHz
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.waitIdle()
+	got := e.waitRecording(callID, switchboard.RecordingAvailable)
+	left, right := e.stereo(got)
+	windows := func(s []int16, f float64) (first, n int) {
+		first = -1
+		for i := 0; i+800 <= len(s); i += 800 {
+			w := s[i : i+800]
+			if power(w) > 1e5 && tonePart(w, f) > 0.3 {
+				if first < 0 {
+					first = i / 800
+				}
+				n++
+			}
+		}
+		return first, n
+	}
+	if _, n := windows(left, 1000); n < 12 {
+		t.Fatalf("alice's recorded 1 kHz: %d windows on the left", n)
+	}
+	for _, f := range []float64{800, 400, 2000} {
+		if _, n := windows(left, f); n > 0 {
+			t.Fatalf("the left channel holds %d windows of %v Hz: another party on the caller's channel", n, f)
+		}
+	}
+	b0, bn := windows(right, 800)
+	c0, cn := windows(right, 2000)
+	if bn < 6 || cn < 6 || c0 < b0 {
+		t.Fatalf("right channel: bob's 800 Hz %d windows from %d, carol's 2 kHz %d windows from %d", bn, b0, cn, c0)
+	}
+	if _, n := windows(right, 400); n > 0 {
+		t.Fatalf("%d windows of what carol said while the recording was paused", n)
+	}
 }
