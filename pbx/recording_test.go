@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -510,5 +512,67 @@ func TestRecordingFollowsATransferAndItsPauseLastsAcrossIt(t *testing.T) {
 	}
 	if _, n := windows(right, 400); n > 0 {
 		t.Fatalf("%d windows of what carol said while the recording was paused", n)
+	}
+}
+
+// fullDisk is the recording service whose writers fail as a full disk does once they have
+// taken limit bytes.
+type fullDisk struct {
+	*recording.Service
+	limit int
+}
+
+func (f *fullDisk) Begin(ctx context.Context, r *switchboard.Recording) (recording.RecordingWriter, error) {
+	w, err := f.Service.Begin(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return &fullWriter{RecordingWriter: w, left: f.limit}, nil
+}
+
+type fullWriter struct {
+	recording.RecordingWriter
+	left int
+}
+
+func (w *fullWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		return 0, syscall.ENOSPC
+	}
+	w.left -= len(p)
+	return w.RecordingWriter.Write(p)
+}
+
+// A full disk stops the recording, not the call: recording.failed says why, the parties
+// go on talking, and the call ends normally.
+func TestFullDiskFailsTheRecordingAndTheCallGoesOn(t *testing.T) {
+	e := newRecEnv(t)
+	e.eng.SetRecordings(&fullDisk{Service: e.svc, limit: 8000}) // a quarter second of stereo
+	e.setAccount(func(a *switchboard.Account) { a.RecordingDefault = switchboard.RecordAll })
+	alice, bob, _, _ := twoPhones(t, e.env)
+	c, in := callBob(t, e.env, alice, bob)
+	callID := e.liveCallID()
+	e.waitRecording(callID, switchboard.RecordingActive)
+	talk(t, c.rtp, in.rtp, tstest.Sine(8000, 8000, 8000, 500))
+	failed := e.waitRecording(callID, switchboard.RecordingFailed)
+	if !strings.Contains(failed.Error, "no space left on device") {
+		t.Fatalf("the failed recording says %q; want the disk's error", failed.Error)
+	}
+	ev := eventNamed(e.callEvents(callID), switchboard.EventRecordingFailed)
+	if ev == nil || !strings.Contains(fmt.Sprint(ev.Data["reason"]), "no space left") || ev.Data["recording_id"] != failed.ID {
+		t.Fatalf("recording.failed = %+v among %v", ev, names(e.callEvents(callID)))
+	}
+	// The call is unaffected: audio both ways, and a normal end.
+	expectAudio(t, c.rtp, in.rtp, ulawFrame(7), ulawFrame(7))
+	expectAudio(t, in.rtp, c.rtp, ulawFrame(8), ulawFrame(8))
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.endedRecord(switchboard.CallOutbound); r.Disposition != switchboard.DispositionAnswered {
+		t.Fatalf("the call ended %s; want answered", r.Disposition)
+	}
+	e.waitIdle()
+	if recs := e.recordingsOf(callID); len(recs) != 1 {
+		t.Fatalf("%d recordings; want the one failed", len(recs))
 	}
 }
