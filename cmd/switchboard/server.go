@@ -104,9 +104,11 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	var calls switchboard.CallPlacer
 	var callControl switchboard.CallController
 	var conferences switchboard.ConferenceController
+	var callRecording switchboard.CallRecorder // 503 until the engine has a recording service (SetRecordings)
 	if m.engine != nil {
 		calls = m.engine
 		callControl = m.engine
+		callRecording = m.engine
 		conferences = m.engine
 		live = m.engine // presence and queue stats need the engine's channels and callers
 	}
@@ -148,6 +150,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Live:                 live,
 		Calls:                calls,
 		CallControl:          callControl,
+		CallRecording:        callRecording,
 		Conferences:          conferences,
 		Logger:               logger,
 		Registry:             registry,
