@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"sync"
@@ -37,7 +38,7 @@ type Recorder struct {
 	pausedD  time.Duration
 	err      error
 	closed   bool
-	frame    []int16 // interleaving buffer, reused
+	frame    []byte // interleaved little-endian frames being written, reused
 }
 
 // RecorderConfig configures a Recorder.
@@ -61,8 +62,9 @@ const (
 )
 
 const (
-	// recorderTick is how often the writer writes what the channels heard.
-	recorderTick = 100 * time.Millisecond
+	// recorderTick is how often the writer writes what the channels heard: seldom enough
+	// that hundreds of recordings cost few wake-ups and writes.
+	recorderTick = 200 * time.Millisecond
 	// recorderLag is how far behind the wall clock the writer writes, for packets that
 	// arrive late (jitter).
 	recorderLag = 240 * time.Millisecond
@@ -72,6 +74,8 @@ const (
 	// recorderRing is the audio a channel holds ahead of the writer: more than
 	// lag + tick + resync.
 	recorderRing = SampleRate // one second
+	// recorderChunk is the most frames one write takes (16 KiB).
+	recorderChunk = 4096
 )
 
 // ErrRecorderClosed is returned by SetChannel after Close.
@@ -206,23 +210,23 @@ func (r *Recorder) flush(upto int64) {
 		r.mu.Unlock()
 		return
 	}
-	n := upto - r.written
-	if cap(r.frame) < int(2*min(n, recorderRing)) {
-		r.frame = make([]int16, 2*min(n, recorderRing))
+	if r.frame == nil {
+		r.frame = make([]byte, 4*recorderChunk)
 	}
 	var err error
-	for n > 0 && err == nil {
-		k := min(n, recorderRing)
-		f := r.frame[:2*k]
+	for n := upto - r.written; n > 0 && err == nil; {
+		k := min(n, recorderChunk)
+		b := r.frame[:4*k]
+		left, right := &r.ch[Left].ring, &r.ch[Right].ring
 		for i := int64(0); i < k; i++ {
 			slot := (r.written + i) % recorderRing
-			f[2*i] = r.ch[Left].ring[slot]
-			f[2*i+1] = r.ch[Right].ring[slot]
-			r.ch[Left].ring[slot], r.ch[Right].ring[slot] = 0, 0
+			binary.LittleEndian.PutUint16(b[4*i:], uint16(left[slot]))
+			binary.LittleEndian.PutUint16(b[4*i+2:], uint16(right[slot]))
+			left[slot], right[slot] = 0, 0
 		}
 		// Written under mu: a sink waits at most one write, and no sample can land in a
 		// slot being written.
-		err = r.out.WriteFrames(f)
+		err = r.out.writeData(b)
 		r.written += k
 		n -= k
 	}

@@ -114,6 +114,15 @@ func (ww *WAVWriter) WriteFrames(interleaved []int16) error {
 	for i, s := range interleaved {
 		binary.LittleEndian.PutUint16(b[2*i:], uint16(s))
 	}
+	return ww.writeData(b)
+}
+
+// writeData writes audio bytes already in the file's format (whole frames); the header
+// must have been written.
+func (ww *WAVWriter) writeData(b []byte) error {
+	if ww.err != nil {
+		return ww.err
+	}
 	n, err := ww.w.Write(b)
 	ww.data += int64(n)
 	if err != nil {
