@@ -192,13 +192,21 @@ func (r *Recorder) hear(ch int, s *Session, pcm []int16) {
 	if c.next < 0 || c.next < at-resync || c.next > at+resync {
 		c.next = at
 	}
-	for _, v := range pcm {
-		p := c.next
-		c.next++
-		if p < r.written || p >= r.written+recorderRing {
-			continue // too late for the file, or too far ahead for the ring
-		}
-		c.ring[p%recorderRing] = v
+	p := c.next
+	c.next += int64(len(pcm))
+	// Keep what falls in [written, written+recorderRing): earlier is too late for the file,
+	// later too far ahead for the ring.
+	if p < r.written {
+		skip := min(r.written-p, int64(len(pcm)))
+		pcm, p = pcm[skip:], p+skip
+	}
+	if end := r.written + recorderRing; p+int64(len(pcm)) > end {
+		pcm = pcm[:max(0, end-p)]
+	}
+	for len(pcm) > 0 { // at most two copies: the ring wraps once
+		slot := int(p % recorderRing)
+		n := copy(c.ring[slot:], pcm)
+		pcm, p = pcm[n:], p+int64(n)
 	}
 }
 
@@ -217,12 +225,18 @@ func (r *Recorder) flush(upto int64) {
 	for n := upto - r.written; n > 0 && err == nil; {
 		k := min(n, recorderChunk)
 		b := r.frame[:4*k]
-		left, right := &r.ch[Left].ring, &r.ch[Right].ring
-		for i := int64(0); i < k; i++ {
-			slot := (r.written + i) % recorderRing
-			binary.LittleEndian.PutUint16(b[4*i:], uint16(left[slot]))
-			binary.LittleEndian.PutUint16(b[4*i+2:], uint16(right[slot]))
-			left[slot], right[slot] = 0, 0
+		for done := int64(0); done < k; { // at most two runs: the ring wraps once
+			slot := int((r.written + done) % recorderRing)
+			run := int(min(k-done, int64(recorderRing-slot)))
+			left, right := r.ch[Left].ring[slot:slot+run], r.ch[Right].ring[slot:slot+run]
+			out := b[4*done : 4*(done+int64(run))]
+			for i := range left {
+				binary.LittleEndian.PutUint16(out[4*i:], uint16(left[i]))
+				binary.LittleEndian.PutUint16(out[4*i+2:], uint16(right[i]))
+			}
+			clear(left)
+			clear(right)
+			done += int64(run)
 		}
 		// Written under mu: a sink waits at most one write, and no sample can land in a
 		// slot being written.
