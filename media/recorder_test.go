@@ -120,14 +120,6 @@ func (f *fileOut) WriteAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
-// feed delivers ms of frames of a tone to channel ch, a packet every 20 ms of the clock.
-func feed(r *Recorder, clock *tstest.Clock, ch int, s *Session, freq float64, ms int) {
-	for range ms / 20 {
-		clock.Advance(20 * time.Millisecond)
-		r.hear(ch, s, tstest.Sine(SampleRate, FrameSamples, 8000, freq))
-	}
-}
-
 func TestRecorderKeepsEachPartyOnItsChannelAndPausesIntoSilence(t *testing.T) {
 	clock := tstest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	out := &fileOut{}
