@@ -576,3 +576,18 @@ func TestFullDiskFailsTheRecordingAndTheCallGoesOn(t *testing.T) {
 		t.Fatalf("%d recordings; want the one failed", len(recs))
 	}
 }
+
+// A click-to-call asking for a recording on a server that stores none is refused, not
+// placed unrecorded.
+func TestClickToCallRecordingWithoutStorageIsUnavailable(t *testing.T) {
+	e := newEnv(t)
+	_, _, ua1, _ := twoPhones(t, e)
+	_, err := e.eng.PlaceCall(context.Background(), switchboard.OutboundCallRequest{AccountID: e.account.ID,
+		FromUser: ua1, To: "1002", Recording: true})
+	if switchboard.ErrorCode(err) != switchboard.EUNAVAILABLE {
+		t.Fatalf("PlaceCall: %v, want UNAVAILABLE", err)
+	}
+	if _, err := e.eng.ControlCallRecording(context.Background(), e.account.ID, "1.1", "start"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		t.Fatalf("ControlCallRecording of no call: %v, want NOT_FOUND", err)
+	}
+}

@@ -134,7 +134,7 @@ func TestForwardingGoesOutThroughTrunk(t *testing.T) {
 }
 
 func TestClickToCallEndToEnd(t *testing.T) {
-	e := newEnv(t)
+	e := newRecEnv(t).env // recording: true needs a recording store (else 503)
 	alice, _, ua1, _ := twoPhones(t, e)
 	carrier := newCarrier(t, carrierIP, "acme", "trunk-secret")
 	e.trunk(carrier)
