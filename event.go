@@ -78,6 +78,7 @@ var EventNames = []string{
 	EventConferenceJoined, EventConferenceLeft,
 	EventQueueCallbackRequested, EventQueueCallbackPlaced, EventQueueCallbackFailed,
 	EventVoicemailRead, EventVoicemailDeleted,
+	EventRecordingFailed,
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

@@ -143,6 +143,9 @@ type RecordingStore interface {
 	PageRecordings(ctx context.Context, accountID int64, f RecordingFilter, p Page) (recs []*Recording, more bool, err error)
 	// CallRecordings lists the call's recordings, oldest first.
 	CallRecordings(ctx context.Context, accountID int64, callID string) ([]*Recording, error)
+	// CallsRecordings is CallRecordings for many calls at once (a page of call records),
+	// keyed by call id; calls without recordings are absent.
+	CallsRecordings(ctx context.Context, accountID int64, callIDs []string) (map[string][]*Recording, error)
 	// EndRecording is a read-modify-write of a row still RecordingActive (CONFLICT
 	// otherwise): change sets the outcome; then, in the same transaction, returns the
 	// events to store and may write more through tx (nil then = no events).

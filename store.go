@@ -20,6 +20,7 @@ type Store interface {
 	TrunkStore
 	TrustStore
 	VoicemailStore
+	RecordingStore
 
 	CreateAccount(ctx context.Context, a *Account) error // a.ID != 0 keeps that id
 	GetAccount(ctx context.Context, id int64) (*Account, error)

@@ -65,6 +65,8 @@ type userCallJSON struct {
 	Status            string `json:"status" doc:"answered, no-answer, busy, failed, cancelled; in-progress while up"`
 	TransferredTo     string `json:"transferred_to" doc:"Where the call was last transferred (extension, number or park slot); empty if never"`
 	TransferredBy     int64  `json:"transferred_by" doc:"The user who transferred it (0: never, or through the API)"`
+	// Recordings links the call's recordings (recordings.go); [] when none.
+	Recordings []recordingRefJSON `json:"recordings" doc:"The call's recordings, oldest first; [] when none"`
 }
 
 type userCallsPageJSON struct {
@@ -221,11 +223,15 @@ func (s *Server) writeUserCalls(w http.ResponseWriter, r *http.Request, accountI
 		return err
 	}
 	out := userCallsPageJSON{Calls: []userCallJSON{}, callPagingJSON: callPaging(q, page.NextCursor)}
+	recordings, err := s.callsRecordings(r.Context(), accountID, page.Records)
+	if err != nil {
+		return err
+	}
 	for _, rec := range page.Records {
 		j := userCallJSON{CallID: rec.UniqueID, Type: rec.Direction, CallerID: rec.From, CallerName: rec.CallerName,
 			DestinationNumber: rec.To, UserID: rec.UserID, UserExtension: rec.Extension,
 			Date: rec.StartedAt.UTC().Format(time.RFC3339), Duration: rec.Duration, Status: string(rec.Disposition),
-			TransferredTo: rec.TransferredTo, TransferredBy: rec.TransferredByUserID}
+			TransferredTo: rec.TransferredTo, TransferredBy: rec.TransferredByUserID, Recordings: recordings[rec.UniqueID]}
 		if u := byID[rec.UserID]; u != nil {
 			j.UserName = u.DisplayName()
 		}

@@ -111,6 +111,7 @@ const (
 	needsCallControl
 	needsConferences
 	needsVoicemail
+	needsRecordings
 )
 
 // unavailable is the one place a missing service becomes an answer: 503 SERVICE_UNAVAILABLE
@@ -127,6 +128,8 @@ func (s *Server) unavailable(need optionalService) error {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Sending SMS is not available: no SMS gateway is configured on this server")
 	case need == needsProvisioning && s.provision == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Provisioning is not available: no provisioning service is configured on this server")
+	case need == needsRecordings && (s.recordings == nil || s.recordingBlobs == nil):
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Call recording is not configured on this server")
 	case need == needsVoicemail && s.voicemail == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Voicemail is not configured on this server")
 	case need == needsTrunks && s.trunks == nil:

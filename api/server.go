@@ -71,6 +71,10 @@ type Config struct {
 	// CallRecording starts, stops, pauses and resumes the recordings of calls in progress
 	// (the call engine, when it stores recordings); nil answers 503.
 	CallRecording switchboard.CallRecorder
+	// Recordings deletes recordings and checks their signed links (recording.Service);
+	// RecordingBlobs holds their audio. Either nil answers the recording routes 503.
+	Recordings     RecordingService
+	RecordingBlobs switchboard.BlobStore
 }
 
 // Server is the HTTP handler of the whole API.
@@ -86,11 +90,14 @@ type Server struct {
 	trunks      switchboard.TrunkService
 	voicemail   switchboard.VoicemailService
 	vmLinks     *switchboard.VoicemailLinks
-	logger      *slog.Logger
-	now         func() time.Time
-	registry    *prometheus.Registry
-	ready       func(ctx context.Context) error
-	trustProxy  bool
+	// recordings, recordingBlobs: Config.Recordings, Config.RecordingBlobs.
+	recordings     RecordingService
+	recordingBlobs switchboard.BlobStore
+	logger         *slog.Logger
+	now            func() time.Time
+	registry       *prometheus.Registry
+	ready          func(ctx context.Context) error
+	trustProxy     bool
 
 	callRecords CallRecordReader
 
@@ -134,7 +141,9 @@ func New(cfg Config) *Server {
 
 		callRecords: cfg.CallRecords,
 
-		callRecording: cfg.CallRecording,
+		callRecording:  cfg.CallRecording,
+		recordings:     cfg.Recordings,
+		recordingBlobs: cfg.RecordingBlobs,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}
@@ -178,6 +187,7 @@ func (s *Server) registerRoutes() {
 	s.v3Routes()
 	s.provisioningRoutes()
 	s.voicemailRoutes() // voicemail.go
+	s.recordingRoutes() // recordings.go
 	s.callRoutes()
 	s.callControlRoutes()
 	s.callRecordingRoutes() // call_recording.go

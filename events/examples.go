@@ -231,6 +231,10 @@ var examples = map[string]map[string]any{
 		FieldVoicemailID: 555, FieldVoicemailBoxID: 12, FieldUserID: exampleUserID, FieldExtension: exampleExtension,
 		FieldNewMessages: 0, FieldOldMessages: 0,
 	},
+	switchboard.EventRecordingFailed: {
+		FieldRecordingID: "rec_0123456789abcdef0123456789abcdef", FieldCallID: "1704067200.12345",
+		FieldReason: "the recording's audio could not be stored: no space left on device",
+	},
 }
 
 // noCall lists the events that have no call, so no uniqueid or crm_id.

@@ -55,7 +55,12 @@ import (
 // (string: "0"-"9", "*" or "#").
 //
 // recording.available: direction, from, to, number, user_id, extension, user_name,
-// duration, recording_url, recording_id (int).
+// duration, recording_url, recording_id (string "rec_…"; int in older examples), and
+// call_id (string), size (int: bytes of the WAV), queue_id (int, when a queue's call),
+// started_at, ended_at (time). recording_url is signed and expires (7 days by default).
+//
+// recording.failed: recording_id (string), call_id (string), reason (string: why the
+// recording could not be stored).
 //
 // transcription.finished: success (bool), transcription (string: AWS Call Analytics-style
 // JSON, absent on failure), error (string, on failure), provider, model, total_tokens (int).
@@ -182,17 +187,22 @@ const (
 	FieldCallStartedAt    = "call_started_at"
 	FieldRecordingURL     = "recording_url"
 	FieldRecordingID      = "recording_id"
-	FieldTranscript       = "transcript"
-	FieldIVRID            = "ivr_id"
-	FieldIVRName          = "ivr_name"
-	FieldOption           = "option"
-	FieldSuccess          = "success"
-	FieldTranscription    = "transcription"
-	FieldError            = "error"
-	FieldProvider         = "provider"
-	FieldModel            = "model"
-	FieldTotalTokens      = "total_tokens"
-	FieldVoicemailID      = "voicemail_id"
+	// recording.available / recording.failed (recording.go).
+	FieldCallID        = "call_id"
+	FieldSize          = "size"
+	FieldStartedAt     = "started_at"
+	FieldEndedAt       = "ended_at"
+	FieldTranscript    = "transcript"
+	FieldIVRID         = "ivr_id"
+	FieldIVRName       = "ivr_name"
+	FieldOption        = "option"
+	FieldSuccess       = "success"
+	FieldTranscription = "transcription"
+	FieldError         = "error"
+	FieldProvider      = "provider"
+	FieldModel         = "model"
+	FieldTotalTokens   = "total_tokens"
+	FieldVoicemailID   = "voicemail_id"
 	// voicemail.read / voicemail.deleted: the box and the lamp's counts after the change.
 	FieldVoicemailBoxID   = "voicemail_box_id"
 	FieldNewMessages      = "new_messages"

@@ -58,3 +58,9 @@ func (l *Links) Check(accountID int64, id, expires, sig string, now time.Time) b
 	}
 	return hmac.Equal(got, l.mac(accountID, id, exp)) && now.Unix() <= exp
 }
+
+// CheckLink reports whether a signed link opens the account's recording at now (false when
+// the service signs no links).
+func (s *Service) CheckLink(accountID int64, id, expires, sig string, now time.Time) bool {
+	return s.Links != nil && s.Links.Check(accountID, id, expires, sig, now)
+}

@@ -233,3 +233,26 @@ func (db *DB) saveNumberRecording(ctx context.Context, tx *sql.Tx, n *switchboar
 		n.Recording, n.RecordingConsentPromptID, n.AccountID, n.ID)
 	return internal("save number recording", err)
 }
+
+// CallsRecordings lists the recordings of many calls of the account, keyed by call id,
+// oldest first, in one query per 500 calls.
+func (db *DB) CallsRecordings(ctx context.Context, accountID int64, callIDs []string) (map[string][]*switchboard.Recording, error) {
+	out := map[string][]*switchboard.Recording{}
+	for len(callIDs) > 0 {
+		batch := callIDs[:min(len(callIDs), 500)]
+		callIDs = callIDs[len(batch):]
+		args := []any{accountID}
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		recs, err := listRows(ctx, db, "CallsRecordings", scanRecording, "SELECT "+recordingColumns+
+			" FROM recordings WHERE account_id = ? AND call_id IN (?"+strings.Repeat(", ?", len(batch)-1)+") ORDER BY started_at, id", args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			out[r.CallID] = append(out[r.CallID], r)
+		}
+	}
+	return out, nil
+}
