@@ -34,7 +34,12 @@ type recEnv struct {
 
 func newRecEnv(t *testing.T, mutate ...func(*pbx.Config)) *recEnv {
 	t.Helper()
-	e := newEnv(t, mutate...)
+	return withRecordings(t, newEnv(t, mutate...))
+}
+
+// withRecordings gives e's engine a recording service on a data directory.
+func withRecordings(t *testing.T, e *env) *recEnv {
+	t.Helper()
 	root := t.TempDir()
 	blobs, err := blob.NewDir(root)
 	if err != nil {
@@ -590,4 +595,57 @@ func TestClickToCallRecordingWithoutStorageIsUnavailable(t *testing.T) {
 	if _, err := e.eng.ControlCallRecording(context.Background(), e.account.ID, "1.1", "start"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		t.Fatalf("ControlCallRecording of no call: %v, want NOT_FOUND", err)
 	}
+}
+
+// Queue and number policies: a queue that records all records its calls (the recording
+// names the queue); a number that records inbound calls records a call through it though
+// the queue and the agent say nothing.
+func TestQueueAndNumberRecordingPolicies(t *testing.T) {
+	q := newQueueEnv(t, 1)
+	e := withRecordings(t, q.env)
+	qu := q.queue(func(qu *switchboard.Queue) { qu.Recording = switchboard.RecordAll })
+	c := q.callIn()
+	_, in := q.ringing()
+	in.answer(t, "127.0.0.1", 0)
+	q.waitAnswered(c)
+	callID := callIDOf(q.env, c)
+	rec := e.waitRecording(callID, switchboard.RecordingActive)
+	if rec.QueueID != qu.ID {
+		t.Fatalf("the queue's recording names queue %d, want %d", rec.QueueID, qu.ID)
+	}
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	q.waitIdle()
+	e.waitRecording(callID, switchboard.RecordingAvailable)
+
+	if _, err := q.db.UpdateQueueFunc(context.Background(), q.account.ID, qu.ID, func(qu *switchboard.Queue) error {
+		qu.Recording = ""
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cr := q.fromTrunk(switchboard.Target{Type: switchboard.TargetQueue, ID: qu.ID})
+	n, err := q.db.GetNumberByE164(context.Background(), "+15559876543")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.db.UpdateNumberFunc(context.Background(), q.account.ID, n.ID, func(n *switchboard.Number) error {
+		n.Recording = switchboard.RecordInbound
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c = cr.dial(q.env, "+15559876543", "+15551234567", "")
+	c.answered(t)
+	_, in = q.ringing()
+	in.answer(t, "127.0.0.1", 0)
+	q.waitAnswered(c)
+	callID = callIDOf(q.env, c)
+	e.waitRecording(callID, switchboard.RecordingActive)
+	if err := c.dlg.Bye(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	q.waitIdle()
+	e.waitRecording(callID, switchboard.RecordingAvailable)
 }
