@@ -79,7 +79,7 @@ func TestCallRecordsAPI(t *testing.T) {
 	expectFields(t, "user call", call, map[string]string{"call_id": "string", "type": "string", "caller_id": "string",
 		"caller_name": "string", "destination_number": "string", "user_name": "string", "user_extension": "string",
 		"date": "string", "duration": "integer", "user_id": "integer", "status": "string",
-		"transferred_to": "string", "transferred_by": "integer"})
+		"transferred_to": "string", "transferred_by": "integer", "recordings": "array"})
 	if call["user_extension"] != "1001" || call["date"] != "2025-03-04T09:02:00Z" || call["duration"] != float64(40) {
 		t.Errorf("call = %v", call)
 	}

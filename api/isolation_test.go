@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,6 +25,7 @@ import (
 	"switchboard/pbx"
 	"switchboard/prompt"
 	"switchboard/provision"
+	"switchboard/recording"
 	"switchboard/sip"
 	"switchboard/store"
 	"switchboard/store/storetest"
@@ -50,6 +52,10 @@ type isolationEnv struct {
 	vm       *provision.Service
 	// ids of each tenant's things, by path parameter name
 	aIDs, bIDs map[string]int64
+	// rec records calls; recordingIDs is each tenant's recording (ids are strings), by the
+	// tenant's user_id in its ids.
+	rec          *recording.Service
+	recordingIDs map[int64]string
 }
 
 func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
@@ -74,7 +80,10 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	provisioning := provision.New(provision.Config{Store: db, Sealer: sealer, Engine: engine, Blobs: blobs,
 		Speaker: &prompt.Speaker{Path: "/nonexistent/espeak-ng"}})
 	ie.vm = provisioning
+	ie.rec = &recording.Service{Store: db, Blobs: blobs, Links: &recording.Links{Key: key}}
+	ie.recordingIDs = map[int64]string{}
 	ie.env = newEnv(t, db, func(c *api.Config) {
+		c.Recordings, c.RecordingBlobs = ie.rec, blobs
 		c.Voicemail, c.VoicemailLinks = provisioning, &switchboard.VoicemailLinks{Key: key}
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
@@ -135,6 +144,8 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	must(t, err)
 	msg := &switchboard.VoicemailMessage{AccountID: tn.account.ID, BoxID: box.ID, CallID: "1.1", DurationMS: 1000}
 	must(t, ie.vm.LeaveVoicemail(ctx, msg, []byte("RIFF"+tag), nil))
+	rec := recordCall(t, ie.rec, tn, tn.john, "1772443800.9", time.Now())
+	ie.recordingIDs[tn.john.ID] = rec.ID
 	return map[string]int64{"box_id": box.ID, "message_id": msg.ID, "user_id": tn.john.ID, "queue_id": tn.sales.ID, "device_id": tn.device.ID,
 		"number_id": tn.mainLine.ID, "ring_group_id": tn.group.ID, "contact_id": tn.contact.ID, "key_id": spare.ID,
 		"webhook_id": hook.ID, "delivery_id": deliveries[0].ID, "class_id": music.ID, "trunk_id": int64(r.result()["pk"].(float64)),
@@ -267,6 +278,9 @@ func (ie *isolationEnv) send(op walkOp, accountID int64, ids map[string]int64, b
 		if name, ok := nameParams[p[1:len(p)-1]]; ok {
 			return name
 		}
+		if p == "{recording_id}" {
+			return ie.recordingIDs[ids["user_id"]]
+		}
 		return itoa(ids[p[1:len(p)-1]])
 	})
 	if body == nil && (op.method == "POST" || op.method == "PATCH" || op.method == "PUT") {
@@ -385,6 +399,8 @@ func snapshot(t *testing.T, db *store.DB, accountID int64) string {
 	add(rooms, err)
 	events, err := db.ListEvents(ctx, accountID, 0, 1000)
 	add(len(events), err)
+	recs, _, err := db.PageRecordings(ctx, accountID, switchboard.RecordingFilter{}, switchboard.Page{})
+	add(recs, err)
 	b, err := json.Marshal(parts)
 	must(t, err)
 	return string(b)

@@ -23,7 +23,7 @@ func TestUserCRUD(t *testing.T) {
 		"first_name": "string", "last_name": "string", "email": "string", "time_zone": "string", "voicemail_enabled": "boolean",
 		"forward_enabled": "boolean", "forward_number": "string", "ring_time": "integer", "max_outbound_calls": "integer",
 		"max_outbound_minutes_per_hour": "integer", "do_not_disturb": "boolean", "call_waiting": "boolean",
-		"created_at": "string", "updated_at": "string"})
+		"created_at": "string", "updated_at": "string", "recording": "string"})
 	u := r.result()
 	if u["callerID"] != "Grace Hopper" || u["forward_number"] != "+15552223333" || u["voicemail_enabled"] != true || u["ring_time"] != float64(30) ||
 		u["do_not_disturb"] != false || u["call_waiting"] != true {
@@ -419,7 +419,8 @@ func TestSettings(t *testing.T) {
 	expectOK(t, r, 200, "Account settings")
 	expectFields(t, "settings", r.result(), map[string]string{"account_id": "integer", "name": "string", "public_endpoints": "boolean",
 		"sip_domain": "string", "max_outbound_calls": "integer", "max_outbound_minutes_per_hour": "integer", "country_code": "string",
-		"allowed_countries": "array", "language": "string"})
+		"allowed_countries": "array", "language": "string", "recording_default": "string", "recording_retention_days": "integer",
+		"recording_consent_prompt_id": "integer", "transcription_enabled": "boolean", "redaction_enabled": "boolean"})
 	if r.result()["public_endpoints"] != false {
 		t.Errorf("settings = %v", r.result())
 	}

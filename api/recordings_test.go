@@ -230,3 +230,69 @@ func TestCallRecordsLinkRecordings(t *testing.T) {
 		t.Fatalf("calls: %s", r.raw)
 	}
 }
+
+// The recording policy fields: account settings (default, retention, consent prompt,
+// transcription, redaction), users, queues and numbers; bad values and another account's
+// prompt are 400 and change nothing; transcription cannot be enabled without an engine.
+func TestRecordingSettingsAndPolicies(t *testing.T) {
+	e := newSQLiteEnv(t)
+	ctx := context.Background()
+	a, b := e.a.base(e.srv), e.b.base(e.srv)
+	promptA := &switchboard.Prompt{AccountID: e.a.account.ID, Name: "consent", Source: "wav", Samples: 8000, Size: 16044,
+		BlobKey: switchboard.AccountBlobKey(e.a.account.ID, "prompts", "consent.wav")}
+	must(t, e.store.CreatePrompt(ctx, promptA))
+	promptB := &switchboard.Prompt{AccountID: e.b.account.ID, Name: "consent", Source: "wav", Samples: 8000, Size: 16044,
+		BlobKey: switchboard.AccountBlobKey(e.b.account.ID, "prompts", "consent.wav")}
+	must(t, e.store.CreatePrompt(ctx, promptB))
+
+	r := e.request("GET", a+"/settings", e.a.devKey, nil)
+	if r.result()["recording_default"] != "none" || r.result()["transcription_enabled"] != false {
+		t.Fatalf("defaults: %s", r.raw)
+	}
+	r = e.request("PATCH", a+"/settings", e.a.devKey, map[string]any{"recording_default": "all", "recording_retention_days": 90,
+		"recording_consent_prompt_id": promptA.ID, "redaction_enabled": true})
+	expectOK(t, r, 200, "Account settings updated")
+	if res := r.result(); res["recording_default"] != "all" || res["recording_retention_days"] != 90.0 ||
+		res["recording_consent_prompt_id"] != float64(promptA.ID) || res["redaction_enabled"] != true {
+		t.Fatalf("patched: %s", r.raw)
+	}
+	for name, body := range map[string]map[string]any{
+		"recording_default":           {"recording_default": "sometimes"},
+		"recording_retention_days":    {"recording_retention_days": -1},
+		"recording_consent_prompt_id": {"recording_consent_prompt_id": promptB.ID}, // B's prompt
+		"transcription_enabled":       {"transcription_enabled": true},             // no engine here
+	} {
+		r := e.request("PATCH", a+"/settings", e.a.devKey, body)
+		expectError(t, r, 400, "BAD_REQUEST")
+		if !strings.Contains(r.raw, name) {
+			t.Errorf("%s: error does not name the field: %s", name, r.raw)
+		}
+	}
+	if r := e.request("GET", a+"/settings", e.a.devKey, nil); r.result()["recording_consent_prompt_id"] != float64(promptA.ID) ||
+		r.result()["transcription_enabled"] != false {
+		t.Fatalf("a refused change wrote: %s", r.raw)
+	}
+	if r := e.request("GET", b+"/settings", e.b.devKey, nil); r.result()["recording_default"] != "none" {
+		t.Fatalf("account B changed: %s", r.raw)
+	}
+
+	r = e.request("PATCH", a+"/users/"+itoa(e.a.john.ID), e.a.devKey, map[string]any{"recording": "inbound"})
+	if r.status != 200 || r.result()["recording"] != "inbound" {
+		t.Fatalf("user: %s", r.raw)
+	}
+	expectError(t, e.request("PATCH", a+"/users/"+itoa(e.a.john.ID), e.a.devKey, map[string]any{"recording": "yes"}), 400, "BAD_REQUEST")
+	r = e.request("PATCH", a+"/queues/"+itoa(e.a.sales.ID), e.a.devKey, map[string]any{"recording": "all"})
+	if r.status != 200 || r.result()["recording"] != "all" {
+		t.Fatalf("queue: %s", r.raw)
+	}
+	r = e.request("PATCH", a+"/numbers/"+itoa(e.a.mainLine.ID), e.a.devKey, map[string]any{"recording": "none",
+		"recording_consent_prompt_id": promptA.ID})
+	if r.status != 200 || r.result()["recording"] != "none" || r.result()["recording_consent_prompt_id"] != float64(promptA.ID) {
+		t.Fatalf("number: %s", r.raw)
+	}
+	expectError(t, e.request("PATCH", a+"/numbers/"+itoa(e.a.mainLine.ID), e.a.devKey,
+		map[string]any{"recording_consent_prompt_id": promptB.ID}), 400, "BAD_REQUEST")
+	if n, _ := e.store.GetNumber(ctx, e.a.account.ID, e.a.mainLine.ID); n.RecordingConsentPromptID != promptA.ID {
+		t.Fatalf("number's prompt after a refused change: %d", n.RecordingConsentPromptID)
+	}
+}

@@ -18,7 +18,7 @@ var queueFields = map[string]string{"pk": "integer", "name": "string", "queue_na
 	"maxlen": "integer", "joinempty": "string", "leavewhenempty": "string", "ringinuse": "string",
 	"max_wait": "integer", "service_level": "integer", "overflow": "object",
 	"callback_enabled": "boolean", "callback_key": "string", "callback_after_s": "integer", "callback_max": "integer",
-	"callback_retries": "integer"}
+	"callback_retries": "integer", "recording": "string"}
 
 var queueAvailabilityFields = map[string]string{"pk": "integer", "name": "string", "queue_name": "string",
 	"extension": "string", "is_ready": "boolean", "agents_online": "integer", "agents_available": "integer",
@@ -37,7 +37,8 @@ var queueStatsFields = func() map[string]string {
 
 var numberFields = map[string]string{"pk": "integer", "number": "string", "friendly_name": "string",
 	"sms_enabled": "boolean", "mms_enabled": "boolean", "owner_id": "integer", "sms_assigned_user_id": "null",
-	"status": "string", "ai_agent_id": "null", "target": "object", "callflow_id": "null", "created_at": "string", "language": "string"}
+	"status": "string", "ai_agent_id": "null", "target": "object", "callflow_id": "null", "created_at": "string", "language": "string",
+	"recording": "string", "recording_consent_prompt_id": "integer"}
 
 func TestAvailabilityPassesLiveStateThrough(t *testing.T) {
 	e := newSQLiteEnv(t)

@@ -64,3 +64,13 @@ func (l *Links) Check(accountID int64, id, expires, sig string, now time.Time) b
 func (s *Service) CheckLink(accountID int64, id, expires, sig string, now time.Time) bool {
 	return s.Links != nil && s.Links.Check(accountID, id, expires, sig, now)
 }
+
+// URL is the signed link to a recording's audio as of now ("" when the service signs no
+// links): the recorder puts it in the call's ended event (VoxPria call.completed
+// "recording") when it finishes the recording before that event is written.
+func (s *Service) URL(accountID int64, id string) string {
+	if s.Links == nil {
+		return ""
+	}
+	return s.Links.URL(accountID, id, s.now())
+}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"switchboard"
 	"switchboard/blob"
@@ -367,5 +369,43 @@ func TestLinks(t *testing.T) {
 		if ok {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// /metrics reports the stored recordings' count and bytes (available ones only).
+func TestUsageMetrics(t *testing.T) {
+	e := newEnv(t, dirStore(t))
+	reg := prometheus.NewRegistry()
+	if err := e.svc.RegisterMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		r := &switchboard.Recording{AccountID: e.acct.ID, CallID: "9.9", Direction: "inbound"}
+		w, err := e.svc.Begin(e.ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(testWAVHeader())
+		w.Write(stereo(8000, 1, 1))
+		if _, err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Finish(e.ctx, r.ID, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	active := &switchboard.Recording{AccountID: e.acct.ID, CallID: "9.10", Direction: "inbound"}
+	w, _ := e.svc.Begin(e.ctx, active)
+	defer w.Abort()
+	want := `
+# HELP switchboard_recordings Number of stored call recordings (all accounts).
+# TYPE switchboard_recordings gauge
+switchboard_recordings 2
+# HELP switchboard_recordings_bytes Bytes of stored call recordings (all accounts).
+# TYPE switchboard_recordings_bytes gauge
+switchboard_recordings_bytes 64088
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -34,6 +34,7 @@ type serveConfig struct {
 	pbx          pbxFlags
 	prompts      promptFlags
 	voicemail    voicemailFlags
+	recording    recordingFlags
 }
 
 func serveFlags(fs *flag.FlagSet) *serveConfig {
@@ -57,6 +58,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	addPBXFlags(fs, &c.pbx)
 	addPromptFlags(fs, &c.prompts)
 	addVoicemailFlags(fs, &c.voicemail)
+	addRecordingFlags(fs, &c.recording)
 	return c
 }
 

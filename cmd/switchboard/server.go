@@ -19,6 +19,7 @@ import (
 	"switchboard/pbx"
 	"switchboard/prompt"
 	"switchboard/provision"
+	"switchboard/recording"
 	"switchboard/redislimit"
 	"switchboard/sip"
 	"switchboard/store"
@@ -45,6 +46,8 @@ type Main struct {
 	prompts     *prompt.Library
 	speaker     *prompt.Speaker
 	promptsDone chan struct{}
+	// recordings stores call recordings (recording.go); the engine's recorder writes through it.
+	recordings *recording.Service
 
 	http       *http.Server
 	httpLn     net.Listener
@@ -137,6 +140,12 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		return nil, err
 	}
 
+	recordings, recordingBlobs, err := wireRecording(ctx, c.recording, c.storage.dataDir, m.blobs, secretKey, m.db, registry, logger)
+	if err != nil {
+		return nil, err
+	}
+	m.recordings = recordings
+
 	var shared api.RequestCounter
 	if c.redisURL != "" {
 		if m.limiter, err = redislimit.Open(ctx, c.redisURL, "switchboard:ratelimit:"); err != nil {
@@ -165,6 +174,8 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Trunks:               trunks,
 		Voicemail:            provisioning,
 		VoicemailLinks:       vmLinks,
+		Recordings:           recordings,
+		RecordingBlobs:       recordingBlobs,
 	})
 	if m.httpLn, err = net.Listen("tcp", c.httpAddr); err != nil {
 		return nil, fmt.Errorf("cannot listen on --http %s: %w", c.httpAddr, err)
@@ -177,6 +188,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	if vmLinks.BaseURL == "" {
 		vmLinks.BaseURL = m.baseURL
 	}
+	recordings.Links.BaseURL = vmLinks.BaseURL // --public-url, else the listener
 	m.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	if c.httpRedirect != "" {
@@ -254,6 +266,7 @@ func (m *Main) Run(ctx context.Context) error {
 		redirectTask = goTask(ended, func() error { return m.redirect.Serve(m.redirectLn) })
 	}
 	webhookTask := ctxTask(ctx, ended, m.webhooks.Run)
+	go m.recordings.RunRetention(ctx, c.recording.retentionInterval) // ends with ctx
 	m.promptsDone = make(chan struct{})
 	promptsCtx, stopPrompts := context.WithCancel(ctx)
 	go func() {

@@ -255,7 +255,7 @@ func testRecordingPolicies(t *testing.T, f *fixture) {
 	if gu.Recording != switchboard.RecordInbound {
 		t.Fatalf("user recording %q", gu.Recording)
 	}
-	gu, err = f.db.UpdateUserFunc(f.ctx, f.a.ID, u.ID, func(u *switchboard.User) error { u.Recording = switchboard.RecordOutbound; return nil })
+	_, err = f.db.UpdateUserFunc(f.ctx, f.a.ID, u.ID, func(u *switchboard.User) error { u.Recording = switchboard.RecordOutbound; return nil })
 	mustOK(t, err)
 	if gu, _ = f.db.GetUser(f.ctx, f.a.ID, u.ID); gu.Recording != switchboard.RecordOutbound {
 		t.Fatalf("user recording after update %q", gu.Recording)
