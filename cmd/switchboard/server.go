@@ -145,6 +145,9 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		return nil, err
 	}
 	m.recordings = recordings
+	if m.engine != nil {
+		m.engine.SetRecordings(recordings) // calls are recorded by policy, click-to-call and the API
+	}
 
 	var shared api.RequestCounter
 	if c.redisURL != "" {
