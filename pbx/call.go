@@ -385,20 +385,24 @@ func (c *call) finish(d switchboard.CallDisposition) {
 		billable = max(0, int(end.Sub(answered)/time.Second))
 	}
 	r.Duration, r.BillableSeconds = duration, billable
-	ev := c.event(c.eventName("ended"), user, c.calleeFields(answeredBy, map[string]any{
+	extra := map[string]any{
 		events.FieldAnswered:         !answered.IsZero(),
 		events.FieldDuration:         duration,
 		events.FieldAnsweredDuration: billable,
 		events.FieldHangupCause:      dispositionCause[d],
-	}))
+	}
+	// The recording is completed before the ended event, which links it (VoxPria's
+	// call.completed carries it).
+	if url := c.endRecording(); url != "" {
+		extra[events.FieldRecordingURL] = url
+	}
+	ev := c.event(c.eventName("ended"), user, c.calleeFields(answeredBy, extra))
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if err := c.e.store.EndCallRecord(ctx, r, ev); err != nil {
 		// The record stays open and is closed (failed) on the next start.
 		c.e.log.Error("storing the end of a call failed", "uniqueid", c.id, "error", err)
 	}
-	// After the record: recording.available names the call's parties from it.
-	c.endRecording()
 	c.e.countEnded(d)
 	c.e.removeCall(c)
 	c.endedOnce.Do(func() { close(c.endedC) })

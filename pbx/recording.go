@@ -363,17 +363,25 @@ func (c *call) takeRecording(ending bool) *callRecording {
 	return cr
 }
 
-// endRecording completes the call's recording, if any, as the call ends.
-func (c *call) endRecording() {
-	if cr := c.takeRecording(true); cr != nil {
-		cr.end()
+// endRecording completes the call's recording, if any, as the call ends, and returns the
+// signed link to it for the call's ended event (VoxPria's call.completed "recording"): ""
+// when there is none, it failed, or the service signs no links.
+func (c *call) endRecording() string {
+	cr := c.takeRecording(true)
+	if cr == nil || !cr.end() {
+		return ""
 	}
+	if links, ok := c.e.recordings().(interface{ URL(int64, string) string }); ok {
+		return links.URL(c.accountID, cr.id)
+	}
+	return ""
 }
 
 // end completes the recording: the recorder writes what it holds, the writer stores the
 // file, and the service marks it available (recording.available). A failure at any step
-// fails it (recording.failed) instead.
-func (cr *callRecording) end() {
+// fails it (recording.failed) instead. It reports whether the recording is available (false
+// also when it had failed before).
+func (cr *callRecording) end() (available bool) {
 	cr.once.Do(func() {
 		svc := cr.c.e.recordings()
 		st, err := cr.rec.Close()
@@ -391,8 +399,11 @@ func (cr *callRecording) end() {
 		if err := svc.Finish(ctx, cr.id, st.Duration.Milliseconds(), st.Paused.Milliseconds()); err != nil {
 			// The row stays "recording": the service's Repair completes it at the next start.
 			cr.c.e.log.Error("completing a recording failed", "uniqueid", cr.c.id, "recording_id", cr.id, "error", err)
+			return
 		}
+		available = true
 	})
+	return available
 }
 
 // writeFailed is the recorder's OnError: the recording stops and fails (a full disk),

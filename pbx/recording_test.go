@@ -230,6 +230,9 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 	})
 	t.Logf("recording.available delivered %v after the hangup", time.Since(hungUp).Round(time.Millisecond))
 	tstest.WaitFor(t, "VoxPria's call.completed", func() bool { return hookNamed(receivers["voxpria"], "call.completed") != nil })
+	if vp := hookNamed(receivers["voxpria"], "call.completed"); !strings.Contains(vp.body, "/recordings/"+rec.ID+"/audio?") {
+		t.Fatalf("VoxPria's call.completed does not carry the recording %s: %s", rec.ID, vp.body)
+	}
 
 	got := e.waitRecording(oc.CallID, switchboard.RecordingAvailable)
 	if got.ID != rec.ID || got.DurationMs < int64(len(said)/8)-500 || got.PausedMs != 0 || got.UserID != ua1.ID {
