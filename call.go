@@ -178,7 +178,7 @@ type CallRecord struct {
 	Disposition     CallDisposition // "" while the call is up
 	CRMID           string
 	// RecordingRequested says the call was placed asking for a recording (click-to-call's
-	// `recording`). Recording itself is not built yet: the request is kept for when it is.
+	// `recording`): it is recorded whatever the recording policies say.
 	RecordingRequested bool
 	// TransferredTo is where the call was last transferred (the extension, number or park
 	// slot dialled, blind or attended); "" when it never was. TransferredByUserID is the user

@@ -88,6 +88,7 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 		c.Voicemail, c.VoicemailLinks = provisioning, &switchboard.VoicemailLinks{Key: key}
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account
+		c.CallRecording = engine
 		c.Conferences = engine // likewise for the parties of conference rooms
 		c.Provision, c.Trunks = provisioning, provisioning
 		c.Messages = sms.New(sms.Config{Store: db, Sealer: sealer, DefaultCarrier: "simulator"}) // no worker: nothing is sent
@@ -222,6 +223,7 @@ func (ie *isolationEnv) walkBodies(tn *tenant) map[string]any {
 		"POST /webhooks/{webhook_id}/test":              map[string]any{"event": "contact.created"},
 		"POST /webhooks/{webhook_id}/rotate":            map[string]any{},
 		"POST /calls/{call_id}/transfer":                map[string]any{"to": "1002"},
+		"POST /calls/{call_id}/recording":               map[string]any{"action": "start"},
 		"PUT /trunks/{trunk_id}":                        map[string]any{"name": "Hacked", "host": "192.0.2.30"},
 		"POST /trunks":                                  map[string]any{"name": "Hacked", "host": "192.0.2.40"},
 		"POST /conferences":                             map[string]any{"name": "Hacked", "extension": "8809"},

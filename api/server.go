@@ -68,6 +68,9 @@ type Config struct {
 	// the voicemail routes 503. VoicemailLinks checks the signed audio links.
 	Voicemail      switchboard.VoicemailService
 	VoicemailLinks *switchboard.VoicemailLinks
+	// CallRecording starts, stops, pauses and resumes the recordings of calls in progress
+	// (the call engine, when it stores recordings); nil answers 503.
+	CallRecording switchboard.CallRecorder
 	// Recordings deletes recordings and checks their signed links (recording.Service);
 	// RecordingBlobs holds their audio. Either nil answers the recording routes 503.
 	Recordings     RecordingService
@@ -108,6 +111,8 @@ type Server struct {
 	eventStream EventStreamer
 	agents      AgentService
 
+	callRecording switchboard.CallRecorder
+
 	mux     *http.ServeMux
 	routes  []*route // every pattern registered, with its documentation (the OpenAPI source)
 	metrics *httpMetrics
@@ -147,6 +152,7 @@ func New(cfg Config) *Server {
 
 		callRecords: cfg.CallRecords,
 
+		callRecording:  cfg.CallRecording,
 		recordings:     cfg.Recordings,
 		recordingBlobs: cfg.RecordingBlobs,
 		eventStream:    cfg.EventStream,
@@ -197,6 +203,7 @@ func (s *Server) registerRoutes() {
 	s.recordingRoutes() // recordings.go
 	s.callRoutes()
 	s.callControlRoutes()
+	s.callRecordingRoutes() // call_recording.go
 	s.callTraceRoutes()
 	s.transcriptRoutes()
 	s.webhookRoutes()

@@ -89,6 +89,14 @@ type call struct {
 	musicClass string
 	// heldMusic stops the music played to a leg because the other leg holds the call.
 	heldMusic map[*leg]func()
+	// rec is the call's recording in progress, if any (recording.go).
+	rec *callRecording
+
+	// recMu serializes what changes the recording: its start, stop, and the channels a
+	// transfer moves; taken before mu. recEnded: the call's end took the recording, none
+	// starts after.
+	recMu    sync.Mutex
+	recEnded bool
 }
 
 func (c *call) setMusicClass(class string) {
@@ -175,19 +183,22 @@ func (c *call) bridgedTo(l *leg) *leg {
 	return nil
 }
 
-// bridge relays media between the caller and l (replacing an early-media bridge).
+// bridge relays media between the caller and l (replacing an early-media bridge). A
+// recording in progress follows the parties (a transfer's new party joins it).
 func (c *call) bridge(a, l *leg) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.relay != nil {
 		c.relay.Close()
 		c.relay = nil
 	}
 	r, err := media.Bridge(a.media, l.media)
 	if err != nil {
+		c.mu.Unlock()
 		return err
 	}
 	c.relay = r
+	c.mu.Unlock()
+	c.recordingFollows(a, l)
 	return nil
 }
 
@@ -312,6 +323,7 @@ func (c *call) markAnswered(u *switchboard.User) {
 	via := c.via
 	c.mu.Unlock()
 	c.emit(c.event(c.eventName("answered"), c.eventUser(u), c.calleeFields(u, via)))
+	c.e.goTracked(c.recordAnswered) // the policies are read without delaying the call
 }
 
 // eventUser is the user an event of the call names: on an outbound call always the caller
@@ -390,12 +402,18 @@ func (c *call) finish(d switchboard.CallDisposition) {
 		billable = max(0, int(end.Sub(answered)/time.Second))
 	}
 	r.Duration, r.BillableSeconds = duration, billable
-	ev := c.event(c.eventName("ended"), user, c.calleeFields(answeredBy, map[string]any{
+	extra := map[string]any{
 		events.FieldAnswered:         !answered.IsZero(),
 		events.FieldDuration:         duration,
 		events.FieldAnsweredDuration: billable,
 		events.FieldHangupCause:      dispositionCause[d],
-	}))
+	}
+	// The recording is completed before the ended event, which links it (VoxPria's
+	// call.completed carries it).
+	if url := c.endRecording(); url != "" {
+		extra[events.FieldRecordingURL] = url
+	}
+	ev := c.event(c.eventName("ended"), user, c.calleeFields(answeredBy, extra))
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if err := c.e.store.EndCallRecord(ctx, r, ev); err != nil {

@@ -19,6 +19,10 @@ func (e *Engine) PlaceCall(ctx context.Context, req switchboard.OutboundCallRequ
 		return nil, switchboard.Errorf(switchboard.EBADREQUEST, "The from user is required")
 	}
 	to := strings.TrimSpace(req.To)
+	if req.Recording && e.recordings() == nil {
+		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE,
+			"The call cannot be recorded: no recording storage is configured on this server")
+	}
 	// Plan the far end first, so a number we cannot reach is refused now, not after the
 	// user picked up.
 	far, err := e.routeFromUser(ctx, u, to, "")

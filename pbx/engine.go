@@ -130,8 +130,11 @@ type Config struct {
 	WebhookPolicy webhook.URLPolicy
 	// Prompts gives flows their prompts' audio; nil plays tones instead (flowcall.go).
 	Prompts switchboard.PromptLibrary
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Recordings stores call recordings (recording.Service); nil = calls are not recorded
+	// (recording.go).
+	Recordings RecordingService
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Engine is the call engine. It implements sip.CallHandler and switchboard.CallPlacer.

@@ -250,6 +250,7 @@ func (c *call) detach(t, e *leg) {
 	if relay != nil {
 		relay.Close()
 	}
+	c.recordingDrops(t) // its channel is silent until the transfer's target takes it
 	c.stopHeldMusic(e)
 }
 

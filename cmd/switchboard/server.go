@@ -123,9 +123,11 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	var calls switchboard.CallPlacer
 	var callControl switchboard.CallController
 	var conferences switchboard.ConferenceController
+	var callRecording switchboard.CallRecorder // 503 until the engine has a recording service (SetRecordings)
 	if m.engine != nil {
 		calls = m.engine
 		callControl = m.engine
+		callRecording = m.engine
 		conferences = m.engine
 		live = m.engine // presence and queue stats need the engine's channels and callers
 	}
@@ -177,6 +179,9 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	if err := recordings.Repair(ctx); err != nil {
 		logger.Warn("repairing recordings left by the last run failed", "error", err)
 	}
+	if m.engine != nil {
+		m.engine.SetRecordings(recordings) // calls are recorded by policy, click-to-call and the API
+	}
 
 	var shared api.RequestCounter
 	if c.redisURL != "" {
@@ -192,6 +197,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Live:                 live,
 		Calls:                calls,
 		CallControl:          callControl,
+		CallRecording:        callRecording,
 		Conferences:          conferences,
 		Logger:               logger,
 		Registry:             registry,
