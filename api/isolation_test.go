@@ -93,6 +93,7 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 		c.Provision, c.Trunks = provisioning, provisioning
 		c.Messages = sms.New(sms.Config{Store: db, Sealer: sealer, DefaultCarrier: "simulator"}) // no worker: nothing is sent
 		c.Agents = provisioning
+		c.Transcripts = db
 		c.EventStream = endedStream{} // the walk needs an answer that ends: the stream's own tests are in stream/
 	})
 	ie.aIDs = ie.seedServices(ie.a, "192.0.2.10")
@@ -130,6 +131,17 @@ func (ie *isolationEnv) seedServices(tn *tenant, trunkHost string) map[string]in
 	// A call's flow trace, under a numeric call id of the tenant's own (the walk's ids are numbers).
 	callID := 1772443800 + tn.account.ID
 	must(t, ie.db.SaveCallTrace(ctx, &switchboard.CallTrace{AccountID: tn.account.ID, CallID: itoa(callID), CallFlowID: 1}))
+	// And its transcript: a job queued, claimed and completed as the transcriber does.
+	must(t, ie.db.PutTranscriptionSettings(ctx, &switchboard.TranscriptionSettings{AccountID: tn.account.ID, Enabled: true}))
+	job := &switchboard.TranscriptionJob{AccountID: tn.account.ID, RecordingID: switchboard.NewRecordingID(), CallID: itoa(callID),
+		Direction: "inbound", BlobKey: switchboard.AccountBlobKey(tn.account.ID, "recordings", "x.wav")}
+	_, err = ie.db.EnqueueTranscription(ctx, job)
+	must(t, err)
+	jobs, err := ie.db.ClaimTranscriptionJobs(ctx, time.Now(), time.Minute, 10, 10)
+	must(t, err)
+	for _, j := range jobs {
+		must(t, ie.db.CompleteTranscriptionJob(ctx, j, &switchboard.Transcript{Engine: "openai", Analytics: []byte(`{"Transcript":[]}`)}))
+	}
 	pr := ie.request("POST", tn.base(ie.srv)+"/prompts?name=Prompt"+tag, tn.devKey, string(tstest.WAV(8000, 1, make([]int16, 800))),
 		"Content-Type", "audio/wav")
 	expectOK(t, pr, http.StatusCreated, "Prompt created")

@@ -112,6 +112,7 @@ const (
 	needsConferences
 	needsVoicemail
 	needsRecordings
+	needsTranscripts
 )
 
 // unavailable is the one place a missing service becomes an answer: 503 SERVICE_UNAVAILABLE
@@ -130,6 +131,8 @@ func (s *Server) unavailable(need optionalService) error {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Provisioning is not available: no provisioning service is configured on this server")
 	case need == needsRecordings && (s.recordings == nil || s.recordingBlobs == nil):
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Call recording is not configured on this server")
+	case need == needsTranscripts && s.transcripts == nil:
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Transcripts are not available on this server")
 	case need == needsVoicemail && s.voicemail == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Voicemail is not configured on this server")
 	case need == needsTrunks && s.trunks == nil:

@@ -82,6 +82,8 @@ type Config struct {
 	EventStream EventStreamer
 	// Agents changes and reports agent states (provision.Service); nil answers 503.
 	Agents AgentService
+	// Transcripts reads calls' transcripts (store.DB); nil answers the transcript route 503.
+	Transcripts TranscriptReader
 }
 
 // Server is the HTTP handler of the whole API.
@@ -110,6 +112,7 @@ type Server struct {
 	callRecords CallRecordReader
 	eventStream EventStreamer
 	agents      AgentService
+	transcripts TranscriptReader
 
 	callRecording switchboard.CallRecorder
 
@@ -157,6 +160,7 @@ func New(cfg Config) *Server {
 		recordingBlobs: cfg.RecordingBlobs,
 		eventStream:    cfg.EventStream,
 		agents:         cfg.Agents,
+		transcripts:    cfg.Transcripts,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}

@@ -12,8 +12,7 @@ import (
 // call's recordings, with the call analytics in the shape of Voice360's
 // TRANSCRIPTION_FINISHED (docs/transcription.md).
 
-// TranscriptReader reads transcripts: store.DB implements it. The route asks the server's
-// Store for it, so that no new Config field is needed.
+// TranscriptReader reads transcripts (store.DB implements it); Config.Transcripts.
 type TranscriptReader interface {
 	GetCallTranscripts(ctx context.Context, accountID int64, callID string) ([]*switchboard.Transcript, error)
 }
@@ -41,16 +40,12 @@ func (s *Server) transcriptRoutes() {
 			"transcripts, talk time, non-talk time, interruptions, talk speed, sentiment, summary and recap), as the " +
 			"TRANSCRIPTION_FINISHED webhook carries it. Personal data is already masked when the account redacts. " +
 			"404 NOT_FOUND: no such call in this account, or nothing transcribed yet.",
-		Message: "Call transcript", Result: callTranscriptsJSON{}}, s.getCallTranscript)
+		Message: "Call transcript", Result: callTranscriptsJSON{}, Needs: needsTranscripts}, s.getCallTranscript)
 }
 
 func (s *Server) getCallTranscript(w http.ResponseWriter, r *http.Request, c *caller) error {
-	reader, ok := s.store.(TranscriptReader)
-	if !ok {
-		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Transcripts are not available on this store")
-	}
 	callID := r.PathValue("call_id")
-	ts, err := reader.GetCallTranscripts(r.Context(), c.accountID, callID)
+	ts, err := s.transcripts.GetCallTranscripts(r.Context(), c.accountID, callID)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/api"
 	"switchboard/store/storetest"
 )
 
@@ -14,7 +15,7 @@ import (
 // object; another account's call and a call with no transcript are 404; a user key is refused.
 func TestCallTranscript(t *testing.T) {
 	db := storetest.NewSQLite(t)
-	e := newEnv(t, db)
+	e := newEnv(t, db, func(c *api.Config) { c.Transcripts = db })
 	ctx := context.Background()
 	acct := e.a.account.ID
 	must(t, db.PutTranscriptionSettings(ctx, &switchboard.TranscriptionSettings{AccountID: acct, Enabled: true, Redact: true}))

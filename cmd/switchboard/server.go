@@ -218,6 +218,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Messages:             m.sms,
 		EventStream:          m.stream,
 		Agents:               provisioning,
+		Transcripts:          m.db,
 	})
 	// The portal serves / and hands every other path (/v3, /docs …) to the API.
 	portal := web.New(web.Config{Store: m.db, Provision: provisioning, Webhooks: m.webhooks, Live: live, Sealer: sealer, Events: m.stream,
