@@ -75,35 +75,13 @@ func TestSeedPythonClientSendsSMSOnDemo(t *testing.T) {
 		t.Fatalf("create webhook: %d %v %s", code, err, body)
 	}
 
-	client, err := filepath.Abs("testdata/voice360_client.py")
-	if err != nil {
-		t.Fatal(err)
+	// The seed's own Python client sends it (testdata/seedclients, the class verbatim).
+	answer := seedClient(t, "python", base, demo.DeveloperKey, "+15559876543", "+15551234567", "Hello from Voice360! €[ 😀")
+	result, _ := answer["result"].(map[string]any)
+	id, _ := result["message_id"].(string)
+	if answer["error"] != false || answer["message"] != "SMS sent successfully" || !strings.HasPrefix(id, "msg_") {
+		t.Fatalf("send_sms answered %v", answer)
 	}
-	script := `import json, sys
-sys.path.insert(0, sys.argv[1])
-from voice360_client import Voice360API
-api = Voice360API(sys.argv[2], 61)
-api.base_url = sys.argv[3] + '/v3/voice'
-sms = api.send_sms(from_number='+15559876543', to_number='+15551234567', message='Hello from Voice360! €[ 😀')
-print(json.dumps(sms))
-`
-	out, err := exec.Command("python3", "-c", script, filepath.Dir(client), demo.DeveloperKey, base).CombinedOutput()
-	if err != nil {
-		t.Fatalf("python send_sms: %v\n%s", err, out)
-	}
-	var answer struct {
-		Error   bool   `json:"error"`
-		Message string `json:"message"`
-		Result  struct {
-			MessageID string `json:"message_id"`
-			Status    string `json:"status"`
-		} `json:"result"`
-	}
-	if err := json.Unmarshal(out, &answer); err != nil || answer.Error || answer.Message != "SMS sent successfully" ||
-		!strings.HasPrefix(answer.Result.MessageID, "msg_") {
-		t.Fatalf("send_sms answered %s (%v)", out, err)
-	}
-	id := answer.Result.MessageID
 	var sent, delivered map[string]any
 	tstest.WaitFor(t, "SMS_SENT and SMS_DELIVERED for "+id, func() bool {
 		sent, delivered = hooks.metadata("SMS_SENT", id), hooks.metadata("SMS_DELIVERED", id)
