@@ -151,9 +151,7 @@ func (ww *WAVWriter) Finish() error {
 }
 
 // RepairWAV fixes the header of a WAV file WAVWriter was writing when the process stopped:
-// the sizes are set from the file's length, and a trailing partial frame is cut off. It
-// returns the number of audio bytes in the file. A file shorter than a header, or whose
-// header is not WAVWriter's (RIFF/WAVE, 16-bit PCM), is ErrNotWAV and left alone.
+// see RepairWAVFile.
 func RepairWAV(path string) (dataBytes int64, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -164,15 +162,24 @@ func RepairWAV(path string) (dataBytes int64, err error) {
 			err = cerr
 		}
 	}()
+	return RepairWAVFile(f)
+}
+
+// RepairWAVFile sets the sizes of the WAV file f (written by WAVWriter, perhaps by a process
+// that stopped) from its length, cutting a trailing partial frame off, and syncs it. It
+// returns the number of audio bytes in the file. A file shorter than a header, or whose
+// header is not WAVWriter's (RIFF/WAVE, 16-bit PCM), is ErrNotWAV and left alone; one over
+// the 4 GiB a WAV header can state is an error too.
+func RepairWAVFile(f *os.File) (dataBytes int64, err error) {
 	h := make([]byte, WAVHeaderSize)
-	if _, err := io.ReadFull(f, h); err != nil {
-		return 0, fmt.Errorf("%w: %s: shorter than a header", ErrNotWAV, path)
+	if _, err := f.ReadAt(h, 0); err != nil {
+		return 0, fmt.Errorf("%w: %s: shorter than a header", ErrNotWAV, f.Name())
 	}
 	channels := int(binary.LittleEndian.Uint16(h[22:]))
 	if string(h[0:4]) != "RIFF" || string(h[8:12]) != "WAVE" || string(h[12:16]) != "fmt " ||
 		string(h[36:40]) != "data" || binary.LittleEndian.Uint16(h[20:]) != wavPCM ||
 		binary.LittleEndian.Uint16(h[34:]) != 16 || channels < 1 {
-		return 0, fmt.Errorf("%w: %s", ErrNotWAV, path)
+		return 0, fmt.Errorf("%w: %s", ErrNotWAV, f.Name())
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -180,6 +187,9 @@ func RepairWAV(path string) (dataBytes int64, err error) {
 	}
 	frame := int64(2 * channels)
 	dataBytes = (st.Size() - WAVHeaderSize) / frame * frame
+	if dataBytes > 0xFFFFFFFF-(WAVHeaderSize-8) {
+		return 0, fmt.Errorf("%s: WAV file over 4 GiB", f.Name())
+	}
 	if st.Size() != WAVHeaderSize+dataBytes {
 		if err := f.Truncate(WAVHeaderSize + dataBytes); err != nil {
 			return 0, err

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/media"
 )
 
 // Service is the recordings' service layer. Set the fields before use; Store and Blobs
@@ -178,7 +179,7 @@ func (s *Service) Finish(ctx context.Context, id string, durationMs, pausedMs in
 		r.Size = info.Size
 	}
 	if durationMs <= 0 {
-		durationMs = (r.Size - wavHeaderSize) * 1000 / (8000 * 4)
+		durationMs = (r.Size - media.WAVHeaderSize) * 1000 / (8000 * 4)
 	}
 	return s.finish(ctx, r, r.Size, durationMs, pausedMs)
 }

@@ -19,13 +19,14 @@ import (
 
 	"switchboard"
 	"switchboard/blob"
+	"switchboard/media"
 	"switchboard/store"
 	"switchboard/store/storetest"
 )
 
 // testWAVHeader is the recorder's header: 8 kHz 16-bit stereo, placeholder sizes.
 func testWAVHeader() []byte {
-	h := make([]byte, wavHeaderSize)
+	h := make([]byte, media.WAVHeaderSize)
 	copy(h[0:], "RIFF")
 	binary.LittleEndian.PutUint32(h[4:], 0xFFFFFFFF)
 	copy(h[8:], "WAVEfmt ")
@@ -152,7 +153,7 @@ func TestRecordingWrittenAndFinished(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := int64(wavHeaderSize + 16000*4); size != want {
+			if want := int64(media.WAVHeaderSize + 16000*4); size != want {
 				t.Fatalf("size %d, want %d", size, want)
 			}
 			if _, err := w.Write([]byte{1}); err == nil {
@@ -266,11 +267,11 @@ func TestRepairAfterCrash(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, _ := e.db.GetRecording(e.ctx, e.acct.ID, rec.ID)
-			if got.Status != switchboard.RecordingAvailable || got.Size != wavHeaderSize+32000 || got.DurationMs != 1000 {
+			if got.Status != switchboard.RecordingAvailable || got.Size != media.WAVHeaderSize+32000 || got.DurationMs != 1000 {
 				t.Fatalf("repaired row %+v", got)
 			}
 			wav := readBlob(t, bs, got.BlobKey)
-			if len(wav) != wavHeaderSize+32000 || binary.LittleEndian.Uint32(wav[40:]) != 32000 || binary.LittleEndian.Uint32(wav[4:]) != 32036 {
+			if len(wav) != media.WAVHeaderSize+32000 || binary.LittleEndian.Uint32(wav[40:]) != 32000 || binary.LittleEndian.Uint32(wav[4:]) != 32036 {
 				t.Fatalf("repaired WAV %d bytes, data size %d", len(wav), binary.LittleEndian.Uint32(wav[40:]))
 			}
 			if !bytes.Equal(wav[44:48], stereo(1, 500, -500)) {
