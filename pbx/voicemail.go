@@ -255,7 +255,10 @@ func (c *call) runVoicemail(st *callerState, boxID int64) {
 	case switchboard.ErrorCode(err) == switchboard.ECONFLICT:
 		c.prompt(a, switchboard.SysPromptVMBoxFull, vmBoxFullTone) // filled up while recording
 	case err != nil:
+		// The disk is full or the store is down: the caller must not think the message was
+		// taken. They hear that the box cannot take it, and the call ends as usual.
 		e.log.Error("voicemail: storing the message failed", "uniqueid", c.id, "box_id", boxID, "error", err)
+		c.prompt(a, switchboard.SysPromptVMBoxFull, vmBoxFullTone)
 	default:
 		c.prompt(a, switchboard.SysPromptGoodbye, vmGoodbyeTone)
 	}

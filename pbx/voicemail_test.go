@@ -428,3 +428,63 @@ func TestVoicemailGreetingRecordedByPhone(t *testing.T) {
 	}
 	_ = c.dlg.Bye(ctx)
 }
+
+// fullDiskBlobs is a blob store whose disk is full: every write fails as the kernel says so
+// (a full disk cannot be made here; reads work).
+type fullDiskBlobs struct{ switchboard.BlobStore }
+
+func (fullDiskBlobs) Put(context.Context, string, io.Reader) (int64, error) {
+	return 0, switchboard.Errorf(switchboard.EINTERNAL, "write: no space left on device")
+}
+
+// A message that cannot be stored (the disk is full) is not lost silently: the caller
+// hears that the box cannot take it (the box-full tone, not the goodbye), the call ends
+// cleanly, and nothing is stored or announced.
+func TestVoicemailFullDiskTellsTheCaller(t *testing.T) {
+	e := newEnv(t)
+	dir, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := provision.New(provision.Config{Store: e.db, Blobs: fullDiskBlobs{dir}})
+	e.eng.SetVoicemail(pbx.VoicemailConfig{Service: svc, Store: e.db})
+	alice := e.user("1001", func(u *switchboard.User) { u.VoicemailEnabled = true })
+	bob := e.user("1002", func(u *switchboard.User) { u.VoicemailEnabled = true; u.DoNotDisturb = true })
+	e.device(alice, "alice", "pw-alice")
+	e.device(bob, "bob", "pw-bob")
+	alicePhone := newUA(t, "127.0.0.1", "alice")
+	alicePhone.register(e, "alice", "pw-alice")
+	c := alicePhone.dial(e, "1002", "alice", "pw-alice")
+	c.answered(t)
+	waitBeep(t, c.rtp)
+	for i := range 100 {
+		c.rtp.send(t, tone1k(i))
+		time.Sleep(20 * time.Millisecond)
+	}
+	sendDigit(t, c.rtp, '#')
+	heard := false
+	for end := time.Now().Add(tstest.DefaultWait); !heard && time.Now().Before(end); {
+		pkt := c.rtp.recv(time.Second)
+		if pkt == nil || pkt.PayloadType != 0 {
+			continue
+		}
+		pcm := media.DecodeFrame(nil, media.PCMU, pkt.Payload)
+		heard = media.Goertzel(pcm, 950) > 1e6
+	}
+	if !heard {
+		t.Fatal("the caller did not hear that the message could not be taken (box-full tone)")
+	}
+	endedWithin(t, c.dlg.Context(), "the caller's call after the failed message")
+	box, err := svc.UserVoicemailBox(context.Background(), e.account.ID, bob.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := e.db.VoicemailCounts(context.Background(), e.account.ID, box.ID); n.New+n.Old != 0 {
+		t.Fatalf("a message was stored on a full disk: %+v", n)
+	}
+	for _, ev := range e.accountEvents() {
+		if ev.Name == switchboard.EventVoicemailLeft {
+			t.Fatal("voicemail.left for a message that was not stored")
+		}
+	}
+}
