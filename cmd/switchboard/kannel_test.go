@@ -4,16 +4,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"switchboard/internal/testpeer"
 	"switchboard/internal/tstest"
 	"switchboard/sms/kannel"
 	"switchboard/sms/kannel/kanneltest"
@@ -142,7 +145,9 @@ func TestKannelEndToEnd(t *testing.T) {
 	t.Setenv("SWITCHBOARD_SECRET_KEY", kannelTestKey)
 	t.Setenv("SWITCHBOARD_RATE_LIMIT_PER_KEY", "100000")
 	dataDir := t.TempDir()
-	srv := startServer(t, bin, dataDir, "")
+	baresip := testpeer.Require(t, "baresip", "baresip-core")
+	sipAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePort(t, "127.0.0.1")))
+	srv := startServer(t, bin, dataDir, "", "--sip", sipAddr, "--rtp-ports", "32600-32699")
 	var demo demoFile
 	b, err := os.ReadFile(filepath.Join(dataDir, "demo.json"))
 	if err != nil || json.Unmarshal(b, &demo) != nil {
@@ -189,7 +194,11 @@ func TestKannelEndToEnd(t *testing.T) {
 		}
 	}
 
-	// In: typed into fakesmsc, as text (GSM-7 decoded by the SMSC) and as UCS-2.
+	// In: typed into fakesmsc, as text (GSM-7 decoded by the SMSC) and as UCS-2. The line's
+	// SMS user has a softphone: each message also arrives on it as a SIP MESSAGE.
+	smsUser := demo.Users[0]
+	mustAPI(t, "PATCH", base+"/numbers/"+strconv.FormatInt(line.PK, 10), key, map[string]any{"sms_assigned_user_id": smsUser.PK}, 200)
+	phone := startTextingBaresip(t, baresip, sipAddr, smsUser)
 	inbound := []struct{ from, text string }{
 		{"+447700900001", "Is the shop open? Price 20€ [EUR] {x}"},
 		{"+447700900002", "Καλημέρα 😀 早上好"},
@@ -206,6 +215,9 @@ func TestKannelEndToEnd(t *testing.T) {
 		if ev.Metadata["body"] != in.text || ev.Metadata["to_number"] != line.Number || !strings.HasPrefix(fmt.Sprint(ev.Metadata["message_id"]), "msg_") {
 			t.Errorf("SMS_RECEIVED %+v, want %q to %s with a message_id", ev.Metadata, in.text, line.Number)
 		}
+		tstest.WaitForWithin(t, 20*time.Second, "the SMS from "+in.from+" on the assigned user's baresip", func() bool {
+			return phone.got(in.from, in.text)
+		})
 	}
 
 	// Kannel down: 1,000 messages are accepted and wait in the outbox; the server is killed.

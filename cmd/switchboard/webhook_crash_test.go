@@ -156,13 +156,15 @@ func (s *server) logs() string {
 }
 
 // startServer starts the binary on a port of its own and returns once the API answers.
-func startServer(t *testing.T, bin, dataDir, dbURL string) *server {
+// SIP is off unless extra flags (given last, so they win) turn it on.
+func startServer(t *testing.T, bin, dataDir, dbURL string, extra ...string) *server {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePort(t, "127.0.0.1")))
 	args := []string{"serve", "--demo", "--data", dataDir, "--http", addr, "--webhook-timeout", "2s", "--sip", "off"}
 	if dbURL != "" {
 		args = append(args, "--db", dbURL)
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "SWITCHBOARD_LOG_LEVEL=info")
 	stderr, err := cmd.StderrPipe()
