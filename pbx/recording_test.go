@@ -428,10 +428,13 @@ func TestRecordingPolicyDecidesAtAnswer(t *testing.T) {
 		e.setAccount(func(a *switchboard.Account) { a.RecordingDefault = tc.account })
 		setUser(ua1, tc.alice)
 		setUser(ub, tc.bob)
-		c, _ := callBob(t, e.env, alice, bob)
+		c, in := callBob(t, e.env, alice, bob)
 		callID := e.liveCallID()
 		if tc.recorded {
 			e.waitRecording(callID, switchboard.RecordingActive)
+			// Half a second of talk, so the recording holds audio however soon the BYE comes
+			// on a loaded machine (a recording with no audio at all is failed, not kept).
+			talkBoth(t, c.rtp, in.rtp, tstest.Sine(8000, 4000, 8000, 1000), tstest.Sine(8000, 4000, 8000, 800))
 		}
 		if err := c.dlg.Bye(context.Background()); err != nil {
 			t.Fatal(err)
