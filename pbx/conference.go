@@ -190,9 +190,6 @@ var (
 	joinedTone  = sync.OnceValue(func() []int16 { return tones(roomLevel, toneStep{440, 150}, toneStep{660, 200}) })
 )
 
-// silence stands for a prompt that has no tone: nothing is played where it cannot be read.
-func silence() []int16 { return nil }
-
 // readDigits reads keys up to # (not included). A pause longer than pinDigitTimeout ends
 // the entry as it is; false when the caller left.
 func readDigits(a *leg, keys <-chan media.Digit) (string, bool) {

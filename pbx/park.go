@@ -329,7 +329,7 @@ func (c *call) slotAnnouncement(ctx context.Context, slot string) []int16 {
 	if c.e.promptLibrary() == nil {
 		return media.DTMFTones(slot)
 	}
-	pcm := c.e.systemPrompt(ctx, c.accountID, switchboard.SysPromptParkSlot, c.language, func() []int16 { return nil })
+	pcm := c.e.systemPrompt(ctx, c.accountID, switchboard.SysPromptParkSlot, c.language, silence)
 	for _, d := range slot {
 		if d < '0' || d > '9' {
 			continue

@@ -26,3 +26,6 @@ func tones(amp float64, steps ...toneStep) []int16 {
 	}
 	return out
 }
+
+// silence stands for a prompt that has no tone: nothing is played where it cannot be read.
+func silence() []int16 { return nil }

@@ -184,13 +184,13 @@ func (c *call) sayNewMessages(a *leg, n int) {
 		return
 	}
 	if n == 0 {
-		c.prompt(a, switchboard.SysPromptVMNoMessages, func() []int16 { return nil })
+		c.prompt(a, switchboard.SysPromptVMNoMessages, silence)
 		return
 	}
 	for _, d := range strconv.Itoa(n) {
 		c.prompt(a, switchboard.SysPromptDigit(int(d-'0')), vmCountPip)
 	}
-	c.prompt(a, switchboard.SysPromptVMNewMessages, func() []int16 { return nil })
+	c.prompt(a, switchboard.SysPromptVMNewMessages, silence)
 }
 
 // playMessage plays one message and takes the keys after it; false means exit (or the
