@@ -84,7 +84,7 @@ func newIsolationEnv(t *testing.T, db *store.DB) *isolationEnv {
 	ie.rec = &recording.Service{Store: db, Blobs: blobs, Links: &recording.Links{Key: key}}
 	ie.recordingIDs = map[int64]string{}
 	ie.env = newEnv(t, db, func(c *api.Config) {
-		c.Recordings, c.RecordingBlobs = ie.rec, blobs
+		c.Recordings = ie.rec
 		c.Voicemail, c.VoicemailLinks = provisioning, &switchboard.VoicemailLinks{Key: key}
 		c.Webhooks, c.Calls, c.SMS = svc, accountCalls{engine}, accountSMS{}
 		c.CallControl = engine // the real engine: it finds only calls of the path's account

@@ -10,9 +10,11 @@ import (
 )
 
 // RecordingService is what the recording routes need beyond the store's rows: deleting a
-// recording with its audio, and checking the signed links of the events (recording.Service).
+// recording with its audio, serving its audio, and checking the signed links of the events
+// (recording.Service).
 type RecordingService interface {
 	Delete(ctx context.Context, accountID int64, id string) error
+	ServeAudio(w http.ResponseWriter, r *http.Request, rec *switchboard.Recording) error
 	CheckLink(accountID int64, id, expires, sig string, now time.Time) bool
 }
 
@@ -238,19 +240,7 @@ func (s *Server) serveRecordingAudio(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if rec.Status != switchboard.RecordingAvailable {
-		return switchboard.Errorf(switchboard.ECONFLICT, "The recording is %s: it has no audio to download", rec.Status)
-	}
-	f, info, err := s.recordingBlobs.Open(r.Context(), rec.BlobKey)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	w.Header().Set("Content-Type", "audio/wav")
-	w.Header().Set("Content-Disposition", "attachment; filename=\""+rec.ID+".wav\"")
-	w.Header().Set("Cache-Control", "private, max-age=0")
-	http.ServeContent(w, r, "", info.ModTime, f)
-	return nil
+	return s.recordings.ServeAudio(w, r, rec)
 }
 
 // callsRecordings is the recordings of a page of call records, rendered, by call id; a

@@ -26,7 +26,7 @@ func recEnv(t *testing.T) (*env, *recording.Service, *switchboard.Recording, *sw
 	must(t, err)
 	svc := &recording.Service{Store: db, Calls: db, Blobs: blobs,
 		Links: &recording.Links{Key: []byte("k-0123456789abcdef0123456789abcd"), BaseURL: "https://pbx.example.com"}}
-	e := newEnv(t, db, func(c *api.Config) { c.Recordings, c.RecordingBlobs = svc, blobs })
+	e := newEnv(t, db, func(c *api.Config) { c.Recordings = svc })
 	svc.Links.BaseURL = e.srv.URL
 	svc.Now = e.clock.Now
 	return e, svc, recordCall(t, svc, e.a, e.a.john, "1705314600.1", e.clock.Now()), recordCall(t, svc, e.b, e.b.john, "1705314600.1", e.clock.Now())

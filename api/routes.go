@@ -129,7 +129,7 @@ func (s *Server) unavailable(need optionalService) error {
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Sending SMS is not available: no SMS gateway is configured on this server")
 	case need == needsProvisioning && s.provision == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Provisioning is not available: no provisioning service is configured on this server")
-	case need == needsRecordings && (s.recordings == nil || s.recordingBlobs == nil):
+	case need == needsRecordings && s.recordings == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Call recording is not configured on this server")
 	case need == needsTranscripts && s.transcripts == nil:
 		return switchboard.Errorf(switchboard.EUNAVAILABLE, "Transcripts are not available on this server")

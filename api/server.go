@@ -71,10 +71,9 @@ type Config struct {
 	// CallRecording starts, stops, pauses and resumes the recordings of calls in progress
 	// (the call engine, when it stores recordings); nil answers 503.
 	CallRecording switchboard.CallRecorder
-	// Recordings deletes recordings and checks their signed links (recording.Service);
-	// RecordingBlobs holds their audio. Either nil answers the recording routes 503.
-	Recordings     RecordingService
-	RecordingBlobs switchboard.BlobStore
+	// Recordings deletes recordings, serves their audio and checks their signed links
+	// (recording.Service); nil answers the recording routes 503.
+	Recordings RecordingService
 	// Messages is the Messages API, the SMS settings and the simulator (sms.Service); nil
 	// answers them 503.
 	Messages MessageService
@@ -99,15 +98,13 @@ type Server struct {
 	trunks      switchboard.TrunkService
 	voicemail   switchboard.VoicemailService
 	vmLinks     *switchboard.VoicemailLinks
-	// recordings, recordingBlobs: Config.Recordings, Config.RecordingBlobs.
-	recordings     RecordingService
-	recordingBlobs switchboard.BlobStore
-	messages       MessageService
-	logger         *slog.Logger
-	now            func() time.Time
-	registry       *prometheus.Registry
-	ready          func(ctx context.Context) error
-	trustProxy     bool
+	recordings  RecordingService // Config.Recordings
+	messages    MessageService
+	logger      *slog.Logger
+	now         func() time.Time
+	registry    *prometheus.Registry
+	ready       func(ctx context.Context) error
+	trustProxy  bool
 
 	callRecords CallRecordReader
 	eventStream EventStreamer
@@ -155,12 +152,11 @@ func New(cfg Config) *Server {
 
 		callRecords: cfg.CallRecords,
 
-		callRecording:  cfg.CallRecording,
-		recordings:     cfg.Recordings,
-		recordingBlobs: cfg.RecordingBlobs,
-		eventStream:    cfg.EventStream,
-		agents:         cfg.Agents,
-		transcripts:    cfg.Transcripts,
+		callRecording: cfg.CallRecording,
+		recordings:    cfg.Recordings,
+		eventStream:   cfg.EventStream,
+		agents:        cfg.Agents,
+		transcripts:   cfg.Transcripts,
 	}
 	if s.live == nil {
 		s.live = switchboard.Offline{}

@@ -213,7 +213,6 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		Voicemail:            provisioning,
 		VoicemailLinks:       vmLinks,
 		Recordings:           recordings,
-		RecordingBlobs:       recordingBlobs,
 		SMS:                  m.sms,
 		Messages:             m.sms,
 		EventStream:          m.stream,
