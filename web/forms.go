@@ -21,7 +21,8 @@ type listForm struct {
 	Fields        []formField
 }
 
-// resource is a list page with its create form and the service calls behind it.
+// resource is a list page with its create form and the service calls behind it; a
+// resource without create has no form (music classes are uploaded through the API).
 type resource struct {
 	title, path string
 	list        lister
@@ -72,6 +73,7 @@ func (h *Handler) resources() []resource {
 					LastName: formString(r, "last_name"), Email: formString(r, "email"), Company: formString(r, "company")})
 				return err
 			}, delete: p.DeleteContact},
+		{title: "Music on hold", path: "/music", list: h.musicList, delete: p.DeleteMusicClass},
 	}
 }
 
@@ -88,7 +90,9 @@ func (h *Handler) resourceRoutes() {
 	for _, res := range h.resources() {
 		show := func(w http.ResponseWriter, r *http.Request, s *session, status int, err error) {
 			d, lerr := res.list(r.Context(), s.Login.AccountID)
-			d.Form = &listForm{Title: "Add", Action: res.path, Fields: res.form}
+			if res.create != nil {
+				d.Form = &listForm{Title: "Add", Action: res.path, Fields: res.form}
+			}
 			d.DeletePath = res.path
 			p := page{Title: res.title, S: s, Data: d}
 			if lerr != nil {
@@ -101,13 +105,15 @@ func (h *Handler) resourceRoutes() {
 			h.render(w, r, status, "list", p)
 		}
 		h.get(res.path, true, func(w http.ResponseWriter, r *http.Request, s *session) { show(w, r, s, http.StatusOK, nil) })
-		h.post(res.path, true, func(w http.ResponseWriter, r *http.Request, s *session) {
-			if err := res.create(r.Context(), s.Login.AccountID, r); err != nil {
-				show(w, r, s, 0, err)
-				return
-			}
-			http.Redirect(w, r, res.path, http.StatusSeeOther)
-		})
+		if res.create != nil {
+			h.post(res.path, true, func(w http.ResponseWriter, r *http.Request, s *session) {
+				if err := res.create(r.Context(), s.Login.AccountID, r); err != nil {
+					show(w, r, s, 0, err)
+					return
+				}
+				http.Redirect(w, r, res.path, http.StatusSeeOther)
+			})
+		}
 		h.post(res.path+"/{id}/delete", true, func(w http.ResponseWriter, r *http.Request, s *session) {
 			if err := res.delete(r.Context(), s.Login.AccountID, pathID(r, "id")); err != nil {
 				h.fail(w, r, "error", page{Title: res.title, S: s}, err)

@@ -19,6 +19,9 @@ type historyData struct {
 	Q, Direction string
 	Records      []*switchboard.CallRecord
 	Query        string // the filter as a query string, for the CSV link
+	// Media holds each shown call's recordings, voicemails and transcripts, by call id
+	// (the page only, not the CSV).
+	Media map[string]*callMedia
 }
 
 // history reads the call records a session may see: an administrator the account's, a
@@ -49,6 +52,9 @@ func (h *Handler) history(r *http.Request, s *session) (*historyData, error) {
 
 func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d, err := h.history(r, s)
+	if err == nil {
+		d.Media, err = h.callsMedia(r.Context(), s, d.Records)
+	}
 	if err != nil {
 		h.fail(w, r, "error", page{Title: "Call history", S: s}, err)
 		return

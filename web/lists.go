@@ -96,7 +96,7 @@ func (h *Handler) queuesList(ctx context.Context, a int64) (listData, error) {
 		}
 		st := h.live.QueueStats(a, q.ID)
 		d.IDs = append(d.IDs, q.ID)
-		d.Rows = append(d.Rows, []cell{txt(q.QueueName), txt(q.Extension), txt(string(q.Strategy)), num(len(members)),
+		d.Rows = append(d.Rows, []cell{{Text: q.QueueName, Href: idPath("/queues", q.ID)}, txt(q.Extension), txt(string(q.Strategy)), num(len(members)),
 			num(st.CallersWaiting), num(st.AgentsAvailable)})
 	}
 	return d, err
@@ -107,7 +107,7 @@ func (h *Handler) ringGroupsList(ctx context.Context, a int64) (listData, error)
 	d := listData{Headers: []string{"Ring group", "Extension", "Strategy", "Members", "Ring time", "Then"}}
 	for _, g := range gs {
 		d.IDs = append(d.IDs, g.ID)
-		d.Rows = append(d.Rows, []cell{txt(g.Name), txt(g.Extension), txt(string(g.Strategy)), num(len(g.Members)),
+		d.Rows = append(d.Rows, []cell{{Text: g.Name, Href: idPath("/ring-groups", g.ID)}, txt(g.Extension), txt(string(g.Strategy)), num(len(g.Members)),
 			txt(strconv.Itoa(g.RingTime) + " s"), target(g.Fallback)})
 	}
 	return d, err
@@ -118,7 +118,7 @@ func (h *Handler) trunksList(ctx context.Context, a int64) (listData, error) {
 	d := listData{Headers: []string{"Trunk", "Host", "Transport", "Username", "Caller ID", "Trusted addresses"}}
 	for _, t := range ts {
 		d.IDs = append(d.IDs, t.ID)
-		d.Rows = append(d.Rows, []cell{txt(t.Name), txt(fmt.Sprintf("%s:%d", t.Host, t.Port)), txt(t.Transport), txt(t.Username),
+		d.Rows = append(d.Rows, []cell{{Text: t.Name, Href: idPath("/trunks", t.ID)}, txt(fmt.Sprintf("%s:%d", t.Host, t.Port)), txt(t.Transport), txt(t.Username),
 			txt(t.CallerIDNumber), txt(strings.Join(t.InboundAddresses, ", "))})
 	}
 	return d, err
@@ -130,6 +130,20 @@ func (h *Handler) contactsList(ctx context.Context, a int64) (listData, error) {
 	for _, c := range cs {
 		d.IDs = append(d.IDs, c.ID)
 		d.Rows = append(d.Rows, []cell{txt(c.FirstName + " " + c.LastName), txt(c.Phone), txt(c.Email), txt(c.Company)})
+	}
+	return d, err
+}
+
+// musicList shows the account's uploaded music classes; "default" plays generated tones
+// until one of that name is uploaded.
+func (h *Handler) musicList(ctx context.Context, a int64) (listData, error) {
+	ms, err := pageAll(ctx, a, h.store.PageMusicClasses)
+	d := listData{Headers: []string{"Class", "Uploaded as", "Seconds", "Updated"},
+		Note: "Queues name a class as their music on hold; the class “default” plays generated tones until music of that name is uploaded. " +
+			"Music is uploaded (WAV or MP3) through the API."}
+	for _, m := range ms {
+		d.IDs = append(d.IDs, m.ID)
+		d.Rows = append(d.Rows, []cell{txt(m.Name), txt(m.Format), txt(fmt.Sprintf("%.0f", m.Duration().Seconds())), txt(when(m.UpdatedAt))})
 	}
 	return d, err
 }

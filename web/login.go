@@ -13,6 +13,11 @@ var funcs = template.FuncMap{
 	"when":  when,
 	"join":  strings.Join,
 	"int64": func(i int64) string { return strconv.FormatInt(i, 10) },
+	"agentForm": func(action, csrf string, a agentRow, d *agentsData) agentForm {
+		return agentForm{Action: action, CSRF: csrf, Agent: a, Reasons: d.Reasons, States: d.States}
+	},
+	"seconds": func(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 0, 64) },
+	"int64ms": func(ms int) int64 { return int64(ms) },
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -26,7 +26,8 @@ func (h *Handler) mePage(w http.ResponseWriter, r *http.Request, s *session) {
 
 type meData struct {
 	*switchboard.User
-	Box *switchboard.VoicemailBox // nil when voicemail is not available here
+	Box    *switchboard.VoicemailBox // nil when voicemail is not available here
+	Agents *agentsData               // the user's queues and agent state; no Agents when in none
 }
 
 // meData reads the session's user and their voicemail box (created with the defaults on
@@ -37,6 +38,9 @@ func (h *Handler) meData(r *http.Request, s *session) (*meData, error) {
 		return nil, err
 	}
 	d := &meData{User: u}
+	if d.Agents, err = h.agents(r.Context(), s.Login.AccountID, u.ID); err != nil {
+		return nil, err
+	}
 	if box, err := h.provision.UserVoicemailBox(r.Context(), s.Login.AccountID, s.Login.UserID); err == nil {
 		d.Box = box
 	}

@@ -16,6 +16,10 @@ func (h *Handler) pageRoutes() {
 	h.historyRoutes()
 	h.meRoutes()
 	h.wallboardRoutes()
+	h.detailRoutes()
+	h.agentRoutes()
+	h.mediaRoutes()
+	h.messageRoutes()
 }
 
 func (h *Handler) listRoutes() {

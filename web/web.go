@@ -36,6 +36,7 @@ type Store interface {
 	switchboard.PortalStore
 	ListCallRecords(ctx context.Context, accountID int64, f switchboard.CallRecordFilter) ([]*switchboard.CallRecord, error)
 	ListGroupCalls(ctx context.Context, accountID int64, groupType switchboard.TargetType, q switchboard.CallQuery) (*switchboard.GroupCallPage, error)
+	GetCallTranscripts(ctx context.Context, accountID int64, callID string) ([]*switchboard.Transcript, error)
 }
 
 // WebhookService is the part of webhook.Service the portal uses.
@@ -58,6 +59,12 @@ type Config struct {
 	Webhooks  WebhookService
 	Live      switchboard.LiveState
 	Sealer    Sealer // opens TOTP secrets; nil = TOTP cannot be turned on
+	// Recordings plays and deletes call recordings (recording.Service); nil = the
+	// recording pages say recording is not configured.
+	Recordings RecordingService
+	// Messages lists and sends SMS (sms.Service); nil = the Messages page says SMS is not
+	// available.
+	Messages MessageService
 	// API serves every path the portal does not (/v3, /docs, /healthz …).
 	API http.Handler
 	// Secure marks the session cookie Secure (the server speaks TLS).
@@ -90,6 +97,8 @@ type Handler struct {
 	webhooks   WebhookService
 	live       switchboard.LiveState
 	sealer     Sealer
+	recordings RecordingService
+	messages   MessageService
 	api        http.Handler
 	secure     bool
 	trustProxy bool
@@ -116,6 +125,7 @@ const maxFormBytes = 64 << 10
 // New returns the portal handler.
 func New(cfg Config) *Handler {
 	h := &Handler{events: cfg.Events, store: cfg.Store, provision: cfg.Provision, webhooks: cfg.Webhooks, live: cfg.Live, sealer: cfg.Sealer,
+		recordings: cfg.Recordings, messages: cfg.Messages,
 		api: cfg.API, secure: cfg.Secure, trustProxy: cfg.TrustProxyHeaders, sipServer: cfg.SIPServer, logger: cfg.Logger, now: cfg.Now,
 		mux: http.NewServeMux(), pages: map[string]*template.Template{},
 		loginThrottle: newThrottle(maxLoginFailures, throttleWindow), ipThrottle: newThrottle(maxIPFailures, throttleWindow)}
@@ -141,13 +151,15 @@ func (h *Handler) parseTemplates() {
 	if err != nil {
 		panic(err)
 	}
+	// Files starting with _ hold blocks several pages share; each page is parsed with them
+	// and the layout.
 	for _, n := range names {
 		base := strings.TrimPrefix(n, "templates/")
-		if base == "layout.html" {
+		if base == "layout.html" || strings.HasPrefix(base, "_") {
 			continue
 		}
 		h.pages[strings.TrimSuffix(base, ".html")] = template.Must(template.New("layout.html").Funcs(funcs).
-			ParseFS(templateFS, "templates/layout.html", n))
+			ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n))
 	}
 }
 

@@ -221,6 +221,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 	})
 	// The portal serves / and hands every other path (/v3, /docs …) to the API.
 	portal := web.New(web.Config{Store: m.db, Provision: provisioning, Webhooks: m.webhooks, Live: live, Sealer: sealer, Events: m.stream,
+		Recordings: recordings, Messages: m.sms,
 		API: handler, Secure: c.tlsCert != "", TrustProxyHeaders: c.trustProxy, Logger: logger,
 		SIPServer: func() string {
 			if a := m.SIPUDPAddr(); a != nil {
