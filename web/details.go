@@ -84,11 +84,11 @@ type memberRow struct {
 }
 
 type memberPage struct {
-	Queue     *switchboard.Queue
-	Group     *switchboard.RingGroup
-	Stats     switchboard.QueueLiveStats
-	Members   []memberRow
-	Others    []*switchboard.User // the account's users who are not members, for the add form
+	Queue   *switchboard.Queue
+	Group   *switchboard.RingGroup
+	Stats   switchboard.QueueLiveStats
+	Members []memberRow
+	Others  []*switchboard.User // the account's users who are not members, for the add form
 }
 
 // usersByID reads the account's users, by id.

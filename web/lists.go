@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -215,7 +214,7 @@ func (h *Handler) voicemailPage(w http.ResponseWriter, r *http.Request, s *sessi
 
 // voicemailAudio plays a message: an administrator any of the account's, a user their own.
 func (h *Handler) voicemailAudio(w http.ResponseWriter, r *http.Request, s *session) {
-	m, audio, size, err := h.provision.OpenVoicemailAudio(r.Context(), s.Login.AccountID, pathID(r, "id"))
+	m, audio, _, err := h.provision.OpenVoicemailAudio(r.Context(), s.Login.AccountID, pathID(r, "id"))
 	if err == nil && !s.Admin() {
 		var box *switchboard.VoicemailBox
 		if box, err = h.provision.UserVoicemailBox(r.Context(), s.Login.AccountID, s.Login.UserID); err == nil && box.ID != m.BoxID {
@@ -231,6 +230,5 @@ func (h *Handler) voicemailAudio(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	defer audio.Close()
 	w.Header().Set("Content-Type", "audio/wav")
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	io.Copy(w, audio)
+	http.ServeContent(w, r, "", m.CreatedAt, audio) // with Range, so that the player can seek
 }

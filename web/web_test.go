@@ -15,9 +15,13 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/blob"
 	"switchboard/provision"
+	"switchboard/recording"
+	"switchboard/sms"
 	"switchboard/store"
 	"switchboard/web"
+	"switchboard/webhook"
 )
 
 // fixture: two accounts, each with a user, a device and an administrator login; the
@@ -25,6 +29,9 @@ import (
 type fixture struct {
 	t      *testing.T
 	db     *store.DB
+	svc    *provision.Service
+	rec    *recording.Service
+	sms    *sms.Service
 	srv    *httptest.Server
 	users  [2]*switchboard.User
 	devs   [2]*switchboard.Device
@@ -44,8 +51,17 @@ func newFixture(t *testing.T) *fixture {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	svc := provision.New(provision.Config{Store: db})
-	f := &fixture{t: t, db: db}
+	blobs, err := blob.NewDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := webhook.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := provision.New(provision.Config{Store: db, Sealer: sealer, Blobs: blobs})
+	f := &fixture{t: t, db: db, svc: svc, rec: &recording.Service{Store: db, Blobs: blobs},
+		sms: sms.New(sms.Config{Store: db, Sealer: sealer, DefaultCarrier: "simulator"})} // no worker: nothing is sent
 	for i, id := range []int64{1, 2} {
 		if err := db.CreateAccount(ctx, &switchboard.Account{ID: id, Name: "Account " + strconv.Itoa(int(id))}); err != nil {
 			t.Fatal(err)
@@ -65,7 +81,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f.srv = httptest.NewServer(web.New(web.Config{Store: db, Provision: svc}))
+	f.srv = httptest.NewServer(web.New(web.Config{Store: db, Provision: svc, Recordings: f.rec, Messages: f.sms}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
