@@ -368,22 +368,31 @@ func TestAgentStates(t *testing.T) {
 	}
 }
 
-// mediaFixture: two users of account 1 with a recorded call each (one also with a
-// transcript and a voicemail), and a recorded call in account 2.
+// mediaFixture: two users of account 1 with a recorded call each, and a recorded call in
+// account 2. The first user's call has a transcript, and was transferred to the other user,
+// whose part of it was recorded too and who got a voicemail from it: that user's media.
 type mediaFixture struct {
 	*fixture
 	other             *switchboard.User
 	mine, theirs, far *switchboard.Recording
+	transferred       *switchboard.Recording // the other user's leg of the first user's call
 	voicemail         *switchboard.VoicemailMessage
 }
 
+// record stores a call of the user's, and a recording of it.
 func (f *fixture) record(u *switchboard.User, callID, from string) *switchboard.Recording {
 	f.t.Helper()
-	ctx := context.Background()
-	if err := f.db.StartCallRecord(ctx, &switchboard.CallRecord{AccountID: u.AccountID, UniqueID: callID, Direction: switchboard.CallInbound,
+	if err := f.db.StartCallRecord(context.Background(), &switchboard.CallRecord{AccountID: u.AccountID, UniqueID: callID, Direction: switchboard.CallInbound,
 		From: from, To: u.Extension, UserID: u.ID, StartedAt: time.Now()}); err != nil {
 		f.t.Fatal(err)
 	}
+	return f.recordLeg(u, callID)
+}
+
+// recordLeg stores a recording of the user's part of a call (a call transferred to them).
+func (f *fixture) recordLeg(u *switchboard.User, callID string) *switchboard.Recording {
+	f.t.Helper()
+	ctx := context.Background()
 	rec := &switchboard.Recording{AccountID: u.AccountID, CallID: callID, UserID: u.ID, Direction: "inbound", StartedAt: time.Now()}
 	w, err := f.rec.Begin(ctx, rec)
 	if err != nil {
@@ -416,6 +425,7 @@ func newMediaFixture(t *testing.T) *mediaFixture {
 	f.mine = f.record(f.users[0], "100.1", "+15550000001")
 	f.theirs = f.record(f.other, "100.2", "+15550000002")
 	f.far = f.record(f.users[1], "100.3", "+15550000003")
+	f.transferred = f.recordLeg(f.other, "100.1")
 	// A transcript of the first call, with markup in what was said.
 	must(t, f.db.PutTranscriptionSettings(ctx, &switchboard.TranscriptionSettings{AccountID: 1, Enabled: true}))
 	if _, err := f.db.EnqueueTranscription(ctx, &switchboard.TranscriptionJob{AccountID: 1, RecordingID: f.mine.ID, CallID: "100.1",
@@ -429,12 +439,12 @@ func newMediaFixture(t *testing.T) *mediaFixture {
 	must(t, f.db.CompleteTranscriptionJob(ctx, jobs[0], &switchboard.Transcript{Engine: "sherpa", Analytics: []byte(`{"Transcript":[` +
 		`{"ParticipantRole":"CUSTOMER","BeginOffsetMillis":1200,"Content":"Hello, my order <b>42</b>?"},` +
 		`{"ParticipantRole":"AGENT","BeginOffsetMillis":65000,"Content":"It ships today."}]}`)}))
-	// A voicemail left on the second call, in the other user's box.
+	// A voicemail left on the first call, in the other user's box.
 	box, err := f.svc.UserVoicemailBox(ctx, 1, f.other.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.voicemail = &switchboard.VoicemailMessage{AccountID: 1, BoxID: box.ID, CallID: "100.2", From: "+15550000002", DurationMS: 1000}
+	f.voicemail = &switchboard.VoicemailMessage{AccountID: 1, BoxID: box.ID, CallID: "100.1", From: "+15550000001", DurationMS: 1000}
 	must(t, f.svc.LeaveVoicemail(ctx, f.voicemail, tstest.WAV(8000, 1, make([]int16, 8000)), nil))
 	return f
 }
@@ -454,7 +464,7 @@ func TestHistoryMedia(t *testing.T) {
 	b := f.admin(0)
 	status, body := b.get("/history")
 	expect(t, "history", status, 200, body)
-	for _, want := range []string{`src="` + audioPath(f.mine) + `"`, `src="` + audioPath(f.theirs) + `"`,
+	for _, want := range []string{`src="` + audioPath(f.mine) + `"`, `src="` + audioPath(f.theirs) + `"`, `src="` + audioPath(f.transferred) + `"`,
 		`src="/voicemail/` + id(f.voicemail.ID) + `/audio"`, "<strong>Customer</strong>: Hello, my order &lt;b&gt;42&lt;/b&gt;?",
 		`<span class="hint">1:05</span> <strong>Agent</strong>: It ships today.`} {
 		if !strings.Contains(body, want) {
@@ -490,8 +500,8 @@ func TestHistoryMedia(t *testing.T) {
 	if !strings.Contains(body, audioPath(f.mine)) || !strings.Contains(body, "It ships today.") {
 		t.Error("the user's history lacks their own recording or transcript")
 	}
-	if strings.Contains(body, f.theirs.ID) || strings.Contains(body, "/voicemail/") {
-		t.Error("the user's history shows another user's recording or voicemail")
+	if strings.Contains(body, f.theirs.ID) || strings.Contains(body, f.transferred.ID) || strings.Contains(body, "/voicemail/") {
+		t.Error("the user's history shows another user's recording or voicemail (of a call they were on too)")
 	}
 	status, _ = ub.get(audioPath(f.mine))
 	expect(t, "own recording", status, 200, "")
