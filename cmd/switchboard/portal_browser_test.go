@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,7 @@ func TestPortalInBrowser(t *testing.T) {
 	run("add a device", chromedp.SendKeys(chromedp.CSS("#devname"), "Softphone"),
 		chromedp.Submit(chromedp.CSS("#devname")), chromedp.WaitVisible(chromedp.CSS("#sippass")))
 	dana := demoUser{Extension: "1010", SIPUsername: strings.TrimSpace(text("#sipuser")), SIPPassword: strings.TrimSpace(text("#sippass"))}
+	danaID := userIDOf(t, browser)
 	if dana.SIPUsername == "" || dana.SIPPassword == "" {
 		t.Fatalf("the device page shows no credentials")
 	}
@@ -101,19 +104,64 @@ func TestPortalInBrowser(t *testing.T) {
 	})
 	_ = phone
 
-	// A call from the demo's 1001 to the new user: live on the wallboard, then in history.
+	// Every call of the account is recorded from now on (PATCH /settings with the demo's key).
+	patchSettings(t, base, demo, `{"recording_default":"all"}`)
+
+	// A call from the demo's 1001 to the new user: live on the wallboard, then in history
+	// with its recording's player.
 	john := startBaresip(t, bin, sipAddr, demo.Users[0], 32500)
 	tstest.WaitForWithin(t, 30*time.Second, "1001 online on the wallboard", func() bool { return rowOnline(text("#presence"), "1001") })
 	john.command(t, "dial", "sip:1010@"+sipAddr)
 	tstest.WaitForWithin(t, 30*time.Second, "the call on the wallboard", func() bool { return strings.Contains(text("#calls"), "1010") })
 	shot("wallboard")
+	// Hang up once the call is being recorded (the Recordings page lists it).
+	tstest.WaitForWithin(t, 30*time.Second, "the call's recording started", func() bool {
+		run("recordings", chromedp.Navigate(base+"/recordings"), chromedp.WaitVisible(chromedp.CSS("#recordings")))
+		return strings.Contains(text("#recordings tbody"), "recording")
+	})
 	john.command(t, "hangup", "")
-	tstest.WaitForWithin(t, 30*time.Second, "the call in the history", func() bool {
+	tstest.WaitForWithin(t, 30*time.Second, "the call and its recording in the history", func() bool {
 		run("history", chromedp.Navigate(base+"/history"), chromedp.WaitVisible(chromedp.CSS("#calls")))
 		h := text("#calls tbody")
-		return strings.Contains(h, "1010") && !strings.Contains(h, "in progress")
+		return strings.Contains(h, "1010") && !strings.Contains(h, "in progress") && strings.Contains(h, "Recording (")
 	})
+	// The player's source is the portal's audio route, which plays with the session cookie.
+	src := attribute(t, browser, "#calls audio", "src")
+	if ok := fetchOK(t, browser, src); !ok {
+		t.Fatalf("the player's audio %s does not load", src)
+	}
 	shot("history")
+	run("recordings page", chromedp.Navigate(base+"/recordings"), chromedp.WaitVisible(chromedp.CSS("#recordings audio")))
+	shot("recordings")
+
+	// Dana joins the Sales queue on its page, and is paused (with a reason of the account's
+	// list) on the Agents page.
+	run("queues", chromedp.Navigate(base+"/queues"), chromedp.WaitVisible(chromedp.CSS("main table")))
+	run("the Sales queue", chromedp.Navigate(base+attribute(t, browser, `main table a[href^="/queues/"]`, "href")), chromedp.WaitVisible(chromedp.CSS("#member")),
+		chromedp.SetValue(chromedp.CSS("#member"), danaID), chromedp.SetValue(chromedp.CSS("#penalty"), "2"),
+		chromedp.Submit(chromedp.CSS("#member")), chromedp.WaitVisible(chromedp.CSS("#members")))
+	if m := text("#members tbody"); !strings.Contains(m, "Dana Agent") || !strings.Contains(m, "available") {
+		t.Fatalf("the queue's members after adding Dana: %q", m)
+	}
+	shot("queue")
+	run("pause reasons", chromedp.Navigate(base+"/agents"), chromedp.WaitVisible(chromedp.CSS("#reasons")),
+		chromedp.SetValue(chromedp.CSS("#reasons"), "Lunch\nTraining"), chromedp.Submit(chromedp.CSS("#reasons")),
+		chromedp.WaitVisible(chromedp.CSS("#state-"+danaID)))
+	run("pause Dana", chromedp.SetValue(chromedp.CSS("#state-"+danaID), "paused"), chromedp.SetValue(chromedp.CSS("#reason-"+danaID), "Lunch"),
+		chromedp.Submit(chromedp.CSS("#state-"+danaID)), chromedp.WaitVisible(chromedp.CSS("#agents")))
+	if a := text("#agents tbody"); !strings.Contains(a, "Sales Queue: paused (Lunch)") {
+		t.Fatalf("the agents page after pausing Dana: %q", a)
+	}
+	shot("agents")
+
+	// An SMS from the main line (the demo's carrier is the simulator).
+	run("send an SMS", chromedp.Navigate(base+"/messages"), chromedp.WaitVisible(chromedp.CSS("#to")),
+		chromedp.SendKeys(chromedp.CSS("#to"), "+15557770001"), chromedp.SendKeys(chromedp.CSS("#message"), "Your order ships today"),
+		chromedp.Submit(chromedp.CSS("#message")), chromedp.WaitVisible(chromedp.CSS("#messages")))
+	if m := text("#messages tbody"); !strings.Contains(m, "Your order ships today") {
+		t.Fatalf("the messages after sending: %q", m)
+	}
+	shot("messages")
 
 	// A webhook to a receiver here; "send test" shows the receiver's answer, and the
 	// delivery log lists it.
@@ -173,6 +221,61 @@ func TestPortalInBrowser(t *testing.T) {
 	nav := text("nav")
 	if strings.Contains(nav, "Users") || strings.Contains(nav, "Webhooks") {
 		t.Fatalf("a user sees administrator pages in the menu: %q", nav)
+	}
+}
+
+// userIDOf is the id of the user whose page the browser shows (/users/{id}…).
+func userIDOf(t *testing.T, browser context.Context) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(browser, 10*time.Second)
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	m := regexp.MustCompile(`/users/(\d+)`).FindStringSubmatch(loc)
+	if err != nil || m == nil {
+		t.Fatalf("not on a user's page: %q %v", loc, err)
+	}
+	return m[1]
+}
+
+func attribute(t *testing.T, browser context.Context, sel, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(browser, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil || !v.Exists {
+		t.Fatalf("%s[%s]: %v", sel, name, err)
+	}
+	return v.Value
+}
+
+// fetchOK fetches path in the page (with its cookies) and reports whether it answered 2xx
+// with audio.
+func fetchOK(t *testing.T, browser context.Context, path string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(browser, 10*time.Second)
+	defer cancel()
+	ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`fetch(`+strconv.Quote(path)+`, {headers: {Range: "bytes=0-3"}}).then(r => r.ok && r.headers.get("Content-Type") === "audio/wav")`,
+		chromedp.EvalAsValue, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("fetch %s: %v", path, err)
+	}
+	return ok
+}
+
+// patchSettings changes the demo account's settings through the API with its developer key.
+func patchSettings(t *testing.T, base string, demo demoFile, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("PATCH", fmt.Sprintf("%s/v3/voice/%d/settings", base, demo.AccountID), strings.NewReader(body))
+	req.Header.Set("X-API-Key", demo.DeveloperKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PATCH settings: %d %s", resp.StatusCode, out)
 	}
 }
 
