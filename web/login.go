@@ -16,7 +16,7 @@ var funcs = template.FuncMap{
 	"agentForm": func(action, csrf string, a agentRow, d *agentsData) agentForm {
 		return agentForm{Action: action, CSRF: csrf, Agent: a, Reasons: d.Reasons, States: d.States}
 	},
-	"seconds": func(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 0, 64) },
+	"seconds": func(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) },
 	"int64ms": func(ms int) int64 { return int64(ms) },
 }
 
