@@ -38,6 +38,7 @@ type agentForm struct {
 	Agent        agentRow
 	Reasons      []string
 	States       []switchboard.AgentState
+	Self         bool
 }
 
 // agents reads the agents' states: userID 0 for every agent, else that user's.

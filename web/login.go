@@ -14,7 +14,7 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"int64": func(i int64) string { return strconv.FormatInt(i, 10) },
 	"agentForm": func(action, csrf string, a agentRow, d *agentsData) agentForm {
-		return agentForm{Action: action, CSRF: csrf, Agent: a, Reasons: d.Reasons, States: d.States}
+		return agentForm{Action: action, CSRF: csrf, Agent: a, Reasons: d.Reasons, States: d.States, Self: d.Self}
 	},
 	"seconds": func(ms int64) string { return strconv.FormatFloat(float64(ms)/1000, 'f', 1, 64) },
 	"int64ms": func(ms int) int64 { return int64(ms) },

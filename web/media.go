@@ -43,21 +43,19 @@ func (h *Handler) ownRecording(r *http.Request, s *session) (*switchboard.Record
 	return rec, nil
 }
 
-func (h *Handler) recordingsService() (RecordingService, error) {
+// pathRecording is the path's recording, when recordings are configured here and the
+// session may hear it.
+func (h *Handler) pathRecording(r *http.Request, s *session) (*switchboard.Recording, error) {
 	if h.recordings == nil {
 		return nil, switchboard.Errorf(switchboard.EUNAVAILABLE, "Call recording is not configured on this server")
 	}
-	return h.recordings, nil
+	return h.ownRecording(r, s)
 }
 
 func (h *Handler) recordingAudio(w http.ResponseWriter, r *http.Request, s *session) {
-	svc, err := h.recordingsService()
-	var rec *switchboard.Recording
+	rec, err := h.pathRecording(r, s)
 	if err == nil {
-		rec, err = h.ownRecording(r, s)
-	}
-	if err == nil {
-		err = svc.ServeAudio(w, r, rec)
+		err = h.recordings.ServeAudio(w, r, rec)
 	}
 	if err != nil {
 		h.fail(w, r, "error", page{Title: "Recording", S: s}, err)
@@ -95,13 +93,9 @@ func (h *Handler) loadRecordings(ctx context.Context, r *http.Request, s *sessio
 }
 
 func (h *Handler) recordingDelete(w http.ResponseWriter, r *http.Request, s *session) {
-	svc, err := h.recordingsService()
-	var rec *switchboard.Recording
+	rec, err := h.pathRecording(r, s)
 	if err == nil {
-		rec, err = h.ownRecording(r, s)
-	}
-	if err == nil {
-		err = svc.Delete(r.Context(), s.Login.AccountID, rec.ID)
+		err = h.recordings.Delete(r.Context(), s.Login.AccountID, rec.ID)
 	}
 	h.changed(w, r, s, "recordings", "/recordings", h.loadRecordings, err)
 }
