@@ -173,13 +173,15 @@ func (h *Handler) callsMedia(ctx context.Context, s *session, calls []*switchboa
 		return nil, err
 	}
 	for callID, rs := range recs {
+		visible := map[string]bool{} // a call's transcripts are per recording: only those of these
 		for _, rec := range rs {
 			if s.Admin() || rec.UserID == s.Login.UserID {
 				media(callID).Recordings = append(media(callID).Recordings, rec)
+				visible[rec.ID] = true
 			}
 		}
-		if out[callID] == nil {
-			continue // none of the session's
+		if len(visible) == 0 {
+			continue
 		}
 		ts, err := h.store.GetCallTranscripts(ctx, a, callID)
 		if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
@@ -189,7 +191,9 @@ func (h *Handler) callsMedia(ctx context.Context, s *session, calls []*switchboa
 			return nil, err
 		}
 		for _, t := range ts {
-			media(callID).Transcripts = append(media(callID).Transcripts, transcriptTurns(t))
+			if visible[t.RecordingID] {
+				media(callID).Transcripts = append(media(callID).Transcripts, transcriptTurns(t))
+			}
 		}
 	}
 	boxes, err := h.visibleBoxes(ctx, s)

@@ -426,19 +426,11 @@ func newMediaFixture(t *testing.T) *mediaFixture {
 	f.theirs = f.record(f.other, "100.2", "+15550000002")
 	f.far = f.record(f.users[1], "100.3", "+15550000003")
 	f.transferred = f.recordLeg(f.other, "100.1")
-	// A transcript of the first call, with markup in what was said.
+	// Transcripts of the first call's two recordings, with markup in what was said.
 	must(t, f.db.PutTranscriptionSettings(ctx, &switchboard.TranscriptionSettings{AccountID: 1, Enabled: true}))
-	if _, err := f.db.EnqueueTranscription(ctx, &switchboard.TranscriptionJob{AccountID: 1, RecordingID: f.mine.ID, CallID: "100.1",
-		Direction: "inbound", BlobKey: f.mine.BlobKey}); err != nil {
-		t.Fatal(err)
-	}
-	jobs, err := f.db.ClaimTranscriptionJobs(ctx, time.Now(), time.Minute, 1, 1)
-	if err != nil || len(jobs) != 1 {
-		t.Fatalf("claim: %v %v", jobs, err)
-	}
-	must(t, f.db.CompleteTranscriptionJob(ctx, jobs[0], &switchboard.Transcript{Engine: "sherpa", Analytics: []byte(`{"Transcript":[` +
-		`{"ParticipantRole":"CUSTOMER","BeginOffsetMillis":1200,"Content":"Hello, my order <b>42</b>?"},` +
-		`{"ParticipantRole":"AGENT","BeginOffsetMillis":65000,"Content":"It ships today."}]}`)}))
+	f.transcribe(f.mine, `{"ParticipantRole":"CUSTOMER","BeginOffsetMillis":1200,"Content":"Hello, my order <b>42</b>?"},`+
+		`{"ParticipantRole":"AGENT","BeginOffsetMillis":65000,"Content":"It ships today."}`)
+	f.transcribe(f.transferred, `{"ParticipantRole":"AGENT","BeginOffsetMillis":0,"Content":"Said on the transferred leg."}`)
 	// A voicemail left on the first call, in the other user's box.
 	box, err := f.svc.UserVoicemailBox(ctx, 1, f.other.ID)
 	if err != nil {
@@ -447,6 +439,21 @@ func newMediaFixture(t *testing.T) *mediaFixture {
 	f.voicemail = &switchboard.VoicemailMessage{AccountID: 1, BoxID: box.ID, CallID: "100.1", From: "+15550000001", DurationMS: 1000}
 	must(t, f.svc.LeaveVoicemail(ctx, f.voicemail, tstest.WAV(8000, 1, make([]int16, 8000)), nil))
 	return f
+}
+
+// transcribe stores a finished transcript of rec with the turns (JSON objects).
+func (f *fixture) transcribe(rec *switchboard.Recording, turns string) {
+	f.t.Helper()
+	ctx := context.Background()
+	if _, err := f.db.EnqueueTranscription(ctx, &switchboard.TranscriptionJob{AccountID: rec.AccountID, RecordingID: rec.ID, CallID: rec.CallID,
+		Direction: "inbound", BlobKey: rec.BlobKey}); err != nil {
+		f.t.Fatal(err)
+	}
+	jobs, err := f.db.ClaimTranscriptionJobs(ctx, time.Now(), time.Minute, 1, 1)
+	if err != nil || len(jobs) != 1 {
+		f.t.Fatalf("claim: %v %v", jobs, err)
+	}
+	must(f.t, f.db.CompleteTranscriptionJob(ctx, jobs[0], &switchboard.Transcript{Engine: "sherpa", Analytics: []byte(`{"Transcript":[` + turns + `]}`)}))
 }
 
 func must(t *testing.T, err error) {
@@ -466,7 +473,7 @@ func TestHistoryMedia(t *testing.T) {
 	expect(t, "history", status, 200, body)
 	for _, want := range []string{`src="` + audioPath(f.mine) + `"`, `src="` + audioPath(f.theirs) + `"`, `src="` + audioPath(f.transferred) + `"`,
 		`src="/voicemail/` + id(f.voicemail.ID) + `/audio"`, "<strong>Customer</strong>: Hello, my order &lt;b&gt;42&lt;/b&gt;?",
-		`<span class="hint">1:05</span> <strong>Agent</strong>: It ships today.`} {
+		`<span class="hint">1:05</span> <strong>Agent</strong>: It ships today.`, "Said on the transferred leg."} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the administrator's history lacks %s", want)
 		}
@@ -500,8 +507,9 @@ func TestHistoryMedia(t *testing.T) {
 	if !strings.Contains(body, audioPath(f.mine)) || !strings.Contains(body, "It ships today.") {
 		t.Error("the user's history lacks their own recording or transcript")
 	}
-	if strings.Contains(body, f.theirs.ID) || strings.Contains(body, f.transferred.ID) || strings.Contains(body, "/voicemail/") {
-		t.Error("the user's history shows another user's recording or voicemail (of a call they were on too)")
+	if strings.Contains(body, f.theirs.ID) || strings.Contains(body, f.transferred.ID) || strings.Contains(body, "/voicemail/") ||
+		strings.Contains(body, "Said on the transferred leg.") {
+		t.Error("the user's history shows another user's recording, voicemail or transcript (of a call they were on too)")
 	}
 	status, _ = ub.get(audioPath(f.mine))
 	expect(t, "own recording", status, 200, "")
