@@ -143,6 +143,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if m := text("#members tbody"); !strings.Contains(m, "Dana Agent") || !strings.Contains(m, "available") {
 		t.Fatalf("the queue's members after adding Dana: %q", m)
 	}
+	run("the new member in view", chromedp.ScrollIntoView(chromedp.CSS("#members tbody tr:last-child")))
 	shot("queue")
 	run("pause reasons", chromedp.Navigate(base+"/agents"), chromedp.WaitVisible(chromedp.CSS("#reasons")),
 		chromedp.SetValue(chromedp.CSS("#reasons"), "Lunch\nTraining"), chromedp.Submit(chromedp.CSS("#reasons")),
@@ -152,6 +153,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if a := text("#agents tbody"); !strings.Contains(a, "Sales Queue: paused (Lunch)") {
 		t.Fatalf("the agents page after pausing Dana: %q", a)
 	}
+	run("Dana's row in view", chromedp.ScrollIntoView(chromedp.CSS("#state-"+danaID)))
 	shot("agents")
 
 	// An SMS from the main line (the demo's carrier is the simulator).
