@@ -620,3 +620,45 @@ func TestMessagesPage(t *testing.T) {
 	status, body = b.post("/messages", url.Values{"from": {"+15550002001"}, "to": {"+15557770002"}, "message": {"x"}})
 	expect(t, "send from another account's number", status, http.StatusBadRequest, body)
 }
+
+func TestMusicOnHoldPage(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	upload := func(accountID int64, name string) *switchboard.MusicClass {
+		t.Helper()
+		m, err := f.svc.CreateMusicClass(ctx, accountID, name, switchboard.MusicUpload{ContentType: "audio/wav",
+			Body: strings.NewReader(string(tstest.WAV(8000, 1, make([]int16, 16000))))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	jazz, theirs := upload(1, "jazz"), upload(2, "theirs")
+	used := upload(1, "brand")
+	if _, err := f.svc.CreateQueue(ctx, 1, switchboard.QueueChange{QueueName: ptr("Sales"), Extension: ptr("600"), MusicOnHold: ptr("brand")}); err != nil {
+		t.Fatal(err)
+	}
+	b := f.admin(0)
+	status, body := b.get("/music")
+	expect(t, "music", status, 200, body)
+	if !strings.Contains(body, "<td>jazz</td>") || strings.Contains(body, "theirs") || !strings.Contains(body, "<td>2</td>") {
+		t.Fatal("the music page does not list the account's classes with their length")
+	}
+	status, _ = b.post("/music/"+id(theirs.ID)+"/delete", nil)
+	expect(t, "delete another account's class", status, http.StatusNotFound, "")
+	status, body = b.post("/music/"+id(used.ID)+"/delete", nil)
+	expect(t, "delete a class a queue plays", status, http.StatusConflict, body)
+	status, body = b.post("/music/"+id(jazz.ID)+"/delete", nil)
+	expect(t, "delete", status, http.StatusSeeOther, body)
+	if _, err := f.db.GetMusicClass(ctx, 1, jazz.ID); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		t.Fatalf("after delete: %v", err)
+	}
+	if _, err := f.db.GetMusicClass(ctx, 2, theirs.ID); err != nil {
+		t.Fatal("another account's class was deleted")
+	}
+	ub := f.user(f.users[0])
+	for _, p := range []string{"/music", "/agents", "/trunks/1", "/ring-groups/1"} {
+		status, _ = ub.get(p)
+		expect(t, "user GET "+p, status, http.StatusNotFound, "")
+	}
+}
