@@ -3,6 +3,7 @@ module switchboard
 go 1.26.8
 
 require (
+	github.com/braheezy/shine-mp3 v0.2.0
 	github.com/caddyserver/certmagic v0.25.6
 	github.com/chromedp/chromedp v0.23.0
 	github.com/emiago/sipgo v1.7.2

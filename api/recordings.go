@@ -2,11 +2,15 @@ package api
 
 import (
 	"context"
+	"io"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"switchboard"
+	"switchboard/media"
 )
 
 // RecordingService is what the recording routes need beyond the store's rows: deleting a
@@ -52,7 +56,7 @@ type recordingJSON struct {
 	Size       int64   `json:"size" doc:"Bytes of the WAV file"`
 	Duration   float64 `json:"duration" doc:"Seconds of audio"`
 	PausedTime float64 `json:"paused_duration" doc:"Seconds paused (silence in the file)"`
-	Format     string  `json:"format" doc:"audio/wav: two channels (left the caller, right the other party), 8 kHz, 16-bit"`
+	Format     string  `json:"format" doc:"audio/wav: two channels (left the caller, right the other party), 8 kHz, 16-bit (the stored file; the download also offers MP3)"`
 	StartedAt  string  `json:"started_at" doc:"RFC 3339 time the recording started"`
 	EndedAt    *string `json:"ended_at" doc:"RFC 3339 time it ended; null while recording"`
 	Error      string  `json:"error,omitempty" doc:"Why it failed (status failed)"`
@@ -198,12 +202,15 @@ func (s *Server) deleteRecording(w http.ResponseWriter, r *http.Request, c *call
 // not check or has expired is 403 whatever the recording.
 func (s *Server) recordingAudioRoute(tag string) {
 	rt := route{Method: "GET", Path: "/recordings/{recording_id}/audio", Access: accessUserOrDeveloper, Needs: needsRecordings,
-		Tag: tag, Summary: "Download a recording (WAV)",
+		Tag: tag, Summary: "Download a recording (WAV or MP3)",
 		Description: "Two-channel 8 kHz 16-bit WAV (left the caller, right the other party); HTTP Range is honoured " +
-			"(a range outside the file: 416). MP3/Opus are not offered: no pure-Go encoder is available here. Without a key, " +
-			"the signed link of the recording.available event (expires and sig) gives access until it expires (403 after, " +
-			"or when tampered with).",
-		Query: []queryParam{{"expires", "Signed link: unix time it expires"}, {"sig", "Signed link: its signature"}}}
+			"(a range outside the file, or a malformed one: 416). MP3 with format=mp3 or an Accept header preferring " +
+			"audio/mpeg: stereo, the same channels, MPEG-2 Layer III at 16 kHz and 48 kbit/s, encoded while it is sent; " +
+			"Range is ignored for MP3 (200 with the whole file, Accept-Ranges: none). format=opus is 400: not offered yet. " +
+			"Without a key, the signed link of the recording.available event (expires and sig) gives access until it " +
+			"expires (403 after, or when tampered with).",
+		Query: []queryParam{{"format", "wav (default) or mp3"}, {"expires", "Signed link: unix time it expires"},
+			{"sig", "Signed link: its signature"}}}
 	s.routes = append(s.routes, &rt)
 	s.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) {
 		if err := s.serveRecordingAudio(w, r); err != nil {
@@ -238,6 +245,10 @@ func (s *Server) serveRecordingAudio(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	format, err := audioFormat(r)
+	if err != nil {
+		return err
+	}
 	if rec.Status != switchboard.RecordingAvailable {
 		return switchboard.Errorf(switchboard.ECONFLICT, "The recording is %s: it has no audio to download", rec.Status)
 	}
@@ -246,10 +257,69 @@ func (s *Server) serveRecordingAudio(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	defer f.Close()
+	w.Header().Set("Cache-Control", "private, max-age=0")
+	if format == "mp3" {
+		return serveMP3(w, r, rec, f)
+	}
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Content-Disposition", "attachment; filename=\""+rec.ID+".wav\"")
-	w.Header().Set("Cache-Control", "private, max-age=0")
 	http.ServeContent(w, r, "", info.ModTime, f)
+	return nil
+}
+
+// audioFormat is the format a download asks for: ?format= (wav, mp3) first, else the Accept
+// header's preference between audio/wav and audio/mpeg (ties and anything else: WAV, as
+// before MP3 was offered).
+func audioFormat(r *http.Request) (string, error) {
+	if f := r.URL.Query().Get("format"); f != "" {
+		switch strings.ToLower(f) {
+		case "wav", "mp3":
+			return strings.ToLower(f), nil
+		case "opus", "ogg":
+			return "", badRequest("format", "Opus is not offered yet: use wav or mp3")
+		}
+		return "", badRequest("format", "must be wav or mp3")
+	}
+	var wav, mp3 float64 = -1, -1
+	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if v, err := strconv.ParseFloat(params["q"], 64); err == nil {
+			q = v
+		}
+		switch mt {
+		case "audio/mpeg", "audio/mp3":
+			mp3 = max(mp3, q)
+		case "audio/wav", "audio/x-wav", "audio/wave", "audio/*", "*/*":
+			wav = max(wav, q)
+		}
+	}
+	if mp3 > 0 && mp3 > wav {
+		return "mp3", nil
+	}
+	return "wav", nil
+}
+
+// serveMP3 encodes the recording's WAV as MP3 while it is sent (media.EncodeMP3: one frame
+// in memory). The MP3 is made on the fly, so its length is not known beforehand and a byte
+// range of it cannot be cut without encoding what comes before: Range is ignored (200 with
+// the whole file, Accept-Ranges: none), as RFC 9110 allows.
+func serveMP3(w http.ResponseWriter, r *http.Request, rec *switchboard.Recording, f io.ReadSeeker) error {
+	if _, err := f.Seek(media.WAVHeaderSize, io.SeekStart); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "audio/mpeg")
+	w.Header().Set("Content-Disposition", "attachment; filename=\""+rec.ID+".mp3\"")
+	w.Header().Set("Accept-Ranges", "none")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	// The data size in the header is the file's: read no further than it says.
+	_ = media.EncodeMP3(w, io.LimitReader(f, rec.Size-media.WAVHeaderSize)) // a client gone away ends it
 	return nil
 }
 
