@@ -1,14 +1,12 @@
 package pbx_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,6 +15,7 @@ import (
 
 	"switchboard"
 	"switchboard/blob"
+	"switchboard/internal/audiotest"
 	"switchboard/internal/tstest"
 	"switchboard/media"
 	"switchboard/pbx"
@@ -100,61 +99,6 @@ func (e *recEnv) stereo(r *switchboard.Recording) (left, right []int16) {
 	return left, right
 }
 
-// speech is espeak-ng saying text, at 8 kHz as a phone sends it.
-func speech(t *testing.T, text string) []int16 {
-	t.Helper()
-	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("espeak-ng is not installed (Debian package espeak-ng)")
-		}
-		t.Skip("espeak-ng is not installed")
-	}
-	out, err := exec.Command("espeak-ng", "--stdout", text).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := media.ReadWAV(bytes.NewReader(out), time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pcm
-}
-
-// power is the mean power of samples; tonePart is the share of it in freq (a pure sine
-// gives about 0.5, speech a few hundredths at most).
-func power(s []int16) float64 {
-	var sum float64
-	for _, v := range s {
-		sum += float64(v) * float64(v)
-	}
-	return sum / float64(max(1, len(s)))
-}
-
-func tonePart(s []int16, freq float64) float64 {
-	p := power(s)
-	if p == 0 {
-		return 0
-	}
-	return media.Goertzel(s, freq) / p
-}
-
-// audibleOf cuts the silence the recording has before and after the parties spoke.
-func audibleOf(s []int16) []int16 {
-	first, last := -1, -1
-	for i, v := range s {
-		if v > 300 || v < -300 {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first < 0 {
-		return nil
-	}
-	return s[first : last+1]
-}
-
 // talk sends frames from each peer to the PBX every 20 ms, as phones do: caller's frames
 // from callerPCM, callee's a 1 kHz tone, for as long as callerPCM lasts.
 func talk(t *testing.T, caller, callee *rtpPeer, callerPCM []int16) {
@@ -202,7 +146,7 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 	go func() { hooksDone <- hooks.Run(ctx) }()
 	defer func() { cancel(); <-hooksDone }()
 
-	said := speech(t, "Please record the account number seven four two")
+	said := audiotest.Speech(t, "Please record the account number seven four two")
 	alice, bob, ua1, _ := twoPhones(t, e.env)
 	oc, err := e.eng.PlaceCall(ctx, switchboard.OutboundCallRequest{AccountID: e.account.ID, FromUser: ua1, To: "1002",
 		Recording: true})
@@ -239,18 +183,18 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 		t.Fatalf("recording %+v: want %s, at least %d ms, not paused, alice's", got, rec.ID, len(said)/8-500)
 	}
 	left, right := e.stereo(got)
-	l, r := audibleOf(left), audibleOf(right)
+	l, r := audiotest.Audible(left), audiotest.Audible(right)
 	if len(l) < len(said)/2 {
 		t.Fatalf("the left channel holds %d audible samples of %d said", len(l), len(said))
 	}
-	if p := tonePart(l, 1000); p > 0.05 {
+	if p := audiotest.TonePart(l, 1000); p > 0.05 {
 		t.Fatalf("the caller's channel is %.2f the callee's 1 kHz tone", p)
 	}
-	if p := tonePart(r, 1000); p < 0.3 {
+	if p := audiotest.TonePart(r, 1000); p < 0.3 {
 		t.Fatalf("the callee's channel holds the 1 kHz tone at %.2f of its power only", p)
 	}
 	// The speech is on the left at its level: µ-law keeps espeak-ng's power within a few dB.
-	if pl, ps := power(l), power(audibleOf(said)); pl < ps/4 || pl > ps*4 {
+	if pl, ps := audiotest.Power(l), audiotest.Power(audiotest.Audible(said)); pl < ps/4 || pl > ps*4 {
 		t.Fatalf("left channel power %.0f, the speech sent %.0f", pl, ps)
 	}
 
@@ -358,17 +302,17 @@ func TestRecordingControlPausesIntoSilenceAndStopsWhileTheCallGoesOn(t *testing.
 	// a second of 1 kHz.
 	for i := 0; i+800 <= len(left); i += 400 {
 		w := left[i : i+800]
-		if power(w) > 1e5 && (tonePart(w, 697) > 0.1 || tonePart(w, 1209) > 0.1) {
+		if audiotest.Power(w) > 1e5 && (audiotest.TonePart(w, 697) > 0.1 || audiotest.TonePart(w, 1209) > 0.1) {
 			t.Fatalf("the keyed card digits are in the recording at %d ms", i/8)
 		}
 	}
 	var silent, tone int
 	for i := 0; i+800 <= len(left); i += 800 {
 		w := left[i : i+800]
-		if power(w) == 0 {
+		if audiotest.Power(w) == 0 {
 			silent++
 		}
-		if power(w) > 1e5 && tonePart(w, 1000) > 0.3 {
+		if audiotest.Power(w) > 1e5 && audiotest.TonePart(w, 1000) > 0.3 {
 			tone++
 		}
 	}
@@ -499,7 +443,7 @@ func TestRecordingFollowsATransferAndItsPauseLastsAcrossIt(t *testing.T) {
 		first = -1
 		for i := 0; i+800 <= len(s); i += 800 {
 			w := s[i : i+800]
-			if power(w) > 1e5 && tonePart(w, f) > 0.3 {
+			if audiotest.Power(w) > 1e5 && audiotest.TonePart(w, f) > 0.3 {
 				if first < 0 {
 					first = i / 800
 				}
