@@ -133,11 +133,11 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	receivers := map[string]*hookReceiver{}
+	receivers := map[string]*tstest.HookReceiver{}
 	for _, format := range []string{"voiceovercloud", "voipline", "voxpria"} {
-		h := newHookReceiver(t)
+		h := tstest.NewHookReceiver(t)
 		receivers[format] = h
-		u, f := h.srv.URL+"/"+format, format
+		u, f := h.URL+"/"+format, format
 		if _, _, err := hooks.CreateWebhook(ctx, e.account.ID, switchboard.WebhookChange{URL: &u, Format: &f, Events: []string{"*"}}); err != nil {
 			t.Fatalf("%s subscription: %v (%+v)", format, err, err)
 		}
@@ -168,14 +168,14 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 	hungUp := time.Now()
 	e.waitIdle()
 	tstest.WaitForWithin(t, 5*time.Second, "recording.available at the Voice Over Cloud and VoIPLine receivers", func() bool {
-		return hookNamed(receivers["voiceovercloud"], "callRecordingAvailable") != nil &&
-			(hookNamed(receivers["voipline"], "outbound_call_recording") != nil ||
-				hookNamed(receivers["voipline"], "inbound_call_recording") != nil)
+		return receivers["voiceovercloud"].First("callRecordingAvailable") != nil &&
+			(receivers["voipline"].First("outbound_call_recording") != nil ||
+				receivers["voipline"].First("inbound_call_recording") != nil)
 	})
 	t.Logf("recording.available delivered %v after the hangup", time.Since(hungUp).Round(time.Millisecond))
-	tstest.WaitFor(t, "VoxPria's call.completed", func() bool { return hookNamed(receivers["voxpria"], "call.completed") != nil })
-	if vp := hookNamed(receivers["voxpria"], "call.completed"); !strings.Contains(vp.body, "/recordings/"+rec.ID+"/audio?") {
-		t.Fatalf("VoxPria's call.completed does not carry the recording %s: %s", rec.ID, vp.body)
+	tstest.WaitFor(t, "VoxPria's call.completed", func() bool { return receivers["voxpria"].First("call.completed") != nil })
+	if vp := receivers["voxpria"].First("call.completed"); !strings.Contains(vp.Body, "/recordings/"+rec.ID+"/audio?") {
+		t.Fatalf("VoxPria's call.completed does not carry the recording %s: %s", rec.ID, vp.Body)
 	}
 
 	got := e.waitRecording(oc.CallID, switchboard.RecordingAvailable)
@@ -198,31 +198,21 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 		t.Fatalf("left channel power %.0f, the speech sent %.0f", pl, ps)
 	}
 
-	voc := hookNamed(receivers["voiceovercloud"], "callRecordingAvailable")
-	if voc.query.Get("callid") != oc.CallID {
-		t.Fatalf("callRecordingAvailable names the call %q, want %s", voc.query.Get("callid"), oc.CallID)
+	voc := receivers["voiceovercloud"].First("callRecordingAvailable")
+	if voc.Query.Get("callid") != oc.CallID {
+		t.Fatalf("callRecordingAvailable names the call %q, want %s", voc.Query.Get("callid"), oc.CallID)
 	}
-	vl := hookNamed(receivers["voipline"], "outbound_call_recording")
+	vl := receivers["voipline"].First("outbound_call_recording")
 	if vl == nil {
-		vl = hookNamed(receivers["voipline"], "inbound_call_recording")
+		vl = receivers["voipline"].First("inbound_call_recording")
 	}
 	var vlBody map[string]any
-	if err := json.Unmarshal([]byte(vl.body), &vlBody); err != nil {
-		t.Fatalf("VoIPLine body: %v: %s", err, vl.body)
+	if err := json.Unmarshal([]byte(vl.Body), &vlBody); err != nil {
+		t.Fatalf("VoIPLine body: %v: %s", err, vl.Body)
 	}
 	if u, _ := vlBody["recording_url"].(string); !strings.Contains(u, "/recordings/"+got.ID+"/audio?") {
 		t.Fatalf("VoIPLine's recording_url %q does not link the recording %s", vlBody["recording_url"], got.ID)
 	}
-}
-
-// hookNamed is the first request whose body names the event (as a JSON string), if any.
-func hookNamed(h *hookReceiver, name string) *receivedHook {
-	for _, r := range h.received() {
-		if strings.Contains(r.body, `"`+name+`"`) || r.query.Get("event") == name || r.header.Get("X-Event") == name {
-			return &r
-		}
-	}
-	return nil
 }
 
 // The call-control API's side in the engine: pause is silence in the file and lasts
