@@ -3,7 +3,6 @@ package pbx_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -85,16 +84,9 @@ func (e *recEnv) stereo(r *switchboard.Recording) (left, right []int16) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if len(b) < media.WAVHeaderSize || string(b[0:4]) != "RIFF" || binary.LittleEndian.Uint16(b[22:]) != 2 ||
-		binary.LittleEndian.Uint32(b[24:]) != 8000 || binary.LittleEndian.Uint16(b[34:]) != 16 {
-		e.t.Fatalf("the recording is not a 16-bit stereo 8 kHz WAV")
-	}
-	if n := binary.LittleEndian.Uint32(b[40:]); int(n) != len(b)-media.WAVHeaderSize || int64(len(b)) != r.Size {
-		e.t.Fatalf("WAV data size %d, file %d bytes, row size %d", n, len(b), r.Size)
-	}
-	for i := media.WAVHeaderSize; i+4 <= len(b); i += 4 {
-		left = append(left, int16(binary.LittleEndian.Uint16(b[i:])))
-		right = append(right, int16(binary.LittleEndian.Uint16(b[i+2:])))
+	left, right = audiotest.StereoWAV(e.t, b)
+	if int64(len(b)) != r.Size {
+		e.t.Fatalf("the WAV is %d bytes, its row says %d", len(b), r.Size)
 	}
 	return left, right
 }

@@ -4,6 +4,7 @@ package audiotest
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"os"
 	"os/exec"
@@ -93,4 +94,23 @@ func SpeechLike(pcm []int16) bool {
 		bands[best] = true
 	}
 	return loud >= 25 && len(bands) >= 3
+}
+
+// StereoWAV checks that b is a recording as a player reads it — a 16-bit stereo 8 kHz WAV
+// whose header's data size is the file's — and splits its channels.
+func StereoWAV(t testing.TB, b []byte) (left, right []int16) {
+	t.Helper()
+	le := binary.LittleEndian
+	if len(b) < media.WAVHeaderSize || string(b[0:4]) != "RIFF" || le.Uint16(b[22:]) != 2 ||
+		le.Uint32(b[24:]) != 8000 || le.Uint16(b[34:]) != 16 {
+		t.Fatalf("the recording is not a 16-bit stereo 8 kHz WAV")
+	}
+	if n := le.Uint32(b[40:]); int(n) != len(b)-media.WAVHeaderSize || le.Uint32(b[4:]) != n+36 {
+		t.Fatalf("WAV sizes: data %d, RIFF %d, file %d bytes", n, le.Uint32(b[4:]), len(b))
+	}
+	for i := media.WAVHeaderSize; i+4 <= len(b); i += 4 {
+		left = append(left, int16(le.Uint16(b[i:])))
+		right = append(right, int16(le.Uint16(b[i+2:])))
+	}
+	return left, right
 }
