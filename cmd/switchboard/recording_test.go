@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,7 +91,8 @@ func recordedSeconds(dataDir string) float64 {
 	if err != nil {
 		return 0
 	}
-	return float64(info.Size()-media.WAVHeaderSize) / (4 * media.SampleRate)
+	frames := (info.Size() - media.WAVHeaderSize) / 4 // whole stereo frames: a cut one is not audio
+	return float64(frames) / media.SampleRate
 }
 
 // recordingJSON is a recording as the API lists it.
@@ -258,4 +261,116 @@ func keys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// A recorded call when the server dies: `switchboard serve` runs as a child process, two
+// baresip phones talk with recording and transcription on, and the server is SIGKILLed in
+// the middle of the call. Started again on the same data directory, it repairs the recording
+// and keeps it: listed, downloadable, a valid WAV holding at least the audio that was on disk
+// at the kill (the caller's speech on the left, the callee's tone on the right);
+// recording.available is sent once; its transcription runs once — each channel sent to the
+// engine once, one transcript.
+func TestRecordingSurvivesAServerKill(t *testing.T) {
+	phone := testpeer.Require(t, "baresip", "baresip-core")
+	bin := buildServer(t)
+	stt := transcribetest.NewOpenAI(t, sttModel)
+	stt.Set(func() {
+		stt.Answer = func(transcribetest.Request) string { return transcribetest.Verbose(0.5, 4.0, callerSentence) }
+	})
+	hooks := tstest.NewHookReceiver(t)
+	dataDir := t.TempDir()
+	sipAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePort(t, "127.0.0.1")))
+	flags := []string{"--sip", sipAddr, "--rtp-ports", "34300-34399", "--transcribe-openai-url", stt.URL(),
+		"--transcribe-openai-model", sttModel}
+	first := startServer(t, bin, dataDir, "", flags...)
+	p := newRecordedCallPhones(t, phone, first.baseURL, sipAddr, dataDir, 34400)
+	code, body, err := apiCall("POST", first.baseURL+"/v3/voice/61/webhooks", p.demo.DeveloperKey, map[string]any{
+		"name": "crash", "url": hooks.URL + "/hook", "events": []string{"recording.available", "recording.failed", "transcription.finished"},
+		"format": "standard"})
+	if err != nil || code != http.StatusCreated {
+		t.Fatalf("subscription: %d %v %s", code, err, body)
+	}
+
+	p.call(t, sipAddr)
+	up := time.Now()
+	spoken := 0.5 + float64(len(p.said))/media.SampleRate
+	var onDisk float64
+	tstest.WaitForWithin(t, 30*time.Second, "the recording to hold the sentence", func() bool {
+		onDisk = recordedSeconds(dataDir)
+		return onDisk > spoken+1
+	})
+	first.kill() // SIGKILL: no shutdown path runs, the WAV header still says "unknown size"
+	talked := time.Since(up)
+	if got := recordedSeconds(dataDir); got < onDisk {
+		t.Fatalf("the file shrank from %.2f s to %.2f s at the kill", onDisk, got)
+	}
+	if n := len(hooks.Named("recording.available")); n != 0 {
+		t.Fatalf("recording.available was sent %d times before the recording ended", n)
+	}
+
+	second := startServer(t, bin, dataDir, "", flags...)
+	p.base = second.baseURL
+	var recs []recordingJSON
+	tstest.WaitFor(t, "the repaired recording listed as available", func() bool {
+		recs = p.recordings(t)
+		return len(recs) == 1 && recs[0].Status == "available"
+	})
+	rec := recs[0]
+	left, right := p.download(t, rec)
+	if kept := float64(len(left)) / media.SampleRate; kept < onDisk || rec.Duration < onDisk-0.001 { // the listed duration is in ms
+		t.Fatalf("the repaired recording keeps %.2f s (listed %.2f s); %.2f s were on disk at the kill", kept, rec.Duration, onDisk)
+	}
+	if !audiotest.SpeechLike(left) || audiotest.TonePart(audiotest.Audible(right), 440) < 0.3 {
+		t.Fatalf("the repaired recording lost its audio: speech on the left %v, tone on the right %.2f",
+			audiotest.SpeechLike(left), audiotest.TonePart(audiotest.Audible(right), 440))
+	}
+	t.Logf("killed %v after the call was up with audio; %.2f s were on disk then (the writer buffers 32 KiB, 1 s); the repaired recording lasts %.2f s",
+		talked.Round(10*time.Millisecond), onDisk, rec.Duration)
+
+	tstest.WaitForWithin(t, 30*time.Second, "transcription.finished", func() bool {
+		return hooks.First("transcription.finished") != nil
+	})
+	// Nothing more comes: no second recording.available or transcription, no more engine calls.
+	tstest.Never(t, 2*time.Second, "more engine requests than the two channels", func() bool { return len(stt.Requests()) > 2 })
+	if ids := eventIDs(t, hooks.Named("recording.available")); len(ids) != 1 || !strings.Contains(hooks.First("recording.available").Body, rec.ID) {
+		t.Errorf("recording.available events %v; want exactly one, of %s", ids, rec.ID)
+	}
+	if ids := eventIDs(t, hooks.Named("transcription.finished")); len(ids) != 1 {
+		t.Errorf("transcription.finished events %v; want exactly one", ids)
+	}
+	if n := len(stt.Requests()); n != 2 {
+		t.Errorf("the engine got %d requests; want 2 (each channel once)", n)
+	}
+	var transcript struct {
+		Result struct {
+			Transcripts []struct {
+				RecordingID string `json:"recording_id"`
+			}
+		}
+	}
+	if code := getJSON(t, http.DefaultClient, p.base+"/v3/voice/61/calls/"+rec.CallID+"/transcript", p.demo.DeveloperKey, &transcript); code != 200 ||
+		len(transcript.Result.Transcripts) != 1 || transcript.Result.Transcripts[0].RecordingID != rec.ID {
+		t.Fatalf("the call's transcripts: %d %+v; want the one of %s", code, transcript.Result, rec.ID)
+	}
+	if strings.Contains(second.logs(), "panic") {
+		t.Errorf("the restarted server panicked:\n%s", second.logs())
+	}
+}
+
+// eventIDs is the distinct event ids of standard-format webhook requests.
+func eventIDs(t *testing.T, hooks []tstest.Hook) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, h := range hooks {
+		var body struct {
+			Data struct {
+				EventID string `json:"event_id"`
+			}
+		}
+		if err := json.Unmarshal([]byte(h.Body), &body); err != nil {
+			t.Fatalf("webhook body %s: %v", h.Body, err)
+		}
+		seen[body.Data.EventID] = true
+	}
+	return keys(seen)
 }
