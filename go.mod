@@ -27,7 +27,10 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require golang.org/x/tools v0.52.0 // indirect
+require (
+	github.com/thesyncim/gopus v0.1.0 // indirect
+	golang.org/x/tools v0.52.0 // indirect
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -56,7 +56,7 @@ type recordingJSON struct {
 	Size       int64   `json:"size" doc:"Bytes of the WAV file"`
 	Duration   float64 `json:"duration" doc:"Seconds of audio"`
 	PausedTime float64 `json:"paused_duration" doc:"Seconds paused (silence in the file)"`
-	Format     string  `json:"format" doc:"audio/wav: two channels (left the caller, right the other party), 8 kHz, 16-bit (the stored file; the download also offers MP3)"`
+	Format     string  `json:"format" doc:"audio/wav: two channels (left the caller, right the other party), 8 kHz, 16-bit (the stored file; the download also offers MP3 and Opus)"`
 	StartedAt  string  `json:"started_at" doc:"RFC 3339 time the recording started"`
 	EndedAt    *string `json:"ended_at" doc:"RFC 3339 time it ended; null while recording"`
 	Error      string  `json:"error,omitempty" doc:"Why it failed (status failed)"`
@@ -202,14 +202,15 @@ func (s *Server) deleteRecording(w http.ResponseWriter, r *http.Request, c *call
 // not check or has expired is 403 whatever the recording.
 func (s *Server) recordingAudioRoute(tag string) {
 	rt := route{Method: "GET", Path: "/recordings/{recording_id}/audio", Access: accessUserOrDeveloper, Needs: needsRecordings,
-		Tag: tag, Summary: "Download a recording (WAV or MP3)",
+		Tag: tag, Summary: "Download a recording (WAV, MP3 or Opus)",
 		Description: "Two-channel 8 kHz 16-bit WAV (left the caller, right the other party); HTTP Range is honoured " +
 			"(a range outside the file, or a malformed one: 416). MP3 with format=mp3 or an Accept header preferring " +
-			"audio/mpeg: stereo, the same channels, MPEG-2 Layer III at 16 kHz and 48 kbit/s, encoded while it is sent; " +
-			"Range is ignored for MP3 (200 with the whole file, Accept-Ranges: none). format=opus is 400: not offered yet. " +
+			"audio/mpeg (stereo, the same channels, MPEG-2 Layer III at 16 kHz, 48 kbit/s); Ogg Opus with format=opus " +
+			"or an Accept header preferring audio/ogg (stereo, 8 kHz, 24 kbit/s). Both are encoded while they are sent, " +
+			"so Range is ignored for them (200 with the whole file, Accept-Ranges: none). Another format is 400. " +
 			"Without a key, the signed link of the recording.available event (expires and sig) gives access until it " +
 			"expires (403 after, or when tampered with).",
-		Query: []queryParam{{"format", "wav (default) or mp3"}, {"expires", "Signed link: unix time it expires"},
+		Query: []queryParam{{"format", "wav (default), mp3 or opus"}, {"expires", "Signed link: unix time it expires"},
 			{"sig", "Signed link: its signature"}}}
 	s.routes = append(s.routes, &rt)
 	s.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) {
@@ -258,8 +259,8 @@ func (s *Server) serveRecordingAudio(w http.ResponseWriter, r *http.Request) err
 	}
 	defer f.Close()
 	w.Header().Set("Cache-Control", "private, max-age=0")
-	if format == "mp3" {
-		return serveMP3(w, r, rec, f)
+	if enc, ok := encodedFormats[format]; ok {
+		return serveEncoded(w, r, rec, f, enc)
 	}
 	w.Header().Set("Content-Type", "audio/wav")
 	w.Header().Set("Content-Disposition", "attachment; filename=\""+rec.ID+".wav\"")
@@ -267,59 +268,75 @@ func (s *Server) serveRecordingAudio(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// audioFormat is the format a download asks for: ?format= (wav, mp3) first, else the Accept
-// header's preference between audio/wav and audio/mpeg (ties and anything else: WAV, as
-// before MP3 was offered).
+// encodedFormat is a format the download converts the WAV into while it sends it.
+type encodedFormat struct {
+	contentType, extension string
+	encode                 func(dst io.Writer, src io.Reader) error // 8 kHz stereo PCM in, the file out
+}
+
+var encodedFormats = map[string]encodedFormat{
+	"mp3":  {"audio/mpeg", "mp3", media.EncodeMP3},
+	"opus": {"audio/ogg; codecs=opus", "opus", media.EncodeOpus},
+}
+
+// audioFormat is the format a download asks for: ?format= (wav, mp3, opus) first, else the
+// Accept header's preference among audio/wav, audio/mpeg and audio/ogg (ties, wildcards and
+// anything else: WAV, as before the other formats were offered).
 func audioFormat(r *http.Request) (string, error) {
 	if f := r.URL.Query().Get("format"); f != "" {
-		switch strings.ToLower(f) {
-		case "wav", "mp3":
-			return strings.ToLower(f), nil
-		case "opus", "ogg":
-			return "", badRequest("format", "Opus is not offered yet: use wav or mp3")
+		switch f = strings.ToLower(f); f {
+		case "wav", "mp3", "opus":
+			return f, nil
+		case "ogg":
+			return "opus", nil
 		}
-		return "", badRequest("format", "must be wav or mp3")
+		return "", badRequest("format", "must be wav, mp3 or opus")
 	}
-	var wav, mp3 float64 = -1, -1
+	best, bestQ := "wav", 0.0
+	q := map[string]float64{}
 	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
 		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
 		if err != nil {
 			continue
 		}
-		q := 1.0
-		if v, err := strconv.ParseFloat(params["q"], 64); err == nil {
-			q = v
+		v := 1.0
+		if p, err := strconv.ParseFloat(params["q"], 64); err == nil {
+			v = p
 		}
 		switch mt {
 		case "audio/mpeg", "audio/mp3":
-			mp3 = max(mp3, q)
+			q["mp3"] = max(q["mp3"], v)
+		case "audio/ogg", "audio/opus":
+			q["opus"] = max(q["opus"], v)
 		case "audio/wav", "audio/x-wav", "audio/wave", "audio/*", "*/*":
-			wav = max(wav, q)
+			bestQ = max(bestQ, v)
 		}
 	}
-	if mp3 > 0 && mp3 > wav {
-		return "mp3", nil
+	for _, f := range []string{"mp3", "opus"} {
+		if q[f] > bestQ {
+			best, bestQ = f, q[f]
+		}
 	}
-	return "wav", nil
+	return best, nil
 }
 
-// serveMP3 encodes the recording's WAV as MP3 while it is sent (media.EncodeMP3: one frame
-// in memory). The MP3 is made on the fly, so its length is not known beforehand and a byte
+// serveEncoded encodes the recording's WAV data while it is sent (one codec frame in
+// memory). The file is made on the fly, so its length is not known beforehand and a byte
 // range of it cannot be cut without encoding what comes before: Range is ignored (200 with
 // the whole file, Accept-Ranges: none), as RFC 9110 allows.
-func serveMP3(w http.ResponseWriter, r *http.Request, rec *switchboard.Recording, f io.ReadSeeker) error {
+func serveEncoded(w http.ResponseWriter, r *http.Request, rec *switchboard.Recording, f io.ReadSeeker, enc encodedFormat) error {
 	if _, err := f.Seek(media.WAVHeaderSize, io.SeekStart); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "audio/mpeg")
-	w.Header().Set("Content-Disposition", "attachment; filename=\""+rec.ID+".mp3\"")
+	w.Header().Set("Content-Type", enc.contentType)
+	w.Header().Set("Content-Disposition", "attachment; filename=\""+rec.ID+"."+enc.extension+"\"")
 	w.Header().Set("Accept-Ranges", "none")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		return nil
 	}
 	// The data size in the header is the file's: read no further than it says.
-	_ = media.EncodeMP3(w, io.LimitReader(f, rec.Size-media.WAVHeaderSize)) // a client gone away ends it
+	_ = enc.encode(w, io.LimitReader(f, rec.Size-media.WAVHeaderSize)) // only a client gone away ends it early
 	return nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hajimehoshi/go-mp3"
+	"github.com/thesyncim/gopus"
+	"github.com/thesyncim/gopus/container/ogg"
 
 	"switchboard"
 	"switchboard/api"
@@ -158,6 +160,9 @@ func TestRecordingsAPI(t *testing.T) {
 	got := get(t, link, e)
 	if got.status != 200 || got.raw != wav.raw {
 		t.Fatalf("signed link %s: %d", link, got.status)
+	}
+	if mp3 := get(t, link+"&format=mp3", e); mp3.status != 200 || mp3.header.Get("Content-Type") != "audio/mpeg" {
+		t.Fatalf("signed link as MP3: %d %s", mp3.status, mp3.header.Get("Content-Type"))
 	}
 	other := strings.Replace(link, recA.ID, recJane.ID, 1)
 	expectError(t, get(t, other, e), 403, "AUTH_INVALID")
@@ -308,11 +313,11 @@ func TestRecordingSettingsAndPolicies(t *testing.T) {
 	}
 }
 
-// The MP3 download: asked by ?format=mp3 or by Accept, it decodes (go-mp3) to the recorded
-// audio with each party on its own channel — the caller's 1 kHz on the left, the other
-// party's 440 Hz on the right, and about as long. Range is ignored for MP3 (200, whole file);
-// Opus and unknown formats are 400 naming the field.
-func TestRecordingDownloadsAsMP3WithItsChannels(t *testing.T) {
+// The MP3 and Opus downloads: asked by ?format= or by Accept, each decodes (go-mp3, gopus) to
+// the recorded audio with each party on its own channel — the caller's 1 kHz on the left,
+// the other party's 440 Hz on the right, and about as long. Range is ignored for them (200,
+// the whole file); an unknown format is 400 naming the field.
+func TestRecordingDownloadsAsMP3AndOpusWithTheirChannels(t *testing.T) {
 	e, svc, _, _ := recEnv(t)
 	a := e.a.base(e.srv)
 	const seconds = 3
@@ -324,58 +329,95 @@ func TestRecordingDownloadsAsMP3WithItsChannels(t *testing.T) {
 	rec := recordAudio(t, svc, e.a, e.a.john, "1705314600.7", e.clock.Now(), frames)
 	audio := a + "/recordings/" + rec.ID + "/audio"
 
-	byQuery := e.request("GET", audio+"?format=mp3", e.a.devKey, nil)
-	byAccept := e.request("GET", audio, e.a.devKey, nil, "Accept", "audio/mpeg, audio/wav;q=0.5")
-	ranged := e.request("GET", audio+"?format=mp3", e.a.devKey, nil, "Range", "bytes=100-199")
-	for name, r := range map[string]response{"?format=mp3": byQuery, "Accept: audio/mpeg": byAccept, "with a Range": ranged} {
-		if r.status != 200 || r.header.Get("Content-Type") != "audio/mpeg" || r.header.Get("Accept-Ranges") != "none" ||
-			!strings.Contains(r.header.Get("Content-Disposition"), rec.ID+".mp3") {
-			t.Fatalf("%s: %d %v", name, r.status, r.header)
-		}
-		if r.raw != byQuery.raw {
-			t.Fatalf("%s: %d bytes, ?format=mp3 gave %d", name, len(r.raw), len(byQuery.raw))
-		}
-	}
-	if n := len(byQuery.raw); n > int(rec.Size)/4 {
-		t.Errorf("the MP3 is %d bytes, the WAV %d: not compressed", n, rec.Size)
-	}
-	dec, err := mp3.NewDecoder(strings.NewReader(byQuery.raw))
-	must(t, err)
-	if dec.SampleRate() != media.MP3SampleRate {
-		t.Fatalf("MP3 sample rate %d", dec.SampleRate())
-	}
-	pcm, err := io.ReadAll(dec)
-	must(t, err)
-	// Back to 8 kHz (every other sample: the band above 4 kHz is empty) and apart.
-	var l, r []int16
-	for i := 0; i+8 <= len(pcm); i += 8 {
-		l = append(l, int16(binary.LittleEndian.Uint16(pcm[i:])))
-		r = append(r, int16(binary.LittleEndian.Uint16(pcm[i+2:])))
-	}
-	if d := len(l) - len(left); d < 0 || d > 8000/4 {
-		t.Fatalf("the MP3 lasts %d samples at 8 kHz, the recording %d", len(l), len(left))
-	}
-	// Whole 200 ms windows in the middle (the codec's start and end ramps aside).
-	for i := 1600; i+1600 <= len(left)-1600; i += 1600 {
-		wl, wr := l[i:i+1600], r[i:i+1600]
-		if media.Goertzel(wl, 1000) < 50*media.Goertzel(wl, 440) || media.Goertzel(wr, 440) < 50*media.Goertzel(wr, 1000) {
-			t.Fatalf("at %d ms: left 1 kHz %.3g / 440 Hz %.3g, right 440 Hz %.3g / 1 kHz %.3g", i/8,
-				media.Goertzel(wl, 1000), media.Goertzel(wl, 440), media.Goertzel(wr, 440), media.Goertzel(wr, 1000))
-		}
-		if p := media.Goertzel(wl, 1000); p < 0.25*media.Goertzel(left[i:i+1600], 1000) {
-			t.Fatalf("at %d ms the left tone lost more than 6 dB: %.3g", i/8, p)
-		}
+	for _, f := range []struct {
+		format, mediaType, ext string
+		decode                 func(t *testing.T, file string) (l, r []int16) // at 8 kHz
+	}{
+		{"mp3", "audio/mpeg", "mp3", decodeMP3},
+		{"opus", "audio/ogg; codecs=opus", "opus", decodeOpus},
+	} {
+		t.Run(f.format, func(t *testing.T) {
+			byQuery := e.request("GET", audio+"?format="+f.format, e.a.devKey, nil)
+			byAccept := e.request("GET", audio, e.a.devKey, nil, "Accept", strings.Split(f.mediaType, ";")[0]+", audio/wav;q=0.5")
+			ranged := e.request("GET", audio+"?format="+f.format, e.a.devKey, nil, "Range", "bytes=100-199")
+			for name, r := range map[string]response{"?format": byQuery, "Accept": byAccept, "with a Range": ranged} {
+				if r.status != 200 || r.header.Get("Content-Type") != f.mediaType || r.header.Get("Accept-Ranges") != "none" ||
+					!strings.Contains(r.header.Get("Content-Disposition"), rec.ID+"."+f.ext) {
+					t.Fatalf("%s: %d %v", name, r.status, r.header)
+				}
+				if len(r.raw) != len(byQuery.raw) {
+					t.Fatalf("%s: %d bytes, ?format gave %d", name, len(r.raw), len(byQuery.raw))
+				}
+			}
+			if n := len(byQuery.raw); n > int(rec.Size)/4 {
+				t.Errorf("the file is %d bytes, the WAV %d: not compressed", n, rec.Size)
+			}
+			l, r := f.decode(t, byQuery.raw)
+			if d := len(l) - len(left); d < -8000/4 || d > 8000/4 {
+				t.Fatalf("the file lasts %d samples at 8 kHz, the recording %d", len(l), len(left))
+			}
+			// Whole 200 ms windows in the middle (the codec's start and end ramps aside).
+			for i := 1600; i+1600 <= min(len(l), len(left))-1600; i += 1600 {
+				wl, wr := l[i:i+1600], r[i:i+1600]
+				if media.Goertzel(wl, 1000) < 50*media.Goertzel(wl, 440) || media.Goertzel(wr, 440) < 50*media.Goertzel(wr, 1000) {
+					t.Fatalf("at %d ms: left 1 kHz %.3g / 440 Hz %.3g, right 440 Hz %.3g / 1 kHz %.3g", i/8,
+						media.Goertzel(wl, 1000), media.Goertzel(wl, 440), media.Goertzel(wr, 440), media.Goertzel(wr, 1000))
+				}
+				if p := media.Goertzel(wl, 1000); p < 0.25*media.Goertzel(left[i:i+1600], 1000) {
+					t.Fatalf("at %d ms the left tone lost more than 6 dB: %.3g", i/8, p)
+				}
+			}
+		})
 	}
 
 	wav := e.request("GET", audio, e.a.devKey, nil, "Accept", "audio/wav, audio/mpeg;q=0.5")
 	if wav.status != 200 || wav.header.Get("Content-Type") != "audio/wav" {
 		t.Fatalf("Accept preferring WAV: %d %s", wav.status, wav.header.Get("Content-Type"))
 	}
-	for _, bad := range []string{"opus", "flac"} {
-		r := e.request("GET", audio+"?format="+bad, e.a.devKey, nil)
-		expectError(t, r, 400, "BAD_REQUEST")
-		if !strings.Contains(r.raw, `"format"`) {
-			t.Errorf("format=%s: the error does not name the field: %s", bad, r.raw)
+	r := e.request("GET", audio+"?format=flac", e.a.devKey, nil)
+	expectError(t, r, 400, "BAD_REQUEST")
+	if !strings.Contains(r.raw, `"format"`) {
+		t.Errorf("format=flac: the error does not name the field: %s", r.raw)
+	}
+}
+
+// decodeMP3 decodes an MP3 (go-mp3: 16-bit stereo at the file's rate) to 8 kHz channels
+// (every other sample of the 16 kHz: the band above 4 kHz is empty).
+func decodeMP3(t *testing.T, file string) (l, r []int16) {
+	dec, err := mp3.NewDecoder(strings.NewReader(file))
+	must(t, err)
+	if dec.SampleRate() != media.MP3SampleRate {
+		t.Fatalf("MP3 sample rate %d", dec.SampleRate())
+	}
+	pcm, err := io.ReadAll(dec)
+	must(t, err)
+	for i := 0; i+8 <= len(pcm); i += 8 {
+		l = append(l, int16(binary.LittleEndian.Uint16(pcm[i:])))
+		r = append(r, int16(binary.LittleEndian.Uint16(pcm[i+2:])))
+	}
+	return l, r
+}
+
+// decodeOpus decodes an Ogg Opus file (gopus) to 8 kHz channels.
+func decodeOpus(t *testing.T, file string) (l, r []int16) {
+	rd, err := ogg.NewReader(strings.NewReader(file))
+	must(t, err)
+	if rd.Channels() != 2 {
+		t.Fatalf("Opus channels %d", rd.Channels())
+	}
+	dec, err := gopus.NewDecoder(gopus.DefaultDecoderConfig(8000, 2))
+	must(t, err)
+	pcm := make([]int16, 2*8000)
+	for {
+		packet, _, err := rd.ReadPacket()
+		if err == io.EOF {
+			return l, r
+		}
+		must(t, err)
+		n, err := dec.DecodeInt16(packet, pcm)
+		must(t, err)
+		for i := range n {
+			l, r = append(l, pcm[2*i]), append(r, pcm[2*i+1])
 		}
 	}
 }
