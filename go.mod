@@ -23,14 +23,12 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
+	github.com/thesyncim/gopus v0.1.0
 	golang.org/x/crypto v0.59.0
 	modernc.org/sqlite v1.61.1
 )
 
-require (
-	github.com/thesyncim/gopus v0.1.0 // indirect
-	golang.org/x/tools v0.52.0 // indirect
-)
+require golang.org/x/tools v0.52.0 // indirect
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
