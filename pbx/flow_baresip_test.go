@@ -193,20 +193,21 @@ func dtmfTone(key byte, ms int) []int16 {
 // received (8 kHz mono WAV in dir).
 func readBaresipRecording(t *testing.T, dir string) []int16 {
 	t.Helper()
-	var raw []byte
-	tstest.WaitFor(t, "baresip's recording", func() bool {
+	var samples []int16
+	// baresip writes the sizes into the header when it closes the file, after the hangup:
+	// until then the file reads as holding no samples.
+	tstest.WaitFor(t, "baresip's recording, closed", func() bool {
 		paths, _ := filepath.Glob(filepath.Join(dir, "dump-*-dec.wav"))
 		if len(paths) != 1 {
 			return false
 		}
 		b, err := os.ReadFile(paths[0])
-		raw = b
-		return err == nil && len(b) > 44
+		if err != nil {
+			return false
+		}
+		samples, err = media.ReadWAV(bytes.NewReader(b), time.Hour)
+		return err == nil && len(samples) > 0
 	})
-	samples, err := media.ReadWAV(bytes.NewReader(raw), time.Hour)
-	if err != nil {
-		t.Fatalf("baresip's recording: %v", err)
-	}
 	return samples
 }
 
