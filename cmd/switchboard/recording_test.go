@@ -324,7 +324,7 @@ func TestRecordingSurvivesAServerKill(t *testing.T) {
 		t.Fatalf("the repaired recording lost its audio: speech on the left %v, tone on the right %.2f",
 			audiotest.SpeechLike(left), audiotest.TonePart(audiotest.Audible(right), 440))
 	}
-	t.Logf("killed %v after the call was up with audio; %.2f s were on disk then (the writer buffers 32 KiB, 1 s); the repaired recording lasts %.2f s",
+	t.Logf("killed %v after the test saw the call up with audio; %.2f s were on disk then (the writer buffers 32 KiB, 1 s); the repaired recording lasts %.2f s",
 		talked.Round(10*time.Millisecond), onDisk, rec.Duration)
 
 	tstest.WaitForWithin(t, 30*time.Second, "transcription.finished", func() bool {
