@@ -3,6 +3,7 @@ module switchboard
 go 1.26.8
 
 require (
+	github.com/braheezy/shine-mp3 v0.2.0
 	github.com/caddyserver/certmagic v0.25.6
 	github.com/chromedp/chromedp v0.23.0
 	github.com/emiago/sipgo v1.7.2
@@ -22,6 +23,7 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
+	github.com/thesyncim/gopus v0.1.0
 	golang.org/x/crypto v0.59.0
 	modernc.org/sqlite v1.61.1
 )

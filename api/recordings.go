@@ -54,7 +54,7 @@ type recordingJSON struct {
 	Size       int64   `json:"size" doc:"Bytes of the WAV file"`
 	Duration   float64 `json:"duration" doc:"Seconds of audio"`
 	PausedTime float64 `json:"paused_duration" doc:"Seconds paused (silence in the file)"`
-	Format     string  `json:"format" doc:"audio/wav: two channels (left the caller, right the other party), 8 kHz, 16-bit"`
+	Format     string  `json:"format" doc:"audio/wav: two channels (left the caller, right the other party), 8 kHz, 16-bit (the stored file; the download also offers MP3 and Opus)"`
 	StartedAt  string  `json:"started_at" doc:"RFC 3339 time the recording started"`
 	EndedAt    *string `json:"ended_at" doc:"RFC 3339 time it ended; null while recording"`
 	Error      string  `json:"error,omitempty" doc:"Why it failed (status failed)"`
@@ -200,12 +200,16 @@ func (s *Server) deleteRecording(w http.ResponseWriter, r *http.Request, c *call
 // not check or has expired is 403 whatever the recording.
 func (s *Server) recordingAudioRoute(tag string) {
 	rt := route{Method: "GET", Path: "/recordings/{recording_id}/audio", Access: accessUserOrDeveloper, Needs: needsRecordings,
-		Tag: tag, Summary: "Download a recording (WAV)",
+		Tag: tag, Summary: "Download a recording (WAV, MP3 or Opus)",
 		Description: "Two-channel 8 kHz 16-bit WAV (left the caller, right the other party); HTTP Range is honoured " +
-			"(a range outside the file: 416). MP3/Opus are not offered: no pure-Go encoder is available here. Without a key, " +
-			"the signed link of the recording.available event (expires and sig) gives access until it expires (403 after, " +
-			"or when tampered with).",
-		Query: []queryParam{{"expires", "Signed link: unix time it expires"}, {"sig", "Signed link: its signature"}}}
+			"(a range outside the file, or a malformed one: 416). MP3 with format=mp3 or an Accept header preferring " +
+			"audio/mpeg (stereo, the same channels, MPEG-2 Layer III at 16 kHz, 48 kbit/s); Ogg Opus with format=opus " +
+			"or an Accept header preferring audio/ogg (stereo, 8 kHz, 24 kbit/s). Both are encoded while they are sent, " +
+			"so Range is ignored for them (200 with the whole file, Accept-Ranges: none). Another format is 400. " +
+			"Without a key, the signed link of the recording.available event (expires and sig) gives access until it " +
+			"expires (403 after, or when tampered with).",
+		Query: []queryParam{{"format", "wav (default), mp3 or opus"}, {"expires", "Signed link: unix time it expires"},
+			{"sig", "Signed link: its signature"}}}
 	s.routes = append(s.routes, &rt)
 	s.mux.HandleFunc(rt.pattern(), func(w http.ResponseWriter, r *http.Request) {
 		if err := s.serveRecordingAudio(w, r); err != nil {

@@ -2,16 +2,23 @@ package api_test
 
 import (
 	"context"
+	"encoding/binary"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hajimehoshi/go-mp3"
+	"github.com/thesyncim/gopus"
+	"github.com/thesyncim/gopus/container/ogg"
+
 	"switchboard"
 	"switchboard/api"
 	"switchboard/blob"
 	"switchboard/internal/tstest"
+	"switchboard/media"
 	"switchboard/recording"
 	"switchboard/store"
 	"switchboard/store/storetest"
@@ -35,19 +42,25 @@ func recEnv(t *testing.T) (*env, *recording.Service, *switchboard.Recording, *sw
 // recordCall records 1 s of the user's call: left a ramp, right silence.
 func recordCall(t *testing.T, svc *recording.Service, tn *tenant, user *switchboard.User, callID string, at time.Time) *switchboard.Recording {
 	t.Helper()
-	ctx := context.Background()
-	rec := &switchboard.Recording{AccountID: tn.account.ID, CallID: callID, UserID: user.ID, Direction: "inbound", StartedAt: at}
-	w, err := svc.Begin(ctx, rec)
-	must(t, err)
 	samples := make([]int16, 16000)
 	for i := 0; i < 8000; i++ {
 		samples[2*i] = int16(i)
 	}
-	_, err = w.Write(tstest.WAV(8000, 2, samples))
+	return recordAudio(t, svc, tn, user, callID, at, samples)
+}
+
+// recordAudio records the user's call as the interleaved stereo 8 kHz frames.
+func recordAudio(t *testing.T, svc *recording.Service, tn *tenant, user *switchboard.User, callID string, at time.Time, frames []int16) *switchboard.Recording {
+	t.Helper()
+	ctx := context.Background()
+	rec := &switchboard.Recording{AccountID: tn.account.ID, CallID: callID, UserID: user.ID, Direction: "inbound", StartedAt: at}
+	w, err := svc.Begin(ctx, rec)
+	must(t, err)
+	_, err = w.Write(tstest.WAV(8000, 2, frames))
 	must(t, err)
 	_, err = w.Commit()
 	must(t, err)
-	must(t, svc.Finish(ctx, rec.ID, 1000, 0))
+	must(t, svc.Finish(ctx, rec.ID, int64(len(frames)/16), 0))
 	got, err := svc.Store.GetRecording(ctx, rec.AccountID, rec.ID)
 	must(t, err)
 	return got
@@ -147,6 +160,9 @@ func TestRecordingsAPI(t *testing.T) {
 	got := get(t, link, e)
 	if got.status != 200 || got.raw != wav.raw {
 		t.Fatalf("signed link %s: %d", link, got.status)
+	}
+	if mp3 := get(t, link+"&format=mp3", e); mp3.status != 200 || mp3.header.Get("Content-Type") != "audio/mpeg" {
+		t.Fatalf("signed link as MP3: %d %s", mp3.status, mp3.header.Get("Content-Type"))
 	}
 	other := strings.Replace(link, recA.ID, recJane.ID, 1)
 	expectError(t, get(t, other, e), 403, "AUTH_INVALID")
@@ -294,5 +310,114 @@ func TestRecordingSettingsAndPolicies(t *testing.T) {
 		map[string]any{"recording_consent_prompt_id": promptB.ID}), 400, "BAD_REQUEST")
 	if n, _ := e.store.GetNumber(ctx, e.a.account.ID, e.a.mainLine.ID); n.RecordingConsentPromptID != promptA.ID {
 		t.Fatalf("number's prompt after a refused change: %d", n.RecordingConsentPromptID)
+	}
+}
+
+// The MP3 and Opus downloads: asked by ?format= or by Accept, each decodes (go-mp3, gopus) to
+// the recorded audio with each party on its own channel — the caller's 1 kHz on the left,
+// the other party's 440 Hz on the right, and about as long. Range is ignored for them (200,
+// the whole file); an unknown format is 400 naming the field.
+func TestRecordingDownloadsAsMP3AndOpusWithTheirChannels(t *testing.T) {
+	e, svc, _, _ := recEnv(t)
+	a := e.a.base(e.srv)
+	const seconds = 3
+	left, right := tstest.Sine(8000, seconds*8000, 8000, 1000), tstest.Sine(8000, seconds*8000, 8000, 440)
+	frames := make([]int16, 0, 2*len(left))
+	for i := range left {
+		frames = append(frames, left[i], right[i])
+	}
+	rec := recordAudio(t, svc, e.a, e.a.john, "1705314600.7", e.clock.Now(), frames)
+	audio := a + "/recordings/" + rec.ID + "/audio"
+
+	for _, f := range []struct {
+		format, mediaType, ext string
+		decode                 func(t *testing.T, file string) (l, r []int16) // at 8 kHz
+	}{
+		{"mp3", "audio/mpeg", "mp3", decodeMP3},
+		{"opus", "audio/ogg; codecs=opus", "opus", decodeOpus},
+	} {
+		t.Run(f.format, func(t *testing.T) {
+			byQuery := e.request("GET", audio+"?format="+f.format, e.a.devKey, nil)
+			byAccept := e.request("GET", audio, e.a.devKey, nil, "Accept", strings.Split(f.mediaType, ";")[0]+", audio/wav;q=0.5")
+			ranged := e.request("GET", audio+"?format="+f.format, e.a.devKey, nil, "Range", "bytes=100-199")
+			for name, r := range map[string]response{"?format": byQuery, "Accept": byAccept, "with a Range": ranged} {
+				if r.status != 200 || r.header.Get("Content-Type") != f.mediaType || r.header.Get("Accept-Ranges") != "none" ||
+					!strings.Contains(r.header.Get("Content-Disposition"), rec.ID+"."+f.ext) {
+					t.Fatalf("%s: %d %v", name, r.status, r.header)
+				}
+				if len(r.raw) != len(byQuery.raw) {
+					t.Fatalf("%s: %d bytes, ?format gave %d", name, len(r.raw), len(byQuery.raw))
+				}
+			}
+			if n := len(byQuery.raw); n > int(rec.Size)/4 {
+				t.Errorf("the file is %d bytes, the WAV %d: not compressed", n, rec.Size)
+			}
+			l, r := f.decode(t, byQuery.raw)
+			if d := len(l) - len(left); d < -8000/4 || d > 8000/4 {
+				t.Fatalf("the file lasts %d samples at 8 kHz, the recording %d", len(l), len(left))
+			}
+			// Whole 200 ms windows in the middle (the codec's start and end ramps aside).
+			for i := 1600; i+1600 <= min(len(l), len(left))-1600; i += 1600 {
+				wl, wr := l[i:i+1600], r[i:i+1600]
+				if media.Goertzel(wl, 1000) < 50*media.Goertzel(wl, 440) || media.Goertzel(wr, 440) < 50*media.Goertzel(wr, 1000) {
+					t.Fatalf("at %d ms: left 1 kHz %.3g / 440 Hz %.3g, right 440 Hz %.3g / 1 kHz %.3g", i/8,
+						media.Goertzel(wl, 1000), media.Goertzel(wl, 440), media.Goertzel(wr, 440), media.Goertzel(wr, 1000))
+				}
+				if p := media.Goertzel(wl, 1000); p < 0.25*media.Goertzel(left[i:i+1600], 1000) {
+					t.Fatalf("at %d ms the left tone lost more than 6 dB: %.3g", i/8, p)
+				}
+			}
+		})
+	}
+
+	wav := e.request("GET", audio, e.a.devKey, nil, "Accept", "audio/wav, audio/mpeg;q=0.5")
+	if wav.status != 200 || wav.header.Get("Content-Type") != "audio/wav" {
+		t.Fatalf("Accept preferring WAV: %d %s", wav.status, wav.header.Get("Content-Type"))
+	}
+	r := e.request("GET", audio+"?format=flac", e.a.devKey, nil)
+	expectError(t, r, 400, "BAD_REQUEST")
+	if !strings.Contains(r.raw, `"format"`) {
+		t.Errorf("format=flac: the error does not name the field: %s", r.raw)
+	}
+}
+
+// decodeMP3 decodes an MP3 (go-mp3: 16-bit stereo at the file's rate) to 8 kHz channels
+// (every other sample of the 16 kHz: the band above 4 kHz is empty).
+func decodeMP3(t *testing.T, file string) (l, r []int16) {
+	dec, err := mp3.NewDecoder(strings.NewReader(file))
+	must(t, err)
+	if dec.SampleRate() != media.MP3SampleRate {
+		t.Fatalf("MP3 sample rate %d", dec.SampleRate())
+	}
+	pcm, err := io.ReadAll(dec)
+	must(t, err)
+	for i := 0; i+8 <= len(pcm); i += 8 {
+		l = append(l, int16(binary.LittleEndian.Uint16(pcm[i:])))
+		r = append(r, int16(binary.LittleEndian.Uint16(pcm[i+2:])))
+	}
+	return l, r
+}
+
+// decodeOpus decodes an Ogg Opus file (gopus) to 8 kHz channels.
+func decodeOpus(t *testing.T, file string) (l, r []int16) {
+	rd, err := ogg.NewReader(strings.NewReader(file))
+	must(t, err)
+	if rd.Channels() != 2 {
+		t.Fatalf("Opus channels %d", rd.Channels())
+	}
+	dec, err := gopus.NewDecoder(gopus.DefaultDecoderConfig(8000, 2))
+	must(t, err)
+	pcm := make([]int16, 2*8000)
+	for {
+		packet, _, err := rd.ReadPacket()
+		if err == io.EOF {
+			return l, r
+		}
+		must(t, err)
+		n, err := dec.DecodeInt16(packet, pcm)
+		must(t, err)
+		for i := range n {
+			l, r = append(l, pcm[2*i]), append(r, pcm[2*i+1])
+		}
 	}
 }

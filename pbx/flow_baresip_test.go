@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/internal/audiotest"
 	"switchboard/internal/testpeer"
 	"switchboard/internal/tstest"
 	"switchboard/media"
@@ -97,7 +98,7 @@ func TestBaresipCallerRunsTheMainLineFlow(t *testing.T) {
 					heard = media.DecodeFrame(heard, media.PCMU, pkt.Payload)
 				}
 			}
-			if !speechLike(heard) {
+			if !audiotest.SpeechLike(heard) {
 				t.Fatalf("the agent did not hear the caller's speech (%d samples)", len(heard))
 			}
 			for i := range 50 { // one more second of the agent's tone
@@ -111,7 +112,7 @@ func TestBaresipCallerRunsTheMainLineFlow(t *testing.T) {
 			}
 			recorded := readBaresipRecording(t, dir)
 			before, after := splitAtTone(recorded, 1000)
-			if !speechLike(before) {
+			if !audiotest.SpeechLike(before) {
 				t.Errorf("baresip's recording holds no spoken menu before the agent (%d samples)", len(before))
 			}
 			if len(after) < media.SampleRate/2 {
@@ -192,20 +193,21 @@ func dtmfTone(key byte, ms int) []int16 {
 // received (8 kHz mono WAV in dir).
 func readBaresipRecording(t *testing.T, dir string) []int16 {
 	t.Helper()
-	var raw []byte
-	tstest.WaitFor(t, "baresip's recording", func() bool {
+	var samples []int16
+	// baresip writes the sizes into the header when it closes the file, after the hangup:
+	// until then the file reads as holding no samples.
+	tstest.WaitFor(t, "baresip's recording, closed", func() bool {
 		paths, _ := filepath.Glob(filepath.Join(dir, "dump-*-dec.wav"))
 		if len(paths) != 1 {
 			return false
 		}
 		b, err := os.ReadFile(paths[0])
-		raw = b
-		return err == nil && len(b) > 44
+		if err != nil {
+			return false
+		}
+		samples, err = media.ReadWAV(bytes.NewReader(b), time.Hour)
+		return err == nil && len(samples) > 0
 	})
-	samples, err := media.ReadWAV(bytes.NewReader(raw), time.Hour)
-	if err != nil {
-		t.Fatalf("baresip's recording: %v", err)
-	}
 	return samples
 }
 
@@ -219,31 +221,4 @@ func splitAtTone(pcm []int16, freq float64) (before, after []int16) {
 		}
 	}
 	return pcm, nil
-}
-
-// speechLike reports whether pcm holds speech rather than silence or one tone: at least
-// half a second of frames with energy, whose loudest band moves around.
-func speechLike(pcm []int16) bool {
-	const frame = 160
-	loud := 0
-	bands := map[int]bool{}
-	for i := 0; i+frame <= len(pcm); i += frame {
-		f := pcm[i : i+frame]
-		var sum float64
-		for _, v := range f {
-			sum += float64(v) * float64(v)
-		}
-		if math.Sqrt(sum/frame) < 300 {
-			continue
-		}
-		loud++
-		best, bestP := 0, 0.0
-		for b, hz := range []float64{250, 500, 750, 1000, 1500, 2000, 2500, 3000} {
-			if p := media.Goertzel(f, hz); p > bestP {
-				best, bestP = b, p
-			}
-		}
-		bands[best] = true
-	}
-	return loud >= 25 && len(bands) >= 3
 }

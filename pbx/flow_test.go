@@ -4,12 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"io"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -83,38 +79,7 @@ type flowEnv struct {
 	queue   *switchboard.Queue
 	prompts *tonePrompts
 	carrier *carrier
-	hooks   *hookReceiver
-}
-
-// hookReceiver is a real HTTP server that keeps what it receives.
-type hookReceiver struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	reqs []receivedHook
-}
-
-type receivedHook struct {
-	header http.Header
-	query  url.Values
-	body   string
-}
-
-func newHookReceiver(t *testing.T) *hookReceiver {
-	h := &hookReceiver{}
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		h.mu.Lock()
-		h.reqs = append(h.reqs, receivedHook{header: r.Header.Clone(), query: r.URL.Query(), body: string(b)})
-		h.mu.Unlock()
-	}))
-	t.Cleanup(h.srv.Close)
-	return h
-}
-
-func (h *hookReceiver) received() []receivedHook {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]receivedHook(nil), h.reqs...)
+	hooks   *tstest.HookReceiver
 }
 
 var loopbackHTTP = webhook.URLPolicy{AllowHTTP: true, AllowCIDRs: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
@@ -136,7 +101,7 @@ func newFlowEnv(t *testing.T, mutate ...func(*pbx.Config)) *flowEnv {
 	a := newUA(t, "127.0.0.1", "agent1")
 	a.register(e, "agent1", "agent1-pw-1")
 	q.agents = append(q.agents, &agent{u: u, ua: a})
-	fe := &flowEnv{qenv: q, prompts: prompts, hooks: newHookReceiver(t)}
+	fe := &flowEnv{qenv: q, prompts: prompts, hooks: tstest.NewHookReceiver(t)}
 	fe.queue = q.queue(nil)
 	return fe
 }
@@ -153,7 +118,7 @@ func (fe *flowEnv) mainFlow(mutate func(f *switchboard.CallFlow)) *switchboard.C
 		"menu": {Type: switchboard.FlowNodeIVR, Name: "Main Menu", PromptID: promptMenu, TimeoutS: 1, Retries: &zero,
 			Options: map[string]string{"1": "sales"}, Timeout: "nobody", Invalid: "bye"},
 		"sales":  {Type: switchboard.FlowNodeQueue, QueueID: fe.queue.ID},
-		"nobody": {Type: switchboard.FlowNodeWebhook, Name: "No input", URL: fe.hooks.srv.URL + "/flow?x=1", Token: fe.sealedToken("tok-123"), Headers: map[string]string{"X-Tenant": "acme"}, Next: "bye"},
+		"nobody": {Type: switchboard.FlowNodeWebhook, Name: "No input", URL: fe.hooks.URL + "/flow?x=1", Token: fe.sealedToken("tok-123"), Headers: map[string]string{"X-Tenant": "acme"}, Next: "bye"},
 		"bye":    {Type: switchboard.FlowNodeAnnouncement, PromptID: promptBye},
 	}}
 	if mutate != nil {
@@ -299,8 +264,8 @@ func TestFlowMenuKeyReachesQueueAndSendsIVROption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	voc := newHookReceiver(t)
-	hookURL, format := voc.srv.URL+"/voc", "voiceovercloud"
+	voc := tstest.NewHookReceiver(t)
+	hookURL, format := voc.URL+"/voc", "voiceovercloud"
 	if _, _, err := svc.CreateWebhook(context.Background(), fe.account.ID, switchboard.WebhookChange{URL: &hookURL,
 		Format: &format, Events: []string{switchboard.EventIVROption}}); err != nil {
 		t.Fatal(err)
@@ -334,11 +299,11 @@ func TestFlowMenuKeyReachesQueueAndSendsIVROption(t *testing.T) {
 	if _, err := svc.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	got := voc.received()
+	got := voc.Received()
 	if len(got) != 1 {
 		t.Fatalf("the Voice Over Cloud receiver got %d requests; want 1 ivrOption", len(got))
 	}
-	q := got[0].query
+	q := got[0].Query
 	if q.Get("event") != "ivrOption" || q.Get("ivrOption") != "1" || q.Get("callid") != r.UniqueID ||
 		q.Get("callerid") != "15551234567" || q.Get("inboundNumber") != "15559876543" {
 		t.Fatalf("ivrOption query = %v", q)
@@ -395,18 +360,18 @@ func TestFlowNoInputTimeoutRunsWebhookAndContinues(t *testing.T) {
 	c.byeWithin(t, "the caller after the goodbye")
 	fe.waitIdle()
 	r := fe.endedRecord(switchboard.CallInbound)
-	got := fe.hooks.received()
+	got := fe.hooks.Received()
 	if len(got) != 1 {
 		t.Fatalf("webhook node: %d requests; want 1", len(got))
 	}
 	h := got[0]
-	if h.header.Get("X-Pbx-Token") != "tok-123" || h.header.Get("X-Tenant") != "acme" || h.query.Get("x") != "1" {
-		t.Fatalf("webhook headers %v query %v", h.header, h.query)
+	if h.Header.Get("X-Pbx-Token") != "tok-123" || h.Header.Get("X-Tenant") != "acme" || h.Query.Get("x") != "1" {
+		t.Fatalf("webhook headers %v query %v", h.Header, h.Query)
 	}
 	for _, want := range []string{`"type":"webhook_component_event"`, `"unique_call_id":"` + r.UniqueID + `"`,
 		`"user_number":"+15551234567"`, `"dest_number":"+15559876543"`, `"component_name":"No input"`} {
-		if !strings.Contains(h.body, want) {
-			t.Fatalf("webhook body %s; want %s", h.body, want)
+		if !strings.Contains(h.Body, want) {
+			t.Fatalf("webhook body %s; want %s", h.Body, want)
 		}
 	}
 	var canonical bool
@@ -440,7 +405,7 @@ func TestFlowWebhookRefusedBySSRFPolicyContinues(t *testing.T) {
 	}
 	c.byeWithin(t, "the caller after the goodbye")
 	fe.waitIdle()
-	if n := len(fe.hooks.received()); n != 0 {
+	if n := len(fe.hooks.Received()); n != 0 {
 		t.Fatalf("the receiver on loopback got %d requests despite the policy", n)
 	}
 	tr := fe.trace(fe.endedRecord(switchboard.CallInbound).UniqueID)

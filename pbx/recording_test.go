@@ -1,14 +1,11 @@
 package pbx_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,6 +14,7 @@ import (
 
 	"switchboard"
 	"switchboard/blob"
+	"switchboard/internal/audiotest"
 	"switchboard/internal/tstest"
 	"switchboard/media"
 	"switchboard/pbx"
@@ -86,73 +84,11 @@ func (e *recEnv) stereo(r *switchboard.Recording) (left, right []int16) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if len(b) < media.WAVHeaderSize || string(b[0:4]) != "RIFF" || binary.LittleEndian.Uint16(b[22:]) != 2 ||
-		binary.LittleEndian.Uint32(b[24:]) != 8000 || binary.LittleEndian.Uint16(b[34:]) != 16 {
-		e.t.Fatalf("the recording is not a 16-bit stereo 8 kHz WAV")
-	}
-	if n := binary.LittleEndian.Uint32(b[40:]); int(n) != len(b)-media.WAVHeaderSize || int64(len(b)) != r.Size {
-		e.t.Fatalf("WAV data size %d, file %d bytes, row size %d", n, len(b), r.Size)
-	}
-	for i := media.WAVHeaderSize; i+4 <= len(b); i += 4 {
-		left = append(left, int16(binary.LittleEndian.Uint16(b[i:])))
-		right = append(right, int16(binary.LittleEndian.Uint16(b[i+2:])))
+	left, right = audiotest.StereoWAV(e.t, b)
+	if int64(len(b)) != r.Size {
+		e.t.Fatalf("the WAV is %d bytes, its row says %d", len(b), r.Size)
 	}
 	return left, right
-}
-
-// speech is espeak-ng saying text, at 8 kHz as a phone sends it.
-func speech(t *testing.T, text string) []int16 {
-	t.Helper()
-	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("espeak-ng is not installed (Debian package espeak-ng)")
-		}
-		t.Skip("espeak-ng is not installed")
-	}
-	out, err := exec.Command("espeak-ng", "--stdout", text).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := media.ReadWAV(bytes.NewReader(out), time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pcm
-}
-
-// power is the mean power of samples; tonePart is the share of it in freq (a pure sine
-// gives about 0.5, speech a few hundredths at most).
-func power(s []int16) float64 {
-	var sum float64
-	for _, v := range s {
-		sum += float64(v) * float64(v)
-	}
-	return sum / float64(max(1, len(s)))
-}
-
-func tonePart(s []int16, freq float64) float64 {
-	p := power(s)
-	if p == 0 {
-		return 0
-	}
-	return media.Goertzel(s, freq) / p
-}
-
-// audibleOf cuts the silence the recording has before and after the parties spoke.
-func audibleOf(s []int16) []int16 {
-	first, last := -1, -1
-	for i, v := range s {
-		if v > 300 || v < -300 {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	if first < 0 {
-		return nil
-	}
-	return s[first : last+1]
 }
 
 // talk sends frames from each peer to the PBX every 20 ms, as phones do: caller's frames
@@ -189,11 +125,11 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	receivers := map[string]*hookReceiver{}
+	receivers := map[string]*tstest.HookReceiver{}
 	for _, format := range []string{"voiceovercloud", "voipline", "voxpria"} {
-		h := newHookReceiver(t)
+		h := tstest.NewHookReceiver(t)
 		receivers[format] = h
-		u, f := h.srv.URL+"/"+format, format
+		u, f := h.URL+"/"+format, format
 		if _, _, err := hooks.CreateWebhook(ctx, e.account.ID, switchboard.WebhookChange{URL: &u, Format: &f, Events: []string{"*"}}); err != nil {
 			t.Fatalf("%s subscription: %v (%+v)", format, err, err)
 		}
@@ -202,7 +138,7 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 	go func() { hooksDone <- hooks.Run(ctx) }()
 	defer func() { cancel(); <-hooksDone }()
 
-	said := speech(t, "Please record the account number seven four two")
+	said := audiotest.Speech(t, "Please record the account number seven four two")
 	alice, bob, ua1, _ := twoPhones(t, e.env)
 	oc, err := e.eng.PlaceCall(ctx, switchboard.OutboundCallRequest{AccountID: e.account.ID, FromUser: ua1, To: "1002",
 		Recording: true})
@@ -224,14 +160,14 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 	hungUp := time.Now()
 	e.waitIdle()
 	tstest.WaitForWithin(t, 5*time.Second, "recording.available at the Voice Over Cloud and VoIPLine receivers", func() bool {
-		return hookNamed(receivers["voiceovercloud"], "callRecordingAvailable") != nil &&
-			(hookNamed(receivers["voipline"], "outbound_call_recording") != nil ||
-				hookNamed(receivers["voipline"], "inbound_call_recording") != nil)
+		return receivers["voiceovercloud"].First("callRecordingAvailable") != nil &&
+			(receivers["voipline"].First("outbound_call_recording") != nil ||
+				receivers["voipline"].First("inbound_call_recording") != nil)
 	})
 	t.Logf("recording.available delivered %v after the hangup", time.Since(hungUp).Round(time.Millisecond))
-	tstest.WaitFor(t, "VoxPria's call.completed", func() bool { return hookNamed(receivers["voxpria"], "call.completed") != nil })
-	if vp := hookNamed(receivers["voxpria"], "call.completed"); !strings.Contains(vp.body, "/recordings/"+rec.ID+"/audio?") {
-		t.Fatalf("VoxPria's call.completed does not carry the recording %s: %s", rec.ID, vp.body)
+	tstest.WaitFor(t, "VoxPria's call.completed", func() bool { return receivers["voxpria"].First("call.completed") != nil })
+	if vp := receivers["voxpria"].First("call.completed"); !strings.Contains(vp.Body, "/recordings/"+rec.ID+"/audio?") {
+		t.Fatalf("VoxPria's call.completed does not carry the recording %s: %s", rec.ID, vp.Body)
 	}
 
 	got := e.waitRecording(oc.CallID, switchboard.RecordingAvailable)
@@ -239,46 +175,36 @@ func TestClickToCallRecordingKeepsEachPartyOnItsChannel(t *testing.T) {
 		t.Fatalf("recording %+v: want %s, at least %d ms, not paused, alice's", got, rec.ID, len(said)/8-500)
 	}
 	left, right := e.stereo(got)
-	l, r := audibleOf(left), audibleOf(right)
+	l, r := audiotest.Audible(left), audiotest.Audible(right)
 	if len(l) < len(said)/2 {
 		t.Fatalf("the left channel holds %d audible samples of %d said", len(l), len(said))
 	}
-	if p := tonePart(l, 1000); p > 0.05 {
+	if p := audiotest.TonePart(l, 1000); p > 0.05 {
 		t.Fatalf("the caller's channel is %.2f the callee's 1 kHz tone", p)
 	}
-	if p := tonePart(r, 1000); p < 0.3 {
+	if p := audiotest.TonePart(r, 1000); p < 0.3 {
 		t.Fatalf("the callee's channel holds the 1 kHz tone at %.2f of its power only", p)
 	}
 	// The speech is on the left at its level: µ-law keeps espeak-ng's power within a few dB.
-	if pl, ps := power(l), power(audibleOf(said)); pl < ps/4 || pl > ps*4 {
+	if pl, ps := audiotest.Power(l), audiotest.Power(audiotest.Audible(said)); pl < ps/4 || pl > ps*4 {
 		t.Fatalf("left channel power %.0f, the speech sent %.0f", pl, ps)
 	}
 
-	voc := hookNamed(receivers["voiceovercloud"], "callRecordingAvailable")
-	if voc.query.Get("callid") != oc.CallID {
-		t.Fatalf("callRecordingAvailable names the call %q, want %s", voc.query.Get("callid"), oc.CallID)
+	voc := receivers["voiceovercloud"].First("callRecordingAvailable")
+	if voc.Query.Get("callid") != oc.CallID {
+		t.Fatalf("callRecordingAvailable names the call %q, want %s", voc.Query.Get("callid"), oc.CallID)
 	}
-	vl := hookNamed(receivers["voipline"], "outbound_call_recording")
+	vl := receivers["voipline"].First("outbound_call_recording")
 	if vl == nil {
-		vl = hookNamed(receivers["voipline"], "inbound_call_recording")
+		vl = receivers["voipline"].First("inbound_call_recording")
 	}
 	var vlBody map[string]any
-	if err := json.Unmarshal([]byte(vl.body), &vlBody); err != nil {
-		t.Fatalf("VoIPLine body: %v: %s", err, vl.body)
+	if err := json.Unmarshal([]byte(vl.Body), &vlBody); err != nil {
+		t.Fatalf("VoIPLine body: %v: %s", err, vl.Body)
 	}
 	if u, _ := vlBody["recording_url"].(string); !strings.Contains(u, "/recordings/"+got.ID+"/audio?") {
 		t.Fatalf("VoIPLine's recording_url %q does not link the recording %s", vlBody["recording_url"], got.ID)
 	}
-}
-
-// hookNamed is the first request whose body names the event (as a JSON string), if any.
-func hookNamed(h *hookReceiver, name string) *receivedHook {
-	for _, r := range h.received() {
-		if strings.Contains(r.body, `"`+name+`"`) || r.query.Get("event") == name || r.header.Get("X-Event") == name {
-			return &r
-		}
-	}
-	return nil
 }
 
 // The call-control API's side in the engine: pause is silence in the file and lasts
@@ -358,17 +284,17 @@ func TestRecordingControlPausesIntoSilenceAndStopsWhileTheCallGoesOn(t *testing.
 	// a second of 1 kHz.
 	for i := 0; i+800 <= len(left); i += 400 {
 		w := left[i : i+800]
-		if power(w) > 1e5 && (tonePart(w, 697) > 0.1 || tonePart(w, 1209) > 0.1) {
+		if audiotest.Power(w) > 1e5 && (audiotest.TonePart(w, 697) > 0.1 || audiotest.TonePart(w, 1209) > 0.1) {
 			t.Fatalf("the keyed card digits are in the recording at %d ms", i/8)
 		}
 	}
 	var silent, tone int
 	for i := 0; i+800 <= len(left); i += 800 {
 		w := left[i : i+800]
-		if power(w) == 0 {
+		if audiotest.Power(w) == 0 {
 			silent++
 		}
-		if power(w) > 1e5 && tonePart(w, 1000) > 0.3 {
+		if audiotest.Power(w) > 1e5 && audiotest.TonePart(w, 1000) > 0.3 {
 			tone++
 		}
 	}
@@ -499,7 +425,7 @@ func TestRecordingFollowsATransferAndItsPauseLastsAcrossIt(t *testing.T) {
 		first = -1
 		for i := 0; i+800 <= len(s); i += 800 {
 			w := s[i : i+800]
-			if power(w) > 1e5 && tonePart(w, f) > 0.3 {
+			if audiotest.Power(w) > 1e5 && audiotest.TonePart(w, f) > 0.3 {
 				if first < 0 {
 					first = i / 800
 				}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"switchboard/internal/transcribetest"
 	"switchboard/internal/tstest"
 )
 
@@ -15,8 +16,8 @@ func lowTone(seconds float64) []int16 {
 }
 
 func TestOpenAISendsTheChannelAsMultipartAndReadsSegmentsAndWords(t *testing.T) {
-	fake := newFakeOpenAI(t, "whisper-1")
-	fake.answers["low"] = verbose(0.0, 2.5, "Hi, I have a question about my bill.", 3.0, 4.0, "Thanks.")
+	fake := transcribetest.NewOpenAI(t, "whisper-1")
+	fake.Answers["low"] = transcribetest.Verbose(0.0, 2.5, "Hi, I have a question about my bill.", 3.0, 4.0, "Thanks.")
 	eng := &OpenAI{BaseURL: fake.URL(), APIKey: "sk-test", ModelName: "whisper-1"}
 	samples := lowTone(4)
 	res, err := eng.Transcribe(context.Background(), Audio{WAV: MonoWAV(samples, 8000), Rate: 8000, Language: "en-US", Channel: "left"})
@@ -49,20 +50,20 @@ func TestOpenAISendsTheChannelAsMultipartAndReadsSegmentsAndWords(t *testing.T) 
 func TestOpenAIErrorsAreClassified(t *testing.T) {
 	cases := []struct {
 		name       string
-		resp       fakeResponse
+		resp       transcribetest.Response
 		permanent  bool
 		retryAfter time.Duration
 	}{
-		{"401 bad key", fakeResponse{status: 401, body: `{"error":{"message":"Incorrect API key provided"}}`}, true, 0},
-		{"429 with Retry-After", fakeResponse{status: 429, retryAfter: "7", body: `{"error":{"message":"Rate limit reached"}}`}, false, 7 * time.Second},
-		{"503", fakeResponse{status: 503, body: "upstream unavailable"}, false, 0},
-		{"garbage", fakeResponse{status: 200, body: "<html>proxy error</html>"}, false, 0},
-		{"JSON without a transcript", fakeResponse{status: 200, body: `{"ok":true}`}, false, 0},
+		{"401 bad key", transcribetest.Response{Status: 401, Body: `{"error":{"message":"Incorrect API key provided"}}`}, true, 0},
+		{"429 with Retry-After", transcribetest.Response{Status: 429, RetryAfter: "7", Body: `{"error":{"message":"Rate limit reached"}}`}, false, 7 * time.Second},
+		{"503", transcribetest.Response{Status: 503, Body: "upstream unavailable"}, false, 0},
+		{"garbage", transcribetest.Response{Status: 200, Body: "<html>proxy error</html>"}, false, 0},
+		{"JSON without a transcript", transcribetest.Response{Status: 200, Body: `{"ok":true}`}, false, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			fake := newFakeOpenAI(t, "whisper-1")
-			fake.set(func() { fake.script = []fakeResponse{c.resp} })
+			fake := transcribetest.NewOpenAI(t, "whisper-1")
+			fake.Set(func() { fake.Script = []transcribetest.Response{c.resp} })
 			eng := &OpenAI{BaseURL: fake.URL(), ModelName: "whisper-1"}
 			_, err := eng.Transcribe(context.Background(), Audio{WAV: MonoWAV(lowTone(1), 8000), Rate: 8000, Channel: "left"})
 			var ee *EngineError
@@ -77,8 +78,8 @@ func TestOpenAIErrorsAreClassified(t *testing.T) {
 }
 
 func TestOpenAITimeoutIsRetryable(t *testing.T) {
-	fake := newFakeOpenAI(t, "whisper-1")
-	fake.set(func() { fake.hang = make(chan string, 1) })
+	fake := transcribetest.NewOpenAI(t, "whisper-1")
+	fake.Set(func() { fake.Hang = make(chan string, 1) })
 	eng := &OpenAI{BaseURL: fake.URL(), ModelName: "whisper-1", Timeout: 200 * time.Millisecond}
 	_, err := eng.Transcribe(context.Background(), Audio{WAV: MonoWAV(lowTone(1), 8000), Rate: 8000, Channel: "left"})
 	var ee *EngineError

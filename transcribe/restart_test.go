@@ -62,7 +62,7 @@ func TestJobSurvivesAKill(t *testing.T) {
 	r := newRig(t, db, dataDir)
 	rec := r.record(t, "1704067200.77")
 	hang := make(chan string, 1)
-	r.fake.set(func() { r.fake.hang = hang })
+	r.fake.Set(func() { r.fake.Hang = hang })
 
 	// The first server process claims the job and is killed while the engine works on it.
 	child := exec.Command(os.Args[0], "-test.run=^TestChildTranscriber$", "-test.count=1")
@@ -85,7 +85,7 @@ func TestJobSurvivesAKill(t *testing.T) {
 	if err != nil || job.Status != switchboard.TranscriptionPending || job.Attempts != 1 || job.LeaseUntil.IsZero() {
 		t.Fatalf("after the kill: job %+v, %v; want pending, leased, one attempt", job, err)
 	}
-	r.fake.set(func() { r.fake.hang = nil })
+	r.fake.Set(func() { r.fake.Hang = nil })
 
 	// The next start on the same database finishes it.
 	r.run(t)

@@ -36,6 +36,7 @@ import (
 	"github.com/pion/rtp"
 
 	"switchboard"
+	"switchboard/bench/internal/benchpbx"
 	"switchboard/blob"
 	"switchboard/media"
 	"switchboard/recording"
@@ -475,24 +476,5 @@ func writeMarkdown(path string, results []result, d time.Duration) error {
 	}
 	b.WriteString("\nTarget: recording costs less than 25 % extra CPU at 200 concurrent calls.\n")
 	b.WriteString("\n" + endMarker + "\n")
-	section := b.String()
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(old)
-	if text == "" {
-		text = "# Benchmarks\n\n"
-	}
-	start, end := strings.Index(text, startMarker), strings.Index(text, endMarker)
-	if start >= 0 && end > start {
-		end += len(endMarker)
-		if end < len(text) && text[end] == '\n' {
-			end++
-		}
-		text = text[:start] + section + text[end:]
-	} else {
-		text = strings.TrimRight(text, "\n") + "\n\n" + section
-	}
-	return os.WriteFile(path, []byte(text), 0o644)
+	return benchpbx.WriteSection(path, startMarker, endMarker, b.String())
 }

@@ -34,7 +34,29 @@ func TestTwoSoftphonesCallThroughServe(t *testing.T) {
 	alice := startBaresip(t, bin, sipAddr, demo.Users[0], 32100)
 	bob := startBaresip(t, bin, sipAddr, demo.Users[1], 32200)
 
-	type availability struct {
+	tstest.WaitForWithin(t, 20*time.Second, "both phones registered", func() bool {
+		s := phoneStates(t, base, demo.DeveloperKey)
+		return s["1001"] == "online" && s["1002"] == "online"
+	})
+
+	alice.command(t, "dial", "sip:1002@"+sipAddr)
+	tstest.WaitForWithin(t, 20*time.Second, "the call up with audio both ways", func() bool {
+		s := phoneStates(t, base, demo.DeveloperKey)
+		return s["1001"] == "online outbound 1001->1002" && s["1002"] == "online inbound 1001->1002" &&
+			alice.receivingAudio() && bob.receivingAudio()
+	})
+	alice.command(t, "hangup", "")
+	tstest.WaitForWithin(t, 20*time.Second, "the call gone", func() bool {
+		s := phoneStates(t, base, demo.DeveloperKey)
+		return s["1001"] == "online" && s["1002"] == "online"
+	})
+}
+
+// phoneStates is what GET /availability says of each extension: "offline", "online", and
+// "online <direction> <from>-><to>" for each of its channels.
+func phoneStates(t *testing.T, base, key string) map[string]string {
+	t.Helper()
+	var a struct {
 		Result []struct {
 			PresenceID        string `json:"presence_id"`
 			DevicesRegistered bool   `json:"devices_registered"`
@@ -43,38 +65,19 @@ func TestTwoSoftphonesCallThroughServe(t *testing.T) {
 			}
 		}
 	}
-	state := func() map[string]string {
-		var a availability
-		getJSON(t, http.DefaultClient, base+"/v3/voice/61/availability", demo.DeveloperKey, &a)
-		out := map[string]string{}
-		for _, u := range a.Result {
-			s := "offline"
-			if u.DevicesRegistered {
-				s = "online"
-			}
-			for _, c := range u.Channels {
-				s += " " + c.Direction + " " + c.From + "->" + c.To
-			}
-			out[u.PresenceID] = s
+	getJSON(t, http.DefaultClient, base+"/v3/voice/61/availability", key, &a)
+	out := map[string]string{}
+	for _, u := range a.Result {
+		s := "offline"
+		if u.DevicesRegistered {
+			s = "online"
 		}
-		return out
+		for _, c := range u.Channels {
+			s += " " + c.Direction + " " + c.From + "->" + c.To
+		}
+		out[u.PresenceID] = s
 	}
-	tstest.WaitForWithin(t, 20*time.Second, "both phones registered", func() bool {
-		s := state()
-		return s["1001"] == "online" && s["1002"] == "online"
-	})
-
-	alice.command(t, "dial", "sip:1002@"+sipAddr)
-	tstest.WaitForWithin(t, 20*time.Second, "the call up with audio both ways", func() bool {
-		s := state()
-		return s["1001"] == "online outbound 1001->1002" && s["1002"] == "online inbound 1001->1002" &&
-			alice.receivingAudio() && bob.receivingAudio()
-	})
-	alice.command(t, "hangup", "")
-	tstest.WaitForWithin(t, 20*time.Second, "the call gone", func() bool {
-		s := state()
-		return s["1001"] == "online" && s["1002"] == "online"
-	})
+	return out
 }
 
 type baresip struct {
@@ -87,6 +90,7 @@ type baresip struct {
 // baresipSetup is what a test changes in a baresip's configuration.
 type baresipSetup struct {
 	tone      int      // Hz of the tone it sends (default 440)
+	source    string   // an 8 kHz mono WAV it sends instead of the tone
 	uriParams string   // after the registrar's address in the account, e.g. ";transport=tls"
 	params    string   // more account parameters, e.g. ";mediaenc=srtp-mand"
 	config    []string // more config lines, read before the account (modules the account needs)
@@ -103,17 +107,20 @@ func startBaresip(t *testing.T, bin, sipAddr string, u demoUser, rtpBase int, se
 	// baresip listens for SIP on listen (UDP, TCP) and on the next port (TLS).
 	listen := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePortPair(t, "127.0.0.1")))
 	ctrl := net.JoinHostPort("127.0.0.1", strconv.Itoa(tstest.FreePort(t, "127.0.0.1")))
-	config := strings.Join([]string{
+	source := []string{"audio_source ausine," + strconv.Itoa(bs.tone), "ausrc_srate 48000", "ausrc_channels 2"}
+	if bs.source != "" {
+		source = []string{"audio_source aufile," + bs.source, "ausrc_srate 8000", "ausrc_channels 1"}
+	}
+	config := strings.Join(append(source,
 		"poll_method epoll",
-		"sip_listen " + listen,
-		"audio_source ausine," + strconv.Itoa(bs.tone),
-		"ausrc_srate 48000", "ausrc_channels 2", "auplay_srate 48000", "auplay_channels 1",
-		"audio_player aufile," + filepath.Join(dir, "heard.wav"),
-		"audio_alert aufile," + filepath.Join(dir, "alert.wav"),
+		"sip_listen "+listen,
+		"auplay_srate 48000", "auplay_channels 1",
+		"audio_player aufile,"+filepath.Join(dir, "heard.wav"),
+		"audio_alert aufile,"+filepath.Join(dir, "alert.wav"),
 		fmt.Sprintf("rtp_ports %d-%d", rtpBase, rtpBase+99),
 		"rtp_stats yes",
 		"module_path /usr/lib/baresip/modules",
-	}, "\n") + "\n" + strings.Join(append(bs.config, // before account.so, which reads the accounts
+	), "\n") + "\n" + strings.Join(append(bs.config, // before account.so, which reads the accounts
 		"module g711.so", "module ausine.so", "module aufile.so", "module account.so",
 		"module menu.so", "module ctrl_tcp.so",
 		"ctrl_tcp_listen "+ctrl,

@@ -37,6 +37,15 @@ import (
 // carried the same webhook-id. On SQLite and, when SWITCHBOARD_TEST_POSTGRES_URL is set, on
 // PostgreSQL.
 func TestWebhookDeliverySurvivesACrash(t *testing.T) {
+	bin := buildServer(t)
+	t.Run("sqlite", func(t *testing.T) { crashTest(t, bin, "") })
+	t.Run("postgres", func(t *testing.T) { crashTest(t, bin, freshSchema(t)) })
+}
+
+// buildServer builds the switchboard binary for tests that run it as a child process (and
+// kill it); skipped with -short.
+func buildServer(t *testing.T) string {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -45,8 +54,7 @@ func TestWebhookDeliverySurvivesACrash(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	t.Run("sqlite", func(t *testing.T) { crashTest(t, bin, "") })
-	t.Run("postgres", func(t *testing.T) { crashTest(t, bin, freshSchema(t)) })
+	return bin
 }
 
 // freshSchema makes an empty schema for one run in the database named by

@@ -1,4 +1,7 @@
-package transcribe
+// Package transcribetest holds what the tests of transcription share: a local server that
+// speaks the OpenAI transcription API, and the Voice360 seed's TRANSCRIPTION_FINISHED
+// example with a check of a result against its shape.
+package transcribetest
 
 import (
 	"encoding/binary"
@@ -14,68 +17,76 @@ import (
 	"testing"
 )
 
-// fakeOpenAI is a local server speaking the OpenAI transcription API. It stands for a
-// service that cannot run here: it checks every multipart request it receives (model, file,
-// format, granularities, the audio: a mono 8 kHz 16-bit WAV) and answers with canned
-// verbose_json chosen by the tone it hears (the tests put a low tone on one channel and a
-// high one on the other), or with the scripted failures.
-type fakeOpenAI struct {
+// OpenAI is a local server speaking the OpenAI transcription API. It stands for a service
+// that cannot run here: it checks every multipart request it receives (model, file, format,
+// granularities, the audio: a mono 8 kHz 16-bit WAV) and answers with canned verbose_json —
+// Answer's, else Answers' by the tone it hears (tests put a low tone on one channel and a
+// high one on the other) — or with the scripted failures. Change its fields with Set.
+type OpenAI struct {
 	t     testing.TB
 	model string
 	srv   *httptest.Server
 
 	mu       sync.Mutex
-	requests []fakeRequest
-	// script: one response per request, in order (then 200 with the canned answer).
-	script []fakeResponse
-	// hang, when set, makes every request wait for the client to give up, and is told of
-	// each request that arrived.
-	hang chan string
-	// answers by tone: "low" (below ~700 Hz) and "high".
-	answers map[string]string
+	requests []Request
+	// Script: one response per request, in order (then 200 with the canned answer).
+	Script []Response
+	// Hang, when set, makes every request wait for the client to give up, and is told of
+	// each request that arrived (its file name).
+	Hang chan string
+	// Answers by tone: "low" (below ~700 Hz) and "high".
+	Answers map[string]string
+	// Answer, when set, chooses the answer instead of Answers.
+	Answer func(Request) string
 }
 
-type fakeRequest struct {
+// Request is what one transcription request carried.
+type Request struct {
 	Model, Format, Tone, Filename, Language string
 	Granularities                           []string
 	Samples                                 int
+	PCM                                     []int16 // the file's audio
 	Auth                                    string
 }
 
-type fakeResponse struct {
-	status     int
-	retryAfter string
-	body       string
+// Response is a scripted answer.
+type Response struct {
+	Status     int
+	RetryAfter string
+	Body       string
 }
 
-func newFakeOpenAI(t testing.TB, model string) *fakeOpenAI {
-	f := &fakeOpenAI{t: t, model: model, answers: map[string]string{}}
+// NewOpenAI starts the server, expecting requests for model; it stops with the test.
+func NewOpenAI(t testing.TB, model string) *OpenAI {
+	f := &OpenAI{t: t, model: model, Answers: map[string]string{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
-func (f *fakeOpenAI) URL() string { return f.srv.URL }
+// URL is the server's base URL (without /v1), as --transcribe-openai-url takes it.
+func (f *OpenAI) URL() string { return f.srv.URL }
 
-// set changes the fake's script or answers under its lock (its handler reads them under it).
-func (f *fakeOpenAI) set(change func()) {
+// Set changes the server's script or answers under its lock (its handler reads them under it).
+func (f *OpenAI) Set(change func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	change()
 }
 
-func (f *fakeOpenAI) Requests() []fakeRequest {
+// Requests is the requests received so far.
+func (f *OpenAI) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]fakeRequest(nil), f.requests...)
+	return append([]Request(nil), f.requests...)
 }
 
-func (f *fakeOpenAI) fail(w http.ResponseWriter, format string, args ...any) {
+func (f *OpenAI) fail(w http.ResponseWriter, format string, args ...any) {
 	f.t.Errorf("fake OpenAI: "+format, args...)
 	http.Error(w, fmt.Sprintf(format, args...), http.StatusBadRequest)
 }
 
-func (f *fakeOpenAI) serve(w http.ResponseWriter, r *http.Request) {
+func (f *OpenAI) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/audio/transcriptions" {
 		f.fail(w, "unexpected %s %s", r.Method, r.URL.Path)
 		return
@@ -85,7 +96,7 @@ func (f *fakeOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, "content type %q is not multipart/form-data", r.Header.Get("Content-Type"))
 		return
 	}
-	req := fakeRequest{Auth: r.Header.Get("Authorization")}
+	req := Request{Auth: r.Header.Get("Authorization")}
 	mr := multipart.NewReader(r.Body, params["boundary"])
 	for {
 		p, err := mr.NextPart()
@@ -112,27 +123,30 @@ func (f *fakeOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 				f.fail(w, "file content type %q, want audio/wav", ct)
 				return
 			}
-			tone, n, err := monoTone(data)
+			pcm, err := monoPCM(data)
 			if err != nil {
 				f.fail(w, "file: %v", err)
 				return
 			}
-			req.Tone, req.Samples = tone, n
+			req.PCM, req.Samples, req.Tone = pcm, len(pcm), toneOf(pcm)
 		}
 	}
-	if req.Model != f.model || req.Format != "verbose_json" || req.Tone == "" {
-		f.fail(w, "request model %q format %q file tone %q: want model %q, verbose_json and a WAV", req.Model, req.Format, req.Tone, f.model)
+	if req.Model != f.model || req.Format != "verbose_json" || req.PCM == nil {
+		f.fail(w, "request model %q format %q file of %d samples: want model %q, verbose_json and a WAV", req.Model, req.Format, req.Samples, f.model)
 		return
 	}
 	f.mu.Lock()
 	f.requests = append(f.requests, req)
-	var resp *fakeResponse
-	if len(f.script) > 0 {
-		resp = &f.script[0]
-		f.script = f.script[1:]
+	var resp *Response
+	if len(f.Script) > 0 {
+		resp = &f.Script[0]
+		f.Script = f.Script[1:]
 	}
-	hang := f.hang
-	answer := f.answers[req.Tone]
+	hang := f.Hang
+	answer := f.Answers[req.Tone]
+	if f.Answer != nil {
+		answer = f.Answer(req)
+	}
 	f.mu.Unlock()
 	if hang != nil {
 		hang <- req.Filename
@@ -140,51 +154,57 @@ func (f *fakeOpenAI) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if resp != nil {
-		if resp.retryAfter != "" {
-			w.Header().Set("Retry-After", resp.retryAfter)
+		if resp.RetryAfter != "" {
+			w.Header().Set("Retry-After", resp.RetryAfter)
 		}
-		w.WriteHeader(resp.status)
-		io.WriteString(w, resp.body)
+		w.WriteHeader(resp.Status)
+		io.WriteString(w, resp.Body)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, answer)
 }
 
-// monoTone checks that data is a mono 8 kHz 16-bit PCM WAV and says whether its tone is low
-// or high, by its zero crossings.
-func monoTone(data []byte) (string, int, error) {
+// monoPCM checks that data is a mono 8 kHz 16-bit PCM WAV with audio and returns its samples.
+func monoPCM(data []byte) ([]int16, error) {
 	if len(data) < 44 || string(data[0:4]) != "RIFF" || string(data[8:16]) != "WAVEfmt " {
-		return "", 0, fmt.Errorf("not a WAV")
+		return nil, fmt.Errorf("not a WAV")
 	}
 	le := binary.LittleEndian
 	if le.Uint16(data[20:]) != 1 || le.Uint16(data[22:]) != 1 || le.Uint32(data[24:]) != 8000 || le.Uint16(data[34:]) != 16 {
-		return "", 0, fmt.Errorf("not mono 8 kHz 16-bit PCM: format %d, %d channels, %d Hz, %d bits",
+		return nil, fmt.Errorf("not mono 8 kHz 16-bit PCM: format %d, %d channels, %d Hz, %d bits",
 			le.Uint16(data[20:]), le.Uint16(data[22:]), le.Uint32(data[24:]), le.Uint16(data[34:]))
 	}
-	pcm := data[44:]
-	n := len(pcm) / 2
+	raw := data[44:]
+	if len(raw) < 2 {
+		return nil, fmt.Errorf("no audio")
+	}
+	pcm := make([]int16, len(raw)/2)
+	for i := range pcm {
+		pcm[i] = int16(le.Uint16(raw[2*i:]))
+	}
+	return pcm, nil
+}
+
+// toneOf says whether pcm's tone is low or high, by its zero crossings.
+func toneOf(pcm []int16) string {
 	crossings := 0
 	prev := int16(0)
-	for i := 0; i < n; i++ {
-		s := int16(le.Uint16(pcm[i*2:]))
+	for _, s := range pcm {
 		if (s >= 0) != (prev >= 0) {
 			crossings++
 		}
 		prev = s
 	}
-	if n == 0 {
-		return "", 0, fmt.Errorf("no audio")
+	if float64(crossings)*8000/float64(len(pcm)) < 1400 {
+		return "low"
 	}
-	perSecond := float64(crossings) * 8000 / float64(n)
-	if perSecond < 1400 {
-		return "low", n, nil
-	}
-	return "high", n, nil
+	return "high"
 }
 
-// verbose is a canned verbose_json answer of segments (start, end, text).
-func verbose(segs ...any) string {
+// Verbose is a canned verbose_json answer of segments (start, end, text), with word times
+// spread evenly over each segment and usage.total_tokens 100.
+func Verbose(segs ...any) string {
 	type seg struct {
 		ID         int     `json:"id"`
 		Start      float64 `json:"start"`
