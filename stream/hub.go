@@ -250,28 +250,43 @@ func (h *Hub) Subscribe(ctx context.Context, accountID, userID, after int64, fil
 		f = &feed{accountID: accountID, subs: map[*Subscription]struct{}{}}
 		h.feeds[accountID] = f
 	}
-	f.refs++
-	f.mu.Lock()
+	f.refs++ // keeps f in h.feeds
 	h.mu.Unlock()
-	s, err := h.register(ctx, f, userID, after, filter)
-	f.mu.Unlock()
-	if err != nil {
+	if err := h.start(ctx, f); err != nil {
 		h.release(f)
 		return nil, err
 	}
-	return s, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return h.register(f, userID, after, filter), nil
 }
 
-// register adds a consumer to f, whose lock the caller holds. The consumer gets from its
-// buffer every event past f's cursor, and reads those up to the cursor from the table.
-func (h *Hub) register(ctx context.Context, f *feed, userID, after int64, filter Filter) (*Subscription, error) {
-	if !f.ready {
-		latest, err := h.cfg.Store.LatestEventSeq(ctx, f.accountID)
-		if err != nil {
-			return nil, err
-		}
+// start sets the cursor of a new feed at the account's newest event. It does not hold the
+// feed's lock while it asks the store, which on PostgreSQL waits for the transactions
+// running at the start: the hub, reading the other feeds, must not wait with it.
+func (h *Hub) start(ctx context.Context, f *feed) error {
+	f.mu.Lock()
+	ready := f.ready
+	f.mu.Unlock()
+	if ready {
+		return nil
+	}
+	latest, err := h.cfg.Store.LatestEventSeq(ctx, f.accountID)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.ready { // else another consumer's start came first
 		f.cursor, f.follow, f.ready = latest, h.cfg.Store.FollowEvents(f.accountID, latest), true
 	}
+	return nil
+}
+
+// register adds a consumer to the started feed f, whose lock the caller holds. The consumer
+// gets from its buffer every event past f's cursor, and reads those up to the cursor from
+// the table.
+func (h *Hub) register(f *feed, userID, after int64, filter Filter) *Subscription {
 	s := &Subscription{hub: h, feed: f, accountID: f.accountID, userID: userID, filter: filter,
 		ch: make(chan *item, h.cfg.Buffer), overflow: make(chan struct{}),
 		backlogTo: f.cursor, last: after}
@@ -279,7 +294,7 @@ func (h *Hub) register(ctx context.Context, f *feed, userID, after int64, filter
 		s.last = f.cursor
 	}
 	f.subs[s] = struct{}{}
-	return s, nil
+	return s
 }
 
 // release drops a consumer's reference to its feed, and the feed with the last one.
