@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"slices"
 	"testing"
+	"time"
 
 	"switchboard"
 	"switchboard/internal/tstest"
@@ -45,16 +46,18 @@ func newPGOrder(t *testing.T) *pgOrder {
 	return p
 }
 
-// begin starts a transaction that stores an event, as the store's own do, and returns it
-// with the event's seq.
-func (p *pgOrder) begin() (*sql.Tx, int64) {
+// begin starts a transaction that stores an event of the account, as the store's own do,
+// and returns it with the event's seq.
+func (p *pgOrder) begin() (*sql.Tx, int64) { return p.beginFor(pgAccount) }
+
+func (p *pgOrder) beginFor(account int64) (*sql.Tx, int64) {
 	tx, err := p.raw.BeginTx(p.ctx, nil)
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	var seq int64
 	err = tx.QueryRowContext(p.ctx, `INSERT INTO events (id, account_id, name, occurred_at, data)
-		VALUES ($1, $2, $3, 0, '{}') RETURNING seq`, switchboard.NewEventID(), pgAccount, switchboard.EventSMSSent).Scan(&seq)
+		VALUES ($1, $2, $3, 0, '{}') RETURNING seq`, switchboard.NewEventID(), account, switchboard.EventSMSSent).Scan(&seq)
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -128,5 +131,51 @@ func TestRolledBackSeqDoesNotHoldTheStream(t *testing.T) {
 	got := p.finish()
 	if len(got) != 2 || got[0] != seqB {
 		t.Fatalf("the consumer received seqs %v, want B=%d, then the last event", got, seqB)
+	}
+}
+
+// TestLiveStartWaitsForLowerSeqs: a consumer subscribing while a transaction that holds a
+// smaller seq than the account's newest event is open starts once that transaction has
+// ended — else the event could commit below the consumer's starting point and never be
+// sent. (The test gives Subscribe two seconds to return early before it commits; the right
+// code cannot, whatever the machine's speed.)
+func TestLiveStartWaitsForLowerSeqs(t *testing.T) {
+	p := newPGOrder(t)
+	const account = 62 // a feed not started yet
+	txA, seqA := p.beginFor(account)
+	txB, _ := p.beginFor(account)
+	if err := txB.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	type started struct {
+		sub        *Subscription
+		err        error
+		aCommitted bool // when Subscribe returned
+	}
+	done := make(chan started, 1)
+	go func() {
+		sub, err := p.hub.Subscribe(p.ctx, account, 0, Live, Filter{})
+		var n int
+		if err == nil {
+			err = p.raw.QueryRowContext(p.ctx, `SELECT COUNT(*) FROM events WHERE seq = $1`, seqA).Scan(&n)
+		}
+		done <- started{sub, err, n == 1}
+	}()
+	var st started
+	select {
+	case st = <-done:
+	case <-time.After(2 * time.Second):
+		if err := txA.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		st = <-done
+	}
+	txA.Rollback() // when Subscribe returned early: ends A, so that the schema can be dropped
+	if st.err != nil {
+		t.Fatal(st.err)
+	}
+	st.sub.Close()
+	if !st.aCommitted {
+		t.Fatalf("Subscribe returned while the transaction holding seq %d was open", seqA)
 	}
 }
