@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"switchboard"
+	"switchboard/bench/internal/benchdoc"
 	"switchboard/store"
 )
 
@@ -220,10 +221,6 @@ func median(xs []float64) float64 {
 }
 
 func writeSection(path, cmd string, load []string, writers, seconds int, vs []*variant, ratio float64, rd readCost, reads int) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
 	loadAvg := "?"
 	if len(load) >= 3 {
 		loadAvg = strings.Join(load[:3], " ")
@@ -271,11 +268,5 @@ and by a plain read of the events after the last seq (ListEvents, one statement)
 %s`, markStart, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), loadAvg,
 		writers, seconds, cmd, rows.String(), ratio, reads, rd.follow.Round(time.Microsecond), rd.list.Round(time.Microsecond),
 		float64(rd.follow)/float64(rd.list), markEnd)
-	text := string(old)
-	if i, j := strings.Index(text, markStart), strings.Index(text, markEnd); i >= 0 && j > i {
-		text = text[:i] + section + text[j+len(markEnd):]
-	} else {
-		text = strings.TrimRight(text, "\n") + "\n\n" + section + "\n"
-	}
-	return os.WriteFile(path, []byte(text), 0o644)
+	return benchdoc.WriteSection(path, markStart, markEnd, section)
 }
