@@ -1,6 +1,7 @@
 package switchboard
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"time"
@@ -82,6 +83,16 @@ var EventNames = []string{
 	EventTranscriptionFailedOver,
 	EventSMSFailed,
 	EventAgentStateChanged,
+}
+
+// EventFollower reads one account's events in seq order, each once, as they become final: no
+// event with a smaller seq can still be committed after one it returned. (On PostgreSQL a
+// transaction can commit after one that took a later seq; reading "seq > the last one seen"
+// would pass over its events for ever.) Not safe for concurrent use.
+type EventFollower interface {
+	// Next returns the next final events, oldest first, at most limit; none while there are
+	// none yet.
+	Next(ctx context.Context, limit int) ([]*Event, error)
 }
 
 // Event is one thing that happened. It is stored in the same transaction as the change that

@@ -42,13 +42,35 @@ func (c *caller) isDeveloper() bool { return c.key != nil && c.key.Kind == switc
 // apiKeyHeader carries the key, for both kinds (the seed's header).
 const apiKeyHeader = "X-API-Key"
 
+// keyProtocolPrefix marks the key among the subprotocols of a WebSocket handshake: a
+// browser's WebSocket cannot send a header, but it can offer subprotocols
+// (new WebSocket(url, ["switchboard.v3", "key." + key])). The server answers with the
+// stream's own subprotocol, never with this one, and logs no header.
+const keyProtocolPrefix = "key."
+
+// providedKey is the API key the request carries: the X-API-Key header, else on a
+// WebSocket handshake the "key." subprotocol it offers.
+func providedKey(r *http.Request) string {
+	if k := r.Header.Get(apiKeyHeader); k != "" || !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return k
+	}
+	for _, v := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(v, ",") {
+			if k, ok := strings.CutPrefix(strings.TrimSpace(p), keyProtocolPrefix); ok {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
 // authenticate decides whether the request may use a route of the given access on the
 // {account_id} of its path, and applies the rate limit. The order matters: the limit is
 // counted before anything else is answered, per key for a valid key and per client IP
 // otherwise (so guessing keys is limited like anonymous use).
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, acc access) (*caller, error) {
 	ctx := r.Context()
-	provided := r.Header.Get(apiKeyHeader)
+	provided := providedKey(r)
 	var key *switchboard.APIKey
 	if provided != "" {
 		k, err := s.lookupKey(r, provided)

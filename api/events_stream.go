@@ -48,7 +48,9 @@ func (s *Server) eventStreamRoutes() {
 	s.handleAPI(route{Method: "GET", Path: "/events/ws", Access: accessUserOrDeveloper, Tag: "Events",
 		Summary: "Live event stream (WebSocket)",
 		Description: about + " One text message per event: the same JSON with \"id\" (the seq) first; pings every 15 s; " +
-			"on overflow a {\"type\":\"overflow\",\"last_seq\":N} message and a close with status 1013.",
+			"on overflow a {\"type\":\"overflow\",\"last_seq\":N} message and a close with status 1013. " +
+			"A browser, which cannot send X-API-Key on a WebSocket, offers the key as a subprotocol beside the stream's own: " +
+			"new WebSocket(url, [\"switchboard.v3\", \"key.\" + key]); the server answers switchboard.v3.",
 		Message: "WebSocket upgrade", Result: eventStreamResult{}, Query: eventStreamQuery},
 		func(w http.ResponseWriter, r *http.Request, c *caller) error {
 			userID, err := s.streamUser(c)
@@ -67,7 +69,7 @@ var streamKeyCheck = 30 * time.Second
 // being valid (revoked) or the store cannot say.
 func (s *Server) whileKeyValid(r *http.Request) context.Context {
 	ctx, cancel := context.WithCancel(r.Context())
-	provided := r.Header.Get(apiKeyHeader)
+	provided := providedKey(r)
 	go func() {
 		defer cancel()
 		tick := time.NewTicker(streamKeyCheck)

@@ -71,14 +71,20 @@ const (
 )
 
 // ListEvents returns the account's events with Seq > afterSeq, oldest first; limit <= 0
-// means 100, and at most 1000 are returned.
+// means 100, and at most 1000 are returned. These are the events committed so far: to follow
+// the table as it grows, use FollowEvents.
 func (db *DB) ListEvents(ctx context.Context, accountID, afterSeq int64, limit int) ([]*switchboard.Event, error) {
+	return db.listEvents(ctx, `account_id = ? AND seq > ?`, limit, accountID, afterSeq)
+}
+
+// listEvents returns the events that match where, in seq order, at most limit (see ListEvents).
+func (db *DB) listEvents(ctx context.Context, where string, limit int, args ...any) ([]*switchboard.Event, error) {
 	if limit <= 0 {
 		limit = defaultEventLimit
 	}
 	limit = min(limit, maxEventLimit)
 	rows, err := db.query(ctx, db.read, `SELECT seq, id, account_id, name, occurred_at, call_id, crm_id, data
-		FROM events WHERE account_id = ? AND seq > ? ORDER BY seq LIMIT ?`, accountID, afterSeq, limit)
+		FROM events WHERE `+where+` ORDER BY seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, internal("ListEvents", err)
 	}
@@ -127,12 +133,111 @@ func (db *DB) noteEventStored(tx *sql.Tx, accountID int64) {
 func (db *DB) EventBus() *events.Bus { return db.eventBus }
 
 // LatestEventSeq returns the seq of the account's newest event, 0 when it has none: where
-// a consumer that asks for live events only starts.
+// a follower of new events only starts (FollowEvents). On PostgreSQL it returns once the
+// transactions running when it was called have ended, so that no event with a seq at or
+// below it is committed after it returns: a follower from there misses nothing new.
 func (db *DB) LatestEventSeq(ctx context.Context, accountID int64) (int64, error) {
 	var seq sql.NullInt64
 	err := db.queryRow(ctx, db.read, `SELECT MAX(seq) FROM events WHERE account_id = ?`, accountID).Scan(&seq)
 	if err != nil {
 		return 0, internal("LatestEventSeq", err)
 	}
-	return seq.Int64, nil
+	if db.dialect != DialectPostgres || !seq.Valid {
+		return seq.Int64, nil
+	}
+	xid, err := db.newTransactionID(ctx)
+	if err != nil {
+		return 0, internal("LatestEventSeq", err)
+	}
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		var ended bool
+		if err := db.queryRow(ctx, db.read, `SELECT `+endedBefore, xid).Scan(&ended); err != nil {
+			return 0, internal("LatestEventSeq", err)
+		}
+		if ended {
+			return seq.Int64, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, internal("LatestEventSeq", ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// FollowEvents returns a follower of the account's events with Seq > afterSeq.
+//
+// SQLite has one writer at a time, so its events commit in seq order and the follower reads
+// past the last seq it returned. On PostgreSQL a transaction that took seq N can commit after
+// one that took N+1 (or roll back, leaving N unused for ever). There the follower, having seen
+// the account's events up to seq M, starts a transaction of its own, whose id is above every
+// transaction id handed out so far; once no transaction below that id is running (the
+// snapshot's xmin has passed it), every transaction that took a seq up to M has ended —
+// because a transaction takes its id before its first seq (migration 00028) — and the events
+// up to M are final. Until then it returns none of them. The cost: an extra statement or two
+// per batch of new events, and an event waits for the transactions that were running when
+// it was seen (a long transaction delays the stream; it never reorders or loses an event).
+func (db *DB) FollowEvents(accountID, afterSeq int64) switchboard.EventFollower {
+	return &eventFollower{db: db, accountID: accountID, after: afterSeq}
+}
+
+// endedBefore is true when no transaction with an id below the parameter is running.
+const endedBefore = `pg_snapshot_xmin(pg_current_snapshot()) >= ?::xid8`
+
+// newTransactionID starts and ends a transaction with an id of its own and returns the id:
+// above every transaction id handed out before the call. Its commit writes no WAL to flush.
+func (db *DB) newTransactionID(ctx context.Context) (string, error) {
+	var xid string
+	err := db.queryRow(ctx, db.read, `SELECT pg_current_xact_id()::text`).Scan(&xid)
+	return xid, err
+}
+
+type eventFollower struct {
+	db        *DB
+	accountID int64
+	after     int64 // the seq of the last event returned (or the starting point)
+	// PostgreSQL: the account's events up to seq pendingTo were seen before the transaction
+	// pendingXID began; they are final once no transaction below it is running.
+	pendingTo  int64
+	pendingXID string
+}
+
+func (f *eventFollower) Next(ctx context.Context, limit int) ([]*switchboard.Event, error) {
+	db := f.db
+	if db.dialect != DialectPostgres {
+		return f.advance(db.ListEvents(ctx, f.accountID, f.after, limit))
+	}
+	if f.pendingXID == "" {
+		var newest sql.NullInt64
+		err := db.queryRow(ctx, db.read, `SELECT MAX(seq) FROM events WHERE account_id = ? AND seq > ?`, f.accountID, f.after).Scan(&newest)
+		if err != nil {
+			return nil, internal("FollowEvents", err)
+		}
+		if !newest.Valid {
+			return nil, nil
+		}
+		xid, err := db.newTransactionID(ctx)
+		if err != nil {
+			return nil, internal("FollowEvents", err)
+		}
+		f.pendingTo, f.pendingXID = newest.Int64, xid
+	}
+	// None while the transactions are running: the event at pendingTo is there once they ended.
+	evs, err := f.advance(db.listEvents(ctx, `account_id = ? AND seq > ? AND seq <= ? AND `+endedBefore,
+		limit, f.accountID, f.after, f.pendingTo, f.pendingXID))
+	if f.after >= f.pendingTo {
+		f.pendingXID = ""
+	}
+	return evs, err
+}
+
+// advance moves the follower past the events read.
+func (f *eventFollower) advance(evs []*switchboard.Event, err error) ([]*switchboard.Event, error) {
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) > 0 {
+		f.after = evs[len(evs)-1].Seq
+	}
+	return evs, nil
 }

@@ -114,14 +114,28 @@ func (h *Hub) ServeEventStream(w http.ResponseWriter, r *http.Request, accountID
 	}
 }
 
+// Subprotocol is the WebSocket subprotocol of the stream. A client that offers subprotocols
+// (a browser offering its API key as "key.…" beside it) gets this one as the answer.
+const Subprotocol = "switchboard.v3"
+
 // ServeEventWebSocket serves the stream over a WebSocket: one text message per event (the
 // canonical JSON with "id", the seq, first), pings as heartbeats, and on overflow a
 // {"type":"overflow","last_seq":N} message and a close with 1013 (try again later). Errors
 // are as ServeEventStream's.
+//
+// The caller has authenticated the request, its Origin included where the credential is
+// one a browser sends by itself (the portal's session cookie: web/wallboard.go refuses
+// other sites' pages). An API key is no such credential — a page of another site cannot
+// know it — so the Origin is not checked here.
 func (h *Hub) ServeEventWebSocket(w http.ResponseWriter, r *http.Request, accountID, userID int64) error {
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		return switchboard.Errorf(switchboard.EBADREQUEST,
 			"This endpoint speaks WebSocket (send Upgrade: websocket); for Server-Sent Events use GET /v3/voice/%d/events/stream", accountID)
+	}
+	if offered := r.Header.Values("Sec-WebSocket-Protocol"); len(offered) > 0 && !offersSubprotocol(offered) {
+		// A browser whose offer is not answered fails the handshake without saying why.
+		return switchboard.Errorf(switchboard.EBADREQUEST,
+			"Offer the subprotocol %s with the others: new WebSocket(url, [%q, \"key.\" + key])", Subprotocol, Subprotocol)
 	}
 	filter, after, err := request(r)
 	if err != nil {
@@ -132,7 +146,7 @@ func (h *Hub) ServeEventWebSocket(w http.ResponseWriter, r *http.Request, accoun
 		return err
 	}
 	defer sub.Close()
-	c, err := websocket.Accept(w, r, nil)
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{Subprotocol}, InsecureSkipVerify: true})
 	if err != nil {
 		return nil // Accept has answered the failed handshake
 	}
@@ -172,4 +186,17 @@ func (h *Hub) ServeEventWebSocket(w http.ResponseWriter, r *http.Request, accoun
 			}
 		}
 	}
+}
+
+// offersSubprotocol reports whether the handshake's Sec-WebSocket-Protocol values offer
+// Subprotocol.
+func offersSubprotocol(values []string) bool {
+	for _, v := range values {
+		for p := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(p), Subprotocol) {
+				return true
+			}
+		}
+	}
+	return false
 }

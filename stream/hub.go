@@ -2,7 +2,9 @@
 // (GET /v3/voice/{account_id}/events/stream) or over a WebSocket (…/events/ws), in the
 // canonical JSON of the standard webhook format, with the event's seq as its id.
 //
-// One Hub per process reads the event table once per account for all its consumers: woken
+// One Hub per process follows the event table once per account for all its consumers (the
+// store's FollowEvents: in seq order, an event only once no smaller seq can still commit —
+// on PostgreSQL transactions commit out of seq order): woken
 // by the store's event bus after each commit (events.Bus), and polling at a short interval
 // for events other processes stored. Each event is rendered once and handed to every
 // consumer whose filter and key see it, into the consumer's bounded buffer. A consumer that
@@ -29,8 +31,12 @@ import (
 type Store interface {
 	// ListEvents returns the account's events with Seq > afterSeq, oldest first, at most limit.
 	ListEvents(ctx context.Context, accountID, afterSeq int64, limit int) ([]*switchboard.Event, error)
-	// LatestEventSeq returns the seq of the account's newest event, 0 for none.
+	// LatestEventSeq returns the seq of the account's newest event, 0 for none, such that no
+	// event with a seq at or below it is committed after the call returns.
 	LatestEventSeq(ctx context.Context, accountID int64) (int64, error)
+	// FollowEvents returns a reader of the account's events after afterSeq, in seq order as
+	// they become final (on PostgreSQL a smaller seq can commit after a larger one).
+	FollowEvents(accountID, afterSeq int64) switchboard.EventFollower
 }
 
 // Config configures a Hub; zero values take the defaults.
@@ -70,8 +76,9 @@ type feed struct {
 	refs      int // consumers registered or registering; under Hub.mu
 
 	mu     sync.Mutex
-	ready  bool  // cursor is known
-	cursor int64 // every event up to here has been handed to the consumers
+	ready  bool                      // cursor and follow are set
+	cursor int64                     // every event up to here has been handed to the consumers
+	follow switchboard.EventFollower // reads the events after cursor
 	subs   map[*Subscription]struct{}
 }
 
@@ -141,7 +148,7 @@ func (h *Hub) pull(ctx context.Context, f *feed) {
 		return
 	}
 	for {
-		evs, err := h.cfg.Store.ListEvents(ctx, f.accountID, f.cursor, pageSize)
+		evs, err := f.follow.Next(ctx, pageSize)
 		if err != nil {
 			if ctx.Err() == nil {
 				h.cfg.Logger.Warn("event stream: reading events failed; retrying at the next poll", "account_id", f.accountID, "err", err)
@@ -243,28 +250,43 @@ func (h *Hub) Subscribe(ctx context.Context, accountID, userID, after int64, fil
 		f = &feed{accountID: accountID, subs: map[*Subscription]struct{}{}}
 		h.feeds[accountID] = f
 	}
-	f.refs++
-	f.mu.Lock()
+	f.refs++ // keeps f in h.feeds
 	h.mu.Unlock()
-	s, err := h.register(ctx, f, userID, after, filter)
-	f.mu.Unlock()
-	if err != nil {
+	if err := h.start(ctx, f); err != nil {
 		h.release(f)
 		return nil, err
 	}
-	return s, nil
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return h.register(f, userID, after, filter), nil
 }
 
-// register adds a consumer to f, whose lock the caller holds. The consumer gets from its
-// buffer every event past f's cursor, and reads those up to the cursor from the table.
-func (h *Hub) register(ctx context.Context, f *feed, userID, after int64, filter Filter) (*Subscription, error) {
-	if !f.ready {
-		latest, err := h.cfg.Store.LatestEventSeq(ctx, f.accountID)
-		if err != nil {
-			return nil, err
-		}
-		f.cursor, f.ready = latest, true
+// start sets the cursor of a new feed at the account's newest event. It does not hold the
+// feed's lock while it asks the store, which on PostgreSQL waits for the transactions
+// running at the start: the hub, reading the other feeds, must not wait with it.
+func (h *Hub) start(ctx context.Context, f *feed) error {
+	f.mu.Lock()
+	ready := f.ready
+	f.mu.Unlock()
+	if ready {
+		return nil
 	}
+	latest, err := h.cfg.Store.LatestEventSeq(ctx, f.accountID)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.ready { // else another consumer's start came first
+		f.cursor, f.follow, f.ready = latest, h.cfg.Store.FollowEvents(f.accountID, latest), true
+	}
+	return nil
+}
+
+// register adds a consumer to the started feed f, whose lock the caller holds. The consumer
+// gets from its buffer every event past f's cursor, and reads those up to the cursor from
+// the table.
+func (h *Hub) register(f *feed, userID, after int64, filter Filter) *Subscription {
 	s := &Subscription{hub: h, feed: f, accountID: f.accountID, userID: userID, filter: filter,
 		ch: make(chan *item, h.cfg.Buffer), overflow: make(chan struct{}),
 		backlogTo: f.cursor, last: after}
@@ -272,7 +294,7 @@ func (h *Hub) register(ctx context.Context, f *feed, userID, after int64, filter
 		s.last = f.cursor
 	}
 	f.subs[s] = struct{}{}
-	return s, nil
+	return s
 }
 
 // release drops a consumer's reference to its feed, and the feed with the last one.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/internal/tstest"
 	"switchboard/store"
 	"switchboard/store/storetest"
 	"switchboard/stream"
@@ -26,6 +28,7 @@ type world struct {
 	t                        *testing.T
 	db                       *store.DB
 	srv                      *httptest.Server
+	log                      *tstest.Buffer // the API's log
 	john, jane               int64
 	devKey, johnKey, janeKey string
 	otherDevKey              string
@@ -34,7 +37,7 @@ type world struct {
 func newWorld(t *testing.T, db *store.DB, cfg stream.Config) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{t: t, db: db}
+	w := &world{t: t, db: db, log: &tstest.Buffer{}}
 	for _, id := range []int64{61, 62} {
 		must(t, db.CreateAccount(ctx, &switchboard.Account{ID: id, Name: "Account " + strconv.FormatInt(id, 10)}))
 	}
@@ -60,7 +63,8 @@ func newWorld(t *testing.T, db *store.DB, cfg stream.Config) *world {
 	runCtx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); hub.Run(runCtx) }()
-	w.srv = httptest.NewServer(api.New(api.Config{Store: db, EventStream: hub, KeyRequestsPerMinute: 1 << 20}))
+	w.srv = httptest.NewServer(api.New(api.Config{Store: db, EventStream: hub, KeyRequestsPerMinute: 1 << 20,
+		Logger: slog.New(slog.NewTextHandler(w.log, &slog.HandlerOptions{Level: slog.LevelDebug}))}))
 	t.Cleanup(func() {
 		stop() // ends the streams, so that the server can close
 		<-done

@@ -66,4 +66,5 @@ func (h *Handler) wallboardRoutes() {
 	h.get("/wallboard", true, h.wallboardPage)
 	h.get("/wallboard/state.json", true, h.wallboardState)
 	h.get("/wallboard/events", true, h.wallboardEvents)
+	h.get("/wallboard/ws", true, h.wallboardWS)
 }

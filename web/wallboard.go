@@ -12,8 +12,9 @@ import (
 // The wallboard is a page whose script (assets/wallboard.js) reads /wallboard/state.json
 // and reads it again whenever the live event stream says something happened: the same
 // stream as the API's /v3/voice/{account}/events/stream, served at /wallboard/events to the
-// session cookie (a browser's EventSource cannot send an API key). While the stream is not
-// there the page reads the state every few seconds.
+// session cookie (a browser's EventSource cannot send an API key), and over a WebSocket at
+// /wallboard/ws for pages that prefer one. While the stream is not there the page reads the
+// state every few seconds.
 // The state is built from the live state and today's queue stays in the store.
 
 type wallUser struct {
@@ -78,11 +79,43 @@ func (h *Handler) wallboardPage(w http.ResponseWriter, r *http.Request, s *sessi
 // wallboardEvents streams the signed-in administrator's account's events.
 func (h *Handler) wallboardEvents(w http.ResponseWriter, r *http.Request, s *session) {
 	if h.events == nil {
-		http.Error(w, "The live event stream is not available on this server", http.StatusServiceUnavailable)
+		streamError(w, errNoStream)
 		return
 	}
-	if err := h.events.ServeEventStream(w, r, s.Login.AccountID, 0); err != nil {
-		http.Error(w, switchboard.ErrorMessage(err), http.StatusServiceUnavailable)
+	streamError(w, h.events.ServeEventStream(w, r, s.Login.AccountID, 0))
+}
+
+// eventWebSocketServer is the part of the live event stream (stream.Hub, the EventStreamer
+// the server is configured with) that serves it over a WebSocket.
+type eventWebSocketServer interface {
+	ServeEventWebSocket(w http.ResponseWriter, r *http.Request, accountID, userID int64) error
+}
+
+// wallboardWS streams the signed-in administrator's account's events over a WebSocket: the
+// messages of the API's /events/ws, for a page of the portal. The session cookie is a
+// credential the browser sends by itself — also when a page of another site opens a
+// WebSocket here, and a WebSocket is not held back by the same-origin policy (cross-site
+// WebSocket hijacking) — so a handshake from a page that is not the portal's is refused.
+func (h *Handler) wallboardWS(w http.ResponseWriter, r *http.Request, s *session) {
+	if !h.sameOrigin(r) {
+		http.Error(w, "This WebSocket opens only from the portal's own pages (the handshake's Origin is another site)", http.StatusForbidden)
+		return
+	}
+	ws, ok := h.events.(eventWebSocketServer)
+	if !ok {
+		streamError(w, errNoStream)
+		return
+	}
+	streamError(w, ws.ServeEventWebSocket(w, r, s.Login.AccountID, 0))
+}
+
+var errNoStream = switchboard.Errorf(switchboard.EUNAVAILABLE, "The live event stream is not available on this server")
+
+// streamError answers a stream's refusal, which comes before anything is written (nil: the
+// stream was served).
+func streamError(w http.ResponseWriter, err error) {
+	if err != nil {
+		http.Error(w, switchboard.ErrorMessage(err), statusOf(err))
 	}
 }
 

@@ -36,7 +36,7 @@ import (
 	"github.com/pion/rtp"
 
 	"switchboard"
-	"switchboard/bench/internal/benchpbx"
+	"switchboard/bench/internal/benchdoc"
 	"switchboard/blob"
 	"switchboard/media"
 	"switchboard/recording"
@@ -476,5 +476,5 @@ func writeMarkdown(path string, results []result, d time.Duration) error {
 	}
 	b.WriteString("\nTarget: recording costs less than 25 % extra CPU at 200 concurrent calls.\n")
 	b.WriteString("\n" + endMarker + "\n")
-	return benchpbx.WriteSection(path, startMarker, endMarker, b.String())
+	return benchdoc.WriteSection(path, startMarker, endMarker, b.String())
 }

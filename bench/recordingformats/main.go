@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"switchboard/bench/internal/benchdoc"
 	"switchboard/bench/internal/benchpbx"
 	"switchboard/media"
 )
@@ -177,7 +178,7 @@ func writeMarkdown(path string, results []result, minutes, runs int, load string
 	b.WriteString("bytes flow while it encodes); the WAV costs almost nothing beyond the disk read. The Opus file is\n")
 	b.WriteString("larger than 24 kbit/s alone: gopus's Ogg writer puts each 20 ms packet on its own page (28 bytes\n")
 	b.WriteString("of framing each).\n\n" + endMarker + "\n")
-	return benchpbx.WriteSection(path, startMarker, endMarker, b.String())
+	return benchdoc.WriteSection(path, startMarker, endMarker, b.String())
 }
 
 func fail(err error) {

@@ -40,6 +40,7 @@ import (
 
 	"switchboard"
 	"switchboard/api"
+	"switchboard/bench/internal/benchdoc"
 	"switchboard/store"
 	"switchboard/stream"
 	"switchboard/webhook"
@@ -306,10 +307,6 @@ const (
 
 // writeSection replaces (or appends) this benchmark's section of the markdown file.
 func writeSection(path, cmd string, load []string, rate, seconds int, rs []result) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
 	sb, storeOnly, bare := rs[0], rs[1], rs[2]
 	loadAvg := "?"
 	if len(load) >= 3 {
@@ -350,11 +347,5 @@ rate, not a loss. Target: under one core for %d consumers at %d events/s on this
 		storeOnly.consumers, storeOnly.cores,
 		bare.consumers, bare.cores, bare.received, bare.expected,
 		sb.cores/bare.cores, sb.consumers, rate, markEnd)
-	text := string(old)
-	if i, j := strings.Index(text, markStart), strings.Index(text, markEnd); i >= 0 && j > i {
-		text = text[:i] + section + text[j+len(markEnd):]
-	} else {
-		text = strings.TrimRight(text, "\n") + "\n\n" + section + "\n"
-	}
-	return os.WriteFile(path, []byte(text), 0o644)
+	return benchdoc.WriteSection(path, markStart, markEnd, section)
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -72,4 +73,54 @@ func testAppendAllOrNothing(t *testing.T, f *fixture) {
 	if len(got) != 1 || got[0].ID != first.ID {
 		t.Fatalf("events after refused appends: %+v, want only the first", got)
 	}
+}
+
+// testFollowEvents: a follower returns the account's events after its starting point in seq
+// order, each once, page by page, and then the ones stored later.
+func testFollowEvents(t *testing.T, f *fixture) {
+	e1 := switchboard.NewEvent(f.a.ID, switchboard.EventSMSSent, map[string]any{"n": 1})
+	e2 := switchboard.NewEvent(f.a.ID, switchboard.EventSMSSent, map[string]any{"n": 2})
+	other := switchboard.NewEvent(f.b.ID, switchboard.EventSMSSent, map[string]any{"n": 3})
+	e3 := switchboard.NewEvent(f.a.ID, switchboard.EventSMSSent, map[string]any{"n": 4})
+	mustOK(t, f.db.AppendEvents(f.ctx, e1, e2, other, e3))
+	follow := f.db.FollowEvents(f.a.ID, e1.Seq)
+	if got := followSeqs(t, f, follow, 2, 1); !slices.Equal(got, []int64{e2.Seq, e3.Seq}) {
+		t.Fatalf("followed seqs %v, want e2, e3 = %d, %d", got, e2.Seq, e3.Seq)
+	}
+	e4 := switchboard.NewEvent(f.a.ID, switchboard.EventSMSSent, map[string]any{"n": 5})
+	mustOK(t, f.db.AppendEvents(f.ctx, e4))
+	if got := followSeqs(t, f, follow, 1, 10); !slices.Equal(got, []int64{e4.Seq}) {
+		t.Fatalf("followed seqs %v, want only e4 = %d", got, e4.Seq)
+	}
+	evs, err := follow.Next(f.ctx, 10)
+	mustOK(t, err)
+	if len(evs) != 0 {
+		t.Fatalf("Next after every event: %+v", evs)
+	}
+}
+
+// followSeqs calls Next (pages of limit) until the follower has returned n events — on
+// PostgreSQL it returns none while other transactions that may hold smaller seqs run — and
+// returns their seqs.
+func followSeqs(t *testing.T, f *fixture, follow switchboard.EventFollower, n, limit int) []int64 {
+	t.Helper()
+	var seqs []int64
+	deadline := time.Now().Add(30 * time.Second)
+	for len(seqs) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the follower returned %v, want %d events", seqs, n)
+		}
+		evs, err := follow.Next(f.ctx, limit)
+		mustOK(t, err)
+		if len(evs) > limit {
+			t.Fatalf("Next(%d) returned %d events", limit, len(evs))
+		}
+		for _, ev := range evs {
+			seqs = append(seqs, ev.Seq)
+		}
+		if len(evs) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return seqs
 }

@@ -41,6 +41,14 @@ func NewSQLite(t testing.TB) *store.DB {
 // where a missing database must fail the run rather than pass it with half the suite unrun.
 func NewPostgres(t testing.TB) *store.DB {
 	t.Helper()
+	db, _ := NewPostgresURL(t)
+	return db
+}
+
+// NewPostgresURL is NewPostgres that also returns the URL of the store's schema, for a test
+// that needs connections of its own (transactions the store would not leave open).
+func NewPostgresURL(t testing.TB) (*store.DB, string) {
+	t.Helper()
 	base := os.Getenv(PostgresURLEnv)
 	if base == "" && os.Getenv("CI") != "" {
 		t.Fatalf("PostgreSQL tests cannot run under CI without %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", PostgresURLEnv)
@@ -84,7 +92,7 @@ func NewPostgres(t testing.TB) *store.DB {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatalf("migrate postgres store in schema %s: %v", schema, err)
 	}
-	return db
+	return db, u.String()
 }
 
 // Dialects returns a constructor of a fresh store for each dialect, by name, so a test can

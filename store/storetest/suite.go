@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.DB) {
 		{"APIKeys/ReferencesAndIsolation", testAPIKeyReferences},
 		{"Events/AppendAndList", testEvents},
 		{"Events/AppendIsAllOrNothing", testAppendAllOrNothing},
+		{"Events/Follow", testFollowEvents},
 		{"Concurrency/ParallelWriters", testParallelWriters},
 		{"UpdateFunc/RoundTrip", testUpdateFuncRoundTrip},
 		{"UpdateFunc/ContactEventNamesChangedFields", testUpdateFuncContactEvent},

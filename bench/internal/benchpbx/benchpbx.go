@@ -266,28 +266,3 @@ const UACRTPScenario = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv response="200" crlf="true"/>
 </scenario>
 `
-
-// WriteSection puts section (which starts with startMarker and ends with endMarker and a
-// newline) into the markdown file at path: in place of the text between the markers when
-// the file has them, else at its end. A missing file is created with a title.
-func WriteSection(path, startMarker, endMarker, section string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(old)
-	if text == "" {
-		text = "# Benchmarks\n\n"
-	}
-	start, end := strings.Index(text, startMarker), strings.Index(text, endMarker)
-	if start >= 0 && end > start {
-		end += len(endMarker)
-		if end < len(text) && text[end] == '\n' {
-			end++
-		}
-		text = text[:start] + section + text[end:]
-	} else {
-		text = strings.TrimRight(text, "\n") + "\n\n" + section
-	}
-	return os.WriteFile(path, []byte(text), 0o644)
-}
