@@ -44,12 +44,21 @@ func Power(s []int16) float64 {
 	return sum / float64(max(1, len(s)))
 }
 
+// TonePart is the share of s's power in freq, measured in 50 ms blocks: a recording's tone can jump in phase where a packet came
+// late or was lost (the gap is silence), and one Goertzel over the whole signal would let
+// the parts before and after the jump cancel out.
 func TonePart(s []int16, freq float64) float64 {
 	p := Power(s)
 	if p == 0 {
 		return 0
 	}
-	return media.Goertzel(s, freq) / p
+	const block = 400
+	var tone float64
+	for i := 0; i < len(s); i += block {
+		b := s[i:min(i+block, len(s))]
+		tone += media.Goertzel(b, freq) * float64(len(b))
+	}
+	return tone / float64(len(s)) / p
 }
 
 // Audible cuts the silence the recording has before and after the parties spoke.
