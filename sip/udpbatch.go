@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"runtime"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -105,6 +106,11 @@ func (w *batchWriter) run() {
 	msgs := make([]ipv4.Message, udpBatch)
 	for d := range w.queue {
 		out = append(out[:0], d)
+		// Let the goroutines that are ready run first: the workers answering the rest of
+		// the requests read with this one queue their answers, which then go in this call.
+		// Without it the writer, woken by the first answer, ran before them and sent
+		// about one datagram a call.
+		runtime.Gosched()
 	more:
 		for len(out) < udpBatch {
 			select {

@@ -141,34 +141,43 @@ fi
 section=$(cat <<MD
 ## SIP REGISTER
 
-Measured $(date -u +%Y-%m-%d) on this machine ($(nproc) cores), \`switchboard serve --demo\` on
-SQLite, SIPp $(sipp -v 2>&1 | awk '/SIPp v/ {sub(/-.*/, "", $2); print $2}') on the same machine over UDP loopback, the 3 demo users (1001–1003)
-in turn from SIPp's injection file. One registration = REGISTER, 401 with a fresh nonce,
-REGISTER with the MD5 digest (checked against the stored HA1, which serve keeps in memory
-for \`--sip-auth-cache-ttl\` 1s; nonce count recorded; the binding the REGISTER changed
-committed to the database before the answer, REGISTERs that arrive together sharing one
-transaction — except a refresh of a stored binding from the same address, written behind
-within 20 ms, see docs/sip.md), 200 OK listing the contacts. SIPp registers the same three
-contacts over and over, so after the first three REGISTERs every one is such a refresh. Offered rate
-$RATE/s, at most 200 in flight. The baseline is a SIPp UAS answering the same exchange
-with a fixed challenge and a 200, checking and storing nothing (bench/sip/register_uas.xml),
-in the same run. The reference is Kamailio $(kamailio -v 2>/dev/null | awk '/^version:/ {print $3}') from Debian with the same users, digest
-authentication (\`pv_www_authenticate\`) and in-memory location (usrloc \`db_mode 0\`: no
-database, nothing durable), $(($(nproc) + 1)) UDP workers (bench/sip/kamailio.cfg.in).
+Measured $(date -u +%Y-%m-%d) on this machine ($(nproc) cores; load average $load_before before the
+run, $load_after after it: other work shares the machine), \`switchboard serve --demo\` on
+SQLite, SIPp $(sipp -v 2>&1 | awk '/SIPp v/ {sub(/-.*/, "", $2); print $2}') over UDP loopback, the 3 demo users (1001–1003) in turn from
+SIPp's injection file. One registration = REGISTER, 401 with a fresh nonce, REGISTER with the
+MD5 digest (checked against the stored HA1, which serve keeps in memory for
+\`--sip-auth-cache-ttl\` 1s; nonce count recorded; the binding the REGISTER changed committed to
+the database before the answer, REGISTERs that arrive together sharing one transaction —
+except a refresh of a stored binding from the same address, written behind within 20 ms, see
+docs/sip.md), 200 OK listing the contacts. SIPp registers the same three contacts over and
+over, so after the first three REGISTERs every one is such a refresh; after the run the script
+stops serve and checks that the database holds the three bindings with the expiry of their
+last REGISTER. Each registrar runs $pinning, so the
+rates compare one core against one core (serve's Go runtime then runs with GOMAXPROCS 1).
+Offered rate $RATE/s, at most 200 in flight, which is more than any of the three answers. The
+reference is Kamailio $(kamailio -v 2>/dev/null | awk '/^version:/ {print $3}') from Debian with the same users, digest authentication
+(\`pv_www_authenticate\`) and in-memory location (usrloc \`db_mode 0\`: no database, nothing
+durable), its default 8 UDP worker processes ($kam_procs processes in all;
+bench/sip/kamailio.cfg.in). The baseline is a SIPp UAS answering the same exchange with a fixed
+challenge and a 200, checking and storing nothing (bench/sip/register_uas.xml). Same run for
+all three. **CPU per registration** is the CPU time (user + system, from /proc/PID/stat, all of
+a registrar's processes and threads) the registrar spent during its run divided by its
+registrations: it moves much less with the machine's other load than the rate does.
 Command: \`bench/sip/register.sh $CALLS $RATE\`
 
-| registrar | registrations | failed | seconds | **registrations/s** |
-|---|---|---|---|---|
-| switchboard (bindings in SQLite; refreshes written behind) | $sb_ok | $sb_failed | $sb_secs | **$sb_rps** |
-| Kamailio (bindings in memory) | $kam_ok | $kam_failed | $kam_secs | $kam_rps |
-| baseline (SIPp UAS) | $base_ok | $base_failed | $base_secs | $base_rps |
+| registrar | registrations | failed | seconds | **registrations/s** | **CPU µs per registration** |
+|---|---|---|---|---|---|
+| switchboard (bindings in SQLite; refreshes written behind) | $sb_ok | $sb_failed | $sb_secs | **$sb_rps** | **$sb_us** |
+| Kamailio (bindings in memory) | $kam_ok | $kam_failed | $kam_secs | $kam_rps | $kam_us |
+| baseline (SIPp UAS) | $base_ok | $base_failed | $base_secs | $base_rps | $base_us |
 
-Ratio switchboard / Kamailio: **$kam_ratio** (target ≥ 1.0). Ratio switchboard / baseline:
-**$ratio**.$capped
+Ratio switchboard / Kamailio, registrations/s: **$kam_ratio** (target ≥ 1.0); CPU per
+registration, Kamailio's / switchboard's: **$cpu_ratio** (above 1 when switchboard needs less).
+Ratio switchboard / baseline, registrations/s: **$ratio**.$capped
 
 Target: at least 1,000 REGISTER with digest per second on this 2-core box.
 MD
 )
 printf '%s\n' "$section" >"$tmp/section.md"
 write_section sip-register "" "$tmp/section.md"
-echo "switchboard: $sb_ok registrations in $sb_secs s: $sb_rps/s ($sb_failed failed); kamailio: $kam_rps/s (ratio $kam_ratio); baseline: $base_rps/s (ratio $ratio)"
+echo "switchboard: $sb_rps/s, $sb_us µs/registration; kamailio: $kam_rps/s, $kam_us µs (ratio $kam_ratio, CPU ratio $cpu_ratio); baseline: $base_rps/s (ratio $ratio); load $load_before -> $load_after"
