@@ -1,6 +1,8 @@
 package sip
 
 import (
+	"context"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -73,4 +75,30 @@ func answerShape(t *testing.T, p *phone, res *sip.Response) []string {
 func portOf(hostport string) string {
 	_, port, _ := strings.Cut(hostport, "127.0.0.1:")
 	return port
+}
+
+// Listening on a wildcard, Go's socket is dual-stack and reports an IPv4 phone's address as
+// ::ffff:a.b.c.d; its bindings must still record the source as "a.b.c.d:port", as the
+// requests sipgo handles do (the fast path reads the addresses itself).
+func TestWildcardListenerRecordsIPv4Sources(t *testing.T) {
+	e := startServer(t, func(c *Config) { c.UDPAddr = "0.0.0.0:0" })
+	u := e.user(t, "1001")
+	e.device(t, u, "alice1001", "pw-123456")
+	_, port, _ := net.SplitHostPort(e.udp)
+	p := dialPhone(t, "udp", net.JoinHostPort("127.0.0.1", port), "", "alice1001", "pw-123456")
+	for range 2 { // the first by sipgo, the second on the fast path
+		if res := p.register("MD5", p.contactHeader(3600)...); res.StatusCode != 200 {
+			t.Fatalf("REGISTER: got %d %s, want 200", res.StatusCode, res.Reason)
+		}
+		if err := e.srv.regWrites.flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		regs, err := e.db.ListRegistrations(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(regs) != 1 || regs[0].Source != p.conn.LocalAddr().String() {
+			t.Fatalf("stored bindings %+v, want one from %s", regs, p.conn.LocalAddr())
+		}
+	}
 }

@@ -65,7 +65,10 @@ func (r *batchReader) read() (data []byte, src netip.AddrPort, err error) {
 	m := &r.msgs[r.next]
 	r.next++
 	if a, ok := m.Addr.(*net.UDPAddr); ok {
+		// Unmapped: a dual-stack socket reports an IPv4 source as ::ffff:a.b.c.d, and the
+		// source is "a.b.c.d:port" everywhere (bindings, bans, logs) as net gives it.
 		src = a.AddrPort()
+		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
 	}
 	return m.Buffers[0][:m.N], src, nil
 }
