@@ -171,12 +171,12 @@ func addrIP(a net.Addr) netip.Addr {
 // filteredPacketConn drops datagrams from banned sources before sipgo sees (and parses)
 // them.
 type filteredPacketConn struct {
-	*net.UDPConn
-	in      *batchReader // reads many datagrams to a system call (udpbatch.go)
-	bans    *banList
-	dropped func()
-	last    *lastDatagram // what was handed on last, for the parse failure it may cause
-	fast    *udpRegistrar // takes REGISTERs from known sources past sipgo (fastregister.go)
+	net.PacketConn              // the listener (a *net.UDPConn), for writes and the rest
+	in             *batchReader // reads many datagrams to a system call (udpbatch.go)
+	bans           *banList
+	dropped        func()
+	last           *lastDatagram // what was handed on last, for the parse failure it may cause
+	fast           *udpRegistrar // takes REGISTERs from known sources past sipgo (fastregister.go)
 }
 
 // ReadFrom hands sipgo the next datagram that is neither banned nor taken by the fast

@@ -289,7 +289,7 @@ func (s *Server) Run(ctx context.Context) error {
 		// Deferred, so it runs after ServeUDP returned (wg.Wait below) or never started:
 		// nothing hands the workers requests any more.
 		defer fastRegister.close()
-		pc = &filteredPacketConn{UDPConn: c, in: newBatchReader(batch), bans: s.bans, dropped: dropped, last: &s.lastUDP,
+		pc = &filteredPacketConn{PacketConn: c, in: newBatchReader(batch), bans: s.bans, dropped: dropped, last: &s.lastUDP,
 			fast: fastRegister}
 	}
 	var ln net.Listener
