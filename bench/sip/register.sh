@@ -162,7 +162,8 @@ bench/sip/kamailio.cfg.in). The baseline is a SIPp UAS answering the same exchan
 challenge and a 200, checking and storing nothing (bench/sip/register_uas.xml). Same run for
 all three. **CPU per registration** is the CPU time (user + system, from /proc/PID/stat, all of
 a registrar's processes and threads) the registrar spent during its run divided by its
-registrations: it moves much less with the machine's other load than the rate does.
+registrations: unlike the rate, it does not count the time a registrar waited for its core
+(a loaded machine still inflates it, less).
 Command: \`bench/sip/register.sh $CALLS $RATE\`
 
 | registrar | registrations | failed | seconds | **registrations/s** | **CPU µs per registration** |
