@@ -12,11 +12,13 @@
 # sip-register markers.
 # Needs SIPp and Kamailio (installed from sip-tester and kamailio when missing).
 #   usage: bench/sip/register.sh [registrations, default 30000] [offered rate/s, default 20000]
+#          [registrations in flight at most, default 200]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
 CALLS=${1:-30000}
 RATE=${2:-20000}
+INFLIGHT=${3:-200}
 need sipp sip-tester
 need kamailio kamailio
 tmp=$(mktemp -d)
@@ -68,7 +70,7 @@ register() {
   local before after
   before=$(cpu_ticks "$@")
   "${on_sipp_core[@]}" sipp "127.0.0.1:$port" -sf sip/testdata/register_digest.xml -inf "$tmp/users.csv" -t u1 \
-    -i 127.0.0.1 -p 25170 -m "$CALLS" -r "$RATE" -l 200 -timeout 120s -timeout_error -nostdin \
+    -i 127.0.0.1 -p 25170 -m "$CALLS" -r "$RATE" -l "$INFLIGHT" -timeout 120s -timeout_error -nostdin \
     -trace_stat -stf "$tmp/stat-$name.csv" -fd 1 >"$tmp/sipp-$name.out" 2>&1 || true
   after=$(cpu_ticks "$@")
   # SIPp's final statistics screen: cumulative counters in the third column; the run's
@@ -154,7 +156,7 @@ over, so after the first three REGISTERs every one is such a refresh; after the 
 stops serve and checks that the database holds the three bindings with the expiry of their
 last REGISTER. Each registrar runs $pinning, so the
 rates compare one core against one core (serve's Go runtime then runs with GOMAXPROCS 1).
-Offered rate $RATE/s, at most 200 in flight, which is more than any of the three answers. The
+Offered rate $RATE/s, at most $INFLIGHT in flight, which is more than any of the three answers. The
 reference is Kamailio $(kamailio -v 2>/dev/null | awk '/^version:/ {print $3}') from Debian with the same users, digest authentication
 (\`pv_www_authenticate\`) and in-memory location (usrloc \`db_mode 0\`: no database, nothing
 durable), its default 8 UDP worker processes ($kam_procs processes in all;
@@ -164,7 +166,7 @@ all three. **CPU per registration** is the CPU time (user + system, from /proc/P
 a registrar's processes and threads) the registrar spent during its run divided by its
 registrations: unlike the rate, it does not count the time a registrar waited for its core
 (a loaded machine still inflates it, less).
-Command: \`bench/sip/register.sh $CALLS $RATE\`
+Command: \`bench/sip/register.sh $CALLS $RATE $INFLIGHT\`
 
 | registrar | registrations | failed | seconds | **registrations/s** | **CPU µs per registration** |
 |---|---|---|---|---|---|
