@@ -171,28 +171,33 @@ func addrIP(a net.Addr) netip.Addr {
 // filteredPacketConn drops datagrams from banned sources before sipgo sees (and parses)
 // them.
 type filteredPacketConn struct {
-	net.PacketConn
-	bans    *banList
-	dropped func()
-	last    *lastDatagram // what was handed on last, for the parse failure it may cause
-	fast    *udpRegistrar // takes REGISTERs from known sources past sipgo (fastregister.go)
+	net.PacketConn              // the listener (a *net.UDPConn), for writes and the rest
+	in             *batchReader // reads many datagrams to a system call (udpbatch.go)
+	bans           *banList
+	dropped        func()
+	last           *lastDatagram // what was handed on last, for the parse failure it may cause
+	fast           *udpRegistrar // takes REGISTERs from known sources past sipgo (fastregister.go)
 }
 
+// ReadFrom hands sipgo the next datagram that is neither banned nor taken by the fast
+// path; only those get a net.Addr.
 func (c *filteredPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
-		n, addr, err := c.PacketConn.ReadFrom(p)
+		data, src, err := c.in.read()
 		if err != nil {
-			return n, addr, err
+			return 0, nil, err
 		}
-		ip := addrIP(addr)
-		if !c.bans.isBanned(ip) {
-			if c.fast != nil && c.fast.take(p[:n], addr) {
-				continue
-			}
-			c.last.set(ip, p[:n])
-			return n, addr, err
+		ip := src.Addr().Unmap()
+		if c.bans.isBanned(ip) {
+			c.dropped()
+			continue
 		}
-		c.dropped()
+		if c.fast != nil && c.fast.take(data, src) {
+			continue
+		}
+		n := copy(p, data)
+		c.last.set(ip, p[:n])
+		return n, net.UDPAddrFromAddrPort(src), nil
 	}
 }
 

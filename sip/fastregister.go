@@ -2,7 +2,10 @@ package sip
 
 import (
 	"bytes"
-	"net"
+	"crypto/rand"
+	"encoding/hex"
+	"net/netip"
+	"strconv"
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
@@ -25,18 +28,19 @@ import (
 // through sipgo and puts it in the pool; its later ones come here.
 type udpRegistrar struct {
 	handle func(req *sip.Request, tx sip.ServerTransaction)
-	conn   net.PacketConn // the listener, unfiltered: answers are written to it directly
-	parser *sip.Parser    // reading goroutine only
+	out    *batchWriter // answers go straight to the listener's socket (udpbatch.go)
+	parser *sip.Parser  // reading goroutine only
 
-	known   sync.Map // source "ip:port" -> struct{}: handed to sipgo at least once
-	nKnown  int      // entries in known, reading goroutine only
+	// known maps the sources handed to sipgo at least once to their "ip:port", the
+	// request's Source: a REGISTER from them costs no formatting. Reading goroutine only.
+	known   map[netip.AddrPort]string
 	work    chan fastRequest
 	workers sync.WaitGroup
 }
 
 type fastRequest struct {
 	req *sip.Request
-	to  net.Addr
+	to  netip.AddrPort
 }
 
 // maxKnownSources bounds the memory the fast path spends on remembering sources; past it,
@@ -50,8 +54,9 @@ const fastRegisterWorkers = 64
 
 var registerPrefix = []byte("REGISTER ")
 
-func newUDPRegistrar(conn net.PacketConn, parser *sip.Parser, handle func(*sip.Request, sip.ServerTransaction)) *udpRegistrar {
-	r := &udpRegistrar{handle: handle, conn: conn, parser: parser, work: make(chan fastRequest, fastRegisterWorkers)}
+func newUDPRegistrar(out *batchWriter, parser *sip.Parser, handle func(*sip.Request, sip.ServerTransaction)) *udpRegistrar {
+	r := &udpRegistrar{handle: handle, out: out, parser: parser, known: make(map[netip.AddrPort]string),
+		work: make(chan fastRequest, fastRegisterWorkers)}
 	for range fastRegisterWorkers {
 		r.workers.Go(func() {
 			for fr := range r.work {
@@ -62,16 +67,17 @@ func newUDPRegistrar(conn net.PacketConn, parser *sip.Parser, handle func(*sip.R
 	return r
 }
 
-// take handles data from addr if it is a REGISTER from a known source, and reports whether
+// take handles data from src if it is a REGISTER from a known source, and reports whether
 // it did; otherwise the datagram goes on to sipgo. Reading goroutine only.
-func (r *udpRegistrar) take(data []byte, addr net.Addr) bool {
-	src := addr.String()
-	if !bytes.HasPrefix(data, registerPrefix) {
-		r.remember(src)
+func (r *udpRegistrar) take(data []byte, src netip.AddrPort) bool {
+	source, known := r.known[src]
+	if !known {
+		if len(r.known) < maxKnownSources {
+			r.known[src] = src.String()
+		}
 		return false
 	}
-	if _, ok := r.known.Load(src); !ok {
-		r.remember(src)
+	if !bytes.HasPrefix(data, registerPrefix) {
 		return false
 	}
 	msg, err := r.parser.ParseSIP(data)
@@ -83,51 +89,98 @@ func (r *udpRegistrar) take(data []byte, addr net.Addr) bool {
 		return false // sipgo answers malformed requests 400 itself
 	}
 	req.SetTransport("UDP")
-	req.SetSource(src)
+	req.SetSource(source)
 	select {
-	case r.work <- fastRequest{req: req, to: addr}:
+	case r.work <- fastRequest{req: req, to: src}:
 	default:
-		go r.serve(fastRequest{req: req, to: addr})
+		go r.serve(fastRequest{req: req, to: src})
 	}
 	return true
 }
 
-func (r *udpRegistrar) remember(src string) {
-	if r.nKnown >= maxKnownSources {
-		return
-	}
-	if _, loaded := r.known.LoadOrStore(src, struct{}{}); !loaded {
-		r.nKnown++
-	}
-}
-
 func (r *udpRegistrar) serve(fr fastRequest) {
-	r.handle(fr.req, &statelessTx{conn: r.conn, to: fr.to})
+	r.handle(fr.req, &statelessTx{out: r.out, to: fr.to})
 }
 
-// close stops the workers once the reading goroutine has stopped calling take.
+// close stops the workers once the reading goroutine has stopped calling take, then the
+// writer once they have sent their answers.
 func (r *udpRegistrar) close() {
 	close(r.work)
 	r.workers.Wait()
+	r.out.close()
 }
 
 // statelessTx answers a request with one datagram to its source: the server transaction of
 // a REGISTER handled on the fast path. It keeps no state; a retransmission of the request
 // is handled afresh (see handleRegister).
 type statelessTx struct {
-	conn net.PacketConn
-	to   net.Addr
+	out *batchWriter
+	to  netip.AddrPort
 }
 
 var responseBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// Respond queues the response for the writer, which reports no errors: a response lost
+// on the way is one the phone asks for again by retransmitting its request.
 func (t *statelessTx) Respond(res *sip.Response) error {
 	buf := responseBuffers.Get().(*bytes.Buffer)
-	defer responseBuffers.Put(buf)
 	buf.Reset()
 	res.StringWrite(buf)
-	_, err := t.conn.WriteTo(buf.Bytes(), t.to)
-	return err
+	t.out.send(buf, t.to)
+	return nil
+}
+
+// respond answers req as Server.respond does, writing the response straight into a pooled
+// buffer instead of building a sip.Response first (which copied every header of the
+// request into a new message, a tenth of a registration's CPU). The headers are those
+// sip.NewResponseFromRequest gives a REGISTER's response: the Vias, the top one with
+// rport and received filled in when asked (RFC 3581), From, To with a tag, Call-ID, CSeq.
+func (t *statelessTx) respond(req *sip.Request, code int, reason string, headers []sip.Header) {
+	buf := responseBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	buf.WriteString(req.SipVersion)
+	buf.WriteByte(' ')
+	buf.WriteString(strconv.Itoa(code))
+	buf.WriteByte(' ')
+	buf.WriteString(reason)
+	buf.WriteString("\r\n")
+	for i, h := range req.GetHeaders("Via") {
+		if via, ok := h.(*sip.ViaHeader); ok && i == 0 {
+			if v, ok := via.Params.Get("rport"); ok && v == "" {
+				via = via.Clone()
+				via.Params.Add("rport", strconv.Itoa(int(t.to.Port())))
+				via.Params.Add("received", t.to.Addr().Unmap().String())
+				h = via
+			}
+		}
+		h.StringWrite(buf)
+		buf.WriteString("\r\n")
+	}
+	req.From().StringWrite(buf)
+	buf.WriteString("\r\n")
+	req.To().StringWrite(buf)
+	if !req.To().Params.Has("tag") {
+		buf.WriteString(";tag=")
+		buf.WriteString(newTag())
+	}
+	buf.WriteString("\r\n")
+	req.CallID().StringWrite(buf)
+	buf.WriteString("\r\n")
+	req.CSeq().StringWrite(buf)
+	buf.WriteString("\r\nServer: Switchboard\r\n")
+	for _, h := range headers {
+		h.StringWrite(buf)
+		buf.WriteString("\r\n")
+	}
+	buf.WriteString("Content-Length: 0\r\n\r\n")
+	t.out.send(buf, t.to)
+}
+
+// newTag is a To tag: 64 random bits (RFC 3261 §19.3 asks for at least 32).
+func newTag() string {
+	var b [8]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()

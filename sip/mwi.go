@@ -221,10 +221,25 @@ func (s *Server) lamp(ctx context.Context, accountID, userID int64, fresh bool) 
 	return counts, has, nil
 }
 
+// mayHaveLamp reports whether the user may have a mailbox to light a lamp for: not when
+// there are no voicemail counts, nor while the counts read within lampTTL said the user has
+// no mailbox. It decides from memory, so that a REGISTER of a user without voicemail (most
+// of them, at thousands a second) costs no goroutine.
+func (s *Server) mayHaveLamp(key userKey) bool {
+	now := s.now()
+	s.mwi.mu.Lock()
+	defer s.mwi.mu.Unlock()
+	if s.mwi.summary == nil {
+		return false
+	}
+	l, ok := s.mwi.lamps[key]
+	return !ok || l.has || l.read.IsZero() || now.Sub(l.read) >= lampTTL
+}
+
 // mwiAfterRegister sends the lamp's state to the device's registered contacts after a
 // successful REGISTER (handleRegister).
 func (s *Server) mwiAfterRegister(dev *switchboard.Device, bindings []binding) {
-	if s.messageSummary() == nil || len(bindings) == 0 {
+	if len(bindings) == 0 || !s.mayHaveLamp(userKey{dev.AccountID, dev.UserID}) {
 		return
 	}
 	// The device's bindings are its contacts: it has just registered them (over TLS if it

@@ -273,18 +273,24 @@ func (s *Server) Run(ctx context.Context) error {
 	var pc net.PacketConn
 	var fastRegister *udpRegistrar
 	if s.cfg.UDPAddr != "" {
-		c, err := net.ListenPacket("udp", s.cfg.UDPAddr)
+		addr, err := net.ResolveUDPAddr("udp", s.cfg.UDPAddr)
+		if err != nil {
+			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.UDPAddr, err)
+		}
+		c, err := net.ListenUDP("udp", addr)
 		if err != nil {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.UDPAddr, err)
 		}
 		closers = append(closers, func() { c.Close() })
 		fastParser := sip.NewParser()
 		fastParser.MaxMessageLength = maxMessageLength
-		fastRegister = newUDPRegistrar(c, fastParser, s.handleRegister)
+		batch := newBatchConn(c)
+		fastRegister = newUDPRegistrar(newBatchWriter(batch), fastParser, s.handleRegister)
 		// Deferred, so it runs after ServeUDP returned (wg.Wait below) or never started:
 		// nothing hands the workers requests any more.
 		defer fastRegister.close()
-		pc = &filteredPacketConn{PacketConn: c, bans: s.bans, dropped: dropped, last: &s.lastUDP, fast: fastRegister}
+		pc = &filteredPacketConn{PacketConn: c, in: newBatchReader(batch), bans: s.bans, dropped: dropped, last: &s.lastUDP,
+			fast: fastRegister}
 	}
 	var ln net.Listener
 	if s.cfg.TCPAddr != "" {
@@ -453,12 +459,18 @@ func (s *Server) sweeper(ctx context.Context) {
 // respond sends a response built from req with extra headers, logging (not failing) a
 // transport error: the client retransmits or gives up.
 func (s *Server) respond(req *sip.Request, tx sip.ServerTransaction, code int, reason string, headers ...sip.Header) {
-	res := sip.NewResponseFromRequest(req, code, reason, nil)
-	res.AppendHeader(sip.NewHeader("Server", "Switchboard"))
-	for _, h := range headers {
-		res.AppendHeader(h)
+	var err error
+	if fast, ok := tx.(*statelessTx); ok {
+		fast.respond(req, code, reason, headers)
+	} else {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		res.AppendHeader(sip.NewHeader("Server", "Switchboard"))
+		for _, h := range headers {
+			res.AppendHeader(h)
+		}
+		err = tx.Respond(res)
 	}
-	if err := tx.Respond(res); err != nil {
+	if err != nil {
 		s.log.Debug("sending SIP response failed", "code", code, "error", err, "to", req.Source())
 	}
 }
