@@ -46,7 +46,7 @@ type Config struct {
 	SimulatorDelay time.Duration
 	// PollInterval is how often the worker looks for due messages without a kick; 0 = 1 s.
 	PollInterval time.Duration
-	// Senders is how many messages of a batch are handed to carriers at once; 0 = 8.
+	// Senders is how many messages the worker hands to carriers at once; 0 = 8.
 	Senders int
 	// Lease is how long a claimed message is the worker's before another may claim it
 	// again; 0 = Lease (a minute).
@@ -151,7 +151,14 @@ var shortCodeRE = regexp.MustCompile(`^[0-9]{3,6}$`)
 
 // Effective returns the settings for a number: its own values over the account's.
 func (s *Service) Effective(ctx context.Context, accountID, numberID int64) (switchboard.SMSSettings, error) {
-	acc, err := s.st.GetSMSSettings(ctx, accountID, 0)
+	return effective(ctx, s.st.GetSMSSettings, accountID, numberID)
+}
+
+// settingsReader reads an account's (numberID 0) or a number's settings row.
+type settingsReader func(ctx context.Context, accountID, numberID int64) (*switchboard.SMSSettings, error)
+
+func effective(ctx context.Context, get settingsReader, accountID, numberID int64) (switchboard.SMSSettings, error) {
+	acc, err := get(ctx, accountID, 0)
 	if err != nil {
 		return switchboard.SMSSettings{}, err
 	}
@@ -159,7 +166,7 @@ func (s *Service) Effective(ctx context.Context, accountID, numberID int64) (swi
 	if numberID == 0 {
 		return eff, nil
 	}
-	num, err := s.st.GetSMSSettings(ctx, accountID, numberID)
+	num, err := get(ctx, accountID, numberID)
 	if err != nil {
 		return switchboard.SMSSettings{}, err
 	}
