@@ -454,22 +454,7 @@ func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrie
 		}
 		return nil
 	}
-	// A report that overtakes the worker's confirmation: the carrier had the message, so it
-	// was sent; that is recorded first (its own history row and sms.sent).
-	_, err := s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
-		if err := unknown(m); err != nil {
-			return nil, nil, err
-		}
-		if m.Status != switchboard.SMSQueued && m.Status != switchboard.SMSSending {
-			return nil, nil, nil
-		}
-		m.Status = switchboard.SMSSent
-		return &switchboard.MessageStatusChange{Status: switchboard.SMSSent}, []*switchboard.Event{s.sentEvent(m)}, nil
-	})
-	if err != nil {
-		return err
-	}
-	_, err = s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err := s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if err := unknown(m); err != nil {
 			return nil, nil, err
 		}
@@ -477,7 +462,15 @@ func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrie
 		case switchboard.SMSDelivered, switchboard.SMSFailed, switchboard.SMSUndelivered:
 			return nil, nil, nil // a repeated or late report: the first final one stands
 		}
+		var history []switchboard.MessageStatusChange
 		var events []*switchboard.Event
+		if m.Status == switchboard.SMSQueued || m.Status == switchboard.SMSSending {
+			// A report that overtakes the worker's confirmation: the carrier had the message,
+			// so it was sent; that is recorded first (its own history row and sms.sent).
+			m.Status = switchboard.SMSSent
+			history = append(history, switchboard.MessageStatusChange{Status: switchboard.SMSSent})
+			events = append(events, s.sentEvent(m))
+		}
 		m.Status = status
 		if status == switchboard.SMSDelivered {
 			m.Error = ""
@@ -490,7 +483,8 @@ func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrie
 			}
 			events = append(events, s.failedEvent(m, carrierStatus))
 		}
-		return &switchboard.MessageStatusChange{Status: status, CarrierStatus: carrierStatus}, events, nil
+		history = append(history, switchboard.MessageStatusChange{Status: status, CarrierStatus: carrierStatus})
+		return history, events, nil
 	})
 	return err
 }
@@ -583,14 +577,14 @@ func (s *Service) toPhones(ctx context.Context, m *switchboard.Message) {
 		}
 		return
 	}
-	_, err = s.st.UpdateMessageFunc(ctx, m.ID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err = s.st.UpdateMessageFunc(ctx, m.ID, func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if !m.PhonePending {
 			return nil, nil, nil
 		}
 		m.PhonePending = false
 		if m.Carrier == "phone" && m.Status == switchboard.SMSSent {
 			m.Status = switchboard.SMSDelivered
-			return &switchboard.MessageStatusChange{Status: switchboard.SMSDelivered, CarrierStatus: fmt.Sprintf("accepted by %d phone(s)", n)}, nil, nil
+			return []switchboard.MessageStatusChange{{Status: switchboard.SMSDelivered, CarrierStatus: fmt.Sprintf("accepted by %d phone(s)", n)}}, nil, nil
 		}
 		return nil, nil, nil
 	})

@@ -28,7 +28,9 @@ import (
 // We chose at-least-once over at-most-once because a lost customer message is worse than a
 // rare double, and the window is the carrier's round trip.
 
-// Lease is how long a claimed message stays claimed before another worker may take it.
+// Lease is how long a claimed message stays claimed before another worker may take it. It
+// must outlast a claimed message's wait for a sender, its send and the record of the answer:
+// two rounds of carrier round trips at most (Kannel's client gives up after 15 s).
 const Lease = time.Minute
 
 // MaxAttempts bounds the sends of a message that keeps failing temporarily.
@@ -251,7 +253,7 @@ func (s *Service) send(ctx context.Context, p *senders, o outgoing) {
 // record stores a carrier's answer: sent (with sms.sent), queued again with backoff after a
 // temporary failure, or failed for good (with sms.failed).
 func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string, err error) {
-	_, uerr := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, uerr := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if cur.Status != switchboard.SMSSending {
 			// A delivery report overtook us (it fired sms.sent then); keep the ref.
 			if err == nil && cur.CarrierRef == "" {
@@ -262,7 +264,7 @@ func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string
 		cur.Carrier = m.Carrier
 		if err == nil {
 			cur.Status, cur.CarrierRef, cur.Error = switchboard.SMSSent, ref, ""
-			return &switchboard.MessageStatusChange{Status: switchboard.SMSSent, CarrierStatus: ref},
+			return []switchboard.MessageStatusChange{{Status: switchboard.SMSSent, CarrierStatus: ref}},
 				[]*switchboard.Event{s.sentEvent(cur)}, nil
 		}
 		var ce *switchboard.CarrierError
@@ -273,11 +275,11 @@ func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string
 				cur.Error = "gave up after " + itoa(cur.Attempts) + " attempts: " + cur.Error
 			}
 			cur.Status = switchboard.SMSFailed
-			return &switchboard.MessageStatusChange{Status: switchboard.SMSFailed, Error: cur.Error},
+			return []switchboard.MessageStatusChange{{Status: switchboard.SMSFailed, Error: cur.Error}},
 				[]*switchboard.Event{s.failedEvent(cur, "")}, nil
 		}
 		cur.Status, cur.NextAttemptAt = switchboard.SMSQueued, time.Now().Add(Backoff(cur.Attempts))
-		return &switchboard.MessageStatusChange{Status: switchboard.SMSQueued, Error: cur.Error}, nil, nil
+		return []switchboard.MessageStatusChange{{Status: switchboard.SMSQueued, Error: cur.Error}}, nil, nil
 	})
 	if uerr != nil {
 		s.log.Warn("sms: record send", "message_id", m.ID, "err", uerr)
@@ -287,7 +289,7 @@ func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string
 // defer_ puts a claimed message back in the queue without counting the attempt: its
 // number or account is over its send rate.
 func (s *Service) defer_(ctx context.Context, m *switchboard.Message, wait time.Duration) {
-	_, err := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if cur.Status == switchboard.SMSSending {
 			cur.Status, cur.Attempts, cur.NextAttemptAt = switchboard.SMSQueued, max(0, cur.Attempts-1), time.Now().Add(wait)
 		}

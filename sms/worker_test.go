@@ -3,11 +3,13 @@ package sms_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"switchboard"
+	"switchboard/internal/tstest"
 	"switchboard/sms"
 )
 
@@ -138,5 +140,34 @@ func TestWorkerReadsSettingsOncePerClaim(t *testing.T) {
 	}
 	if st.n != 2 {
 		t.Fatalf("%d settings reads for 10 messages of one number, want 2 (the account's and the number's)", st.n)
+	}
+}
+
+// A delivery report that comes while the worker still waits for the carrier's answer records
+// "sent" (with sms.sent) and then the report, in that order; the worker's late answer then
+// only adds the carrier's reference.
+func TestReportOvertakingTheWorker(t *testing.T) {
+	e := newEnv(t)
+	c := newGated("+15550009999")
+	defer c.release()
+	s := e.service(sms.Config{DefaultCarrier: "kannel", Carriers: c.registry()})
+	res, err := e.send(s, "+15551234567", "+15550009999", "quick report", 0)
+	must(t, err)
+	waitClosed(t, "the carrier to get the message", c.holding)
+	must(t, s.Report(e.ctx, "kannel", res.MessageID, switchboard.SMSDelivered, "DELIVRD"))
+	c.release()
+	tstest.WaitFor(t, "the worker to record the carrier's reference", func() bool { return e.message(res.MessageID).CarrierRef != "" })
+	_, history, err := s.GetMessage(e.ctx, e.acc.ID, 0, res.MessageID)
+	must(t, err)
+	var statuses []string
+	for _, h := range history {
+		statuses = append(statuses, h.Status)
+	}
+	if got := strings.Join(statuses, " "); got != "queued sending sent delivered" || e.message(res.MessageID).Status != switchboard.SMSDelivered {
+		t.Fatalf("history %q, status %s", got, e.message(res.MessageID).Status)
+	}
+	sent, delivered := e.events(switchboard.EventSMSSent), e.events(switchboard.EventSMSDelivered)
+	if len(sent) != 1 || len(delivered) != 1 || sent[0].Seq > delivered[0].Seq {
+		t.Fatalf("%d sms.sent and %d sms.delivered events, in the wrong order or not once each", len(sent), len(delivered))
 	}
 }

@@ -255,9 +255,9 @@ func (db *DB) saveMessage(ctx context.Context, tx *sql.Tx, m *switchboard.Messag
 
 // UpdateMessageFunc runs in a transaction shared with other messages' writes (groupcommit.go);
 // change may therefore run twice, on the message as stored each time. A change that returns
-// no history row and leaves the message as it was writes nothing.
+// no history rows and leaves the message as it was writes nothing.
 func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
-	change func(*switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
+	change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
 	var saved *switchboard.Message
 	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		saved = nil
@@ -273,11 +273,11 @@ func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
 			return err
 		}
 		before := *m
-		c, events, err := change(m)
+		history, events, err := change(m)
 		if err != nil {
 			return err
 		}
-		if c == nil && len(events) == 0 && *m == before {
+		if len(history) == 0 && len(events) == 0 && *m == before {
 			saved = m
 			return nil
 		}
@@ -286,8 +286,8 @@ func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
 		if err := db.saveMessage(ctx, tx, m); err != nil {
 			return err
 		}
-		if c != nil {
-			if err := db.insertMessageHistory(ctx, tx, m.ID, *c); err != nil {
+		for _, c := range history {
+			if err := db.insertMessageHistory(ctx, tx, m.ID, c); err != nil {
 				return err
 			}
 		}
@@ -303,8 +303,8 @@ func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
 func (db *DB) ClaimMessages(ctx context.Context, at time.Time, lease time.Duration, limit int) ([]*switchboard.Message, error) {
 	var claimed []*switchboard.Message
 	nowMS := at.UnixMilli()
-	db.warmWrites(ctx, sqlDueMessages, sqlSaveMessage, sqlInsertMessageHistory)
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	db.warmWrites(ctx, sqlDueMessages)
+	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		claimed = nil
 		q := sqlDueMessages
 		if db.dialect == DialectPostgres {

@@ -47,19 +47,19 @@ func testSMSMessages(t *testing.T, f *fixture) {
 		t.Fatalf("events after CreateMessage: %+v", evs)
 	}
 
-	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		m.Status, m.CarrierRef = switchboard.SMSSent, "ref-1"
-		return &switchboard.MessageStatusChange{Status: switchboard.SMSSent, CarrierStatus: "ok"},
+		return []switchboard.MessageStatusChange{{Status: switchboard.SMSSent, CarrierStatus: "ok"}},
 			[]*switchboard.Event{switchboard.NewEvent(m.AccountID, switchboard.EventSMSSent, nil)}, nil
 	})
 	mustOK(t, err)
 	// A failing change writes nothing: no status, no history, no event.
-	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		m.Status = switchboard.SMSFailed
 		return nil, nil, switchboard.Errorf(switchboard.ECONFLICT, "no")
 	})
 	wantCode(t, err, switchboard.ECONFLICT)
-	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_404", func(*switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_404", func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		return nil, nil, nil
 	})
 	wantCode(t, err, switchboard.ENOTFOUND)
@@ -181,12 +181,12 @@ func testSMSConcurrentWrites(t *testing.T, f *fixture) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = f.db.UpdateMessageFunc(f.ctx, id(i), func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+			_, errs[i] = f.db.UpdateMessageFunc(f.ctx, id(i), func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 				m.Status, m.CarrierRef = switchboard.SMSSent, "ref-"+m.ID
 				if i%4 == 0 {
 					return nil, nil, switchboard.Errorf(switchboard.ECONFLICT, "refused")
 				}
-				return &switchboard.MessageStatusChange{Status: switchboard.SMSSent},
+				return []switchboard.MessageStatusChange{{Status: switchboard.SMSSent}},
 					[]*switchboard.Event{switchboard.NewEvent(m.AccountID, switchboard.EventSMSSent, map[string]any{"message_id": m.ID})}, nil
 			})
 		}()
