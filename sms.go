@@ -170,8 +170,10 @@ type SMSStore interface {
 	PageMessages(ctx context.Context, accountID int64, f MessageFilter) (msgs []*Message, more bool, err error)
 	Conversations(ctx context.Context, accountID int64, f MessageFilter) ([]*Conversation, error)
 	// UpdateMessageFunc reads the message locked, lets change alter it and saves it with the
-	// history row and events change returns (nil: none), in one transaction.
-	UpdateMessageFunc(ctx context.Context, id string, change func(*Message) (*MessageStatusChange, []*Event, error)) (*Message, error)
+	// history rows (in order) and events change returns (nil: none), in one transaction. change may be
+	// called more than once (each time on the message as stored), so it must only alter the
+	// message it is given; it must not write to the store itself.
+	UpdateMessageFunc(ctx context.Context, id string, change func(*Message) ([]MessageStatusChange, []*Event, error)) (*Message, error)
 	// ClaimMessages marks up to limit due outbound messages (queued and due, or sending with
 	// an expired lease: a worker died between claim and confirmation) as sending, counts the
 	// attempt, leases them until now+lease, and returns them. On PostgreSQL the rows are

@@ -46,7 +46,10 @@ type Config struct {
 	SimulatorDelay time.Duration
 	// PollInterval is how often the worker looks for due messages without a kick; 0 = 1 s.
 	PollInterval time.Duration
-	// Senders is how many messages of a batch are handed to carriers at once; 0 = 8.
+	// Senders is how many messages the worker hands to carriers at once; 0 = 16 (the
+	// worker's rate is Senders per carrier round trip: with 8, Switchboard delivered through
+	// Kannel at 0.36–0.46 of Kannel driven directly by 8 clients, with 16 at 0.54–0.61, in
+	// bench/sms runs on a loaded machine).
 	Senders int
 	// Lease is how long a claimed message is the worker's before another may claim it
 	// again; 0 = Lease (a minute).
@@ -103,7 +106,7 @@ func New(cfg Config) *Service {
 		cfg.SimulatorDelay = time.Second
 	}
 	if cfg.Senders <= 0 {
-		cfg.Senders = 8
+		cfg.Senders = 16
 	}
 	if cfg.Lease == 0 {
 		cfg.Lease = Lease
@@ -151,7 +154,14 @@ var shortCodeRE = regexp.MustCompile(`^[0-9]{3,6}$`)
 
 // Effective returns the settings for a number: its own values over the account's.
 func (s *Service) Effective(ctx context.Context, accountID, numberID int64) (switchboard.SMSSettings, error) {
-	acc, err := s.st.GetSMSSettings(ctx, accountID, 0)
+	return effective(ctx, s.st.GetSMSSettings, accountID, numberID)
+}
+
+// settingsReader reads an account's (numberID 0) or a number's settings row.
+type settingsReader func(ctx context.Context, accountID, numberID int64) (*switchboard.SMSSettings, error)
+
+func effective(ctx context.Context, get settingsReader, accountID, numberID int64) (switchboard.SMSSettings, error) {
+	acc, err := get(ctx, accountID, 0)
 	if err != nil {
 		return switchboard.SMSSettings{}, err
 	}
@@ -159,7 +169,7 @@ func (s *Service) Effective(ctx context.Context, accountID, numberID int64) (swi
 	if numberID == 0 {
 		return eff, nil
 	}
-	num, err := s.st.GetSMSSettings(ctx, accountID, numberID)
+	num, err := get(ctx, accountID, numberID)
 	if err != nil {
 		return switchboard.SMSSettings{}, err
 	}
@@ -447,22 +457,7 @@ func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrie
 		}
 		return nil
 	}
-	// A report that overtakes the worker's confirmation: the carrier had the message, so it
-	// was sent; that is recorded first (its own history row and sms.sent).
-	_, err := s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
-		if err := unknown(m); err != nil {
-			return nil, nil, err
-		}
-		if m.Status != switchboard.SMSQueued && m.Status != switchboard.SMSSending {
-			return nil, nil, nil
-		}
-		m.Status = switchboard.SMSSent
-		return &switchboard.MessageStatusChange{Status: switchboard.SMSSent}, []*switchboard.Event{s.sentEvent(m)}, nil
-	})
-	if err != nil {
-		return err
-	}
-	_, err = s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err := s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if err := unknown(m); err != nil {
 			return nil, nil, err
 		}
@@ -470,7 +465,15 @@ func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrie
 		case switchboard.SMSDelivered, switchboard.SMSFailed, switchboard.SMSUndelivered:
 			return nil, nil, nil // a repeated or late report: the first final one stands
 		}
+		var history []switchboard.MessageStatusChange
 		var events []*switchboard.Event
+		if m.Status == switchboard.SMSQueued || m.Status == switchboard.SMSSending {
+			// A report that overtakes the worker's confirmation: the carrier had the message,
+			// so it was sent; that is recorded first (its own history row and sms.sent).
+			m.Status = switchboard.SMSSent
+			history = append(history, switchboard.MessageStatusChange{Status: switchboard.SMSSent})
+			events = append(events, s.sentEvent(m))
+		}
 		m.Status = status
 		if status == switchboard.SMSDelivered {
 			m.Error = ""
@@ -483,7 +486,8 @@ func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrie
 			}
 			events = append(events, s.failedEvent(m, carrierStatus))
 		}
-		return &switchboard.MessageStatusChange{Status: status, CarrierStatus: carrierStatus}, events, nil
+		history = append(history, switchboard.MessageStatusChange{Status: status, CarrierStatus: carrierStatus})
+		return history, events, nil
 	})
 	return err
 }
@@ -576,14 +580,14 @@ func (s *Service) toPhones(ctx context.Context, m *switchboard.Message) {
 		}
 		return
 	}
-	_, err = s.st.UpdateMessageFunc(ctx, m.ID, func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err = s.st.UpdateMessageFunc(ctx, m.ID, func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if !m.PhonePending {
 			return nil, nil, nil
 		}
 		m.PhonePending = false
 		if m.Carrier == "phone" && m.Status == switchboard.SMSSent {
 			m.Status = switchboard.SMSDelivered
-			return &switchboard.MessageStatusChange{Status: switchboard.SMSDelivered, CarrierStatus: fmt.Sprintf("accepted by %d phone(s)", n)}, nil, nil
+			return []switchboard.MessageStatusChange{{Status: switchboard.SMSDelivered, CarrierStatus: fmt.Sprintf("accepted by %d phone(s)", n)}}, nil, nil
 		}
 		return nil, nil, nil
 	})

@@ -16,7 +16,8 @@ import (
 //  1. ClaimMessages marks it "sending" and leases it (Lease) in a committed transaction
 //     before the carrier is called, so two workers never send it side by side;
 //  2. the carrier's answer is recorded in a second transaction (sent with its reference,
-//     or queued again with backoff, or failed);
+//     or queued again with backoff, or failed), which the store may share with other
+//     messages' writes (group commit) but which is all or nothing for this message;
 //  3. a crash between 1 and 2 leaves it "sending" with a lease that runs out; it is then
 //     claimed again and handed to the carrier again with the SAME id. The simulator and
 //     the counting carriers of the tests dedupe by id; Kannel gets the id in its dlr-url and
@@ -27,7 +28,9 @@ import (
 // We chose at-least-once over at-most-once because a lost customer message is worse than a
 // rare double, and the window is the carrier's round trip.
 
-// Lease is how long a claimed message stays claimed before another worker may take it.
+// Lease is how long a claimed message stays claimed before another worker may take it. It
+// must outlast a claimed message's wait for a sender, its send and the record of the answer:
+// two rounds of carrier round trips at most (Kannel's client gives up after 15 s).
 const Lease = time.Minute
 
 // MaxAttempts bounds the sends of a message that keeps failing temporarily.
@@ -50,12 +53,20 @@ func (s *Service) Kick() {
 	}
 }
 
-// Run sends the outbox until ctx ends.
+// Run sends the outbox until ctx ends. It keeps up to two rounds of Config.Senders messages
+// claimed: while the senders work on one, the next is claimed, so that a sender never waits
+// for the slowest send of a batch nor for a claim, and one claim transaction takes several
+// messages.
 func (s *Service) Run(ctx context.Context) error {
+	p := s.startSenders(ctx)
+	defer p.stop()
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
 	for {
-		n, err := s.Drain(ctx)
+		if !p.waitRoom(ctx, s.cfg.Senders) {
+			return nil
+		}
+		n, err := s.claim(ctx, p, p.room())
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("sms: outbox", "err", err)
 		}
@@ -71,62 +82,178 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// Drain claims one batch of due messages and sends them; it returns how many it claimed.
+// Drain claims one batch of due messages (at most 50), sends them and records the outcomes;
+// it returns how many it claimed.
 func (s *Service) Drain(ctx context.Context) (int, error) {
-	claimed, err := s.st.ClaimMessages(ctx, time.Now(), s.cfg.Lease, 50)
+	p := s.startSenders(ctx)
+	n, err := s.claim(ctx, p, 50)
+	p.stop()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return n, err
+}
+
+// outgoing is a claimed message with the settings it is sent with.
+type outgoing struct {
+	m           *switchboard.Message
+	set         switchboard.SMSSettings // its number's, over its account's (Effective)
+	accountRate int
+}
+
+// claim claims up to limit due messages, reads their settings (once per account and
+// number of the claim) and hands them to the senders.
+func (s *Service) claim(ctx context.Context, p *senders, limit int) (int, error) {
+	claimed, err := s.st.ClaimMessages(ctx, time.Now(), s.cfg.Lease, limit)
 	if err != nil {
 		return 0, err
 	}
-	// Up to Config.Senders messages go to carriers at once: a carrier's round trip (Kannel's
-	// HTTP answer) would otherwise bound the throughput.
-	work := make(chan *switchboard.Message)
-	var wg sync.WaitGroup
-	for range min(s.cfg.Senders, len(claimed)) {
-		wg.Add(1)
+	get := readOnce(s.st.GetSMSSettings)
+	list := make([]outgoing, 0, len(claimed))
+	for _, m := range claimed {
+		set, err := effective(ctx, get, m.AccountID, m.NumberID)
+		var acc *switchboard.SMSSettings
+		if err == nil {
+			acc, err = get(ctx, m.AccountID, 0)
+		}
+		if err != nil {
+			s.log.Warn("sms: settings", "message_id", m.ID, "err", err)
+			continue // the lease runs out and it is tried again
+		}
+		list = append(list, outgoing{m: m, set: set, accountRate: acc.RatePerMinute})
+	}
+	p.hand(ctx, list)
+	return len(claimed), nil
+}
+
+// readOnce remembers what get read (and its error): the settings of one claim are read once.
+func readOnce(get settingsReader) settingsReader {
+	type key struct{ account, number int64 }
+	type result struct {
+		set *switchboard.SMSSettings
+		err error
+	}
+	seen := map[key]result{}
+	return func(ctx context.Context, accountID, numberID int64) (*switchboard.SMSSettings, error) {
+		k := key{accountID, numberID}
+		r, ok := seen[k]
+		if !ok {
+			r.set, r.err = get(ctx, accountID, numberID)
+			seen[k] = r
+		}
+		return r.set, r.err
+	}
+}
+
+// senders are Config.Senders goroutines, each sending one message at a time: a carrier's
+// round trip (Kannel's HTTP answer) would otherwise bound the throughput. They take at most
+// two rounds of messages claimed and not yet sent. A carrier's answer is recorded beside
+// them (recording), so that a sender goes on to the next message while the store commits.
+type senders struct {
+	work      chan outgoing
+	window    int
+	wg        sync.WaitGroup
+	recording sync.WaitGroup
+	mu        sync.Mutex
+	busy      int           // handed and not yet sent
+	freed     chan struct{} // signalled when one is sent
+}
+
+func (s *Service) startSenders(ctx context.Context) *senders {
+	p := &senders{window: 2 * s.cfg.Senders, freed: make(chan struct{}, 1)}
+	p.work = make(chan outgoing, p.window)
+	for range s.cfg.Senders {
+		p.wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for m := range work {
-				s.send(ctx, m)
+			defer p.wg.Done()
+			for o := range p.work {
+				s.send(ctx, p, o)
+				p.mu.Lock()
+				p.busy--
+				p.mu.Unlock()
+				select {
+				case p.freed <- struct{}{}:
+				default:
+				}
 			}
 		}()
 	}
-	for _, m := range claimed {
-		if ctx.Err() != nil {
-			break
-		}
-		work <- m
-	}
-	close(work)
-	wg.Wait()
-	return len(claimed), ctx.Err()
+	return p
 }
 
-// send hands one claimed message to its carrier and records the outcome.
-func (s *Service) send(ctx context.Context, m *switchboard.Message) {
-	set, err := s.Effective(ctx, m.AccountID, m.NumberID)
-	if err != nil {
-		s.log.Warn("sms: settings", "message_id", m.ID, "err", err)
-		return // the lease runs out and it is tried again
+// room is how many more messages the senders take.
+func (p *senders) room() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.window - p.busy
+}
+
+// waitRoom waits until the senders take at least n more messages; false when ctx ended.
+func (p *senders) waitRoom(ctx context.Context, n int) bool {
+	for p.room() < n {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-p.freed:
+		}
 	}
-	acc, err := s.st.GetSMSSettings(ctx, m.AccountID, 0)
-	if err != nil {
-		s.log.Warn("sms: settings", "message_id", m.ID, "err", err)
-		return
+	return ctx.Err() == nil
+}
+
+// hand queues claimed messages for the senders. When ctx ends first, the rest stay claimed
+// until their lease runs out.
+func (p *senders) hand(ctx context.Context, list []outgoing) {
+	p.mu.Lock()
+	p.busy += len(list)
+	p.mu.Unlock()
+	for i, o := range list {
+		select {
+		case p.work <- o:
+		case <-ctx.Done():
+			p.mu.Lock()
+			p.busy -= len(list) - i
+			p.mu.Unlock()
+			return
+		}
 	}
-	if wait := s.reserve(m, set.RatePerMinute, acc.RatePerMinute); wait > 0 {
+}
+
+// stop waits for the messages handed to be sent and recorded.
+func (p *senders) stop() {
+	close(p.work)
+	p.wg.Wait()
+	p.recording.Wait()
+}
+
+// send hands one claimed message to its carrier and has the outcome recorded.
+func (s *Service) send(ctx context.Context, p *senders, o outgoing) {
+	m := o.m
+	if wait := s.reserve(m, o.set.RatePerMinute, o.accountRate); wait > 0 {
 		s.defer_(ctx, m, wait)
 		return
 	}
-	carrier, err := s.carrier(set)
+	carrier, err := s.carrier(o.set)
 	var ref string
 	if err == nil {
 		m.Carrier = carrier.Name()
 		ref, err = carrier.Send(ctx, m)
 	}
-	if ctx.Err() != nil {
-		return // shutting down: the lease runs out and the message is claimed again
+	if err != nil && ctx.Err() != nil {
+		return // shutting down mid-send: the lease runs out and the message is claimed again
 	}
-	_, uerr := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	// What the carrier accepted is recorded even when the server is stopping meanwhile:
+	// otherwise the message would be sent again after the restart.
+	p.recording.Add(1)
+	go func() {
+		defer p.recording.Done()
+		s.record(context.WithoutCancel(ctx), m, ref, err)
+	}()
+}
+
+// record stores a carrier's answer: sent (with sms.sent), queued again with backoff after a
+// temporary failure, or failed for good (with sms.failed).
+func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string, err error) {
+	_, uerr := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if cur.Status != switchboard.SMSSending {
 			// A delivery report overtook us (it fired sms.sent then); keep the ref.
 			if err == nil && cur.CarrierRef == "" {
@@ -137,7 +264,7 @@ func (s *Service) send(ctx context.Context, m *switchboard.Message) {
 		cur.Carrier = m.Carrier
 		if err == nil {
 			cur.Status, cur.CarrierRef, cur.Error = switchboard.SMSSent, ref, ""
-			return &switchboard.MessageStatusChange{Status: switchboard.SMSSent, CarrierStatus: ref},
+			return []switchboard.MessageStatusChange{{Status: switchboard.SMSSent, CarrierStatus: ref}},
 				[]*switchboard.Event{s.sentEvent(cur)}, nil
 		}
 		var ce *switchboard.CarrierError
@@ -148,11 +275,11 @@ func (s *Service) send(ctx context.Context, m *switchboard.Message) {
 				cur.Error = "gave up after " + itoa(cur.Attempts) + " attempts: " + cur.Error
 			}
 			cur.Status = switchboard.SMSFailed
-			return &switchboard.MessageStatusChange{Status: switchboard.SMSFailed, Error: cur.Error},
+			return []switchboard.MessageStatusChange{{Status: switchboard.SMSFailed, Error: cur.Error}},
 				[]*switchboard.Event{s.failedEvent(cur, "")}, nil
 		}
 		cur.Status, cur.NextAttemptAt = switchboard.SMSQueued, time.Now().Add(Backoff(cur.Attempts))
-		return &switchboard.MessageStatusChange{Status: switchboard.SMSQueued, Error: cur.Error}, nil, nil
+		return []switchboard.MessageStatusChange{{Status: switchboard.SMSQueued, Error: cur.Error}}, nil, nil
 	})
 	if uerr != nil {
 		s.log.Warn("sms: record send", "message_id", m.ID, "err", uerr)
@@ -162,7 +289,7 @@ func (s *Service) send(ctx context.Context, m *switchboard.Message) {
 // defer_ puts a claimed message back in the queue without counting the attempt: its
 // number or account is over its send rate.
 func (s *Service) defer_(ctx context.Context, m *switchboard.Message, wait time.Duration) {
-	_, err := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if cur.Status == switchboard.SMSSending {
 			cur.Status, cur.Attempts, cur.NextAttemptAt = switchboard.SMSQueued, max(0, cur.Attempts-1), time.Now().Add(wait)
 		}

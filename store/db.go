@@ -53,6 +53,8 @@ type DB struct {
 	// (the live event stream wakes on it); txEvents collects them per open transaction.
 	eventBus *events.Bus
 	txEvents sync.Map // *sql.Tx → *[]int64
+	// messageWrites group-commits the writes of SMS messages (groupcommit.go).
+	messageWrites groupCommit
 }
 
 // Open connects to the database named by dsn: postgres:// or postgresql:// URLs select

@@ -14,6 +14,9 @@ import (
 // insertEvent stores ev in tx, the transaction of the change that caused it, sets ev.Seq,
 // and creates the event's webhook deliveries in the same transaction. Every event is stored
 // through here. A missing id or time is filled in.
+const sqlInsertEvent = `INSERT INTO events (id, account_id, name, occurred_at, call_id, crm_id, data)
+	VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`
+
 func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *switchboard.Event) error {
 	if ev.AccountID <= 0 {
 		return badRequest("account_id", "is required for an event")
@@ -36,9 +39,7 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *switchboard.Event
 			return badRequest("data", "cannot be stored as JSON: "+err.Error())
 		}
 	}
-	err := db.queryRow(ctx, tx, `INSERT INTO events (id, account_id, name, occurred_at, call_id, crm_id, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-		ev.ID, ev.AccountID, ev.Name, toMS(ev.OccurredAt), ev.CallID, ev.CRMID, string(data)).Scan(&ev.Seq)
+	err := db.queryRow(ctx, tx, sqlInsertEvent, ev.ID, ev.AccountID, ev.Name, toMS(ev.OccurredAt), ev.CallID, ev.CRMID, string(data)).Scan(&ev.Seq)
 	if isUniqueViolation(err) {
 		return conflict("id", "of event "+ev.ID+" is already stored")
 	}

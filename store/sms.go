@@ -16,6 +16,27 @@ const messageColumns = `id, account_id, direction, from_number, to_number, body,
 	carrier, carrier_ref, number_id, user_id, sent_by_user_id, attempts, next_attempt_at, error, phone_pending,
 	phone_user_id, created_at, updated_at`
 
+// The statements of the outbox's transactions (warmWrites prepares them on SQLite).
+const (
+	sqlInsertMessage = `INSERT INTO messages (` + messageColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertMessageHistory = `INSERT INTO message_status_history (message_id, status, carrier_status, error, at)
+		VALUES (?, ?, ?, ?, ?)`
+	sqlSelectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
+	sqlSaveMessage   = `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, user_id = ?, attempts = ?,
+		next_attempt_at = ?, error = ?, phone_pending = ?, phone_user_id = ?, encoding = ?, segments = ?, updated_at = ?
+		WHERE id = ?`
+	sqlDueMessages = `SELECT ` + messageColumns + ` FROM messages WHERE direction = 'outbound' AND status IN ('queued', 'sending')
+		AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
+)
+
+// writeMessages is the message writes' transaction: shared with other message writes
+// (groupcommit.go), its statements prepared once.
+func (db *DB) writeMessages(ctx context.Context, apply func(ctx context.Context, tx *sql.Tx) error) error {
+	db.warmWrites(ctx, sqlInsertMessage, sqlInsertMessageHistory, sqlSelectMessage, sqlSaveMessage, sqlInsertEvent)
+	return db.groupWrite(ctx, &db.messageWrites, apply)
+}
+
 func scanMessage(row interface{ Scan(...any) error }) (*switchboard.Message, error) {
 	var m switchboard.Message
 	var next, created, updated int64
@@ -37,12 +58,12 @@ func (db *DB) insertMessageHistory(ctx context.Context, tx *sql.Tx, id string, c
 	if c.At.IsZero() {
 		c.At = now()
 	}
-	_, err := db.exec(ctx, tx, `INSERT INTO message_status_history (message_id, status, carrier_status, error, at)
-		VALUES (?, ?, ?, ?, ?)`, id, c.Status, c.CarrierStatus, c.Error, toMS(c.At))
+	_, err := db.exec(ctx, tx, sqlInsertMessageHistory, id, c.Status, c.CarrierStatus, c.Error, toMS(c.At))
 	return err
 }
 
-// CreateMessage stores m with its first history row and events in one transaction.
+// CreateMessage stores m with its first history row and events in one transaction (shared
+// with other messages' writes: groupcommit.go).
 func (db *DB) CreateMessage(ctx context.Context, m *switchboard.Message, first switchboard.MessageStatusChange, events []*switchboard.Event) error {
 	if m.ID == "" || m.AccountID <= 0 {
 		return badRequest("message", "needs an id and an account")
@@ -57,10 +78,8 @@ func (db *DB) CreateMessage(ctx context.Context, m *switchboard.Message, first s
 	if first.At.IsZero() {
 		first.At = m.CreatedAt
 	}
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		_, err := db.exec(ctx, tx, `INSERT INTO messages (`+messageColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.AccountID, m.Direction, m.From, m.To, m.Body, m.Encoding, m.Segments, m.Status, m.Carrier,
+	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := db.exec(ctx, tx, sqlInsertMessage, m.ID, m.AccountID, m.Direction, m.From, m.To, m.Body, m.Encoding, m.Segments, m.Status, m.Carrier,
 			m.CarrierRef, m.NumberID, m.UserID, m.SentByUserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
 			m.PhonePending, m.PhoneUserID, toMS(m.CreatedAt), toMS(m.UpdatedAt))
 		if isUniqueViolation(err) {
@@ -229,18 +248,20 @@ func (db *DB) Conversations(ctx context.Context, accountID int64, f switchboard.
 }
 
 func (db *DB) saveMessage(ctx context.Context, tx *sql.Tx, m *switchboard.Message) error {
-	_, err := db.exec(ctx, tx, `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, user_id = ?, attempts = ?,
-		next_attempt_at = ?, error = ?, phone_pending = ?, phone_user_id = ?, encoding = ?, segments = ?, updated_at = ?
-		WHERE id = ?`, m.Status, m.Carrier, m.CarrierRef, m.UserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
+	_, err := db.exec(ctx, tx, sqlSaveMessage, m.Status, m.Carrier, m.CarrierRef, m.UserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
 		m.PhonePending, m.PhoneUserID, m.Encoding, m.Segments, toMS(m.UpdatedAt), m.ID)
 	return err
 }
 
+// UpdateMessageFunc runs in a transaction shared with other messages' writes (groupcommit.go);
+// change may therefore run twice, on the message as stored each time. A change that returns
+// no history rows and leaves the message as it was writes nothing.
 func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
-	change func(*switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
+	change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
 	var saved *switchboard.Message
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		q := `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
+	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		saved = nil
+		q := sqlSelectMessage
 		if db.dialect == DialectPostgres {
 			q += " FOR UPDATE"
 		}
@@ -251,17 +272,22 @@ func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
 		if err != nil {
 			return err
 		}
-		c, events, err := change(m)
+		before := *m
+		history, events, err := change(m)
 		if err != nil {
 			return err
+		}
+		if len(history) == 0 && len(events) == 0 && *m == before {
+			saved = m
+			return nil
 		}
 		m.UpdatedAt = now()
 		m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
 		if err := db.saveMessage(ctx, tx, m); err != nil {
 			return err
 		}
-		if c != nil {
-			if err := db.insertMessageHistory(ctx, tx, m.ID, *c); err != nil {
+		for _, c := range history {
+			if err := db.insertMessageHistory(ctx, tx, m.ID, c); err != nil {
 				return err
 			}
 		}
@@ -277,10 +303,10 @@ func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
 func (db *DB) ClaimMessages(ctx context.Context, at time.Time, lease time.Duration, limit int) ([]*switchboard.Message, error) {
 	var claimed []*switchboard.Message
 	nowMS := at.UnixMilli()
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+	db.warmWrites(ctx, sqlDueMessages)
+	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		claimed = nil
-		q := `SELECT ` + messageColumns + ` FROM messages WHERE direction = 'outbound' AND status IN ('queued', 'sending')
-			AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
+		q := sqlDueMessages
 		if db.dialect == DialectPostgres {
 			q += " FOR UPDATE SKIP LOCKED"
 		}

@@ -53,6 +53,17 @@ func (c *stmtCache) prepared(ctx context.Context, pool *sql.DB, query string) *s
 	return st
 }
 
+// cached returns the statement of query on pool if it is prepared already, else nil. It
+// never waits: a transaction calls it, and whoever holds the cache's lock may be preparing,
+// waiting for the connection that transaction holds; the query then runs unprepared.
+func (c *stmtCache) cached(pool *sql.DB, query string) *sql.Stmt {
+	if !c.mu.TryRLock() {
+		return nil
+	}
+	defer c.mu.RUnlock()
+	return c.stmts[stmtKey{pool, query}]
+}
+
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()

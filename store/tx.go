@@ -68,10 +68,33 @@ func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any
 }
 
 func (db *DB) poolStmt(ctx context.Context, q querier, query string) *sql.Stmt {
-	if pool, ok := q.(*sql.DB); ok {
-		return db.stmts.prepared(ctx, pool, query)
+	switch q := q.(type) {
+	case *sql.DB:
+		return db.stmts.prepared(ctx, q, query)
+	case *sql.Tx:
+		// On SQLite a statement that warmWrites prepared on the one write connection runs in
+		// the transaction (which holds that connection) without being parsed again.
+		// PostgreSQL's driver caches prepared statements per connection by itself.
+		if db.dialect == DialectSQLite {
+			if st := db.stmts.cached(db.write, query); st != nil {
+				return q.StmtContext(ctx, st)
+			}
+		}
 	}
 	return nil
+}
+
+// warmWrites prepares statements that transactions run often on SQLite's write connection,
+// so that they are not parsed at each transaction (parsing costs modernc's SQLite more than
+// running a small statement). It must be called outside a transaction: preparing waits for
+// the write connection.
+func (db *DB) warmWrites(ctx context.Context, queries ...string) {
+	if db.dialect != DialectSQLite {
+		return
+	}
+	for _, q := range queries {
+		db.stmts.prepared(ctx, db.write, db.rebind(q))
+	}
 }
 
 // execAffected runs a statement and reports whether it changed any row.

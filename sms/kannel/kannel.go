@@ -35,9 +35,11 @@ import (
 // Name is the carrier's name in message records ("carrier": "kannel").
 const Name = "kannel"
 
-// DLRMask asks Kannel for every delivery report: 1 delivered to the phone, 2 not delivered
-// to the phone, 4 queued on the SMSC, 8 accepted by the SMSC, 16 rejected by the SMSC.
-const DLRMask = 31
+// DLRMask asks Kannel for the final delivery reports only: 1 delivered to the phone, 2 not
+// delivered to the phone, 16 rejected by the SMSC. The intermediate ones, 4 queued on the SMSC
+// and 8 accepted by the SMSC, would change nothing (the message is "sent" once Kannel takes
+// it) and would double the callbacks smsbox makes and Switchboard answers.
+const DLRMask = 1 | 2 | 16
 
 // Config is one Kannel connection (per account or per number).
 type Config struct {

@@ -14,6 +14,7 @@ func runSMSTests(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("SMS/MessagesHistoryEventsAndIsolation", func(t *testing.T) { testSMSMessages(t, newFixture(t, open(t))) })
 	t.Run("SMS/ClaimLeasesAndReclaims", func(t *testing.T) { testSMSClaim(t, newFixture(t, open(t))) })
 	t.Run("SMS/ConcurrentClaimsNeverShare", func(t *testing.T) { testSMSConcurrentClaims(t, newFixture(t, open(t))) })
+	t.Run("SMS/ConcurrentWritesEachAllOrNothing", func(t *testing.T) { testSMSConcurrentWrites(t, newFixture(t, open(t))) })
 	t.Run("SMS/SettingsOptOutsPagingConversations", func(t *testing.T) { testSMSSettingsAndPaging(t, newFixture(t, open(t))) })
 }
 
@@ -46,19 +47,19 @@ func testSMSMessages(t *testing.T, f *fixture) {
 		t.Fatalf("events after CreateMessage: %+v", evs)
 	}
 
-	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		m.Status, m.CarrierRef = switchboard.SMSSent, "ref-1"
-		return &switchboard.MessageStatusChange{Status: switchboard.SMSSent, CarrierStatus: "ok"},
+		return []switchboard.MessageStatusChange{{Status: switchboard.SMSSent, CarrierStatus: "ok"}},
 			[]*switchboard.Event{switchboard.NewEvent(m.AccountID, switchboard.EventSMSSent, nil)}, nil
 	})
 	mustOK(t, err)
 	// A failing change writes nothing: no status, no history, no event.
-	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_1", func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		m.Status = switchboard.SMSFailed
 		return nil, nil, switchboard.Errorf(switchboard.ECONFLICT, "no")
 	})
 	wantCode(t, err, switchboard.ECONFLICT)
-	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_404", func(*switchboard.Message) (*switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_404", func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		return nil, nil, nil
 	})
 	wantCode(t, err, switchboard.ENOTFOUND)
@@ -150,6 +151,74 @@ func testSMSConcurrentClaims(t *testing.T, f *fixture) {
 	for id, c := range seen {
 		if c != 1 {
 			t.Errorf("%s claimed %d times", id, c)
+		}
+	}
+}
+
+// Many writers at once (the store commits them together): each message is created with its
+// history row and event; each update that succeeds is stored with its history row and event,
+// and one whose change fails (or whose message does not exist) stores nothing and does not
+// undo the others.
+func testSMSConcurrentWrites(t *testing.T, f *fixture) {
+	const n = 40
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	id := func(i int) string { return fmt.Sprintf("msg_w%02d", i) }
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := switchboard.NewEvent(f.a.ID, switchboard.EventSMSReceived, map[string]any{"message_id": id(i)})
+			if err := f.db.CreateMessage(f.ctx, smsMsg(f.a.ID, id(i), "+1", "+2", at), switchboard.MessageStatusChange{Status: "queued"},
+				[]*switchboard.Event{ev}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	errs := make([]error, n+1)
+	for i := range n + 1 { // the last one updates a message that does not exist
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = f.db.UpdateMessageFunc(f.ctx, id(i), func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+				m.Status, m.CarrierRef = switchboard.SMSSent, "ref-"+m.ID
+				if i%4 == 0 {
+					return nil, nil, switchboard.Errorf(switchboard.ECONFLICT, "refused")
+				}
+				return []switchboard.MessageStatusChange{{Status: switchboard.SMSSent}},
+					[]*switchboard.Event{switchboard.NewEvent(m.AccountID, switchboard.EventSMSSent, map[string]any{"message_id": m.ID})}, nil
+			})
+		}()
+	}
+	wg.Wait()
+	wantCode(t, errs[n], switchboard.ENOTFOUND)
+	evs, err := f.db.ListEvents(f.ctx, f.a.ID, 0, 1000)
+	mustOK(t, err)
+	sentEvents := map[string]int{}
+	for _, ev := range evs {
+		if ev.Name == switchboard.EventSMSSent {
+			sentEvents[ev.Data["message_id"].(string)]++
+		}
+	}
+	if len(evs) != n+n-n/4 {
+		t.Errorf("%d events, want %d created and %d sent", len(evs), n, n-n/4)
+	}
+	for i := range n {
+		m, err := f.db.GetMessage(f.ctx, f.a.ID, id(i))
+		mustOK(t, err)
+		h, err := f.db.MessageHistory(f.ctx, f.a.ID, id(i))
+		mustOK(t, err)
+		if i%4 == 0 {
+			wantCode(t, errs[i], switchboard.ECONFLICT)
+			if m.Status != switchboard.SMSQueued || m.CarrierRef != "" || len(h) != 1 || sentEvents[id(i)] != 0 {
+				t.Errorf("%s, whose change failed: %s %q, history %d, sms.sent %d", id(i), m.Status, m.CarrierRef, len(h), sentEvents[id(i)])
+			}
+			continue
+		}
+		mustOK(t, errs[i])
+		if m.Status != switchboard.SMSSent || m.CarrierRef != "ref-"+id(i) || len(h) != 2 || sentEvents[id(i)] != 1 {
+			t.Errorf("%s: %s %q, history %d, sms.sent %d", id(i), m.Status, m.CarrierRef, len(h), sentEvents[id(i)])
 		}
 	}
 }

@@ -169,6 +169,18 @@ func (k *Kannel) SendURL() string {
 func (k *Kannel) Username() string { return k.opts.Username }
 func (k *Kannel) Password() string { return k.opts.Password }
 
+// PIDs are the process ids of bearerbox, smsbox and fakesmsc while they run (the benchmark
+// reads their CPU time).
+func (k *Kannel) PIDs() []int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var pids []int
+	for _, p := range k.procs {
+		pids = append(pids, p.Process.Pid)
+	}
+	return pids
+}
+
 // Dir holds kannel.conf and Kannel's logs.
 func (k *Kannel) Dir() string { return k.opts.Dir }
 

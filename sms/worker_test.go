@@ -1,0 +1,173 @@
+package sms_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard"
+	"switchboard/internal/tstest"
+	"switchboard/sms"
+)
+
+// gatedCarrier holds every send to one recipient until released (whatever the worker's
+// context says, as a carrier answering late does); it accepts the others at once.
+type gatedCarrier struct {
+	hold              string
+	holding, released chan struct{}
+	holdOnce, relOnce sync.Once
+	mu                sync.Mutex
+	sent              map[string]int
+}
+
+func newGated(hold string) *gatedCarrier {
+	return &gatedCarrier{hold: hold, holding: make(chan struct{}), released: make(chan struct{}), sent: map[string]int{}}
+}
+
+func (c *gatedCarrier) release() { c.relOnce.Do(func() { close(c.released) }) }
+
+func (c *gatedCarrier) registry() map[string]sms.CarrierFactory {
+	return map[string]sms.CarrierFactory{"kannel": func(sms.CarrierConfig) (switchboard.SMSCarrier, error) { return c, nil }}
+}
+
+func (c *gatedCarrier) Name() string { return "kannel" }
+
+func (c *gatedCarrier) Send(_ context.Context, m *switchboard.Message) (string, error) {
+	if m.To == c.hold {
+		c.holdOnce.Do(func() { close(c.holding) })
+		<-c.released
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sent[m.ID]++
+	return "g-" + m.ID, nil
+}
+
+func waitClosed(t *testing.T, what string, ch chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		t.Fatalf("still waiting for %s", what)
+	}
+}
+
+// A carrier that is slow to answer one message holds up only that message: messages queued
+// meanwhile are claimed and sent while it waits.
+func TestWorkerSendsPastASlowAnswer(t *testing.T) {
+	e := newEnv(t)
+	c := newGated("+15550009999")
+	defer c.release() // a failing test does not leave the worker waiting
+	s := e.service(sms.Config{DefaultCarrier: "kannel", Carriers: c.registry()})
+	slow, err := e.send(s, "+15551234567", "+15550009999", "slow", 0)
+	must(t, err)
+	waitClosed(t, "the carrier to get the slow message", c.holding)
+	var ids []string
+	for i := range 20 {
+		res, err := e.send(s, "+15551234567", fmt.Sprintf("+1555000%04d", i), "hi", 0)
+		must(t, err)
+		ids = append(ids, res.MessageID)
+	}
+	for _, id := range ids {
+		e.waitStatus(id, switchboard.SMSSent)
+	}
+	if m := e.message(slow.MessageID); m.Status != switchboard.SMSSending {
+		t.Fatalf("the slow message is %s before its carrier answered", m.Status)
+	}
+	c.release()
+	e.waitStatus(slow.MessageID, switchboard.SMSSent)
+}
+
+// A worker that is stopped while a carrier is taking a message still records the carrier's
+// acceptance: otherwise the message would be sent again after the restart.
+func TestStoppingWorkerRecordsWhatTheCarrierAccepted(t *testing.T) {
+	e := newEnv(t)
+	c := newGated("+15550009999")
+	defer c.release()
+	s := sms.New(sms.Config{Store: e.db, DefaultCarrier: "kannel", Carriers: c.registry(), PollInterval: 20 * time.Millisecond})
+	ctx, stop := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	res, err := e.send(s, "+15551234567", "+15550009999", "accepted while the server stops", 0)
+	must(t, err)
+	waitClosed(t, "the carrier to get the message", c.holding)
+	stop()
+	c.release() // the carrier answers "accepted" after the server began to stop
+	waitClosed(t, "the worker to stop", done)
+	if m := e.message(res.MessageID); m.Status != switchboard.SMSSent || m.CarrierRef != "g-"+res.MessageID {
+		t.Fatalf("after the worker stopped: %s %q", m.Status, m.CarrierRef)
+	}
+	if got := len(e.events(switchboard.EventSMSSent)); got != 1 {
+		t.Fatalf("%d sms.sent events, want 1", got)
+	}
+}
+
+// settingsReads counts the store's reads of SMS settings.
+type settingsReads struct {
+	sms.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (s *settingsReads) GetSMSSettings(ctx context.Context, accountID, numberID int64) (*switchboard.SMSSettings, error) {
+	s.mu.Lock()
+	s.n++
+	s.mu.Unlock()
+	return s.Store.GetSMSSettings(ctx, accountID, numberID)
+}
+
+// The worker reads the settings of a claimed batch once per account and number, not per
+// message.
+func TestWorkerReadsSettingsOncePerClaim(t *testing.T) {
+	e := newEnv(t)
+	c := newGated("")
+	st := &settingsReads{Store: e.db}
+	s := sms.New(sms.Config{Store: st, DefaultCarrier: "kannel", Carriers: c.registry()})
+	for range 10 {
+		_, err := e.send(s, "+15551234567", "+15550001111", "hi", 0)
+		must(t, err)
+	}
+	st.mu.Lock()
+	st.n = 0
+	st.mu.Unlock()
+	n, err := s.Drain(e.ctx)
+	must(t, err)
+	if n != 10 || len(c.sent) != 10 {
+		t.Fatalf("claimed %d, sent %d, want 10", n, len(c.sent))
+	}
+	if st.n != 2 {
+		t.Fatalf("%d settings reads for 10 messages of one number, want 2 (the account's and the number's)", st.n)
+	}
+}
+
+// A delivery report that comes while the worker still waits for the carrier's answer records
+// "sent" (with sms.sent) and then the report, in that order; the worker's late answer then
+// only adds the carrier's reference.
+func TestReportOvertakingTheWorker(t *testing.T) {
+	e := newEnv(t)
+	c := newGated("+15550009999")
+	defer c.release()
+	s := e.service(sms.Config{DefaultCarrier: "kannel", Carriers: c.registry()})
+	res, err := e.send(s, "+15551234567", "+15550009999", "quick report", 0)
+	must(t, err)
+	waitClosed(t, "the carrier to get the message", c.holding)
+	must(t, s.Report(e.ctx, "kannel", res.MessageID, switchboard.SMSDelivered, "DELIVRD"))
+	c.release()
+	tstest.WaitFor(t, "the worker to record the carrier's reference", func() bool { return e.message(res.MessageID).CarrierRef != "" })
+	_, history, err := s.GetMessage(e.ctx, e.acc.ID, 0, res.MessageID)
+	must(t, err)
+	var statuses []string
+	for _, h := range history {
+		statuses = append(statuses, h.Status)
+	}
+	if got := strings.Join(statuses, " "); got != "queued sending sent delivered" || e.message(res.MessageID).Status != switchboard.SMSDelivered {
+		t.Fatalf("history %q, status %s", got, e.message(res.MessageID).Status)
+	}
+	sent, delivered := e.events(switchboard.EventSMSSent), e.events(switchboard.EventSMSDelivered)
+	if len(sent) != 1 || len(delivered) != 1 || sent[0].Seq > delivered[0].Seq {
+		t.Fatalf("%d sms.sent and %d sms.delivered events, in the wrong order or not once each", len(sent), len(delivered))
+	}
+}
