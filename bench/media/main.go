@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"switchboard/bench/internal/benchdoc"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -482,28 +483,5 @@ func writeMarkdown(path string, results []result, d time.Duration) error {
 	}
 	b.WriteString("\nTarget: at least 500 concurrent anchored calls with under 0.1 % packet loss on this 2-core box.\n")
 	b.WriteString("\n" + endMarker + "\n")
-	section := b.String()
-
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	text := string(old)
-	if text == "" {
-		text = "# Benchmarks\n\n"
-	}
-	start, end := strings.Index(text, startMarker), strings.Index(text, endMarker)
-	if start >= 0 && end > start {
-		end += len(endMarker)
-		if end < len(text) && text[end] == '\n' {
-			end++
-		}
-		text = text[:start] + section + text[end:]
-	} else {
-		if !strings.HasSuffix(text, "\n\n") {
-			text = strings.TrimRight(text, "\n") + "\n\n"
-		}
-		text += section
-	}
-	return os.WriteFile(path, []byte(text), 0o644)
+	return benchdoc.WriteSection(path, startMarker, endMarker, b.String())
 }

@@ -37,6 +37,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"switchboard/bench/internal/benchdoc"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -415,10 +416,6 @@ const (
 
 // writeSection replaces (or appends) this benchmark's section of the markdown file.
 func writeSection(path, cmd string, n, conc int, tp, bl summary, rate, seconds int, lat latencyResult) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
 	section := fmt.Sprintf(`%s
 ## Webhook delivery
 
@@ -452,16 +449,7 @@ single throughput runs came out as low as about 3,000 deliveries/s.
 		n, conc, bl.runs, bl.medianSeconds, bl.median, bl.slowest, bl.fastest,
 		tp.median/bl.median,
 		rate, seconds, ms(lat.p50), ms(lat.p99), ms(lat.max), markEnd)
-	text := string(old)
-	if i, j := strings.Index(text, markStart), strings.Index(text, markEnd); i >= 0 && j > i {
-		text = text[:i] + section + text[j+len(markEnd):]
-	} else {
-		if text == "" {
-			text = "# Benchmarks\n"
-		}
-		text = strings.TrimRight(text, "\n") + "\n\n" + section + "\n"
-	}
-	return os.WriteFile(path, []byte(text), 0o644)
+	return benchdoc.WriteSection(path, markStart, markEnd, section)
 }
 
 // startLoad is the load average when the benchmark started: the box is shared.
