@@ -89,6 +89,8 @@ type memberPage struct {
 	Stats   switchboard.QueueLiveStats
 	Members []memberRow
 	Others  []*switchboard.User // the account's users who are not members, for the add form
+	// Choices of the settings form.
+	Strategies, RecordingPolicies []string
 }
 
 // usersByID reads the account's users, by id.
@@ -130,7 +132,8 @@ func (h *Handler) loadQueue(ctx context.Context, r *http.Request, s *session) (s
 	if err != nil {
 		return "Queue", nil, err
 	}
-	d := &memberPage{Queue: q, Stats: h.live.QueueStats(a, q.ID)}
+	d := &memberPage{Queue: q, Stats: h.live.QueueStats(a, q.ID), Strategies: strategies(),
+		RecordingPolicies: []string{"", switchboard.RecordNone, switchboard.RecordInbound, switchboard.RecordOutbound, switchboard.RecordAll}}
 	for _, m := range members {
 		if u := byID[m.UserID]; u != nil {
 			d.Members = append(d.Members, memberRow{User: u, Penalty: m.Penalty, State: m.State(), Reason: m.PauseReason})
@@ -150,7 +153,7 @@ func (h *Handler) loadRingGroup(ctx context.Context, r *http.Request, s *session
 	if err != nil {
 		return "Ring group", nil, err
 	}
-	d := &memberPage{Group: g}
+	d := &memberPage{Group: g, Strategies: []string{string(switchboard.RingSimultaneous), string(switchboard.RingSequential)}}
 	for _, m := range g.Members {
 		if u := byID[m.UserID]; u != nil {
 			d.Members = append(d.Members, memberRow{User: u, RingTime: m.RingTime})
@@ -162,10 +165,12 @@ func (h *Handler) loadRingGroup(ctx context.Context, r *http.Request, s *session
 
 func (h *Handler) detailRoutes() {
 	h.get("/queues/{id}", true, h.detailPage("queue", h.loadQueue))
+	h.post("/queues/{id}", true, h.queueUpdate)
 	h.post("/queues/{id}/members", true, h.queueMemberAdd)
 	h.post("/queues/{id}/members/{user}", true, h.queueMemberUpdate)
 	h.post("/queues/{id}/members/{user}/delete", true, h.queueMemberRemove)
 	h.get("/ring-groups/{id}", true, h.detailPage("ringgroup", h.loadRingGroup))
+	h.post("/ring-groups/{id}", true, h.ringGroupUpdate)
 	h.post("/ring-groups/{id}/members", true, h.ringMemberAdd)
 	h.post("/ring-groups/{id}/members/{user}/move", true, h.ringMemberMove)
 	h.post("/ring-groups/{id}/members/{user}/delete", true, h.ringMemberRemove)
@@ -175,6 +180,32 @@ func (h *Handler) detailRoutes() {
 
 func (h *Handler) queueChanged(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	h.changed(w, r, s, "queue", idPath("/queues", pathID(r, "id")), h.loadQueue, err)
+}
+
+// queueUpdate changes the queue's settings (members have their own forms). Each number
+// field is checked by the provisioning service, as through the API.
+func (h *Handler) queueUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	c := switchboard.QueueChange{QueueName: formString(r, "queue_name"), Extension: formString(r, "extension"),
+		MusicOnHold: formString(r, "musiconhold"), Recording: formString(r, "recording"),
+		CallbackEnabled: formBool(r, "callback_enabled")}
+	if v := formString(r, "strategy"); v != nil {
+		st := switchboard.QueueStrategy(*v)
+		c.Strategy = &st
+	}
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  **int
+	}{{"timeout", &c.Timeout}, {"retry", &c.Retry}, {"wrapuptime", &c.WrapUpTime}, {"maxlen", &c.MaxLen},
+		{"max_wait", &c.MaxWait}, {"service_level", &c.ServiceLevel}} {
+		if *f.dst, err = formNumber(r, f.name); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		_, err = h.provision.UpdateQueue(r.Context(), s.Login.AccountID, pathID(r, "id"), c)
+	}
+	h.queueChanged(w, r, s, err)
 }
 
 func (h *Handler) queueMemberAdd(w http.ResponseWriter, r *http.Request, s *session) {
@@ -205,6 +236,20 @@ func (h *Handler) queueMemberRemove(w http.ResponseWriter, r *http.Request, s *s
 
 func (h *Handler) ringGroupChanged(w http.ResponseWriter, r *http.Request, s *session, err error) {
 	h.changed(w, r, s, "ringgroup", idPath("/ring-groups", pathID(r, "id")), h.loadRingGroup, err)
+}
+
+// ringGroupUpdate changes the ring group's name, extension, strategy and ring time.
+func (h *Handler) ringGroupUpdate(w http.ResponseWriter, r *http.Request, s *session) {
+	ringTime, err := formNumber(r, "ring_time")
+	if err == nil {
+		c := switchboard.RingGroupChange{Name: formString(r, "name"), Extension: formString(r, "extension"), RingTime: ringTime}
+		if v := formString(r, "strategy"); v != nil {
+			st := switchboard.RingGroupStrategy(*v)
+			c.Strategy = &st
+		}
+		_, err = h.provision.UpdateRingGroup(r.Context(), s.Login.AccountID, pathID(r, "id"), c)
+	}
+	h.ringGroupChanged(w, r, s, err)
 }
 
 func (h *Handler) ringMemberAdd(w http.ResponseWriter, r *http.Request, s *session) {

@@ -154,6 +154,73 @@ func TestQueueMembers(t *testing.T) {
 	expect(t, "user adds member", status, http.StatusNotFound, "")
 }
 
+// A queue's and a ring group's settings change from their pages, through the same checks
+// as the API; a bad value, another account's id or a forged form changes nothing.
+func TestQueueAndRingGroupSettings(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	q := f.newQueue(1, "Sales", "600")
+	otherQ := f.newQueue(2, "Support", "600")
+	g, err := f.svc.CreateRingGroup(ctx, 1, switchboard.RingGroupChange{Name: ptr("Front desk"), Extension: ptr("700")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := f.admin(0)
+	qPath, gPath := "/queues/"+id(q.ID), "/ring-groups/"+id(g.ID)
+
+	settings := url.Values{"queue_name": {"Sales <b>EU</b>"}, "extension": {"601"}, "strategy": {"leastrecent"},
+		"musiconhold": {"default"}, "timeout": {"25"}, "retry": {"3"}, "wrapuptime": {"10"}, "maxlen": {"5"},
+		"max_wait": {"120"}, "service_level": {"30"}, "recording": {"all"},
+		"callback_enabled_present": {"1"}, "callback_enabled": {"on"}}
+	status, body := b.post(qPath, settings)
+	expect(t, "queue settings", status, http.StatusSeeOther, body)
+	got, err := f.db.GetQueue(ctx, 1, q.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.QueueName != "Sales <b>EU</b>" || got.Extension != "601" || got.Strategy != "leastrecent" || got.Timeout != 25 ||
+		got.Retry != 3 || got.WrapUpTime != 10 || got.MaxLen != 5 || got.MaxWait != 120 || got.ServiceLevel != 30 ||
+		got.Recording != "all" || !got.CallbackEnabled {
+		t.Fatalf("queue after the settings form: %+v", got)
+	}
+	status, body = b.get(qPath)
+	expect(t, "queue page", status, 200, body)
+	if strings.Contains(body, "<b>EU</b>") || !strings.Contains(body, `value="120"`) {
+		t.Fatal("the settings form does not show the stored values escaped")
+	}
+
+	// Bad input: no number, a strategy that does not exist; nothing changes.
+	for _, bad := range []url.Values{{"max_wait": {"soon"}}, {"strategy": {"loudest"}}, {"extension": {""}}} {
+		status, body = b.post(qPath, bad)
+		expect(t, "bad queue settings", status, http.StatusBadRequest, body)
+	}
+	if again, _ := f.db.GetQueue(ctx, 1, q.ID); again.MaxWait != 120 || again.Strategy != "leastrecent" || again.Extension != "601" {
+		t.Fatalf("a refused form changed the queue: %+v", again)
+	}
+	status, _ = b.post("/queues/"+id(otherQ.ID), url.Values{"queue_name": {"mine now"}})
+	expect(t, "another account's queue", status, http.StatusNotFound, "")
+	status, _ = b.do("POST", qPath, url.Values{"csrf": {"forged"}, "queue_name": {"forged"}}, nil)
+	expect(t, "settings without the CSRF token", status, http.StatusForbidden, "")
+	if theirs, _ := f.db.GetQueue(ctx, 2, otherQ.ID); theirs.QueueName != "Support" {
+		t.Fatal("another account's queue was renamed")
+	}
+
+	status, body = b.post(gPath, url.Values{"name": {"Reception"}, "extension": {"701"}, "strategy": {"sequential"}, "ring_time": {"15"}})
+	expect(t, "ring group settings", status, http.StatusSeeOther, body)
+	rg, err := f.db.GetRingGroup(ctx, 1, g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rg.Name != "Reception" || rg.Extension != "701" || rg.Strategy != switchboard.RingSequential || rg.RingTime != 15 {
+		t.Fatalf("ring group after the settings form: %+v", rg)
+	}
+	status, body = b.post(gPath, url.Values{"ring_time": {"-4"}})
+	expect(t, "negative ring time", status, http.StatusBadRequest, body)
+	if rg, _ := f.db.GetRingGroup(ctx, 1, g.ID); rg.RingTime != 15 {
+		t.Fatalf("a refused form changed the ring time to %d", rg.RingTime)
+	}
+}
+
 func TestRingGroupMembers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
