@@ -187,7 +187,7 @@ func (c *filteredPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		ip := src.Addr().Unmap()
+		ip := src.Addr() // unmapped by read
 		if c.bans.isBanned(ip) {
 			c.dropped()
 			continue
