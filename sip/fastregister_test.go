@@ -102,3 +102,37 @@ func TestWildcardListenerRecordsIPv4Sources(t *testing.T) {
 		}
 	}
 }
+
+// An IPv6 phone reaches the same wildcard listener: its datagrams' addresses are read and
+// its answers written as IPv6 on both paths, and its binding records "[::1]:port".
+func TestWildcardListenerServesIPv6Phones(t *testing.T) {
+	if ln, err := net.ListenPacket("udp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	} else {
+		ln.Close()
+	}
+	e := startServer(t, func(c *Config) { c.UDPAddr = ":0" })
+	u := e.user(t, "1001")
+	e.device(t, u, "alice1001", "pw-123456")
+	_, port, _ := net.SplitHostPort(e.udp)
+	p := dialPhone(t, "udp", net.JoinHostPort("::1", port), "::1", "alice1001", "pw-123456")
+	for range 2 { // the first by sipgo, the second on the fast path
+		res := p.register("MD5", p.contactHeader(3600)...)
+		if res.StatusCode != 200 {
+			t.Fatalf("REGISTER: got %d %s, want 200", res.StatusCode, res.Reason)
+		}
+		if via := res.Via(); via == nil || !strings.Contains(via.Value(), "received=::1") {
+			t.Errorf("Via of the answer = %v, want received=::1", via)
+		}
+		if err := e.srv.regWrites.flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		regs, err := e.db.ListRegistrations(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(regs) != 1 || regs[0].Source != p.conn.LocalAddr().String() {
+			t.Fatalf("stored bindings %+v, want one from %s", regs, p.conn.LocalAddr())
+		}
+	}
+}

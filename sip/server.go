@@ -199,21 +199,16 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.QualifyTimeout <= 0 {
 		cfg.QualifyTimeout = DefaultQualifyTimeout
 	}
-	m, err := newMetrics(cfg.Registry)
-	if err != nil {
-		return nil, fmt.Errorf("sip: register metrics: %w", err)
-	}
 	var secret [16]byte
 	if _, err := rand.Read(secret[:]); err != nil {
 		return nil, err
 	}
 	dummy := switchboard.Device{SIPUsername: "unknown"}
 	dummy.SetSIPPassword(hex.EncodeToString(secret[:]))
-	return &Server{
+	s := &Server{
 		cfg:      cfg,
 		now:      cfg.Now,
 		log:      cfg.Logger.With("component", "sip"),
-		metrics:  m,
 		nonces:   newNonceIssuer(cfg.NonceTTL, cfg.Now, digest),
 		bans:     newBanList(cfg.Ban, cfg.Now),
 		dummyHA1: map[string]string{algMD5: dummy.HA1MD5, algSHA256: dummy.HA1SHA256},
@@ -224,7 +219,13 @@ func NewServer(cfg Config) (*Server, error) {
 
 		regWrites: groupCommit{store: cfg.Store, log: cfg.Logger},
 		devices:   deviceCache{ttl: cfg.DeviceCacheTTL},
-	}, nil
+	}
+	m, err := newMetrics(cfg.Registry, s.liveCounts)
+	if err != nil {
+		return nil, fmt.Errorf("sip: register metrics: %w", err)
+	}
+	s.metrics = m
+	return s, nil
 }
 
 // Ready is closed once Run is listening on every configured address.
@@ -284,7 +285,11 @@ func (s *Server) Run(ctx context.Context) error {
 		closers = append(closers, func() { c.Close() })
 		fastParser := sip.NewParser()
 		fastParser.MaxMessageLength = maxMessageLength
-		batch := newBatchConn(c)
+		batch, err := newBatchConn(c)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.UDPAddr, err)
+		}
 		fastRegister = newUDPRegistrar(newBatchWriter(batch), fastParser, s.handleRegister)
 		// Deferred, so it runs after ServeUDP returned (wg.Wait below) or never started:
 		// nothing hands the workers requests any more.

@@ -2,12 +2,8 @@ package sip
 
 import (
 	"bytes"
-	"net"
 	"net/netip"
 	"runtime"
-
-	"golang.org/x/net/ipv4"
-	"golang.org/x/net/ipv6"
 )
 
 // The UDP listener reads and writes datagrams many to a system call (recvmmsg, sendmmsg).
@@ -24,31 +20,37 @@ const udpBatch = 32
 // maxDatagram is the largest UDP payload; a read buffer of that size never truncates.
 const maxDatagram = 65535
 
-// batchConn is the listener's socket as golang.org/x/net gives batch calls for it.
+// batchConn reads and writes batches of datagrams on the listener's socket: with
+// recvmmsg and sendmmsg on Linux (udpbatch_mmsg.go), through golang.org/x/net elsewhere
+// (udpbatch_xnet.go). One goroutine reads and one writes.
 type batchConn interface {
-	ReadBatch(ms []ipv4.Message, flags int) (int, error)
-	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+	// readBatch reads at least one datagram into ds[i].buf, setting n and addr, waiting
+	// for one if none is there; it returns how many it read.
+	readBatch(ds []datagram) (int, error)
+	// writeBatch sends ds[i].buf to ds[i].addr, from the first, and returns how many it
+	// sent.
+	writeBatch(ds []datagram) (int, error)
 }
 
-func newBatchConn(c *net.UDPConn) batchConn {
-	if a, ok := c.LocalAddr().(*net.UDPAddr); ok && a.IP.To4() != nil {
-		return ipv4.NewPacketConn(c)
-	}
-	return ipv6.NewPacketConn(c)
+// datagram is one slot of a batch.
+type datagram struct {
+	buf  []byte
+	n    int            // bytes read into buf
+	addr netip.AddrPort // the source read, or the destination to write to
 }
 
 // batchReader hands out datagrams one at a time from batches read together. Reading
 // goroutine only.
 type batchReader struct {
 	conn    batchConn
-	msgs    []ipv4.Message
-	next, n int // msgs[next:n] are read and not yet handed out
+	ds      []datagram
+	next, n int // ds[next:n] are read and not yet handed out
 }
 
 func newBatchReader(c batchConn) *batchReader {
-	r := &batchReader{conn: c, msgs: make([]ipv4.Message, udpBatch)}
-	for i := range r.msgs {
-		r.msgs[i].Buffers = [][]byte{make([]byte, maxDatagram)}
+	r := &batchReader{conn: c, ds: make([]datagram, udpBatch)}
+	for i := range r.ds {
+		r.ds[i].buf = make([]byte, maxDatagram)
 	}
 	return r
 }
@@ -56,21 +58,18 @@ func newBatchReader(c batchConn) *batchReader {
 // read returns the next datagram and its source; data is valid until the next call.
 func (r *batchReader) read() (data []byte, src netip.AddrPort, err error) {
 	for r.next == r.n {
-		n, err := r.conn.ReadBatch(r.msgs, 0)
+		n, err := r.conn.readBatch(r.ds)
 		if err != nil {
 			return nil, netip.AddrPort{}, err
 		}
 		r.next, r.n = 0, n
 	}
-	m := &r.msgs[r.next]
+	d := &r.ds[r.next]
 	r.next++
-	if a, ok := m.Addr.(*net.UDPAddr); ok {
-		// Unmapped: a dual-stack socket reports an IPv4 source as ::ffff:a.b.c.d, and the
-		// source is "a.b.c.d:port" everywhere (bindings, bans, logs) as net gives it.
-		src = a.AddrPort()
-		src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
-	}
-	return m.Buffers[0][:m.N], src, nil
+	// Unmapped: a dual-stack socket reports an IPv4 source as ::ffff:a.b.c.d, and the
+	// source is "a.b.c.d:port" everywhere (bindings, bans, logs) as net gives it.
+	src = netip.AddrPortFrom(d.addr.Addr().Unmap(), d.addr.Port())
+	return d.buf[:d.n], src, nil
 }
 
 // batchWriter sends the datagrams queued from any goroutine, as many to a system call as
@@ -106,7 +105,7 @@ func (w *batchWriter) close() {
 func (w *batchWriter) run() {
 	defer close(w.done)
 	out := make([]outDatagram, 0, udpBatch)
-	msgs := make([]ipv4.Message, udpBatch)
+	ds := make([]datagram, udpBatch)
 	for d := range w.queue {
 		out = append(out[:0], d)
 		// Let the goroutines that are ready run first: the workers answering the rest of
@@ -127,12 +126,12 @@ func (w *batchWriter) run() {
 			}
 		}
 		for i, d := range out {
-			msgs[i] = ipv4.Message{Buffers: [][]byte{d.buf.Bytes()}, Addr: net.UDPAddrFromAddrPort(d.to)}
+			ds[i] = datagram{buf: d.buf.Bytes(), addr: d.to}
 		}
 		// A datagram the kernel refuses is skipped: the phone retransmits its request, as
 		// it does when an answer is lost.
 		for sent := 0; sent < len(out); {
-			n, err := w.conn.WriteBatch(msgs[sent:len(out)], 0)
+			n, err := w.conn.writeBatch(ds[sent:len(out)])
 			if err != nil {
 				n = max(n, 1)
 			}
@@ -140,7 +139,7 @@ func (w *batchWriter) run() {
 		}
 		for i, d := range out {
 			responseBuffers.Put(d.buf)
-			msgs[i] = ipv4.Message{}
+			ds[i] = datagram{}
 		}
 	}
 }
