@@ -85,8 +85,11 @@ type nonceIssuer struct {
 	mu sync.Mutex
 	// lastNC is the highest nonce count accepted per nonce, kept until the nonce expires.
 	// Only successful authentications add entries, so its size is bounded by the rate of
-	// valid REGISTERs times the TTL; maxTrackedNonces is a hard cap on top of that.
-	lastNC map[string]ncEntry
+	// valid REGISTERs times the TTL; maxTrackedNonces is a hard cap on top of that. Its
+	// keys and values hold no pointers, so the garbage collector does not scan it: at
+	// thousands of REGISTERs a second it holds up to maxTrackedNonces entries, and with
+	// string keys and time.Time values scanning it was a large part of the GC's work.
+	lastNC map[nonceID]ncEntry
 	// maxTracked caps lastNC (maxTrackedNonces).
 	maxTracked int
 	// floor (Unix nanoseconds) makes every nonce issued at or before it stale: it is raised
@@ -99,13 +102,16 @@ type nonceIssuer struct {
 	macs sync.Pool
 }
 
+// nonceID is the signed part of a nonce but its MAC: when it was issued and 8 random bytes.
+type nonceID [16]byte
+
 type ncEntry struct {
 	nc      uint64
-	expires time.Time
-	// request identifies the request that used nc and until is when its retransmissions
-	// stop being accepted: see useCount.
+	expires int64 // Unix nanoseconds
+	// request identifies the request that used nc and until (Unix nanoseconds) is when its
+	// retransmissions stop being accepted: see useCount.
 	request uint64
-	until   time.Time
+	until   int64
 }
 
 // retransmitWindow is how long after a request is accepted the same request may arrive
@@ -120,7 +126,7 @@ func newNonceIssuer(ttl time.Duration, now func() time.Time, algs []string) *non
 	if _, err := rand.Read(key); err != nil {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
-	n := &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[string]ncEntry),
+	n := &nonceIssuer{key: key, ttl: ttl, now: now, algorithms: algs, lastNC: make(map[nonceID]ncEntry),
 		maxTracked: maxTrackedNonces, seed: maphash.MakeSeed()}
 	n.macs.New = func() any { return hmac.New(sha256.New, key) }
 	return n
@@ -161,13 +167,16 @@ func (n *nonceIssuer) check(nonce string) error {
 	return nil
 }
 
-// issuedAt is when a nonce that passed check was issued (Unix nanoseconds).
-func issuedAt(nonce string) int64 {
+// idOf is the id of a nonce that passed check.
+func idOf(nonce string) nonceID {
 	var raw [nonceRawLen]byte
-	if n, err := base64.RawURLEncoding.Decode(raw[:], []byte(nonce)); err != nil || n != nonceRawLen {
-		return 0
-	}
-	return int64(binary.BigEndian.Uint64(raw[:8]))
+	base64.RawURLEncoding.Decode(raw[:], []byte(nonce)) // cannot fail after check
+	return nonceID(raw[:16])
+}
+
+// issuedAt is when the nonce was issued (Unix nanoseconds).
+func (id nonceID) issuedAt() int64 {
+	return int64(binary.BigEndian.Uint64(id[:8]))
 }
 
 // requestID identifies one request across its retransmissions: they repeat its source,
@@ -208,14 +217,15 @@ const (
 // now: every nonce issued until now is stale from then on, so forgetting their counts
 // opens no replay, and each phone takes one fresh nonce (a stale challenge, no failure).
 func (n *nonceIssuer) useCount(nonce string, nc uint64, request uint64) nonceUse {
-	now := n.now()
+	now := n.now().UnixNano()
+	id := idOf(nonce)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if issuedAt(nonce) <= n.floor.Load() {
+	if id.issuedAt() <= n.floor.Load() {
 		return nonceStale // raised since check: the counts of this nonce may be forgotten
 	}
-	if e, ok := n.lastNC[nonce]; ok && now.Before(e.expires) && nc <= e.nc {
-		if nc == e.nc && request == e.request && now.Before(e.until) {
+	if e, ok := n.lastNC[id]; ok && now < e.expires && nc <= e.nc {
+		if nc == e.nc && request == e.request && now < e.until {
 			return nonceRetransmission
 		}
 		return nonceReplay
@@ -224,17 +234,17 @@ func (n *nonceIssuer) useCount(nonce string, nc uint64, request uint64) nonceUse
 		n.pruneLocked(now)
 	}
 	if len(n.lastNC) >= n.maxTracked {
-		n.lastNC = make(map[string]ncEntry)
-		n.floor.Store(now.UnixNano())
+		n.lastNC = make(map[nonceID]ncEntry)
+		n.floor.Store(now)
 		return nonceStale
 	}
-	n.lastNC[nonce] = ncEntry{nc: nc, expires: now.Add(n.ttl), request: request, until: now.Add(retransmitWindow)}
+	n.lastNC[id] = ncEntry{nc: nc, expires: now + int64(n.ttl), request: request, until: now + int64(retransmitWindow)}
 	return nonceFresh
 }
 
-func (n *nonceIssuer) pruneLocked(now time.Time) {
+func (n *nonceIssuer) pruneLocked(now int64) {
 	for k, e := range n.lastNC {
-		if !now.Before(e.expires) {
+		if now >= e.expires {
 			delete(n.lastNC, k)
 		}
 	}
@@ -242,7 +252,7 @@ func (n *nonceIssuer) pruneLocked(now time.Time) {
 
 // prune drops the counts of expired nonces; the sweeper calls it.
 func (n *nonceIssuer) prune() {
-	now := n.now()
+	now := n.now().UnixNano()
 	n.mu.Lock()
 	n.pruneLocked(now)
 	n.mu.Unlock()
