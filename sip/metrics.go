@@ -20,8 +20,10 @@ const (
 )
 
 type metrics struct {
-	registrations prometheus.Gauge
-	registered    prometheus.Gauge
+	// registrations and registered count live bindings and devices when scraped: counting
+	// them at each REGISTER walked every binding of every user under the registrar's lock.
+	registrations prometheus.GaugeFunc
+	registered    prometheus.GaugeFunc
 	registers     *prometheus.CounterVec
 	authFailures  prometheus.Counter
 	bans          prometheus.Counter
@@ -31,16 +33,20 @@ type metrics struct {
 	messagesOut   *prometheus.CounterVec // MESSAGEs sent to phones, by result
 }
 
-func newMetrics(reg *prometheus.Registry) (*metrics, error) {
-	gauge := func(name, help string) prometheus.Gauge {
-		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+// newMetrics makes the registrar's metrics; live counts the live contact bindings and the
+// devices that have one.
+func newMetrics(reg *prometheus.Registry, live func() (contacts, devices int)) (*metrics, error) {
+	gauge := func(name, help string, value func() float64) prometheus.GaugeFunc {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, value)
 	}
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
 	m := &metrics{
-		registrations: gauge("switchboard_sip_registrations", "Live SIP contact bindings."),
-		registered:    gauge("switchboard_sip_registered_devices", "Devices with at least one live SIP registration."),
+		registrations: gauge("switchboard_sip_registrations", "Live SIP contact bindings.",
+			func() float64 { c, _ := live(); return float64(c) }),
+		registered: gauge("switchboard_sip_registered_devices", "Devices with at least one live SIP registration.",
+			func() float64 { _, d := live(); return float64(d) }),
 		registers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_sip_register_total",
 			Help: "REGISTER requests answered, by outcome.",

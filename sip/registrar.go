@@ -115,7 +115,6 @@ func (s *Server) loadRegistrations(ctx context.Context) error {
 		s.regs.indexLocked(key, u.devices, true)
 	}
 	s.regs.loaded = true
-	s.updateGaugesLocked(s.now())
 	if len(regs) > 0 {
 		s.log.Info("registrations restored from the store", "contacts", len(regs), "users", len(s.regs.users))
 	}
@@ -322,7 +321,6 @@ func (s *Server) applyRegister(ctx context.Context, r *registerRequest) ([]bindi
 
 	s.regs.mu.Lock()
 	s.setUserLocked(key, devices, online, extension)
-	s.updateGaugesLocked(now)
 	s.regs.mu.Unlock()
 	return sortedBindings(next), nil
 }
@@ -470,9 +468,6 @@ func (s *Server) sweep(ctx context.Context) {
 	for _, key := range stale {
 		s.sweepUser(ctx, key, now)
 	}
-	s.regs.mu.Lock()
-	s.updateGaugesLocked(now)
-	s.regs.mu.Unlock()
 }
 
 // sweepUser drops the user's expired bindings. If storing that fails, memory keeps them
@@ -534,8 +529,11 @@ func hasExpired(devices map[int64]map[string]*binding, now time.Time) bool {
 	return false
 }
 
-func (s *Server) updateGaugesLocked(now time.Time) {
-	contacts, devices := 0, 0
+// liveCounts counts the live contact bindings and the devices that have one (the gauges).
+func (s *Server) liveCounts() (contacts, devices int) {
+	now := s.now()
+	s.regs.mu.Lock()
+	defer s.regs.mu.Unlock()
 	for _, u := range s.regs.users {
 		for _, bs := range u.devices {
 			live := 0
@@ -550,8 +548,7 @@ func (s *Server) updateGaugesLocked(now time.Time) {
 			}
 		}
 	}
-	s.metrics.registrations.Set(float64(contacts))
-	s.metrics.registered.Set(float64(devices))
+	return contacts, devices
 }
 
 // deviceBindings returns the live bindings of a device (for a REGISTER query).

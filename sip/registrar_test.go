@@ -193,6 +193,9 @@ func TestExpiryAndUnregisterChangePresence(t *testing.T) {
 	if online() {
 		t.Fatal("still online when the registration expired")
 	}
+	if got := e.counter(t, e.srv.metrics.registrations); got != 0 {
+		t.Errorf("registrations gauge after the expiry = %v, want 0", got)
+	}
 	e.srv.sweep(context.Background())
 	evs := e.presenceEvents(t)
 	if len(evs) != 2 || evs[0].Data["online"] != true || evs[1].Data["online"] != false {
@@ -267,6 +270,9 @@ func TestTwoDevicesOfOneUser(t *testing.T) {
 	desk.register("MD5", desk.contactHeader(0)...)
 	if !online() {
 		t.Fatal("offline while the softphone is still registered")
+	}
+	if got := e.counter(t, e.srv.metrics.registered); got != 1 {
+		t.Errorf("registered devices after the desk phone un-registered = %v, want 1", got)
 	}
 	soft.register("MD5", soft.contactHeader(0)...)
 	if online() {
