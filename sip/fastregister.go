@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
@@ -145,15 +146,11 @@ func (t *statelessTx) respond(req *sip.Request, code int, reason string, headers
 	buf.WriteString(reason)
 	buf.WriteString("\r\n")
 	for i, h := range req.GetHeaders("Via") {
-		if via, ok := h.(*sip.ViaHeader); ok && i == 0 {
-			if v, ok := via.Params.Get("rport"); ok && v == "" {
-				via = via.Clone()
-				via.Params.Add("rport", strconv.Itoa(int(t.to.Port())))
-				via.Params.Add("received", t.to.Addr().Unmap().String())
-				h = via
-			}
+		if via, ok := h.(*sip.ViaHeader); ok {
+			t.writeVia(buf, via, i == 0)
+		} else {
+			h.StringWrite(buf)
 		}
-		h.StringWrite(buf)
 		buf.WriteString("\r\n")
 	}
 	req.From().StringWrite(buf)
@@ -174,6 +171,69 @@ func (t *statelessTx) respond(req *sip.Request, code int, reason string, headers
 	}
 	buf.WriteString("Content-Length: 0\r\n\r\n")
 	t.out.send(buf, t.to)
+}
+
+// writeVia writes a Via header as sipgo's ViaHeader.StringWrite does, without building its
+// value as a string first (two allocations a header). On the top Via an empty rport is
+// filled in with the source's port and received added with its address (RFC 3581), as
+// sipgo's response does.
+func (t *statelessTx) writeVia(buf *bytes.Buffer, via *sip.ViaHeader, top bool) {
+	buf.WriteString("Via: ")
+	buf.WriteString(via.ProtocolName)
+	buf.WriteByte('/')
+	buf.WriteString(via.ProtocolVersion)
+	buf.WriteByte('/')
+	buf.WriteString(via.Transport)
+	buf.WriteByte(' ')
+	if a, err := netip.ParseAddr(via.Host); err == nil && a.Is6() && !a.Is4In6() {
+		buf.WriteByte('[')
+		buf.WriteString(via.Host)
+		buf.WriteByte(']')
+	} else {
+		buf.WriteString(via.Host)
+	}
+	if via.Port > 0 {
+		buf.WriteByte(':')
+		buf.WriteString(strconv.Itoa(via.Port))
+	}
+	rport := false
+	if top {
+		v, ok := via.Params.Get("rport")
+		rport = ok && v == ""
+	}
+	received := false
+	for _, kv := range via.Params {
+		buf.WriteByte(';')
+		buf.WriteString(kv.K)
+		v := kv.V
+		switch {
+		case rport && kv.K == "rport":
+			v = strconv.Itoa(int(t.to.Port()))
+		case rport && kv.K == "received":
+			v, received = t.to.Addr().Unmap().String(), true
+		}
+		writeParamValue(buf, v)
+	}
+	if rport && !received {
+		buf.WriteString(";received=")
+		buf.WriteString(t.to.Addr().Unmap().String())
+	}
+}
+
+// writeParamValue writes "=value" as sipgo does: quoted when it holds a space or tab,
+// nothing for an empty value.
+func writeParamValue(buf *bytes.Buffer, v string) {
+	if v == "" {
+		return
+	}
+	if strings.ContainsAny(v, " \t") {
+		buf.WriteString("=\"")
+		buf.WriteString(v)
+		buf.WriteByte('"')
+		return
+	}
+	buf.WriteByte('=')
+	buf.WriteString(v)
 }
 
 // newTag is a To tag: 64 random bits (RFC 3261 §19.3 asks for at least 32).
