@@ -81,11 +81,14 @@ func (r *udpRegistrar) take(data []byte, src netip.AddrPort) bool {
 	if !bytes.HasPrefix(data, registerPrefix) {
 		return false
 	}
-	msg, err := r.parser.ParseSIP(data)
-	if err != nil {
-		return false // sipgo parses it again, fails, and logs and counts it (parselog.go)
+	req, ok := parseRegister(data) // fastparse.go
+	if !ok {
+		msg, err := r.parser.ParseSIP(data)
+		if err != nil {
+			return false // sipgo parses it again, fails, and logs and counts it (parselog.go)
+		}
+		req, ok = msg.(*sip.Request)
 	}
-	req, ok := msg.(*sip.Request)
 	if !ok || req.Via() == nil || req.CSeq() == nil || req.CallID() == nil || req.From() == nil || req.To() == nil {
 		return false // sipgo answers malformed requests 400 itself
 	}
