@@ -39,9 +39,9 @@ func headerParser(name string) sip.HeaderParser {
 	return nil
 }
 
-// parseRegister parses data, a REGISTER datagram without a body, as sipgo's parser would;
+// parseRegisterDatagram parses data, a REGISTER datagram without a body, as sipgo's parser would;
 // ok is false for any datagram it leaves to sipgo's parser.
-func parseRegister(data []byte) (req *sip.Request, ok bool) {
+func parseRegisterDatagram(data []byte) (req *sip.Request, ok bool) {
 	if len(data) > maxMessageLength {
 		return nil, false
 	}

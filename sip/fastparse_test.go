@@ -10,11 +10,11 @@ import (
 
 // REGISTERs as phones send them (SIPp's scenario, baresip, Linphone, a desk phone with a
 // display name, IPv6, compact and lower-case header names, a digest answer), and shapes
-// parseRegister leaves to sipgo's parser.
+// parseRegisterDatagram leaves to sipgo's parser.
 var registerCorpus = []struct {
 	name  string
 	msg   string
-	taken bool // parseRegister parses it (else it leaves it to sipgo's parser)
+	taken bool // parseRegisterDatagram parses it (else it leaves it to sipgo's parser)
 }{
 	{"sipp", "REGISTER sip:127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1-0;rport\r\nFrom: <sip:1001@127.0.0.1:5060>;tag=1SIPpTag01\r\nTo: <sip:1001@127.0.0.1:5060>\r\nCall-ID: 1-123@127.0.0.1\r\nCSeq: 1 REGISTER\r\nContact: <sip:1001@127.0.0.1:5070;transport=UDP>\r\nExpires: 3600\r\nMax-Forwards: 70\r\nUser-Agent: SIPp\r\nContent-Length: 0\r\n\r\n", true},
 	{"baresip with digest", "REGISTER sip:pbx.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.20:46012;branch=z9hG4bK58a7;rport\r\nContact: <sip:alice-0x5581@192.168.1.20:46012>;expires=3600\r\nMax-Forwards: 70\r\nTo: <sip:alice@pbx.example.com>\r\nFrom: <sip:alice@pbx.example.com>;tag=b1d0a6\r\nCall-ID: 6f4c2e3d1a\r\nCSeq: 2 REGISTER\r\nUser-Agent: baresip v1.0.0 (x86_64/linux)\r\nAuthorization: Digest username=\"alice\",realm=\"switchboard\",nonce=\"AAAA-bbbb_cc\",uri=\"sip:pbx.example.com\",response=\"0123456789abcdef0123456789abcdef\",algorithm=MD5,qop=auth,nc=00000001,cnonce=\"3e1a\"\r\nAllow: INVITE,ACK,BYE,CANCEL,OPTIONS,NOTIFY,SUBSCRIBE,INFO,MESSAGE,UPDATE,REFER\r\nSupported: gruu,path,replaces\r\nContent-Length: 0\r\n\r\n", true},
@@ -35,12 +35,12 @@ var registerCorpus = []struct {
 	{"bad CSeq", "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bKq\r\nFrom: <sip:k@example.com>;tag=k\r\nTo: <sip:k@example.com>\r\nCall-ID: k2\r\nCSeq: one REGISTER\r\nContent-Length: 0\r\n\r\n", false},
 }
 
-func TestParseRegisterGivesWhatSipgoGives(t *testing.T) {
+func TestParseRegisterDatagramGivesWhatSipgoGives(t *testing.T) {
 	for _, tc := range registerCorpus {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := parseRegister([]byte(tc.msg))
+			got, ok := parseRegisterDatagram([]byte(tc.msg))
 			if ok != tc.taken {
-				t.Fatalf("parseRegister took it: %v, want %v", ok, tc.taken)
+				t.Fatalf("parseRegisterDatagram took it: %v, want %v", ok, tc.taken)
 			}
 			if ok {
 				sameAsSipgo(t, []byte(tc.msg), got)
@@ -49,13 +49,13 @@ func TestParseRegisterGivesWhatSipgoGives(t *testing.T) {
 	}
 }
 
-// FuzzParseRegister: whatever parseRegister takes, sipgo's parser parses to the same request.
-func FuzzParseRegister(f *testing.F) {
+// FuzzParseRegisterDatagram: whatever parseRegisterDatagram takes, sipgo's parser parses to the same request.
+func FuzzParseRegisterDatagram(f *testing.F) {
 	for _, tc := range registerCorpus {
 		f.Add([]byte(tc.msg))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if got, ok := parseRegister(data); ok {
+		if got, ok := parseRegisterDatagram(data); ok {
 			sameAsSipgo(t, data, got)
 		}
 	})
@@ -69,7 +69,7 @@ func sameAsSipgo(t *testing.T, data []byte, got *sip.Request) {
 	p.MaxMessageLength = maxMessageLength
 	msg, err := p.ParseSIP(data)
 	if err != nil {
-		t.Fatalf("parseRegister took %q, which sipgo refuses: %v", data, err)
+		t.Fatalf("parseRegisterDatagram took %q, which sipgo refuses: %v", data, err)
 	}
 	want, ok := msg.(*sip.Request)
 	if !ok {

@@ -81,7 +81,7 @@ func (r *udpRegistrar) take(data []byte, src netip.AddrPort) bool {
 	if !bytes.HasPrefix(data, registerPrefix) {
 		return false
 	}
-	req, ok := parseRegister(data) // fastparse.go
+	req, ok := parseRegisterDatagram(data) // fastparse.go
 	if !ok {
 		msg, err := r.parser.ParseSIP(data)
 		if err != nil {
