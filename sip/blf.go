@@ -272,7 +272,7 @@ func (s *Server) handleSubscribe(req *sip.Request, tx sip.ServerTransaction) {
 		expires: s.now().Add(time.Duration(expires) * time.Second),
 	}
 	sub.entity = "sip:" + uriUser(watched.Extension) + "@" + sub.host
-	for _, rr := range req.GetHeaders("Record-Route") {
+	for _, rr := range headersOf(req, "Record-Route") {
 		sub.routes = append(sub.routes, rr.Value())
 	}
 	if expires == 0 {
@@ -405,7 +405,7 @@ func (s *Server) dialogEventOK(req *sip.Request, tx sip.ServerTransaction) bool 
 		s.respond(req, tx, 489, "Bad Event", sip.NewHeader("Allow-Events", "dialog, message-summary"))
 		return false
 	}
-	accepts := req.GetHeaders("Accept")
+	accepts := headersOf(req, "Accept")
 	if len(accepts) == 0 {
 		return true // the package's default body, RFC 6665 section 4.1.2
 	}
@@ -424,10 +424,10 @@ func (s *Server) dialogEventOK(req *sip.Request, tx sip.ServerTransaction) bool 
 
 // eventHeader is the Event header's value (or its compact form o).
 func eventHeader(req *sip.Request) string {
-	if h := req.GetHeader("Event"); h != nil {
+	if h := headerOf(req, "Event"); h != nil {
 		return h.Value()
 	}
-	if h := req.GetHeader("o"); h != nil {
+	if h := headerOf(req, "o"); h != nil {
 		return h.Value()
 	}
 	return ""
@@ -447,7 +447,7 @@ func eventID(req *sip.Request) string {
 // subscribeExpires reads the SUBSCRIBE's Expires: the default without one, clamped to the
 // maximum; a malformed one is answered 400 and one below the minimum (but 0) 423 (false).
 func (s *Server) subscribeExpires(req *sip.Request, tx sip.ServerTransaction) (int, bool) {
-	h := req.GetHeader("Expires")
+	h := headerOf(req, "Expires")
 	if h == nil {
 		return blfDefaultExpires, true
 	}

@@ -148,7 +148,7 @@ func (t *statelessTx) respond(req *sip.Request, code int, reason string, headers
 	buf.WriteByte(' ')
 	buf.WriteString(reason)
 	buf.WriteString("\r\n")
-	for i, h := range req.GetHeaders("Via") {
+	for i, h := range headersOf(req, "Via") {
 		if via, ok := h.(*sip.ViaHeader); ok {
 			t.writeVia(buf, via, i == 0)
 		} else {

@@ -123,7 +123,7 @@ func (s *Server) handleMessage(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	header := "Authorization"
-	if req.GetHeader(header) == nil && req.GetHeader("Proxy-Authorization") != nil {
+	if headerOf(req, header) == nil && headerOf(req, "Proxy-Authorization") != nil {
 		header = "Proxy-Authorization"
 	}
 	dev, res := s.authenticate(req, header, acct)

@@ -123,7 +123,7 @@ func (s *Server) subscribeMWI(req *sip.Request, tx sip.ServerTransaction, acct *
 		local: req.To().Address, remote: req.From().Address, target: req.Contact().Address,
 		dest: req.Source(), transport: req.Transport(),
 		expires: s.now().Add(time.Duration(expires) * time.Second)}
-	for _, rr := range req.GetHeaders("Record-Route") {
+	for _, rr := range headersOf(req, "Record-Route") {
 		sub.routes = append(sub.routes, rr.Value())
 	}
 	key := dialogKey(sub.callID, fromTag, localTag)

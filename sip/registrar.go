@@ -165,14 +165,14 @@ func (s *Server) parseRegister(req *sip.Request, dev *switchboard.Device) (*regi
 		r.cseq = h.SeqNo
 	}
 	headerExpires := -1
-	if h := req.GetHeader("Expires"); h != nil {
+	if h := headerOf(req, "Expires"); h != nil {
 		v, ok := parseSeconds(h.Value())
 		if !ok {
 			return nil, bad("Bad Expires")
 		}
 		headerExpires = v
 	}
-	for _, h := range req.GetHeaders("Contact") {
+	for _, h := range headersOf(req, "Contact") {
 		c, ok := h.(*sip.ContactHeader)
 		if !ok {
 			return nil, bad("Bad Contact")

@@ -557,7 +557,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 // credentials, or comes from the address a registered phone uses, is a phone's and is
 // authenticated as such, whatever trunk another account has configured.
 func (s *Server) mayBeTrunk(req *sip.Request) bool {
-	if req.GetHeader("Proxy-Authorization") != nil || req.GetHeader("Authorization") != nil {
+	if headerOf(req, "Proxy-Authorization") != nil || headerOf(req, "Authorization") != nil {
 		return false
 	}
 	ip, ok := sourceIP(req)
@@ -799,7 +799,7 @@ type authResult struct {
 // a wrong password does, so the two cannot be told apart. Failures count towards a ban of
 // the source address.
 func (s *Server) authenticate(req *sip.Request, header string, acct *switchboard.Account) (*switchboard.Device, authResult) {
-	h := req.GetHeader(header)
+	h := headerOf(req, header)
 	if h == nil {
 		return nil, authResult{kind: authMissing}
 	}
