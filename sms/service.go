@@ -2,8 +2,6 @@ package sms
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -136,14 +134,9 @@ var (
 	_ switchboard.PhoneSMS  = (*Service)(nil)
 )
 
-// NewMessageID returns "msg_" + 32 hex.
-func NewMessageID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return "msg_" + hex.EncodeToString(b[:])
-}
+// NewMessageID returns a fresh message id ("msg_" + 32 hex, time-ordered: new messages share
+// index pages, see switchboard.NewOrderedID).
+func NewMessageID() string { return switchboard.NewOrderedID("msg_") }
 
 // premiumPrefixes are E.164 prefixes of premium-rate services refused unless the account
 // allows premium numbers: NANP 900 and 976, UK 09 and 087, DE 0900, FR 089, AU 190.
