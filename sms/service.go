@@ -438,14 +438,14 @@ func (s *Service) Receive(ctx context.Context, carrier, from, to, body, carrierR
 }
 
 // Report applies a delivery report (see switchboard.SMSInbox).
-func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrierStatus string) error {
+func (s *Service) Report(ctx context.Context, accountID int64, carrier, messageID, status, carrierStatus string) error {
 	switch status {
 	case switchboard.SMSDelivered, switchboard.SMSFailed, switchboard.SMSUndelivered:
 	default:
 		return switchboard.FieldError(switchboard.EBADREQUEST, "status", "must be delivered, failed or undelivered")
 	}
 	unknown := func(m *switchboard.Message) error {
-		if m.Direction != switchboard.SMSOutbound || (carrier != "" && m.Carrier != carrier) {
+		if m.AccountID != accountID || m.Direction != switchboard.SMSOutbound || (carrier != "" && m.Carrier != carrier) {
 			return switchboard.Errorf(switchboard.ENOTFOUND, "Message %s not found", messageID)
 		}
 		return nil
