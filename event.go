@@ -2,8 +2,6 @@ package switchboard
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"time"
 )
 
@@ -114,14 +112,8 @@ func NewEvent(accountID int64, name string, data map[string]any) *Event {
 	return &Event{ID: NewEventID(), AccountID: accountID, Name: name, OccurredAt: time.Now().UTC(), Data: data}
 }
 
-// NewEventID returns a random event id.
-func NewEventID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return "evt_" + hex.EncodeToString(b[:])
-}
+// NewEventID returns a fresh event id ("evt_" + 32 hex, time-ordered: NewOrderedID).
+func NewEventID() string { return NewOrderedID("evt_") }
 
 // ContactEvent builds a contact.created/updated/deleted event. updatedFields is used only
 // for contact.updated and lists the API names of the fields that changed.

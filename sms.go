@@ -88,9 +88,11 @@ type SMSInbox interface {
 	Receive(ctx context.Context, carrier, from, to, body, carrierRef string) (*Message, error)
 	// Report applies a delivery report: status is SMSDelivered, SMSFailed or SMSUndelivered;
 	// carrierStatus is the carrier's own text. The message is found by id (messageID, which
-	// carriers echo back, e.g. in Kannel's dlr-url). It fires sms.delivered (or sms.failed)
-	// in the same transaction. Unknown id: ENOTFOUND. Reports are idempotent.
-	Report(ctx context.Context, carrier, messageID, status, carrierStatus string) error
+	// carriers echo back, e.g. in Kannel's dlr-url) and must be account accountID's (whose
+	// callback secret authenticated the report). It fires sms.delivered (or sms.failed) in
+	// the same transaction. Unknown id, or another account's: ENOTFOUND. Reports are
+	// idempotent.
+	Report(ctx context.Context, accountID int64, carrier, messageID, status, carrierStatus string) error
 }
 
 // PhoneMessenger delivers a message to registered phones as SIP MESSAGE (implemented by

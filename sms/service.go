@@ -2,8 +2,6 @@ package sms
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -136,14 +134,9 @@ var (
 	_ switchboard.PhoneSMS  = (*Service)(nil)
 )
 
-// NewMessageID returns "msg_" + 32 hex.
-func NewMessageID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	return "msg_" + hex.EncodeToString(b[:])
-}
+// NewMessageID returns a fresh message id ("msg_" + 32 hex, time-ordered: new messages share
+// index pages, see switchboard.NewOrderedID).
+func NewMessageID() string { return switchboard.NewOrderedID("msg_") }
 
 // premiumPrefixes are E.164 prefixes of premium-rate services refused unless the account
 // allows premium numbers: NANP 900 and 976, UK 09 and 087, DE 0900, FR 089, AU 190.
@@ -445,14 +438,14 @@ func (s *Service) Receive(ctx context.Context, carrier, from, to, body, carrierR
 }
 
 // Report applies a delivery report (see switchboard.SMSInbox).
-func (s *Service) Report(ctx context.Context, carrier, messageID, status, carrierStatus string) error {
+func (s *Service) Report(ctx context.Context, accountID int64, carrier, messageID, status, carrierStatus string) error {
 	switch status {
 	case switchboard.SMSDelivered, switchboard.SMSFailed, switchboard.SMSUndelivered:
 	default:
 		return switchboard.FieldError(switchboard.EBADREQUEST, "status", "must be delivered, failed or undelivered")
 	}
 	unknown := func(m *switchboard.Message) error {
-		if m.Direction != switchboard.SMSOutbound || (carrier != "" && m.Carrier != carrier) {
+		if m.AccountID != accountID || m.Direction != switchboard.SMSOutbound || (carrier != "" && m.Carrier != carrier) {
 			return switchboard.Errorf(switchboard.ENOTFOUND, "Message %s not found", messageID)
 		}
 		return nil

@@ -257,14 +257,17 @@ func TestSimulatorMagicNumbers(t *testing.T) {
 		t.Fatalf("%d sms.failed, %d sms.sent", len(failed), len(e.events(switchboard.EventSMSSent)))
 	}
 	// Reports are idempotent and unknown ids are NOT_FOUND.
-	must(t, s.Report(e.ctx, "simulator", undeliv.MessageID, switchboard.SMSDelivered, "late"))
+	must(t, s.Report(e.ctx, e.acc.ID, "simulator", undeliv.MessageID, switchboard.SMSDelivered, "late"))
 	if e.message(undeliv.MessageID).Status != switchboard.SMSUndelivered || len(e.events(switchboard.EventSMSDelivered)) != 0 {
 		t.Error("a late report changed a final status")
 	}
-	if err := s.Report(e.ctx, "simulator", "msg_nope", switchboard.SMSDelivered, ""); code(err) != switchboard.ENOTFOUND {
+	if err := s.Report(e.ctx, e.acc.ID, "simulator", "msg_nope", switchboard.SMSDelivered, ""); code(err) != switchboard.ENOTFOUND {
 		t.Errorf("report of an unknown id: %v", err)
 	}
-	if err := s.Report(e.ctx, "kannel", undeliv.MessageID, switchboard.SMSDelivered, ""); code(err) != switchboard.ENOTFOUND {
+	if err := s.Report(e.ctx, e.acc.ID+1, "simulator", undeliv.MessageID, switchboard.SMSDelivered, ""); code(err) != switchboard.ENOTFOUND {
+		t.Errorf("report naming another account: %v", err)
+	}
+	if err := s.Report(e.ctx, e.acc.ID, "kannel", undeliv.MessageID, switchboard.SMSDelivered, ""); code(err) != switchboard.ENOTFOUND {
 		t.Errorf("report from a carrier that did not send it: %v", err)
 	}
 }

@@ -53,7 +53,7 @@ func (s *Simulator) Send(_ context.Context, m *switchboard.Message) (string, err
 	if dup {
 		return ref, nil
 	}
-	id, to := m.ID, m.To
+	id, to, account := m.ID, m.To, m.AccountID
 	time.AfterFunc(s.delay, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -61,7 +61,7 @@ func (s *Simulator) Send(_ context.Context, m *switchboard.Message) (string, err
 		if to == SimulatorFailNumber {
 			status, text = switchboard.SMSUndelivered, "UNDELIV: "+SimulatorFailNumber+" is the simulator's magic number that never receives"
 		}
-		_ = s.inbox.Report(ctx, "simulator", id, status, text)
+		_ = s.inbox.Report(ctx, account, "simulator", id, status, text)
 	})
 	return ref, nil
 }

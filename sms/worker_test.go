@@ -154,7 +154,7 @@ func TestReportOvertakingTheWorker(t *testing.T) {
 	res, err := e.send(s, "+15551234567", "+15550009999", "quick report", 0)
 	must(t, err)
 	waitClosed(t, "the carrier to get the message", c.holding)
-	must(t, s.Report(e.ctx, "kannel", res.MessageID, switchboard.SMSDelivered, "DELIVRD"))
+	must(t, s.Report(e.ctx, e.acc.ID, "kannel", res.MessageID, switchboard.SMSDelivered, "DELIVRD"))
 	c.release()
 	tstest.WaitFor(t, "the worker to record the carrier's reference", func() bool { return e.message(res.MessageID).CarrierRef != "" })
 	_, history, err := s.GetMessage(e.ctx, e.acc.ID, 0, res.MessageID)

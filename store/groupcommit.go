@@ -69,16 +69,20 @@ func (db *DB) commitGroup(group []*queuedWrite) {
 			close(w.done)
 		}
 	}()
+	// A write whose caller gave up before it was taken is not written. One taken is written
+	// without its caller's cancellation: a caller that goes away would otherwise interrupt
+	// the statement on the shared connection and fail the others' writes with its own, and
+	// the driver watches a cancellable context with a goroutine per statement.
 	live := group[:0:0]
 	for _, w := range group {
-		if w.err = w.ctx.Err(); w.err == nil { // its caller gave up before it was written
+		if w.err = w.ctx.Err(); w.err == nil {
 			live = append(live, w)
 		}
 	}
 	if len(live) > 1 {
 		err := db.writeTx(context.Background(), func(tx *sql.Tx) error {
 			for _, w := range live {
-				if err := w.apply(w.ctx, tx); err != nil {
+				if err := w.apply(context.WithoutCancel(w.ctx), tx); err != nil {
 					return err
 				}
 			}
@@ -89,6 +93,7 @@ func (db *DB) commitGroup(group []*queuedWrite) {
 		}
 	}
 	for _, w := range live {
-		w.err = db.writeTx(w.ctx, func(tx *sql.Tx) error { return w.apply(w.ctx, tx) })
+		ctx := context.WithoutCancel(w.ctx)
+		w.err = db.writeTx(ctx, func(tx *sql.Tx) error { return w.apply(ctx, tx) })
 	}
 }

@@ -87,15 +87,14 @@ func (cb *Callbacks) dlr(r *http.Request, accountID int64) error {
 	if err != nil {
 		return switchboard.Errorf(switchboard.EBADREQUEST, "status must be Kannel's delivery report type (%%d), got %q", q.Get("status"))
 	}
-	// The message must be this account's: the secret is per account.
-	if _, err := cb.Messages.GetMessage(r.Context(), accountID, id); err != nil {
-		return err
-	}
+	// The message must be this account's: the secret is per account. Report checks that in
+	// its own transaction; a report that changes nothing is checked here.
 	status, carrierStatus := dlrStatus(typ, q.Get("reply"))
 	if status == "" {
-		return nil
+		_, err := cb.Messages.GetMessage(r.Context(), accountID, id)
+		return err
 	}
-	return cb.Inbox.Report(r.Context(), Name, id, status, carrierStatus)
+	return cb.Inbox.Report(r.Context(), accountID, Name, id, status, carrierStatus)
 }
 
 // dlrStatus maps a Kannel delivery report type to a message status ("" for intermediate

@@ -44,11 +44,11 @@ func (b *inbox) Receive(_ context.Context, carrier, from, to, body, ref string) 
 	return m, nil
 }
 
-func (b *inbox) Report(_ context.Context, carrier, id, status, carrierStatus string) error {
+func (b *inbox) Report(_ context.Context, accountID int64, carrier, id, status, carrierStatus string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	m := b.messages[id]
-	if m == nil {
+	if m == nil || m.AccountID != accountID {
 		return switchboard.Errorf(switchboard.ENOTFOUND, "no message %s", id)
 	}
 	m.Status = status
