@@ -455,7 +455,7 @@ func (f *fakeInbox) messages() []string {
 	return append([]string(nil), f.got...)
 }
 
-func (f *fakeInbox) Report(context.Context, string, string, string, string) error { return nil }
+func (f *fakeInbox) Report(context.Context, int64, string, string, string, string) error { return nil }
 
 // TestMessageFromTrunk: a MESSAGE from the trunk's address to the account's number is an
 // inbound SMS, taken without a challenge; from elsewhere it is a phone's and challenged.
