@@ -278,7 +278,7 @@ func (s *Server) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.UDPAddr, err)
 		}
-		c, err := net.ListenUDP("udp", addr)
+		c, err := listenUDP(addr)
 		if err != nil {
 			return fmt.Errorf("sip: listen udp %s: %w", s.cfg.UDPAddr, err)
 		}

@@ -2,6 +2,8 @@ package sip
 
 import (
 	"bytes"
+	"errors"
+	"net"
 	"net/netip"
 	"runtime"
 )
@@ -19,6 +21,27 @@ const udpBatch = 32
 
 // maxDatagram is the largest UDP payload; a read buffer of that size never truncates.
 const maxDatagram = 65535
+
+// udpSocketBuffer is the size asked for the UDP listener's receive and send buffers. A
+// burst of requests — phones re-registering together after an outage, a load generator's
+// window — waits in the receive buffer while the server is busy, and what does not fit is
+// dropped by the kernel: the phone retransmits it only after 500 ms or more. The default
+// (net.core.rmem_default, often 208 KiB) holds about 160 small datagrams. The kernel caps
+// the size at net.core.rmem_max and net.core.wmem_max; raise those for more.
+const udpSocketBuffer = 4 << 20
+
+// listenUDP opens the UDP listener with udpSocketBuffer-sized buffers.
+func listenUDP(addr *net.UDPAddr) (*net.UDPConn, error) {
+	c, err := net.ListenUDP("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(c.SetReadBuffer(udpSocketBuffer), c.SetWriteBuffer(udpSocketBuffer)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
 
 // batchConn reads and writes batches of datagrams on the listener's socket: with
 // recvmmsg and sendmmsg on Linux (udpbatch_mmsg.go), through golang.org/x/net elsewhere
