@@ -62,8 +62,14 @@ for u in demo["users"]:
 PY
 
 # register PORT NAME PID...: SIPp registers $CALLS times against the registrar at PORT (whose
-# processes are PID...) and sets ok, failed, secs, rps and us (CPU µs per registration). -l
-# caps registrations in flight so a slow server shows as a lower rate, not as timeouts.
+# processes are PID...) and sets ok, failed, secs, rps, us (CPU µs per registration) and
+# retrans (REGISTERs SIPp sent again). -l caps registrations in flight so a slow server shows
+# as a lower rate, not as timeouts. -buff_size: SIPp's own default socket buffers (64 KiB)
+# hold about 50 answers; with 200 registrations in flight a registrar that answers in bursts
+# overflowed SIPp's socket (RcvbufErrors in /proc/net/snmp, the drops of SIPp's port in
+# /proc/net/udp), and every answer lost stalled its registration for SIPp's 500 ms
+# retransmission timer. A phone has a socket of its own; only the load generator shares one.
+# The kernel caps the buffer at net.core.rmem_max.
 register() {
   local port=$1 name=$2
   shift 2
@@ -71,7 +77,7 @@ register() {
   before=$(cpu_ticks "$@")
   "${on_sipp_core[@]}" sipp "127.0.0.1:$port" -sf sip/testdata/register_digest.xml -inf "$tmp/users.csv" -t u1 \
     -i 127.0.0.1 -p 25170 -m "$CALLS" -r "$RATE" -l "$INFLIGHT" -timeout 120s -timeout_error -nostdin \
-    -trace_stat -stf "$tmp/stat-$name.csv" -fd 1 >"$tmp/sipp-$name.out" 2>&1 || true
+    -buff_size 4194304 -trace_stat -stf "$tmp/stat-$name.csv" -fd 1 >"$tmp/sipp-$name.out" 2>&1 || true
   after=$(cpu_ticks "$@")
   # SIPp's final statistics screen: cumulative counters in the third column; the run's
   # length is Current Time - Start Time (epoch seconds are the last field of those lines).
@@ -87,13 +93,15 @@ register() {
     cat "$tmp/sipp-$name.out"; echo "SIPp reported ${failed:-all} failed registrations against $name: the run is not valid" >&2; exit 1
   fi
   rps=$(awk -v n="$ok" -v s="$secs" 'BEGIN{printf "%.0f", n/s}')
+  # The last line of SIPp's statistics file holds the run's cumulative retransmissions.
+  retrans=$(awk -F';' 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "Retransmissions(C)") c = i} END {print $c}' "$tmp/stat-$name.csv")
   us=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$ok" 'BEGIN{printf "%.0f", t/hz*1e6/n}')
-  echo "$name: $ok registrations ($failed failed) in $secs s: $rps/s, $us µs of CPU per registration" >&2
+  echo "$name: $ok registrations ($failed failed, $retrans retransmitted) in $secs s: $rps/s, $us µs of CPU per registration" >&2
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 register 25160 switchboard "$sb_pid"
-sb_ok=$ok sb_failed=$failed sb_secs=$secs sb_rps=$rps sb_us=$us
+sb_ok=$ok sb_failed=$failed sb_secs=$secs sb_rps=$rps sb_us=$us sb_retrans=$retrans
 # Every binding is durable: serve flushes the refreshes it wrote behind when it stops, so the
 # store must hold SIPp's three contacts with the expiry their last REGISTER set (the run's
 # end + 3600 s; 5 s of slack for the clock's second boundaries).
@@ -118,7 +126,7 @@ kam_pid=$!
 sleep 1
 kam_procs=$(( $(pgrep -P "$kam_pid" | wc -l) + 1 ))
 register 25162 kamailio "$kam_pid" $(pgrep -P "$kam_pid")
-kam_ok=$ok kam_failed=$failed kam_secs=$secs kam_rps=$rps kam_us=$us
+kam_ok=$ok kam_failed=$failed kam_secs=$secs kam_rps=$rps kam_us=$us kam_retrans=$retrans
 kill "$kam_pid" 2>/dev/null || true
 wait "$kam_pid" 2>/dev/null || true
 
@@ -127,7 +135,7 @@ wait "$kam_pid" 2>/dev/null || true
 uas_pid=$!
 sleep 0.5
 register 25161 baseline "$uas_pid"
-base_ok=$ok base_failed=$failed base_secs=$secs base_rps=$rps base_us=$us
+base_ok=$ok base_failed=$failed base_secs=$secs base_rps=$rps base_us=$us base_retrans=$retrans
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 kill $(jobs -p) 2>/dev/null || true
 ratio=$(awk -v a="$sb_rps" -v b="$base_rps" 'BEGIN{printf "%.2f", a/b}')
@@ -168,11 +176,11 @@ registrations: unlike the rate, it does not count the time a registrar waited fo
 (a loaded machine still inflates it, less).
 Command: \`bench/sip/register.sh $CALLS $RATE $INFLIGHT\`
 
-| registrar | registrations | failed | seconds | **registrations/s** | **CPU µs per registration** |
-|---|---|---|---|---|---|
-| switchboard (bindings in SQLite; refreshes written behind) | $sb_ok | $sb_failed | $sb_secs | **$sb_rps** | **$sb_us** |
-| Kamailio (bindings in memory) | $kam_ok | $kam_failed | $kam_secs | $kam_rps | $kam_us |
-| baseline (SIPp UAS) | $base_ok | $base_failed | $base_secs | $base_rps | $base_us |
+| registrar | registrations | failed | retransmitted by SIPp | seconds | **registrations/s** | **CPU µs per registration** |
+|---|---|---|---|---|---|---|
+| switchboard (bindings in SQLite; refreshes written behind) | $sb_ok | $sb_failed | $sb_retrans | $sb_secs | **$sb_rps** | **$sb_us** |
+| Kamailio (bindings in memory) | $kam_ok | $kam_failed | $kam_retrans | $kam_secs | $kam_rps | $kam_us |
+| baseline (SIPp UAS) | $base_ok | $base_failed | $base_retrans | $base_secs | $base_rps | $base_us |
 
 Ratio switchboard / Kamailio, registrations/s: **$kam_ratio** (target ≥ 1.0); CPU per
 registration, Kamailio's / switchboard's: **$cpu_ratio** (above 1 when switchboard needs less).
