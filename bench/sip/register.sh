@@ -11,13 +11,13 @@
 # on the machine does not distort. Writes the result into docs/benchmarks.md between the
 # sip-register markers.
 # Needs SIPp and Kamailio (installed from sip-tester and kamailio when missing).
-#   usage: bench/sip/register.sh [registrations, default 30000] [offered rate/s, default 20000]
+#   usage: bench/sip/register.sh [registrations, default 100000] [offered rate/s, default 40000]
 #          [registrations in flight at most, default 200]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
-CALLS=${1:-30000}
-RATE=${2:-20000}
+CALLS=${1:-100000}
+RATE=${2:-40000}
 INFLIGHT=${3:-200}
 need sipp sip-tester
 need kamailio kamailio
