@@ -95,7 +95,7 @@ func main() {
 	api := base + "/v3/voice/61"
 
 	keyBytes, _ := hex.DecodeString(serverKey)
-	k, err := kanneltest.Start(kanneltest.Options{CallbackURL: base, AccountID: 61, Secret: kannel.Secret(keyBytes, 61),
+	k, err := kanneltest.Start(kanneltest.Options{ReceiveOnly: true, CallbackURL: base, AccountID: 61, Secret: kannel.Secret(keyBytes, 61),
 		Ports: [4]int{freePort(), freePort(), freePort(), freePort()}, Dir: filepath.Join(dir, "kannel")})
 	if err != nil {
 		log.Fatal(err)

@@ -59,6 +59,11 @@ type Options struct {
 	MaxParts           int
 	// Ports: admin, box, sendsms, fake smsc. Zero: New picks free ones.
 	Ports [4]int
+	// ReceiveOnly starts fakesmsc without its interactive mode: Inject is refused, and
+	// fakesmsc reads what bearerbox sends it as it comes. Interactively it reads bearerbox
+	// only between waits of up to a second for a line to inject, so the time a message
+	// reaches it is quantised (a benchmark's "delivered" moved in half-second steps).
+	ReceiveOnly bool
 	Dir   string // default: a temporary directory
 }
 
@@ -246,11 +251,19 @@ var gotMessage = regexp.MustCompile(`Got message \d+: <(.*)>$`)
 // startFake starts fakesmsc in interactive mode (it reads messages to inject from stdin) and
 // collects what it receives.
 func (k *Kannel) startFake() error {
-	cmd := exec.Command(Fakesmsc, "-H", "127.0.0.1", "-r", fmt.Sprint(k.opts.Ports[3]), "-i", "0.001")
+	args := []string{"-H", "127.0.0.1", "-r", fmt.Sprint(k.opts.Ports[3]), "-i", "0.001"}
+	if k.opts.ReceiveOnly {
+		// A message to send makes fakesmsc non-interactive; -m 0 sends none of it.
+		args = append(args, "-m", "0", "0 0 text unused")
+	}
+	cmd := exec.Command(Fakesmsc, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return err
+	var stdin io.WriteCloser
+	if !k.opts.ReceiveOnly {
+		var err error
+		if stdin, err = cmd.StdinPipe(); err != nil {
+			return err
+		}
 	}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
@@ -356,6 +369,9 @@ func (k *Kannel) write(line string) error {
 	k.mu.Lock()
 	stdin, before := k.stdin, k.injected
 	k.mu.Unlock()
+	if k.opts.ReceiveOnly {
+		return errors.New("kanneltest: started ReceiveOnly, fakesmsc injects nothing")
+	}
 	if stdin == nil {
 		return errors.New("kanneltest: fakesmsc is not running")
 	}
