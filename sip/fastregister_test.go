@@ -81,12 +81,7 @@ func portOf(hostport string) string {
 // ::ffff:a.b.c.d; its bindings must still record the source as "a.b.c.d:port", as the
 // requests sipgo handles do (the fast path reads the addresses itself).
 func TestWildcardListenerRecordsIPv4Sources(t *testing.T) {
-	e := startServer(t, func(c *Config) { c.UDPAddr = "0.0.0.0:0" })
-	u := e.user(t, "1001")
-	e.device(t, u, "alice1001", "pw-123456")
-	_, port, _ := net.SplitHostPort(e.udp)
-	p := dialPhone(t, "udp", net.JoinHostPort("127.0.0.1", port), "", "alice1001", "pw-123456")
-	registerOnBothPaths(t, e, p, "127.0.0.1")
+	registerOnBothPaths(t, "0.0.0.0:0", "127.0.0.1")
 }
 
 // An IPv6 phone reaches the same wildcard listener: its datagrams' addresses are read and
@@ -97,25 +92,26 @@ func TestWildcardListenerServesIPv6Phones(t *testing.T) {
 	} else {
 		ln.Close()
 	}
-	e := startServer(t, func(c *Config) { c.UDPAddr = ":0" })
+	registerOnBothPaths(t, ":0", "::1")
+}
+
+// registerOnBothPaths starts a server listening for UDP on listen and registers a phone at
+// phoneIP twice, the first REGISTER handled by sipgo and the second on the fast path; each
+// time the answer's received must be phoneIP and the stored source the phone's address.
+func registerOnBothPaths(t *testing.T, listen, phoneIP string) {
+	t.Helper()
+	e := startServer(t, func(c *Config) { c.UDPAddr = listen })
 	u := e.user(t, "1001")
 	e.device(t, u, "alice1001", "pw-123456")
 	_, port, _ := net.SplitHostPort(e.udp)
-	p := dialPhone(t, "udp", net.JoinHostPort("::1", port), "::1", "alice1001", "pw-123456")
-	registerOnBothPaths(t, e, p, "::1")
-}
-
-// registerOnBothPaths registers p twice, the first REGISTER handled by sipgo and the second
-// on the fast path, and checks each time the answer's received and the stored source.
-func registerOnBothPaths(t *testing.T, e *testEnv, p *phone, received string) {
-	t.Helper()
+	p := dialPhone(t, "udp", net.JoinHostPort(phoneIP, port), phoneIP, "alice1001", "pw-123456")
 	for range 2 {
 		res := p.register("MD5", p.contactHeader(3600)...)
 		if res.StatusCode != 200 {
 			t.Fatalf("REGISTER: got %d %s, want 200", res.StatusCode, res.Reason)
 		}
-		if via := res.Via(); via == nil || via.Params.GetOr("received", "") != received {
-			t.Errorf("Via of the answer = %v, want received=%s", via, received)
+		if via := res.Via(); via == nil || via.Params.GetOr("received", "") != phoneIP {
+			t.Errorf("Via of the answer = %v, want received=%s", via, phoneIP)
 		}
 		if err := e.srv.regWrites.flush(context.Background()); err != nil {
 			t.Fatal(err)

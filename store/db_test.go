@@ -35,14 +35,7 @@ func TestOpenSQLiteDSNForms(t *testing.T) {
 // instead of competing with the writer.
 func TestSQLiteReadPoolIsReadOnly(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openMigrated(t)
 	if _, err := db.read.ExecContext(ctx, "INSERT INTO accounts (name, created_at) VALUES ('x', 1)"); err == nil {
 		t.Fatal("insert through the read pool succeeded")
 	}
@@ -70,4 +63,20 @@ func TestRebind(t *testing.T) {
 	if got := sq.rebind("x = ?"); got != "x = ?" {
 		t.Fatalf("sqlite rebind = %q", got)
 	}
+}
+
+// openMigrated opens a migrated SQLite database in a temporary directory, closed when the
+// test ends.
+func openMigrated(t *testing.T) *DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

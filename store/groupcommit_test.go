@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 )
 
@@ -11,18 +10,11 @@ import (
 // its cancellation would otherwise interrupt the shared transaction's statements.
 func TestGroupWriteTakenIsWrittenAfterItsCallerLeft(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openMigrated(t)
 	var g groupCommit
 	callerCtx, leave := context.WithCancel(ctx)
 	defer leave()
-	err = db.groupWrite(callerCtx, &g, func(ctx context.Context, tx *sql.Tx) error {
+	err := db.groupWrite(callerCtx, &g, func(ctx context.Context, tx *sql.Tx) error {
 		leave() // the caller goes away while its write runs
 		_, err := db.exec(ctx, tx, "INSERT INTO accounts (name, created_at) VALUES ('left', 1)")
 		return err

@@ -64,7 +64,7 @@ type Options struct {
 	// only between waits of up to a second for a line to inject, so the time a message
 	// reaches it is quantised (a benchmark's "delivered" moved in half-second steps).
 	ReceiveOnly bool
-	Dir   string // default: a temporary directory
+	Dir         string // default: a temporary directory
 }
 
 // Kannel is a running bearerbox + smsbox + fakesmsc.
