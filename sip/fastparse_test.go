@@ -2,7 +2,6 @@ package sip
 
 import (
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
@@ -93,26 +92,5 @@ func sameAsSipgo(t *testing.T, data []byte, got *sip.Request) {
 	}
 	if got.String() != want.String() {
 		t.Errorf("written as\n%s\nsipgo's\n%s", strings.ReplaceAll(got.String(), "\r\n", "\n"), strings.ReplaceAll(want.String(), "\r\n", "\n"))
-	}
-}
-
-// headerOf and headersOf find what sipgo's GetHeader and GetHeaders find, whatever the case.
-func TestHeaderOfFindsWhatSipgoFinds(t *testing.T) {
-	names := []string{"Via", "via", "VIA", "Contact", "m", "Authorization", "authorization", "Expires",
-		"EXPIRES", "User-Agent", "user-agent", "Supported", "Proxy-Authorization", "Call-ID", "i", "X-None"}
-	for _, tc := range registerCorpus {
-		msg, err := sip.ParseMessage([]byte(tc.msg))
-		if err != nil {
-			continue
-		}
-		req := msg.(*sip.Request)
-		for _, name := range names {
-			if got, want := headerOf(req, name), req.GetHeader(name); got != want {
-				t.Errorf("%s: headerOf(%q) = %v, GetHeader %v", tc.name, name, got, want)
-			}
-			if got, want := headersOf(req, name), req.GetHeaders(name); !slices.Equal(got, want) {
-				t.Errorf("%s: headersOf(%q) = %v, GetHeaders %v", tc.name, name, got, want)
-			}
-		}
 	}
 }
