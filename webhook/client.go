@@ -19,11 +19,13 @@ import (
 // idle connections per receiver since the dispatcher sends thousands of requests a second.
 // timeout bounds each request, from dial to the end of the answer's body.
 func NewHTTPClient(p URLPolicy, timeout time.Duration) *http.Client {
-	return newHTTPClient(p, timeout, 32)
+	return NewHTTPClientConns(p, timeout, 32)
 }
 
-// newHTTPClient is NewHTTPClient keeping idlePerHost idle connections per receiver.
-func newHTTPClient(p URLPolicy, timeout time.Duration, idlePerHost int) *http.Client {
+// NewHTTPClientConns is NewHTTPClient keeping idlePerHost idle connections per receiver: as
+// many as its caller has requests in flight to one host, or under load connections are
+// closed after each answer and dialled again.
+func NewHTTPClientConns(p URLPolicy, timeout time.Duration, idlePerHost int) *http.Client {
 	dialer := &net.Dialer{
 		Timeout:   min(timeout, 10*time.Second),
 		KeepAlive: 30 * time.Second,

@@ -99,7 +99,7 @@ func NewService(cfg Config) (*Service, error) {
 		cfg.Rand = rand.Float64
 	}
 	// Every worker may talk to the same receiver: keep that many connections warm.
-	client := newHTTPClient(cfg.Policy, cfg.Timeout, cfg.Workers)
+	client := NewHTTPClientConns(cfg.Policy, cfg.Timeout, cfg.Workers)
 	s := &Service{cfg: cfg, sealer: sealer, client: client, metrics: newMetrics(cfg.Registry)}
 	return s, nil
 }

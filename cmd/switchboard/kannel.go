@@ -82,7 +82,8 @@ func wireKannel(f kannelFlags, key []byte, db kannelStore, inbox switchboard.SMS
 	}
 	// One client for every account's Kannel: it dials only public addresses and the
 	// operator's Kannel networks, so an account's sendsms URL cannot reach other services.
-	w.client = webhook.NewHTTPClient(w.policy, 15*time.Second)
+	// It keeps a connection per outbox sender warm.
+	w.client = webhook.NewHTTPClientConns(w.policy, 15*time.Second, sms.DefaultSenders)
 	cbs := &kannel.Callbacks{Inbox: inbox, Numbers: db, Messages: db, Logger: logger.With("component", "kannel"),
 		Secret: func(accountID int64) string { return kannel.Secret(key, accountID) }}
 	w.handler = cbs.Handler()
