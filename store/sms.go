@@ -26,8 +26,10 @@ const (
 	sqlSaveMessage   = `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, user_id = ?, attempts = ?,
 		next_attempt_at = ?, error = ?, phone_pending = ?, phone_user_id = ?, encoding = ?, segments = ?, updated_at = ?
 		WHERE id = ?`
-	sqlDueMessages = `SELECT ` + messageColumns + ` FROM messages WHERE direction = 'outbound' AND status IN ('queued', 'sending')
-		AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
+	// One status at a time, so that the index (status, next_attempt_at, id) gives the order and
+	// the scan stops at the limit; with both statuses in one query the whole backlog is sorted.
+	sqlDueMessages = `SELECT ` + messageColumns + ` FROM messages WHERE status = ? AND next_attempt_at <= ?
+		AND direction = 'outbound' ORDER BY next_attempt_at, id LIMIT ?`
 )
 
 // writeMessages is the message writes' transaction: shared with other message writes
@@ -310,21 +312,27 @@ func (db *DB) ClaimMessages(ctx context.Context, at time.Time, lease time.Durati
 		if db.dialect == DialectPostgres {
 			q += " FOR UPDATE SKIP LOCKED"
 		}
-		rows, err := db.query(ctx, tx, q, nowMS, limit)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			m, err := scanMessage(rows)
+		// Leases that ran out first (a worker died mid-send: the oldest business), then the queue.
+		for _, status := range []string{switchboard.SMSSending, switchboard.SMSQueued} {
+			if len(claimed) >= limit {
+				break
+			}
+			rows, err := db.query(ctx, tx, q, status, nowMS, limit-len(claimed))
 			if err != nil {
-				rows.Close()
 				return err
 			}
-			claimed = append(claimed, m)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+			for rows.Next() {
+				m, err := scanMessage(rows)
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				claimed = append(claimed, m)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
 		}
 		t := fromMS(nowMS)
 		for _, m := range claimed {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 func runSMSTests(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("SMS/MessagesHistoryEventsAndIsolation", func(t *testing.T) { testSMSMessages(t, newFixture(t, open(t))) })
 	t.Run("SMS/ClaimLeasesAndReclaims", func(t *testing.T) { testSMSClaim(t, newFixture(t, open(t))) })
+	t.Run("SMS/ClaimOrderLapsedLeasesFirst", func(t *testing.T) { testSMSClaimOrder(t, newFixture(t, open(t))) })
 	t.Run("SMS/ConcurrentClaimsNeverShare", func(t *testing.T) { testSMSConcurrentClaims(t, newFixture(t, open(t))) })
 	t.Run("SMS/ConcurrentWritesEachAllOrNothing", func(t *testing.T) { testSMSConcurrentWrites(t, newFixture(t, open(t))) })
 	t.Run("SMS/SettingsOptOutsPagingConversations", func(t *testing.T) { testSMSSettingsAndPaging(t, newFixture(t, open(t))) })
@@ -110,6 +112,44 @@ func testSMSClaim(t *testing.T, f *fixture) {
 	mustOK(t, err)
 	if len(h) != 3 || h[2].Error == "" {
 		t.Fatalf("history of a reclaimed message: %+v", h)
+	}
+}
+
+// A claim takes messages whose lease ran out first, then queued ones oldest first (by due
+// time, then id), never one not yet due, and no more than its limit.
+func testSMSClaimOrder(t *testing.T, f *fixture) {
+	base := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Hour)
+	create := func(id string, due time.Time) {
+		t.Helper()
+		mustOK(t, f.db.CreateMessage(f.ctx, smsMsg(f.a.ID, id, "+1", "+2", due), switchboard.MessageStatusChange{Status: "queued"}, nil))
+	}
+	// msg_lapsed is claimed at base with a 5-minute lease, which has run out by now.
+	create("msg_lapsed", base)
+	first, err := f.db.ClaimMessages(f.ctx, base, 5*time.Minute, 1)
+	mustOK(t, err)
+	if len(first) != 1 || first[0].ID != "msg_lapsed" {
+		t.Fatalf("first claim: %+v", first)
+	}
+	// Created out of order: the order claimed is the due time's, then the id's.
+	create("msg_q3", base.Add(3*time.Minute))
+	create("msg_q1b", base.Add(time.Minute))
+	create("msg_later", base.Add(2*time.Hour))
+	create("msg_q1a", base.Add(time.Minute))
+	claimed := func(limit int) []string {
+		t.Helper()
+		got, err := f.db.ClaimMessages(f.ctx, time.Now(), time.Minute, limit)
+		mustOK(t, err)
+		var ids []string
+		for _, m := range got {
+			ids = append(ids, m.ID)
+		}
+		return ids
+	}
+	if got, want := claimed(3), []string{"msg_lapsed", "msg_q1a", "msg_q1b"}; !slices.Equal(got, want) {
+		t.Fatalf("claimed %v, want %v (the lapsed lease first, then by due time and id)", got, want)
+	}
+	if got, want := claimed(10), []string{"msg_q3"}; !slices.Equal(got, want) {
+		t.Fatalf("claimed %v, want %v (msg_later is not due)", got, want)
 	}
 }
 
