@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -38,8 +39,9 @@ const serverKey = "62656e63682d736d732d6b65792d62656e63682d736d732d6b65792d62656
 func main() {
 	bin := flag.String("bin", "", "the switchboard binary")
 	n := flag.Int("n", 2000, "messages per path")
-	conc := flag.Int("c", 8, "concurrent senders")
-	rounds := flag.Int("rounds", 3, "rounds of both paths")
+	conc := flag.Int("c", 64, "concurrent senders (API clients, or sendsms clients of the baseline)")
+	rounds := flag.Int("rounds", 5, "rounds of both paths")
+	kannelDir := flag.String("kannel-dir", "", "where Kannel keeps its spool and logs (default: beside Switchboard's data, on the same disk)")
 	flag.Parse()
 	if *bin == "" {
 		log.Fatal("-bin is required")
@@ -96,7 +98,7 @@ func main() {
 
 	keyBytes, _ := hex.DecodeString(serverKey)
 	k, err := kanneltest.Start(kanneltest.Options{ReceiveOnly: true, CallbackURL: base, AccountID: 61, Secret: kannel.Secret(keyBytes, 61),
-		Ports: [4]int{freePort(), freePort(), freePort(), freePort()}, Dir: filepath.Join(dir, "kannel")})
+		Ports: [4]int{freePort(), freePort(), freePort(), freePort()}, Dir: cmp.Or(*kannelDir, filepath.Join(dir, "kannel"))})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -4,13 +4,18 @@
 # against Kannel's own sendsms driven directly in the same run (the baseline). Writes the
 # result into docs/benchmarks.md between the sms markers.
 # Rounds alternate the two paths (the machine's load drifts); each reports its own ratio.
-#   usage: bench/sms/run.sh [messages per path, default 2000] [concurrent senders, default 8] [rounds, default 3]
+# Both paths have the same number of clients: the baseline's drive sendsms, Switchboard's
+# drive sms/send (and Switchboard's outbox has its own 64 senders to Kannel).
+#   usage: bench/sms/run.sh [messages per path, default 5000] [concurrent clients, default 64] [rounds, default 5] [Kannel's directory]
+# Kannel's spool is on the same disk as Switchboard's data unless a directory is given
+# (e.g. one on /dev/shm, to see Kannel without its disk).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
-N=${1:-2000}
-C=${2:-8}
-R=${3:-3}
+N=${1:-5000}
+C=${2:-64}
+R=${3:-5}
+KDIR=${4:-}
 need bearerbox kannel
 [ -x /usr/lib/kannel/test/fakesmsc ] || need fakesmsc-missing kannel-extras
 tmp=$(mktemp -d)
@@ -18,11 +23,15 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/switchboard" ./cmd/switchboard
 go build -o "$tmp/bench-sms" ./bench/sms
 {
-  echo "Command: \`bench/sms/run.sh $N $C $R\` ($(date -u +%F), $(nproc) cores). Switchboard, Kannel (bearerbox, smsbox)"
+  echo "Command: \`bench/sms/run.sh $N $C $R${KDIR:+ $KDIR}\` ($(date -u +%F), $(nproc) cores). Switchboard, Kannel (bearerbox, smsbox)"
   echo "and fakesmsc share the machine's cores. \"Delivered\" is until fakesmsc printed the last message;"
   echo "CPU is each side's user + system time over that span."
   echo
-  "$tmp/bench-sms" -bin "$tmp/switchboard" -n "$N" -c "$C" -rounds "$R"
+  "$tmp/bench-sms" -bin "$tmp/switchboard" -n "$N" -c "$C" -rounds "$R" ${KDIR:+-kannel-dir "$KDIR"}
 } >"$tmp/result.md"
 cat "$tmp/result.md"
-write_section sms "SMS through Kannel" "$tmp/result.md"
+if [ -z "$KDIR" ]; then
+  write_section sms "SMS through Kannel" "$tmp/result.md"
+else
+  write_section sms-kannel-dir "" "$tmp/result.md"
+fi
