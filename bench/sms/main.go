@@ -41,6 +41,7 @@ func main() {
 	n := flag.Int("n", 2000, "messages per path")
 	conc := flag.Int("c", 64, "concurrent senders (API clients, or sendsms clients of the baseline)")
 	rounds := flag.Int("rounds", 5, "rounds of both paths")
+	pin := flag.Bool("pin", false, "Kannel on core 1, Switchboard and the clients on core 0 (taskset), as when the gateway has its own machine")
 	kannelDir := flag.String("kannel-dir", "", "where Kannel keeps its spool and logs (default: beside Switchboard's data, on the same disk)")
 	flag.Parse()
 	if *bin == "" {
@@ -103,6 +104,12 @@ func main() {
 		log.Fatal(err)
 	}
 	defer k.Close()
+	if *pin {
+		// The clients go with Switchboard: in the baseline they cost Kannel nothing, beside
+		// Switchboard they take from its core.
+		pinTo("0", os.Getpid(), srv.Process.Pid)
+		pinTo("1", k.PIDs()...)
+	}
 	call("PUT", api+"/sms/settings", key, map[string]any{"sms_carrier": "kannel", "rate_per_minute": 100000,
 		"kannel": map[string]any{"url": k.SendURL(), "username": k.Username(), "password": k.Password()}})
 	call("PUT", api+"/sms/settings", key, map[string]any{"number_id": line.PK, "rate_per_minute": 100000})
@@ -159,7 +166,11 @@ func main() {
 	text := "Your order 4711 has shipped and arrives tomorrow between 9 and 12."
 	rate := func(d time.Duration) float64 { return float64(*n) / d.Seconds() }
 	perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(*n) }
-	fmt.Printf("%d messages per path and round, %d concurrent senders, one bearerbox + smsbox + fakesmsc, Switchboard on SQLite.\n\n", *n, *conc)
+	layout := "all processes share the cores"
+	if *pin {
+		layout = "Kannel's three processes pinned to core 1, Switchboard and the clients to core 0"
+	}
+	fmt.Printf("%d messages per path and round, %d concurrent clients, one bearerbox + smsbox + fakesmsc, Switchboard on SQLite; %s.\n\n", *n, *conc, layout)
 	fmt.Println("| round | load average (1 min) | path | accepted, msg/s | delivered to fakesmsc, msg/s | CPU ms per message: Switchboard | Kannel |")
 	fmt.Println("|---|---|---|---|---|---|---|")
 	var ratios []float64
@@ -189,6 +200,16 @@ func main() {
 	}
 	slices.Sort(ratios)
 	fmt.Printf("; median **%.2f** (target ≥ 0.8).\n", ratios[len(ratios)/2])
+}
+
+// pinTo binds every thread of the processes to the cores (taskset -a: threads started later
+// inherit it).
+func pinTo(cores string, pids ...int) {
+	for _, pid := range pids {
+		if out, err := exec.Command("taskset", "-a", "-cp", cores, strconv.Itoa(pid)).CombinedOutput(); err != nil {
+			log.Fatalf("taskset %s %d: %v %s", cores, pid, err, out)
+		}
+	}
 }
 
 // cpuTime is the CPU time (user and system) the processes have used so far.

@@ -147,7 +147,7 @@ func Start(opts Options) (*Kannel, error) {
 	}
 	k := &Kannel{opts: opts, seen: make(chan struct{}, 1)}
 	k.conf = filepath.Join(opts.Dir, "kannel.conf")
-	if err := os.MkdirAll(filepath.Join(opts.Dir, "spool"), 0o755); err != nil {
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
 	}
 	conf := kannel.KannelConf(kannel.ConfParams{
