@@ -91,6 +91,10 @@ type Service struct {
 	phones   switchboard.PhoneMessenger
 	carriers map[string]switchboard.SMSCarrier // by configuration key
 	buckets  map[string]*bucket
+	// turns are the messages held back by a send rate, with the time their turn comes: the
+	// token they will use is already taken from the buckets (reserve).
+	turns      map[string]time.Time
+	turnsSwept time.Time
 }
 
 // New returns a service; Run starts its worker.
@@ -117,7 +121,7 @@ func New(cfg Config) *Service {
 		cfg.PollInterval = time.Second
 	}
 	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, kick: make(chan struct{}, 1),
-		carriers: map[string]switchboard.SMSCarrier{}, buckets: map[string]*bucket{}}
+		carriers: map[string]switchboard.SMSCarrier{}, buckets: map[string]*bucket{}, turns: map[string]time.Time{}}
 	s.simulator = NewSimulator(s, cfg.SimulatorDelay)
 	return s
 }

@@ -308,9 +308,13 @@ type bucket struct {
 	last   time.Time
 }
 
-// reserve takes a token of the message's number and of its account, or says how long to
-// wait for both. Rates are per minute; a bucket holds 10 seconds' worth (at least 1).
-// The buckets are this process's: several nodes each allow the rate.
+// reserve takes a token of the message's number and of its account and says how long the
+// message waits for its turn: 0 when both buckets had one. A bucket short of tokens goes into
+// debt, so that the messages held back wait in line, each for its own token, rather than all
+// for the next one: with a backlog over the rate they would otherwise be claimed and held back
+// again, all of them, every time a token came. A message that comes back at its turn has
+// paid already. Rates are per minute; a bucket holds 10 seconds' worth (at least 1). The
+// buckets are this process's: several nodes each allow the rate.
 func (s *Service) reserve(m *switchboard.Message, numberRate, accountRate int) time.Duration {
 	if numberRate <= 0 {
 		numberRate = s.cfg.NumberRate
@@ -321,23 +325,42 @@ func (s *Service) reserve(m *switchboard.Message, numberRate, accountRate int) t
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	nb := s.fill("n"+itoa(int(m.NumberID)), numberRate, now)
-	ab := s.fill("a"+itoa(int(m.AccountID)), accountRate, now)
-	if nb.tokens >= 1 && ab.tokens >= 1 {
-		nb.tokens--
-		ab.tokens--
+	if _, ok := s.turns[m.ID]; ok {
+		delete(s.turns, m.ID)
 		return 0
 	}
+	s.sweepTurns(now)
 	wait := time.Duration(0)
 	for _, x := range []struct {
-		b    *bucket
+		key  string
 		rate int
-	}{{nb, numberRate}, {ab, accountRate}} {
-		if x.b.tokens < 1 {
-			wait = max(wait, time.Duration((1-x.b.tokens)*float64(time.Minute)/float64(x.rate)))
+	}{{"n" + itoa(int(m.NumberID)), numberRate}, {"a" + itoa(int(m.AccountID)), accountRate}} {
+		b := s.fill(x.key, x.rate, now)
+		b.tokens--
+		if b.tokens < 0 {
+			wait = max(wait, time.Duration(-b.tokens*float64(time.Minute)/float64(x.rate)))
 		}
 	}
-	return max(wait, 10*time.Millisecond)
+	if wait == 0 {
+		return 0
+	}
+	wait = max(wait, 10*time.Millisecond)
+	s.turns[m.ID] = now.Add(wait)
+	return wait
+}
+
+// sweepTurns forgets, once a minute, turns long past: their messages were sent by another
+// node, or deleted.
+func (s *Service) sweepTurns(now time.Time) {
+	if now.Sub(s.turnsSwept) < time.Minute {
+		return
+	}
+	s.turnsSwept = now
+	for id, at := range s.turns {
+		if now.Sub(at) > 2*s.cfg.Lease {
+			delete(s.turns, id)
+		}
+	}
 }
 
 func (s *Service) fill(key string, perMinute int, now time.Time) *bucket {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,5 +170,86 @@ func TestReportOvertakingTheWorker(t *testing.T) {
 	sent, delivered := e.events(switchboard.EventSMSSent), e.events(switchboard.EventSMSDelivered)
 	if len(sent) != 1 || len(delivered) != 1 || sent[0].Seq > delivered[0].Seq {
 		t.Fatalf("%d sms.sent and %d sms.delivered events, in the wrong order or not once each", len(sent), len(delivered))
+	}
+}
+
+// countingStore counts the message updates the worker writes.
+type countingStore struct {
+	sms.Store
+	updates atomic.Int64
+}
+
+func (c *countingStore) UpdateMessageFunc(ctx context.Context, id string,
+	change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
+	c.updates.Add(1)
+	return c.Store.UpdateMessageFunc(ctx, id, change)
+}
+
+// A backlog over a number's rate waits in line: each message held back is given its own turn,
+// one token apart, and is written once for it, rather than claimed and held back again, all
+// of them, every time a token comes.
+func TestRateBacklogWaitsInLine(t *testing.T) {
+	e := newEnv(t)
+	c := &countingCarrier{count: map[string]int{}}
+	reg := map[string]sms.CarrierFactory{"kannel": func(sms.CarrierConfig) (switchboard.SMSCarrier, error) { return c, nil }}
+	cs := &countingStore{Store: e.db}
+	s := sms.New(sms.Config{Store: cs, DefaultCarrier: "kannel", Carriers: reg})
+	perMinute := 600 // 10 a second, a bucket of 100
+	_, err := s.UpdateSettings(e.ctx, e.acc.ID, sms.SettingsChange{NumberID: e.main.ID, RatePerMinute: &perMinute})
+	must(t, err)
+	const n = 400
+	for range n {
+		_, err := e.send(s, "+15551234567", "+15550001111", "hi", 0)
+		must(t, err)
+	}
+	// The worker runs until every message is sent or waiting for its turn.
+	start := time.Now()
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	for settled := false; !settled; {
+		if time.Since(start) > 30*time.Second {
+			t.Fatal("the worker did not settle in 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+		sending, _, err := e.db.PageMessages(e.ctx, e.acc.ID, switchboard.MessageFilter{Status: switchboard.SMSSending, Limit: 1})
+		must(t, err)
+		queued, _, err := e.db.PageMessages(e.ctx, e.acc.ID, switchboard.MessageFilter{Status: switchboard.SMSQueued, Limit: n})
+		must(t, err)
+		settled = len(sending) == 0
+		for _, m := range queued {
+			settled = settled && m.NextAttemptAt.After(time.Now())
+		}
+	}
+	cancel()
+	<-done
+	elapsed := time.Since(start)
+	c.mu.Lock()
+	sent := len(c.count)
+	c.mu.Unlock()
+	if limit := 100 + int(elapsed.Seconds()*10) + 1; sent < 100 || sent > limit {
+		t.Fatalf("sent %d in %v at 10 a second with a bucket of 100: want 100 to %d", sent, elapsed, limit)
+	}
+	// Each message is written once: sent, or held back until its turn.
+	if got := cs.updates.Load(); got > n+10 {
+		t.Fatalf("%d message updates for %d messages: the held-back backlog was claimed and held back again", got, n)
+	}
+	queued, _, err := e.db.PageMessages(e.ctx, e.acc.ID, switchboard.MessageFilter{Status: switchboard.SMSQueued, Limit: n})
+	must(t, err)
+	if len(queued) != n-sent {
+		t.Fatalf("%d queued, want %d", len(queued), n-sent)
+	}
+	var last time.Time
+	for _, m := range queued {
+		if m.Attempts != 0 {
+			t.Fatalf("a message held back by the rate counts %d attempts", m.Attempts)
+		}
+		if m.NextAttemptAt.After(last) {
+			last = m.NextAttemptAt
+		}
+	}
+	// The last of ~300 held back at 10 a second waits about 30 s.
+	if wait := time.Until(last); wait < 20*time.Second || wait > 40*time.Second {
+		t.Fatalf("the last message held back waits %v: want its turn in line, about 30 s", wait)
 	}
 }
