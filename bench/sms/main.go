@@ -6,7 +6,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -42,7 +41,6 @@ func main() {
 	conc := flag.Int("c", 64, "concurrent senders (API clients, or sendsms clients of the baseline)")
 	rounds := flag.Int("rounds", 5, "rounds of both paths")
 	pin := flag.Bool("pin", false, "Kannel on core 1, Switchboard and the clients on core 0 (taskset), as when the gateway has its own machine")
-	kannelDir := flag.String("kannel-dir", "", "where Kannel keeps its spool and logs (default: beside Switchboard's data, on the same disk)")
 	flag.Parse()
 	if *bin == "" {
 		log.Fatal("-bin is required")
@@ -99,7 +97,7 @@ func main() {
 
 	keyBytes, _ := hex.DecodeString(serverKey)
 	k, err := kanneltest.Start(kanneltest.Options{ReceiveOnly: true, CallbackURL: base, AccountID: 61, Secret: kannel.Secret(keyBytes, 61),
-		Ports: [4]int{freePort(), freePort(), freePort(), freePort()}, Dir: cmp.Or(*kannelDir, filepath.Join(dir, "kannel"))})
+		Ports: [4]int{freePort(), freePort(), freePort(), freePort()}, Dir: filepath.Join(dir, "kannel")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -6,16 +6,15 @@
 # Rounds alternate the two paths (the machine's load drifts); each reports its own ratio.
 # Both paths have the same number of clients: the baseline's drive sendsms, Switchboard's
 # drive sms/send (and Switchboard's outbox has its own 64 senders to Kannel).
-#   usage: bench/sms/run.sh [messages per path, default 5000] [concurrent clients, default 64] [rounds, default 5] [Kannel's directory]
-# Kannel's spool is on the same disk as Switchboard's data unless a directory is given
-# (e.g. one on /dev/shm, to see Kannel without its disk).
+# It runs twice: all processes sharing the cores, then (with two cores or more) Kannel pinned
+# to a core of its own, as when the gateway has its own machine.
+#   usage: bench/sms/run.sh [messages per path, default 5000] [concurrent clients, default 64] [rounds, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
 N=${1:-5000}
 C=${2:-64}
 R=${3:-5}
-KDIR=${4:-}
 need bearerbox kannel
 [ -x /usr/lib/kannel/test/fakesmsc ] || need fakesmsc-missing kannel-extras
 tmp=$(mktemp -d)
@@ -23,15 +22,14 @@ trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/switchboard" ./cmd/switchboard
 go build -o "$tmp/bench-sms" ./bench/sms
 {
-  echo "Command: \`bench/sms/run.sh $N $C $R${KDIR:+ $KDIR}\` ($(date -u +%F), $(nproc) cores). Switchboard, Kannel (bearerbox, smsbox)"
-  echo "and fakesmsc share the machine's cores. \"Delivered\" is until fakesmsc printed the last message;"
-  echo "CPU is each side's user + system time over that span."
+  echo "Command: \`bench/sms/run.sh $N $C $R\` ($(date -u +%F), $(nproc) cores). \"Delivered\" is until fakesmsc"
+  echo "printed the last message; CPU is each side's user + system time over that span."
   echo
-  "$tmp/bench-sms" -bin "$tmp/switchboard" -n "$N" -c "$C" -rounds "$R" ${KDIR:+-kannel-dir "$KDIR"}
+  "$tmp/bench-sms" -bin "$tmp/switchboard" -n "$N" -c "$C" -rounds "$R"
+  if [ "$(nproc)" -ge 2 ]; then
+    echo
+    "$tmp/bench-sms" -bin "$tmp/switchboard" -n "$N" -c "$C" -rounds "$R" -pin
+  fi
 } >"$tmp/result.md"
 cat "$tmp/result.md"
-if [ -z "$KDIR" ]; then
-  write_section sms "SMS through Kannel" "$tmp/result.md"
-else
-  write_section sms-kannel-dir "" "$tmp/result.md"
-fi
+write_section sms "SMS through Kannel" "$tmp/result.md"
