@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -34,5 +37,37 @@ func TestGroupWriteTakenIsWrittenAfterItsCallerLeft(t *testing.T) {
 		return nil
 	}); err == nil {
 		t.Fatal("groupWrite of a caller that had left returned no error")
+	}
+}
+
+// Writers that queue at the same time share a transaction even on one busy core: the
+// committing goroutine lets them queue before it takes a group, instead of committing the
+// first alone while the others wait to run.
+func TestGroupWriteSharesCommitsOnOneCore(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	ctx := context.Background()
+	db := openMigrated(t)
+	var g groupCommit
+	const writers = 50
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			err := db.groupWrite(ctx, &g, func(ctx context.Context, tx *sql.Tx) error {
+				_, err := db.exec(ctx, tx, "INSERT INTO accounts (name, created_at) VALUES (?, 1)", fmt.Sprint("w", i))
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if n := g.groups.Load(); n > 5 {
+		t.Fatalf("%d writers ready together took %d commits: want them to share a few", writers, n)
 	}
 }
