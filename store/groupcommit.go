@@ -17,7 +17,7 @@ import (
 type groupCommit struct {
 	mu      sync.Mutex
 	pending []*queuedWrite
-	running bool // a goroutine is committing; it takes what is queued before it stops
+	running bool         // a goroutine is committing; it takes what is queued before it stops
 	groups  atomic.Int64 // transactions committed (tests)
 }
 
