@@ -167,6 +167,7 @@ func TestSendRefusesBadRequests(t *testing.T) {
 		user                 int64
 		field, says          string
 	}{
+		{"malformed from", "12ab", "+15550001111", "hi", 0, "from", "valid phone number"},
 		{"from not the account's", "+16661234567", "+15550001111", "hi", 0, "from", "this account's numbers"},
 		{"from without SMS", "+15551112222", "+15550001111", "hi", 0, "from", "SMS enabled"},
 		{"another user's number", "+15551234567", "+15550001111", "hi", 0, "from", "you own"},
