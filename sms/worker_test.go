@@ -240,17 +240,21 @@ func TestRateBacklogWaitsInLine(t *testing.T) {
 	if len(queued) != n-sent {
 		t.Fatalf("%d queued, want %d", len(queued), n-sent)
 	}
-	var last time.Time
+	var first, last time.Time
 	for _, m := range queued {
 		if m.Attempts != 0 {
 			t.Fatalf("a message held back by the rate counts %d attempts", m.Attempts)
+		}
+		if first.IsZero() || m.NextAttemptAt.Before(first) {
+			first = m.NextAttemptAt
 		}
 		if m.NextAttemptAt.After(last) {
 			last = m.NextAttemptAt
 		}
 	}
-	// The last of ~300 held back at 10 a second waits about 30 s.
-	if wait := time.Until(last); wait < 20*time.Second || wait > 40*time.Second {
-		t.Fatalf("the last message held back waits %v: want its turn in line, about 30 s", wait)
+	// Their turns are a token apart: 100 ms at 10 a second, whatever the time they took.
+	want := time.Duration(len(queued)-1) * 100 * time.Millisecond
+	if spread := last.Sub(first); spread < want*9/10 || spread > want*11/10 {
+		t.Fatalf("the %d messages held back have turns spread over %v: want about %v, a token apart", len(queued), spread, want)
 	}
 }
