@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -212,8 +213,9 @@ func (s *Server) parseRegister(req *sip.Request, dev *switchboard.Device) (*regi
 	return r, nil
 }
 
-// parseSeconds parses a delta-seconds value; values beyond 2^32-1 are clamped as RFC 3261
-// §25.1 allows.
+// parseSeconds parses a delta-seconds value; values beyond 2^31-1 are clamped (RFC 3261 §25.1
+// allows clamping at 2^32-1; 2^31-1 also fits a 32-bit int, and any expiry that long is
+// cut to the registrar's maximum anyway).
 func parseSeconds(s string) (int, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -225,8 +227,8 @@ func parseSeconds(s string) (int, bool) {
 		}
 	}
 	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil || v > 1<<32-1 {
-		return 1<<32 - 1, true
+	if err != nil || v > math.MaxInt32 {
+		return math.MaxInt32, true
 	}
 	return int(v), true
 }

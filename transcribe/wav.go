@@ -23,7 +23,8 @@ func splitChannels(data []byte) (channels [][]int16, rate int, err error) {
 	var format, nch, bits uint16
 	pos := 12
 	for pos+8 <= len(data) {
-		id, size := string(data[pos:pos+4]), int(binary.LittleEndian.Uint32(data[pos+4:pos+8]))
+		id, size32 := string(data[pos:pos+4]), binary.LittleEndian.Uint32(data[pos+4:pos+8])
+		size := int(size32)
 		body := pos + 8
 		switch id {
 		case "fmt ":
@@ -39,7 +40,7 @@ func splitChannels(data []byte) (channels [][]int16, rate int, err error) {
 				return nil, 0, fmt.Errorf("%w: format %d, %d bits, %d channels, %d Hz", errBadRecording, format, bits, nch, rate)
 			}
 			end := body + size
-			if size == 0 || size == 0xFFFFFFFF || end > len(data) || end < body {
+			if size32 == 0 || size32 == 0xFFFFFFFF || end > len(data) || end < body {
 				end = len(data)
 			}
 			pcm := data[body:end]
