@@ -309,12 +309,13 @@ type bucket struct {
 }
 
 // reserve takes a token of the message's number and of its account and says how long the
-// message waits for its turn: 0 when both buckets had one. A bucket short of tokens goes into
-// debt, so that the messages held back wait in line, each for its own token, rather than all
-// for the next one: with a backlog over the rate they would otherwise be claimed and held back
-// again, all of them, every time a token came. A message that comes back at its turn has
-// paid already. Rates are per minute; a bucket holds 10 seconds' worth (at least 1). The
-// buckets are this process's: several nodes each allow the rate.
+// message waits for its turn: 0 when both buckets had one. A bucket short of a token goes
+// into debt for the message, so that the messages held back wait in line, each for its own
+// token, rather than all for the next one: with a backlog over the rate they would otherwise
+// be claimed and held back again, all of them, every time a token came. The other bucket is
+// paid only when the message goes, so that one number's backlog does not hold back the
+// account's other numbers. Rates are per minute; a bucket holds 10 seconds' worth (at least
+// 1). The buckets are this process's: several nodes each allow the rate.
 func (s *Service) reserve(m *switchboard.Message, numberRate, accountRate int) time.Duration {
 	if numberRate <= 0 {
 		numberRate = s.cfg.NumberRate
@@ -325,28 +326,51 @@ func (s *Service) reserve(m *switchboard.Message, numberRate, accountRate int) t
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	if _, ok := s.turns[m.ID]; ok {
-		delete(s.turns, m.ID)
-		return 0
-	}
 	s.sweepTurns(now)
-	wait := time.Duration(0)
-	for _, x := range []struct {
-		key  string
+	t := s.turns[m.ID] // the buckets it paid when it was held back, if it was
+	delete(s.turns, m.ID)
+	type pick struct {
+		b    *bucket
 		rate int
-	}{{"n" + itoa(int(m.NumberID)), numberRate}, {"a" + itoa(int(m.AccountID)), accountRate}} {
-		b := s.fill(x.key, x.rate, now)
-		b.tokens--
-		if b.tokens < 0 {
-			wait = max(wait, time.Duration(-b.tokens*float64(time.Minute)/float64(x.rate)))
+	}
+	var unpaid, short []int
+	buckets := [2]pick{
+		{s.fill("n"+itoa(int(m.NumberID)), numberRate, now), numberRate},
+		{s.fill("a"+itoa(int(m.AccountID)), accountRate, now), accountRate},
+	}
+	for i, p := range buckets {
+		switch {
+		case t.paid[i]:
+		case p.b.tokens >= 1:
+			unpaid = append(unpaid, i)
+		default:
+			short = append(short, i)
 		}
 	}
-	if wait == 0 {
+	if len(short) == 0 {
+		for _, i := range unpaid {
+			buckets[i].b.tokens--
+		}
 		return 0
 	}
+	wait := time.Duration(0)
+	for _, i := range short {
+		p := buckets[i]
+		p.b.tokens--
+		t.paid[i] = true
+		wait = max(wait, time.Duration(-p.b.tokens*float64(time.Minute)/float64(p.rate)))
+	}
 	wait = max(wait, 10*time.Millisecond)
-	s.turns[m.ID] = now.Add(wait)
+	t.at = now.Add(wait)
+	s.turns[m.ID] = t
 	return wait
+}
+
+// turn is a message held back by a send rate: when its turn comes, and the buckets (number,
+// account) that have its token already.
+type turn struct {
+	at   time.Time
+	paid [2]bool
 }
 
 // sweepTurns forgets, once a minute, turns long past: their messages were sent by another
@@ -356,8 +380,8 @@ func (s *Service) sweepTurns(now time.Time) {
 		return
 	}
 	s.turnsSwept = now
-	for id, at := range s.turns {
-		if now.Sub(at) > 2*s.cfg.Lease {
+	for id, t := range s.turns {
+		if now.Sub(t.at) > 2*s.cfg.Lease {
 			delete(s.turns, id)
 		}
 	}

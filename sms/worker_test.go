@@ -249,3 +249,31 @@ func TestRateBacklogWaitsInLine(t *testing.T) {
 		t.Fatalf("the %d messages held back have turns spread over %v: want about %v, a token apart", len(queued), spread, want)
 	}
 }
+
+// One number's backlog over its rate does not hold back the account's other numbers: a
+// message waiting for its number's token does not take the account's tokens until it goes.
+func TestNumberBacklogLeavesTheAccountsOtherNumbers(t *testing.T) {
+	e := newEnv(t)
+	c := &countingCarrier{count: map[string]int{}}
+	reg := map[string]sms.CarrierFactory{"kannel": func(sms.CarrierConfig) (switchboard.SMSCarrier, error) { return c, nil }}
+	s := sms.New(sms.Config{Store: e.db, DefaultCarrier: "kannel", Carriers: reg})
+	accountRate, numberRate := 60, 6 // buckets of 10 and 1
+	_, err := s.UpdateSettings(e.ctx, e.acc.ID, sms.SettingsChange{RatePerMinute: &accountRate})
+	must(t, err)
+	_, err = s.UpdateSettings(e.ctx, e.acc.ID, sms.SettingsChange{NumberID: e.main.ID, RatePerMinute: &numberRate})
+	must(t, err)
+	for range 30 {
+		_, err := e.send(s, "+15551234567", "+15550001111", "hi", 0)
+		must(t, err)
+	}
+	_, err = s.Drain(e.ctx)
+	must(t, err)
+	other, err := e.send(s, "+15559876543", "+15550002222", "from the other number", 0)
+	must(t, err)
+	_, err = s.Drain(e.ctx)
+	must(t, err)
+	if m := e.message(other.MessageID); m.Status != switchboard.SMSSent {
+		t.Fatalf("the other number's message is %s (next attempt in %v): held back by the first number's backlog",
+			m.Status, time.Until(m.NextAttemptAt).Round(time.Second))
+	}
+}
