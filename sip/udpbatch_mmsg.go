@@ -99,15 +99,15 @@ func (c *mmsgConn) call(trap uintptr, hdrs *unix.Mmsghdr, n int, wait func(func(
 	return got, nil
 }
 
-// sockaddrToAddrPort reads the source the kernel wrote, an IPv4 or IPv6 address; an IPv4
-// source on a dual-stack socket (::ffff:a.b.c.d) is unmapped.
+// sockaddrToAddrPort reads the source the kernel wrote, an IPv4 or IPv6 address (an IPv4
+// source on a dual-stack socket comes as ::ffff:a.b.c.d; batchReader.read unmaps it).
 func sockaddrToAddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
 	switch sa.Family {
 	case unix.AF_INET:
 		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
 		return netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), portFromNetwork(sa4.Port))
 	case unix.AF_INET6:
-		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), portFromNetwork(sa.Port))
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), portFromNetwork(sa.Port))
 	}
 	return netip.AddrPort{}
 }

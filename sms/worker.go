@@ -333,32 +333,31 @@ func (s *Service) reserve(m *switchboard.Message, numberRate, accountRate int) t
 		b    *bucket
 		rate int
 	}
-	var unpaid, short []int
 	buckets := [2]pick{
 		{s.fill("n"+itoa(int(m.NumberID)), numberRate, now), numberRate},
 		{s.fill("a"+itoa(int(m.AccountID)), accountRate, now), accountRate},
 	}
+	var short [2]bool // unpaid buckets without a token
+	held := false
 	for i, p := range buckets {
-		switch {
-		case t.paid[i]:
-		case p.b.tokens >= 1:
-			unpaid = append(unpaid, i)
-		default:
-			short = append(short, i)
-		}
+		short[i] = !t.paid[i] && p.b.tokens < 1
+		held = held || short[i]
 	}
-	if len(short) == 0 {
-		for _, i := range unpaid {
-			buckets[i].b.tokens--
+	if !held {
+		for i, p := range buckets {
+			if !t.paid[i] {
+				p.b.tokens--
+			}
 		}
 		return 0
 	}
 	wait := time.Duration(0)
-	for _, i := range short {
-		p := buckets[i]
-		p.b.tokens--
-		t.paid[i] = true
-		wait = max(wait, time.Duration(-p.b.tokens*float64(time.Minute)/float64(p.rate)))
+	for i, p := range buckets {
+		if short[i] {
+			p.b.tokens--
+			t.paid[i] = true
+			wait = max(wait, time.Duration(-p.b.tokens*float64(time.Minute)/float64(p.rate)))
+		}
 	}
 	wait = max(wait, 10*time.Millisecond)
 	t.at = now.Add(wait)

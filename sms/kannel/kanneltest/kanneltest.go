@@ -248,8 +248,8 @@ func (k *Kannel) spawn(path string, args ...string) error {
 
 var gotMessage = regexp.MustCompile(`Got message \d+: <(.*)>$`)
 
-// startFake starts fakesmsc in interactive mode (it reads messages to inject from stdin) and
-// collects what it receives.
+// startFake starts fakesmsc, in interactive mode (it reads messages to inject from stdin)
+// unless ReceiveOnly, and collects what it receives.
 func (k *Kannel) startFake() error {
 	args := []string{"-H", "127.0.0.1", "-r", fmt.Sprint(k.opts.Ports[3]), "-i", "0.001"}
 	if k.opts.ReceiveOnly {
