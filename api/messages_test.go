@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -205,4 +206,32 @@ func TestSMSSettings(t *testing.T) {
 	expectError(t, r, 503, "SERVICE_UNAVAILABLE")
 	// The simulator route refuses a number whose carrier is not the simulator.
 	expectError(t, e.request("POST", base+"/simulator/sms", e.a.devKey, map[string]any{"from": "+15550001111", "to": "+15551234567", "message": "x"}), 409, "CONFLICT")
+}
+
+// With the SMS service's cache on (for longer than the test), a number or setting changed
+// through this server's API is seen by the very next sms/send.
+func TestSMSSendSeesChangesThroughTheCache(t *testing.T) {
+	db := storetest.NewSQLite(t)
+	svc := sms.New(sms.Config{Store: db, DefaultCarrier: "simulator", CacheTTL: time.Hour}) // no worker: nothing is sent
+	e := newEnv(t, db, func(c *api.Config) {
+		c.SMS, c.Messages, c.CacheTTL, c.Forget = svc, svc, time.Hour, svc.ForgetAccount
+	})
+	base := e.a.base(e.srv)
+	send := func(text string) response {
+		return e.request("POST", base+"/sms/send", e.a.devKey, map[string]any{"from": e.a.mainLine.Number, "to": "+15550001111", "message": text})
+	}
+	expectOK(t, send("cached now"), 200, "SMS sent successfully")
+
+	r := e.request("PATCH", base+"/numbers/"+strconv.FormatInt(e.a.mainLine.ID, 10), e.a.devKey, map[string]any{"sms_enabled": false, "mms_enabled": false})
+	expectOK(t, r, 200, "Number updated")
+	if r := send("after sms_enabled off"); r.status != 400 || !strings.Contains(r.raw, "does not have SMS enabled") {
+		t.Fatalf("a send from a number whose SMS was just turned off: %d %s", r.status, r.raw)
+	}
+	r = e.request("PATCH", base+"/numbers/"+strconv.FormatInt(e.a.mainLine.ID, 10), e.a.devKey, map[string]any{"sms_enabled": true})
+	expectOK(t, r, 200, "Number updated")
+
+	long := strings.Repeat("a", 161)
+	expectError(t, send(long), 400, "BAD_REQUEST")
+	expectOK(t, e.request("PUT", base+"/sms/settings", e.a.devKey, map[string]any{"sms_max_parts": 2}), 200, "SMS settings updated")
+	expectOK(t, send(long), 200, "SMS sent successfully")
 }

@@ -57,6 +57,9 @@ type Config struct {
 	// this server drop an account's entries at once, changes by other processes show within
 	// the TTL. 0 = no cache (every request reads the store).
 	CacheTTL time.Duration
+	// Forget is told the account of every write request this server served, so that caches
+	// outside the API (the SMS service's numbers and settings) drop what may have changed.
+	Forget func(accountID int64)
 
 	// Provision changes accounts (users, devices, queues …: provision.Service); nil = the
 	// provisioning routes answer 503.
@@ -189,7 +192,7 @@ func New(cfg Config) *Server {
 			l.shared, l.sharedFailed = cfg.SharedRateLimits, failed
 		}
 	}
-	s.cache = newReadCache(cfg.CacheTTL, s.now)
+	s.cache = newReadCache(cfg.CacheTTL, s.now, cfg.Forget)
 	s.registerRoutes()
 	return s
 }

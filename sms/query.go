@@ -185,6 +185,7 @@ func (s *Service) UpdateSettings(ctx context.Context, accountID int64, c Setting
 	if err := s.st.PutSMSSettings(ctx, cur); err != nil {
 		return nil, err
 	}
+	s.ForgetAccount(accountID)
 	s.mu.Lock()
 	s.carriers = map[string]switchboard.SMSCarrier{} // rebuilt with the new settings
 	s.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"switchboard"
+	"switchboard/internal/ttlcache"
 	"switchboard/phone"
 )
 
@@ -49,6 +50,10 @@ type Config struct {
 	// Lease is how long a claimed message is the worker's before another may claim it
 	// again; 0 = Lease (a minute).
 	Lease time.Duration
+	// CacheTTL is how long the senders' numbers and the SMS settings sms/send reads are kept
+	// in memory; 0 = not at all. Changes through this service or this server's API
+	// (ForgetAccount) drop an account's entries at once; other processes' show within it.
+	CacheTTL time.Duration
 }
 
 // DefaultSenders is how many messages the worker has in flight to carriers by default. The
@@ -86,6 +91,10 @@ type Service struct {
 	log       *slog.Logger
 	simulator *Simulator
 	kick      chan struct{}
+	// numbers are the account's numbers by the sender as written (senderNumber); settings
+	// are the settings rows (Effective). Both for Config.CacheTTL.
+	numbers  *ttlcache.Map[numberKey, []*switchboard.Number]
+	settings *ttlcache.Map[settingsKey, *switchboard.SMSSettings]
 
 	mu       sync.Mutex
 	phones   switchboard.PhoneMessenger
@@ -120,6 +129,8 @@ func New(cfg Config) *Service {
 		cfg.PollInterval = time.Second
 	}
 	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, kick: make(chan struct{}, 1),
+		numbers:  ttlcache.New[numberKey, []*switchboard.Number](cfg.CacheTTL, nil),
+		settings: ttlcache.New[settingsKey, *switchboard.SMSSettings](cfg.CacheTTL, nil),
 		carriers: map[string]switchboard.SMSCarrier{}, buckets: map[string]*bucket{}, turns: map[string]turn{}}
 	s.simulator = NewSimulator(s, cfg.SimulatorDelay)
 	return s
@@ -154,7 +165,35 @@ var shortCodeRE = regexp.MustCompile(`^[0-9]{3,6}$`)
 
 // Effective returns the settings for a number: its own values over the account's.
 func (s *Service) Effective(ctx context.Context, accountID, numberID int64) (switchboard.SMSSettings, error) {
-	return effective(ctx, s.st.GetSMSSettings, accountID, numberID)
+	return effective(ctx, s.cachedSettings, accountID, numberID)
+}
+
+type numberKey struct {
+	account int64
+	number  string
+}
+
+type settingsKey struct{ account, number int64 }
+
+// cachedSettings reads a settings row through the cache (Config.CacheTTL); the row is
+// shared: not to be modified.
+func (s *Service) cachedSettings(ctx context.Context, accountID, numberID int64) (*switchboard.SMSSettings, error) {
+	return s.settings.Get(settingsKey{accountID, numberID}, func() (*switchboard.SMSSettings, error) {
+		return s.st.GetSMSSettings(ctx, accountID, numberID)
+	})
+}
+
+// numbersNamed lists the account's numbers stored as number, through the cache.
+func (s *Service) numbersNamed(ctx context.Context, accountID int64, number string) ([]*switchboard.Number, error) {
+	return s.numbers.Get(numberKey{accountID, number}, func() ([]*switchboard.Number, error) {
+		return s.st.ListNumbers(ctx, accountID, switchboard.NumberFilter{Number: number})
+	})
+}
+
+// ForgetAccount drops what the cache holds of the account: its numbers or settings changed.
+func (s *Service) ForgetAccount(accountID int64) {
+	s.numbers.DeleteFunc(func(k numberKey, _ []*switchboard.Number) bool { return k.account == accountID })
+	s.settings.DeleteFunc(func(k settingsKey, _ *switchboard.SMSSettings) bool { return k.account == accountID })
 }
 
 // settingsReader reads an account's (numberID 0) or a number's settings row.
@@ -215,7 +254,7 @@ func (s *Service) senderNumber(ctx context.Context, v switchboard.ValidationErro
 	}
 	// The account's numbers are stored in E.164, as clients mostly write them: one found as
 	// written needs no parsing (the parser is a tenth of sms/send's CPU).
-	list, err := s.st.ListNumbers(ctx, req.AccountID, switchboard.NumberFilter{Number: req.FromNumber})
+	list, err := s.numbersNamed(ctx, req.AccountID, req.FromNumber)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +265,7 @@ func (s *Service) senderNumber(ctx context.Context, v switchboard.ValidationErro
 			return nil, nil
 		}
 		if e164 != req.FromNumber {
-			if list, err = s.st.ListNumbers(ctx, req.AccountID, switchboard.NumberFilter{Number: e164}); err != nil {
+			if list, err = s.numbersNamed(ctx, req.AccountID, e164); err != nil {
 				return nil, err
 			}
 		}

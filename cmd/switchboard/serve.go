@@ -56,7 +56,7 @@ func serveFlags(fs *flag.FlagSet) *serveConfig {
 	fs.IntVar(&c.keyRateLimit, "rate-limit-per-key", 1000, "API requests per minute per API key")
 	fs.IntVar(&c.ipRateLimit, "rate-limit-per-ip", 100, "API requests per minute per client IP without a key")
 	fs.StringVar(&c.redisURL, "redis", "", "redis://host:port/db URL: nodes behind one load balancer share the API rate limits through it; empty = each process counts its own")
-	fs.DurationVar(&c.cacheTTL, "api-cache-ttl", time.Second, "how long API keys and user lists are served from memory; changes made by other processes (admin, other nodes) show within it; 0 disables")
+	fs.DurationVar(&c.cacheTTL, "api-cache-ttl", time.Second, "how long API keys, user lists and the numbers and SMS settings sms/send checks are served from memory; changes made by other processes (admin, other nodes) show within it; 0 disables")
 	fs.DurationVar(&c.shutdownWait, "shutdown-timeout", 10*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
 	addWebhookFlags(fs, &c.webhooks)
 	addSIPFlags(fs, &c.sip)

@@ -207,6 +207,7 @@ func newMain(ctx context.Context, c *serveConfig, stdout, stderr io.Writer) (_ *
 		IPRequestsPerMinute:  c.ipRateLimit,
 		SharedRateLimits:     shared,
 		CacheTTL:             c.cacheTTL,
+		Forget:               m.sms.ForgetAccount,
 		Webhooks:             m.webhooks,
 		Provision:            provisioning,
 		Trunks:               trunks,

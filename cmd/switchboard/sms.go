@@ -19,5 +19,5 @@ func wireSMS(c *serveConfig, db *store.DB, sealer *webhook.Sealer, logger *slog.
 		def = "simulator"
 	}
 	return sms.New(sms.Config{Store: db, Sealer: sealer, Logger: logger.With("part", "sms"), DefaultCarrier: def,
-		PublicURL: c.voicemail.publicURL})
+		PublicURL: c.voicemail.publicURL, CacheTTL: c.cacheTTL})
 }
