@@ -323,7 +323,7 @@ func (db *DB) ResendDeliveries(ctx context.Context, accountID int64, ids []int64
 // of ids travel as one parameter (idsIn).
 type outboxStatements struct {
 	busy, due, pick, lease                                               *sql.Stmt
-	readEvents, readHooks                                                *sql.Stmt // on the read pool
+	readEvents, readHooks, anyDue                                        *sql.Stmt // on the read pool
 	succeed, fail, disable, countFailure, autoDisable, attempt, resetRun *sql.Stmt
 	fanOutHooks, fanOutInsert                                            *sql.Stmt
 }
@@ -372,9 +372,10 @@ func (db *DB) outbox(ctx context.Context) (*outboxStatements, error) {
 	st := &outboxStatements{}
 	queries[&st.busy] = `SELECT webhook_id, COUNT(*) FROM webhook_deliveries` + indexed + `
 		WHERE status = 'pending' AND lease_until > ? GROUP BY webhook_id`
-	queries[&st.due] = `SELECT w.id FROM webhooks w WHERE w.active = ? AND EXISTS (
+	dueHooks := `SELECT w.id FROM webhooks w WHERE w.active = ? AND EXISTS (
 		SELECT 1 FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.status = 'pending'
 		AND d.next_attempt_at <= ? AND d.lease_until <= ?)`
+	queries[&st.due] = dueHooks
 	// A delivery waits while an earlier delivery of the same call to the same subscription
 	// is pending (in flight or waiting to retry): a call's events arrive in order.
 	queries[&st.pick] = `SELECT ` + deliveryColumns + ` FROM webhook_deliveries d
@@ -404,6 +405,7 @@ func (db *DB) outbox(ctx context.Context) (*outboxStatements, error) {
 	reads := map[**sql.Stmt]string{
 		&st.readEvents: `SELECT seq, id, account_id, name, occurred_at, call_id, crm_id, data FROM events WHERE ` + db.idsIn("seq"),
 		&st.readHooks:  `SELECT ` + webhookColumns + ` FROM webhooks WHERE ` + db.idsIn("id"),
+		&st.anyDue:     dueHooks + ` LIMIT 1`,
 	}
 	// On PostgreSQL read and write are the same pool.
 	for _, p := range []struct {
@@ -453,6 +455,15 @@ func (db *DB) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Dur
 		return nil, internal("ClaimDeliveries", err)
 	}
 	nowMS := now.UnixMilli()
+	// Most claims of an idle dispatcher find nothing due: looking first on the read pool
+	// leaves the single SQLite writer to the writes that queue behind it (and on PostgreSQL
+	// saves the transaction).
+	var found int64
+	if err := st.anyDue.QueryRowContext(ctx, true, nowMS, nowMS).Scan(&found); noRows(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, internal("ClaimDeliveries", err)
+	}
 	var deliveries []*switchboard.Delivery
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
 		deliveries = nil
