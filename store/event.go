@@ -14,8 +14,12 @@ import (
 // insertEvent stores ev in tx, the transaction of the change that caused it, sets ev.Seq,
 // and creates the event's webhook deliveries in the same transaction. Every event is stored
 // through here. A missing id or time is filled in.
+//
+// On SQLite seq is the rowid, read back with LastInsertId: RETURNING would build a temporary
+// b-tree for its one row on every insert, which profiled at a third of the statement's cost.
+// PostgreSQL's driver has no LastInsertId; there it is RETURNING.
 const sqlInsertEvent = `INSERT INTO events (id, account_id, name, occurred_at, call_id, crm_id, data)
-	VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq`
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *switchboard.Event) error {
 	if ev.AccountID <= 0 {
@@ -39,7 +43,16 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *switchboard.Event
 			return badRequest("data", "cannot be stored as JSON: "+err.Error())
 		}
 	}
-	err := db.queryRow(ctx, tx, sqlInsertEvent, ev.ID, ev.AccountID, ev.Name, toMS(ev.OccurredAt), ev.CallID, ev.CRMID, string(data)).Scan(&ev.Seq)
+	args := []any{ev.ID, ev.AccountID, ev.Name, toMS(ev.OccurredAt), ev.CallID, ev.CRMID, string(data)}
+	var err error
+	if db.dialect == DialectPostgres {
+		err = db.queryRow(ctx, tx, sqlInsertEvent+" RETURNING seq", args...).Scan(&ev.Seq)
+	} else {
+		var res sql.Result
+		if res, err = db.exec(ctx, tx, sqlInsertEvent, args...); err == nil {
+			ev.Seq, err = res.LastInsertId()
+		}
+	}
 	if isUniqueViolation(err) {
 		return conflict("id", "of event "+ev.ID+" is already stored")
 	}
