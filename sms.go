@@ -176,6 +176,10 @@ type SMSStore interface {
 	// called more than once (each time on the message as stored), so it must only alter the
 	// message it is given; it must not write to the store itself.
 	UpdateMessageFunc(ctx context.Context, id string, change func(*Message) ([]MessageStatusChange, []*Event, error)) (*Message, error)
+	// UpdateMessageFrom is UpdateMessageFunc for a caller that holds the message as it was
+	// last written (known): change runs on a copy of known, saved without reading the message
+	// first if it is still that version; otherwise change runs again on the message as stored.
+	UpdateMessageFrom(ctx context.Context, known *Message, change func(*Message) ([]MessageStatusChange, []*Event, error)) (*Message, error)
 	// ClaimMessages marks up to limit due outbound messages (queued and due, or sending with
 	// an expired lease: a worker died between claim and confirmation) as sending, counts the
 	// attempt, leases them until now+lease, and returns them. On PostgreSQL the rows are

@@ -108,7 +108,7 @@ func (s *Service) claim(ctx context.Context, p *senders, limit int) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	get := readOnce(s.st.GetSMSSettings)
+	get := readOnce(s.cachedSettings)
 	list := make([]outgoing, 0, len(claimed))
 	for _, m := range claimed {
 		set, err := effective(ctx, get, m.AccountID, m.NumberID)
@@ -251,9 +251,10 @@ func (s *Service) send(ctx context.Context, p *senders, o outgoing) {
 }
 
 // record stores a carrier's answer: sent (with sms.sent), queued again with backoff after a
-// temporary failure, or failed for good (with sms.failed).
+// temporary failure, or failed for good (with sms.failed). m is the message as claimed, which
+// it mostly still is: the store then saves without reading it first.
 func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string, err error) {
-	_, uerr := s.st.UpdateMessageFunc(ctx, m.ID, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	_, uerr := s.st.UpdateMessageFrom(ctx, m, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if cur.Status != switchboard.SMSSending {
 			// A delivery report overtook us (it fired sms.sent then); keep the ref.
 			if err == nil && cur.CarrierRef == "" {

@@ -26,6 +26,7 @@ const (
 	sqlSaveMessage   = `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, user_id = ?, attempts = ?,
 		next_attempt_at = ?, error = ?, phone_pending = ?, phone_user_id = ?, encoding = ?, segments = ?, updated_at = ?
 		WHERE id = ?`
+	sqlSaveMessageIf = sqlSaveMessage + ` AND status = ? AND attempts = ? AND updated_at = ?`
 	// One status at a time, so that the index (status, next_attempt_at, id) gives the order and
 	// the scan stops at the limit; with both statuses in one query the whole backlog is sorted.
 	sqlDueMessages = `SELECT ` + messageColumns + ` FROM messages WHERE status = ? AND next_attempt_at <= ?
@@ -35,7 +36,7 @@ const (
 // writeMessages is the message writes' transaction: shared with other message writes
 // (groupcommit.go), its statements prepared once.
 func (db *DB) writeMessages(ctx context.Context, apply func(ctx context.Context, tx *sql.Tx) error) error {
-	db.warmWrites(ctx, sqlInsertMessage, sqlInsertMessageHistory, sqlSelectMessage, sqlSaveMessage, sqlInsertEvent)
+	db.warmWrites(ctx, sqlInsertMessage, sqlInsertMessageHistory, sqlSelectMessage, sqlSaveMessage, sqlSaveMessageIf, sqlInsertEvent)
 	return db.groupWrite(ctx, &db.messageWrites, apply)
 }
 
@@ -261,45 +262,93 @@ func (db *DB) saveMessage(ctx context.Context, tx *sql.Tx, m *switchboard.Messag
 func (db *DB) UpdateMessageFunc(ctx context.Context, id string,
 	change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
 	var saved *switchboard.Message
-	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		saved = nil
-		q := sqlSelectMessage
-		if db.dialect == DialectPostgres {
-			q += " FOR UPDATE"
-		}
-		m, err := scanMessage(db.queryRow(ctx, tx, q, id))
-		if noRows(err) {
-			return messageNotFound(id)
-		}
-		if err != nil {
-			return err
-		}
-		before := *m
-		history, events, err := change(m)
-		if err != nil {
-			return err
-		}
-		if len(history) == 0 && len(events) == 0 && *m == before {
-			saved = m
-			return nil
-		}
-		m.UpdatedAt = now()
-		m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
-		if err := db.saveMessage(ctx, tx, m); err != nil {
-			return err
-		}
-		for _, c := range history {
-			if err := db.insertMessageHistory(ctx, tx, m.ID, c); err != nil {
-				return err
-			}
-		}
-		saved = m
-		return db.insertEvents(ctx, tx, events)
+	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) (err error) {
+		saved, err = db.updateStoredMessage(ctx, tx, id, change)
+		return err
 	})
 	if err != nil {
 		return nil, internal("UpdateMessageFunc", err)
 	}
 	return saved, nil
+}
+
+// UpdateMessageFrom is UpdateMessageFunc for a caller that holds the message as it was last
+// written (known, as the claim returned it): change runs on a copy of known, which is saved
+// only if the stored message is still that version (same status, attempts and updated_at),
+// without reading it first. Otherwise it is UpdateMessageFunc: change runs again, on the
+// message as stored.
+func (db *DB) UpdateMessageFrom(ctx context.Context, known *switchboard.Message,
+	change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
+	var saved *switchboard.Message
+	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		m := *known
+		history, events, err := change(&m)
+		if err != nil {
+			return err
+		}
+		if len(history) == 0 && len(events) == 0 && m == *known {
+			saved = &m
+			return nil
+		}
+		m.UpdatedAt = now()
+		m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
+		ok, err := db.execAffected(ctx, tx, sqlSaveMessageIf, m.Status, m.Carrier, m.CarrierRef, m.UserID, m.Attempts,
+			toMS(m.NextAttemptAt), m.Error, m.PhonePending, m.PhoneUserID, m.Encoding, m.Segments, toMS(m.UpdatedAt), m.ID,
+			known.Status, known.Attempts, toMS(known.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		if !ok { // changed since: as UpdateMessageFunc
+			saved, err = db.updateStoredMessage(ctx, tx, known.ID, change)
+			return err
+		}
+		saved = &m
+		return db.insertMessageChanges(ctx, tx, m.ID, history, events)
+	})
+	if err != nil {
+		return nil, internal("UpdateMessageFrom", err)
+	}
+	return saved, nil
+}
+
+// updateStoredMessage reads the message (locked on PostgreSQL), lets change alter it and
+// saves it with its history rows and events.
+func (db *DB) updateStoredMessage(ctx context.Context, tx *sql.Tx, id string,
+	change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
+	q := sqlSelectMessage
+	if db.dialect == DialectPostgres {
+		q += " FOR UPDATE"
+	}
+	m, err := scanMessage(db.queryRow(ctx, tx, q, id))
+	if noRows(err) {
+		return nil, messageNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	before := *m
+	history, events, err := change(m)
+	if err != nil {
+		return nil, err
+	}
+	if len(history) == 0 && len(events) == 0 && *m == before {
+		return m, nil
+	}
+	m.UpdatedAt = now()
+	m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
+	if err := db.saveMessage(ctx, tx, m); err != nil {
+		return nil, err
+	}
+	return m, db.insertMessageChanges(ctx, tx, m.ID, history, events)
+}
+
+func (db *DB) insertMessageChanges(ctx context.Context, tx *sql.Tx, id string, history []switchboard.MessageStatusChange, events []*switchboard.Event) error {
+	for _, c := range history {
+		if err := db.insertMessageHistory(ctx, tx, id, c); err != nil {
+			return err
+		}
+	}
+	return db.insertEvents(ctx, tx, events)
 }
 
 func (db *DB) ClaimMessages(ctx context.Context, at time.Time, lease time.Duration, limit int) ([]*switchboard.Message, error) {

@@ -13,6 +13,7 @@ import (
 
 func runSMSTests(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("SMS/MessagesHistoryEventsAndIsolation", func(t *testing.T) { testSMSMessages(t, newFixture(t, open(t))) })
+	t.Run("SMS/UpdateFromAClaimedCopy", func(t *testing.T) { testSMSUpdateFrom(t, newFixture(t, open(t))) })
 	t.Run("SMS/ClaimLeasesAndReclaims", func(t *testing.T) { testSMSClaim(t, newFixture(t, open(t))) })
 	t.Run("SMS/ClaimOrderLapsedLeasesFirst", func(t *testing.T) { testSMSClaimOrder(t, newFixture(t, open(t))) })
 	t.Run("SMS/ConcurrentClaimsNeverShare", func(t *testing.T) { testSMSConcurrentClaims(t, newFixture(t, open(t))) })
@@ -73,6 +74,72 @@ func testSMSMessages(t *testing.T, f *fixture) {
 	if got.Status != switchboard.SMSSent || got.CarrierRef != "ref-1" || len(h) != 2 || h[1].Status != "sent" ||
 		h[1].CarrierStatus != "ok" || len(evs) != 2 {
 		t.Fatalf("after updates: %+v history %+v events %d", got, h, len(evs))
+	}
+}
+
+// UpdateMessageFrom saves the change made to the claimed copy while the message is as
+// claimed; once something else changed it (a delivery report that overtook the worker), the
+// change runs on the message as stored instead, and the other change is kept.
+func testSMSUpdateFrom(t *testing.T, f *fixture) {
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	for _, id := range []string{"msg_a", "msg_b"} {
+		mustOK(t, f.db.CreateMessage(f.ctx, smsMsg(f.a.ID, id, "+15551234567", "+15550001111", at), switchboard.MessageStatusChange{Status: switchboard.SMSQueued}, nil))
+	}
+	claimed, err := f.db.ClaimMessages(f.ctx, at, time.Minute, 10)
+	mustOK(t, err)
+	if len(claimed) != 2 {
+		t.Fatalf("claimed %d", len(claimed))
+	}
+	// What the worker writes after the carrier accepted: sent, unless no longer sending.
+	markSent := func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		if m.Status != switchboard.SMSSending {
+			m.CarrierRef = "ref-late"
+			return nil, nil, nil
+		}
+		m.Status, m.CarrierRef = switchboard.SMSSent, "ref-1"
+		return []switchboard.MessageStatusChange{{Status: switchboard.SMSSent}},
+			[]*switchboard.Event{switchboard.NewEvent(m.AccountID, switchboard.EventSMSSent, map[string]any{"message_id": m.ID})}, nil
+	}
+	byID := map[string]*switchboard.Message{}
+	for _, m := range claimed {
+		byID[m.ID] = m
+	}
+	saved, err := f.db.UpdateMessageFrom(f.ctx, byID["msg_a"], markSent)
+	mustOK(t, err)
+	got, err := f.db.GetMessageByID(f.ctx, "msg_a")
+	mustOK(t, err)
+	if d := diff(saved, got); d != "" || got.Status != switchboard.SMSSent || got.CarrierRef != "ref-1" || got.Attempts != 1 {
+		t.Fatalf("msg_a saved %+v stored %+v (-saved +stored):\n%s", saved, got, d)
+	}
+
+	// msg_b is delivered by a report before the worker records its send.
+	_, err = f.db.UpdateMessageFunc(f.ctx, "msg_b", func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		m.Status = switchboard.SMSDelivered
+		return []switchboard.MessageStatusChange{{Status: switchboard.SMSDelivered}}, nil, nil
+	})
+	mustOK(t, err)
+	_, err = f.db.UpdateMessageFrom(f.ctx, byID["msg_b"], markSent)
+	mustOK(t, err)
+	got, err = f.db.GetMessageByID(f.ctx, "msg_b")
+	mustOK(t, err)
+	h, err := f.db.MessageHistory(f.ctx, f.a.ID, "msg_b")
+	mustOK(t, err)
+	if got.Status != switchboard.SMSDelivered || got.CarrierRef != "ref-late" || len(h) != 3 || h[2].Status != switchboard.SMSDelivered {
+		t.Fatalf("msg_b after a stale UpdateMessageFrom: %+v history %+v", got, h)
+	}
+	evs, err := f.db.ListEvents(f.ctx, f.a.ID, 0, 10)
+	mustOK(t, err)
+	if len(evs) != 1 || evs[0].Data["message_id"] != "msg_a" {
+		t.Fatalf("events: %+v", evs)
+	}
+	// A failing change writes nothing.
+	_, err = f.db.UpdateMessageFrom(f.ctx, got, func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		m.Status = switchboard.SMSFailed
+		return nil, nil, switchboard.Errorf(switchboard.ECONFLICT, "no")
+	})
+	wantCode(t, err, switchboard.ECONFLICT)
+	if again, _ := f.db.GetMessageByID(f.ctx, "msg_b"); again.Status != switchboard.SMSDelivered {
+		t.Fatalf("a failed change was written: %+v", again)
 	}
 }
 
