@@ -157,10 +157,16 @@ type Conversation struct {
 	Last     *Message
 }
 
+// ErrOptedOut is CreateMessage's answer for an outbound message to a party that opted out of
+// the number (texted STOP).
+var ErrOptedOut = &Error{Code: EBADREQUEST, Message: "the recipient has opted out of messages from this number"}
+
 // SMSStore persists messages (store.DB implements it). The message id is unique across
 // accounts, so the worker and carriers' reports find a message by id alone.
 type SMSStore interface {
-	// CreateMessage stores m with its first history row and events in one transaction.
+	// CreateMessage stores m with its first history row and events in one transaction. An
+	// outbound message to a party that opted out of its number (SetSMSOptOut) is not stored:
+	// ErrOptedOut, checked in the same transaction as the insert.
 	CreateMessage(ctx context.Context, m *Message, first MessageStatusChange, events []*Event) error
 	GetMessage(ctx context.Context, accountID int64, id string) (*Message, error)
 	// GetMessageByID reads a message of any account (carriers' delivery reports).

@@ -2,6 +2,7 @@ package sms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -283,8 +284,9 @@ func (s *Service) senderNumber(ctx context.Context, v switchboard.ValidationErro
 	return nil, nil
 }
 
-// queue checks to and body (adding to v), then the opt-out and the carrier, and stores the
-// message queued. from nil means from had a problem already in v.
+// queue checks to and body (adding to v), then the carrier, and stores the message queued
+// unless its recipient opted out (the store checks that as it inserts). from nil means from
+// had a problem already in v.
 func (s *Service) queue(ctx context.Context, v switchboard.ValidationErrors, from *switchboard.Number, rawTo, body string, sentBy int64) (*switchboard.Message, error) {
 	set := switchboard.SMSSettings{}
 	if from != nil {
@@ -300,14 +302,6 @@ func (s *Service) queue(ctx context.Context, v switchboard.ValidationErrors, fro
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
-	}
-	out, err := s.st.SMSOptedOut(ctx, from.AccountID, from.ID, to)
-	if err != nil {
-		return nil, err
-	}
-	if out {
-		return nil, switchboard.FieldError(switchboard.EBADREQUEST, "to",
-			to+" has opted out of messages from "+from.Number+" (replied STOP); they opt in again by texting START")
 	}
 	carrier := s.carrierName(set)
 	if carrier == "" {
@@ -330,6 +324,10 @@ func (s *Service) queue(ctx context.Context, v switchboard.ValidationErrors, fro
 		Status: switchboard.SMSQueued, Carrier: carrier, NumberID: from.ID, UserID: userID, SentByUserID: sentBy,
 		NextAttemptAt: now, CreatedAt: now}
 	if err := s.st.CreateMessage(ctx, m, switchboard.MessageStatusChange{Status: switchboard.SMSQueued}, nil); err != nil {
+		if errors.Is(err, switchboard.ErrOptedOut) {
+			return nil, switchboard.FieldError(switchboard.EBADREQUEST, "to",
+				to+" has opted out of messages from "+from.Number+" (replied STOP); they opt in again by texting START")
+		}
 		return nil, err
 	}
 	s.Kick()

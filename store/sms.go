@@ -23,6 +23,7 @@ const (
 	sqlInsertMessageHistory = `INSERT INTO message_status_history (message_id, status, carrier_status, error, at)
 		VALUES (?, ?, ?, ?, ?)`
 	sqlSelectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
+	sqlOptedOut      = `SELECT COUNT(*) FROM sms_optouts WHERE account_id = ? AND number_id = ? AND party = ?`
 	sqlSaveMessage   = `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, user_id = ?, attempts = ?,
 		next_attempt_at = ?, error = ?, phone_pending = ?, phone_user_id = ?, encoding = ?, segments = ?, updated_at = ?
 		WHERE id = ?`
@@ -36,7 +37,7 @@ const (
 // writeMessages is the message writes' transaction: shared with other message writes
 // (groupcommit.go), its statements prepared once.
 func (db *DB) writeMessages(ctx context.Context, apply func(ctx context.Context, tx *sql.Tx) error) error {
-	db.warmWrites(ctx, sqlInsertMessage, sqlInsertMessageHistory, sqlSelectMessage, sqlSaveMessage, sqlSaveMessageIf, sqlInsertEvent)
+	db.warmWrites(ctx, sqlOptedOut, sqlInsertMessage, sqlInsertMessageHistory, sqlSelectMessage, sqlSaveMessage, sqlSaveMessageIf, sqlInsertEvent)
 	return db.groupWrite(ctx, &db.messageWrites, apply)
 }
 
@@ -66,7 +67,9 @@ func (db *DB) insertMessageHistory(ctx context.Context, tx *sql.Tx, id string, c
 }
 
 // CreateMessage stores m with its first history row and events in one transaction (shared
-// with other messages' writes: groupcommit.go).
+// with other messages' writes: groupcommit.go). The opt-out is looked up in that transaction:
+// a STOP stored before it commits is always seen, and the lookup costs no read transaction of
+// its own.
 func (db *DB) CreateMessage(ctx context.Context, m *switchboard.Message, first switchboard.MessageStatusChange, events []*switchboard.Event) error {
 	if m.ID == "" || m.AccountID <= 0 {
 		return badRequest("message", "needs an id and an account")
@@ -82,6 +85,15 @@ func (db *DB) CreateMessage(ctx context.Context, m *switchboard.Message, first s
 		first.At = m.CreatedAt
 	}
 	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if m.Direction == switchboard.SMSOutbound && m.NumberID != 0 {
+			var n int
+			if err := db.queryRow(ctx, tx, sqlOptedOut, m.AccountID, m.NumberID, m.To).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return switchboard.ErrOptedOut
+			}
+		}
 		_, err := db.exec(ctx, tx, sqlInsertMessage, m.ID, m.AccountID, m.Direction, m.From, m.To, m.Body, m.Encoding, m.Segments, m.Status, m.Carrier,
 			m.CarrierRef, m.NumberID, m.UserID, m.SentByUserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
 			m.PhonePending, m.PhoneUserID, toMS(m.CreatedAt), toMS(m.UpdatedAt))
@@ -457,8 +469,7 @@ func (db *DB) SetSMSOptOut(ctx context.Context, accountID, numberID int64, party
 
 func (db *DB) SMSOptedOut(ctx context.Context, accountID, numberID int64, party string) (bool, error) {
 	var n int
-	err := db.queryRow(ctx, db.read, `SELECT COUNT(*) FROM sms_optouts WHERE account_id = ? AND number_id = ? AND party = ?`,
-		accountID, numberID, party).Scan(&n)
+	err := db.queryRow(ctx, db.read, sqlOptedOut, accountID, numberID, party).Scan(&n)
 	return n > 0, internal("SMSOptedOut", err)
 }
 

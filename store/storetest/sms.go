@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -18,6 +19,7 @@ func runSMSTests(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("SMS/ClaimOrderLapsedLeasesFirst", func(t *testing.T) { testSMSClaimOrder(t, newFixture(t, open(t))) })
 	t.Run("SMS/ConcurrentClaimsNeverShare", func(t *testing.T) { testSMSConcurrentClaims(t, newFixture(t, open(t))) })
 	t.Run("SMS/ConcurrentWritesEachAllOrNothing", func(t *testing.T) { testSMSConcurrentWrites(t, newFixture(t, open(t))) })
+	t.Run("SMS/OptedOutPartyGetsNoMessage", func(t *testing.T) { testSMSOptOutRefused(t, newFixture(t, open(t))) })
 	t.Run("SMS/SettingsOptOutsPagingConversations", func(t *testing.T) { testSMSSettingsAndPaging(t, newFixture(t, open(t))) })
 }
 
@@ -404,4 +406,28 @@ func testSMSSettingsAndPaging(t *testing.T, f *fixture) {
 		conv[0].Number != "+15551234567" || conv[1].Count != 2 {
 		t.Fatalf("conversations: %+v %+v", conv[0], conv[1])
 	}
+}
+
+// An outbound message to a party that opted out of the number is not stored (checked in the
+// insert's transaction); from another number, or inbound from the party, it is; after START
+// it is.
+func testSMSOptOutRefused(t *testing.T, f *fixture) {
+	mustOK(t, f.db.SetSMSOptOut(f.ctx, f.a.ID, 5, "+15550001111", true))
+	now := time.Now().UTC()
+	toOptedOut := smsMsg(f.a.ID, "msg_stop", "+15551234567", "+15550001111", now)
+	toOptedOut.NumberID = 5
+	if err := f.db.CreateMessage(f.ctx, toOptedOut, switchboard.MessageStatusChange{Status: "queued"}, nil); !errors.Is(err, switchboard.ErrOptedOut) {
+		t.Fatalf("a message to an opted-out party: %v", err)
+	}
+	if _, err := f.db.GetMessageByID(f.ctx, "msg_stop"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		t.Fatalf("the refused message was stored: %v", err)
+	}
+	fromOther := smsMsg(f.a.ID, "msg_other", "+15551234568", "+15550001111", now)
+	fromOther.NumberID = 6
+	mustOK(t, f.db.CreateMessage(f.ctx, fromOther, switchboard.MessageStatusChange{Status: "queued"}, nil))
+	reply := smsMsg(f.a.ID, "msg_reply", "+15550001111", "+15551234567", now)
+	reply.Direction, reply.NumberID = switchboard.SMSInbound, 5
+	mustOK(t, f.db.CreateMessage(f.ctx, reply, switchboard.MessageStatusChange{Status: "received"}, nil))
+	mustOK(t, f.db.SetSMSOptOut(f.ctx, f.a.ID, 5, "+15550001111", false))
+	mustOK(t, f.db.CreateMessage(f.ctx, toOptedOut, switchboard.MessageStatusChange{Status: "queued"}, nil))
 }
