@@ -221,6 +221,16 @@ func TestSMSSendSeesChangesThroughTheCache(t *testing.T) {
 		return e.request("POST", base+"/sms/send", e.a.devKey, map[string]any{"from": e.a.mainLine.Number, "to": "+15550001111", "message": text})
 	}
 	expectOK(t, send("cached now"), 200, "SMS sent successfully")
+	// Sending changes nothing cached, so it keeps the cache: a change behind the server's back
+	// (another node) is not seen by the next send, as it would be if each send dropped it.
+	if _, err := db.UpdateNumberFunc(t.Context(), e.a.account.ID, e.a.mainLine.ID, func(n *switchboard.Number) error {
+		n.SMSEnabled, n.MMSEnabled = false, false
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	expectOK(t, send("still cached"), 200, "SMS sent successfully")
+	expectOK(t, send("still cached"), 200, "SMS sent successfully")
 
 	r := e.request("PATCH", base+"/numbers/"+strconv.FormatInt(e.a.mainLine.ID, 10), e.a.devKey, map[string]any{"sms_enabled": false, "mms_enabled": false})
 	expectOK(t, r, 200, "Number updated")

@@ -22,6 +22,9 @@ type route struct {
 	Needs optionalService
 	// Operational routes (health, metrics, docs) take no key and no rate limit.
 	Operational bool
+	// Action routes (sending an SMS, placing a call) change nothing the read cache holds:
+	// they leave it alone. Every other route but GET drops the account's cached reads.
+	Action bool
 
 	Tag         string
 	Summary     string
@@ -68,7 +71,7 @@ func (s *Server) handleAPI(rt route, h apiHandler) {
 		}
 		if err == nil {
 			err = h(w, r, c)
-			if r.Method != http.MethodGet {
+			if r.Method != http.MethodGet && !rt.Action {
 				s.cache.dropAccount(c.accountID)
 			}
 		}

@@ -32,11 +32,11 @@ func (s *Server) v3Routes() {
 	s.handleAPI(route{Method: "GET", Path: "/availability/queues/{queue_id}", Access: accessPublicOrDeveloper, Tag: "Availability",
 		Summary: "Availability of one queue", Description: "Real-time agent counts and activity of one queue.",
 		Message: "Queue availability data", Result: queueStatsJSON{}}, s.byQueue(s.getQueueAvailability))
-	s.handleAPI(route{Method: "POST", Path: "/call/outbound", Access: accessDeveloper, Tag: "Calls",
+	s.handleAPI(route{Method: "POST", Path: "/call/outbound", Access: accessDeveloper, Tag: "Calls", Action: true,
 		Summary:     "Place an outbound call",
 		Description: "Rings the extension's phones, then calls the destination. Answers 503 SERVICE_UNAVAILABLE while no SIP service or trunk is configured.",
 		Message:     "Call initiated successfully", Request: outboundCallJSON{}, Result: outboundCallResultJSON{}}, s.placeCall)
-	s.handleAPI(route{Method: "POST", Path: "/sms/send", Access: accessUserOrDeveloper, Tag: "SMS",
+	s.handleAPI(route{Method: "POST", Path: "/sms/send", Access: accessUserOrDeveloper, Tag: "SMS", Action: true,
 		Summary:     "Send an SMS",
 		Description: "Sends an SMS from an SMS-enabled number of the account (for a user key: one the user owns or is SMS-assigned to). Answers 503 SERVICE_UNAVAILABLE while no SMS gateway is configured.",
 		Message:     "SMS sent successfully", Request: smsSendJSON{}, Result: smsResultJSON{}}, s.sendSMS)
