@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -395,24 +396,60 @@ func (db *DB) ClaimMessages(ctx context.Context, at time.Time, lease time.Durati
 				return err
 			}
 		}
+		if len(claimed) == 0 {
+			return nil
+		}
+		// One UPDATE and one history INSERT for all of them (two when some are taken
+		// again): a claim takes up to a hundred messages, and statements cost SQLite far
+		// more than rows do.
 		t := fromMS(nowMS)
+		var fresh, again []string
 		for _, m := range claimed {
-			retry := m.Status == switchboard.SMSSending // a lease that ran out: a worker died mid-send
+			if m.Status == switchboard.SMSSending { // a lease that ran out: a worker died mid-send
+				again = append(again, m.ID)
+			} else {
+				fresh = append(fresh, m.ID)
+			}
 			m.Status, m.Attempts, m.NextAttemptAt, m.UpdatedAt = switchboard.SMSSending, m.Attempts+1, t.Add(lease), t
-			if err := db.saveMessage(ctx, tx, m); err != nil {
-				return err
+		}
+		src := db.textIDsFrom()
+		if _, err := db.exec(ctx, tx, `UPDATE messages SET status = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?
+			WHERE id IN (SELECT value FROM `+src+`)`, switchboard.SMSSending, toMS(t.Add(lease)), toMS(t), db.textIDs(append(fresh, again...))); err != nil {
+			return err
+		}
+		for _, h := range []struct {
+			ids   []string
+			error string
+		}{{fresh, ""}, {again, "claimed again: the previous send was not confirmed before its lease ran out"}} {
+			if len(h.ids) == 0 {
+				continue
 			}
-			c := switchboard.MessageStatusChange{Status: switchboard.SMSSending, At: t}
-			if retry {
-				c.Error = "claimed again: the previous send was not confirmed before its lease ran out"
-			}
-			if err := db.insertMessageHistory(ctx, tx, m.ID, c); err != nil {
+			if _, err := db.exec(ctx, tx, `INSERT INTO message_status_history (message_id, status, carrier_status, error, at)
+				SELECT value, ?, '', ?, ? FROM `+src, switchboard.SMSSending, h.error, toMS(t), db.textIDs(h.ids)); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
 	return claimed, internal("ClaimMessages", err)
+}
+
+// textIDsFrom is a table of the ids given as textIDs, in a column named value, for a FROM
+// clause.
+func (db *DB) textIDsFrom() string {
+	if db.dialect == DialectPostgres {
+		return "unnest(CAST(? AS TEXT[])) AS ids(value)"
+	}
+	return "json_each(?)"
+}
+
+// textIDs is the parameter of textIDsFrom: a JSON array on SQLite, an array on PostgreSQL.
+func (db *DB) textIDs(ids []string) any {
+	if db.dialect == DialectPostgres {
+		return ids
+	}
+	b, _ := json.Marshal(ids)
+	return string(b)
 }
 
 func (db *DB) PhonePending(ctx context.Context, accountID, userID int64) ([]*switchboard.Message, error) {

@@ -167,6 +167,13 @@ func testSMSClaim(t *testing.T, f *fixture) {
 	if len(got) != 1 || got[0].ID != "msg_due" || got[0].Status != switchboard.SMSSending || got[0].Attempts != 1 {
 		t.Fatalf("first claim: %+v", got)
 	}
+	// What a claim returns is the message as stored: the worker's later write
+	// (UpdateMessageFrom) is conditional on that version.
+	stored, err := f.db.GetMessageByID(f.ctx, "msg_due")
+	mustOK(t, err)
+	if d := diff(stored, got[0]); d != "" {
+		t.Fatalf("claimed copy differs from the stored message (-stored +claimed):\n%s", d)
+	}
 	again, err := f.db.ClaimMessages(f.ctx, now.Add(30*time.Second), time.Minute, 10)
 	mustOK(t, err)
 	if len(again) != 0 {
