@@ -104,6 +104,10 @@ type Service struct {
 	// turns are the messages held back by a send rate (reserve), by id.
 	turns      map[string]turn
 	turnsSwept time.Time
+	// sent are the messages this process recorded as sent, as written, by id: the delivery
+	// report that follows changes its copy without reading the message first
+	// (UpdateMessageFrom). At most maxRemembered; a report that finds none reads it.
+	sent map[string]*switchboard.Message
 }
 
 // New returns a service; Run starts its worker.
@@ -132,7 +136,8 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, st: cfg.Store, log: cfg.Logger, kick: make(chan struct{}, 1),
 		numbers:  ttlcache.New[numberKey, []*switchboard.Number](cfg.CacheTTL, nil),
 		settings: ttlcache.New[settingsKey, *switchboard.SMSSettings](cfg.CacheTTL, nil),
-		carriers: map[string]switchboard.SMSCarrier{}, buckets: map[string]*bucket{}, turns: map[string]turn{}}
+		carriers: map[string]switchboard.SMSCarrier{}, buckets: map[string]*bucket{}, turns: map[string]turn{},
+		sent: map[string]*switchboard.Message{}}
 	s.simulator = NewSimulator(s, cfg.SimulatorDelay)
 	return s
 }
@@ -503,7 +508,7 @@ func (s *Service) Report(ctx context.Context, accountID int64, carrier, messageI
 		}
 		return nil
 	}
-	_, err := s.st.UpdateMessageFunc(ctx, messageID, func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	report := func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if err := unknown(m); err != nil {
 			return nil, nil, err
 		}
@@ -534,8 +539,36 @@ func (s *Service) Report(ctx context.Context, accountID int64, carrier, messageI
 		}
 		history = append(history, switchboard.MessageStatusChange{Status: status, CarrierStatus: carrierStatus})
 		return history, events, nil
-	})
+	}
+	var err error
+	if sent := s.takeSent(messageID); sent != nil {
+		_, err = s.st.UpdateMessageFrom(ctx, sent, report)
+	} else {
+		_, err = s.st.UpdateMessageFunc(ctx, messageID, report)
+	}
 	return err
+}
+
+// maxRemembered bounds Service.sent; past it the map is cleared.
+const maxRemembered = 10_000
+
+// rememberSent keeps m, as the store wrote it sent, for its delivery report.
+func (s *Service) rememberSent(m *switchboard.Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.sent) >= maxRemembered {
+		clear(s.sent)
+	}
+	s.sent[m.ID] = m
+}
+
+// takeSent returns and forgets the message rememberSent kept, nil when none.
+func (s *Service) takeSent(id string) *switchboard.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.sent[id]
+	delete(s.sent, id)
+	return m
 }
 
 func (s *Service) sentEvent(m *switchboard.Message) *switchboard.Event {

@@ -254,7 +254,7 @@ func (s *Service) send(ctx context.Context, p *senders, o outgoing) {
 // temporary failure, or failed for good (with sms.failed). m is the message as claimed, which
 // it mostly still is: the store then saves without reading it first.
 func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string, err error) {
-	_, uerr := s.st.UpdateMessageFrom(ctx, m, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+	saved, uerr := s.st.UpdateMessageFrom(ctx, m, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if cur.Status != switchboard.SMSSending {
 			// A delivery report overtook us (it fired sms.sent then); keep the ref.
 			if err == nil && cur.CarrierRef == "" {
@@ -284,6 +284,8 @@ func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string
 	})
 	if uerr != nil {
 		s.log.Warn("sms: record send", "message_id", m.ID, "err", uerr)
+	} else if saved.Status == switchboard.SMSSent {
+		s.rememberSent(saved)
 	}
 }
 

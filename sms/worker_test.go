@@ -277,3 +277,66 @@ func TestNumberBacklogLeavesTheAccountsOtherNumbers(t *testing.T) {
 			m.Status, time.Until(m.NextAttemptAt).Round(time.Second))
 	}
 }
+
+// funcUpdates counts the store's UpdateMessageFunc calls (the writes that read the message
+// first).
+type funcUpdates struct {
+	sms.Store
+	n atomic.Int64
+}
+
+func (s *funcUpdates) UpdateMessageFunc(ctx context.Context, id string, change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
+	s.n.Add(1)
+	return s.Store.UpdateMessageFunc(ctx, id, change)
+}
+
+// A delivery report for a message this process recorded as sent changes the copy it kept,
+// without reading the message; one for a message changed since (here by another writer)
+// reads it and keeps that change.
+func TestReportOnTheRememberedCopy(t *testing.T) {
+	e := newEnv(t)
+	c := newGated("")
+	st := &funcUpdates{Store: e.db}
+	s := sms.New(sms.Config{Store: st, DefaultCarrier: "kannel", Carriers: c.registry(), PollInterval: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	var ids []string
+	for i := range 2 {
+		res, err := e.send(s, "+15551234567", fmt.Sprintf("+155500011%02d", i), "hi", 0)
+		must(t, err)
+		ids = append(ids, res.MessageID)
+	}
+	for _, id := range ids {
+		e.waitStatus(id, switchboard.SMSSent)
+	}
+	before := st.n.Load()
+	must(t, s.Report(e.ctx, e.acc.ID, "kannel", ids[0], switchboard.SMSDelivered, "DELIVRD"))
+	if st.n.Load() != before {
+		t.Error("the report for a message just sent read it first")
+	}
+	// Another writer changes the second message after it was sent.
+	_, err := e.db.UpdateMessageFunc(e.ctx, ids[1], func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		m.CarrierRef = "changed elsewhere"
+		return nil, nil, nil
+	})
+	must(t, err)
+	must(t, s.Report(e.ctx, e.acc.ID, "kannel", ids[1], switchboard.SMSUndelivered, "UNDELIV"))
+	for i, want := range []string{switchboard.SMSDelivered, switchboard.SMSUndelivered} {
+		m := e.message(ids[i])
+		h, err := e.db.MessageHistory(e.ctx, e.acc.ID, ids[i])
+		must(t, err)
+		if m.Status != want || m.CarrierRef != map[int]string{0: "g-" + ids[0], 1: "changed elsewhere"}[i] || h[len(h)-1].Status != want {
+			t.Errorf("message %d after its report: %s ref %q, history %+v", i, m.Status, m.CarrierRef, h)
+		}
+	}
+	if got := len(e.events(switchboard.EventSMSDelivered)) + len(e.events(switchboard.EventSMSFailed)); got != 2 {
+		t.Errorf("%d report events, want 2", got)
+	}
+	// A second report for the same message changes nothing.
+	must(t, s.Report(e.ctx, e.acc.ID, "kannel", ids[0], switchboard.SMSUndelivered, "LATE"))
+	if m := e.message(ids[0]); m.Status != switchboard.SMSDelivered {
+		t.Errorf("a late second report changed a delivered message to %s", m.Status)
+	}
+}
