@@ -198,13 +198,16 @@ func (k *Kannel) StartKannel() error {
 	if running {
 		return errors.New("kanneltest: Kannel is already running")
 	}
-	if err := k.spawn(Bearerbox, k.conf); err != nil {
+	// -v 4 as Debian's init script starts them: the console gets panics only, the log files
+	// what kannel.conf's log-level says. Without it every message cost Kannel about fifty
+	// debug lines (hex dumps of each HTTP exchange) on the console, written to the .out files.
+	if err := k.spawn(Bearerbox, "-v", "4", k.conf); err != nil {
 		return err
 	}
 	if err := waitPort(k.opts.Ports[0]); err != nil {
 		return fmt.Errorf("bearerbox: %w (see %s/bearerbox.log)", err, k.opts.Dir)
 	}
-	if err := k.spawn(Smsbox, k.conf); err != nil {
+	if err := k.spawn(Smsbox, "-v", "4", k.conf); err != nil {
 		return err
 	}
 	if err := k.startFake(); err != nil {
