@@ -66,20 +66,28 @@ func TestWorkerSendsPastASlowAnswer(t *testing.T) {
 	slow, err := e.send(s, "+15551234567", "+15550009999", "slow", 0)
 	must(t, err)
 	waitClosed(t, "the carrier to get the slow message", c.holding)
-	var ids []string
-	for i := range 20 {
-		res, err := e.send(s, "+15551234567", fmt.Sprintf("+1555000%04d", i), "hi", 0)
-		must(t, err)
-		ids = append(ids, res.MessageID)
-	}
-	for _, id := range ids {
-		e.waitStatus(id, switchboard.SMSSent)
-	}
+	e.sendUntilSent(s, 20, "+1555000%04d")
 	if m := e.message(slow.MessageID); m.Status != switchboard.SMSSending {
 		t.Fatalf("the slow message is %s before its carrier answered", m.Status)
 	}
 	c.release()
 	e.waitStatus(slow.MessageID, switchboard.SMSSent)
+}
+
+// sendUntilSent sends n messages from the main number, to the numbers toFormat makes of
+// 0…n-1, and waits until they are all sent; it returns their ids.
+func (e *env) sendUntilSent(s *sms.Service, n int, toFormat string) []string {
+	e.t.Helper()
+	var ids []string
+	for i := range n {
+		res, err := e.send(s, "+15551234567", fmt.Sprintf(toFormat, i), "hi", 0)
+		must(e.t, err)
+		ids = append(ids, res.MessageID)
+	}
+	for _, id := range ids {
+		e.waitStatus(id, switchboard.SMSSent)
+	}
+	return ids
 }
 
 // A worker that is stopped while a carrier is taking a message still records the carrier's
@@ -302,15 +310,7 @@ func TestReportOnTheRememberedCopy(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	var ids []string
-	for i := range 2 {
-		res, err := e.send(s, "+15551234567", fmt.Sprintf("+155500011%02d", i), "hi", 0)
-		must(t, err)
-		ids = append(ids, res.MessageID)
-	}
-	for _, id := range ids {
-		e.waitStatus(id, switchboard.SMSSent)
-	}
+	ids := e.sendUntilSent(s, 2, "+155500011%02d")
 	before := st.n.Load()
 	must(t, s.Report(e.ctx, e.acc.ID, "kannel", ids[0], switchboard.SMSDelivered, "DELIVRD"))
 	if st.n.Load() != before {
