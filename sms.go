@@ -199,5 +199,4 @@ type SMSStore interface {
 	PutSMSSettings(ctx context.Context, s *SMSSettings) error
 	// SetSMSOptOut records (out) or clears a STOP of party to the account's number.
 	SetSMSOptOut(ctx context.Context, accountID, numberID int64, party string, out bool) error
-	SMSOptedOut(ctx context.Context, accountID, numberID int64, party string) (bool, error)
 }

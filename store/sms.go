@@ -264,9 +264,30 @@ func (db *DB) Conversations(ctx context.Context, accountID int64, f switchboard.
 }
 
 func (db *DB) saveMessage(ctx context.Context, tx *sql.Tx, m *switchboard.Message) error {
-	_, err := db.exec(ctx, tx, sqlSaveMessage, m.Status, m.Carrier, m.CarrierRef, m.UserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
-		m.PhonePending, m.PhoneUserID, m.Encoding, m.Segments, toMS(m.UpdatedAt), m.ID)
+	_, err := db.exec(ctx, tx, sqlSaveMessage, saveArgs(m)...)
 	return err
+}
+
+// saveArgs are sqlSaveMessage's parameters for m.
+func saveArgs(m *switchboard.Message) []any {
+	return []any{m.Status, m.Carrier, m.CarrierRef, m.UserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
+		m.PhonePending, m.PhoneUserID, m.Encoding, m.Segments, toMS(m.UpdatedAt), m.ID}
+}
+
+// changeMessage runs change on m and readies m to be saved; changed is false when change
+// returned no history rows nor events and left m as it was: there is nothing to write.
+func changeMessage(m *switchboard.Message, change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (
+	history []switchboard.MessageStatusChange, events []*switchboard.Event, changed bool, err error) {
+	before := *m
+	if history, events, err = change(m); err != nil {
+		return nil, nil, false, err
+	}
+	if len(history) == 0 && len(events) == 0 && *m == before {
+		return nil, nil, false, nil
+	}
+	m.UpdatedAt = now()
+	m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
+	return history, events, true, nil
 }
 
 // UpdateMessageFunc runs in a transaction shared with other messages' writes (groupcommit.go);
@@ -295,19 +316,13 @@ func (db *DB) UpdateMessageFrom(ctx context.Context, known *switchboard.Message,
 	var saved *switchboard.Message
 	err := db.writeMessages(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		m := *known
-		history, events, err := change(&m)
-		if err != nil {
+		history, events, changed, err := changeMessage(&m, change)
+		if err != nil || !changed {
+			saved = &m
 			return err
 		}
-		if len(history) == 0 && len(events) == 0 && m == *known {
-			saved = &m
-			return nil
-		}
-		m.UpdatedAt = now()
-		m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
-		ok, err := db.execAffected(ctx, tx, sqlSaveMessageIf, m.Status, m.Carrier, m.CarrierRef, m.UserID, m.Attempts,
-			toMS(m.NextAttemptAt), m.Error, m.PhonePending, m.PhoneUserID, m.Encoding, m.Segments, toMS(m.UpdatedAt), m.ID,
-			known.Status, known.Attempts, toMS(known.UpdatedAt))
+		ok, err := db.execAffected(ctx, tx, sqlSaveMessageIf,
+			append(saveArgs(&m), known.Status, known.Attempts, toMS(known.UpdatedAt))...)
 		if err != nil {
 			return err
 		}
@@ -339,16 +354,10 @@ func (db *DB) updateStoredMessage(ctx context.Context, tx *sql.Tx, id string,
 	if err != nil {
 		return nil, err
 	}
-	before := *m
-	history, events, err := change(m)
-	if err != nil {
-		return nil, err
+	history, events, changed, err := changeMessage(m, change)
+	if err != nil || !changed {
+		return m, err
 	}
-	if len(history) == 0 && len(events) == 0 && *m == before {
-		return m, nil
-	}
-	m.UpdatedAt = now()
-	m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
 	if err := db.saveMessage(ctx, tx, m); err != nil {
 		return nil, err
 	}
@@ -502,12 +511,6 @@ func (db *DB) SetSMSOptOut(ctx context.Context, accountID, numberID int64, party
 		return err
 	})
 	return internal("SetSMSOptOut", err)
-}
-
-func (db *DB) SMSOptedOut(ctx context.Context, accountID, numberID int64, party string) (bool, error) {
-	var n int
-	err := db.queryRow(ctx, db.read, sqlOptedOut, accountID, numberID, party).Scan(&n)
-	return n > 0, internal("SMSOptedOut", err)
 }
 
 var _ switchboard.SMSStore = (*DB)(nil)
