@@ -104,10 +104,18 @@ type Service struct {
 	// turns are the messages held back by a send rate (reserve), by id.
 	turns      map[string]turn
 	turnsSwept time.Time
-	// sent are the messages this process recorded as sent, as written, by id: the delivery
-	// report that follows changes its copy without reading the message first
-	// (UpdateMessageFrom). At most maxRemembered; a report that finds none reads it.
-	sent map[string]*switchboard.Message
+	// sent are the messages a carrier took from this process, by id, with their copy as
+	// recorded sent: the delivery report that follows changes the copy without reading the
+	// message first (UpdateMessageFrom). At most maxRemembered; a report that finds none
+	// reads it.
+	sent map[string]*sentCopy
+}
+
+// sentCopy is a message a carrier took: m is its copy as recorded sent, set before ready is
+// closed (nil when the record failed or found the message changed).
+type sentCopy struct {
+	m     *switchboard.Message
+	ready chan struct{}
 }
 
 // New returns a service; Run starts its worker.
@@ -137,7 +145,7 @@ func New(cfg Config) *Service {
 		numbers:  ttlcache.New[numberKey, []*switchboard.Number](cfg.CacheTTL, nil),
 		settings: ttlcache.New[settingsKey, *switchboard.SMSSettings](cfg.CacheTTL, nil),
 		carriers: map[string]switchboard.SMSCarrier{}, buckets: map[string]*bucket{}, turns: map[string]turn{},
-		sent: map[string]*switchboard.Message{}}
+		sent: map[string]*sentCopy{}}
 	s.simulator = NewSimulator(s, cfg.SimulatorDelay)
 	return s
 }
@@ -541,7 +549,7 @@ func (s *Service) Report(ctx context.Context, accountID int64, carrier, messageI
 		return history, events, nil
 	}
 	var err error
-	if sent := s.takeSent(messageID); sent != nil {
+	if sent := s.takeSent(ctx, messageID); sent != nil {
 		_, err = s.st.UpdateMessageFrom(ctx, sent, report)
 	} else {
 		_, err = s.st.UpdateMessageFunc(ctx, messageID, report)
@@ -552,23 +560,53 @@ func (s *Service) Report(ctx context.Context, accountID int64, carrier, messageI
 // maxRemembered bounds Service.sent; past it the map is cleared.
 const maxRemembered = 10_000
 
-// rememberSent keeps m, as the store wrote it sent, for its delivery report.
-func (s *Service) rememberSent(m *switchboard.Message) {
+// recordWait bounds a delivery report's wait for the record of its message's send.
+const recordWait = time.Second
+
+// carrierTook notes that a carrier took m; the copy its record writes follows (recorded).
+func (s *Service) carrierTook(m *switchboard.Message) *sentCopy {
+	c := &sentCopy{ready: make(chan struct{})}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.sent) >= maxRemembered {
 		clear(s.sent)
 	}
-	s.sent[m.ID] = m
+	s.sent[m.ID] = c
+	return c
 }
 
-// takeSent returns and forgets the message rememberSent kept, nil when none.
-func (s *Service) takeSent(id string) *switchboard.Message {
+// recorded hands the report the copy of the message as recorded sent (nil when it was not).
+func (c *sentCopy) recorded(m *switchboard.Message) {
+	c.m = m
+	close(c.ready)
+}
+
+// takeSent returns and forgets the copy of the message as recorded sent, nil when there is
+// none. A report often overtakes the record of the carrier's answer (the carrier reports
+// within milliseconds, while the record waits for its group's commit): it waits for the
+// record, which saves it reading the message and the record finding it changed.
+func (s *Service) takeSent(ctx context.Context, id string) *switchboard.Message {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.sent[id]
+	c := s.sent[id]
 	delete(s.sent, id)
-	return m
+	s.mu.Unlock()
+	if c == nil {
+		return nil
+	}
+	select {
+	case <-c.ready:
+		return c.m
+	default:
+	}
+	t := time.NewTimer(recordWait)
+	defer t.Stop()
+	select {
+	case <-c.ready:
+		return c.m
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil
 }
 
 func (s *Service) sentEvent(m *switchboard.Message) *switchboard.Event {

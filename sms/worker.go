@@ -241,19 +241,27 @@ func (s *Service) send(ctx context.Context, p *senders, o outgoing) {
 	if err != nil && ctx.Err() != nil {
 		return // shutting down mid-send: the lease runs out and the message is claimed again
 	}
+	var took *sentCopy
+	if err == nil {
+		took = s.carrierTook(m)
+	}
 	// What the carrier accepted is recorded even when the server is stopping meanwhile:
 	// otherwise the message would be sent again after the restart.
 	p.recording.Add(1)
 	go func() {
 		defer p.recording.Done()
-		s.record(context.WithoutCancel(ctx), m, ref, err)
+		saved := s.record(context.WithoutCancel(ctx), m, ref, err)
+		if took != nil {
+			took.recorded(saved)
+		}
 	}()
 }
 
 // record stores a carrier's answer: sent (with sms.sent), queued again with backoff after a
 // temporary failure, or failed for good (with sms.failed). m is the message as claimed, which
-// it mostly still is: the store then saves without reading it first.
-func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string, err error) {
+// it mostly still is: the store then saves without reading it first. It returns the message
+// as it recorded it sent, nil when it did not.
+func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string, err error) *switchboard.Message {
 	saved, uerr := s.st.UpdateMessageFrom(ctx, m, func(cur *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		if cur.Status != switchboard.SMSSending {
 			// A delivery report overtook us (it fired sms.sent then); keep the ref.
@@ -284,9 +292,12 @@ func (s *Service) record(ctx context.Context, m *switchboard.Message, ref string
 	})
 	if uerr != nil {
 		s.log.Warn("sms: record send", "message_id", m.ID, "err", uerr)
-	} else if saved.Status == switchboard.SMSSent {
-		s.rememberSent(saved)
+		return nil
 	}
+	if saved.Status != switchboard.SMSSent {
+		return nil
+	}
+	return saved
 }
 
 // defer_ puts a claimed message back in the queue without counting the attempt: its

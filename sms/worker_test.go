@@ -340,3 +340,55 @@ func TestReportOnTheRememberedCopy(t *testing.T) {
 		t.Errorf("a late second report changed a delivered message to %s", m.Status)
 	}
 }
+
+// heldRecords holds the worker's record of a carrier's answer until released, and counts the
+// writes that read the message first.
+type heldRecords struct {
+	funcUpdates
+	holding, released chan struct{}
+	once              sync.Once
+}
+
+func (h *heldRecords) UpdateMessageFrom(ctx context.Context, known *switchboard.Message, change func(*switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error)) (*switchboard.Message, error) {
+	if known.Status == switchboard.SMSSending {
+		h.once.Do(func() { close(h.holding) })
+		<-h.released
+	}
+	return h.Store.UpdateMessageFrom(ctx, known, change)
+}
+
+// A delivery report that comes after the carrier took the message and before the worker's
+// record of it is written waits for that record and then changes its copy: it reads nothing,
+// and the record does not find the message changed under it.
+func TestReportWaitsForTheRecordOfTheSend(t *testing.T) {
+	e := newEnv(t)
+	st := &heldRecords{funcUpdates: funcUpdates{Store: e.db}, holding: make(chan struct{}), released: make(chan struct{})}
+	s := sms.New(sms.Config{Store: st, DefaultCarrier: "kannel", Carriers: newGated("").registry(), PollInterval: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	res, err := e.send(s, "+15551234567", "+15550001234", "hi", 0)
+	must(t, err)
+	waitClosed(t, "the worker to record the carrier's answer", st.holding)
+	reported := make(chan error, 1)
+	go func() { reported <- s.Report(e.ctx, e.acc.ID, "kannel", res.MessageID, switchboard.SMSDelivered, "DELIVRD") }()
+	time.Sleep(50 * time.Millisecond)
+	close(st.released)
+	must(t, <-reported)
+	if n := st.n.Load(); n != 0 {
+		t.Errorf("%d writes read the message first, want none", n)
+	}
+	h, err := e.db.MessageHistory(e.ctx, e.acc.ID, res.MessageID)
+	must(t, err)
+	var statuses []string
+	for _, c := range h {
+		statuses = append(statuses, c.Status)
+	}
+	if got := strings.Join(statuses, " "); got != "queued sending sent delivered" {
+		t.Errorf("history %q", got)
+	}
+	if len(e.events(switchboard.EventSMSSent)) != 1 || len(e.events(switchboard.EventSMSDelivered)) != 1 {
+		t.Error("want one sms.sent and one sms.delivered")
+	}
+}
