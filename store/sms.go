@@ -25,20 +25,29 @@ const (
 		VALUES (?, ?, ?, ?, ?)`
 	sqlSelectMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
 	sqlOptedOut      = `SELECT COUNT(*) FROM sms_optouts WHERE account_id = ? AND number_id = ? AND party = ?`
-	sqlSaveMessage   = `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, user_id = ?, attempts = ?,
-		next_attempt_at = ?, error = ?, phone_pending = ?, phone_user_id = ?, encoding = ?, segments = ?, updated_at = ?
-		WHERE id = ?`
-	sqlSaveMessageIf = sqlSaveMessage + ` AND status = ? AND attempts = ? AND updated_at = ?`
+	sqlSaveMessage   = `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, attempts = ?,
+		next_attempt_at = ?, error = ?, updated_at = ?, user_id = ?, phone_pending = ?, phone_user_id = ?, encoding = ?,
+		segments = ? WHERE id = ?`
+	// sqlSaveProgress saves only what sending and delivery reports change, so that the index
+	// on the phone columns (messages_phone_pending) is not rewritten.
+	sqlSaveProgress = `UPDATE messages SET status = ?, carrier = ?, carrier_ref = ?, attempts = ?,
+		next_attempt_at = ?, error = ?, updated_at = ? WHERE id = ?`
+	// The If forms save only the version of the message the caller had (UpdateMessageFrom).
+	sqlSaveIf         = ` AND status = ? AND attempts = ? AND updated_at = ?`
+	sqlSaveMessageIf  = sqlSaveMessage + sqlSaveIf
+	sqlSaveProgressIf = sqlSaveProgress + sqlSaveIf
 	// One status at a time, so that the index (status, next_attempt_at, id) gives the order and
 	// the scan stops at the limit; with both statuses in one query the whole backlog is sorted.
-	sqlDueMessages = `SELECT ` + messageColumns + ` FROM messages WHERE status = ? AND next_attempt_at <= ?
-		AND direction = 'outbound' ORDER BY next_attempt_at, id LIMIT ?`
+	// The IN is the partial index's condition, written as the index has it (migration 00030).
+	sqlDueMessages = `SELECT ` + messageColumns + ` FROM messages WHERE status IN ('queued', 'sending')
+		AND status = ? AND next_attempt_at <= ? AND direction = 'outbound' ORDER BY next_attempt_at, id LIMIT ?`
 )
 
 // writeMessages is the message writes' transaction: shared with other message writes
 // (groupcommit.go), its statements prepared once.
 func (db *DB) writeMessages(ctx context.Context, apply func(ctx context.Context, tx *sql.Tx) error) error {
-	db.warmWrites(ctx, sqlOptedOut, sqlInsertMessage, sqlInsertMessageHistory, sqlSelectMessage, sqlSaveMessage, sqlSaveMessageIf, sqlInsertEvent)
+	db.warmWrites(ctx, sqlOptedOut, sqlInsertMessage, sqlInsertMessageHistory, sqlSelectMessage, sqlSaveMessage, sqlSaveMessageIf,
+		sqlSaveProgress, sqlSaveProgressIf, sqlInsertEvent)
 	return db.groupWrite(ctx, &db.messageWrites, apply)
 }
 
@@ -263,15 +272,28 @@ func (db *DB) Conversations(ctx context.Context, accountID int64, f switchboard.
 	return out, nil
 }
 
-func (db *DB) saveMessage(ctx context.Context, tx *sql.Tx, m *switchboard.Message) error {
-	_, err := db.exec(ctx, tx, sqlSaveMessage, saveArgs(m)...)
-	return err
-}
-
-// saveArgs are sqlSaveMessage's parameters for m.
-func saveArgs(m *switchboard.Message) []any {
-	return []any{m.Status, m.Carrier, m.CarrierRef, m.UserID, m.Attempts, toMS(m.NextAttemptAt), m.Error,
-		m.PhonePending, m.PhoneUserID, m.Encoding, m.Segments, toMS(m.UpdatedAt), m.ID}
+// saveMessage saves m, changed from before, with the statement (sqlSaveMessage or
+// sqlSaveProgress) and its If form when cond. The If form's parameters follow.
+func saveMessage(before, m *switchboard.Message, cond bool) (query string, args []any) {
+	args = []any{m.Status, m.Carrier, m.CarrierRef, m.Attempts, toMS(m.NextAttemptAt), m.Error, toMS(m.UpdatedAt)}
+	if m.UserID == before.UserID && m.PhonePending == before.PhonePending && m.PhoneUserID == before.PhoneUserID &&
+		m.Encoding == before.Encoding && m.Segments == before.Segments {
+		query = sqlSaveProgress
+		if cond {
+			query = sqlSaveProgressIf
+		}
+	} else {
+		query = sqlSaveMessage
+		if cond {
+			query = sqlSaveMessageIf
+		}
+		args = append(args, m.UserID, m.PhonePending, m.PhoneUserID, m.Encoding, m.Segments)
+	}
+	args = append(args, m.ID)
+	if cond {
+		args = append(args, before.Status, before.Attempts, toMS(before.UpdatedAt))
+	}
+	return query, args
 }
 
 // changeMessage runs change on m and readies m to be saved; changed is false when change
@@ -321,8 +343,8 @@ func (db *DB) UpdateMessageFrom(ctx context.Context, known *switchboard.Message,
 			saved = &m
 			return err
 		}
-		ok, err := db.execAffected(ctx, tx, sqlSaveMessageIf,
-			append(saveArgs(&m), known.Status, known.Attempts, toMS(known.UpdatedAt))...)
+		saveIf, saveArgs := saveMessage(known, &m, true)
+		ok, err := db.execAffected(ctx, tx, saveIf, saveArgs...)
 		if err != nil {
 			return err
 		}
@@ -354,11 +376,13 @@ func (db *DB) updateStoredMessage(ctx context.Context, tx *sql.Tx, id string,
 	if err != nil {
 		return nil, err
 	}
+	before := *m
 	history, events, changed, err := changeMessage(m, change)
 	if err != nil || !changed {
 		return m, err
 	}
-	if err := db.saveMessage(ctx, tx, m); err != nil {
+	query, args := saveMessage(&before, m, false)
+	if _, err := db.exec(ctx, tx, query, args...); err != nil {
 		return nil, err
 	}
 	return m, db.insertMessageChanges(ctx, tx, m.ID, history, events)
