@@ -50,9 +50,10 @@ type DB struct {
 	// deliveryWake signals the dispatcher that an event created deliveries (deliveries.go).
 	deliveryWake chan struct{}
 	// eventBus hears, after each commit, the accounts whose events the transaction stored
-	// (the live event stream wakes on it); txEvents collects them per open transaction.
+	// (the live event stream wakes on it); txEvents collects them per open transaction,
+	// with the webhooks each account's events fan out to.
 	eventBus *events.Bus
-	txEvents sync.Map // *sql.Tx → *[]int64
+	txEvents sync.Map // *sql.Tx → *txEventState
 	// messageWrites group-commits the writes of SMS messages (groupcommit.go).
 	messageWrites groupCommit
 }

@@ -59,8 +59,7 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, ev *switchboard.Event
 	if err != nil {
 		return internal("insertEvent", err)
 	}
-	db.noteEventStored(tx, ev.AccountID)
-	return db.fanOutDeliveries(ctx, tx, ev)
+	return db.fanOutDeliveries(ctx, tx, db.noteEventStored(tx, ev.AccountID), ev)
 }
 
 // AppendEvents stores events that come with no other state change, all or none.
@@ -130,15 +129,24 @@ func scanEvent(s interface{ Scan(...any) error }) (*switchboard.Event, error) {
 	return &ev, nil
 }
 
+// txEventState is what a transaction's events leave for its commit and for its next events.
+// A transaction runs on one goroutine, so it needs no lock of its own.
+type txEventState struct {
+	accounts []int64 // whose events it stored
+	// hooks are each account's active webhooks as the transaction first read them: a group
+	// commit stores the events of many messages of one account (fanOutDeliveries).
+	hooks map[int64][]hookTarget
+}
+
 // noteEventStored remembers that tx stored an event of the account, so that writeTx
 // publishes it on the event bus once tx has committed (and forgets it on a rollback).
-// A transaction runs on one goroutine, so the slice needs no lock of its own.
-func (db *DB) noteEventStored(tx *sql.Tx, accountID int64) {
-	v, _ := db.txEvents.LoadOrStore(tx, new([]int64))
-	ids := v.(*[]int64)
-	if !slices.Contains(*ids, accountID) {
-		*ids = append(*ids, accountID)
+func (db *DB) noteEventStored(tx *sql.Tx, accountID int64) *txEventState {
+	v, _ := db.txEvents.LoadOrStore(tx, &txEventState{})
+	st := v.(*txEventState)
+	if !slices.Contains(st.accounts, accountID) {
+		st.accounts = append(st.accounts, accountID)
 	}
+	return st
 }
 
 // EventBus is the bus on which the store announces, after each commit, the accounts whose

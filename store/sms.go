@@ -307,7 +307,12 @@ func changeMessage(m *switchboard.Message, change func(*switchboard.Message) ([]
 	if len(history) == 0 && len(events) == 0 && *m == before {
 		return nil, nil, false, nil
 	}
+	// updated_at is the message's version (UpdateMessageFrom saves only the version it had):
+	// every write moves it forward, by a millisecond when two writes share one.
 	m.UpdatedAt = now()
+	if !m.UpdatedAt.After(before.UpdatedAt) {
+		m.UpdatedAt = before.UpdatedAt.Add(time.Millisecond)
+	}
 	m.NextAttemptAt = m.NextAttemptAt.UTC().Truncate(time.Millisecond)
 	return history, events, true, nil
 }
@@ -485,9 +490,12 @@ func (db *DB) textIDs(ids []string) any {
 	return string(b)
 }
 
+// sqlPhonePending is written with the partial index's condition (migration 00030).
+const sqlPhonePending = `SELECT ` + messageColumns + ` FROM messages
+	WHERE account_id = ? AND phone_user_id = ? AND phone_pending = TRUE ORDER BY created_at, id LIMIT 500`
+
 func (db *DB) PhonePending(ctx context.Context, accountID, userID int64) ([]*switchboard.Message, error) {
-	return listRows(ctx, db, "PhonePending", scanMessage, `SELECT `+messageColumns+` FROM messages
-		WHERE account_id = ? AND phone_user_id = ? AND phone_pending = ? ORDER BY created_at, id LIMIT 500`, accountID, userID, true)
+	return listRows(ctx, db, "PhonePending", scanMessage, sqlPhonePending, accountID, userID)
 }
 
 func (db *DB) GetSMSSettings(ctx context.Context, accountID, numberID int64) (*switchboard.SMSSettings, error) {

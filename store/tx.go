@@ -36,7 +36,7 @@ func (db *DB) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return internal("commit", err)
 	}
 	if stored {
-		db.eventBus.Publish(*accounts.(*[]int64)...) // after the commit: readers see them
+		db.eventBus.Publish(accounts.(*txEventState).accounts...) // after the commit: readers see them
 	}
 	return nil
 }

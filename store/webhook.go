@@ -399,9 +399,8 @@ func (db *DB) outbox(ctx context.Context) (*outboxStatements, error) {
 		request_headers, request_body, response_status, response_body, latency_us, error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	queries[&st.resetRun] = `UPDATE webhooks SET consecutive_failures = 0 WHERE consecutive_failures <> 0 AND ` + db.idsIn("id")
-	queries[&st.fanOutHooks] = `SELECT id, format, event_filter FROM webhooks WHERE account_id = ? AND active = ?`
-	queries[&st.fanOutInsert] = `INSERT INTO webhook_deliveries (account_id, webhook_id, event_seq, event_id, event_name,
-		wire_name, message_id, call_id, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	queries[&st.fanOutHooks] = sqlActiveHooks
+	queries[&st.fanOutInsert] = sqlInsertDelivery
 	reads := map[**sql.Stmt]string{
 		&st.readEvents: `SELECT seq, id, account_id, name, occurred_at, call_id, crm_id, data FROM events WHERE ` + db.idsIn("seq"),
 		&st.readHooks:  `SELECT ` + webhookColumns + ` FROM webhooks WHERE ` + db.idsIn("id"),

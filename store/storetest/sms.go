@@ -134,6 +134,34 @@ func testSMSUpdateFrom(t *testing.T, f *fixture) {
 	if len(evs) != 1 || evs[0].Data["message_id"] != "msg_a" {
 		t.Fatalf("events: %+v", evs)
 	}
+	// A change that leaves status and attempts as they were is a new version too, however
+	// soon it follows (updated_at moves forward at every write): a copy from before it is
+	// stale. Back-to-back writes share a millisecond often enough to show it.
+	for i := range 20 {
+		before, err := f.db.GetMessageByID(f.ctx, "msg_a")
+		mustOK(t, err)
+		ref := fmt.Sprintf("elsewhere-%d", i)
+		_, err = f.db.UpdateMessageFunc(f.ctx, "msg_a", func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+			m.CarrierRef = ref
+			return nil, nil, nil
+		})
+		mustOK(t, err)
+		_, err = f.db.UpdateMessageFrom(f.ctx, before, func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+			m.Error = "note"
+			return nil, nil, nil
+		})
+		mustOK(t, err)
+		after, err := f.db.GetMessageByID(f.ctx, "msg_a")
+		mustOK(t, err)
+		if after.CarrierRef != ref || after.Error != "note" || !after.UpdatedAt.After(before.UpdatedAt) {
+			t.Fatalf("write %d on a stale copy: ref %q (want %q), error %q, updated_at %v after %v", i, after.CarrierRef, ref, after.Error, after.UpdatedAt, before.UpdatedAt)
+		}
+		_, err = f.db.UpdateMessageFunc(f.ctx, "msg_a", func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+			m.Error = ""
+			return nil, nil, nil
+		})
+		mustOK(t, err)
+	}
 	// A failing change writes nothing.
 	_, err = f.db.UpdateMessageFrom(f.ctx, got, func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
 		m.Status = switchboard.SMSFailed
