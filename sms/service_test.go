@@ -92,6 +92,18 @@ func (e *env) waitStatus(id, status string) *switchboard.Message {
 	return m
 }
 
+// history is the message's statuses in the order they were written, space-separated.
+func (e *env) history(id string) string {
+	e.t.Helper()
+	h, err := e.db.MessageHistory(e.ctx, e.acc.ID, id)
+	must(e.t, err)
+	var statuses []string
+	for _, c := range h {
+		statuses = append(statuses, c.Status)
+	}
+	return strings.Join(statuses, " ")
+}
+
 func (e *env) events(name string) []*switchboard.Event {
 	all, err := e.db.ListEvents(e.ctx, e.acc.ID, 0, 1000)
 	must(e.t, err)
@@ -131,14 +143,8 @@ func TestSendThroughTheSimulator(t *testing.T) {
 		if m.Body != body || m.Carrier != "simulator" || m.CarrierRef == "" || m.SentByUserID != e.john.ID || m.Attempts != 1 {
 			t.Fatalf("delivered message %+v", m)
 		}
-		h, err := e.db.MessageHistory(e.ctx, e.acc.ID, m.ID)
-		must(t, err)
-		var statuses []string
-		for _, c := range h {
-			statuses = append(statuses, c.Status)
-		}
-		if strings.Join(statuses, ",") != "queued,sending,sent,delivered" {
-			t.Errorf("history %v", statuses)
+		if got := e.history(m.ID); got != "queued sending sent delivered" {
+			t.Errorf("history %q", got)
 		}
 	}
 	if e.message(e.events(switchboard.EventSMSSent)[0].Data["message_id"].(string)).Encoding != sms.UCS2 {

@@ -3,7 +3,6 @@ package sms_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -166,13 +165,7 @@ func TestReportOvertakingTheWorker(t *testing.T) {
 	must(t, s.Report(e.ctx, e.acc.ID, "kannel", res.MessageID, switchboard.SMSDelivered, "DELIVRD"))
 	c.release()
 	tstest.WaitFor(t, "the worker to record the carrier's reference", func() bool { return e.message(res.MessageID).CarrierRef != "" })
-	_, history, err := s.GetMessage(e.ctx, e.acc.ID, 0, res.MessageID)
-	must(t, err)
-	var statuses []string
-	for _, h := range history {
-		statuses = append(statuses, h.Status)
-	}
-	if got := strings.Join(statuses, " "); got != "queued sending sent delivered" || e.message(res.MessageID).Status != switchboard.SMSDelivered {
+	if got := e.history(res.MessageID); got != "queued sending sent delivered" || e.message(res.MessageID).Status != switchboard.SMSDelivered {
 		t.Fatalf("history %q, status %s", got, e.message(res.MessageID).Status)
 	}
 	sent, delivered := e.events(switchboard.EventSMSSent), e.events(switchboard.EventSMSDelivered)
@@ -372,20 +365,16 @@ func TestReportWaitsForTheRecordOfTheSend(t *testing.T) {
 	must(t, err)
 	waitClosed(t, "the worker to record the carrier's answer", st.holding)
 	reported := make(chan error, 1)
-	go func() { reported <- s.Report(e.ctx, e.acc.ID, "kannel", res.MessageID, switchboard.SMSDelivered, "DELIVRD") }()
+	go func() {
+		reported <- s.Report(e.ctx, e.acc.ID, "kannel", res.MessageID, switchboard.SMSDelivered, "DELIVRD")
+	}()
 	time.Sleep(50 * time.Millisecond)
 	close(st.released)
 	must(t, <-reported)
 	if n := st.n.Load(); n != 0 {
 		t.Errorf("%d writes read the message first, want none", n)
 	}
-	h, err := e.db.MessageHistory(e.ctx, e.acc.ID, res.MessageID)
-	must(t, err)
-	var statuses []string
-	for _, c := range h {
-		statuses = append(statuses, c.Status)
-	}
-	if got := strings.Join(statuses, " "); got != "queued sending sent delivered" {
+	if got := e.history(res.MessageID); got != "queued sending sent delivered" {
 		t.Errorf("history %q", got)
 	}
 	if len(e.events(switchboard.EventSMSSent)) != 1 || len(e.events(switchboard.EventSMSDelivered)) != 1 {
