@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 func runSMSTests(t *testing.T, open func(t *testing.T) *store.DB) {
 	t.Run("SMS/MessagesHistoryEventsAndIsolation", func(t *testing.T) { testSMSMessages(t, newFixture(t, open(t))) })
 	t.Run("SMS/UpdateFromAClaimedCopy", func(t *testing.T) { testSMSUpdateFrom(t, newFixture(t, open(t))) })
+	t.Run("SMS/PhonePendingInOrder", func(t *testing.T) { testSMSPhonePending(t, newFixture(t, open(t))) })
 	t.Run("SMS/ClaimLeasesAndReclaims", func(t *testing.T) { testSMSClaim(t, newFixture(t, open(t))) })
 	t.Run("SMS/ClaimOrderLapsedLeasesFirst", func(t *testing.T) { testSMSClaimOrder(t, newFixture(t, open(t))) })
 	t.Run("SMS/ConcurrentClaimsNeverShare", func(t *testing.T) { testSMSConcurrentClaims(t, newFixture(t, open(t))) })
@@ -170,6 +172,45 @@ func testSMSUpdateFrom(t *testing.T, f *fixture) {
 	wantCode(t, err, switchboard.ECONFLICT)
 	if again, _ := f.db.GetMessageByID(f.ctx, "msg_b"); again.Status != switchboard.SMSDelivered {
 		t.Fatalf("a failed change was written: %+v", again)
+	}
+}
+
+// The messages waiting for a user's phones are that user's inbound ones still pending, oldest
+// first; delivered to a phone (phone_pending cleared), a message is no longer among them.
+func testSMSPhonePending(t *testing.T, f *fixture) {
+	base := time.Now().UTC().Truncate(time.Millisecond).Add(-time.Minute)
+	inbound := func(id string, user int64, at time.Time) {
+		t.Helper()
+		m := smsMsg(f.a.ID, id, "+15550001111", "+15551234567", at)
+		m.Direction, m.Status, m.PhonePending, m.PhoneUserID = switchboard.SMSInbound, switchboard.SMSReceived, true, user
+		mustOK(t, f.db.CreateMessage(f.ctx, m, switchboard.MessageStatusChange{Status: switchboard.SMSReceived}, nil))
+	}
+	inbound("msg_later", 5, base.Add(2*time.Second))
+	inbound("msg_first", 5, base)
+	inbound("msg_other_user", 6, base.Add(time.Second))
+	out := smsMsg(f.a.ID, "msg_out", "+15551234567", "+15550001111", base)
+	out.PhoneUserID = 5
+	mustOK(t, f.db.CreateMessage(f.ctx, out, switchboard.MessageStatusChange{Status: switchboard.SMSQueued}, nil))
+	ids := func() string {
+		t.Helper()
+		pending, err := f.db.PhonePending(f.ctx, f.a.ID, 5)
+		mustOK(t, err)
+		var got []string
+		for _, m := range pending {
+			got = append(got, m.ID)
+		}
+		return strings.Join(got, " ")
+	}
+	if got := ids(); got != "msg_first msg_later" {
+		t.Fatalf("pending for user 5: %q", got)
+	}
+	_, err := f.db.UpdateMessageFunc(f.ctx, "msg_first", func(m *switchboard.Message) ([]switchboard.MessageStatusChange, []*switchboard.Event, error) {
+		m.PhonePending = false
+		return nil, nil, nil
+	})
+	mustOK(t, err)
+	if got := ids(); got != "msg_later" {
+		t.Fatalf("pending for user 5 after one was delivered: %q", got)
 	}
 }
 
